@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The records and settings the BPF programs and user space share: nothing else crosses. */
+#ifndef MEMSPY_EVENTS_H
+#define MEMSPY_EVENTS_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+/* x86_64 DWARF register numbers 0..16: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
+#define MS_NR_REGS 17
+#define MS_REG_SP 7
+#define MS_REG_IP 16
+
+/* Largest user stack copy; --stack-bytes chooses up to this. Power of two so the
+ * verifier can bound a masked length. */
+#define MS_MAX_STACK_BYTES 32768
+#define MS_DEFAULT_STACK_BYTES 16384
+/* Exponential countdown draws precomputed in user space (BPF has no floats). */
+#define MS_COUNTDOWN_SLOTS 4096
+#define MS_MAX_KSTACK 64
+
+enum ms_event_kind {
+	MS_EV_ALLOC = 1, /* struct ms_alloc_event */
+	MS_EV_FREE = 2,	 /* struct ms_free_event */
+	MS_EV_CPU = 3,	 /* struct ms_cpu_event */
+};
+
+/* Allocator entry points; also the uprobe cookie that tells the one entry program
+ * how to read its arguments. */
+enum ms_alloc_fn {
+	MS_FN_MALLOC,	      /* (size) */
+	MS_FN_CALLOC,	      /* (n, size) */
+	MS_FN_REALLOC,	      /* (ptr, size) */
+	MS_FN_REALLOCARRAY,   /* (ptr, n, size) */
+	MS_FN_POSIX_MEMALIGN, /* (&ptr, align, size) -> int */
+	MS_FN_ALIGNED_ALLOC,  /* (align, size) */
+	MS_FN_MEMALIGN,	      /* (align, size) */
+	MS_FN_VALLOC,	      /* (size) */
+	MS_FN_PVALLOC,	      /* (size) */
+	MS_FN_MALLOCX,	      /* jemalloc (size, flags) */
+	MS_FN_RALLOCX,	      /* jemalloc (ptr, size, flags) */
+	MS_FN_XALLOCX,	      /* jemalloc (ptr, size, extra, flags) -> usable size */
+	MS_FN_NEW,	      /* C++ operator new / new[] (size, ...) */
+	MS_FN_FREE,	      /* free(ptr) and every other (ptr, ...) release */
+	MS_FN_COUNT,
+};
+
+/* Per-CPU counters the BPF side keeps; user space sums them. */
+enum ms_counter {
+	MS_CNT_ALLOC_CALLS,	/* outermost successful allocations seen */
+	MS_CNT_ALLOC_BYTES,	/* their requested bytes */
+	MS_CNT_FREE_CALLS,	/* outermost frees of non-NULL pointers */
+	MS_CNT_SAMPLED,		/* allocations recorded with a stack */
+	MS_CNT_LOST_ALLOC,	/* ring buffer full: sampled allocation dropped */
+	MS_CNT_LOST_FREE,	/* ring buffer full: free of a tracked block dropped */
+	MS_CNT_MAP_FULL,	/* tracked-address map full: allocation not tracked */
+	MS_CNT_UNKNOWN_FREE,	/* free of a block never seen allocated (--sample-bytes 1) */
+	MS_CNT_NO_THREAD_STATE, /* per-thread storage unavailable: call not seen */
+	MS_CNT_STACK_READ_FAIL, /* user stack could not be read */
+	MS_CNT_CPU_SAMPLES,	/* CPU samples taken for the target */
+	MS_CNT_LOST_CPU,	/* ring buffer full: CPU sample dropped */
+	MS_CNT_COUNT,
+};
+
+/* Leads every record, so the reader can dispatch on kind. */
+struct ms_event_header {
+	__u64 ts_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 kind;  /* enum ms_event_kind */
+	__u32 tgid;  /* process */
+	__u32 tid;   /* thread */
+	__u32 fn;    /* enum ms_alloc_fn (heap events) */
+};
+
+/* A sampled allocation with the registers and user stack at the caller's return point. */
+struct ms_alloc_event {
+	struct ms_event_header hdr;
+	__u64 addr;		/* returned block */
+	__u64 size;		/* requested bytes */
+	__u64 regs[MS_NR_REGS]; /* DWARF order; regs[MS_REG_IP] is the return address */
+	__u32 stack_len;	/* bytes valid in stack[] */
+	__u32 flags;		/* MS_STACK_* */
+	__u8 stack[MS_MAX_STACK_BYTES]; /* user memory from regs[MS_REG_SP] up */
+};
+
+#define MS_STACK_CLAMPED 0x1 /* copy stopped at --stack-bytes, not the stack's end */
+
+/* A tracked block released (free, or moved by realloc). */
+struct ms_free_event {
+	struct ms_event_header hdr;
+	__u64 addr;
+};
+
+/* A CPU sample: user registers and stack, and kernel frames when asked for. */
+struct ms_cpu_event {
+	struct ms_event_header hdr;
+	__u64 regs[MS_NR_REGS];
+	__u64 kstack[MS_MAX_KSTACK]; /* kernel return addresses, innermost first */
+	__u32 nr_kstack;
+	__u32 stack_len;
+	__u32 flags;
+	__u32 user_regs_valid; /* 0 for kernel threads or a failed read */
+	__u8 stack[MS_MAX_STACK_BYTES];
+};
+
+#define MS_ALLOC_EVENT_HDR_SIZE ((unsigned long)&((struct ms_alloc_event *)0)->stack)
+#define MS_CPU_EVENT_HDR_SIZE ((unsigned long)&((struct ms_cpu_event *)0)->stack)
+
+_Static_assert(sizeof(struct ms_event_header) == 24, "header layout");
+_Static_assert(sizeof(struct ms_alloc_event) == 24 + 16 + 8 * MS_NR_REGS + 8 + MS_MAX_STACK_BYTES,
+	       "alloc event layout");
+_Static_assert(sizeof(struct ms_free_event) == 32, "free event layout");
+_Static_assert(sizeof(struct ms_cpu_event) ==
+		       24 + 8 * MS_NR_REGS + 8 * MS_MAX_KSTACK + 16 + MS_MAX_STACK_BYTES,
+	       "cpu event layout");
+
+#endif

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The subcommands: each parses its own arguments and returns the process exit status. */
+#ifndef MEMSPY_COMMANDS_H
+#define MEMSPY_COMMANDS_H
+
+int cmd_attach(int argc, char **argv);
+/* --- flame graph commands (issue 4) below this line */
+/* --- end flame graph commands */
+
+#endif

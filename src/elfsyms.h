@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Find defined function symbols in an ELF file and turn them into file offsets. */
+#ifndef MEMSPY_ELFSYMS_H
+#define MEMSPY_ELFSYMS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct elfsyms;
+
+/* Open an ELF file for symbol lookups (.symtab and .dynsym). NULL and errno on error. */
+struct elfsyms *elfsyms__open(const char *path);
+void elfsyms__free(struct elfsyms *s);
+/* Look up a defined function by name (versioned names match their base name, the
+ * default version preferred). On success sets *vaddr (st_value) and *file_offset
+ * (where uprobes want it) and returns 0; -ENOENT when not defined here. */
+int elfsyms__find(struct elfsyms *s, const char *name, uint64_t *vaddr, uint64_t *file_offset);
+/* True when the name is defined in .dynsym, i.e. exported for interposition. */
+bool elfsyms__exports(struct elfsyms *s, const char *name);
+
+#endif

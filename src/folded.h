@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Folded stacks, the text format flamegraph.pl and inferno read: "a;b;c 123". */
+#ifndef MEMSPY_FOLDED_H
+#define MEMSPY_FOLDED_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "stacktab.h"
+
+/* Write one line per stack with a value > 0; stacks whose lines would be equal are
+ * merged. prefix, when not NULL, becomes the root frame of every line (--threads,
+ * --children). Frame names are made safe: ';' becomes ':', control characters and
+ * spaces at the ends are dropped. Lines are sorted by stack text so output is
+ * stable. Returns 0 or -errno. */
+int folded_write(FILE *f, const struct stacktab *t, const uint32_t *stack_ids,
+		 const uint64_t *values, size_t n, const char *prefix);
+/* Append one frame name to buf made safe as above. */
+void folded_escape_frame(const char *name, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The heap profile: live sampled blocks, per-site totals and per-site live bytes over time. */
+#ifndef MEMSPY_PROFILE_H
+#define MEMSPY_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A site is one interned stack (stacktab id). */
+struct site_stats {
+	uint32_t stack_id;
+	double live_bytes;	 /* estimated live bytes now */
+	double live_count;	 /* estimated live blocks now */
+	double alloc_bytes;	 /* estimated bytes allocated over the run */
+	double alloc_count;	 /* estimated allocations over the run */
+	uint64_t samples;	 /* sampled allocations recorded */
+	uint64_t oldest_live_ns; /* timestamp of the oldest live block; 0 when none */
+};
+
+/* Live bytes of every site once per interval. Bounded: when the series would
+ * exceed its capacity, neighbouring points are merged and the interval doubles. */
+struct series {
+	double *points;	 /* points[i] at start_ns + i * interval_ns */
+	size_t n;
+	uint64_t start_ns;
+	uint64_t interval_ns;
+};
+
+struct profile;
+
+/* sample_mean is the Poisson mean in bytes; <= 1 means every allocation is
+ * recorded and weights are exact. */
+struct profile *profile__new(uint64_t sample_mean);
+void profile__free(struct profile *p);
+/* A sampled allocation. A block already live at addr is replaced (its free was
+ * lost). Returns 0 or -ENOMEM. */
+int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t stack_id,
+		   uint64_t ts_ns);
+/* A tracked block released. Returns true if it was live. */
+bool profile__free_block(struct profile *p, uint64_t addr, uint64_t ts_ns);
+/* Record one point of every site's live bytes (and the total) at ts_ns. */
+void profile__tick(struct profile *p, uint64_t ts_ns);
+/* Stats of every site ever seen, in no particular order; valid until the next call
+ * that changes the profile. */
+const struct site_stats *profile__sites(struct profile *p, size_t *n);
+/* Live-bytes series of a site (empty when it has none), and of the whole heap. */
+const struct series *profile__site_series(const struct profile *p, uint32_t stack_id);
+const struct series *profile__total_series(const struct profile *p);
+/* Totals over the run. */
+double profile__live_bytes(const struct profile *p);
+double profile__freed_bytes(const struct profile *p);
+uint64_t profile__samples(const struct profile *p);
+uint64_t profile__sample_mean(const struct profile *p);
+
+#endif

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Interned frame names and stacks: every stack gets a small stable id. */
+#ifndef MEMSPY_STACKTAB_H
+#define MEMSPY_STACKTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct stacktab;
+
+struct stacktab *stacktab__new(void);
+void stacktab__free(struct stacktab *t);
+/* Intern a frame name (copied). Returns its id, or UINT32_MAX when out of memory. */
+uint32_t stacktab__frame(struct stacktab *t, const char *name);
+const char *stacktab__frame_name(const struct stacktab *t, uint32_t frame_id);
+size_t stacktab__nr_frames(const struct stacktab *t);
+/* Intern a stack given root first (frames[0] is the outermost frame). truncated marks
+ * a stack whose unwinding stopped early; it is part of the key. Sets *id; 0 or -ENOMEM. */
+int stacktab__intern(struct stacktab *t, const uint32_t *frames, size_t n, bool truncated,
+		     uint32_t *id);
+/* Frames of a stack, root first; returns their number. */
+size_t stacktab__stack(const struct stacktab *t, uint32_t id, const uint32_t **frames);
+bool stacktab__truncated(const struct stacktab *t, uint32_t id);
+size_t stacktab__nr_stacks(const struct stacktab *t);
+
+#endif

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The one Check runner: every module's unit suite, run by `make check`. */
+#include <stdlib.h>
+
+#include "check_suites.h"
+
+typedef Suite *(*suite_fn)(void);
+
+static const suite_fn suites[] = {
+	suite_procmaps, suite_allocator, suite_sampling, suite_stacktab, suite_profile,
+	suite_leak,	suite_folded,	 suite_report,	 suite_outdir,	 suite_target_dwfl,
+	/* --- flame graph suites (issue 4) below this line */
+	/* --- end flame graph suites */
+};
+
+int main(void)
+{
+	SRunner *sr = srunner_create(NULL);
+	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+		srunner_add_suite(sr, suites[i]());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The unit test suites the Check runner runs, one per module. */
+#ifndef MEMSPY_CHECK_SUITES_H
+#define MEMSPY_CHECK_SUITES_H
+
+#include <check.h>
+
+Suite *suite_procmaps(void);
+Suite *suite_allocator(void);
+Suite *suite_sampling(void);
+Suite *suite_stacktab(void);
+Suite *suite_profile(void);
+Suite *suite_leak(void);
+Suite *suite_folded(void);
+Suite *suite_report(void);
+Suite *suite_outdir(void);
+Suite *suite_target_dwfl(void);
+/* --- flame graph suites (issue 4) below this line */
+/* --- end flame graph suites */
+
+#endif
