@@ -1,4 +1,346 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/* Heap probes: uprobes on the allocator's entry points, a uretprobe for the result,
+ * and a uprobe on free. Sampled allocations go to user space with registers and the
+ * user stack; the per-call path is kept tiny so memspy sits at the trap floor. */
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "memspy/events.h"
+
 char LICENSE[] SEC("license") = "GPL";
+
+/* Settings from user space, fixed before load. */
+const volatile __u32 target_tgid = 0;
+const volatile __u32 sample_all = 0;	   /* --sample-bytes 1: record every allocation */
+const volatile __u32 stack_bytes = MS_DEFAULT_STACK_BYTES;
+const volatile __u64 wakeup_bytes = 1 << 20; /* wake the reader once this much is queued */
+const volatile __u64 countdowns[MS_COUNTDOWN_SLOTS] = {};
+
+/* What a thread is doing inside the allocator: entry to return. */
+struct thread_state {
+	__s64 countdown; /* bytes until this thread's next sample */
+	__u64 size;	 /* requested bytes of the outermost call */
+	__u64 out_ptr;	 /* posix_memalign's void ** */
+	__u64 old_ptr;	 /* xallocx: block resized in place */
+	__u32 depth;	 /* nesting of allocator calls; only depth 1 counts */
+	__u32 fn;	 /* enum ms_alloc_fn of the outermost call */
+	__u32 started;	 /* countdown drawn */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct thread_state);
+} threads SEC(".maps");
+
+/* Tracked (sampled, live) blocks: address -> requested size. Sized by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 20);
+	__type(key, __u64);
+	__type(value, __u64);
+} allocs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 << 20);
+} events SEC(".maps");
+
+/* One event under construction per CPU: too big for the BPF stack, and for a
+ * per-CPU map's 32 KiB value limit, so a plain array indexed by CPU (user space
+ * sets max_entries to the number of CPUs; programs run with migration disabled). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ms_alloc_event);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MS_CNT_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 which, __u64 n)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &which);
+
+	if (c)
+		*c += n;
+}
+
+static __always_inline bool is_target(void)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == target_tgid;
+}
+
+static __always_inline __u64 wakeup_flag(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									      : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void fill_header(struct ms_event_header *h, __u32 kind, __u32 fn)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	h->ts_ns = bpf_ktime_get_ns();
+	h->kind = kind;
+	h->tgid = id >> 32;
+	h->tid = (__u32)id;
+	h->fn = fn;
+}
+
+/* Stop tracking addr; tell user space if it was tracked. */
+static __always_inline void untrack(__u64 addr, __u32 fn)
+{
+	struct ms_free_event ev = {};
+
+	if (bpf_map_delete_elem(&allocs, &addr) != 0) {
+		if (sample_all)
+			count(MS_CNT_UNKNOWN_FREE, 1);
+		return;
+	}
+	fill_header(&ev.hdr, MS_EV_FREE, fn);
+	ev.addr = addr;
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), wakeup_flag()))
+		count(MS_CNT_LOST_FREE, 1);
+}
+
+struct vma_end_ctx {
+	__u64 end;
+};
+
+static long vma_end_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct vma_end_ctx *c = data;
+
+	c->end = BPF_CORE_READ(vma, vm_end);
+	return 0;
+}
+
+/* Copy registers and user stack of the current frame into ev. The copy is clamped
+ * to the end of the stack's mapping, because bpf_probe_read_user fails whole if
+ * any byte is unmapped. */
+static __always_inline int capture_user(struct pt_regs *regs, __u64 *out_regs, __u8 *stack,
+					__u32 *stack_len, __u32 *flags)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct vma_end_ctx vc = {};
+	__u64 sp = regs->sp;
+	__u64 len;
+
+	out_regs[0] = regs->ax;
+	out_regs[1] = regs->dx;
+	out_regs[2] = regs->cx;
+	out_regs[3] = regs->bx;
+	out_regs[4] = regs->si;
+	out_regs[5] = regs->di;
+	out_regs[6] = regs->bp;
+	out_regs[7] = sp;
+	out_regs[8] = regs->r8;
+	out_regs[9] = regs->r9;
+	out_regs[10] = regs->r10;
+	out_regs[11] = regs->r11;
+	out_regs[12] = regs->r12;
+	out_regs[13] = regs->r13;
+	out_regs[14] = regs->r14;
+	out_regs[15] = regs->r15;
+	out_regs[16] = regs->ip;
+
+	*flags = 0;
+	len = stack_bytes;
+	if (bpf_find_vma(task, sp, vma_end_cb, &vc, 0) == 0 && vc.end > sp) {
+		if (vc.end - sp < len)
+			len = vc.end - sp;
+		else
+			*flags |= MS_STACK_CLAMPED;
+	}
+	len &= ~7ULL;
+	if (len > MS_MAX_STACK_BYTES)
+		len = MS_MAX_STACK_BYTES;
+	if (len == 0 || bpf_probe_read_user(stack, len, (void *)sp)) {
+		count(MS_CNT_STACK_READ_FAIL, 1);
+		len = 0;
+	}
+	*stack_len = len;
+	return 0;
+}
+
+static __always_inline __s64 draw_countdown(void)
+{
+	__u32 i = bpf_get_prandom_u32() & (MS_COUNTDOWN_SLOTS - 1);
+
+	return (__s64)countdowns[i];
+}
+
+/* Decide whether this allocation of size bytes is sampled, moving the countdown. */
+static __always_inline bool take_sample(struct thread_state *st, __u64 size)
+{
+	if (sample_all)
+		return true;
+	if (!st->started) {
+		st->countdown = draw_countdown();
+		st->started = 1;
+	}
+	st->countdown -= (__s64)size;
+	if (st->countdown > 0)
+		return false;
+	/* One sample however many countdowns a large block crosses: its weight
+	 * S / (1 - e^(-S/R)) already accounts for that. */
+	st->countdown = draw_countdown();
+	return true;
+}
+
+static __always_inline void record_alloc(struct pt_regs *ctx, __u64 addr, __u64 size, __u32 fn)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct ms_alloc_event *ev = bpf_map_lookup_elem(&scratch, &cpu);
+	__u64 len;
+
+	if (!ev)
+		return;
+	fill_header(&ev->hdr, MS_EV_ALLOC, fn);
+	ev->addr = addr;
+	ev->size = size;
+	capture_user(ctx, ev->regs, ev->stack, &ev->stack_len, &ev->flags);
+	len = ev->stack_len;
+	if (len > MS_MAX_STACK_BYTES)
+		len = MS_MAX_STACK_BYTES;
+	/* Publish before tracking: a free on another CPU can only find the block in
+	 * the map after its allocation is queued, so user space sees them in order. */
+	if (bpf_ringbuf_output(&events, ev, MS_ALLOC_EVENT_HDR_SIZE + len, wakeup_flag())) {
+		count(MS_CNT_LOST_ALLOC, 1);
+		return;
+	}
+	count(MS_CNT_SAMPLED, 1);
+	if (bpf_map_update_elem(&allocs, &addr, &size, BPF_ANY))
+		count(MS_CNT_MAP_FULL, 1);
+}
+
+SEC("uprobe")
+int uprobe_alloc(struct pt_regs *ctx)
+{
+	struct thread_state *st;
+	__u32 fn = (__u32)bpf_get_attach_cookie(ctx);
+	__u64 a1 = PT_REGS_PARM1(ctx), a2 = PT_REGS_PARM2(ctx), a3 = PT_REGS_PARM3(ctx);
+	__u64 size = 0;
+
+	if (!is_target())
+		return 0;
+	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!st) {
+		count(MS_CNT_NO_THREAD_STATE, 1);
+		return 0;
+	}
+	/* glibc's and jemalloc's entry points call each other (realloc(NULL, n) enters
+	 * malloc): only the outermost call of a thread is the program's request. */
+	if (st->depth++ > 0)
+		return 0;
+	st->out_ptr = 0;
+	st->old_ptr = 0;
+	switch (fn) {
+	case MS_FN_MALLOC:
+	case MS_FN_VALLOC:
+	case MS_FN_PVALLOC:
+	case MS_FN_MALLOCX:
+	case MS_FN_NEW:
+		size = a1;
+		break;
+	case MS_FN_CALLOC:
+		size = a1 * a2;
+		break;
+	case MS_FN_REALLOC:
+	case MS_FN_RALLOCX:
+		size = a2;
+		/* The old block is gone once realloc runs; untrack it now so a reuse of
+		 * its address by another thread is not confused with it. A failed
+		 * realloc leaves it live: that rare block is lost to the profile. */
+		if (a1)
+			untrack(a1, fn);
+		break;
+	case MS_FN_REALLOCARRAY:
+		size = a2 * a3;
+		if (a1)
+			untrack(a1, fn);
+		break;
+	case MS_FN_POSIX_MEMALIGN:
+		st->out_ptr = a1;
+		size = a3;
+		break;
+	case MS_FN_ALIGNED_ALLOC:
+	case MS_FN_MEMALIGN:
+		size = a2;
+		break;
+	case MS_FN_XALLOCX:
+		st->old_ptr = a1;
+		if (a1)
+			untrack(a1, fn);
+		break;
+	default:
+		break;
+	}
+	st->fn = fn;
+	st->size = size;
+	return 0;
+}
+
+SEC("uretprobe")
+int uretprobe_alloc(struct pt_regs *ctx)
+{
+	struct thread_state *st;
+	__u64 ret = PT_REGS_RC(ctx), addr = ret, size;
+
+	if (!is_target())
+		return 0;
+	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0, 0);
+	if (!st || st->depth == 0)
+		return 0;
+	if (--st->depth > 0)
+		return 0;
+	size = st->size;
+	switch (st->fn) {
+	case MS_FN_POSIX_MEMALIGN:
+		addr = 0;
+		if ((int)ret == 0 && st->out_ptr)
+			bpf_probe_read_user(&addr, sizeof(addr), (void *)st->out_ptr);
+		break;
+	case MS_FN_XALLOCX:
+		addr = st->old_ptr; /* resized in place; returns the usable size */
+		size = ret;
+		break;
+	default:
+		break;
+	}
+	if (!addr)
+		return 0; /* failed allocations are not live */
+	count(MS_CNT_ALLOC_CALLS, 1);
+	count(MS_CNT_ALLOC_BYTES, size);
+	if (take_sample(st, size))
+		record_alloc(ctx, addr, size, st->fn);
+	return 0;
+}
+
+SEC("uprobe")
+int uprobe_free(struct pt_regs *ctx)
+{
+	struct thread_state *st;
+	__u64 ptr = PT_REGS_PARM1(ctx);
+
+	if (!ptr || !is_target())
+		return 0;
+	/* A free inside an allocator call (realloc moving a block) is not the program's. */
+	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0, 0);
+	if (st && st->depth > 0)
+		return 0;
+	count(MS_CNT_FREE_CALLS, 1);
+	untrack(ptr, MS_FN_FREE);
+	return 0;
+}

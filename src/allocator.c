@@ -1,2 +1,230 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* placeholder */
+/* Decide which allocator a process really uses and list its entry points. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "allocator.h"
+#include "elfsyms.h"
+#include "memspy/events.h"
+
+const struct alloc_symbol allocator_symbols[] = {
+	{"malloc", MS_FN_MALLOC},
+	{"calloc", MS_FN_CALLOC},
+	{"realloc", MS_FN_REALLOC},
+	{"reallocarray", MS_FN_REALLOCARRAY},
+	{"posix_memalign", MS_FN_POSIX_MEMALIGN},
+	{"aligned_alloc", MS_FN_ALIGNED_ALLOC},
+	{"memalign", MS_FN_MEMALIGN},
+	{"valloc", MS_FN_VALLOC},
+	{"pvalloc", MS_FN_PVALLOC},
+	{"free", MS_FN_FREE},
+	{"cfree", MS_FN_FREE},
+	/* jemalloc's non-standard API */
+	{"mallocx", MS_FN_MALLOCX},
+	{"rallocx", MS_FN_RALLOCX},
+	{"xallocx", MS_FN_XALLOCX},
+	{"dallocx", MS_FN_FREE},
+	{"sdallocx", MS_FN_FREE},
+	/* C++ operators, when the allocator library defines them (jemalloc, tcmalloc) */
+	{"_Znwm", MS_FN_NEW},
+	{"_Znam", MS_FN_NEW},
+	{"_ZnwmRKSt9nothrow_t", MS_FN_NEW},
+	{"_ZnamRKSt9nothrow_t", MS_FN_NEW},
+	{"_ZnwmSt11align_val_t", MS_FN_NEW},
+	{"_ZnamSt11align_val_t", MS_FN_NEW},
+	{"_ZnwmSt11align_val_tRKSt9nothrow_t", MS_FN_NEW},
+	{"_ZnamSt11align_val_tRKSt9nothrow_t", MS_FN_NEW},
+	{"_ZdlPv", MS_FN_FREE},
+	{"_ZdaPv", MS_FN_FREE},
+	{"_ZdlPvm", MS_FN_FREE},
+	{"_ZdaPvm", MS_FN_FREE},
+	{"_ZdlPvRKSt9nothrow_t", MS_FN_FREE},
+	{"_ZdaPvRKSt9nothrow_t", MS_FN_FREE},
+	{"_ZdlPvSt11align_val_t", MS_FN_FREE},
+	{"_ZdaPvSt11align_val_t", MS_FN_FREE},
+	{"_ZdlPvmSt11align_val_t", MS_FN_FREE},
+	{"_ZdaPvmSt11align_val_t", MS_FN_FREE},
+	{NULL, 0},
+};
+
+static bool is_libc(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5);
+}
+
+static char *join_root(const char *root, const char *path)
+{
+	char *out;
+	if (!root || !*root)
+		return strdup(path);
+	return asprintf(&out, "%s%s", root, path) < 0 ? NULL : out;
+}
+
+/* List the entry points module defines, one per distinct address. */
+static int collect_entries(const char *open_path, struct allocator *out)
+{
+	struct elfsyms *s = elfsyms__open(open_path);
+	size_t max = sizeof(allocator_symbols) / sizeof(allocator_symbols[0]);
+
+	if (!s)
+		return -errno;
+	out->entries = calloc(max, sizeof(*out->entries));
+	if (!out->entries) {
+		elfsyms__free(s);
+		return -ENOMEM;
+	}
+	for (const struct alloc_symbol *a = allocator_symbols; a->symbol; a++) {
+		uint64_t vaddr, off;
+		if (elfsyms__find(s, a->symbol, &vaddr, &off))
+			continue;
+		bool dup = false;
+		for (size_t i = 0; i < out->n; i++)
+			dup |= out->entries[i].vaddr == vaddr;
+		if (dup)
+			continue; /* glibc aliases: aligned_alloc and memalign are one address */
+		out->entries[out->n++] = (struct alloc_entry){
+			.symbol = a->symbol, .fn = a->fn, .vaddr = vaddr, .file_offset = off};
+	}
+	elfsyms__free(s);
+	return 0;
+}
+
+/* Does the module define malloc (exported, or anywhere for the executable)? */
+static bool defines_malloc(const char *open_path, bool exported_only)
+{
+	struct elfsyms *s = elfsyms__open(open_path);
+	uint64_t v, o;
+	bool yes;
+
+	if (!s)
+		return false;
+	yes = exported_only ? elfsyms__exports(s, "malloc") : elfsyms__find(s, "malloc", &v, &o) == 0;
+	elfsyms__free(s);
+	return yes;
+}
+
+static bool preload_names(const char *preload, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (!preload)
+		return false;
+	char *copy = strdup(preload), *save = NULL;
+	bool hit = false;
+	for (char *tok = strtok_r(copy, ": ", &save); tok && !hit; tok = strtok_r(NULL, ": ", &save)) {
+		const char *tb = strrchr(tok, '/');
+		hit = !strcmp(tok, path) || !strcmp(tb ? tb + 1 : tok, base);
+	}
+	free(copy);
+	return hit;
+}
+
+int allocator_resolve(const struct procmaps *maps, const char *exe, const char *preload,
+		      const char *root, struct allocator *out)
+{
+	/* Candidates in the dynamic linker's symbol search order, as far as maps show it. */
+	enum { BY_EXE, BY_PRELOAD, BY_INTERPOSER, BY_LIBC, NR_RANKS };
+	static const char *const why[NR_RANKS] = {
+		"defined in the executable", "LD_PRELOAD", "shared library that interposes malloc",
+		"the C library"};
+	const char *best[NR_RANKS] = {0};
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < maps->n; i++) {
+		const struct map_entry *e = &maps->entries[i];
+		if (!map_entry_is_file(e) || e->offset != 0)
+			continue;
+		int rank;
+		if (exe && !strcmp(e->path, exe))
+			rank = BY_EXE;
+		else if (preload_names(preload, e->path))
+			rank = BY_PRELOAD;
+		else if (is_libc(e->path))
+			rank = BY_LIBC;
+		else
+			rank = BY_INTERPOSER;
+		if (best[rank])
+			continue;
+		char *open_path = join_root(root, e->path);
+		if (!open_path)
+			return -ENOMEM;
+		/* An executable's allocator need not be exported; libraries must export it
+		 * to interpose. */
+		if (defines_malloc(open_path, rank != BY_EXE))
+			best[rank] = e->path;
+		free(open_path);
+	}
+	for (int r = 0; r < NR_RANKS; r++) {
+		if (!best[r])
+			continue;
+		out->module = strdup(best[r]);
+		out->open_path = join_root(root, best[r]);
+		out->why = why[r];
+		if (!out->module || !out->open_path) {
+			allocator_release(out);
+			return -ENOMEM;
+		}
+		int err = collect_entries(out->open_path, out);
+		if (err)
+			allocator_release(out);
+		return err;
+	}
+	return -ENOENT;
+}
+
+/* LD_PRELOAD as the process started: /proc/<pid>/environ. */
+static char *read_preload(pid_t pid)
+{
+	char path[64], buf[1 << 16];
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
+		if (!strncmp(buf + i, "LD_PRELOAD=", 11))
+			return strdup(buf + i + 11);
+	return NULL;
+}
+
+int allocator_resolve_pid(pid_t pid, struct allocator *out)
+{
+	struct procmaps maps;
+	char link[64], exe[PATH_MAX], root[64];
+	ssize_t n;
+	int err;
+
+	err = procmaps_read(pid, &maps);
+	if (err)
+		return err;
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	const char *del = " (deleted)";
+	if (n > 10 && !strcmp(exe + n - strlen(del), del))
+		exe[n - strlen(del)] = '\0';
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	char *preload = read_preload(pid);
+	err = allocator_resolve(&maps, exe[0] ? exe : NULL, preload, root, out);
+	free(preload);
+	procmaps_release(&maps);
+	return err;
+}
+
+void allocator_release(struct allocator *a)
+{
+	if (!a)
+		return;
+	free(a->module);
+	free(a->open_path);
+	free(a->entries);
+	memset(a, 0, sizeof(*a));
+}

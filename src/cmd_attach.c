@@ -1,4 +1,204 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* placeholder */
+/* `memspy attach`: parse the options of a recording run and start it. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "commands.h"
-int cmd_attach(int argc, char **argv) { return 1; }
+#include "memspy/events.h"
+#include "session.h"
+
+#define DEFAULT_SAMPLE_BYTES (512 * 1024)
+
+static void attach_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: memspy attach [options] <pid>\n"
+		"       memspy attach [options] -p <pid>\n"
+		"\n"
+		"Record the live heap of a running process until Ctrl-C, SIGTERM, -d SECONDS\n"
+		"or the target's exit; nothing is injected and the process keeps running.\n"
+		"Writes heap.folded and report.txt to the output directory and prints the report.\n"
+		"\n"
+		"options:\n"
+		"  -p, --pid PID          process to attach to (or give it as the argument)\n"
+		"  -d, --duration SECS    stop after SECS seconds (default: until Ctrl-C)\n"
+		"  -o, --output DIR       output directory (default memspy-<pid>-<YYYYmmdd-HHMMSS>)\n"
+		"  -s, --sample-bytes N   mean bytes between sampled allocations (default 512K;\n"
+		"                         suffixes K, M, G). 1 records every allocation: exact\n"
+		"                         bytes, and counts frees of blocks never seen allocated\n"
+		"      --all              same as --sample-bytes 1\n"
+		"      --stack-bytes N    user stack copied per sample (default 16K, max 32K);\n"
+		"                         deeper stacks are reported as truncated\n"
+		"      --max-tracked N    tracked live blocks (default 1M); more are counted as\n"
+		"                         dropped\n"
+		"  -n, --top N            allocation sites listed in the report (default 10)\n"
+		"  -q, --quiet            do not print the report (it is still written)\n"
+		"  -v, --verbose          show libbpf's messages (twice for debug)\n"
+		"  -h, --help             this text\n"
+		"\n"
+		"examples:\n"
+		"  sudo memspy attach $(pidof redis-server)          # until Ctrl-C\n"
+		"  sudo memspy attach -d 60 -o leak-run 4242          # one minute into ./leak-run\n"
+		"  sudo memspy attach --sample-bytes 1 -d 10 4242     # every allocation, exact\n"
+		"\n"
+		"Needs root (BPF and uprobes) and a kernel with BTF. See memspy(1).\n");
+}
+
+/* "512K" -> 524288. Returns 0 or -EINVAL. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	default: break;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_pid(const char *s, pid_t *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
+		return -EINVAL;
+	*out = (pid_t)v;
+	return 0;
+}
+
+enum { OPT_ALL = 256, OPT_STACK_BYTES, OPT_MAX_TRACKED };
+
+int cmd_attach(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"pid", required_argument, NULL, 'p'},
+		{"duration", required_argument, NULL, 'd'},
+		{"output", required_argument, NULL, 'o'},
+		{"sample-bytes", required_argument, NULL, 's'},
+		{"all", no_argument, NULL, OPT_ALL},
+		{"stack-bytes", required_argument, NULL, OPT_STACK_BYTES},
+		{"max-tracked", required_argument, NULL, OPT_MAX_TRACKED},
+		{"top", required_argument, NULL, 'n'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct session_opts o = {
+		.sample_mean = DEFAULT_SAMPLE_BYTES,
+		.stack_bytes = MS_DEFAULT_STACK_BYTES,
+		.max_tracked = 1 << 20,
+		.top_n = 10,
+	};
+	uint64_t v;
+	char *end;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:d:o:s:n:qvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_pid(optarg, &o.pid)) {
+				fprintf(stderr, "memspy attach: '%s' is not a process id\n", optarg);
+				return 2;
+			}
+			break;
+		case 'd':
+			o.duration_s = strtod(optarg, &end);
+			if (*end || end == optarg || o.duration_s <= 0) {
+				fprintf(stderr,
+					"memspy attach: --duration wants a positive number of seconds, "
+					"not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'o':
+			o.outdir = optarg;
+			break;
+		case 's':
+			if (parse_size(optarg, &v) || v == 0) {
+				fprintf(stderr,
+					"memspy attach: --sample-bytes wants a size in bytes such as "
+					"512K or 1, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			o.sample_mean = v;
+			break;
+		case OPT_ALL:
+			o.sample_mean = 1;
+			break;
+		case OPT_STACK_BYTES:
+			if (parse_size(optarg, &v) || v < 512 || v > MS_MAX_STACK_BYTES) {
+				fprintf(stderr,
+					"memspy attach: --stack-bytes wants 512 to %d bytes, not '%s'\n",
+					MS_MAX_STACK_BYTES, optarg);
+				return 2;
+			}
+			o.stack_bytes = (uint32_t)v;
+			break;
+		case OPT_MAX_TRACKED:
+			if (parse_size(optarg, &v) || v < 1024 || v > (1u << 26)) {
+				fprintf(stderr,
+					"memspy attach: --max-tracked wants 1024 to 64M, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			o.max_tracked = (uint32_t)v;
+			break;
+		case 'n':
+			o.top_n = strtoul(optarg, &end, 10);
+			if (*end || end == optarg) {
+				fprintf(stderr, "memspy attach: --top wants a number, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'v':
+			o.verbose++;
+			break;
+		case 'h':
+			attach_usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "run 'memspy attach --help' for the options\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		if (o.pid || optind + 1 < argc) {
+			fprintf(stderr, "memspy attach: one pid, please (got extra '%s')\n",
+				argv[optind + (o.pid ? 0 : 1)]);
+			return 2;
+		}
+		if (parse_pid(argv[optind], &o.pid)) {
+			fprintf(stderr, "memspy attach: '%s' is not a process id\n", argv[optind]);
+			return 2;
+		}
+	}
+	if (!o.pid) {
+		fprintf(stderr, "memspy attach: which process? give its pid: memspy attach <pid>\n");
+		return 2;
+	}
+	return session_run(&o);
+}

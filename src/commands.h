@@ -5,6 +5,8 @@
 
 int cmd_attach(int argc, char **argv);
 /* --- flame graph commands (issue 4) below this line */
+int cmd_flamegraph(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 /* --- end flame graph commands */
 
 #endif

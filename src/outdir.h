@@ -7,9 +7,10 @@
 #include <sys/types.h>
 #include <time.h>
 
-/* Default directory name: memspy-<pid>-<YYYYmmdd-HHMMSS>. */
+/* Default directory name: memspy-<pid>-<YYYYmmdd-HHMMSS>, in local time. */
 void outdir_default_name(pid_t pid, time_t when, char *buf, size_t size);
-/* Create dir (and missing parents). Returns 0 or -errno; an existing dir is fine. */
+/* Create dir (and missing parents, mode 0755). Returns 0 or -errno; an existing dir
+ * is fine, an existing non-directory is -ENOTDIR. */
 int outdir_create(const char *dir);
 
 /* A file that appears under its name only when committed: writes go to a
@@ -19,11 +20,14 @@ struct atomic_file {
 	char *tmp_path;
 	char *path;
 };
-/* Returns 0 or -errno. */
+/* Open dir/name for writing through a hidden temporary (dir/.name.XXXXXX, mode
+ * 0644). Returns 0 or -errno; on error *af is zeroed and nothing is left on disk. */
 int atomic_file__open(struct atomic_file *af, const char *dir, const char *name);
-/* Flush, fsync, rename. Returns 0 or -errno (the temporary is removed on error). */
+/* Flush, fsync, rename, then sync the directory. Returns 0 or -errno (the temporary
+ * is removed on error). Either way *af is zeroed, so a later abort does nothing. */
 int atomic_file__commit(struct atomic_file *af);
-/* Drop the temporary. Accepts a file never opened (zeroed). */
+/* Drop the temporary. Accepts NULL, a file never opened (zeroed) or already
+ * committed. */
 void atomic_file__abort(struct atomic_file *af);
 
 #endif

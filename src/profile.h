@@ -19,7 +19,11 @@ struct site_stats {
 };
 
 /* Live bytes of every site once per interval. Bounded: when the series would
- * exceed its capacity, neighbouring points are merged and the interval doubles. */
+ * exceed its capacity (512 points), neighbouring points are merged (averaged) and
+ * the interval doubles. A point is the mean of the ticks in its interval; the last
+ * one may still be filling. Every series shares the total's time grid; a site's
+ * series starts at the first tick after the site appeared. interval_ns is the mean
+ * spacing of the ticks so far (1 s before the second tick). */
 struct series {
 	double *points;	 /* points[i] at start_ns + i * interval_ns */
 	size_t n;
@@ -30,11 +34,13 @@ struct series {
 struct profile;
 
 /* sample_mean is the Poisson mean in bytes; <= 1 means every allocation is
- * recorded and weights are exact. */
+ * recorded and weights are exact. Returns NULL (errno ENOMEM) when out of memory.
+ * Memory is bounded: the block table grows and shrinks with the number of live
+ * sampled blocks, each series holds at most 512 points. */
 struct profile *profile__new(uint64_t sample_mean);
 void profile__free(struct profile *p);
 /* A sampled allocation. A block already live at addr is replaced (its free was
- * lost). Returns 0 or -ENOMEM. */
+ * lost; the old block counts as freed). Returns 0 or -ENOMEM. */
 int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t stack_id,
 		   uint64_t ts_ns);
 /* A tracked block released. Returns true if it was live. */
@@ -43,7 +49,7 @@ bool profile__free_block(struct profile *p, uint64_t addr, uint64_t ts_ns);
 void profile__tick(struct profile *p, uint64_t ts_ns);
 /* Stats of every site ever seen, in no particular order; valid until the next call
  * that changes the profile. */
-const struct site_stats *profile__sites(struct profile *p, size_t *n);
+const struct site_stats *profile__sites(const struct profile *p, size_t *n);
 /* Live-bytes series of a site (empty when it has none), and of the whole heap. */
 const struct series *profile__site_series(const struct profile *p, uint32_t stack_id);
 const struct series *profile__total_series(const struct profile *p);
@@ -52,5 +58,9 @@ double profile__live_bytes(const struct profile *p);
 double profile__freed_bytes(const struct profile *p);
 uint64_t profile__samples(const struct profile *p);
 uint64_t profile__sample_mean(const struct profile *p);
+/* Sampled blocks live now, and the entries the block table holds room for (memory
+ * accounting and tests). */
+size_t profile__nr_live(const struct profile *p);
+size_t profile__block_capacity(const struct profile *p);
 
 #endif

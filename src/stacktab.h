@@ -9,17 +9,21 @@
 
 struct stacktab;
 
+/* Returns NULL (errno ENOMEM) when out of memory. Ids are dense: frames and stacks
+ * are numbered 0, 1, 2, ... in the order they were first interned. */
 struct stacktab *stacktab__new(void);
 void stacktab__free(struct stacktab *t);
 /* Intern a frame name (copied). Returns its id, or UINT32_MAX when out of memory. */
 uint32_t stacktab__frame(struct stacktab *t, const char *name);
+/* NULL for an id never handed out. */
 const char *stacktab__frame_name(const struct stacktab *t, uint32_t frame_id);
 size_t stacktab__nr_frames(const struct stacktab *t);
 /* Intern a stack given root first (frames[0] is the outermost frame). truncated marks
  * a stack whose unwinding stopped early; it is part of the key. Sets *id; 0 or -ENOMEM. */
 int stacktab__intern(struct stacktab *t, const uint32_t *frames, size_t n, bool truncated,
 		     uint32_t *id);
-/* Frames of a stack, root first; returns their number. */
+/* Frames of a stack, root first; returns their number (0 and *frames NULL for an
+ * unknown id). *frames stays valid until the next stacktab__intern. */
 size_t stacktab__stack(const struct stacktab *t, uint32_t id, const uint32_t **frames);
 bool stacktab__truncated(const struct stacktab *t, uint32_t id);
 size_t stacktab__nr_stacks(const struct stacktab *t);

@@ -1,2 +1,784 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* placeholder */
+/* One libdwfl session per target process: unwinds captured stacks and names addresses. */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <dwarf.h>
+#include <elfutils/libdwfl.h>
+
+#include "memspy/events.h"
+#include "target_dwfl.h"
+
+_Static_assert(MS_NR_REGS == 17, "libdwfl's x86_64 backend unwinds DWARF registers 0..16");
+
+/* A garbage pc (wrong unwind) is outside every mapping too; re-reading the maps for
+ * each one would cost more than the unwinds themselves. */
+#define MS_REFRESH_MIN_NS 20000000ull
+/* Longest inline chain kept for one address; deeper chains keep the outermost. */
+#define MS_MAX_INLINE_NAMES 32
+#define MS_SYMCACHE_MIN_SLOTS 1024
+
+/* One line of /proc/<pid>/maps. */
+struct tmap {
+	uint64_t start;
+	uint64_t end;
+	uint64_t ino;
+	unsigned dev_major, dev_minor;
+	bool is_file;	  /* backed by a file, as libdwfl judges it: "/path" and a device or inode */
+	bool ro_file;	  /* such a file, not writable: the same bytes now as at capture */
+	bool is_vdso;
+	const char *path; /* into the snapshot's buffer, NUL-terminated, with " (deleted)" */
+};
+
+/* One whole read of /proc/<pid>/maps; two are kept so a failed read leaves the last
+ * good one intact. */
+struct maps_snap {
+	char *buf;
+	size_t buf_cap;
+	struct tmap *maps; /* sorted by start, as the kernel lists them */
+	size_t n, cap;
+};
+
+/* A cached symbolization: names[] followed by the strings, one allocation. */
+struct sym_entry {
+	uint64_t pc;
+	const char **names; /* NULL marks a free slot */
+	size_t n;
+};
+
+/* The sample being unwound; libdwfl reaches it through the callbacks' argument. */
+struct cur_sample {
+	const uint64_t *regs;
+	const unsigned char *stack;
+	uint64_t sp;
+	size_t len;
+	bool read_failed; /* libdwfl takes an unreadable return address for the end */
+};
+
+struct target_dwfl {
+	pid_t pid;
+	Dwfl *dwfl;
+	int mem_fd;		 /* /proc/<pid>/mem, read only; -1 when unavailable */
+	struct maps_snap snaps[2];
+	struct maps_snap *snap;	 /* the last good one of snaps */
+	uint64_t last_refresh_ns; /* CLOCK_MONOTONIC of the last automatic refresh */
+	struct cur_sample cur;
+	struct sym_entry *syms;	 /* open addressing, power-of-two slots */
+	size_t nsyms, syms_cap;
+};
+
+static char *debuginfo_path; /* NULL: libdwfl's default ":.debug:/usr/lib/debug" */
+
+static const Dwfl_Callbacks proc_callbacks = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.debuginfo_path = &debuginfo_path,
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static bool parse_hex(const char **p, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	int digits = 0;
+
+	for (;; s++, digits++) {
+		unsigned c = (unsigned char)*s;
+		if (c >= '0' && c <= '9')
+			c -= '0';
+		else if (c >= 'a' && c <= 'f')
+			c = c - 'a' + 10;
+		else
+			break;
+		v = v << 4 | c;
+	}
+	if (!digits || digits > 16)
+		return false;
+	*out = v;
+	*p = s;
+	return true;
+}
+
+static bool parse_dec(const char **p, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++)
+		v = v * 10 + (uint64_t)(*s - '0');
+	*out = v;
+	*p = s;
+	return true;
+}
+
+/* "start-end perms offset major:minor inode path"; line is NUL-terminated and
+ * stays in the snapshot's buffer, so path can point into it. */
+static bool parse_maps_line(const char *line, struct tmap *m)
+{
+	const char *p = line;
+	uint64_t offset, major, minor;
+
+	if (!parse_hex(&p, &m->start) || *p++ != '-' || !parse_hex(&p, &m->end) || *p++ != ' ')
+		return false;
+	if (strlen(p) < 5 || p[4] != ' ')
+		return false;
+	bool writable = p[1] == 'w';
+	p += 5;
+	if (!parse_hex(&p, &offset) || *p++ != ' ' || !parse_hex(&p, &major) || *p++ != ':' ||
+	    !parse_hex(&p, &minor) || *p++ != ' ' || !parse_dec(&p, &m->ino))
+		return false;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	m->dev_major = (unsigned)major;
+	m->dev_minor = (unsigned)minor;
+	m->path = p;
+	m->is_file = *p == '/' && (m->ino || major || minor);
+	m->ro_file = m->is_file && !writable;
+	m->is_vdso = !strcmp(p, "[vdso]");
+	return m->start < m->end;
+}
+
+static int read_all(const char *path, char **buf, size_t *cap, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t n = 0;
+	for (;;) {
+		if (*cap - n < 4097) {
+			size_t ncap = *cap ? *cap * 2 : 65536;
+			char *nb = realloc(*buf, ncap);
+			if (!nb) {
+				close(fd);
+				return -ENOMEM;
+			}
+			*buf = nb;
+			*cap = ncap;
+		}
+		ssize_t r = read(fd, *buf + n, *cap - n - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			int err = -errno;
+			close(fd);
+			return err;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	*len = n;
+	return 0;
+}
+
+/* Take a new snapshot; on any error the previous one stays, so a process that
+ * exits keeps the mappings it had. */
+static int maps_snapshot(struct target_dwfl *t)
+{
+	struct maps_snap *ns = t->snap == &t->snaps[0] ? &t->snaps[1] : &t->snaps[0];
+	char path[64];
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)t->pid);
+	/* One byte spare for the last line's terminator. */
+	int err = read_all(path, &ns->buf, &ns->buf_cap, &len);
+	if (err)
+		return err;
+	/* An exited process reads as empty. */
+	if (len == 0)
+		return -ESRCH;
+	ns->buf[len] = '\n';
+
+	size_t lines = 0;
+	for (size_t i = 0; i <= len; i++)
+		lines += ns->buf[i] == '\n';
+	if (lines > ns->cap) {
+		struct tmap *nm = realloc(ns->maps, lines * sizeof(*nm));
+		if (!nm)
+			return -ENOMEM;
+		ns->maps = nm;
+		ns->cap = lines;
+	}
+
+	size_t n = 0;
+	char *p = ns->buf, *end = ns->buf + len;
+	while (p < end) {
+		char *eol = memchr(p, '\n', (size_t)(end + 1 - p));
+		*eol = '\0';
+		if (eol > p && parse_maps_line(p, &ns->maps[n]))
+			n++;
+		p = eol + 1;
+	}
+	ns->n = n;
+	t->snap = ns;
+	return 0;
+}
+
+static const struct tmap *maps_find(const struct target_dwfl *t, uint64_t addr)
+{
+	const struct maps_snap *ms = t->snap;
+	size_t lo = 0, hi = ms ? ms->n : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct tmap *m = &ms->maps[mid];
+		if (addr < m->start)
+			hi = mid;
+		else if (addr >= m->end)
+			lo = mid + 1;
+		else
+			return m;
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- libdwfl callbacks */
+
+static pid_t cb_next_thread(Dwfl *dwfl, void *dwfl_arg, void **thread_argp)
+{
+	struct target_dwfl *t = dwfl_arg;
+
+	/* One pseudo-thread: whatever sample is being unwound. */
+	if (*thread_argp)
+		return 0;
+	*thread_argp = t;
+	return t->pid;
+}
+
+static bool cb_get_thread(Dwfl *dwfl, pid_t tid, void *dwfl_arg, void **thread_argp)
+{
+	*thread_argp = dwfl_arg;
+	return true;
+}
+
+static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *dwfl_arg)
+{
+	struct target_dwfl *t = dwfl_arg;
+	const struct cur_sample *c = &t->cur;
+
+	/* Unsigned wrap turns addresses below sp into huge offsets. */
+	uint64_t off = addr - c->sp;
+	if (c->stack && c->len >= sizeof(*result) && off <= c->len - sizeof(*result)) {
+		memcpy(result, c->stack + off, sizeof(*result));
+		return true;
+	}
+	/* Read-only file mappings hold the same bytes now as at capture time; anything
+	 * else (heap, other stacks) may have changed since, so it is not read. */
+	const struct tmap *m = t->mem_fd >= 0 ? maps_find(t, addr) : NULL;
+	if (m && m->ro_file && addr <= m->end - sizeof(*result) &&
+	    pread(t->mem_fd, result, sizeof(*result), (off_t)addr) == sizeof(*result))
+		return true;
+	t->cur.read_failed = true;
+	return false;
+}
+
+static bool cb_set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
+{
+	struct target_dwfl *t = thread_arg;
+	const uint64_t *regs = t->cur.regs;
+
+	_Static_assert(sizeof(Dwarf_Word) == sizeof(regs[0]), "register width");
+	if (!dwfl_thread_state_registers(thread, 0, MS_NR_REGS, (const Dwarf_Word *)regs))
+		return false;
+	dwfl_thread_state_register_pc(thread, regs[MS_REG_IP]);
+	return true;
+}
+
+static const Dwfl_Thread_Callbacks thread_callbacks = {
+	.next_thread = cb_next_thread,
+	.get_thread = cb_get_thread,
+	.memory_read = cb_memory_read,
+	.set_initial_registers = cb_set_initial_registers,
+};
+
+/* dwfl_addrmodule alone can answer with the module below a gap (seen with 0.188
+ * for an anonymous mapping after libdw's), so check the module's own range. */
+static Dwfl_Module *module_at(struct target_dwfl *t, uint64_t addr)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(t->dwfl, addr);
+	Dwarf_Addr low, high;
+
+	if (!mod || !dwfl_module_info(mod, NULL, &low, &high, NULL, NULL, NULL, NULL))
+		return NULL;
+	return addr >= low && addr < high ? mod : NULL;
+}
+
+/* ---------------------------------------------------------------- session */
+
+static bool same_file(const struct tmap *a, const struct tmap *b)
+{
+	return a->ino == b->ino && a->dev_major == b->dev_major && a->dev_minor == b->dev_minor &&
+	       !strcmp(a->path, b->path);
+}
+
+/* Report the snapshot's modules. Not dwfl_linux_proc_report: it joins every
+ * mapping of a file that no other file's mapping separates, so an executable that
+ * mmaps itself (libelf does, backtrace libraries do) became one module spanning
+ * the heap and everything up to that mmap. Here a module's mappings must touch;
+ * anonymous ones in between (.bss) may. */
+static int report_modules(struct target_dwfl *t, bool keep_old)
+{
+	const struct maps_snap *ms = t->snap;
+	char vdso[32];
+	int err = 0;
+
+	/* begin_add keeps modules that are gone (dlclose, exit): stacks captured
+	 * before still need their names. */
+	if (keep_old)
+		dwfl_report_begin_add(t->dwfl);
+	else
+		dwfl_report_begin(t->dwfl);
+	for (size_t i = 0; i < ms->n;) {
+		const struct tmap *m = &ms->maps[i];
+		const char *name = m->path;
+		uint64_t high = m->end, reach = m->end;
+		size_t j = i + 1;
+
+		if (m->is_vdso) {
+			/* The name dwfl_linux_proc_find_elf reads from memory. */
+			snprintf(vdso, sizeof(vdso), "[vdso: %d]", (int)t->pid);
+			name = vdso;
+		} else if (!m->is_file) {
+			i++;
+			continue;
+		} else {
+			for (; j < ms->n && ms->maps[j].start == reach; j++) {
+				const struct tmap *n = &ms->maps[j];
+				if (n->is_file || n->is_vdso) {
+					if (!n->is_file || !same_file(m, n))
+						break;
+					high = n->end;
+				}
+				reach = n->end;
+			}
+		}
+		if (!dwfl_report_module(t->dwfl, name, m->start, high) && !err)
+			err = -ENOMEM;
+		i = j;
+	}
+	if (dwfl_report_end(t->dwfl, NULL, NULL) != 0 && !err)
+		err = -EIO;
+	return err;
+}
+
+struct target_dwfl *target_dwfl__open(pid_t pid)
+{
+	struct target_dwfl *t = calloc(1, sizeof(*t));
+	int err;
+
+	if (!t) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	t->pid = pid;
+	t->mem_fd = -1;
+	err = maps_snapshot(t);
+	if (err)
+		goto fail;
+	t->dwfl = dwfl_begin(&proc_callbacks);
+	if (!t->dwfl) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = report_modules(t, false);
+	if (err)
+		goto fail;
+	/* Fails only when no module's ELF can be opened to pick the unwinder. */
+	if (!dwfl_attach_state(t->dwfl, NULL, pid, &thread_callbacks, t)) {
+		err = -ENOEXEC;
+		goto fail;
+	}
+	/* Optional: without it unwinding just cannot read through code mappings. */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	t->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	t->syms_cap = MS_SYMCACHE_MIN_SLOTS;
+	t->syms = calloc(t->syms_cap, sizeof(*t->syms));
+	if (!t->syms) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	return t;
+fail:
+	target_dwfl__free(t);
+	errno = -err;
+	return NULL;
+}
+
+void target_dwfl__free(struct target_dwfl *t)
+{
+	if (!t)
+		return;
+	if (t->dwfl)
+		dwfl_end(t->dwfl);
+	if (t->mem_fd >= 0)
+		close(t->mem_fd);
+	for (size_t i = 0; t->syms && i < t->syms_cap; i++)
+		free(t->syms[i].names);
+	free(t->syms);
+	for (int i = 0; i < 2; i++) {
+		free(t->snaps[i].maps);
+		free(t->snaps[i].buf);
+	}
+	free(t);
+}
+
+int target_dwfl__refresh(struct target_dwfl *t)
+{
+	int err = maps_snapshot(t);
+	if (err)
+		return err;
+	return report_modules(t, true);
+}
+
+bool target_dwfl__has_module(struct target_dwfl *t, uint64_t addr)
+{
+	return module_at(t, addr) != NULL;
+}
+
+/* ---------------------------------------------------------------- unwinding */
+
+struct unwind_ctx {
+	struct target_dwfl *t;
+	uint64_t *pcs;
+	size_t max;
+	size_t n;
+	bool first_is_return_address;
+	bool outside;	/* stopped at a pc no module covers */
+	uint64_t outside_pc;
+};
+
+static int frame_cb(Dwfl_Frame *frame, void *arg)
+{
+	struct unwind_ctx *u = arg;
+	Dwarf_Addr pc;
+	bool isactivation;
+
+	if (!dwfl_frame_pc(frame, &pc, &isactivation))
+		return DWARF_CB_ABORT;
+	/* A return address points after the call, possibly into the next function. */
+	if (!isactivation || (u->n == 0 && u->first_is_return_address))
+		pc--;
+	if (!module_at(u->t, pc)) {
+		u->outside = true;
+		u->outside_pc = pc;
+		return DWARF_CB_ABORT;
+	}
+	u->pcs[u->n++] = pc;
+	return u->n < u->max ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+/* Worth re-reading the maps: the pc lies in no mapping the last snapshot knew (a
+ * library loaded since); JIT code in a known anonymous mapping would not gain. */
+static bool should_refresh(struct target_dwfl *t, uint64_t pc)
+{
+	if (maps_find(t, pc))
+		return false;
+	uint64_t now = now_ns();
+	if (t->last_refresh_ns && now - t->last_refresh_ns < MS_REFRESH_MIN_NS)
+		return false;
+	t->last_refresh_ns = now;
+	return true;
+}
+
+size_t target_dwfl__unwind(struct target_dwfl *t, pid_t tid, const uint64_t *regs,
+			   const void *stack, size_t len, bool first_is_return_address,
+			   uint64_t *pcs, size_t max, bool *complete)
+{
+	struct unwind_ctx u = {
+		.t = t,
+		.pcs = pcs,
+		.max = max,
+		.first_is_return_address = first_is_return_address,
+	};
+	int r;
+
+	*complete = false;
+	if (!max)
+		return 0;
+	t->cur = (struct cur_sample){
+		.regs = regs,
+		.stack = stack,
+		.sp = regs[MS_REG_SP],
+		.len = stack ? len : 0,
+	};
+	r = dwfl_getthread_frames(t->dwfl, tid, frame_cb, &u);
+	if (u.outside && should_refresh(t, u.outside_pc) && target_dwfl__refresh(t) == 0 &&
+	    module_at(t, u.outside_pc)) {
+		u.n = 0;
+		u.outside = false;
+		t->cur.read_failed = false;
+		r = dwfl_getthread_frames(t->dwfl, tid, frame_cb, &u);
+	}
+	/* 0 when the CFI left the return address undefined (the outermost frame), but
+	 * also when it could not be read: only a run without failed reads is complete.
+	 * Our own aborts return DWARF_CB_ABORT, errors -1. */
+	*complete = r == 0 && !t->cur.read_failed && !u.outside && u.n > 0;
+	t->cur = (struct cur_sample){ 0 };
+	return u.n;
+}
+
+/* ---------------------------------------------------------------- symbolization */
+
+typedef char *(*cxa_demangle_fn)(const char *, char *, size_t *, int *);
+
+/* libstdc++'s demangler, found at run time: memspy links no C++ runtime, and a
+ * target with C++ names has libstdc++ installed. NULL when it is not. */
+static cxa_demangle_fn demangler(void)
+{
+	static bool tried;
+	static cxa_demangle_fn fn;
+
+	if (!tried) {
+		tried = true;
+		void *h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+		if (h)
+			fn = (cxa_demangle_fn)dlsym(h, "__cxa_demangle");
+	}
+	return fn;
+}
+
+/* Names being assembled for one address, before they go into the cache. */
+struct name_list {
+	char *names[MS_MAX_INLINE_NAMES];
+	size_t n;
+};
+
+static void name_list_release(struct name_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->names[i]);
+	l->n = 0;
+}
+
+/* Append name (demangled when it is a C++ symbol) plus suffix; false on ENOMEM. */
+static bool name_list_add(struct name_list *l, const char *name, const char *suffix)
+{
+	char *dem = NULL;
+	char *s;
+
+	if (l->n == MS_MAX_INLINE_NAMES)
+		return true;
+	if (name[0] == '_' && name[1] == 'Z') {
+		cxa_demangle_fn fn = demangler();
+		int status = -1;
+		if (fn)
+			dem = fn(name, NULL, NULL, &status);
+		if (status != 0) {
+			free(dem);
+			dem = NULL;
+		}
+	}
+	if (asprintf(&s, "%s%s", dem ? dem : name, suffix) < 0)
+		s = NULL;
+	free(dem);
+	if (!s)
+		return false;
+	l->names[l->n++] = s;
+	return true;
+}
+
+static const char *die_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	const char *name;
+
+	/* Inlined instances carry no name: it lives on their abstract origin. */
+	name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
+	if (!name)
+		name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
+	if (!name)
+		name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
+	return name;
+}
+
+/* The DWARF view of addr: the name of the subprogram containing it (NULL when
+ * unknown) and the inlined calls in between, innermost first. */
+static const char *dwarf_scopes(Dwfl_Module *mod, uint64_t addr, const char **inl, size_t *ninl)
+{
+	Dwarf_Addr bias;
+	Dwarf_Die *scopes = NULL;
+	Dwarf_Die innermost;
+	const char *sub = NULL;
+
+	*ninl = 0;
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias);
+	if (!cu)
+		return NULL;
+	int n = dwarf_getscopes(cu, addr - bias, &scopes);
+	if (n <= 0) {
+		free(scopes);
+		return NULL;
+	}
+	innermost = scopes[0];
+	free(scopes);
+	scopes = NULL;
+	/* dwarf_getscopes continues from an inlined instance into its abstract
+	 * definition; the concrete parents (the callers it was inlined into) come
+	 * from the DIE's own chain. */
+	n = dwarf_getscopes_die(&innermost, &scopes);
+	for (int i = 0; i < n; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		if (tag == DW_TAG_inlined_subroutine) {
+			const char *name = die_name(&scopes[i]);
+			if (*ninl < MS_MAX_INLINE_NAMES - 1)
+				inl[(*ninl)++] = name ? name : "[unknown]";
+		} else if (tag == DW_TAG_subprogram) {
+			sub = die_name(&scopes[i]);
+			break;
+		}
+	}
+	free(scopes);
+	return sub;
+}
+
+static bool symbolize_in_module(Dwfl_Module *mod, uint64_t pc, struct name_list *l)
+{
+	GElf_Off off;
+	GElf_Sym sym;
+	const char *inl[MS_MAX_INLINE_NAMES];
+	size_t ninl;
+
+	char unversioned[512];
+	const char *symname = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+	const char *sub = dwarf_scopes(mod, pc, inl, &ninl);
+	const char *at = symname ? strchr(symname, '@') : NULL;
+
+	/* .symtab keeps symbol versions ("__libc_start_main@@GLIBC_2.34"); a stack
+	 * should not change name with the library version. */
+	if (at && at != symname) {
+		snprintf(unversioned, sizeof(unversioned), "%.*s", (int)(at - symname), symname);
+		symname = unversioned;
+	}
+	const char *outer = symname && *symname ? symname : sub;
+
+	if (outer) {
+		if (!name_list_add(l, outer, ""))
+			return false;
+	} else {
+		const char *modname = NULL;
+		Dwarf_Addr low = 0, bias;
+		char buf[4096];
+
+		dwfl_module_info(mod, NULL, &low, NULL, NULL, NULL, &modname, NULL);
+		/* The address as the file has it (what addr2line -e takes). */
+		if (!dwfl_module_getelf(mod, &bias))
+			bias = low;
+		const char *base = modname ? strrchr(modname, '/') : NULL;
+		base = base ? base + 1 : modname;
+		if (!base || !*base)
+			base = "?";
+		else if (!strncmp(base, "[vdso", 5))
+			base = "vdso"; /* reported as "[vdso: <pid>]" */
+		snprintf(buf, sizeof(buf), "[%s+0x%llx]", base, (unsigned long long)(pc - bias));
+		if (!name_list_add(l, buf, ""))
+			return false;
+	}
+	for (size_t i = ninl; i-- > 0;)
+		if (!name_list_add(l, inl[i], "_[i]"))
+			return false;
+	return true;
+}
+
+static size_t sym_slot(const struct target_dwfl *t, uint64_t pc)
+{
+	uint64_t h = pc * 0x9e3779b97f4a7c15ull;
+	size_t mask = t->syms_cap - 1;
+	size_t i = (size_t)(h >> 32) & mask;
+
+	while (t->syms[i].names && t->syms[i].pc != pc)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static int symcache_grow(struct target_dwfl *t)
+{
+	size_t old_cap = t->syms_cap;
+	struct sym_entry *old = t->syms;
+	struct sym_entry *ns = calloc(old_cap * 2, sizeof(*ns));
+
+	if (!ns)
+		return -ENOMEM;
+	t->syms = ns;
+	t->syms_cap = old_cap * 2;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].names)
+			t->syms[sym_slot(t, old[i].pc)] = old[i];
+	free(old);
+	return 0;
+}
+
+/* One allocation: the pointer array, then the strings it points at. */
+static const char **pack_names(const struct name_list *l)
+{
+	size_t bytes = l->n * sizeof(char *);
+
+	for (size_t i = 0; i < l->n; i++)
+		bytes += strlen(l->names[i]) + 1;
+	const char **out = malloc(bytes);
+	if (!out)
+		return NULL;
+	char *s = (char *)(out + l->n);
+	for (size_t i = 0; i < l->n; i++) {
+		size_t len = strlen(l->names[i]) + 1;
+		memcpy(s, l->names[i], len);
+		out[i] = s;
+		s += len;
+	}
+	return out;
+}
+
+size_t target_dwfl__symbolize(struct target_dwfl *t, uint64_t pc, const char **names,
+			      size_t max)
+{
+	static const char *unknown = "[unknown]";
+	struct name_list l = { .n = 0 };
+	size_t i, n;
+
+	if (!max)
+		return 0;
+	i = sym_slot(t, pc);
+	if (!t->syms[i].names) {
+		Dwfl_Module *mod = module_at(t, pc);
+		bool ok = mod ? symbolize_in_module(mod, pc, &l) : name_list_add(&l, unknown, "");
+		const char **packed = ok && l.n ? pack_names(&l) : NULL;
+		size_t count = l.n;
+		name_list_release(&l);
+		/* Out of memory: answer without caching rather than fail. */
+		if (!packed) {
+			names[0] = unknown;
+			return 1;
+		}
+		if ((t->nsyms + 1) * 2 > t->syms_cap) {
+			if (symcache_grow(t)) {
+				free(packed);
+				names[0] = unknown;
+				return 1;
+			}
+			i = sym_slot(t, pc);
+		}
+		t->syms[i] = (struct sym_entry){ .pc = pc, .names = packed, .n = count };
+		t->nsyms++;
+	}
+	n = t->syms[i].n < max ? t->syms[i].n : max;
+	memcpy(names, t->syms[i].names, n * sizeof(*names));
+	return n;
+}

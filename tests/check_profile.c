@@ -1,9 +1,198 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests of profile. */
+/* Unit tests of profile: live blocks, per-site totals, oldest block, bounded series. */
 #include "check_suites.h"
+#include "profile.h"
+#include "sampling.h"
+
+#define SEC 1000000000ull
+
+static const struct site_stats *site(const struct profile *p, uint32_t stack_id)
+{
+	size_t n;
+	const struct site_stats *s = profile__sites(p, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i].stack_id == stack_id)
+			return &s[i];
+	return NULL;
+}
+
+START_TEST(test_exact_totals)
+{
+	struct profile *p = profile__new(1);
+
+	ck_assert_int_eq(profile__alloc(p, 0x1000, 100, 7, 1), 0);
+	ck_assert_int_eq(profile__alloc(p, 0x2000, 50, 7, 2), 0);
+	ck_assert_int_eq(profile__alloc(p, 0x3000, 0, 9, 3), 0); /* malloc(0) is live */
+	ck_assert_double_eq(profile__live_bytes(p), 150);
+	ck_assert_double_eq(site(p, 7)->live_bytes, 150);
+	ck_assert_double_eq(site(p, 7)->live_count, 2);
+	ck_assert_double_eq(site(p, 9)->live_count, 1);
+	ck_assert_uint_eq(profile__nr_live(p), 3);
+
+	ck_assert(profile__free_block(p, 0x1000, 4));
+	ck_assert(!profile__free_block(p, 0x1000, 5)); /* not live any more */
+	ck_assert(!profile__free_block(p, 0xdead, 5)); /* never seen */
+	ck_assert_double_eq(profile__live_bytes(p), 50);
+	ck_assert_double_eq(profile__freed_bytes(p), 100);
+	ck_assert_double_eq(site(p, 7)->alloc_bytes, 150);
+	ck_assert_double_eq(site(p, 7)->alloc_count, 2);
+	ck_assert_uint_eq(site(p, 7)->samples, 2);
+	ck_assert_uint_eq(profile__samples(p), 3);
+	ck_assert_uint_eq(profile__sample_mean(p), 1);
+
+	/* an address reused without a free we saw: the old block is gone */
+	ck_assert_int_eq(profile__alloc(p, 0x2000, 10, 9, 6), 0);
+	ck_assert_double_eq(site(p, 7)->live_bytes, 0);
+	ck_assert_double_eq(site(p, 9)->live_bytes, 10);
+	ck_assert_double_eq(profile__live_bytes(p), 10);
+	profile__free(p);
+	profile__free(NULL);
+}
+END_TEST
+
+START_TEST(test_sampled_weights)
+{
+	uint64_t mean = 512 * 1024;
+	struct profile *p = profile__new(mean);
+
+	ck_assert_int_eq(profile__alloc(p, 0x10, 4096, 1, 1), 0);
+	ck_assert_double_eq_tol(site(p, 1)->live_bytes, sampling_weight(4096, mean), 1e-6);
+	ck_assert_double_eq_tol(site(p, 1)->live_count, sampling_count_weight(4096, mean), 1e-9);
+	ck_assert(profile__free_block(p, 0x10, 2));
+	ck_assert_double_eq(site(p, 1)->live_bytes, 0);
+	ck_assert_double_eq(profile__live_bytes(p), 0);
+	profile__free(p);
+}
+END_TEST
+
+START_TEST(test_oldest)
+{
+	struct profile *p = profile__new(1);
+
+	profile__alloc(p, 0x100, 8, 1, 10 * SEC);
+	profile__alloc(p, 0x200, 8, 1, 20 * SEC);
+	profile__alloc(p, 0x300, 8, 1, 30 * SEC);
+	ck_assert_uint_eq(site(p, 1)->oldest_live_ns, 10 * SEC);
+	profile__free_block(p, 0x100, 31 * SEC);
+	ck_assert_uint_eq(site(p, 1)->oldest_live_ns, 20 * SEC);
+	/* events from another CPU arrive late */
+	profile__alloc(p, 0x400, 8, 1, 15 * SEC);
+	ck_assert_uint_eq(site(p, 1)->oldest_live_ns, 15 * SEC);
+	profile__free_block(p, 0x400, 32 * SEC);
+	profile__free_block(p, 0x300, 32 * SEC);
+	ck_assert_uint_eq(site(p, 1)->oldest_live_ns, 20 * SEC);
+	profile__free_block(p, 0x200, 32 * SEC);
+	ck_assert_uint_eq(site(p, 1)->oldest_live_ns, 0);
+	profile__free(p);
+}
+END_TEST
+
+/* The block table grows with live blocks and shrinks back after the peak, and keeps
+ * every block findable through growth, churn and shrinking. */
+START_TEST(test_table_bounded)
+{
+	struct profile *p = profile__new(1);
+	enum { N = 200000 };
+	size_t min_cap = profile__block_capacity(p);
+
+	for (uint64_t i = 0; i < N; i++)
+		ck_assert_int_eq(profile__alloc(p, 0x10000 + i * 16, 16, (uint32_t)(i % 5), i), 0);
+	ck_assert_uint_eq(profile__nr_live(p), N);
+	ck_assert_uint_le(profile__block_capacity(p), 4 * N);
+	ck_assert_double_eq(profile__live_bytes(p), 16.0 * N);
+	/* oldest survives the rebuilds */
+	ck_assert_uint_eq(site(p, 3)->oldest_live_ns, 3);
+	for (uint64_t i = 0; i < N; i += 2)
+		ck_assert(profile__free_block(p, 0x10000 + i * 16, N));
+	for (uint64_t i = 1; i < N; i += 2) {
+		if (i > N - 100)
+			break;
+		ck_assert(profile__free_block(p, 0x10000 + i * 16, N));
+	}
+	ck_assert_uint_eq(profile__nr_live(p), 50);
+	ck_assert_uint_le(profile__block_capacity(p), 4 * min_cap);
+	for (uint64_t i = N - 99; i < N; i += 2)
+		ck_assert(profile__free_block(p, 0x10000 + i * 16, N));
+	ck_assert_uint_eq(profile__nr_live(p), 0);
+	ck_assert_double_eq(profile__live_bytes(p), 0);
+	ck_assert_double_eq(profile__freed_bytes(p), 16.0 * N);
+	profile__free(p);
+}
+END_TEST
+
+START_TEST(test_series)
+{
+	struct profile *p = profile__new(1);
+	const struct series *s;
+
+	for (uint64_t t = 0; t < 10; t++) {
+		profile__alloc(p, 0x1000 + t * 64, 100, 1, t * SEC);
+		if (t == 5)
+			profile__alloc(p, 0x9000, 7, 2, t * SEC);
+		profile__tick(p, t * SEC + SEC / 2);
+	}
+	s = profile__site_series(p, 1);
+	ck_assert_uint_eq(s->n, 10);
+	ck_assert_uint_eq(s->interval_ns, SEC);
+	ck_assert_uint_eq(s->start_ns, SEC / 2);
+	ck_assert_double_eq(s->points[0], 100);
+	ck_assert_double_eq(s->points[9], 1000);
+	/* a site seen later starts later on the same grid */
+	s = profile__site_series(p, 2);
+	ck_assert_uint_eq(s->n, 5);
+	ck_assert_uint_eq(s->start_ns, 5 * SEC + SEC / 2);
+	ck_assert_double_eq(s->points[0], 7);
+	s = profile__total_series(p);
+	ck_assert_uint_eq(s->n, 10);
+	ck_assert_double_eq(s->points[9], 1007);
+	ck_assert_uint_eq(profile__site_series(p, 77)->n, 0);
+	profile__free(p);
+}
+END_TEST
+
+/* A long run: points merge, the interval doubles, memory stays put, and the series
+ * still describes the run. */
+START_TEST(test_series_merge)
+{
+	struct profile *p = profile__new(1);
+	const struct series *s;
+	enum { TICKS = 5000 };
+
+	for (uint64_t t = 0; t < TICKS; t++) {
+		profile__alloc(p, 0x1000 + t * 64, 10, 1, t * SEC);
+		profile__tick(p, t * SEC);
+	}
+	s = profile__site_series(p, 1);
+	ck_assert_uint_le(s->n, 512);
+	ck_assert_uint_ge(s->n, 256);
+	ck_assert_uint_eq(s->interval_ns, 16 * SEC);
+	ck_assert_uint_eq(s->start_ns, 0);
+	/* covers the whole run: first point near the start, last near the end */
+	ck_assert_double_le(s->points[0], 16 * 10 + 1);
+	ck_assert_double_ge(s->points[s->n - 1], (TICKS - 16) * 10.0);
+	for (size_t i = 1; i < s->n; i++)
+		ck_assert_double_gt(s->points[i], s->points[i - 1]);
+	/* a point is the mean of its ticks: live bytes were 10 * (t + 1) at tick t */
+	ck_assert_double_eq_tol(s->points[1], 10 * (16 + 31 + 2) / 2.0, 1e-6);
+	s = profile__total_series(p);
+	ck_assert_uint_eq(s->n, profile__site_series(p, 1)->n);
+	profile__free(p);
+}
+END_TEST
 
 Suite *suite_profile(void)
 {
 	Suite *s = suite_create("profile");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_exact_totals);
+	tcase_add_test(tc, test_sampled_weights);
+	tcase_add_test(tc, test_oldest);
+	tcase_add_test(tc, test_table_bounded);
+	tcase_add_test(tc, test_series);
+	tcase_add_test(tc, test_series_merge);
+	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,9 +1,213 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests of report. */
+/* Unit tests of report: site titles, byte formatting and the report's sections. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "check_suites.h"
+#include "report.h"
+
+#define SEC 1000000000ull
+
+static uint32_t intern(struct stacktab *t, const char *const *names, size_t n)
+{
+	uint32_t frames[16], id;
+
+	for (size_t i = 0; i < n; i++)
+		frames[i] = stacktab__frame(t, names[i]);
+	ck_assert_int_eq(stacktab__intern(t, frames, n, false, &id), 0);
+	return id;
+}
+
+static const char *title(struct stacktab *t, const char *const *names, size_t n)
+{
+	return stacktab__frame_name(t, report_site_title(t, intern(t, names, n)));
+}
+
+START_TEST(test_titles)
+{
+	struct stacktab *t = stacktab__new();
+	static const char *const plain[] = { "_start", "main", "leak_d", "malloc" };
+	static const char *const redis[] = { "main", "processCommand", "createStringObject",
+					     "zmalloc_usable", "ztrymalloc_usable_internal",
+					     "malloc" };
+	static const char *const cpp[] = { "main", "Cache::put", "operator new(unsigned long)",
+					   "malloc" };
+	static const char *const mangled[] = { "main", "_ZN5Cache3putEv", "_Znwm" };
+	static const char *const python[] = { "main", "list_resize", "PyMem_Realloc",
+					      "_PyMem_RawRealloc", "realloc" };
+	static const char *const pyobj[] = { "main", "PyTuple_New", "_PyObject_GC_NewVar",
+					     "_PyObject_GC_Alloc", "_PyObject_Malloc" };
+	static const char *const glib[] = { "main", "g_hash_table_new", "g_malloc0", "calloc" };
+	static const char *const clone[] = { "main", "load", "xmalloc.part.0", "malloc@plt" };
+	static const char *const jemalloc[] = { "main", "put", "[libjemalloc.so.2+0x1234]" };
+	static const char *const all_alloc[] = { "malloc", "zmalloc" };
+	static const char *const no_match[] = { "main", "mallocate_things" };
+	uint32_t id;
+
+	ck_assert_str_eq(title(t, plain, 4), "leak_d");
+	ck_assert_str_eq(title(t, redis, 6), "createStringObject");
+	ck_assert_str_eq(title(t, cpp, 4), "Cache::put");
+	ck_assert_str_eq(title(t, mangled, 3), "_ZN5Cache3putEv");
+	ck_assert_str_eq(title(t, python, 5), "list_resize");
+	ck_assert_str_eq(title(t, pyobj, 5), "PyTuple_New");
+	ck_assert_str_eq(title(t, glib, 4), "g_hash_table_new");
+	ck_assert_str_eq(title(t, clone, 4), "load");
+	ck_assert_str_eq(title(t, jemalloc, 3), "put");
+	ck_assert_str_eq(title(t, all_alloc, 2), "zmalloc"); /* the leaf */
+	ck_assert_str_eq(title(t, no_match, 2), "mallocate_things");
+	id = intern(t, NULL, 0);
+	ck_assert_uint_eq(report_site_title(t, id), UINT32_MAX);
+	stacktab__free(t);
+}
+END_TEST
+
+START_TEST(test_format_bytes)
+{
+	char buf[32];
+
+	report_format_bytes(0, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "0 B");
+	report_format_bytes(1023, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1023 B");
+	report_format_bytes(1024, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1.0 KiB");
+	report_format_bytes(100000, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "97.7 KiB");
+	report_format_bytes(1048575, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1.0 MiB");
+	report_format_bytes(1.5 * 1024 * 1024 * 1024, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1.5 GiB");
+	report_format_bytes(-2048, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "-2.0 KiB");
+}
+END_TEST
+
+static char *render(struct report_input *in)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	ck_assert_ptr_nonnull(f);
+	report_write(f, in);
+	fclose(f);
+	/* MEMSPY_SHOW_REPORT=1 ./tests/check_memspy shows what the report looks like */
+	if (getenv("MEMSPY_SHOW_REPORT"))
+		fputs(out, stderr);
+	return out;
+}
+
+/* An exact run: a leak through a chain of functions, a busy site, a freed one. */
+START_TEST(test_exact_report)
+{
+	struct stacktab *t = stacktab__new();
+	struct profile *p = profile__new(1);
+	static const char *const leak[] = { "_start", "__libc_start_call_main", "main",
+					    "leak_a", "leak_b", "leak_c", "leak_d", "malloc" };
+	static const char *const busy[] = { "_start", "__libc_start_call_main", "main", "busy",
+					    "malloc" };
+	uint32_t leak_id = intern(t, leak, 8), busy_id = intern(t, busy, 5);
+	struct leak_suspect sus[4];
+	struct report_input in = { 0 };
+	char *out;
+
+	for (uint64_t s = 0; s < 20; s++) {
+		for (uint64_t k = 0; k < 4; k++)
+			profile__alloc(p, 0x100000 + s * 64 + k * 16, 13107, leak_id,
+				       s * SEC + k * SEC / 4);
+		profile__alloc(p, 0x900000 + s % 2, 1000, busy_id, s * SEC);
+		profile__free_block(p, 0x900000 + (s + 1) % 2, s * SEC);
+		profile__tick(p, s * SEC + SEC - 1);
+	}
+	in.pid = 4242;
+	in.comm = "leaky";
+	in.allocator = "/usr/lib/x86_64-linux-gnu/libc.so.6";
+	in.allocator_why = "malloc resolves there";
+	in.end_reason = "Ctrl-C";
+	in.duration_s = 20.0;
+	in.now_ns = 20 * SEC;
+	in.stacks = t;
+	in.profile = p;
+	in.nr_suspects = leak_rank(p, 0, sus, 4);
+	in.suspects = sus;
+	in.totals.alloc_calls = 100;
+	in.totals.alloc_bytes = 20 * 4 * 13107 + 20 * 1000;
+	in.totals.free_calls = 19;
+	in.totals.unknown_frees = 1;
+	ck_assert_uint_eq(in.nr_suspects, 1);
+	out = render(&in);
+
+	ck_assert_ptr_nonnull(strstr(out, "pid 4242 (leaky)"));
+	ck_assert_ptr_nonnull(strstr(out, "libc.so.6 (malloc resolves there)"));
+	ck_assert_ptr_nonnull(strstr(out, "every allocation (exact)"));
+	ck_assert_ptr_nonnull(strstr(out, "ended by Ctrl-C"));
+	ck_assert_ptr_nonnull(strstr(out, "== totals =="));
+	ck_assert_ptr_nonnull(strstr(out, "100 calls, 1068560 B (1.0 MiB) (exact)"));
+	ck_assert_ptr_nonnull(strstr(out, "not tracked"));
+	ck_assert_ptr_nonnull(strstr(out, "less than a minute"));
+	ck_assert_ptr_nonnull(strstr(out, "== top allocation sites by live bytes =="));
+	ck_assert_ptr_nonnull(strstr(out, "#1  leak_d\n    live 1048560 B (1.0 MiB) in 80 blocks, "
+					  "oldest 20.0 s old\n      malloc\n      leak_d\n      leak_c\n"));
+	ck_assert_ptr_nonnull(strstr(out, "#2  busy\n    live 1000 B in 1 block, oldest 1.0 s old"));
+	ck_assert_ptr_nonnull(strstr(out, "      main\n      __libc_start_call_main\n      _start\n"));
+	ck_assert_ptr_nonnull(strstr(out, "== leak suspects ==\n#1 leak_d  +51.2 KiB/s  (grew "
+					  "972.8 KiB over 19.0 s, rose in 100% of intervals)\n"));
+	ck_assert_ptr_nonnull(strstr(out, "(stack of site #1 above)"));
+	/* sections in order */
+	ck_assert(strstr(out, "== totals ==") < strstr(out, "== top allocation"));
+	ck_assert(strstr(out, "== top allocation") < strstr(out, "== leak suspects =="));
+	free(out);
+
+	/* no suspects, a long run, sampled */
+	in.nr_suspects = 0;
+	in.duration_s = 125;
+	out = render(&in);
+	ck_assert_ptr_nonnull(strstr(out, "none found"));
+	ck_assert_ptr_null(strstr(out, "less than a minute"));
+	ck_assert_ptr_nonnull(strstr(out, "2 min 05 s"));
+	free(out);
+
+	profile__free(p);
+	stacktab__free(t);
+}
+END_TEST
+
+START_TEST(test_sampled_report)
+{
+	struct stacktab *t = stacktab__new();
+	struct profile *p = profile__new(512 * 1024);
+	static const char *const leak[] = { "main", "grow", "malloc" };
+	uint32_t id = intern(t, leak, 3);
+	struct report_input in = { 0 };
+	char *out;
+
+	profile__alloc(p, 0x1000, 4096, id, 0);
+	in.pid = 1;
+	in.stacks = t;
+	in.profile = p;
+	in.duration_s = 5;
+	out = render(&in);
+	ck_assert_ptr_nonnull(strstr(out, "one sample per 512.0 KiB"));
+	ck_assert_ptr_nonnull(strstr(out, "live ~514.0 KiB in ~129 blocks (1 sample)"));
+	ck_assert_ptr_nonnull(strstr(out, "unknown frees     not counted when sampling"));
+	ck_assert_ptr_nonnull(strstr(out, "allocator  unknown"));
+	ck_assert_ptr_nonnull(strstr(out, "none found"));
+	free(out);
+	profile__free(p);
+	stacktab__free(t);
+}
+END_TEST
 
 Suite *suite_report(void)
 {
 	Suite *s = suite_create("report");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_titles);
+	tcase_add_test(tc, test_format_bytes);
+	tcase_add_test(tc, test_exact_report);
+	tcase_add_test(tc, test_sampled_report);
+	suite_add_tcase(s, tc);
 	return s;
 }

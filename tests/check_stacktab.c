@@ -1,9 +1,107 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests of stacktab. */
+/* Unit tests of stacktab: interning frames and stacks. */
+#include <stdio.h>
+
 #include "check_suites.h"
+#include "stacktab.h"
+
+START_TEST(test_frames_interned)
+{
+	struct stacktab *t = stacktab__new();
+	uint32_t a = stacktab__frame(t, "main"), b = stacktab__frame(t, "leak_d");
+	char name[] = "main";
+
+	ck_assert_uint_ne(a, b);
+	ck_assert_uint_eq(stacktab__frame(t, name), a);
+	name[0] = 'x'; /* the table keeps its own copy */
+	ck_assert_str_eq(stacktab__frame_name(t, a), "main");
+	ck_assert_uint_eq(stacktab__nr_frames(t), 2);
+	ck_assert_ptr_null(stacktab__frame_name(t, 99));
+	stacktab__free(t);
+}
+END_TEST
+
+START_TEST(test_stacks_interned)
+{
+	struct stacktab *t = stacktab__new();
+	uint32_t f[3] = { stacktab__frame(t, "_start"), stacktab__frame(t, "main"),
+			  stacktab__frame(t, "leak") };
+	uint32_t id1, id2, id3, id4, id5;
+	const uint32_t *frames;
+
+	ck_assert_int_eq(stacktab__intern(t, f, 3, false, &id1), 0);
+	ck_assert_int_eq(stacktab__intern(t, f, 3, false, &id2), 0);
+	ck_assert_uint_eq(id1, id2);
+	/* truncated is part of the key */
+	ck_assert_int_eq(stacktab__intern(t, f, 3, true, &id3), 0);
+	ck_assert_uint_ne(id1, id3);
+	ck_assert(stacktab__truncated(t, id3));
+	ck_assert(!stacktab__truncated(t, id1));
+	/* a prefix is another stack */
+	ck_assert_int_eq(stacktab__intern(t, f, 2, false, &id4), 0);
+	ck_assert_uint_ne(id1, id4);
+	ck_assert_int_eq(stacktab__intern(t, f, 0, false, &id5), 0);
+	ck_assert_uint_eq(stacktab__nr_stacks(t), 4);
+
+	ck_assert_uint_eq(stacktab__stack(t, id1, &frames), 3);
+	ck_assert_uint_eq(frames[0], f[0]);
+	ck_assert_uint_eq(frames[2], f[2]);
+	ck_assert_uint_eq(stacktab__stack(t, id5, &frames), 0);
+	ck_assert_uint_eq(stacktab__stack(t, 1000, &frames), 0);
+	ck_assert_ptr_null(frames);
+	stacktab__free(t);
+}
+END_TEST
+
+/* Many frames and stacks: the tables grow and every id stays stable. */
+START_TEST(test_many)
+{
+	struct stacktab *t = stacktab__new();
+	enum { N = 20000 };
+	static uint32_t ids[N];
+	char name[32];
+
+	for (uint32_t i = 0; i < N; i++) {
+		uint32_t fr[3];
+
+		snprintf(name, sizeof(name), "fn_%u", i);
+		fr[0] = stacktab__frame(t, "main");
+		fr[1] = stacktab__frame(t, name);
+		fr[2] = i % 7;
+		ck_assert_int_eq(stacktab__intern(t, fr, 3, i & 1, &ids[i]), 0);
+		ck_assert_uint_eq(ids[i], i);
+	}
+	for (uint32_t i = 0; i < N; i++) {
+		uint32_t fr[3], id;
+
+		snprintf(name, sizeof(name), "fn_%u", i);
+		fr[0] = stacktab__frame(t, "main");
+		fr[1] = stacktab__frame(t, name);
+		fr[2] = i % 7;
+		ck_assert_int_eq(stacktab__intern(t, fr, 3, i & 1, &id), 0);
+		ck_assert_uint_eq(id, ids[i]);
+	}
+	ck_assert_uint_eq(stacktab__nr_stacks(t), N);
+	ck_assert_uint_eq(stacktab__nr_frames(t), N + 1);
+	stacktab__free(t);
+}
+END_TEST
+
+START_TEST(test_free_null)
+{
+	stacktab__free(NULL);
+}
+END_TEST
 
 Suite *suite_stacktab(void)
 {
 	Suite *s = suite_create("stacktab");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_frames_interned);
+	tcase_add_test(tc, test_stacks_interned);
+	tcase_add_test(tc, test_many);
+	tcase_add_test(tc, test_free_null);
+	suite_add_tcase(s, tc);
 	return s;
 }

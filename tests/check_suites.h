@@ -16,6 +16,8 @@ Suite *suite_report(void);
 Suite *suite_outdir(void);
 Suite *suite_target_dwfl(void);
 /* --- flame graph suites (issue 4) below this line */
+Suite *suite_flamegraph(void);
+Suite *suite_timeline(void);
 /* --- end flame graph suites */
 
 #endif

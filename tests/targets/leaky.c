@@ -1,1 +1,111 @@
-int main(void){return 0;}
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* A test target that leaks on cue. It prints "ready", waits for SIGUSR1 (sent once
+ * memspy is attached), runs the workload of its mode, prints "done" and waits for
+ * SIGTERM, so the profile holds exactly the workload.
+ *
+ *   leaky exact     200 blocks of 5000..5199 bytes through leak_a..leak_d (1019900
+ *                   bytes), 10 reallocs kept (10 x 3000 bytes), every entry point
+ *                   churned and freed
+ *   leaky sampled   80 MiB leaked in 4 KiB blocks by leak_d, 80 MiB churned
+ *   leaky steady S  for S seconds: leak_steady leaks 2 MiB/s; busy_transient
+ *                   allocates 8 MiB/s and frees at a steady level */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "leaky.h"
+
+static volatile sig_atomic_t go, quit;
+
+static void on_usr1(int sig)
+{
+	go = 1;
+}
+
+static void on_term(int sig)
+{
+	quit = 1;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static void run_exact(void)
+{
+	static void *kept[256];
+
+	for (int i = 0; i < 200; i++) {
+		kept[i] = leak_a(5000 + (size_t)i);
+		churn_all(100 + (size_t)i);
+		if (i % 20 == 0)
+			kept[200 + i / 20] = grow_kept(1000, 3000);
+	}
+}
+
+static void run_sampled(void)
+{
+	static void *ring[64];
+
+	for (int i = 0; i < 20480; i++) {
+		leak_d(4096);
+		int k = i % 64;
+		free(ring[k]);
+		ring[k] = busy_transient(4096);
+	}
+}
+
+static void run_steady(double seconds)
+{
+	static void *ring[256];
+	int steps = (int)(seconds * 20);
+
+	/* Every 50 ms: 100 KiB leaked, 400 KiB allocated into a ring that frees as
+	 * much, so the busy site's live bytes stay flat once the ring is full. */
+	for (int s = 0; s < steps && !quit; s++) {
+		for (int j = 0; j < 25; j++)
+			leak_steady(4096);
+		for (int j = 0; j < 100; j++) {
+			int k = (s * 100 + j) % 256;
+			free(ring[k]);
+			ring[k] = busy_transient(4096);
+		}
+		sleep_ms(50);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "exact";
+	struct sigaction sa = {0};
+
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	printf("ready %d\n", (int)getpid());
+	fflush(stdout);
+	while (!go && !quit)
+		sleep_ms(10);
+	if (!strcmp(mode, "exact"))
+		run_exact();
+	else if (!strcmp(mode, "sampled"))
+		run_sampled();
+	else if (!strcmp(mode, "steady"))
+		run_steady(argc > 2 ? atof(argv[2]) : 8);
+	else {
+		fprintf(stderr, "leaky: unknown mode %s\n", mode);
+		return 2;
+	}
+	printf("done\n");
+	fflush(stdout);
+	while (!quit)
+		sleep_ms(10);
+	return 0;
+}

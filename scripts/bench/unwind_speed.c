@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Times target_dwfl__unwind on a captured copy of this process's own stack. */
+/* Build (after building libmemspy.a in BUILD): gcc -O2 -g -fomit-frame-pointer -D_GNU_SOURCE -I src -I include scripts/bench/unwind_speed.c BUILD/libmemspy.a -ldw -lelf -o unwind_speed && ./unwind_speed [DEPTH] [ITERATIONS] */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "memspy/events.h"
+#include "target_dwfl.h"
+
+#define COPY_MAX (64 * 1024)
+#define MAX_FRAMES 128
+
+static uint64_t regs[MS_NR_REGS];
+static unsigned char stack_copy[COPY_MAX];
+static size_t stack_len;
+
+/* The caller's registers as they are once this call returns (what a uretprobe
+ * sees), in events.h order. */
+void bench_capture_regs(uint64_t *regs);
+__asm__(".text\n"
+	".globl bench_capture_regs\n"
+	".type bench_capture_regs, @function\n"
+	"bench_capture_regs:\n"
+	"	movq %rax, 0(%rdi)\n"
+	"	movq %rdx, 8(%rdi)\n"
+	"	movq %rcx, 16(%rdi)\n"
+	"	movq %rbx, 24(%rdi)\n"
+	"	movq %rsi, 32(%rdi)\n"
+	"	movq %rdi, 40(%rdi)\n"
+	"	movq %rbp, 48(%rdi)\n"
+	"	leaq 8(%rsp), %rax\n"
+	"	movq %rax, 56(%rdi)\n"
+	"	movq %r8, 64(%rdi)\n"
+	"	movq %r9, 72(%rdi)\n"
+	"	movq %r10, 80(%rdi)\n"
+	"	movq %r11, 88(%rdi)\n"
+	"	movq %r12, 96(%rdi)\n"
+	"	movq %r13, 104(%rdi)\n"
+	"	movq %r14, 112(%rdi)\n"
+	"	movq %r15, 120(%rdi)\n"
+	"	movq (%rsp), %rax\n"
+	"	movq %rax, 128(%rdi)\n"
+	"	ret\n"
+	".size bench_capture_regs, .-bench_capture_regs\n");
+
+static uint64_t stack_end(uint64_t sp)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	uint64_t end = 0;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long s, e;
+		if (sscanf(line, "%llx-%llx", &s, &e) == 2 && sp >= s && sp < e)
+			end = e;
+	}
+	if (f)
+		fclose(f);
+	return end;
+}
+
+__attribute__((noipa)) static int recurse(int depth)
+{
+	if (depth > 0) {
+		int r = recurse(depth - 1);
+		/* Opaque to GCC, which would otherwise turn the recursion into a loop. */
+		__asm__ volatile("" : "+r"(r));
+		return r + 1;
+	}
+	bench_capture_regs(regs);
+	uint64_t sp = regs[MS_REG_SP], end = stack_end(sp);
+	stack_len = end > sp ? end - sp : 0;
+	if (stack_len > COPY_MAX)
+		stack_len = COPY_MAX;
+	memcpy(stack_copy, (const void *)(uintptr_t)sp, stack_len);
+	return 0;
+}
+
+static double clock_us(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static double now_us(void)
+{
+	return clock_us(CLOCK_MONOTONIC);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+#define ROUNDS 10
+
+int main(int argc, char **argv)
+{
+	int depth = argc > 1 ? atoi(argv[1]) : 25;
+	int iters = argc > 2 ? atoi(argv[2]) : 10000;
+	uint64_t pcs[MAX_FRAMES];
+	bool complete;
+
+	recurse(depth);
+	struct target_dwfl *t = target_dwfl__open(getpid());
+	if (!t) {
+		perror("target_dwfl__open");
+		return 1;
+	}
+	/* The first unwind loads CFI and symbols: time it apart. */
+	double t0 = now_us();
+	size_t n = target_dwfl__unwind(t, getpid(), regs, stack_copy, stack_len, true, pcs,
+				       MAX_FRAMES, &complete);
+	double t1 = now_us();
+	/* Shared machines are noisy: rounds give a minimum and a median, and CPU time
+	 * leaves out the time other processes held the CPU. */
+	double round_us[ROUNDS];
+	double cpu0 = clock_us(CLOCK_THREAD_CPUTIME_ID);
+	for (int r = 0; r < ROUNDS; r++) {
+		double r0 = now_us();
+		for (int i = 0; i < iters / ROUNDS; i++)
+			target_dwfl__unwind(t, getpid(), regs, stack_copy, stack_len, true, pcs,
+					    MAX_FRAMES, &complete);
+		round_us[r] = (now_us() - r0) / (iters / ROUNDS);
+	}
+	double cpu = (clock_us(CLOCK_THREAD_CPUTIME_ID) - cpu0) / (iters / ROUNDS * ROUNDS);
+	double t2 = now_us();
+	qsort(round_us, ROUNDS, sizeof(round_us[0]), cmp_double);
+	for (size_t i = 0; i < n; i++) {
+		const char *names[8];
+		size_t k = target_dwfl__symbolize(t, pcs[i], names, 8);
+		for (size_t j = 0; j < k; j++)
+			printf("  #%-2zu %#llx %s\n", i, (unsigned long long)pcs[i], names[j]);
+	}
+	double t3 = now_us();
+	for (int i = 0; i < iters; i++)
+		for (size_t j = 0; j < n; j++) {
+			const char *names[8];
+			target_dwfl__symbolize(t, pcs[j], names, 8);
+		}
+	double t4 = now_us();
+	printf("%zu frames, complete %d, stack copy %zu bytes\n", n, complete, stack_len);
+	printf("first unwind %.1f us; %d unwinds: wall min %.2f median %.2f us/unwind, "
+	       "cpu %.2f us/unwind (%.3f us/frame)\n",
+	       t1 - t0, iters / ROUNDS * ROUNDS, round_us[0], round_us[ROUNDS / 2], cpu,
+	       cpu / (double)n);
+	printf("first symbolization of the stack %.1f us; cached: %.3f us/stack\n", t3 - t2,
+	       (t4 - t3) / iters);
+	target_dwfl__free(t);
+	return 0;
+}

@@ -1,0 +1,29 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The demo: start the bundled leaky target under its load loop, attach memspy for a
+# few seconds, and show the report and the files it wrote. Run as root from the
+# build directory.
+set -e
+B=$(cd "$(dirname "$0")/.." && pwd)
+MEMSPY=${MEMSPY:-$B/memspy}
+TARGET=${TARGET:-$B/tests/targets/leaky}
+SECONDS_TO_RUN=${1:-10}
+OUT=${OUT:-$B/memspy-demo}
+[ -x "$MEMSPY" ] || { echo "demo: build memspy first (./configure && make)" >&2; exit 1; }
+[ -x "$TARGET" ] || make -C "$B" tests/targets/leaky >/dev/null
+if [ "$(id -u)" != 0 ]; then
+	echo "demo: memspy needs root for BPF: sudo $0" >&2
+	exit 1
+fi
+rm -rf "$OUT"
+"$TARGET" steady $((SECONDS_TO_RUN + 5)) > /tmp/memspy-demo-target.out &
+PID=$!
+trap 'kill $PID 2>/dev/null' EXIT
+sleep 0.3
+echo "demo: leaky (pid $PID) leaks 2 MiB/s in leak_steady beside a busy allocate-and-free loop"
+kill -USR1 $PID
+echo "demo: sudo memspy attach -d $SECONDS_TO_RUN -o $OUT $PID"
+"$MEMSPY" attach -d "$SECONDS_TO_RUN" -o "$OUT" "$PID"
+echo
+echo "demo: files written:"
+ls -l "$OUT"

@@ -1,0 +1,22 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Install what memspy needs to build, run its demo and run its tests, from Debian 12's
+# packages. Run as root. Safe to run again.
+set -e
+if [ "$(id -u)" != 0 ]; then
+	echo "setup-deps: run as root (sudo $0)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# build: compilers, autotools, libbpf, elfutils, Check, ncurses
+BUILD="build-essential autoconf automake pkg-config clang llvm bpftool \
+	libbpf-dev libelf-dev libdw-dev check libncurses-dev zlib1g-dev"
+# tests and demo: real targets and loads, libc's debug info, XML and browser checks
+TEST="redis-server redis-tools libc6-dbg elfutils binutils libxml2-utils tmux \
+	python3 python3-flask gunicorn wrk procps util-linux chromium nodejs"
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $BUILD $TEST > /dev/null
+# Debian starts redis-server as a service on install where systemd runs; the tests
+# start their own servers on other ports.
+echo "setup-deps: done"

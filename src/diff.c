@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Differential flame graphs: profile B's shape, coloured by how each frame changed since A. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "diff.h"
+
+static int read_into(struct flame_tree *t, const char *path, bool to_base)
+{
+	char err[512];
+	bool is_stdin = !strcmp(path, "-");
+	FILE *f = is_stdin ? stdin : fopen(path, "r");
+	if (!f) {
+		int e = errno;
+		fprintf(stderr, "memspy: cannot open %s: %s\n", path, strerror(e));
+		return -e;
+	}
+	int ret = flame_tree__read(t, f, is_stdin ? "stdin" : path, to_base, err, sizeof(err));
+	if (!is_stdin)
+		fclose(f);
+	if (ret)
+		fprintf(stderr, "memspy: %s\n", err);
+	return ret;
+}
+
+struct flame_tree *diff_read_files(const char *path_a, const char *path_b)
+{
+	struct flame_tree *t = flame_tree__new();
+	if (!t) {
+		fprintf(stderr, "memspy: diff: out of memory\n");
+		return NULL;
+	}
+	int ret = read_into(t, path_a, true);
+	if (!ret)
+		ret = read_into(t, path_b, false);
+	if (ret) {
+		flame_tree__free(t);
+		errno = -ret;
+		return NULL;
+	}
+	return t;
+}
+
+static int write_delta(void *arg, const char *stack, uint64_t value, uint64_t base)
+{
+	FILE *out = arg;
+	if (value == base)
+		return 0;
+	if (value > base)
+		fprintf(out, "%s %" PRIu64 "\n", stack, value - base);
+	else
+		fprintf(out, "%s -%" PRIu64 "\n", stack, base - value);
+	return ferror(out) ? -EIO : 0;
+}
+
+int diff_write_folded(const struct flame_tree *t, FILE *out)
+{
+	int ret = flame_tree__foreach_stack(t, write_delta, out);
+	if (!ret && (fflush(out) || ferror(out)))
+		ret = -EIO;
+	return ret;
+}
+
+void diff_color(uint64_t value, uint64_t base, double max_change, char *buf, size_t size)
+{
+	double change = (double)value - (double)base;
+	if (change == 0 || max_change <= 0) {
+		snprintf(buf, size, "rgb(250,250,250)");
+		return;
+	}
+	/* A square root keeps small changes visible next to one large change. */
+	double ratio = sqrt(fmin(fabs(change) / max_change, 1.0));
+	int pale = (int)lround(225 * (1 - ratio));
+	if (change > 0)
+		snprintf(buf, size, "rgb(255,%d,%d)", pale + 10, pale + 10);
+	else
+		snprintf(buf, size, "rgb(%d,%d,255)", pale + 10, pale + 10);
+}

@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Helpers of the integration tests: start real targets, attach real BPF, check
+# that nothing is left behind. Sourced by each test; run from `make check`.
+
+: "${MEMSPY:=$(pwd)/memspy}"
+: "${TARGETS:=$(pwd)/tests/targets}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/memspy-test.XXXXXX")
+PIDS=""
+
+cleanup() {
+	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+	sleep 0.2
+	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+	if [ -n "$KEEP" ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+skip() {
+	echo "SKIP: $*" >&2
+	exit 77
+}
+
+# Integration tests load BPF: they need root and a kernel with BTF and uprobes.
+need_bpf() {
+	[ "$(id -u)" = 0 ] || skip "needs root to load BPF programs (run make check as root)"
+	[ -r /sys/kernel/btf/vmlinux ] || skip "kernel has no BTF"
+	[ -e /sys/bus/event_source/devices/uprobe/type ] || skip "kernel has no uprobes"
+}
+
+# wait_for FILE PATTERN [SECONDS]: until a line of FILE matches.
+wait_for() {
+	local i=0 limit=$(( ${3:-20} * 10 ))
+	while ! grep -q -- "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le $limit ] || { echo "--- $1:"; cat "$1"; fail "timed out waiting for '$2' in $1"; }
+		sleep 0.1
+	done
+}
+
+# start_target NAME ARGS...: sets TARGET_PID; its stdout goes to $T/target.out
+start_target() {
+	"$@" > "$T/target.out" 2> "$T/target.err" &
+	TARGET_PID=$!
+	PIDS="$PIDS $TARGET_PID"
+	wait_for "$T/target.out" '^ready'
+}
+
+# start_memspy ARGS...: attach in the background; sets MEMSPY_PID, waits until attached.
+start_memspy() {
+	"$MEMSPY" attach "$@" > "$T/memspy.out" 2> "$T/memspy.err" &
+	MEMSPY_PID=$!
+	PIDS="$PIDS $MEMSPY_PID"
+	wait_for "$T/memspy.err" 'attached to pid' 30
+}
+
+# wait_exit PID [SECONDS]: wait for a background child; sets EXIT_STATUS.
+wait_exit() {
+	local i=0 limit=$(( ${2:-60} * 10 ))
+	while kill -0 "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le $limit ] || fail "pid $1 did not exit"
+		# a zombie child counts as exited
+		grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null && break
+		sleep 0.1
+	done
+	wait "$1"
+	EXIT_STATUS=$?
+}
+
+# After memspy exits, no program, link or perf event of it may remain.
+check_no_probes_left() {
+	command -v bpftool >/dev/null || fail "bpftool missing"
+	local progs
+	progs=$(bpftool prog show 2>/dev/null | grep -E 'name (uprobe_alloc|uretprobe_alloc|uprobe_free|on_cpu_sample)' || true)
+	[ -z "$progs" ] || fail "memspy programs still loaded: $progs"
+	if [ -n "$1" ] && bpftool perf show 2>/dev/null | grep -q "pid $1 "; then
+		fail "perf events of memspy pid $1 remain: $(bpftool perf show)"
+	fi
+	bpftool link show 2>/dev/null > "$T/links"
+	if grep -q 'uprobe' "$T/links" 2>/dev/null && grep -qE 'prog [0-9]+' "$T/links"; then
+		for id in $(grep -oE 'prog [0-9]+' "$T/links" | awk '{print $2}'); do
+			bpftool prog show id "$id" 2>/dev/null | grep -qE 'uprobe_alloc|uretprobe_alloc|uprobe_free' &&
+				fail "link of memspy program $id remains"
+		done
+	fi
+	return 0
+}
+
+# folded_value FILE REGEX: sum of the values of lines matching REGEX.
+folded_value() {
+	grep -E -- "$2" "$1" | awk '{s += $NF} END {printf "%d\n", s}'
+}
