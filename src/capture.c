@@ -44,7 +44,14 @@ int capture__add(struct capture *c, int ring_fd)
 
 int capture__poll(struct capture *c, int timeout_ms)
 {
-	return ring_buffer__poll(c->rb, timeout_ms);
+	int n = ring_buffer__poll(c->rb, timeout_ms);
+
+	/* The BPF side skips wake-ups until much is queued (a wake-up per record costs
+	 * the target time), so a poll that timed out may leave records behind. */
+	if (n < 0)
+		return n;
+	int m = ring_buffer__consume(c->rb);
+	return m < 0 ? m : n + m;
 }
 
 int capture__drain(struct capture *c)

@@ -408,9 +408,10 @@ static const char *parse_count(const char *s, size_t len, uint64_t *value)
 	if (i == len || s[i] < '0' || s[i] > '9')
 		return not_a_number;
 	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-		if (v > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(s[i] - '0');
+		if (v > UINT64_MAX / 10 || (v == UINT64_MAX / 10 && d > UINT64_MAX % 10))
 			return "sample count too large";
-		v = v * 10 + (uint64_t)(s[i] - '0');
+		v = v * 10 + d;
 	}
 	if (i < len && s[i] == '.') {
 		i++;
@@ -888,7 +889,7 @@ static void frame_color(const char *name, size_t len, enum flame_kind kind,
 		if (colors == MS_FLAME_MEM) /* green */
 			r = 50 + 70 * v1, g = 175 + 55 * v2, b = 50 + 60 * v3;
 		else /* red */
-			r = 200 + 55 * v1, g = 50 + 80 * v2, b = 40 + 40 * v3;
+			r = 205 + 50 * v1, g = 45 + 60 * v2, b = 40 + 35 * v3;
 	}
 	snprintf(buf, size, "rgb(%d,%d,%d)", r, g, b);
 }

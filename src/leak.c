@@ -13,6 +13,8 @@
 /* The tail's slope must exceed this many of its standard errors (a t test; about
  * a 2% chance for a flat tail with 6 degrees of freedom). */
 #define MS_LEAK_TAIL_T 2.5
+/* Fewest points in the last quarter for its own t test. */
+#define MS_LEAK_TAIL_MIN_T_POINTS 5
 
 /* Least-squares fit of points[from..to) against time dt apart; returns the slope,
  * the standard deviation of the residuals and the standard error of the slope. */
@@ -89,12 +91,14 @@ bool leak_is_suspect(const struct series *s, double noise_bytes, struct leak_sus
 	 * "Still rising" must be more than the wobble of a level that has settled: a
 	 * cache that filled early and then churns has a tail slope of either sign, so
 	 * ask for a slope clearly above its own standard error, over the last quarter
-	 * and, with more points to judge by, over the second half.
+	 * and, with more points to judge by, over the second half. A quarter of a short
+	 * run has too few points for a t test (one degree of freedom with three): there
+	 * the second half alone is tested and the tail need only still climb.
 	 */
-	return out->rise_share > 0.5 && out->slope > 0 && tail_slope > 0 &&
-	       tail_slope >= MS_LEAK_TAIL_RATIO * out->slope &&
-	       tail_slope > MS_LEAK_TAIL_T * tail_se && half_slope > MS_LEAK_TAIL_T * half_se &&
-	       out->growth > threshold;
+	bool tail_ok = tail_slope > 0 && tail_slope >= MS_LEAK_TAIL_RATIO * out->slope &&
+		       (tail < MS_LEAK_TAIL_MIN_T_POINTS || tail_slope > MS_LEAK_TAIL_T * tail_se);
+	return out->rise_share > 0.5 && out->slope > 0 && tail_ok &&
+	       half_slope > MS_LEAK_TAIL_T * half_se && out->growth > threshold;
 }
 
 size_t leak_rank(const struct profile *p, double noise_bytes, struct leak_suspect *out,

@@ -141,9 +141,6 @@ static int on_alloc(struct session *s, const struct ms_alloc_event *ev, size_t s
 
 	if (size < MS_ALLOC_EVENT_HDR_SIZE || len > size - MS_ALLOC_EVENT_HDR_SIZE)
 		return 0; /* malformed record: ignore rather than trust */
-	if (getenv("MEMSPY_DEBUG_EVENTS"))
-		fprintf(stderr, "alloc tid %u len %zu ip %#llx sp %#llx\n", ev->hdr.tid, len,
-			(unsigned long long)ev->regs[MS_REG_IP], (unsigned long long)ev->regs[MS_REG_SP]);
 	size_t n = target_dwfl__unwind(s->dwfl, (pid_t)ev->hdr.tid, (const uint64_t *)ev->regs, ev->stack, len, true,
 				       pcs, MS_MAX_FRAMES, &complete);
 	if (n == 0)

@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ _Static_assert(MS_NR_REGS == 17, "libdwfl's x86_64 backend unwinds DWARF registe
  * each one would cost more than the unwinds themselves. */
 #define MS_REFRESH_MIN_NS 20000000ull
 /* Longest inline chain kept for one address; deeper chains keep the outermost. */
-#define MS_MAX_INLINE_NAMES 32
+#define MS_MAX_INLINE_NAMES   32
 #define MS_SYMCACHE_MIN_SLOTS 1024
 
 /* One line of /proc/<pid>/maps. */
@@ -32,8 +33,8 @@ struct tmap {
 	uint64_t end;
 	uint64_t ino;
 	unsigned dev_major, dev_minor;
-	bool is_file;	  /* backed by a file, as libdwfl judges it: "/path" and a device or inode */
-	bool ro_file;	  /* such a file, not writable: the same bytes now as at capture */
+	bool is_file; /* backed by a file, as libdwfl judges it: "/path" and a device or inode */
+	bool ro_file; /* such a file, not writable: the same bytes now as at capture */
 	bool is_vdso;
 	const char *path; /* into the snapshot's buffer, NUL-terminated, with " (deleted)" */
 };
@@ -66,21 +67,21 @@ struct cur_sample {
 struct target_dwfl {
 	pid_t pid;
 	Dwfl *dwfl;
-	int mem_fd;		 /* /proc/<pid>/mem, read only; -1 when unavailable */
+	int mem_fd; /* /proc/<pid>/mem, read only; -1 when unavailable */
 	struct maps_snap snaps[2];
-	struct maps_snap *snap;	 /* the last good one of snaps */
+	struct maps_snap *snap;	  /* the last good one of snaps */
 	uint64_t last_refresh_ns; /* CLOCK_MONOTONIC of the last automatic refresh */
 	struct cur_sample cur;
-	struct sym_entry *syms;	 /* open addressing, power-of-two slots */
+	struct sym_entry *syms; /* open addressing, power-of-two slots */
 	size_t nsyms, syms_cap;
 };
 
 static char *debuginfo_path; /* NULL: libdwfl's default ":.debug:/usr/lib/debug" */
 
 static const Dwfl_Callbacks proc_callbacks = {
-	.find_elf = dwfl_linux_proc_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-	.debuginfo_path = &debuginfo_path,
+    .find_elf = dwfl_linux_proc_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .debuginfo_path = &debuginfo_path,
 };
 
 static uint64_t now_ns(void)
@@ -303,10 +304,10 @@ static bool cb_set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 }
 
 static const Dwfl_Thread_Callbacks thread_callbacks = {
-	.next_thread = cb_next_thread,
-	.get_thread = cb_get_thread,
-	.memory_read = cb_memory_read,
-	.set_initial_registers = cb_set_initial_registers,
+    .next_thread = cb_next_thread,
+    .get_thread = cb_get_thread,
+    .memory_read = cb_memory_read,
+    .set_initial_registers = cb_set_initial_registers,
 };
 
 /* dwfl_addrmodule alone can answer with the module below a gap (seen with 0.188
@@ -462,7 +463,7 @@ struct unwind_ctx {
 	size_t max;
 	size_t n;
 	bool first_is_return_address;
-	bool outside;	/* stopped at a pc no module covers */
+	bool outside; /* stopped at a pc no module covers */
 	uint64_t outside_pc;
 };
 
@@ -504,10 +505,10 @@ size_t target_dwfl__unwind(struct target_dwfl *t, pid_t tid, const uint64_t *reg
 			   uint64_t *pcs, size_t max, bool *complete)
 {
 	struct unwind_ctx u = {
-		.t = t,
-		.pcs = pcs,
-		.max = max,
-		.first_is_return_address = first_is_return_address,
+	    .t = t,
+	    .pcs = pcs,
+	    .max = max,
+	    .first_is_return_address = first_is_return_address,
 	};
 	int r;
 
@@ -515,10 +516,10 @@ size_t target_dwfl__unwind(struct target_dwfl *t, pid_t tid, const uint64_t *reg
 	if (!max)
 		return 0;
 	t->cur = (struct cur_sample){
-		.regs = regs,
-		.stack = stack,
-		.sp = regs[MS_REG_SP],
-		.len = stack ? len : 0,
+	    .regs = regs,
+	    .stack = stack,
+	    .sp = regs[MS_REG_SP],
+	    .len = stack ? len : 0,
 	};
 	r = dwfl_getthread_frames(t->dwfl, tid, frame_cb, &u);
 	if (u.outside && should_refresh(t, u.outside_pc) && target_dwfl__refresh(t) == 0 &&
@@ -532,7 +533,7 @@ size_t target_dwfl__unwind(struct target_dwfl *t, pid_t tid, const uint64_t *reg
 	 * also when it could not be read: only a run without failed reads is complete.
 	 * Our own aborts return DWARF_CB_ABORT, errors -1. */
 	*complete = r == 0 && !t->cur.read_failed && !u.outside && u.n > 0;
-	t->cur = (struct cur_sample){ 0 };
+	t->cur = (struct cur_sample){0};
 	return u.n;
 }
 
@@ -540,20 +541,24 @@ size_t target_dwfl__unwind(struct target_dwfl *t, pid_t tid, const uint64_t *reg
 
 typedef char *(*cxa_demangle_fn)(const char *, char *, size_t *, int *);
 
+static pthread_once_t demangler_once = PTHREAD_ONCE_INIT;
+static cxa_demangle_fn demangler_fn;
+
+static void demangler_load(void)
+{
+	void *h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+
+	if (h)
+		demangler_fn = (cxa_demangle_fn)dlsym(h, "__cxa_demangle");
+}
+
 /* libstdc++'s demangler, found at run time: memspy links no C++ runtime, and a
- * target with C++ names has libstdc++ installed. NULL when it is not. */
+ * target with C++ names has libstdc++ installed. NULL when it is not. Loaded on
+ * the first C++ name only, and shared by all sessions. */
 static cxa_demangle_fn demangler(void)
 {
-	static bool tried;
-	static cxa_demangle_fn fn;
-
-	if (!tried) {
-		tried = true;
-		void *h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
-		if (h)
-			fn = (cxa_demangle_fn)dlsym(h, "__cxa_demangle");
-	}
-	return fn;
+	pthread_once(&demangler_once, demangler_load);
+	return demangler_fn;
 }
 
 /* Names being assembled for one address, before they go into the cache. */
@@ -656,8 +661,8 @@ static bool symbolize_in_module(Dwfl_Module *mod, uint64_t pc, struct name_list 
 	GElf_Sym sym;
 	const char *inl[MS_MAX_INLINE_NAMES];
 	size_t ninl;
-
 	char unversioned[512];
+
 	const char *symname = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
 	const char *sub = dwarf_scopes(mod, pc, inl, &ninl);
 	const char *at = symname ? strchr(symname, '@') : NULL;
@@ -678,7 +683,7 @@ static bool symbolize_in_module(Dwfl_Module *mod, uint64_t pc, struct name_list 
 		Dwarf_Addr low = 0, bias;
 		char buf[4096];
 
-		dwfl_module_info(mod, NULL, &low, NULL, NULL, NULL, &modname, NULL);
+		modname = dwfl_module_info(mod, NULL, &low, NULL, NULL, NULL, NULL, NULL);
 		/* The address as the file has it (what addr2line -e takes). */
 		if (!dwfl_module_getelf(mod, &bias))
 			bias = low;
@@ -746,11 +751,10 @@ static const char **pack_names(const struct name_list *l)
 	return out;
 }
 
-size_t target_dwfl__symbolize(struct target_dwfl *t, uint64_t pc, const char **names,
-			      size_t max)
+size_t target_dwfl__symbolize(struct target_dwfl *t, uint64_t pc, const char **names, size_t max)
 {
 	static const char *unknown = "[unknown]";
-	struct name_list l = { .n = 0 };
+	struct name_list l = {.n = 0};
 	size_t i, n;
 
 	if (!max)
@@ -775,7 +779,7 @@ size_t target_dwfl__symbolize(struct target_dwfl *t, uint64_t pc, const char **n
 			}
 			i = sym_slot(t, pc);
 		}
-		t->syms[i] = (struct sym_entry){ .pc = pc, .names = packed, .n = count };
+		t->syms[i] = (struct sym_entry){.pc = pc, .names = packed, .n = count};
 		t->nsyms++;
 	}
 	n = t->syms[i].n < max ? t->syms[i].n : max;

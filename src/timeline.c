@@ -103,7 +103,7 @@ int timeline_write_svg(FILE *f, const char *title, const struct timeline_series 
 		unit *= 1024;
 		u++;
 	}
-	double ystep = nice_step(vmax / unit / 5);
+	double ystep = nice_step(vmax / unit / 6);
 	double ytop = ceil(vmax / unit / ystep) * ystep;
 	if (ytop <= 0)
 		ytop = ystep;

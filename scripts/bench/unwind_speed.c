@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Times target_dwfl__unwind on a captured copy of this process's own stack. */
-/* Build (after building libmemspy.a in BUILD): gcc -O2 -g -fomit-frame-pointer -D_GNU_SOURCE -I src -I include scripts/bench/unwind_speed.c BUILD/libmemspy.a -ldw -lelf -o unwind_speed && ./unwind_speed [DEPTH] [ITERATIONS] */
+/* Build: cc -O2 -g -Isrc -Iinclude scripts/bench/unwind_speed.c BUILD/libmemspy.a -ldw -lelf */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 #include "memspy/events.h"
 #include "target_dwfl.h"
 
-#define COPY_MAX (64 * 1024)
+#define COPY_MAX   (64 * 1024)
 #define MAX_FRAMES 128
 
 static uint64_t regs[MS_NR_REGS];
