@@ -8,6 +8,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "memspy/events.h"
+#include "user_stack.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -113,66 +114,6 @@ static __always_inline void untrack(__u64 addr, __u32 fn)
 		count(MS_CNT_LOST_FREE, 1);
 }
 
-struct vma_end_ctx {
-	__u64 end;
-};
-
-static long vma_end_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
-{
-	struct vma_end_ctx *c = data;
-
-	c->end = BPF_CORE_READ(vma, vm_end);
-	return 0;
-}
-
-/* Copy registers and user stack of the current frame into ev. The copy is clamped
- * to the end of the stack's mapping, because bpf_probe_read_user fails whole if
- * any byte is unmapped. */
-static __always_inline int capture_user(struct pt_regs *regs, __u64 *out_regs, __u8 *stack,
-					__u32 *stack_len, __u32 *flags)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct vma_end_ctx vc = {};
-	__u64 sp = regs->sp;
-	__u64 len;
-
-	out_regs[0] = regs->ax;
-	out_regs[1] = regs->dx;
-	out_regs[2] = regs->cx;
-	out_regs[3] = regs->bx;
-	out_regs[4] = regs->si;
-	out_regs[5] = regs->di;
-	out_regs[6] = regs->bp;
-	out_regs[7] = sp;
-	out_regs[8] = regs->r8;
-	out_regs[9] = regs->r9;
-	out_regs[10] = regs->r10;
-	out_regs[11] = regs->r11;
-	out_regs[12] = regs->r12;
-	out_regs[13] = regs->r13;
-	out_regs[14] = regs->r14;
-	out_regs[15] = regs->r15;
-	out_regs[16] = regs->ip;
-
-	*flags = 0;
-	len = stack_bytes;
-	if (bpf_find_vma(task, sp, vma_end_cb, &vc, 0) == 0 && vc.end > sp) {
-		if (vc.end - sp < len)
-			len = vc.end - sp;
-		else
-			*flags |= MS_STACK_CLAMPED;
-	}
-	len &= ~7ULL;
-	if (len > MS_MAX_STACK_BYTES)
-		len = MS_MAX_STACK_BYTES;
-	if (len == 0 || bpf_probe_read_user(stack, len, (void *)sp)) {
-		count(MS_CNT_STACK_READ_FAIL, 1);
-		len = 0;
-	}
-	*stack_len = len;
-	return 0;
-}
-
 static __always_inline __s64 draw_countdown(void)
 {
 	__u32 i = bpf_get_prandom_u32() & (MS_COUNTDOWN_SLOTS - 1);
@@ -209,7 +150,28 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u64 addr, __u64 
 	fill_header(&ev->hdr, MS_EV_ALLOC, fn);
 	ev->addr = addr;
 	ev->size = size;
-	capture_user(ctx, ev->regs, ev->stack, &ev->stack_len, &ev->flags);
+	/* The uretprobe's context holds the user registers at the caller's return
+	 * point; direct reads of the context are allowed, BPF_CORE_READ is not. */
+	ev->regs[0] = ctx->ax;
+	ev->regs[1] = ctx->dx;
+	ev->regs[2] = ctx->cx;
+	ev->regs[3] = ctx->bx;
+	ev->regs[4] = ctx->si;
+	ev->regs[5] = ctx->di;
+	ev->regs[6] = ctx->bp;
+	ev->regs[7] = ctx->sp;
+	ev->regs[8] = ctx->r8;
+	ev->regs[9] = ctx->r9;
+	ev->regs[10] = ctx->r10;
+	ev->regs[11] = ctx->r11;
+	ev->regs[12] = ctx->r12;
+	ev->regs[13] = ctx->r13;
+	ev->regs[14] = ctx->r14;
+	ev->regs[15] = ctx->r15;
+	ev->regs[16] = ctx->ip;
+	ev->stack_len = copy_user_stack(ev->stack, ctx->sp, stack_bytes, &ev->flags);
+	if (!ev->stack_len)
+		count(MS_CNT_STACK_READ_FAIL, 1);
 	len = ev->stack_len;
 	if (len > MS_MAX_STACK_BYTES)
 		len = MS_MAX_STACK_BYTES;

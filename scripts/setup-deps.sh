@@ -14,9 +14,11 @@ BUILD="build-essential autoconf automake pkg-config clang llvm bpftool \
 	libbpf-dev libelf-dev libdw-dev check libncurses-dev zlib1g-dev"
 # tests and demo: real targets and loads, libc's debug info, XML and browser checks
 TEST="redis-server redis-tools libc6-dbg elfutils binutils libxml2-utils tmux \
-	python3 python3-flask gunicorn wrk procps util-linux chromium nodejs"
+	python3 python3-flask gunicorn wrk procps util-linux chromium nodejs npm bc"
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $BUILD $TEST > /dev/null
 # Debian starts redis-server as a service on install where systemd runs; the tests
 # start their own servers on other ports.
+# the browser test drives Debian's chromium with playwright-core, pinned by the lock file
+npm ci --silent --no-audit --no-fund --prefix "$(dirname "$0")/../tests/browser"
 echo "setup-deps: done"

@@ -20,9 +20,10 @@ static void attach_usage(FILE *f)
 		"usage: memspy attach [options] <pid>\n"
 		"       memspy attach [options] -p <pid>\n"
 		"\n"
-		"Record the live heap of a running process until Ctrl-C, SIGTERM, -d SECONDS\n"
-		"or the target's exit; nothing is injected and the process keeps running.\n"
-		"Writes heap.folded and report.txt to the output directory and prints the report.\n"
+		"Record the live heap and the CPU time of a running process until Ctrl-C,\n"
+		"SIGTERM, -d SECONDS or the target's exit; nothing is injected and the process\n"
+		"keeps running. Writes heap.folded, heap.svg, cpu.folded, cpu.svg, timeline.svg\n"
+		"and report.txt to the output directory and prints the report.\n"
 		"\n"
 		"options:\n"
 		"  -p, --pid PID          process to attach to (or give it as the argument)\n"
@@ -36,7 +37,12 @@ static void attach_usage(FILE *f)
 		"                         deeper stacks are reported as truncated\n"
 		"      --max-tracked N    tracked live blocks (default 1M); more are counted as\n"
 		"                         dropped\n"
-		"  -n, --top N            allocation sites listed in the report (default 10)\n"
+		"  -F, --freq HZ          CPU samples per second of CPU time (default 99)\n"
+		"      --kernel           add the kernel part of CPU stacks (frames end in _[k])\n"
+		"      --threads          put the thread, name-tid, as the root of every stack\n"
+		"      --no-cpu           do not sample the CPU\n"
+		"      --no-heap          do not track the heap\n"
+		"  -n, --top N            sites and functions listed in the report (default 10)\n"
 		"  -q, --quiet            do not print the report (it is still written)\n"
 		"  -v, --verbose          show libbpf's messages (twice for debug)\n"
 		"  -h, --help             this text\n"
@@ -82,7 +88,8 @@ static int parse_pid(const char *s, pid_t *out)
 	return 0;
 }
 
-enum { OPT_ALL = 256, OPT_STACK_BYTES, OPT_MAX_TRACKED };
+enum { OPT_ALL = 256, OPT_STACK_BYTES, OPT_MAX_TRACKED, OPT_KERNEL, OPT_THREADS, OPT_NO_CPU,
+       OPT_NO_HEAP };
 
 int cmd_attach(int argc, char **argv)
 {
@@ -95,6 +102,11 @@ int cmd_attach(int argc, char **argv)
 		{"stack-bytes", required_argument, NULL, OPT_STACK_BYTES},
 		{"max-tracked", required_argument, NULL, OPT_MAX_TRACKED},
 		{"top", required_argument, NULL, 'n'},
+		{"freq", required_argument, NULL, 'F'},
+		{"kernel", no_argument, NULL, OPT_KERNEL},
+		{"threads", no_argument, NULL, OPT_THREADS},
+		{"no-cpu", no_argument, NULL, OPT_NO_CPU},
+		{"no-heap", no_argument, NULL, OPT_NO_HEAP},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -105,13 +117,16 @@ int cmd_attach(int argc, char **argv)
 		.stack_bytes = MS_DEFAULT_STACK_BYTES,
 		.max_tracked = 1 << 20,
 		.top_n = 10,
+		.heap = true,
+		.cpu = true,
+		.freq_hz = 99,
 	};
 	uint64_t v;
 	char *end;
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:d:o:s:n:qvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:d:o:s:n:F:qvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_pid(optarg, &o.pid)) {
@@ -171,6 +186,26 @@ int cmd_attach(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'F':
+			o.freq_hz = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end || end == optarg || o.freq_hz < 1 || o.freq_hz > 10000) {
+				fprintf(stderr, "memspy attach: --freq wants 1 to 10000 Hz, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case OPT_KERNEL:
+			o.kernel = true;
+			break;
+		case OPT_THREADS:
+			o.threads = true;
+			break;
+		case OPT_NO_CPU:
+			o.cpu = false;
+			break;
+		case OPT_NO_HEAP:
+			o.heap = false;
+			break;
 		case 'q':
 			o.quiet = true;
 			break;
@@ -195,6 +230,10 @@ int cmd_attach(int argc, char **argv)
 			fprintf(stderr, "memspy attach: '%s' is not a process id\n", argv[optind]);
 			return 2;
 		}
+	}
+	if (!o.heap && !o.cpu) {
+		fprintf(stderr, "memspy attach: --no-heap and --no-cpu leave nothing to record\n");
+		return 2;
 	}
 	if (!o.pid) {
 		fprintf(stderr, "memspy attach: which process? give its pid: memspy attach <pid>\n");

@@ -82,10 +82,13 @@ struct svg_args {
 };
 
 static const struct option svg_long[] = {
-	{"title", required_argument, NULL, 't'},  {"colors", required_argument, NULL, 'c'},
-	{"inverted", no_argument, NULL, 'i'},	   {"width", required_argument, NULL, 'w'},
-	{"folded", no_argument, NULL, 'f'},	   {"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"title", required_argument, NULL, 't'},
+    {"colors", required_argument, NULL, 'c'},
+    {"inverted", no_argument, NULL, 'i'},
+    {"width", required_argument, NULL, 'w'},
+    {"folded", no_argument, NULL, 'f'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 /* Parse the options both commands share; returns -1 to go on, else an exit status. */
@@ -94,8 +97,8 @@ static int parse_args(int argc, char **argv, bool is_diff, struct flame_options 
 	int c;
 	optind = 0; /* glibc: start over, the tests call commands more than once */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, is_diff ? ":t:c:w:fh" : ":t:c:iw:h", svg_long,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, is_diff ? ":t:c:w:fh" : ":t:c:iw:h", svg_long, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 't':
 			o->title = optarg;
@@ -106,8 +109,9 @@ static int parse_args(int argc, char **argv, bool is_diff, struct flame_options 
 			} else if (!strcmp(optarg, "cpu")) {
 				o->colors = MS_FLAME_CPU;
 			} else {
-				fprintf(stderr, "memspy: --colors %s: unknown palette; use mem "
-						"(bytes) or cpu (samples)\n",
+				fprintf(stderr,
+					"memspy: --colors %s: unknown palette; use mem "
+					"(bytes) or cpu (samples)\n",
 					optarg);
 				return 2;
 			}
@@ -120,8 +124,9 @@ static int parse_args(int argc, char **argv, bool is_diff, struct flame_options 
 			errno = 0;
 			long w = strtol(optarg, &end, 10);
 			if (errno || *end || w < 200 || w > 100000) {
-				fprintf(stderr, "memspy: --width %s: not a width in pixels between "
-						"200 and 100000\n",
+				fprintf(stderr,
+					"memspy: --width %s: not a width in pixels between "
+					"200 and 100000\n",
 					optarg);
 				return 2;
 			}
@@ -138,7 +143,8 @@ static int parse_args(int argc, char **argv, bool is_diff, struct flame_options 
 				flamegraph_usage(stdout);
 			return 0;
 		case ':':
-			fprintf(stderr, "memspy: %s: option %s needs a value; see 'memspy %s --help'\n",
+			fprintf(stderr,
+				"memspy: %s: option %s needs a value; see 'memspy %s --help'\n",
 				argv[0], argv[optind - 1], argv[0]);
 			return 2;
 		default:
@@ -155,8 +161,9 @@ static bool stdout_is_terminal(const char *cmd)
 {
 	if (!isatty(STDOUT_FILENO))
 		return false;
-	fprintf(stderr, "memspy: %s writes SVG to stdout; redirect it to a file, e.g. 'memspy %s "
-			"... > graph.svg'\n",
+	fprintf(stderr,
+		"memspy: %s writes SVG to stdout; redirect it to a file, e.g. 'memspy %s "
+		"... > graph.svg'\n",
 		cmd, cmd);
 	return true;
 }
@@ -179,8 +186,9 @@ int cmd_flamegraph(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	if (argc - optind > 1) {
-		fprintf(stderr, "memspy: flamegraph: one input file at most (got %d); see "
-				"'memspy flamegraph --help'\n",
+		fprintf(stderr,
+			"memspy: flamegraph: one input file at most (got %d); see "
+			"'memspy flamegraph --help'\n",
 			argc - optind);
 		return 2;
 	}
@@ -212,8 +220,9 @@ int cmd_flamegraph(int argc, char **argv)
 	if (ret) {
 		fprintf(stderr, "memspy: %s\n", err);
 	} else if (!flame_tree__total(t, false)) {
-		fprintf(stderr, "memspy: %s: no stacks to draw (the input is empty or every count "
-				"is 0); expected lines like 'main;work;malloc 4096'\n",
+		fprintf(stderr,
+			"memspy: %s: no stacks to draw (the input is empty or every count "
+			"is 0); expected lines like 'main;work;malloc 4096'\n",
 			name);
 		ret = -ENODATA;
 	} else {
@@ -253,8 +262,9 @@ int cmd_diff(int argc, char **argv)
 		return 1;
 	uint64_t ta = flame_tree__total(t, true), tb = flame_tree__total(t, false);
 	if (!ta && !tb) {
-		fprintf(stderr, "memspy: diff: %s and %s have no stacks to compare (empty, or "
-				"every count is 0)\n",
+		fprintf(stderr,
+			"memspy: diff: %s and %s have no stacks to compare (empty, or "
+			"every count is 0)\n",
 			a, b);
 		flame_tree__free(t);
 		return 1;
@@ -262,8 +272,9 @@ int cmd_diff(int argc, char **argv)
 	if (folded) {
 		ret = diff_write_folded(t, stdout);
 	} else if (!tb) {
-		fprintf(stderr, "memspy: diff: %s has no stacks, so there is no shape to draw; "
-				"'memspy diff --folded' lists what shrank\n",
+		fprintf(stderr,
+			"memspy: diff: %s has no stacks, so there is no shape to draw; "
+			"'memspy diff --folded' lists what shrank\n",
 			b);
 		flame_tree__free(t);
 		return 1;
@@ -272,8 +283,8 @@ int cmd_diff(int argc, char **argv)
 		flamegraph_format_value(b_total, sizeof(b_total), (double)tb, o.colors, false);
 		flamegraph_format_value(change, sizeof(change), (double)tb - (double)ta, o.colors,
 					true);
-		snprintf(subtitle, sizeof(subtitle), "A %s, B %s, change %s (red grew, blue shrank)",
-			 a_total, b_total, change);
+		snprintf(subtitle, sizeof(subtitle),
+			 "A %s, B %s, change %s (red grew, blue shrank)", a_total, b_total, change);
 		o.subtitle = subtitle;
 		ret = flame_tree__write_svg(t, stdout, &o);
 	}

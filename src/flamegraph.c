@@ -47,8 +47,8 @@ struct flame_tree {
 	/* the previous stack read and its path, since sorted input repeats prefixes */
 	char *prev;
 	size_t prev_len, prev_cap;
-	uint32_t *path;	 /* path[i]: node of frame i */
-	size_t *ends;	 /* ends[i]: offset in prev just after frame i */
+	uint32_t *path; /* path[i]: node of frame i */
+	size_t *ends;	/* ends[i]: offset in prev just after frame i */
 	size_t path_len, path_cap, ends_cap;
 	size_t limit;	      /* compact when there are more nodes than this; 0: never */
 	uint64_t compactions; /* how often frames were dropped to stay under the limit */
@@ -101,8 +101,8 @@ struct flame_tree *flame_tree__new(void)
 		errno = ENOMEM;
 		return NULL;
 	}
-	t->nodes[0] = (struct fnode){.name = NO_NODE, .parent = NO_NODE, .child = NO_NODE,
-				     .next = NO_NODE};
+	t->nodes[0] =
+	    (struct fnode){.name = NO_NODE, .parent = NO_NODE, .child = NO_NODE, .next = NO_NODE};
 	t->nr_nodes = 1;
 	t->limit = DEFAULT_LIMIT;
 	return t;
@@ -245,8 +245,8 @@ static int child(struct flame_tree *t, uint32_t parent, const char *s, size_t le
 	if (grow((void **)&t->nodes, &t->cap_nodes, t->nr_nodes + 1, sizeof(*t->nodes)))
 		return -ENOMEM;
 	uint32_t n = t->nr_nodes++;
-	t->nodes[n] = (struct fnode){.name = name, .parent = parent, .child = NO_NODE,
-				     .next = t->nodes[parent].child};
+	t->nodes[n] = (struct fnode){
+	    .name = name, .parent = parent, .child = NO_NODE, .next = t->nodes[parent].child};
 	t->nodes[parent].child = n;
 	if ((t->nr_nodes + 1) * 2 > t->cap_kids) {
 		if (kids_rehash(t))
@@ -375,10 +375,9 @@ int flame_tree__add(struct flame_tree *t, const char *stack, size_t len, uint64_
 		}
 		uint32_t n;
 		int err = child(t, parent, name, nlen, &n);
-		if (!err && (grow((void **)&t->path, &t->path_cap, t->path_len + 1,
-				  sizeof(*t->path)) ||
-			     grow((void **)&t->ends, &t->ends_cap, t->path_len + 1,
-				  sizeof(*t->ends))))
+		if (!err &&
+		    (grow((void **)&t->path, &t->path_cap, t->path_len + 1, sizeof(*t->path)) ||
+		     grow((void **)&t->ends, &t->ends_cap, t->path_len + 1, sizeof(*t->ends))))
 			err = -ENOMEM;
 		if (err) {
 			t->prev_len = 0; /* the cached path is incomplete */
@@ -452,8 +451,8 @@ int flame_tree__read(struct flame_tree *t, FILE *f, const char *name, bool to_ba
 		lineno++;
 		if (memchr(line, '\0', len)) {
 			ret = read_error(err, errsize, -EINVAL,
-					 "%s:%lu: not text (NUL byte); expected folded stacks", name,
-					 lineno);
+					 "%s:%lu: not text (NUL byte); expected folded stacks",
+					 name, lineno);
 			break;
 		}
 		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
@@ -468,8 +467,8 @@ int flame_tree__read(struct flame_tree *t, FILE *f, const char *name, bool to_ba
 		while (sp > start && line[sp - 1] != ' ' && line[sp - 1] != '\t')
 			sp--;
 		uint64_t value = 0;
-		const char *why = sp > start ? parse_count(line + sp, len - sp, &value)
-					     : not_a_number;
+		const char *why =
+		    sp > start ? parse_count(line + sp, len - sp, &value) : not_a_number;
 		if (why) {
 			ret = read_error(err, errsize, -EINVAL, "%s:%lu: %s", name, lineno, why);
 			break;
@@ -478,9 +477,9 @@ int flame_tree__read(struct flame_tree *t, FILE *f, const char *name, bool to_ba
 		while (end > start && (line[end - 1] == ' ' || line[end - 1] == '\t'))
 			end--;
 		if (end == start) {
-			ret = read_error(err, errsize, -EINVAL,
-					 "%s:%lu: empty stack before the sample count", name,
-					 lineno);
+			ret =
+			    read_error(err, errsize, -EINVAL,
+				       "%s:%lu: empty stack before the sample count", name, lineno);
 			break;
 		}
 		if (!value)
@@ -520,8 +519,8 @@ static int by_name(const void *a, const void *b, void *arg)
 }
 
 /* Children of n in name order, into *buf from offset at; returns their number or -ENOMEM. */
-static ssize_t sorted_children(const struct flame_tree *t, uint32_t n, uint32_t **buf,
-			       size_t *cap, size_t at)
+static ssize_t sorted_children(const struct flame_tree *t, uint32_t n, uint32_t **buf, size_t *cap,
+			       size_t at)
 {
 	size_t k = 0;
 	for (uint32_t c = t->nodes[n].child; c != NO_NODE; c = t->nodes[c].next) {
@@ -534,7 +533,8 @@ static ssize_t sorted_children(const struct flame_tree *t, uint32_t n, uint32_t 
 }
 
 int flame_tree__foreach_stack(const struct flame_tree *t,
-			      int (*fn)(void *arg, const char *stack, uint64_t value, uint64_t base),
+			      int (*fn)(void *arg, const char *stack, uint64_t value,
+					uint64_t base),
 			      void *arg)
 {
 	/* Depth first without recursion: stacks can be thousands of frames deep. */
@@ -621,8 +621,8 @@ enum flame_kind flamegraph_frame_kind(const char *name)
 	const char *open = strrchr(name, '(');
 	if (open && open > name && open[-1] == ' ' && name[len - 1] == ')') {
 		const char *py = strstr(open, ".py");
-		if (py && (py[3] == ':' || py[3] == ')' || (py[3] == 'x' && (py[4] == ':' ||
-									    py[4] == ')'))))
+		if (py && (py[3] == ':' || py[3] == ')' ||
+			   (py[3] == 'x' && (py[4] == ':' || py[4] == ')'))))
 			return MS_FRAME_PYTHON;
 	}
 	return MS_FRAME_NATIVE;
@@ -761,7 +761,7 @@ struct box {
 	uint64_t x;	/* offset from the left, in value units */
 	uint64_t value; /* width, in value units */
 	uint64_t base;
-	uint32_t node;	/* NO_NODE for frames merged because they were too narrow */
+	uint32_t node; /* NO_NODE for frames merged because they were too narrow */
 	uint32_t depth;
 	uint32_t merged; /* how many frames a merged box stands for */
 };
@@ -832,8 +832,11 @@ static int layout_tree(const struct flame_tree *t, double min_share, struct layo
 				ret = -ENOMEM;
 				goto out;
 			}
-			todo[ntodo++] = (struct box){.x = x, .value = c->value, .base = c->base,
-						     .node = kids[i], .depth = b.depth + 1};
+			todo[ntodo++] = (struct box){.x = x,
+						     .value = c->value,
+						     .base = c->base,
+						     .node = kids[i],
+						     .depth = b.depth + 1};
 			x += c->value;
 		}
 		for (size_t i = first, j = ntodo; i + 1 < j; i++, j--) {
@@ -895,168 +898,176 @@ static void frame_color(const char *name, size_t len, enum flame_kind kind,
 }
 
 static const char svg_style[] =
-	"text { font-family: Verdana, 'DejaVu Sans', sans-serif; font-size: 12px; fill: #000; }\n"
-	"#title { font-size: 17px; text-anchor: middle; }\n"
-	"#subtitle { fill: #555; text-anchor: middle; }\n"
-	".btn { cursor: pointer; fill: #224; text-decoration: underline; }\n"
-	".f { cursor: pointer; }\n"
-	".f text { pointer-events: none; }\n"
-	".f:hover rect { stroke: #000; stroke-width: 0.5; }\n"
-	".anc { opacity: 0.55; }\n"
-	".hide { display: none; }\n";
+    "text { font-family: Verdana, 'DejaVu Sans', sans-serif; font-size: 12px; fill: #000; }\n"
+    "#title { font-size: 17px; text-anchor: middle; }\n"
+    "#subtitle { fill: #555; text-anchor: middle; }\n"
+    ".btn { cursor: pointer; fill: #224; text-decoration: underline; }\n"
+    ".f { cursor: pointer; }\n"
+    ".f text { pointer-events: none; }\n"
+    ".f:hover rect { stroke: #000; stroke-width: 0.5; }\n"
+    ".anc { opacity: 0.55; }\n"
+    ".hide { display: none; }\n";
 
 /* The viewer: zoom re-lays frames out from data-s/data-v (value units), search
  * matches frame names, and window.memspy exposes both to tests. */
 static const char svg_script[] =
-	"'use strict';\n"
-	"var frames, details, unzoomBtn, searchBtn, matched, total, xpad, fullw, units;\n"
-	"var zoomed = null, term = null, hint = '';\n"
-	"var fontw = " MS_STR(FONT_SIZE) " * " MS_STR(FONT_WIDTH) ";\n"
-	"function init(evt) {\n"
-	"\tframes = document.getElementById('frames');\n"
-	"\tdetails = document.getElementById('details');\n"
-	"\tunzoomBtn = document.getElementById('unzoom');\n"
-	"\tsearchBtn = document.getElementById('search');\n"
-	"\tmatched = document.getElementById('matched');\n"
-	"\ttotal = +frames.getAttribute('data-total');\n"
-	"\txpad = +frames.getAttribute('data-xpad');\n"
-	"\tfullw = +frames.getAttribute('data-width');\n"
-	"\tunits = frames.getAttribute('data-units');\n"
-	"\thint = details.textContent;\n"
-	"\tframes.addEventListener('click', function (e) {\n"
-	"\t\tvar g = frameOf(e.target);\n"
-	"\t\tif (g) zoom(g);\n"
-	"\t});\n"
-	"\tframes.addEventListener('mouseover', function (e) {\n"
-	"\t\tvar g = frameOf(e.target);\n"
-	"\t\tif (!g) return;\n"
-	"\t\tvar lines = g.firstElementChild.textContent.split('\\n');\n"
-	"\t\tdetails.textContent = lines[0] + ' (' + lines.slice(1).join(', ') + ')';\n"
-	"\t});\n"
-	"\tframes.addEventListener('mouseout', function () { details.textContent = hint; });\n"
-	"\tunzoomBtn.addEventListener('click', unzoom);\n"
-	"\tsearchBtn.addEventListener('click', function () {\n"
-	"\t\tif (term !== null) search(null); else ask();\n"
-	"\t});\n"
-	"\twindow.addEventListener('keydown', function (e) {\n"
-	"\t\tif ((e.ctrlKey || e.metaKey) && (e.key === 'f' || e.key === 'F')) {\n"
-	"\t\t\te.preventDefault();\n"
-	"\t\t\task();\n"
-	"\t\t} else if (e.key === 'Escape') {\n"
-	"\t\t\tunzoom();\n"
-	"\t\t\tsearch(null);\n"
-	"\t\t}\n"
-	"\t});\n"
-	"\twindow.memspy = { zoom: zoom, unzoom: unzoom, search: search };\n"
-	"}\n"
-	"function frameOf(el) {\n"
-	"\tfor (; el && el !== frames; el = el.parentNode)\n"
-	"\t\tif (el.classList && el.classList.contains('f')) return el;\n"
-	"\treturn null;\n"
-	"}\n"
-	"function num(g, a) { return +g.getAttribute(a); }\n"
-	"function nameOf(g) { return g.firstElementChild.textContent.split('\\n')[0]; }\n"
-	"function fit(s, w) {\n"
-	"\tvar n = Math.floor((w - 6) / fontw);\n"
-	"\tif (n < 3) return '';\n"
-	"\tvar chars = Array.from(s);\n"
-	"\treturn chars.length <= n ? s : chars.slice(0, n - 2).join('') + '..';\n"
-	"}\n"
-	"function place(g, x, w) {\n"
-	"\tvar r = g.querySelector('rect'), t = g.querySelector('text');\n"
-	"\tr.setAttribute('x', x.toFixed(1));\n"
-	"\tr.setAttribute('width', w.toFixed(1));\n"
-	"\tt.setAttribute('x', (x + 3).toFixed(1));\n"
-	"\tt.textContent = fit(nameOf(g), w);\n"
-	"\tg.classList.remove('hide');\n"
-	"}\n"
-	"function zoom(z) {\n"
-	"\tvar s0 = num(z, 'data-s'), v0 = num(z, 'data-v'), d0 = num(z, 'data-d');\n"
-	"\tvar all = frames.children;\n"
-	"\tfor (var i = 0; i < all.length; i++) {\n"
-	"\t\tvar g = all[i], s = num(g, 'data-s'), v = num(g, 'data-v'), d = num(g, 'data-d');\n"
-	"\t\tif (d < d0 && s <= s0 && s + v >= s0 + v0) {\n"
-	"\t\t\tplace(g, xpad, fullw);\n"
-	"\t\t\tg.classList.add('anc');\n"
-	"\t\t} else if (d >= d0 && s >= s0 && s + v <= s0 + v0) {\n"
-	"\t\t\tplace(g, xpad + (s - s0) * fullw / v0, v * fullw / v0);\n"
-	"\t\t\tg.classList.remove('anc');\n"
-	"\t\t} else {\n"
-	"\t\t\tg.classList.add('hide');\n"
-	"\t\t}\n"
-	"\t}\n"
-	"\tzoomed = z;\n"
-	"\tunzoomBtn.classList.remove('hide');\n"
-	"}\n"
-	"function unzoom() {\n"
-	"\tvar all = frames.children;\n"
-	"\tfor (var i = 0; i < all.length; i++) {\n"
-	"\t\tvar g = all[i];\n"
-	"\t\tplace(g, xpad + num(g, 'data-s') * fullw / total, num(g, 'data-v') * fullw / total);\n"
-	"\t\tg.classList.remove('anc');\n"
-	"\t}\n"
-	"\tzoomed = null;\n"
-	"\tunzoomBtn.classList.add('hide');\n"
-	"}\n"
-	"function fmt(v) {\n"
-	"\tif (units === 'samples') return v + (v === 1 ? ' sample' : ' samples');\n"
-	"\tvar u = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'], i = 0;\n"
-	"\twhile (v >= 1024 && i < u.length - 1) { v /= 1024; i++; }\n"
-	"\treturn i ? v.toFixed(2) + ' ' + u[i] : v + ' B';\n"
-	"}\n"
-	"function ask() {\n"
-	"\tvar r = prompt('Search frames (regular expression):', term === null ? '' : term);\n"
-	"\tif (r !== null) search(r === '' ? null : r);\n"
-	"}\n"
-	"function search(re) {\n"
-	"\tvar all = frames.children, hits = [], i;\n"
-	"\tfor (i = 0; i < all.length; i++) {\n"
-	"\t\tvar g = all[i], r = g.querySelector('rect');\n"
-	"\t\tif (g.hasAttribute('data-fill')) {\n"
-	"\t\t\tr.setAttribute('fill', g.getAttribute('data-fill'));\n"
-	"\t\t\tg.removeAttribute('data-fill');\n"
-	"\t\t\tg.classList.remove('hit');\n"
-	"\t\t}\n"
-	"\t}\n"
-	"\tif (re === null || re === undefined) {\n"
-	"\t\tterm = null;\n"
-	"\t\tmatched.classList.add('hide');\n"
-	"\t\tsearchBtn.textContent = 'Search';\n"
-	"\t\treturn null;\n"
-	"\t}\n"
-	"\tvar rx;\n"
-	"\ttry { rx = new RegExp(re); } catch (e) {\n"
-	"\t\trx = new RegExp(re.replace(/[.*+?^${}()|[\\]\\\\]/g, '\\\\$&'));\n"
-	"\t}\n"
-	"\tfor (i = 0; i < all.length; i++) {\n"
-	"\t\tvar f = all[i];\n"
-	"\t\tif (!f.hasAttribute('data-n') && rx.test(nameOf(f))) {\n"
-	"\t\t\tvar rect = f.querySelector('rect');\n"
-	"\t\t\tf.setAttribute('data-fill', rect.getAttribute('fill'));\n"
-	"\t\t\trect.setAttribute('fill', 'rgb(230,0,230)');\n"
-	"\t\t\tf.classList.add('hit');\n"
-	"\t\t\thits.push(f);\n"
-	"\t\t}\n"
-	"\t}\n"
-	"\t/* a match inside another match (recursion) is counted once */\n"
-	"\thits.sort(function (a, b) {\n"
-	"\t\treturn num(a, 'data-s') - num(b, 'data-s') || num(a, 'data-d') - num(b, 'data-d');\n"
-	"\t});\n"
-	"\tvar end = -1, sum = 0;\n"
-	"\tfor (i = 0; i < hits.length; i++) {\n"
-	"\t\tvar s = num(hits[i], 'data-s');\n"
-	"\t\tif (s >= end) {\n"
-	"\t\t\tsum += num(hits[i], 'data-v');\n"
-	"\t\t\tend = s + num(hits[i], 'data-v');\n"
-	"\t\t}\n"
-	"\t}\n"
-	"\tterm = re;\n"
-	"\tvar share = total ? sum / total : 0;\n"
-	"\tmatched.textContent = 'Matched: ' + fmt(sum) + ' (' + (100 * share).toFixed(2) + '%)';\n"
-	"\tmatched.classList.remove('hide');\n"
-	"\tsearchBtn.textContent = 'Reset Search';\n"
-	"\treturn { frames: hits.length, value: sum, share: share };\n"
-	"}\n";
+    "'use strict';\n"
+    "var frames, details, unzoomBtn, searchBtn, matched, total, xpad, fullw, units;\n"
+    "var zoomed = null, term = null, hint = '';\n"
+    "var fontw = " MS_STR(FONT_SIZE) " * " MS_STR(
+	FONT_WIDTH) ";\n"
+		    "function init(evt) {\n"
+		    "\tframes = document.getElementById('frames');\n"
+		    "\tdetails = document.getElementById('details');\n"
+		    "\tunzoomBtn = document.getElementById('unzoom');\n"
+		    "\tsearchBtn = document.getElementById('search');\n"
+		    "\tmatched = document.getElementById('matched');\n"
+		    "\ttotal = +frames.getAttribute('data-total');\n"
+		    "\txpad = +frames.getAttribute('data-xpad');\n"
+		    "\tfullw = +frames.getAttribute('data-width');\n"
+		    "\tunits = frames.getAttribute('data-units');\n"
+		    "\thint = details.textContent;\n"
+		    "\tframes.addEventListener('click', function (e) {\n"
+		    "\t\tvar g = frameOf(e.target);\n"
+		    "\t\tif (g) zoom(g);\n"
+		    "\t});\n"
+		    "\tframes.addEventListener('mouseover', function (e) {\n"
+		    "\t\tvar g = frameOf(e.target);\n"
+		    "\t\tif (!g) return;\n"
+		    "\t\tvar lines = g.firstElementChild.textContent.split('\\n');\n"
+		    "\t\tdetails.textContent = lines[0] + ' (' + lines.slice(1).join(', ') + ')';\n"
+		    "\t});\n"
+		    "\tframes.addEventListener('mouseout', function () { details.textContent = "
+		    "hint; });\n"
+		    "\tunzoomBtn.addEventListener('click', unzoom);\n"
+		    "\tsearchBtn.addEventListener('click', function () {\n"
+		    "\t\tif (term !== null) search(null); else ask();\n"
+		    "\t});\n"
+		    "\twindow.addEventListener('keydown', function (e) {\n"
+		    "\t\tif ((e.ctrlKey || e.metaKey) && (e.key === 'f' || e.key === 'F')) {\n"
+		    "\t\t\te.preventDefault();\n"
+		    "\t\t\task();\n"
+		    "\t\t} else if (e.key === 'Escape') {\n"
+		    "\t\t\tunzoom();\n"
+		    "\t\t\tsearch(null);\n"
+		    "\t\t}\n"
+		    "\t});\n"
+		    "\twindow.memspy = { zoom: zoom, unzoom: unzoom, search: search };\n"
+		    "}\n"
+		    "function frameOf(el) {\n"
+		    "\tfor (; el && el !== frames; el = el.parentNode)\n"
+		    "\t\tif (el.classList && el.classList.contains('f')) return el;\n"
+		    "\treturn null;\n"
+		    "}\n"
+		    "function num(g, a) { return +g.getAttribute(a); }\n"
+		    "function nameOf(g) { return g.firstElementChild.textContent.split('\\n')[0]; "
+		    "}\n"
+		    "function fit(s, w) {\n"
+		    "\tvar n = Math.floor((w - 6) / fontw);\n"
+		    "\tif (n < 3) return '';\n"
+		    "\tvar chars = Array.from(s);\n"
+		    "\treturn chars.length <= n ? s : chars.slice(0, n - 2).join('') + '..';\n"
+		    "}\n"
+		    "function place(g, x, w) {\n"
+		    "\tvar r = g.querySelector('rect'), t = g.querySelector('text');\n"
+		    "\tr.setAttribute('x', x.toFixed(1));\n"
+		    "\tr.setAttribute('width', w.toFixed(1));\n"
+		    "\tt.setAttribute('x', (x + 3).toFixed(1));\n"
+		    "\tt.textContent = fit(nameOf(g), w);\n"
+		    "\tg.classList.remove('hide');\n"
+		    "}\n"
+		    "function zoom(z) {\n"
+		    "\tvar s0 = num(z, 'data-s'), v0 = num(z, 'data-v'), d0 = num(z, 'data-d');\n"
+		    "\tvar all = frames.children;\n"
+		    "\tfor (var i = 0; i < all.length; i++) {\n"
+		    "\t\tvar g = all[i], s = num(g, 'data-s'), v = num(g, 'data-v'), d = num(g, "
+		    "'data-d');\n"
+		    "\t\tif (d < d0 && s <= s0 && s + v >= s0 + v0) {\n"
+		    "\t\t\tplace(g, xpad, fullw);\n"
+		    "\t\t\tg.classList.add('anc');\n"
+		    "\t\t} else if (d >= d0 && s >= s0 && s + v <= s0 + v0) {\n"
+		    "\t\t\tplace(g, xpad + (s - s0) * fullw / v0, v * fullw / v0);\n"
+		    "\t\t\tg.classList.remove('anc');\n"
+		    "\t\t} else {\n"
+		    "\t\t\tg.classList.add('hide');\n"
+		    "\t\t}\n"
+		    "\t}\n"
+		    "\tzoomed = z;\n"
+		    "\tunzoomBtn.classList.remove('hide');\n"
+		    "}\n"
+		    "function unzoom() {\n"
+		    "\tvar all = frames.children;\n"
+		    "\tfor (var i = 0; i < all.length; i++) {\n"
+		    "\t\tvar g = all[i];\n"
+		    "\t\tplace(g, xpad + num(g, 'data-s') * fullw / total, num(g, 'data-v') * "
+		    "fullw / total);\n"
+		    "\t\tg.classList.remove('anc');\n"
+		    "\t}\n"
+		    "\tzoomed = null;\n"
+		    "\tunzoomBtn.classList.add('hide');\n"
+		    "}\n"
+		    "function fmt(v) {\n"
+		    "\tif (units === 'samples') return v + (v === 1 ? ' sample' : ' samples');\n"
+		    "\tvar u = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'], i = 0;\n"
+		    "\twhile (v >= 1024 && i < u.length - 1) { v /= 1024; i++; }\n"
+		    "\treturn i ? v.toFixed(2) + ' ' + u[i] : v + ' B';\n"
+		    "}\n"
+		    "function ask() {\n"
+		    "\tvar r = prompt('Search frames (regular expression):', term === null ? '' : "
+		    "term);\n"
+		    "\tif (r !== null) search(r === '' ? null : r);\n"
+		    "}\n"
+		    "function search(re) {\n"
+		    "\tvar all = frames.children, hits = [], i;\n"
+		    "\tfor (i = 0; i < all.length; i++) {\n"
+		    "\t\tvar g = all[i], r = g.querySelector('rect');\n"
+		    "\t\tif (g.hasAttribute('data-fill')) {\n"
+		    "\t\t\tr.setAttribute('fill', g.getAttribute('data-fill'));\n"
+		    "\t\t\tg.removeAttribute('data-fill');\n"
+		    "\t\t\tg.classList.remove('hit');\n"
+		    "\t\t}\n"
+		    "\t}\n"
+		    "\tif (re === null || re === undefined) {\n"
+		    "\t\tterm = null;\n"
+		    "\t\tmatched.classList.add('hide');\n"
+		    "\t\tsearchBtn.textContent = 'Search';\n"
+		    "\t\treturn null;\n"
+		    "\t}\n"
+		    "\tvar rx;\n"
+		    "\ttry { rx = new RegExp(re); } catch (e) {\n"
+		    "\t\trx = new RegExp(re.replace(/[.*+?^${}()|[\\]\\\\]/g, '\\\\$&'));\n"
+		    "\t}\n"
+		    "\tfor (i = 0; i < all.length; i++) {\n"
+		    "\t\tvar f = all[i];\n"
+		    "\t\tif (!f.hasAttribute('data-n') && rx.test(nameOf(f))) {\n"
+		    "\t\t\tvar rect = f.querySelector('rect');\n"
+		    "\t\t\tf.setAttribute('data-fill', rect.getAttribute('fill'));\n"
+		    "\t\t\trect.setAttribute('fill', 'rgb(230,0,230)');\n"
+		    "\t\t\tf.classList.add('hit');\n"
+		    "\t\t\thits.push(f);\n"
+		    "\t\t}\n"
+		    "\t}\n"
+		    "\t/* a match inside another match (recursion) is counted once */\n"
+		    "\thits.sort(function (a, b) {\n"
+		    "\t\treturn num(a, 'data-s') - num(b, 'data-s') || num(a, 'data-d') - num(b, "
+		    "'data-d');\n"
+		    "\t});\n"
+		    "\tvar end = -1, sum = 0;\n"
+		    "\tfor (i = 0; i < hits.length; i++) {\n"
+		    "\t\tvar s = num(hits[i], 'data-s');\n"
+		    "\t\tif (s >= end) {\n"
+		    "\t\t\tsum += num(hits[i], 'data-v');\n"
+		    "\t\t\tend = s + num(hits[i], 'data-v');\n"
+		    "\t\t}\n"
+		    "\t}\n"
+		    "\tterm = re;\n"
+		    "\tvar share = total ? sum / total : 0;\n"
+		    "\tmatched.textContent = 'Matched: ' + fmt(sum) + ' (' + (100 * "
+		    "share).toFixed(2) + '%)';\n"
+		    "\tmatched.classList.remove('hide');\n"
+		    "\tsearchBtn.textContent = 'Reset Search';\n"
+		    "\treturn { frames: hits.length, value: sum, share: share };\n"
+		    "}\n";
 
 static const char *kind_label(enum flame_kind kind)
 {
@@ -1080,7 +1091,7 @@ static void write_box(FILE *out, const struct flame_tree *t, const struct box *b
 	double x = XPAD + (double)b->x * fullw / (double)total;
 	double w = (double)b->value * fullw / (double)total;
 	double y = o->inverted ? TOP_PAD + (o->subtitle ? SUBTITLE_PAD : 0) +
-					 (double)b->depth * FRAME_HEIGHT
+				     (double)b->depth * FRAME_HEIGHT
 			       : height - BOTTOM_PAD - (double)(b->depth + 1) * FRAME_HEIGHT;
 	char merged[64], color[32], value[48], share[32];
 	const char *name;
@@ -1105,8 +1116,9 @@ static void write_box(FILE *out, const struct flame_tree *t, const struct box *b
 	if (diff)
 		diff_color(b->value, b->base, l->max_change, color, sizeof(color));
 
-	fprintf(out, "<g class=\"f\" data-s=\"%" PRIu64 "\" data-v=\"%" PRIu64 "\" data-d=\"%" PRIu32
-		     "\"%s><title>",
+	fprintf(out,
+		"<g class=\"f\" data-s=\"%" PRIu64 "\" data-v=\"%" PRIu64 "\" data-d=\"%" PRIu32
+		"\"%s><title>",
 		b->x, b->value, b->depth, b->node == NO_NODE ? " data-n=\"merged\"" : "");
 	write_xml_n(out, name, len, 0);
 	flamegraph_format_value(value, sizeof(value), (double)b->value, o->colors, false);
@@ -1124,8 +1136,9 @@ static void write_box(FILE *out, const struct flame_tree *t, const struct box *b
 		else
 			fprintf(out, " (new)");
 	}
-	fprintf(out, "</title><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\" "
-		     "rx=\"2\" ry=\"2\"/><text x=\"%.1f\" y=\"%.1f\">",
+	fprintf(out,
+		"</title><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\" "
+		"rx=\"2\" ry=\"2\"/><text x=\"%.1f\" y=\"%.1f\">",
 		x, y, w, FRAME_HEIGHT - 1, color, x + 3, y + 11.5);
 	double chars = floor((w - 6) / (FONT_SIZE * FONT_WIDTH));
 	if (chars >= 3)
@@ -1158,14 +1171,15 @@ static void write_header(FILE *out, const struct flame_options *o, unsigned int 
 		fputs("</text>\n", out);
 	}
 	unsigned int by = o->subtitle ? 44 + SUBTITLE_PAD : 44;
-	fprintf(out,
-		"<text id=\"unzoom\" class=\"btn hide\" x=\"%d\" y=\"%u\">Reset Zoom</text>\n"
-		"<text id=\"search\" class=\"btn\" x=\"%u\" y=\"%u\" "
-		"text-anchor=\"end\">Search</text>\n"
-		"<text id=\"details\" x=\"%d\" y=\"%u\">Click a frame to zoom in, Ctrl-F or "
-		"Search to highlight frames, Esc to reset.</text>\n"
-		"<text id=\"matched\" class=\"hide\" x=\"%u\" y=\"%u\" text-anchor=\"end\"> </text>\n",
-		XPAD, by, o->width - XPAD, by, XPAD, height - 12, o->width - XPAD, height - 12);
+	fprintf(
+	    out,
+	    "<text id=\"unzoom\" class=\"btn hide\" x=\"%d\" y=\"%u\">Reset Zoom</text>\n"
+	    "<text id=\"search\" class=\"btn\" x=\"%u\" y=\"%u\" "
+	    "text-anchor=\"end\">Search</text>\n"
+	    "<text id=\"details\" x=\"%d\" y=\"%u\">Click a frame to zoom in, Ctrl-F or "
+	    "Search to highlight frames, Esc to reset.</text>\n"
+	    "<text id=\"matched\" class=\"hide\" x=\"%u\" y=\"%u\" text-anchor=\"end\"> </text>\n",
+	    XPAD, by, o->width - XPAD, by, XPAD, height - 12, o->width - XPAD, height - 12);
 }
 
 int flame_tree__write_svg(const struct flame_tree *t, FILE *out, const struct flame_options *opts)
@@ -1193,15 +1207,17 @@ int flame_tree__write_svg(const struct flame_tree *t, FILE *out, const struct fl
 	unsigned int height = top + (l.max_depth + 1) * FRAME_HEIGHT + BOTTOM_PAD;
 
 	write_header(out, &o, height, title);
-	fprintf(out, "<g id=\"frames\" data-total=\"%" PRIu64 "\" data-xpad=\"%d\" "
-		     "data-width=\"%u\" data-units=\"%s\">\n",
+	fprintf(out,
+		"<g id=\"frames\" data-total=\"%" PRIu64 "\" data-xpad=\"%d\" "
+		"data-width=\"%u\" data-units=\"%s\">\n",
 		total, XPAD, o.width - 2 * XPAD, o.colors == MS_FLAME_CPU ? "samples" : "bytes");
 	for (size_t i = 0; i < l.n; i++)
 		write_box(out, t, &l.boxes[i], diff, &l, &o, height);
 	fputs("</g>\n", out);
 	if (!total)
-		fprintf(out, "<text x=\"%u\" y=\"%u\" text-anchor=\"middle\">No samples were "
-			     "recorded.</text>\n",
+		fprintf(out,
+			"<text x=\"%u\" y=\"%u\" text-anchor=\"middle\">No samples were "
+			"recorded.</text>\n",
 			o.width / 2, top + FRAME_HEIGHT - 4);
 	fputs("</svg>\n", out);
 	free(l.boxes);
@@ -1232,7 +1248,8 @@ int flamegraph_render_file(const char *folded_path, FILE *out, const struct flam
 	if (!ret) {
 		ret = flame_tree__write_svg(t, out, opts);
 		if (ret == -ENODATA)
-			fprintf(stderr, "memspy: %s: no stacks with a non-zero count\n", folded_path);
+			fprintf(stderr, "memspy: %s: no stacks with a non-zero count\n",
+				folded_path);
 		else if (ret)
 			fprintf(stderr, "memspy: cannot write flame graph of %s: %s\n", folded_path,
 				strerror(-ret));

@@ -72,7 +72,8 @@ int flame_tree__write_svg(const struct flame_tree *t, FILE *out, const struct fl
  * children in name order, with the stack spelled "a;b;c". A non-zero return from
  * fn stops the walk and is returned; otherwise 0, or -ENOMEM. */
 int flame_tree__foreach_stack(const struct flame_tree *t,
-			      int (*fn)(void *arg, const char *stack, uint64_t value, uint64_t base),
+			      int (*fn)(void *arg, const char *stack, uint64_t value,
+					uint64_t base),
 			      void *arg);
 
 /* What attach calls after writing a folded file: read folded_path and write its

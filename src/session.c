@@ -15,14 +15,20 @@
 #include "allocator.h"
 #include "bpf_errors.h"
 #include "capture.h"
+#include "cpu_probes.h"
+#include "cpu_profile.h"
 #include "folded.h"
 #include "heap_probes.h"
+#include "ksyms.h"
 #include "leak.h"
 #include "memspy/events.h"
 #include "outdir.h"
+#include "timeline.h"
 #include "profile.h"
 #include "report.h"
+#include "report_cpu.h"
 #include "session.h"
+#include "sinks.h"
 #include "stacktab.h"
 #include "target_dwfl.h"
 
@@ -44,6 +50,13 @@ struct session {
 	struct stacktab *stacks;
 	struct profile *profile;
 	struct heap_totals totals;
+	struct cpu_profile *cpu;
+	struct ksyms *ksyms;	   /* --kernel */
+	uint64_t cpu_truncated;	   /* CPU stacks whose unwinding stopped early */
+	uint64_t cpu_no_user;	   /* CPU samples without user registers */
+	uint32_t *thread_frames;   /* --threads: tid -> frame id + 1, in a small open table */
+	uint32_t *thread_tids;
+	size_t thread_cap;
 	uint32_t unknown_frame;	   /* "[unknown]" */
 	uint32_t truncated_frame;  /* root of stacks that did not unwind to the end */
 	double *rss;		   /* target RSS in bytes, one point per tick */
@@ -114,19 +127,67 @@ static int check_target(pid_t pid)
 	return 0;
 }
 
-/* Turn innermost-first lookup addresses into interned frame ids, root first. */
-static size_t frames_of(struct session *s, const uint64_t *pcs, size_t n, bool complete,
-			uint32_t *out, size_t max)
+/* The root frame of a thread for --threads: "name-tid", looked up once per tid. */
+static uint32_t thread_frame(struct session *s, uint32_t tid)
+{
+	if (!s->thread_cap) {
+		s->thread_cap = 1024;
+		s->thread_frames = calloc(s->thread_cap, sizeof(*s->thread_frames));
+		s->thread_tids = calloc(s->thread_cap, sizeof(*s->thread_tids));
+		if (!s->thread_frames || !s->thread_tids) {
+			s->thread_cap = 0;
+			return s->unknown_frame;
+		}
+	}
+	size_t mask = s->thread_cap - 1, at = (tid * 2654435761u) & mask;
+	for (size_t probe = 0; probe < s->thread_cap; probe++, at = (at + 1) & mask) {
+		if (s->thread_frames[at] && s->thread_tids[at] == tid)
+			return s->thread_frames[at] - 1;
+		if (s->thread_frames[at])
+			continue;
+		char path[64], comm[64] = "", name[96];
+		snprintf(path, sizeof(path), "/proc/%d/task/%u/comm", (int)s->o->pid, tid);
+		FILE *f = fopen(path, "re");
+		if (f) {
+			if (fgets(comm, sizeof(comm), f))
+				comm[strcspn(comm, "\n")] = '\0';
+			fclose(f);
+		}
+		snprintf(name, sizeof(name), "%s-%u", comm[0] ? comm : s->comm, tid);
+		uint32_t id = stacktab__frame(s->stacks, name);
+		/* A full table keeps working: new threads just are not remembered. */
+		if (probe < s->thread_cap / 2) {
+			s->thread_tids[at] = tid;
+			s->thread_frames[at] = id + 1;
+		}
+		return id;
+	}
+	return s->unknown_frame;
+}
+
+/* Turn innermost-first lookup addresses (and kernel frames, innermost first) into
+ * interned frame ids, root first: thread, user frames, then kernel frames. */
+static size_t frames_of(struct session *s, uint32_t tid, const uint64_t *pcs, size_t n,
+			const uint64_t *kpcs, size_t nk, uint32_t *out, size_t max)
 {
 	const char *names[32];
 	size_t k = 0;
 
-	if (n == 0 && k < max)
+	if (s->o->threads && k < max)
+		out[k++] = thread_frame(s, tid);
+	if (n == 0 && nk == 0 && k < max)
 		out[k++] = s->unknown_frame;
 	for (size_t i = n; i-- > 0 && k < max;) {
 		size_t m = target_dwfl__symbolize(s->dwfl, pcs[i], names, 32);
 		for (size_t j = 0; j < m && k < max; j++)
 			out[k++] = stacktab__frame(s->stacks, names[j]);
+	}
+	for (size_t i = nk; i-- > 0 && k < max;) {
+		char buf[300];
+		const char *sym = s->ksyms ? ksyms__lookup(s->ksyms, kpcs[i]) : NULL;
+		/* flamegraph.pl colours frames ending in _[k] as kernel frames */
+		snprintf(buf, sizeof(buf), "%s_[k]", sym ? sym : "[kernel]");
+		out[k++] = stacktab__frame(s->stacks, buf);
 	}
 	return k;
 }
@@ -147,10 +208,37 @@ static int on_alloc(struct session *s, const struct ms_alloc_event *ev, size_t s
 		s->totals.unwind_failed++;
 	if (!complete)
 		s->totals.truncated++;
-	size_t nf = frames_of(s, pcs, n, complete, frames, MS_MAX_NAMES);
+	size_t nf = frames_of(s, ev->hdr.tid, pcs, n, NULL, 0, frames, MS_MAX_NAMES);
 	if (stacktab__intern(s->stacks, frames, nf, !complete, &id))
 		return 0;
 	profile__alloc(s->profile, ev->addr, ev->size, id, ev->hdr.ts_ns);
+	return 0;
+}
+
+static int on_cpu(struct session *s, const struct ms_cpu_event *ev, size_t size)
+{
+	uint64_t pcs[MS_MAX_FRAMES];
+	uint32_t frames[MS_MAX_NAMES];
+	bool complete = false;
+	size_t len = ev->stack_len, n = 0, nk = ev->nr_kstack;
+	uint32_t id;
+
+	if (size < MS_CPU_EVENT_HDR_SIZE || len > size - MS_CPU_EVENT_HDR_SIZE)
+		return 0;
+	if (nk > MS_MAX_KSTACK)
+		nk = MS_MAX_KSTACK;
+	if (ev->user_regs_valid)
+		n = target_dwfl__unwind(s->dwfl, (pid_t)ev->hdr.tid, (const uint64_t *)ev->regs,
+					ev->stack, len, false, pcs, MS_MAX_FRAMES, &complete);
+	else
+		s->cpu_no_user++;
+	if (!complete)
+		s->cpu_truncated++;
+	size_t nf = frames_of(s, ev->hdr.tid, pcs, n, (const uint64_t *)ev->kstack,
+			      s->o->kernel ? nk : 0, frames, MS_MAX_NAMES);
+	if (stacktab__intern(s->stacks, frames, nf, !complete, &id))
+		return 0;
+	cpu_profile__add(s->cpu, id, 1);
 	return 0;
 }
 
@@ -164,6 +252,8 @@ static int on_record(void *ctx, const void *data, size_t size)
 	switch (h->kind) {
 	case MS_EV_ALLOC:
 		return on_alloc(s, data, size);
+	case MS_EV_CPU:
+		return on_cpu(s, data, size);
 	case MS_EV_FREE:
 		if (size >= sizeof(struct ms_free_event))
 			profile__free_block(s->profile, ((const struct ms_free_event *)data)->addr,
@@ -192,49 +282,100 @@ static void tick(struct session *s, uint64_t ts)
 	s->rss[s->nr_rss++] = rss;
 }
 
-static int write_heap_folded(struct session *s)
+static int write_heap_profile(struct session *s)
 {
-	struct atomic_file af = {0};
 	size_t n;
 	const struct site_stats *sites = profile__sites(s->profile, &n);
 	uint32_t *ids = calloc(n ? n : 1, sizeof(*ids));
 	uint64_t *vals = calloc(n ? n : 1, sizeof(*vals));
+	char sub[160];
 	int err = -ENOMEM;
 
-	if (!ids || !vals)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		ids[i] = sites[i].stack_id;
-		vals[i] = sites[i].live_bytes > 0 ? (uint64_t)(sites[i].live_bytes + 0.5) : 0;
-	}
-	err = atomic_file__open(&af, s->dir, "heap.folded");
-	if (!err)
-		err = folded_write(af.f, s->stacks, ids, vals, n, NULL);
-	err = err ? err : atomic_file__commit(&af);
-out:
-	if (err) {
-		atomic_file__abort(&af);
-		fprintf(stderr, "memspy: cannot write %s/heap.folded: %s\n", s->dir, strerror(-err));
+	if (ids && vals) {
+		for (size_t i = 0; i < n; i++) {
+			ids[i] = sites[i].stack_id;
+			vals[i] = sites[i].live_bytes > 0 ? (uint64_t)(sites[i].live_bytes + 0.5) : 0;
+		}
+		snprintf(sub, sizeof(sub), "live heap of pid %d (%s) at the end of the run%s",
+			 (int)s->o->pid, s->comm, s->o->sample_mean <= 1 ? "" : " (estimated)");
+		err = sinks_write_profile(s->dir, "heap", s->stacks, ids, vals, n, MS_FLAME_MEM,
+					  "Live heap", sub);
+	} else {
+		fprintf(stderr, "memspy: out of memory writing heap.folded\n");
 	}
 	free(ids);
 	free(vals);
 	return err;
 }
 
-static int write_report(struct session *s, const struct allocator *a, const char *end_reason,
-			uint64_t end_ns)
+static int write_cpu_profile(struct session *s)
 {
-	struct leak_suspect suspects[MS_MAX_SUSPECTS];
-	uint64_t mean = s->o->sample_mean;
-	double noise = mean <= 1 ? 0 : 3.0 * (double)mean;
-	size_t nsus = leak_rank(s->profile, noise, suspects, MS_MAX_SUSPECTS);
+	const uint32_t *ids;
+	const uint64_t *vals;
+	size_t n = cpu_profile__stacks(s->cpu, &ids, &vals);
+	char sub[160];
+
+	snprintf(sub, sizeof(sub), "on-CPU samples of pid %d (%s) at %u Hz", (int)s->o->pid,
+		 s->comm, s->o->freq_hz);
+	return sinks_write_profile(s->dir, "cpu", s->stacks, ids, vals, n, MS_FLAME_CPU, "CPU",
+				   sub);
+}
+
+/* RSS, estimated live heap and the top suspects' live bytes over the run. */
+static int write_timeline(struct session *s, const struct leak_suspect *sus, size_t nsus)
+{
+	struct timeline_series ts[7];
+	char labels[5][128];
+	size_t k = 0;
+	const struct series *total = profile__total_series(s->profile);
+
+	if (s->nr_rss)
+		ts[k++] = (struct timeline_series){"RSS", s->rss, s->nr_rss, 0, 1.0};
+	if (s->o->heap && total->n)
+		ts[k++] = (struct timeline_series){
+			"live heap (memspy estimate)", total->points, total->n, 0,
+			total->interval_ns ? (double)total->interval_ns / 1e9 : 1.0};
+	for (size_t i = 0; i < nsus && i < 5; i++) {
+		const struct series *se = profile__site_series(s->profile, sus[i].stack_id);
+		uint32_t title = report_site_title(s->stacks, sus[i].stack_id);
+		snprintf(labels[i], sizeof(labels[i]), "suspect #%zu: %s", i + 1,
+			 title == UINT32_MAX ? "[unknown]" : stacktab__frame_name(s->stacks, title));
+		if (se->n)
+			ts[k++] = (struct timeline_series){
+				labels[i], se->points, se->n,
+				(double)(se->start_ns - s->start_ns) / 1e9,
+				se->interval_ns ? (double)se->interval_ns / 1e9 : 1.0};
+	}
+	char title[128];
+	snprintf(title, sizeof(title), "Memory of pid %d (%s)", (int)s->o->pid, s->comm);
+	return sinks_write_timeline(s->dir, title, ts, k);
+}
+
+static void write_report_to(FILE *f, struct session *s, const struct report_input *heap,
+			    const struct cpu_report_input *cpu)
+{
+	if (heap)
+		report_write(f, heap);
+	else
+		fprintf(f, "memspy report: pid %d (%s), %.1f s, ended by %s; heap not tracked "
+			   "(--no-heap)\n",
+			(int)s->o->pid, s->comm, cpu->duration_s, heap ? "" : "the run's end");
+	if (cpu)
+		report_cpu_write(f, cpu);
+}
+
+static int write_report(struct session *s, const struct allocator *a, const char *end_reason,
+			uint64_t end_ns, const struct leak_suspect *suspects, size_t nsus,
+			const uint64_t *counters)
+{
+	double duration = (double)(end_ns - s->start_ns) / 1e9;
 	struct report_input in = {
 		.pid = s->o->pid,
 		.comm = s->comm,
 		.allocator = a->module,
 		.allocator_why = a->why,
 		.end_reason = end_reason,
-		.duration_s = (double)(end_ns - s->start_ns) / 1e9,
+		.duration_s = duration,
 		.now_ns = end_ns,
 		.stacks = s->stacks,
 		.profile = s->profile,
@@ -243,11 +384,24 @@ static int write_report(struct session *s, const struct allocator *a, const char
 		.totals = s->totals,
 		.top_n = s->o->top_n,
 	};
+	struct cpu_report_input cin = {
+		.profile = s->cpu,
+		.stacks = s->stacks,
+		.freq_hz = s->o->freq_hz,
+		.duration_s = duration,
+		.taken = counters[MS_CNT_CPU_SAMPLES],
+		.lost = counters[MS_CNT_LOST_CPU],
+		.truncated = s->cpu_truncated,
+		.no_user = s->cpu_no_user,
+		.top_n = s->o->top_n,
+	};
+	const struct report_input *hp = s->o->heap ? &in : NULL;
+	const struct cpu_report_input *cp = s->o->cpu ? &cin : NULL;
 	struct atomic_file af = {0};
 	int err = atomic_file__open(&af, s->dir, "report.txt");
 
 	if (!err) {
-		report_write(af.f, &in);
+		write_report_to(af.f, s, hp, cp);
 		err = atomic_file__commit(&af);
 	}
 	if (err) {
@@ -255,7 +409,7 @@ static int write_report(struct session *s, const struct allocator *a, const char
 		fprintf(stderr, "memspy: cannot write %s/report.txt: %s\n", s->dir, strerror(-err));
 	}
 	if (!s->o->quiet)
-		report_write(stdout, &in);
+		write_report_to(stdout, s, hp, cp);
 	return err;
 }
 
@@ -305,15 +459,66 @@ static bool target_exited(pid_t pid, int pidfd)
 	return kill(pid, 0) && errno == ESRCH;
 }
 
+/* Attach everything the options ask for. Prints the reason and returns -errno on
+ * failure. */
+static int attach_probes(struct session *s, struct allocator *alloc, int pidfd,
+			 struct heap_probes **heap, struct cpu_probes **cpu, struct capture **cap)
+{
+	const struct session_opts *o = s->o;
+	char err[512];
+
+	if (o->heap) {
+		struct heap_probes_opts hopts = {
+			.pid = o->pid,
+			.sample_mean = o->sample_mean,
+			.stack_bytes = o->stack_bytes,
+			.max_tracked = o->max_tracked,
+			.seed = now_ns() ^ (uint64_t)getpid(),
+		};
+		*heap = heap_probes__open(&hopts, alloc, err, sizeof(err));
+		if (!*heap)
+			goto fail;
+		*cap = capture__new(heap_probes__events_fd(*heap), on_record, s);
+		if (!*cap)
+			goto fail_ring;
+	}
+	if (o->cpu) {
+		struct cpu_probes_opts copts = {
+			.pid = o->pid,
+			.freq_hz = o->freq_hz,
+			.stack_bytes = o->stack_bytes,
+			.kernel = o->kernel,
+		};
+		*cpu = cpu_probes__open(&copts, err, sizeof(err));
+		if (!*cpu)
+			goto fail;
+		int fd = cpu_probes__events_fd(*cpu);
+		if (*cap ? capture__add(*cap, fd) : !(*cap = capture__new(fd, on_record, s)))
+			goto fail_ring;
+	}
+	return 0;
+fail_ring:
+	fprintf(stderr, "memspy: cannot read the BPF ring buffer: %s\n", strerror(errno));
+	return -EIO;
+fail:
+	if (target_exited(o->pid, pidfd))
+		fprintf(stderr, "memspy: pid %d exited while memspy was attaching\n", (int)o->pid);
+	else
+		fprintf(stderr, "memspy: %s\n", err);
+	return -EIO;
+}
+
 int session_run(const struct session_opts *o)
 {
 	struct session s = {.o = o};
 	struct allocator alloc = {0};
-	struct heap_probes *probes = NULL;
+	struct heap_probes *heap = NULL;
+	struct cpu_probes *cpu = NULL;
 	struct capture *cap = NULL;
+	struct leak_suspect suspects[MS_MAX_SUSPECTS];
 	char err[512];
 	const char *end_reason = "stopped";
-	uint64_t counters[MS_CNT_COUNT] = {0};
+	uint64_t counters[MS_CNT_COUNT] = {0}, cpu_counters[MS_CNT_COUNT] = {0};
 	int status = 1, e, pidfd = -1;
 
 	install_signals();
@@ -335,25 +540,35 @@ int session_run(const struct session_opts *o)
 			strerror(-e));
 		return 1;
 	}
-	e = allocator_resolve_pid(o->pid, &alloc);
-	if (e) {
-		if (e == -ENOENT && kill(o->pid, 0) == 0)
-			fprintf(stderr,
-				"memspy: pid %d: no allocator found (no mapped module defines malloc)\n",
-				(int)o->pid);
-		else
-			fprintf(stderr, "memspy: cannot read the mappings of pid %d: %s\n",
-				(int)o->pid, strerror(-e));
-		goto out;
+	if (o->heap) {
+		e = allocator_resolve_pid(o->pid, &alloc);
+		if (e) {
+			if (e == -ENOENT && kill(o->pid, 0) == 0)
+				fprintf(stderr,
+					"memspy: pid %d: no allocator found (no mapped module defines "
+					"malloc); use --no-heap to sample the CPU only\n",
+					(int)o->pid);
+			else
+				fprintf(stderr, "memspy: cannot read the mappings of pid %d: %s\n",
+					(int)o->pid, strerror(-e));
+			goto out;
+		}
 	}
 	s.stacks = stacktab__new();
 	s.profile = profile__new(o->sample_mean);
-	if (!s.stacks || !s.profile) {
+	s.cpu = cpu_profile__new();
+	if (!s.stacks || !s.profile || !s.cpu) {
 		fprintf(stderr, "memspy: out of memory\n");
 		goto out;
 	}
 	s.unknown_frame = stacktab__frame(s.stacks, "[unknown]");
-	s.truncated_frame = stacktab__frame(s.stacks, "[truncated]");
+	if (o->cpu && o->kernel) {
+		s.ksyms = ksyms__load(NULL);
+		if (!s.ksyms)
+			fprintf(stderr, "memspy: cannot read kernel symbols from /proc/kallsyms (%s): "
+					"kernel frames print as [kernel]_[k]\n",
+				strerror(errno));
+	}
 	/* Open the target's modules before the probes fire: they may vanish with it. */
 	s.dwfl = target_dwfl__open(o->pid);
 	if (!s.dwfl) {
@@ -362,33 +577,20 @@ int session_run(const struct session_opts *o)
 		goto out;
 	}
 	pidfd = open_pidfd(o->pid);
-	struct heap_probes_opts hopts = {
-		.pid = o->pid,
-		.sample_mean = o->sample_mean,
-		.stack_bytes = o->stack_bytes,
-		.max_tracked = o->max_tracked,
-		.seed = (uint64_t)now_ns() ^ (uint64_t)getpid(),
-	};
-	probes = heap_probes__open(&hopts, &alloc, err, sizeof(err));
-	if (!probes) {
-		if (target_exited(o->pid, pidfd))
-			fprintf(stderr, "memspy: pid %d exited while memspy was attaching\n",
-				(int)o->pid);
-		else
-			fprintf(stderr, "memspy: %s\n", err);
+	if (attach_probes(&s, &alloc, pidfd, &heap, &cpu, &cap))
 		goto out;
-	}
-	cap = capture__new(heap_probes__events_fd(probes), on_record, &s);
-	if (!cap) {
-		fprintf(stderr, "memspy: cannot read the BPF ring buffer: %s\n", strerror(errno));
-		goto out;
-	}
 	s.start_ns = now_ns();
-	fprintf(stderr,
-		"memspy: attached to pid %d (%s): %zu probes on %s (%s); sampling %s; "
-		"Ctrl-C to stop\n",
-		(int)o->pid, s.comm, heap_probes__nr_links(probes), alloc.module, alloc.why,
-		o->sample_mean <= 1 ? "every allocation" : "by bytes");
+	if (heap)
+		fprintf(stderr,
+			"memspy: attached to pid %d (%s): %zu heap probes on %s (%s), sampling %s%s; "
+			"Ctrl-C to stop\n",
+			(int)o->pid, s.comm, heap_probes__nr_links(heap), alloc.module, alloc.why,
+			o->sample_mean <= 1 ? "every allocation" : "by bytes",
+			cpu ? "; CPU sampling on" : "");
+	else
+		fprintf(stderr, "memspy: attached to pid %d (%s): CPU sampling at %u Hz; Ctrl-C to "
+				"stop\n",
+			(int)o->pid, s.comm, o->freq_hz);
 	uint64_t next_tick = s.start_ns + TICK_NS;
 	uint64_t deadline = o->duration_s > 0 ? s.start_ns + (uint64_t)(o->duration_s * 1e9) : 0;
 	profile__tick(s.profile, s.start_ns);
@@ -420,9 +622,18 @@ int session_run(const struct session_opts *o)
 	}
 	uint64_t end = now_ns();
 	/* Detach first so nothing new arrives, then take what is still queued. */
-	heap_probes__detach(probes);
+	if (heap)
+		heap_probes__detach(heap);
+	if (cpu)
+		cpu_probes__detach(cpu);
 	capture__drain(cap);
-	heap_probes__counters(probes, counters);
+	if (heap)
+		heap_probes__counters(heap, counters);
+	if (cpu) {
+		cpu_probes__counters(cpu, cpu_counters);
+		counters[MS_CNT_CPU_SAMPLES] = cpu_counters[MS_CNT_CPU_SAMPLES];
+		counters[MS_CNT_LOST_CPU] = cpu_counters[MS_CNT_LOST_CPU];
+	}
 	s.totals.alloc_calls = counters[MS_CNT_ALLOC_CALLS];
 	s.totals.alloc_bytes = counters[MS_CNT_ALLOC_BYTES];
 	s.totals.free_calls = counters[MS_CNT_FREE_CALLS];
@@ -430,22 +641,37 @@ int session_run(const struct session_opts *o)
 	s.totals.map_full = counters[MS_CNT_MAP_FULL];
 	s.totals.unknown_frees = counters[MS_CNT_UNKNOWN_FREE];
 	tick(&s, end);
+
+	size_t nsus = 0;
+	if (heap) {
+		double noise = o->sample_mean <= 1 ? 0 : 3.0 * (double)o->sample_mean;
+		nsus = leak_rank(s.profile, noise, suspects, MS_MAX_SUSPECTS);
+	}
 	status = 0;
-	if (write_heap_folded(&s))
+	if (heap && write_heap_profile(&s))
 		status = 1;
-	if (write_report(&s, &alloc, end_reason, end))
+	if (cpu && write_cpu_profile(&s))
+		status = 1;
+	if (write_timeline(&s, suspects, nsus))
+		status = 1;
+	if (write_report(&s, &alloc, end_reason, end, suspects, nsus, counters))
 		status = 1;
 	if (!o->quiet)
 		printf("\noutputs in %s/\n", s.dir);
 out:
 	capture__free(cap);
-	heap_probes__free(probes);
+	heap_probes__free(heap);
+	cpu_probes__free(cpu);
 	if (pidfd >= 0)
 		close(pidfd);
 	target_dwfl__free(s.dwfl);
 	profile__free(s.profile);
+	cpu_profile__free(s.cpu);
+	ksyms__free(s.ksyms);
 	stacktab__free(s.stacks);
 	allocator_release(&alloc);
 	free(s.rss);
+	free(s.thread_frames);
+	free(s.thread_tids);
 	return status;
 }

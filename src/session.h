@@ -15,6 +15,11 @@ struct session_opts {
 	uint32_t stack_bytes;	/* user stack copied per sample */
 	uint32_t max_tracked;	/* tracked blocks the BPF map holds */
 	size_t top_n;		/* sites in the report */
+	bool heap;		/* track the heap (--no-heap turns it off) */
+	bool cpu;		/* sample the CPU (--no-cpu turns it off) */
+	uint32_t freq_hz;	/* CPU samples per second (-F) */
+	bool kernel;		/* kernel frames in CPU stacks (--kernel) */
+	bool threads;		/* thread as the root frame, "name-tid" (--threads) */
 	bool quiet;		/* do not print the report on stdout */
 	int verbose;
 };

@@ -19,8 +19,8 @@
 #define MAX_MARKERS  2000 /* points per series that get a hover marker */
 
 static const char *const palette[] = {
-	"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-	"#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+    "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
 };
 #define NR_COLORS (sizeof(palette) / sizeof(palette[0]))
 
@@ -45,7 +45,7 @@ static double nice_step(double x)
 /* Seconds between time ticks: about ten ticks, on round seconds, minutes or hours. */
 static double time_step(double range)
 {
-	static const double steps[] = {1,   2,   5,    10,   15,   30,   60,    120,   300,
+	static const double steps[] = {1,   2,	 5,    10,   15,   30,	  60,	 120,	300,
 				       600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400};
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
 		if (range / steps[i] <= 10)
@@ -65,8 +65,7 @@ static void format_time(char *buf, size_t size, double t, double step)
 		snprintf(buf, size, "%gs", t);
 }
 
-int timeline_write_svg(FILE *f, const char *title, const struct timeline_series *series,
-		       size_t n)
+int timeline_write_svg(FILE *f, const char *title, const struct timeline_series *series, size_t n)
 {
 	if (n && !series)
 		return -EINVAL;
@@ -113,7 +112,7 @@ int timeline_write_svg(FILE *f, const char *title, const struct timeline_series 
 	const double plot_w = WIDTH - PLOT_LEFT - PLOT_RIGHT;
 	const unsigned int legend_top = PLOT_TOP + PLOT_HEIGHT + AXIS_SPACE + 10;
 	const unsigned int height = legend_top + (unsigned int)(n ? n : 1) * LEGEND_ROW + 10;
-#define X(t) (PLOT_LEFT + ((t) - t0) * plot_w / (t1 - t0))
+#define X(t) (PLOT_LEFT + ((t)-t0) * plot_w / (t1 - t0))
 #define Y(v) (PLOT_TOP + PLOT_HEIGHT - (v) / unit * PLOT_HEIGHT / ytop)
 
 	fprintf(f,
@@ -141,8 +140,9 @@ int timeline_write_svg(FILE *f, const char *title, const struct timeline_series 
 
 	for (double v = 0; v <= ytop + ystep / 2; v += ystep) {
 		double y = PLOT_TOP + PLOT_HEIGHT - v * PLOT_HEIGHT / ytop;
-		fprintf(f, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-			   "<text class=\"ytick\" x=\"%d\" y=\"%.1f\">%g %s</text>\n",
+		fprintf(f,
+			"<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+			"<text class=\"ytick\" x=\"%d\" y=\"%.1f\">%g %s</text>\n",
 			PLOT_LEFT, y, PLOT_LEFT + plot_w, y, PLOT_LEFT - 6, y + 4, v,
 			unit_names[u]);
 	}
@@ -150,8 +150,9 @@ int timeline_write_svg(FILE *f, const char *title, const struct timeline_series 
 		char label[32];
 		format_time(label, sizeof(label), t, tstep);
 		double x = X(t);
-		fprintf(f, "<line class=\"grid\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
-			   "<text class=\"xtick\" x=\"%.1f\" y=\"%d\">%s</text>\n",
+		fprintf(f,
+			"<line class=\"grid\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
+			"<text class=\"xtick\" x=\"%.1f\" y=\"%d\">%s</text>\n",
 			x, PLOT_TOP, x, PLOT_TOP + PLOT_HEIGHT, x, PLOT_TOP + PLOT_HEIGHT + 18,
 			label);
 	}
@@ -167,8 +168,9 @@ int timeline_write_svg(FILE *f, const char *title, const struct timeline_series 
 		PLOT_LEFT + plot_w / 2, PLOT_TOP + PLOT_HEIGHT + 40, PLOT_TOP + PLOT_HEIGHT / 2,
 		PLOT_TOP + PLOT_HEIGHT / 2, unit_names[u]);
 	if (!points)
-		fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">No data was "
-			   "recorded.</text>\n",
+		fprintf(f,
+			"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">No data was "
+			"recorded.</text>\n",
 			PLOT_LEFT + plot_w / 2, PLOT_TOP + PLOT_HEIGHT / 2);
 
 	/* Draw the first series last so it stays on top. */
@@ -190,14 +192,16 @@ int timeline_write_svg(FILE *f, const char *title, const struct timeline_series 
 				continue;
 			}
 			if (!open) {
-				fprintf(f, "<polyline class=\"line\" stroke=\"%s\" stroke-width=\"%s\" "
-					   "points=\"",
-					color, k ? "1.5" : "2.5");
+				fprintf(
+				    f,
+				    "<polyline class=\"line\" stroke=\"%s\" stroke-width=\"%s\" "
+				    "points=\"",
+				    color, k ? "1.5" : "2.5");
 				open = true;
 				run = 0;
 			}
-			fprintf(f, "%s%.1f,%.1f", run++ ? " " : "", X(s->start_s + (double)j * step),
-				Y(v < 0 ? 0 : v));
+			fprintf(f, "%s%.1f,%.1f", run++ ? " " : "",
+				X(s->start_s + (double)j * step), Y(v < 0 ? 0 : v));
 		}
 		if (open)
 			fputs("\"/>\n", f);
@@ -210,9 +214,11 @@ int timeline_write_svg(FILE *f, const char *title, const struct timeline_series 
 				    (j + 1 == s->n || !isfinite(s->values[j + 1]));
 			char value[48];
 			flamegraph_format_value(value, sizeof(value), v, MS_FLAME_MEM, false);
-			fprintf(f, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"%s>"
-				   "<title>",
-				X(t), Y(v < 0 ? 0 : v), color, lone ? " style=\"fill-opacity:1\"" : "");
+			fprintf(
+			    f,
+			    "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"%s>"
+			    "<title>",
+			    X(t), Y(v < 0 ? 0 : v), color, lone ? " style=\"fill-opacity:1\"" : "");
 			flamegraph_write_xml(f, s->label ? s->label : "", 0);
 			fprintf(f, ": %s at %.0fs</title></circle>\n", value, t);
 		}
@@ -231,8 +237,9 @@ int timeline_write_svg(FILE *f, const char *title, const struct timeline_series 
 			if (isnan(peak) || last > peak)
 				peak = last;
 		}
-		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\" "
-			   "stroke-width=\"%s\"/><text x=\"%d\" y=\"%.1f\"><title>",
+		fprintf(f,
+			"<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\" "
+			"stroke-width=\"%s\"/><text x=\"%d\" y=\"%.1f\"><title>",
 			PLOT_LEFT, y, PLOT_LEFT + 24, y, palette[k % NR_COLORS], k ? "2" : "3",
 			PLOT_LEFT + 32, y + 4);
 		flamegraph_write_xml(f, s->label ? s->label : "", 0);

@@ -11,11 +11,11 @@
  * leak suspect's stack before it was first seen). The pointers are borrowed for
  * the duration of the call. */
 struct timeline_series {
-	const char *label;     /* legend text, e.g. "RSS" or a leak suspect's stack */
-	const double *values;  /* bytes */
-	size_t n;	       /* number of values */
-	double start_s;	       /* time of values[0], seconds since the run started */
-	double interval_s;     /* seconds between points; <= 0 is taken as 1 */
+	const char *label;    /* legend text, e.g. "RSS" or a leak suspect's stack */
+	const double *values; /* bytes */
+	size_t n;	      /* number of values */
+	double start_s;	      /* time of values[0], seconds since the run started */
+	double interval_s;    /* seconds between points; <= 0 is taken as 1 */
 };
 
 /* Write a self-contained SVG line chart of n series of byte counts: time in
@@ -25,7 +25,6 @@ struct timeline_series {
  * tooltip. Series with no values are listed in the legend as "no data"; with no
  * data at all the chart says so. title may be NULL ("Memory over time").
  * Returns 0, -EINVAL when series is NULL with n > 0, or -EIO on a write error. */
-int timeline_write_svg(FILE *f, const char *title, const struct timeline_series *series,
-		       size_t n);
+int timeline_write_svg(FILE *f, const char *title, const struct timeline_series *series, size_t n);
 
 #endif

@@ -309,18 +309,18 @@ START_TEST(test_escape)
 		size_t max;
 		const char *out;
 	} cases[] = {
-		{"a<b>&\"c'd", 0, "a&lt;b&gt;&amp;&quot;c&apos;d"},
-		{"ünïcödé_函数", 0, "ünïcödé_函数"},
-		{"emoji \xf0\x9f\x94\xa5", 0, "emoji \xf0\x9f\x94\xa5"},
-		{"bad\xff\xfe", 0, "bad\xef\xbf\xbd\xef\xbf\xbd"},
-		{"cut \xe5\x87", 0, "cut \xef\xbf\xbd\xef\xbf\xbd"},
-		{"overlong \xc0\xaf", 0, "overlong \xef\xbf\xbd\xef\xbf\xbd"},
-		{"ctl\x01\x1f", 0, "ctl\xef\xbf\xbd\xef\xbf\xbd"},
-		{"tab\tok", 0, "tab\tok"},
-		{"abcdefgh", 5, "abc.."},
-		{"abcde", 5, "abcde"},
-		{"éééééé", 4, "éé.."},
-		{"<<<<<<", 4, "&lt;&lt;.."},
+	    {"a<b>&\"c'd", 0, "a&lt;b&gt;&amp;&quot;c&apos;d"},
+	    {"ünïcödé_函数", 0, "ünïcödé_函数"},
+	    {"emoji \xf0\x9f\x94\xa5", 0, "emoji \xf0\x9f\x94\xa5"},
+	    {"bad\xff\xfe", 0, "bad\xef\xbf\xbd\xef\xbf\xbd"},
+	    {"cut \xe5\x87", 0, "cut \xef\xbf\xbd\xef\xbf\xbd"},
+	    {"overlong \xc0\xaf", 0, "overlong \xef\xbf\xbd\xef\xbf\xbd"},
+	    {"ctl\x01\x1f", 0, "ctl\xef\xbf\xbd\xef\xbf\xbd"},
+	    {"tab\tok", 0, "tab\tok"},
+	    {"abcdefgh", 5, "abc.."},
+	    {"abcde", 5, "abcde"},
+	    {"éééééé", 4, "éé.."},
+	    {"<<<<<<", 4, "&lt;&lt;.."},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *got = xml_of(cases[i].in, cases[i].max);
@@ -355,10 +355,10 @@ START_TEST(test_golden_layouts)
 		const char *name;
 		struct flame_options o;
 	} cases[] = {
-		{"basic", {.title = "basic"}},
-		{"basic-inverted", {.inverted = true, .width = 800}},
-		{"perf", {.colors = MS_FLAME_CPU}},
-		{"pyspy", {.colors = MS_FLAME_CPU, .width = 600}},
+	    {"basic", {.title = "basic"}},
+	    {"basic-inverted", {.inverted = true, .width = 800}},
+	    {"perf", {.colors = MS_FLAME_CPU}},
+	    {"pyspy", {.colors = MS_FLAME_CPU, .width = 600}},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char path[512], input[64];
@@ -441,8 +441,8 @@ START_TEST(test_widths_are_shares)
 		*end = '\0';
 		double v = attr(p, "data-v"), s = attr(p, "data-s");
 		double x = attr(p, "x"), w = attr(p, "width");
-		ck_assert_msg(fabs(w - v / (double)total * fullw) <= 1.0, "width %g for value %g: %s",
-			      w, v, p);
+		ck_assert_msg(fabs(w - v / (double)total * fullw) <= 1.0,
+			      "width %g for value %g: %s", w, v, p);
 		ck_assert_msg(fabs(x - (10 + s / (double)total * fullw)) <= 1.0, "x %g: %s", x, p);
 		if (strstr(p, "data-n=\"merged\"")) {
 			merged++;
@@ -542,8 +542,8 @@ START_TEST(test_bounded_memory)
 		size_t lp = (size_t)(strchr(p, '\n') - p), lq = (size_t)(strchr(q, '\n') - q);
 		if (strstr(p, "data-n=\"merged\"") && strstr(q, "data-n=\"merged\""))
 			continue;
-		ck_assert_msg(lp == lq && !memcmp(p, q, lp), "%.*s\n!=\n%.*s", (int)lp, p,
-			      (int)lq, q);
+		ck_assert_msg(lp == lq && !memcmp(p, q, lp), "%.*s\n!=\n%.*s", (int)lp, p, (int)lq,
+			      q);
 	}
 	free(fa);
 	free(fb);

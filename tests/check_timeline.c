@@ -50,9 +50,9 @@ START_TEST(test_three_series)
 		leak[i] = i < 10 ? NAN : (i - 10) * 0.5e6;
 	}
 	struct timeline_series s[] = {
-		{"RSS", rss, 61, 0, 1},
-		{"live heap (estimated)", heap, 61, 0, 1},
-		{"main;handle<T>;cache_put & \"friends\";malloc", leak, 61, 0, 1},
+	    {"RSS", rss, 61, 0, 1},
+	    {"live heap (estimated)", heap, 61, 0, 1},
+	    {"main;handle<T>;cache_put & \"friends\";malloc", leak, 61, 0, 1},
 	};
 	char *svg = chart("memory of pid 42", s, 3);
 	check_xml(svg);

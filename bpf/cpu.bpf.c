@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* CPU sampling: a perf cpu-clock event on every CPU runs this program; samples of
+ * the target's threads go to user space with user registers and stack (and kernel
+ * frames when asked) for DWARF unwinding there. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "memspy/events.h"
+#include "user_stack.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u32 target_tgid = 0;
+const volatile __u32 stack_bytes = MS_DEFAULT_STACK_BYTES;
+const volatile __u32 want_kernel = 0;
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} cpu_events SEC(".maps");
+
+/* One sample under construction per CPU (too big for a per-CPU map's value). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ms_cpu_event);
+} cpu_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MS_CNT_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} cpu_counters SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&cpu_counters, &which);
+
+	if (c)
+		*c += 1;
+}
+
+SEC("perf_event")
+int on_cpu_sample(struct bpf_perf_event_data *ctx)
+{
+	struct task_struct *task;
+	struct ms_cpu_event *ev;
+	struct pt_regs *regs;
+	__u64 id = bpf_get_current_pid_tgid(), len;
+	__u32 cpu;
+	long n;
+
+	if ((id >> 32) != target_tgid)
+		return 0;
+	cpu = bpf_get_smp_processor_id();
+	ev = bpf_map_lookup_elem(&cpu_scratch, &cpu);
+	if (!ev)
+		return 0;
+	count(MS_CNT_CPU_SAMPLES);
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->hdr.kind = MS_EV_CPU;
+	ev->hdr.tgid = id >> 32;
+	ev->hdr.tid = (__u32)id;
+	ev->hdr.fn = 0;
+	ev->nr_kstack = 0;
+	if (want_kernel) {
+		n = bpf_get_stack(ctx, ev->kstack, sizeof(ev->kstack), 0);
+		ev->nr_kstack = n > 0 ? n / sizeof(__u64) : 0;
+	}
+	/* The sample may have interrupted the kernel (a syscall, a fault): the user
+	 * registers are the ones saved on entry to the kernel. */
+	task = bpf_get_current_task_btf();
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	ev->user_regs_valid = 0;
+	ev->stack_len = 0;
+	ev->flags = 0;
+	if (regs) {
+		copy_user_regs(regs, ev->regs);
+		ev->user_regs_valid = ev->regs[16] != 0;
+		ev->stack_len = copy_user_stack(ev->stack, ev->regs[7], stack_bytes, &ev->flags);
+	}
+	len = ev->stack_len;
+	if (len > MS_MAX_STACK_BYTES)
+		len = MS_MAX_STACK_BYTES;
+	if (bpf_ringbuf_output(&cpu_events, ev, MS_CPU_EVENT_HDR_SIZE + len,
+			       bpf_ringbuf_query(&cpu_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+				       ? BPF_RB_FORCE_WAKEUP
+				       : BPF_RB_NO_WAKEUP))
+		count(MS_CNT_LOST_CPU);
+	return 0;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Copy the registers and top of the user stack of the current task: shared by the
+ * heap and CPU programs. */
+#ifndef MEMSPY_USER_STACK_BPF_H
+#define MEMSPY_USER_STACK_BPF_H
+
+#define MS_PAGE 4096
+
+struct vma_end_ctx {
+	__u64 end;
+};
+
+static long vma_end_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct vma_end_ctx *c = data;
+
+	c->end = BPF_CORE_READ(vma, vm_end);
+	return 0;
+}
+
+/* Copy up to want bytes of user memory from sp into dst (MS_MAX_STACK_BYTES long),
+ * clamped to the end of the stack's mapping, and return how many were copied.
+ * bpf_probe_read_user fails whole if any byte is unmapped, and bpf_find_vma gives
+ * up when another thread holds the mmap lock (a new thread's arena being mapped),
+ * so the copy goes page by page and keeps what it got. */
+static __always_inline __u32 copy_user_stack(__u8 *dst, __u64 sp, __u64 want, __u32 *flags)
+{
+	struct vma_end_ctx vc = {};
+	__u32 done = 0;
+
+	*flags = 0;
+	if (bpf_find_vma(bpf_get_current_task_btf(), sp, vma_end_cb, &vc, 0) == 0 && vc.end > sp) {
+		if (vc.end - sp < want)
+			want = vc.end - sp;
+		else
+			*flags |= MS_STACK_CLAMPED;
+	}
+	if (want > MS_MAX_STACK_BYTES)
+		want = MS_MAX_STACK_BYTES;
+	for (int i = 0; i < MS_MAX_STACK_BYTES / MS_PAGE + 1; i++) {
+		__u64 addr = sp + done;
+		__u64 chunk = MS_PAGE - (addr & (MS_PAGE - 1));
+
+		if (done >= want || done > MS_MAX_STACK_BYTES - MS_PAGE)
+			break;
+		if (chunk > want - done)
+			chunk = want - done;
+		if (bpf_probe_read_user(dst + (done & (MS_MAX_STACK_BYTES - 1)),
+					chunk & (2 * MS_PAGE - 1), (void *)addr))
+			break;
+		done += chunk;
+	}
+	return done & ~7U;
+}
+
+static __always_inline void copy_user_regs(struct pt_regs *regs, __u64 *out)
+{
+	out[0] = BPF_CORE_READ(regs, ax);
+	out[1] = BPF_CORE_READ(regs, dx);
+	out[2] = BPF_CORE_READ(regs, cx);
+	out[3] = BPF_CORE_READ(regs, bx);
+	out[4] = BPF_CORE_READ(regs, si);
+	out[5] = BPF_CORE_READ(regs, di);
+	out[6] = BPF_CORE_READ(regs, bp);
+	out[7] = BPF_CORE_READ(regs, sp);
+	out[8] = BPF_CORE_READ(regs, r8);
+	out[9] = BPF_CORE_READ(regs, r9);
+	out[10] = BPF_CORE_READ(regs, r10);
+	out[11] = BPF_CORE_READ(regs, r11);
+	out[12] = BPF_CORE_READ(regs, r12);
+	out[13] = BPF_CORE_READ(regs, r13);
+	out[14] = BPF_CORE_READ(regs, r14);
+	out[15] = BPF_CORE_READ(regs, r15);
+	out[16] = BPF_CORE_READ(regs, ip);
+}
+
+#endif
