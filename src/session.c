@@ -227,11 +227,20 @@ static int on_cpu(struct session *s, const struct ms_cpu_event *ev, size_t size)
 		return 0;
 	if (nk > MS_MAX_KSTACK)
 		nk = MS_MAX_KSTACK;
-	if (ev->user_regs_valid)
-		n = target_dwfl__unwind(s->dwfl, (pid_t)ev->hdr.tid, (const uint64_t *)ev->regs,
-					ev->stack, len, false, pcs, MS_MAX_FRAMES, &complete);
-	else
+	if (ev->user_regs_valid) {
+		struct unwind_extras x = {
+			.stack_start = ev->stack_start,
+			.fix_slots = (const uint64_t *)ev->ret_slots,
+			.fix_addrs = (const uint64_t *)ev->ret_addrs,
+			.nr_fix = ev->nr_ret_fixups > MS_MAX_RET_FIXUPS ? MS_MAX_RET_FIXUPS
+									 : ev->nr_ret_fixups,
+		};
+		n = target_dwfl__unwind_ex(s->dwfl, (pid_t)ev->hdr.tid, (const uint64_t *)ev->regs,
+					   ev->stack, len, &x, false, pcs, MS_MAX_FRAMES,
+					   &complete);
+	} else {
 		s->cpu_no_user++;
+	}
 	if (!complete)
 		s->cpu_truncated++;
 	size_t nf = frames_of(s, ev->hdr.tid, pcs, n, (const uint64_t *)ev->kstack,

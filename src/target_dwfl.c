@@ -62,6 +62,9 @@ struct cur_sample {
 	uint64_t sp;
 	size_t len;
 	bool read_failed; /* libdwfl takes an unreadable return address for the end */
+	const uint64_t *fix_slots; /* stack slots whose word a pending uretprobe replaced */
+	const uint64_t *fix_addrs; /* ... and the real return addresses */
+	size_t nr_fix;
 };
 
 struct target_dwfl {
@@ -274,6 +277,13 @@ static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void
 {
 	struct target_dwfl *t = dwfl_arg;
 	const struct cur_sample *c = &t->cur;
+
+	for (size_t i = 0; i < c->nr_fix; i++) {
+		if (c->fix_slots[i] == addr) {
+			*result = c->fix_addrs[i];
+			return true;
+		}
+	}
 
 	/* Unsigned wrap turns addresses below sp into huge offsets. */
 	uint64_t off = addr - c->sp;
@@ -504,6 +514,15 @@ size_t target_dwfl__unwind(struct target_dwfl *t, pid_t tid, const uint64_t *reg
 			   const void *stack, size_t len, bool first_is_return_address,
 			   uint64_t *pcs, size_t max, bool *complete)
 {
+	return target_dwfl__unwind_ex(t, tid, regs, stack, len, NULL, first_is_return_address,
+				      pcs, max, complete);
+}
+
+size_t target_dwfl__unwind_ex(struct target_dwfl *t, pid_t tid, const uint64_t *regs,
+			      const void *stack, size_t len, const struct unwind_extras *x,
+			      bool first_is_return_address, uint64_t *pcs, size_t max,
+			      bool *complete)
+{
 	struct unwind_ctx u = {
 	    .t = t,
 	    .pcs = pcs,
@@ -518,8 +537,11 @@ size_t target_dwfl__unwind(struct target_dwfl *t, pid_t tid, const uint64_t *reg
 	t->cur = (struct cur_sample){
 	    .regs = regs,
 	    .stack = stack,
-	    .sp = regs[MS_REG_SP],
+	    .sp = x && x->stack_start ? x->stack_start : regs[MS_REG_SP],
 	    .len = stack ? len : 0,
+	    .fix_slots = x ? x->fix_slots : NULL,
+	    .fix_addrs = x ? x->fix_addrs : NULL,
+	    .nr_fix = x ? x->nr_fix : 0,
 	};
 	r = dwfl_getthread_frames(t->dwfl, tid, frame_cb, &u);
 	if (u.outside && should_refresh(t, u.outside_pc) && target_dwfl__refresh(t) == 0 &&
@@ -786,3 +808,4 @@ size_t target_dwfl__symbolize(struct target_dwfl *t, uint64_t pc, const char **n
 	memcpy(names, t->syms[i].names, n * sizeof(*names));
 	return n;
 }
+

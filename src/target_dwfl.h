@@ -43,6 +43,22 @@ size_t target_dwfl__unwind(struct target_dwfl *t, pid_t tid, const uint64_t *reg
 			   const void *stack, size_t len, bool first_is_return_address,
 			   uint64_t *pcs, size_t max, bool *complete);
 
+/* What a sample may carry beyond registers and stack. */
+struct unwind_extras {
+	uint64_t stack_start;	   /* address of stack[0] when it is not regs[SP]: a copy
+				    * that starts below sp takes in the red zone, which leaf
+				    * functions' epilogues still name in their CFI */
+	const uint64_t *fix_slots; /* stack words a pending uretprobe replaced with its */
+	const uint64_t *fix_addrs; /* trampoline, and the real return addresses */
+	size_t nr_fix;
+};
+
+/* target_dwfl__unwind with extras (NULL: none). */
+size_t target_dwfl__unwind_ex(struct target_dwfl *t, pid_t tid, const uint64_t *regs,
+			      const void *stack, size_t len, const struct unwind_extras *x,
+			      bool first_is_return_address, uint64_t *pcs, size_t max,
+			      bool *complete);
+
 /* Names for one address, outermost first: the function that holds the code, then
  * the calls inlined into it, the innermost last; inlined frames get the suffix
  * "_[i]". Function names come from .symtab/.dynsym (separate debug info found by

@@ -19,6 +19,10 @@
 /* Exponential countdown draws precomputed in user space (BPF has no floats). */
 #define MS_COUNTDOWN_SLOTS 4096
 #define MS_MAX_KSTACK 64
+/* x86_64's red zone: leaf code may keep data this far below sp. */
+#define MS_RED_ZONE 128
+/* Pending uretprobes of a sampled thread whose return addresses are mapped back. */
+#define MS_MAX_RET_FIXUPS 8
 
 enum ms_event_kind {
 	MS_EV_ALLOC = 1, /* struct ms_alloc_event */
@@ -96,6 +100,13 @@ struct ms_cpu_event {
 	struct ms_event_header hdr;
 	__u64 regs[MS_NR_REGS];
 	__u64 kstack[MS_MAX_KSTACK]; /* kernel return addresses, innermost first */
+	/* A pending uretprobe replaced the return address in the stack slot at
+	 * ret_slots[i] with the [uprobes] trampoline; ret_addrs[i] is the real one. */
+	__u64 ret_slots[MS_MAX_RET_FIXUPS];
+	__u64 ret_addrs[MS_MAX_RET_FIXUPS];
+	__u64 stack_start;	     /* user address of stack[0]: sp minus the red zone */
+	__u32 nr_ret_fixups;
+	__u32 pad;
 	__u32 nr_kstack;
 	__u32 stack_len;
 	__u32 flags;
@@ -111,7 +122,8 @@ _Static_assert(sizeof(struct ms_alloc_event) == 24 + 16 + 8 * MS_NR_REGS + 8 + M
 	       "alloc event layout");
 _Static_assert(sizeof(struct ms_free_event) == 32, "free event layout");
 _Static_assert(sizeof(struct ms_cpu_event) ==
-		       24 + 8 * MS_NR_REGS + 8 * MS_MAX_KSTACK + 16 + MS_MAX_STACK_BYTES,
+		       24 + 8 * MS_NR_REGS + 8 * MS_MAX_KSTACK + 16 * MS_MAX_RET_FIXUPS + 16 + 16 +
+			       MS_MAX_STACK_BYTES,
 	       "cpu event layout");
 
 #endif

@@ -72,39 +72,29 @@ wait_exit() {
 	EXIT_STATUS=$?
 }
 
-# After memspy exits, no program, link or perf event of it may remain. Programs of
-# other memspy processes still running (a parallel test) are told apart by the pids
-# bpftool shows as holding them.
+# After memspy exits, no program, link or perf event of it may remain: a link or
+# perf event keeps its program loaded, so a memspy program still loaded once no
+# memspy runs is a probe left behind. Programs are freed a moment after their last
+# holder closes, hence the wait. Another memspy still running (a second test run at
+# the same time) owns programs of the same names: then only its perf events can be
+# told apart (by pid), and the program check waits for it.
 check_no_probes_left() {
 	command -v bpftool >/dev/null || fail "bpftool missing"
 	if [ -n "$1" ] && bpftool perf show 2>/dev/null | grep -q "pid $1 "; then
 		fail "perf events of memspy pid $1 remain: $(bpftool perf show)"
 	fi
-	bpftool -j prog show > "$T/progs.json" 2>/dev/null || fail "bpftool prog show failed"
-	bpftool -j link show > "$T/links.json" 2>/dev/null || echo '[]' > "$T/links.json"
-	python3 - "$T/progs.json" "$T/links.json" "$1" <<'PY' || fail "memspy probes left behind"
-import json, os, sys
-ours = {"uprobe_alloc", "uretprobe_alloc", "uprobe_free", "on_cpu_sample"}
-progs = json.load(open(sys.argv[1]))
-links = json.load(open(sys.argv[2]))
-exited = sys.argv[3]
-bad = []
-for p in progs:
-    if p.get("name") not in ours:
-        continue
-    holders = [h for h in p.get("pids", []) if os.path.exists("/proc/%d" % h["pid"])]
-    if not holders or any(str(h["pid"]) == exited for h in holders):
-        bad.append("program %s (id %d) held by %s" % (p["name"], p["id"], holders or "nothing"))
-ids = {p["id"] for p in progs if p.get("name") in ours}
-for l in links:
-    if l.get("prog_id") in ids:
-        holders = [h for h in l.get("pids", []) if os.path.exists("/proc/%d" % h["pid"])]
-        if not holders or any(str(h["pid"]) == exited for h in holders):
-            bad.append("link %d of program %d" % (l["id"], l["prog_id"]))
-for b in bad:
-    print("left behind:", b)
-sys.exit(1 if bad else 0)
-PY
+	local i=0 names='name (uprobe_alloc|uretprobe_alloc|uprobe_free|on_cpu_sample) '
+	while bpftool prog show 2>/dev/null | grep -qE "$names"; do
+		i=$((i + 1))
+		if [ $i -gt 100 ]; then
+			if pgrep -x memspy >/dev/null; then
+				echo "note: another memspy is running; its programs hide ours"
+				return 0
+			fi
+			fail "memspy programs still loaded: $(bpftool prog show | grep -E "$names")"
+		fi
+		sleep 0.1
+	done
 }
 
 # folded_value FILE REGEX: sum of the values of lines matching REGEX.

@@ -1,0 +1,73 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Debian's redis-server under redis-benchmark, default sampling: memspy finds
+# jemalloc, attributes live heap to redis functions through it, unwinds those
+# stacks to main and _start, leaves no probe behind, and redis keeps serving.
+. "$(dirname "$0")/lib.sh"
+need_bpf
+REDIS=/usr/bin/redis-server
+[ -x "$REDIS" ] || skip "$REDIS missing (Debian package redis-server)"
+for tool in redis-benchmark redis-cli; do
+	command -v $tool >/dev/null || skip "$tool missing (Debian package redis-tools)"
+done
+
+# A private server on the first free loopback port; a taken port makes it exit.
+mkdir "$T/redis"
+PORT=""
+for p in 16379 16479 16579 16679 16779; do
+	"$REDIS" --port $p --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+		--dir "$T/redis" --logfile '' > "$T/redis.log" 2>&1 &
+	RPID=$!
+	PIDS="$PIDS $RPID"
+	i=0
+	while kill -0 $RPID 2>/dev/null && ! grep -q 'Ready to accept' "$T/redis.log"; do
+		i=$((i + 1))
+		[ $i -le 100 ] || break
+		sleep 0.1
+	done
+	if grep -q 'Ready to accept' "$T/redis.log" && kill -0 $RPID 2>/dev/null; then
+		PORT=$p
+		break
+	fi
+	kill -KILL $RPID 2>/dev/null
+done
+[ -n "$PORT" ] || { cat "$T/redis.log"; fail "redis-server did not start on any port tried"; }
+[ "$(redis-cli -p $PORT ping)" = PONG ] || fail "redis-server on port $PORT does not answer"
+echo "redis-server pid $RPID on 127.0.0.1:$PORT"
+
+start_memspy -d 8 -o "$T/out" "$RPID"
+# SETs over a key space of 100k 256-byte values: the live heap grows while attached.
+# Bounded in time, however slow the probes make the server.
+timeout -s INT 20 redis-benchmark -p $PORT -q -t set -r 100000 -d 256 -n 200000 \
+	> "$T/bench.out" 2>&1 &
+BPID=$!
+PIDS="$PIDS $BPID"
+wait_exit "$MEMSPY_PID" 30
+[ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy exited $EXIT_STATUS"; }
+kill -INT $BPID 2>/dev/null
+check_no_probes_left "$MEMSPY_PID"
+F="$T/out/heap.folded"
+R="$T/out/report.txt"
+cat "$R"
+
+grep -Eq '^ *allocator +[^ ]*/libjemalloc\.so\.2 ' "$R" ||
+	fail "report does not name libjemalloc.so.2 as the allocator"
+
+total=$(folded_value "$F" '.')
+[ "$total" -gt 0 ] || fail "heap.folded holds no live bytes"
+# The values SET stores are sds strings made by createStringObject through
+# zmalloc; their bytes are the bulk of what grows.
+strings=$(folded_value "$F" ';(createStringObject|_?sdsnewlen);')
+wrapped=$(folded_value "$F" ';zmalloc[a-z_]* ')
+echo "live ~$total B; via createStringObject/sdsnewlen $strings B; leaf zmalloc* $wrapped B"
+[ "$strings" -ge 1048576 ] || fail "only $strings B live through createStringObject/sdsnewlen"
+[ "$wrapped" -ge $((total / 2)) ] || fail "only $wrapped of $total B live through zmalloc*"
+
+# Complete stacks: root _start, through main.
+whole=$(folded_value "$F" '^_start;(.*;)?main;')
+share=$(awk -v w="$whole" -v t="$total" 'BEGIN { printf "%.1f", 100 * w / t }')
+echo "share of live bytes on stacks from _start through main: $share%"
+awk -v s="$share" 'BEGIN { exit !(s >= 80) }' || fail "only $share% of live bytes reach main and _start"
+
+[ "$(redis-cli -p $PORT ping)" = PONG ] || fail "redis-server stopped answering after memspy"
+echo PASS
