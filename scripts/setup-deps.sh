@@ -14,7 +14,10 @@ BUILD="build-essential autoconf automake pkg-config clang llvm bpftool \
 	libbpf-dev libelf-dev libdw-dev check libncurses-dev zlib1g-dev"
 # tests and demo: real targets and loads, libc's debug info, XML and browser checks
 TEST="redis-server redis-tools libc6-dbg elfutils binutils libxml2-utils tmux \
-	python3 python3-flask gunicorn wrk procps util-linux chromium nodejs npm bc"
+	python3 python3-flask gunicorn wrk procps util-linux chromium bc"
+# Node for the browser test: Debian's, unless a Node with npm is already installed
+# (a nodesource nodejs bundles npm and conflicts with Debian's npm package).
+command -v npm >/dev/null || TEST="$TEST nodejs npm"
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $BUILD $TEST > /dev/null
 # Debian starts redis-server as a service on install where systemd runs; the tests
