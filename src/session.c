@@ -46,6 +46,16 @@ static void on_stop_signal(int sig)
 
 struct session {
 	const struct session_opts *o;
+	struct session_opts opts;  /* o points here */
+	struct allocator alloc;
+	struct heap_probes *heap;
+	struct cpu_probes *cpu_probes;
+	struct capture *cap;
+	int pidfd;
+	uint64_t next_tick;
+	uint64_t end_ns;	   /* set by session__stop */
+	uint64_t counters[MS_CNT_COUNT];
+	bool stopped;
 	struct target_dwfl *dwfl;
 	struct stacktab *stacks;
 	struct profile *profile;
@@ -517,40 +527,44 @@ fail:
 	return -EIO;
 }
 
-int session_run(const struct session_opts *o)
+struct session *session__open(const struct session_opts *opts)
 {
-	struct session s = {.o = o};
-	struct allocator alloc = {0};
-	struct heap_probes *heap = NULL;
-	struct cpu_probes *cpu = NULL;
-	struct capture *cap = NULL;
-	struct leak_suspect suspects[MS_MAX_SUSPECTS];
+	struct session *s = calloc(1, sizeof(*s));
 	char err[512];
-	const char *end_reason = "stopped";
-	uint64_t counters[MS_CNT_COUNT] = {0}, cpu_counters[MS_CNT_COUNT] = {0};
-	int status = 1, e, pidfd = -1;
+	int e;
+
+	if (!s) {
+		fprintf(stderr, "memspy: out of memory\n");
+		return NULL;
+	}
+	s->opts = *opts;
+	s->o = &s->opts;
+	s->pidfd = -1;
+	const struct session_opts *o = s->o;
 
 	install_signals();
 	bpf_set_verbose(o->verbose);
 	if (check_target(o->pid))
-		return 1;
+		goto fail;
 	if (bpf_check_environment(err, sizeof(err))) {
 		fprintf(stderr, "memspy: %s\n", err);
-		return 1;
+		goto fail;
 	}
-	read_comm(o->pid, s.comm, sizeof(s.comm));
-	if (o->outdir)
-		snprintf(s.dir, sizeof(s.dir), "%s", o->outdir);
-	else
-		outdir_default_name(o->pid, time(NULL), s.dir, sizeof(s.dir));
-	e = outdir_create(s.dir);
-	if (e) {
-		fprintf(stderr, "memspy: cannot create output directory %s: %s\n", s.dir,
-			strerror(-e));
-		return 1;
+	read_comm(o->pid, s->comm, sizeof(s->comm));
+	if (!o->no_output) {
+		if (o->outdir)
+			snprintf(s->dir, sizeof(s->dir), "%s", o->outdir);
+		else
+			outdir_default_name(o->pid, time(NULL), s->dir, sizeof(s->dir));
+		e = outdir_create(s->dir);
+		if (e) {
+			fprintf(stderr, "memspy: cannot create output directory %s: %s\n", s->dir,
+				strerror(-e));
+			goto fail;
+		}
 	}
 	if (o->heap) {
-		e = allocator_resolve_pid(o->pid, &alloc);
+		e = allocator_resolve_pid(o->pid, &s->alloc);
 		if (e) {
 			if (e == -ENOENT && kill(o->pid, 0) == 0)
 				fprintf(stderr,
@@ -560,127 +574,252 @@ int session_run(const struct session_opts *o)
 			else
 				fprintf(stderr, "memspy: cannot read the mappings of pid %d: %s\n",
 					(int)o->pid, strerror(-e));
-			goto out;
+			goto fail;
 		}
 	}
-	s.stacks = stacktab__new();
-	s.profile = profile__new(o->sample_mean);
-	s.cpu = cpu_profile__new();
-	if (!s.stacks || !s.profile || !s.cpu) {
+	s->stacks = stacktab__new();
+	s->profile = profile__new(o->sample_mean);
+	s->cpu = cpu_profile__new();
+	if (!s->stacks || !s->profile || !s->cpu) {
 		fprintf(stderr, "memspy: out of memory\n");
-		goto out;
+		goto fail;
 	}
-	s.unknown_frame = stacktab__frame(s.stacks, "[unknown]");
+	s->unknown_frame = stacktab__frame(s->stacks, "[unknown]");
 	if (o->cpu && o->kernel) {
-		s.ksyms = ksyms__load(NULL);
-		if (!s.ksyms)
+		s->ksyms = ksyms__load(NULL);
+		if (!s->ksyms)
 			fprintf(stderr, "memspy: cannot read kernel symbols from /proc/kallsyms (%s): "
 					"kernel frames print as [kernel]_[k]\n",
 				strerror(errno));
 	}
 	/* Open the target's modules before the probes fire: they may vanish with it. */
-	s.dwfl = target_dwfl__open(o->pid);
-	if (!s.dwfl) {
+	s->dwfl = target_dwfl__open(o->pid);
+	if (!s->dwfl) {
 		fprintf(stderr, "memspy: cannot read the modules of pid %d: %s\n", (int)o->pid,
 			strerror(errno));
-		goto out;
+		goto fail;
 	}
-	pidfd = open_pidfd(o->pid);
-	if (attach_probes(&s, &alloc, pidfd, &heap, &cpu, &cap))
-		goto out;
-	s.start_ns = now_ns();
-	if (heap)
-		fprintf(stderr,
-			"memspy: attached to pid %d (%s): %zu heap probes on %s (%s), sampling %s%s; "
-			"Ctrl-C to stop\n",
-			(int)o->pid, s.comm, heap_probes__nr_links(heap), alloc.module, alloc.why,
-			o->sample_mean <= 1 ? "every allocation" : "by bytes",
-			cpu ? "; CPU sampling on" : "");
-	else
-		fprintf(stderr, "memspy: attached to pid %d (%s): CPU sampling at %u Hz; Ctrl-C to "
+	s->pidfd = open_pidfd(o->pid);
+	if (attach_probes(s, &s->alloc, s->pidfd, &s->heap, &s->cpu_probes, &s->cap))
+		goto fail;
+	s->start_ns = now_ns();
+	if (!o->quiet_attach) {
+		if (s->heap)
+			fprintf(stderr,
+				"memspy: attached to pid %d (%s): %zu heap probes on %s (%s), "
+				"sampling %s%s; Ctrl-C to stop\n",
+				(int)o->pid, s->comm, heap_probes__nr_links(s->heap), s->alloc.module,
+				s->alloc.why, o->sample_mean <= 1 ? "every allocation" : "by bytes",
+				s->cpu_probes ? "; CPU sampling on" : "");
+		else
+			fprintf(stderr,
+				"memspy: attached to pid %d (%s): CPU sampling at %u Hz; Ctrl-C to "
 				"stop\n",
-			(int)o->pid, s.comm, o->freq_hz);
-	uint64_t next_tick = s.start_ns + TICK_NS;
-	uint64_t deadline = o->duration_s > 0 ? s.start_ns + (uint64_t)(o->duration_s * 1e9) : 0;
-	profile__tick(s.profile, s.start_ns);
+				(int)o->pid, s->comm, o->freq_hz);
+	}
+	s->next_tick = s->start_ns + TICK_NS;
+	profile__tick(s->profile, s->start_ns);
+	return s;
+fail:
+	session__free(s);
+	return NULL;
+}
+
+int session__poll(struct session *s, int timeout_ms)
+{
+	if (s->stopped)
+		return SESSION_STOPPED;
+	if (stop_signal)
+		return SESSION_SIGNALLED;
+	int r = capture__poll(s->cap, timeout_ms);
+	if (r < 0 && r != -EINTR) {
+		fprintf(stderr, "memspy: reading the ring buffer failed: %s\n", strerror(-r));
+		return r;
+	}
+	uint64_t t = now_ns();
+	if (t >= s->next_tick) {
+		tick(s, t);
+		s->next_tick += TICK_NS * ((t - s->next_tick) / TICK_NS + 1);
+	}
+	if (stop_signal)
+		return SESSION_SIGNALLED;
+	if (target_exited(s->o->pid, s->pidfd))
+		return SESSION_TARGET_EXITED;
+	return 0;
+}
+
+int session__signal(void)
+{
+	return stop_signal;
+}
+
+void session__counters(const struct session *s, uint64_t *out)
+{
+	uint64_t c[MS_CNT_COUNT] = {0};
+
+	if (s->stopped) {
+		memcpy(out, s->counters, sizeof(s->counters));
+		return;
+	}
+	memset(out, 0, sizeof(uint64_t) * MS_CNT_COUNT);
+	if (s->heap)
+		heap_probes__counters(s->heap, out);
+	if (s->cpu_probes && cpu_probes__counters(s->cpu_probes, c) == 0) {
+		out[MS_CNT_CPU_SAMPLES] = c[MS_CNT_CPU_SAMPLES];
+		out[MS_CNT_LOST_CPU] = c[MS_CNT_LOST_CPU];
+	}
+}
+
+void session__stop(struct session *s)
+{
+	if (s->stopped)
+		return;
+	s->end_ns = now_ns();
+	/* Detach first so nothing new arrives, then take what is still queued. */
+	if (s->heap)
+		heap_probes__detach(s->heap);
+	if (s->cpu_probes)
+		cpu_probes__detach(s->cpu_probes);
+	capture__drain(s->cap);
+	session__counters(s, s->counters);
+	s->stopped = true;
+	tick(s, s->end_ns);
+}
+
+int session__write_outputs(struct session *s, const char *end_reason)
+{
+	const struct session_opts *o = s->o;
+	struct leak_suspect suspects[MS_MAX_SUSPECTS];
+	const uint64_t *counters = s->counters;
+	int status = 0;
+
+	session__stop(s);
+	s->totals.alloc_calls = counters[MS_CNT_ALLOC_CALLS];
+	s->totals.alloc_bytes = counters[MS_CNT_ALLOC_BYTES];
+	s->totals.free_calls = counters[MS_CNT_FREE_CALLS];
+	s->totals.lost_events = counters[MS_CNT_LOST_ALLOC] + counters[MS_CNT_LOST_FREE];
+	s->totals.map_full = counters[MS_CNT_MAP_FULL];
+	s->totals.unknown_frees = counters[MS_CNT_UNKNOWN_FREE];
+
+	size_t nsus = 0;
+	if (s->heap) {
+		double noise = o->sample_mean <= 1 ? 0 : 3.0 * (double)o->sample_mean;
+		nsus = leak_rank(s->profile, noise, suspects, MS_MAX_SUSPECTS);
+	}
+	if (s->heap && write_heap_profile(s))
+		status = -EIO;
+	if (s->cpu_probes && write_cpu_profile(s))
+		status = -EIO;
+	if (write_timeline(s, suspects, nsus))
+		status = -EIO;
+	if (write_report(s, &s->alloc, end_reason, s->end_ns, suspects, nsus, counters))
+		status = -EIO;
+	if (!o->quiet)
+		printf("\noutputs in %s/\n", s->dir);
+	return status;
+}
+
+void session__free(struct session *s)
+{
+	if (!s)
+		return;
+	capture__free(s->cap);
+	heap_probes__free(s->heap);
+	cpu_probes__free(s->cpu_probes);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	target_dwfl__free(s->dwfl);
+	profile__free(s->profile);
+	cpu_profile__free(s->cpu);
+	ksyms__free(s->ksyms);
+	stacktab__free(s->stacks);
+	allocator_release(&s->alloc);
+	free(s->rss);
+	free(s->thread_frames);
+	free(s->thread_tids);
+	free(s);
+}
+
+void session__reset(struct session *s)
+{
+	struct profile *p = profile__new(s->o->sample_mean);
+	struct cpu_profile *c = cpu_profile__new();
+
+	if (!p || !c) {
+		profile__free(p);
+		cpu_profile__free(c);
+		return;
+	}
+	profile__free(s->profile);
+	cpu_profile__free(s->cpu);
+	s->profile = p;
+	s->cpu = c;
+	s->nr_rss = 0;
+	s->start_ns = now_ns();
+	profile__tick(s->profile, s->start_ns);
+}
+
+const struct stacktab *session__stacks(const struct session *s)
+{
+	return s->stacks;
+}
+
+struct profile *session__profile(const struct session *s)
+{
+	return s->profile;
+}
+
+const struct cpu_profile *session__cpu(const struct session *s)
+{
+	return s->cpu;
+}
+
+const char *session__comm(const struct session *s)
+{
+	return s->comm;
+}
+
+uint64_t session__start_ns(const struct session *s)
+{
+	return s->start_ns;
+}
+
+double session__rss(const struct session *s, double *first)
+{
+	if (first)
+		*first = s->nr_rss ? s->rss[0] : 0;
+	return s->nr_rss ? s->rss[s->nr_rss - 1] : 0;
+}
+
+int session_run(const struct session_opts *o)
+{
+	struct session *s = session__open(o);
+	const char *end_reason = "stopped";
+
+	if (!s)
+		return 1;
+	uint64_t deadline = o->duration_s > 0 ? s->start_ns + (uint64_t)(o->duration_s * 1e9) : 0;
 	for (;;) {
-		if (stop_signal) {
-			end_reason = signal_reason(stop_signal);
+		int r = session__poll(s, 100);
+		if (r == SESSION_SIGNALLED) {
+			end_reason = signal_reason(session__signal());
 			break;
 		}
-		int r = capture__poll(cap, 100);
-		if (r < 0 && r != -EINTR) {
-			fprintf(stderr, "memspy: reading the ring buffer failed: %s\n", strerror(-r));
-			end_reason = "ring buffer error";
-			break;
-		}
-		uint64_t t = now_ns();
-		if (t >= next_tick) {
-			tick(&s, t);
-			next_tick += TICK_NS * ((t - next_tick) / TICK_NS + 1);
-		}
-		if (deadline && t >= deadline) {
-			end_reason = "duration reached";
-			break;
-		}
-		if (target_exited(o->pid, pidfd)) {
+		if (r == SESSION_TARGET_EXITED) {
 			end_reason = "target exited";
 			fprintf(stderr, "memspy: pid %d exited; writing the report\n", (int)o->pid);
 			break;
 		}
+		if (r < 0) {
+			end_reason = "ring buffer error";
+			break;
+		}
+		if (deadline && now_ns() >= deadline) {
+			end_reason = "duration reached";
+			break;
+		}
 	}
-	uint64_t end = now_ns();
-	/* Detach first so nothing new arrives, then take what is still queued. */
-	if (heap)
-		heap_probes__detach(heap);
-	if (cpu)
-		cpu_probes__detach(cpu);
-	capture__drain(cap);
-	if (heap)
-		heap_probes__counters(heap, counters);
-	if (cpu) {
-		cpu_probes__counters(cpu, cpu_counters);
-		counters[MS_CNT_CPU_SAMPLES] = cpu_counters[MS_CNT_CPU_SAMPLES];
-		counters[MS_CNT_LOST_CPU] = cpu_counters[MS_CNT_LOST_CPU];
-	}
-	s.totals.alloc_calls = counters[MS_CNT_ALLOC_CALLS];
-	s.totals.alloc_bytes = counters[MS_CNT_ALLOC_BYTES];
-	s.totals.free_calls = counters[MS_CNT_FREE_CALLS];
-	s.totals.lost_events = counters[MS_CNT_LOST_ALLOC] + counters[MS_CNT_LOST_FREE];
-	s.totals.map_full = counters[MS_CNT_MAP_FULL];
-	s.totals.unknown_frees = counters[MS_CNT_UNKNOWN_FREE];
-	tick(&s, end);
-
-	size_t nsus = 0;
-	if (heap) {
-		double noise = o->sample_mean <= 1 ? 0 : 3.0 * (double)o->sample_mean;
-		nsus = leak_rank(s.profile, noise, suspects, MS_MAX_SUSPECTS);
-	}
-	status = 0;
-	if (heap && write_heap_profile(&s))
-		status = 1;
-	if (cpu && write_cpu_profile(&s))
-		status = 1;
-	if (write_timeline(&s, suspects, nsus))
-		status = 1;
-	if (write_report(&s, &alloc, end_reason, end, suspects, nsus, counters))
-		status = 1;
-	if (!o->quiet)
-		printf("\noutputs in %s/\n", s.dir);
-out:
-	capture__free(cap);
-	heap_probes__free(heap);
-	cpu_probes__free(cpu);
-	if (pidfd >= 0)
-		close(pidfd);
-	target_dwfl__free(s.dwfl);
-	profile__free(s.profile);
-	cpu_profile__free(s.cpu);
-	ksyms__free(s.ksyms);
-	stacktab__free(s.stacks);
-	allocator_release(&alloc);
-	free(s.rss);
-	free(s.thread_frames);
-	free(s.thread_tids);
+	int status = session__write_outputs(s, end_reason) ? 1 : 0;
+	session__free(s);
 	return status;
 }

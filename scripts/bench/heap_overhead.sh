@@ -173,7 +173,7 @@ redis_window() {
 	sleep "$WINDOW"
 	c1=$(commands)
 	t1=$(now)
-	kill -INT $bp 2> /dev/null
+	kill -TERM $bp 2> /dev/null
 	wait_gone $bp 10
 	awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" 'BEGIN { printf "%.0f\n", (b - a - 1) / (e - s) }'
 }
@@ -256,7 +256,7 @@ END {
 	print ""
 	print "throughput ratio to bare (median of rounds); cost = 1 - ratio;"
 	print "added time per operation = 1/rate - 1/bare (from medians)"
-	printf "%-26s %-15s %7s %9s %13s %15s\n", "workload", "mode", "ratio", "cost/floor", "added us/op", "added/floor's"
+	printf "%-26s %-15s %7s %9s %13s %15s\n", "workload", "mode", "ratio", "cost/floor", "added us/op", "added/floor"
 	for (w = 1; w <= nw; w++) {
 		k = wl[w]
 		fl = 1 - ratio[k, "floor"]
@@ -267,7 +267,7 @@ END {
 			a = 1e6 / rate[k, m] - 1e6 / bare[k]
 			printf "%-26s %-15s %7.3f %9.2fx %13.3f %14.2fx\n", title[k], \
 				(m == "all" ? "sample-bytes 1" : m), ratio[k, m], \
-				fl > 0 ? c / fl : 0, a, fa > 0 ? a / fa : 0
+				(fl > 0 ? c / fl : 0), a, (fa > 0 ? a / fa : 0)
 		}
 	}
 	print ""
@@ -288,7 +288,7 @@ END {
 		g = c <= 1.5 * fl && a <= 1.5 * fa
 		ok = ok && g
 		printf "  within 1.5x of the floor, %-10s cost %.2fx, time/op %.2fx  %s\n", k, \
-			fl > 0 ? c / fl : 0, fa > 0 ? a / fa : 0, g ? "met" : "MISSED"
+			(fl > 0 ? c / fl : 0), (fa > 0 ? a / fa : 0), g ? "met" : "MISSED"
 	}
 	print ok ? "all goals met" : "some goals missed"
 }' "$W/results"
