@@ -4,6 +4,8 @@
 #define MEMSPY_COMMANDS_H
 
 int cmd_attach(int argc, char **argv);
+/* --- memspy top (issue 5) below this line */
+/* --- end memspy top */
 /* --- flame graph commands (issue 4) below this line */
 int cmd_flamegraph(int argc, char **argv);
 int cmd_diff(int argc, char **argv);

@@ -14,6 +14,8 @@ struct command {
 
 static const struct command commands[] = {
 	{"attach", cmd_attach, "record heap and CPU of a running process until Ctrl-C"},
+	/* --- memspy top (issue 5) below this line */
+	/* --- end memspy top */
 	/* --- flame graph commands (issue 4) below this line */
 	{"flamegraph", cmd_flamegraph, "draw folded stacks as an interactive SVG flame graph"},
 	{"diff", cmd_diff, "compare two profiles: differential flame graph or folded deltas"},

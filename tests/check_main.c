@@ -9,6 +9,8 @@ typedef Suite *(*suite_fn)(void);
 static const suite_fn suites[] = {
 	suite_procmaps, suite_allocator, suite_sampling, suite_stacktab, suite_profile,
 	suite_leak,	suite_folded,	 suite_report,	 suite_outdir,	 suite_target_dwfl,
+	/* --- suites of issues 5, 6, 7 below this line */
+	/* --- end suites of issues 5, 6, 7 */
 	/* --- flame graph suites (issue 4) below this line */
 	suite_flamegraph, suite_timeline,
 	/* --- end flame graph suites */

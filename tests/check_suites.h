@@ -15,6 +15,8 @@ Suite *suite_folded(void);
 Suite *suite_report(void);
 Suite *suite_outdir(void);
 Suite *suite_target_dwfl(void);
+/* --- suites of issues 5, 6, 7 below this line */
+/* --- end suites of issues 5, 6, 7 */
 /* --- flame graph suites (issue 4) below this line */
 Suite *suite_flamegraph(void);
 Suite *suite_timeline(void);
