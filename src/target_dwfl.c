@@ -9,13 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
 
+#include "jitmap.h"
 #include "memspy/events.h"
+#include "procroot.h"
 #include "target_dwfl.h"
 
 _Static_assert(MS_NR_REGS == 17, "libdwfl's x86_64 backend unwinds DWARF registers 0..16");
@@ -51,7 +55,8 @@ struct maps_snap {
 /* A cached symbolization: names[] followed by the strings, one allocation. */
 struct sym_entry {
 	uint64_t pc;
-	const char **names; /* NULL marks a free slot */
+	const char **names;	/* NULL marks a free slot */
+	struct frame_loc *locs; /* n of them, filled on the first symbolize_loc */
 	size_t n;
 };
 
@@ -67,25 +72,67 @@ struct cur_sample {
 	size_t nr_fix;
 };
 
+/* A module's function symbols sorted by address: libdwfl's dwfl_module_addrinfo
+ * scans every symbol per lookup (10,000 in libc's .symtab). */
+struct modsyms {
+	Dwfl_Module *mod;
+	struct msym {
+		uint64_t addr, end; /* end: addr + size, or the next symbol's addr for size 0 */
+		const char *name;   /* libelf's string: valid while the module lives */
+		int rank;	    /* GLOBAL over WEAK over LOCAL among aliases */
+	} *syms;
+	size_t n;
+};
+
 struct target_dwfl {
-	pid_t pid;
+	pid_t pid;		/* 0 in an offline session (target_dwfl__open_offline) */
+	bool foreign_root;	/* the target's root directory is not ours (chroot, container) */
 	Dwfl *dwfl;
+	struct jitmap *jit;	/* /tmp/perf-<pid>.map inside the target's root */
 	int mem_fd; /* /proc/<pid>/mem, read only; -1 when unavailable */
 	struct maps_snap snaps[2];
 	struct maps_snap *snap;	  /* the last good one of snaps */
 	uint64_t last_refresh_ns; /* CLOCK_MONOTONIC of the last automatic refresh */
 	struct cur_sample cur;
+	struct modsyms *modsyms; /* one per module symbolized so far */
+	size_t nmodsyms;
 	struct sym_entry *syms; /* open addressing, power-of-two slots */
 	size_t nsyms, syms_cap;
 };
 
 static char *debuginfo_path; /* NULL: libdwfl's default ":.debug:/usr/lib/debug" */
 
+static int cb_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+		       char **file_name, Elf **elfp);
+static int cb_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+			     Dwarf_Addr base, const char *file_name, const char *debuglink_file,
+			     GElf_Word debuglink_crc, char **debuginfo_file_name);
+
 static const Dwfl_Callbacks proc_callbacks = {
-    .find_elf = dwfl_linux_proc_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .find_elf = cb_find_elf,
+    .find_debuginfo = cb_find_debuginfo,
     .debuginfo_path = &debuginfo_path,
 };
+
+/* Offline sessions open the files they are given; debug info is found as for a
+ * process, on the host. */
+static const Dwfl_Callbacks offline_callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &debuginfo_path,
+};
+
+int target_dwfl__set_debuginfo_path(const char *path)
+{
+	char *copy = NULL;
+
+	if (path && !(copy = strdup(path)))
+		return -ENOMEM;
+	free(debuginfo_path);
+	debuginfo_path = copy;
+	return 0;
+}
 
 static uint64_t now_ns(void)
 {
@@ -254,6 +301,95 @@ static const struct tmap *maps_find(const struct target_dwfl *t, uint64_t addr)
 	return NULL;
 }
 
+/* ---------------------------------------------------------------- module files */
+
+/* The ELF file of a module, as the target mapped it: its own mapping through
+ * map_files (the very inode, even deleted or replaced), else its path inside the
+ * target's root when that still names the same inode. Never the host's path. The
+ * vDSO is read from the target's memory. */
+static int cb_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+		       char **file_name, Elf **elfp)
+{
+	struct target_dwfl *t = *userdata;
+	char path[4096];
+	struct stat st;
+	int fd = -1;
+
+	if (!t || !modname || modname[0] != '/')
+		return dwfl_linux_proc_find_elf(mod, userdata, modname, base, file_name, elfp);
+	*elfp = NULL;
+	if (procroot_strip_deleted(modname, path, sizeof(path)))
+		return -1;
+	const struct tmap *m = maps_find(t, base);
+	if (m && m->start != base)
+		m = NULL;
+	if (m)
+		fd = procroot_open_mapping(t->pid, m->start, m->end);
+	if (fd < 0) {
+		fd = procroot_open(t->pid, path);
+		/* Replaced on disk since it was mapped: that is another file. */
+		if (fd >= 0 && m && m->ino && (fstat(fd, &st) || st.st_ino != m->ino)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	/* The kernel prints mapped paths relative to the reader's root: a chroot
+	 * inside our tree shows host paths ("/srv/jail/lib/..."). Only the very
+	 * inode will do. */
+	if (fd < 0 && m && m->ino && t->foreign_root) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && (fstat(fd, &st) || st.st_ino != m->ino ||
+				major(st.st_dev) != m->dev_major || minor(st.st_dev) != m->dev_minor)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd < 0)
+		return -1;
+	/* The name the target knows it by: debug info is looked up from it. */
+	*file_name = strdup(path);
+	return fd;
+}
+
+/* The separate debug file: by build-id or .gnu_debuglink, first on the host (its
+ * build-id or CRC must match, so a host file is never taken for another), then
+ * inside the target's root. libdwfl falls back to .gnu_debugdata (MiniDebugInfo),
+ * .symtab and .dynsym of the module's own file by itself. */
+static int cb_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+			     Dwarf_Addr base, const char *file_name, const char *debuglink_file,
+			     GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	struct target_dwfl *t = *userdata;
+	char path[4096], rooted[4200];
+	int fd;
+
+	fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+					  debuglink_crc, debuginfo_file_name);
+	if (fd >= 0 || !t || !t->foreign_root || !file_name || file_name[0] != '/')
+		return fd;
+	/* The debuglink's directories inside the target's root. */
+	snprintf(rooted, sizeof(rooted), "/proc/%d/root%s", (int)t->pid, file_name);
+	fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, rooted, debuglink_file,
+					  debuglink_crc, debuginfo_file_name);
+	if (fd >= 0)
+		return fd;
+	/* The build-id tree inside the target's root. */
+	const unsigned char *id;
+	GElf_Addr id_vaddr;
+	int len = dwfl_module_build_id(mod, &id, &id_vaddr);
+	if (len < 2 || len > 64)
+		return -1;
+	int o = snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%02x/", id[0]);
+	for (int i = 1; i < len; i++)
+		o += snprintf(path + o, sizeof(path) - (size_t)o, "%02x", id[i]);
+	snprintf(path + o, sizeof(path) - (size_t)o, ".debug");
+	fd = procroot_open(t->pid, path);
+	if (fd < 0)
+		return -1;
+	*debuginfo_file_name = strdup(path);
+	return fd;
+}
+
 /* ---------------------------------------------------------------- libdwfl callbacks */
 
 static pid_t cb_next_thread(Dwfl *dwfl, void *dwfl_arg, void **thread_argp)
@@ -340,6 +476,19 @@ static bool same_file(const struct tmap *a, const struct tmap *b)
 	       !strcmp(a->path, b->path);
 }
 
+/* Open a module's files now, while the target runs: its ELF file and the maps it
+ * is read through vanish with the process, and a deleted file with its last
+ * mapping. Both are cached by libdwfl, so this costs once per module. */
+static int open_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+		       void *arg)
+{
+	Dwarf_Addr bias;
+
+	if (dwfl_module_getelf(mod, &bias))
+		dwfl_module_getdwarf(mod, &bias);
+	return DWARF_CB_OK;
+}
+
 /* Report the snapshot's modules. Not dwfl_linux_proc_report: it joins every
  * mapping of a file that no other file's mapping separates, so an executable that
  * mmaps itself (libelf does, backtrace libraries do) became one module spanning
@@ -381,13 +530,65 @@ static int report_modules(struct target_dwfl *t, bool keep_old)
 				reach = n->end;
 			}
 		}
-		if (!dwfl_report_module(t->dwfl, name, m->start, high) && !err)
+		Dwfl_Module *mod = dwfl_report_module(t->dwfl, name, m->start, high);
+		void **ud;
+		if (mod && dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL))
+			*ud = t;
+		if (!mod && !err)
 			err = -ENOMEM;
 		i = j;
 	}
 	if (dwfl_report_end(t->dwfl, NULL, NULL) != 0 && !err)
 		err = -EIO;
+	if (!err)
+		dwfl_getmodules(t->dwfl, open_module, NULL, 0);
 	return err;
+}
+
+/* Whether pid sees the same root directory as memspy. */
+static bool same_root(pid_t pid)
+{
+	char path[64];
+	struct stat a, b;
+
+	snprintf(path, sizeof(path), "/proc/%d/root/", (int)pid);
+	if (stat(path, &a) || stat("/", &b))
+		return false;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+struct target_dwfl *target_dwfl__open_offline(void)
+{
+	struct target_dwfl *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->mem_fd = -1;
+	t->dwfl = dwfl_begin(&offline_callbacks);
+	t->syms_cap = MS_SYMCACHE_MIN_SLOTS;
+	t->syms = calloc(t->syms_cap, sizeof(*t->syms));
+	if (!t->dwfl || !t->syms) {
+		target_dwfl__free(t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	dwfl_report_begin(t->dwfl);
+	dwfl_report_end(t->dwfl, NULL, NULL);
+	return t;
+}
+
+int target_dwfl__report_elf(struct target_dwfl *t, const char *path, uint64_t base)
+{
+	if (access(path, R_OK))
+		return -errno;
+	dwfl_report_begin_add(t->dwfl);
+	/* fd -1: libdwfl opens the file itself and closes it with the session. */
+	Dwfl_Module *mod = dwfl_report_elf(t->dwfl, path, path, -1, base, false);
+	dwfl_report_end(t->dwfl, NULL, NULL);
+	if (!mod)
+		return -ENOEXEC;
+	open_module(mod, NULL, path, base, NULL);
+	return 0;
 }
 
 struct target_dwfl *target_dwfl__open(pid_t pid)
@@ -404,6 +605,12 @@ struct target_dwfl *target_dwfl__open(pid_t pid)
 	err = maps_snapshot(t);
 	if (err)
 		goto fail;
+	t->foreign_root = !same_root(pid);
+	t->jit = jitmap__new(pid);
+	if (!t->jit) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	t->dwfl = dwfl_begin(&proc_callbacks);
 	if (!t->dwfl) {
 		err = -ENOMEM;
@@ -442,8 +649,14 @@ void target_dwfl__free(struct target_dwfl *t)
 		dwfl_end(t->dwfl);
 	if (t->mem_fd >= 0)
 		close(t->mem_fd);
-	for (size_t i = 0; t->syms && i < t->syms_cap; i++)
+	jitmap__free(t->jit);
+	for (size_t i = 0; i < t->nmodsyms; i++)
+		free(t->modsyms[i].syms);
+	free(t->modsyms);
+	for (size_t i = 0; t->syms && i < t->syms_cap; i++) {
 		free(t->syms[i].names);
+		free(t->syms[i].locs);
+	}
 	free(t->syms);
 	for (int i = 0; i < 2; i++) {
 		free(t->snaps[i].maps);
@@ -454,6 +667,8 @@ void target_dwfl__free(struct target_dwfl *t)
 
 int target_dwfl__refresh(struct target_dwfl *t)
 {
+	if (!t->pid)
+		return 0;
 	int err = maps_snapshot(t);
 	if (err)
 		return err;
@@ -488,7 +703,8 @@ static int frame_cb(Dwfl_Frame *frame, void *arg)
 	/* A return address points after the call, possibly into the next function. */
 	if (!isactivation || (u->n == 0 && u->first_is_return_address))
 		pc--;
-	if (!module_at(u->t, pc)) {
+	/* JIT code has no module; its frames are named from the JIT map. */
+	if (!module_at(u->t, pc) && !jitmap__lookup(u->t->jit, pc)) {
 		u->outside = true;
 		u->outside_pc = pc;
 		return DWARF_CB_ABORT;
@@ -638,8 +854,10 @@ static const char *die_name(Dwarf_Die *die)
 }
 
 /* The DWARF view of addr: the name of the subprogram containing it (NULL when
- * unknown) and the inlined calls in between, innermost first. */
-static const char *dwarf_scopes(Dwfl_Module *mod, uint64_t addr, const char **inl, size_t *ninl)
+ * unknown) and the inlined calls in between, innermost first, with their DIEs
+ * (dies may be NULL). */
+static const char *dwarf_scopes(Dwfl_Module *mod, uint64_t addr, const char **inl,
+				Dwarf_Die *dies, size_t *ninl)
 {
 	Dwarf_Addr bias;
 	Dwarf_Die *scopes = NULL;
@@ -666,8 +884,11 @@ static const char *dwarf_scopes(Dwfl_Module *mod, uint64_t addr, const char **in
 		int tag = dwarf_tag(&scopes[i]);
 		if (tag == DW_TAG_inlined_subroutine) {
 			const char *name = die_name(&scopes[i]);
-			if (*ninl < MS_MAX_INLINE_NAMES - 1)
+			if (*ninl < MS_MAX_INLINE_NAMES - 1) {
+				if (dies)
+					dies[*ninl] = scopes[i];
 				inl[(*ninl)++] = name ? name : "[unknown]";
+			}
 		} else if (tag == DW_TAG_subprogram) {
 			sub = die_name(&scopes[i]);
 			break;
@@ -677,16 +898,109 @@ static const char *dwarf_scopes(Dwfl_Module *mod, uint64_t addr, const char **in
 	return sub;
 }
 
-static bool symbolize_in_module(Dwfl_Module *mod, uint64_t pc, struct name_list *l)
+/* "[module+0xoffset]": the address as the module's file has it (what addr2line
+ * -e takes). */
+static void module_offset_name(Dwfl_Module *mod, uint64_t pc, char *buf, size_t size)
 {
-	GElf_Off off;
-	GElf_Sym sym;
+	Dwarf_Addr low = 0, bias;
+	const char *modname = dwfl_module_info(mod, NULL, &low, NULL, NULL, NULL, NULL, NULL);
+
+	if (!dwfl_module_getelf(mod, &bias))
+		bias = low;
+	const char *base = modname ? strrchr(modname, '/') : NULL;
+	base = base ? base + 1 : modname;
+	if (!base || !*base)
+		base = "?";
+	else if (!strncmp(base, "[vdso", 5))
+		base = "vdso"; /* reported as "[vdso: <pid>]" */
+	snprintf(buf, size, "[%.200s+0x%llx]", base, (unsigned long long)(pc - bias));
+}
+
+static int cmp_msym(const void *a, const void *b)
+{
+	const struct msym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return y->rank - x->rank; /* the preferred alias first */
+}
+
+static struct modsyms *modsyms_get(struct target_dwfl *t, Dwfl_Module *mod)
+{
+	for (size_t i = 0; i < t->nmodsyms; i++)
+		if (t->modsyms[i].mod == mod)
+			return &t->modsyms[i];
+	struct modsyms *nm = realloc(t->modsyms, (t->nmodsyms + 1) * sizeof(*nm));
+	if (!nm)
+		return NULL;
+	t->modsyms = nm;
+	struct modsyms *ms = &nm[t->nmodsyms++];
+	*ms = (struct modsyms){.mod = mod};
+
+	int n = dwfl_module_getsymtab(mod);
+	if (n <= 0)
+		return ms;
+	ms->syms = malloc((size_t)n * sizeof(*ms->syms));
+	if (!ms->syms)
+		return ms;
+	for (int i = 0; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
+		int type = GELF_ST_TYPE(sym.st_info), bind = GELF_ST_BIND(sym.st_info);
+		if (!name || !*name || sym.st_shndx == SHN_UNDEF ||
+		    (type != STT_FUNC && type != STT_GNU_IFUNC))
+			continue;
+		ms->syms[ms->n++] = (struct msym){
+		    .addr = addr,
+		    .end = addr + sym.st_size,
+		    .name = name,
+		    .rank = bind == STB_GLOBAL ? 2 : bind == STB_WEAK ? 1 : 0,
+		};
+	}
+	qsort(ms->syms, ms->n, sizeof(*ms->syms), cmp_msym);
+	/* Drop the aliases after the preferred one; a sizeless symbol reaches the next. */
+	size_t k = 0;
+	for (size_t i = 0; i < ms->n; i++)
+		if (!k || ms->syms[i].addr != ms->syms[k - 1].addr)
+			ms->syms[k++] = ms->syms[i];
+	ms->n = k;
+	for (size_t i = 0; i < k; i++)
+		if (ms->syms[i].end == ms->syms[i].addr)
+			ms->syms[i].end = i + 1 < k ? ms->syms[i + 1].addr : ms->syms[i].addr + 1;
+	return ms;
+}
+
+/* The function symbol holding pc, by binary search; NULL when none. A symbol
+ * nested in a bigger one (rare: aliases of different sizes) is found when it
+ * starts last. */
+static const char *modsyms_lookup(struct target_dwfl *t, Dwfl_Module *mod, uint64_t pc)
+{
+	struct modsyms *ms = modsyms_get(t, mod);
+	size_t lo = 0, hi = ms ? ms->n : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ms->syms[mid].addr <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Look back a little for a bigger symbol covering pc past a smaller one. */
+	for (size_t i = lo, back = 0; i-- > 0 && back < 4; back++)
+		if (pc < ms->syms[i].end)
+			return ms->syms[i].name;
+	return NULL;
+}
+
+static bool symbolize_in_module(struct target_dwfl *t, Dwfl_Module *mod, uint64_t pc, struct name_list *l)
+{
 	const char *inl[MS_MAX_INLINE_NAMES];
 	size_t ninl;
 	char unversioned[512];
 
-	const char *symname = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
-	const char *sub = dwarf_scopes(mod, pc, inl, &ninl);
+	const char *symname = modsyms_lookup(t, mod, pc);
+	const char *sub = dwarf_scopes(mod, pc, inl, NULL, &ninl);
 	const char *at = symname ? strchr(symname, '@') : NULL;
 
 	/* .symtab keeps symbol versions ("__libc_start_main@@GLIBC_2.34"); a stack
@@ -701,21 +1015,9 @@ static bool symbolize_in_module(Dwfl_Module *mod, uint64_t pc, struct name_list 
 		if (!name_list_add(l, outer, ""))
 			return false;
 	} else {
-		const char *modname = NULL;
-		Dwarf_Addr low = 0, bias;
-		char buf[4096];
+		char buf[256];
 
-		modname = dwfl_module_info(mod, NULL, &low, NULL, NULL, NULL, NULL, NULL);
-		/* The address as the file has it (what addr2line -e takes). */
-		if (!dwfl_module_getelf(mod, &bias))
-			bias = low;
-		const char *base = modname ? strrchr(modname, '/') : NULL;
-		base = base ? base + 1 : modname;
-		if (!base || !*base)
-			base = "?";
-		else if (!strncmp(base, "[vdso", 5))
-			base = "vdso"; /* reported as "[vdso: <pid>]" */
-		snprintf(buf, sizeof(buf), "[%s+0x%llx]", base, (unsigned long long)(pc - bias));
+		module_offset_name(mod, pc, buf, sizeof(buf));
 		if (!name_list_add(l, buf, ""))
 			return false;
 	}
@@ -723,6 +1025,61 @@ static bool symbolize_in_module(Dwfl_Module *mod, uint64_t pc, struct name_list 
 		if (!name_list_add(l, inl[i], "_[i]"))
 			return false;
 	return true;
+}
+
+/* Source file of a DW_AT_call_file index in die's unit; NULL when unknown. */
+static const char *call_file(Dwarf_Die *die, Dwarf_Word idx)
+{
+	Dwarf_Die cu;
+	Dwarf_Files *files;
+	size_t nfiles;
+
+	if (!dwarf_diecu(die, &cu, NULL, NULL) || dwarf_getsrcfiles(&cu, &files, &nfiles) != 0 ||
+	    idx >= nfiles)
+		return NULL;
+	return dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+/* Source locations of the n levels of pc, outermost first as the names are: the
+ * innermost level's from the line table, each outer level's from the call site
+ * of the inlined call below it. File strings belong to libdw (valid while the
+ * session lives). */
+static void locate_in_module(Dwfl_Module *mod, uint64_t pc, struct frame_loc *locs, size_t n)
+{
+	const char *inl[MS_MAX_INLINE_NAMES];
+	Dwarf_Die dies[MS_MAX_INLINE_NAMES];
+	size_t ninl = 0;
+	int line = 0, col = 0;
+
+	if (!n)
+		return;
+	Dwfl_Line *dl = dwfl_module_getsrc(mod, pc);
+	const char *file = dl ? dwfl_lineinfo(dl, NULL, &line, &col, NULL, NULL) : NULL;
+	locs[n - 1].file = file;
+	locs[n - 1].line = file && line > 0 ? (uint32_t)line : 0;
+	locs[n - 1].column = file && col > 0 ? (uint32_t)col : 0;
+	dwarf_scopes(mod, pc, inl, dies, &ninl);
+	/* names: [outer, inl[ninl-1], ..., inl[0]]; level k's call site is on the
+	 * inlined DIE of level k+1. */
+	if (ninl + 1 != n)
+		return; /* no inline levels, or a name list cut short */
+	for (size_t k = 0; k + 1 < n; k++) {
+		Dwarf_Die *callee = &dies[ninl - 1 - k];
+		Dwarf_Attribute attr;
+		Dwarf_Word fidx, cl = 0, cc = 0;
+
+		if (dwarf_formudata(dwarf_attr(callee, DW_AT_call_file, &attr), &fidx) != 0)
+			continue;
+		locs[k].file = call_file(callee, fidx);
+		if (!locs[k].file)
+			continue;
+		if (dwarf_formudata(dwarf_attr(callee, DW_AT_call_line, &attr), &cl) == 0 &&
+		    cl <= UINT32_MAX)
+			locs[k].line = (uint32_t)cl;
+		if (dwarf_formudata(dwarf_attr(callee, DW_AT_call_column, &attr), &cc) == 0 &&
+		    cc <= UINT32_MAX)
+			locs[k].column = (uint32_t)cc;
+	}
 }
 
 static size_t sym_slot(const struct target_dwfl *t, uint64_t pc)
@@ -773,39 +1130,87 @@ static const char **pack_names(const struct name_list *l)
 	return out;
 }
 
+static const char unknown_name[] = "[unknown]";
+
+/* The cache slot of pc, filled on the first call; NULL for an address outside
+ * every module (not cached: a JIT map may name it later) or when out of memory. */
+static struct sym_entry *sym_entry_get(struct target_dwfl *t, uint64_t pc)
+{
+	struct name_list l = {.n = 0};
+	size_t i = sym_slot(t, pc);
+
+	if (t->syms[i].names)
+		return &t->syms[i];
+	Dwfl_Module *mod = module_at(t, pc);
+	if (!mod)
+		return NULL;
+	bool ok = symbolize_in_module(t, mod, pc, &l);
+	const char **packed = ok && l.n ? pack_names(&l) : NULL;
+	size_t count = l.n;
+	name_list_release(&l);
+	if (!packed)
+		return NULL;
+	if ((t->nsyms + 1) * 2 > t->syms_cap) {
+		if (symcache_grow(t)) {
+			free(packed);
+			return NULL;
+		}
+		i = sym_slot(t, pc);
+	}
+	t->syms[i] = (struct sym_entry){.pc = pc, .names = packed, .n = count};
+	t->nsyms++;
+	return &t->syms[i];
+}
+
+/* Name of an address outside every module: a JIT symbol or "[unknown]". */
+static const char *outside_name(struct target_dwfl *t, uint64_t pc)
+{
+	const char *name = jitmap__lookup(t->jit, pc);
+
+	return name ? name : unknown_name;
+}
+
 size_t target_dwfl__symbolize(struct target_dwfl *t, uint64_t pc, const char **names, size_t max)
 {
-	static const char *unknown = "[unknown]";
-	struct name_list l = {.n = 0};
-	size_t i, n;
-
 	if (!max)
 		return 0;
-	i = sym_slot(t, pc);
-	if (!t->syms[i].names) {
-		Dwfl_Module *mod = module_at(t, pc);
-		bool ok = mod ? symbolize_in_module(mod, pc, &l) : name_list_add(&l, unknown, "");
-		const char **packed = ok && l.n ? pack_names(&l) : NULL;
-		size_t count = l.n;
-		name_list_release(&l);
-		/* Out of memory: answer without caching rather than fail. */
-		if (!packed) {
-			names[0] = unknown;
-			return 1;
-		}
-		if ((t->nsyms + 1) * 2 > t->syms_cap) {
-			if (symcache_grow(t)) {
-				free(packed);
-				names[0] = unknown;
-				return 1;
-			}
-			i = sym_slot(t, pc);
-		}
-		t->syms[i] = (struct sym_entry){.pc = pc, .names = packed, .n = count};
-		t->nsyms++;
+	struct sym_entry *e = sym_entry_get(t, pc);
+	if (!e) {
+		names[0] = module_at(t, pc) ? unknown_name : outside_name(t, pc);
+		return 1;
 	}
-	n = t->syms[i].n < max ? t->syms[i].n : max;
-	memcpy(names, t->syms[i].names, n * sizeof(*names));
+	size_t n = e->n < max ? e->n : max;
+	memcpy(names, e->names, n * sizeof(*names));
 	return n;
 }
 
+size_t target_dwfl__symbolize_loc(struct target_dwfl *t, uint64_t pc, struct frame_loc *out,
+				  size_t max)
+{
+	if (!max)
+		return 0;
+	struct sym_entry *e = sym_entry_get(t, pc);
+	if (!e) {
+		out[0] = (struct frame_loc){
+		    .name = module_at(t, pc) ? unknown_name : outside_name(t, pc)};
+		return 1;
+	}
+	if (!e->locs) {
+		struct frame_loc *locs = calloc(e->n, sizeof(*locs));
+		Dwfl_Module *mod = module_at(t, pc);
+		if (!locs) {
+			out[0] = (struct frame_loc){.name = e->names[0]};
+			return 1;
+		}
+		for (size_t i = 0; i < e->n; i++) {
+			locs[i].name = e->names[i];
+			locs[i].inlined = i > 0;
+		}
+		if (mod)
+			locate_in_module(mod, pc, locs, e->n);
+		e->locs = locs;
+	}
+	size_t n = e->n < max ? e->n : max;
+	memcpy(out, e->locs, n * sizeof(*out));
+	return n;
+}

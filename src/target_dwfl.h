@@ -59,6 +59,23 @@ size_t target_dwfl__unwind_ex(struct target_dwfl *t, pid_t tid, const uint64_t *
 			      bool first_is_return_address, uint64_t *pcs, size_t max,
 			      bool *complete);
 
+/* An offline session over ELF files named by the caller, no process (tests, the
+ * fuzz target, the benchmark): symbolization only, unwinding returns 0 frames and
+ * refresh does nothing. NULL and errno ENOMEM. */
+struct target_dwfl *target_dwfl__open_offline(void);
+/* Add the ELF file at path to an offline session, loaded with bias base (0: at
+ * the addresses the file gives; an executable ignores it). Its debug info is
+ * looked up at once. 0, or -errno (the file cannot be opened), or -ENOEXEC (not
+ * an ELF file libdwfl accepts, or overlapping a module already there). */
+int target_dwfl__report_elf(struct target_dwfl *t, const char *path, uint64_t base);
+
+/* Where separate debug files are looked up, for sessions opened after the call:
+ * libdwfl's debuginfo_path syntax (":.debug:/usr/lib/debug", the default, used
+ * again with NULL): absolute directories are searched for .build-id/xx/yyyy.debug
+ * and for the .gnu_debuglink file under the binary's directory. Process-wide and
+ * not thread-safe: call it before any session is used. 0 or -ENOMEM. */
+int target_dwfl__set_debuginfo_path(const char *path);
+
 /* Names for one address, outermost first: the function that holds the code, then
  * the calls inlined into it, the innermost last; inlined frames get the suffix
  * "_[i]". Function names come from .symtab/.dynsym (separate debug info found by
@@ -66,10 +83,39 @@ size_t target_dwfl__unwind_ex(struct target_dwfl *t, pid_t tid, const uint64_t *
  * C++ names are demangled when libstdc++'s __cxa_demangle can be loaded at run
  * time (memspy does not link it). An address without a symbol prints as
  * "[module+0xoffset]" (module basename, offset as in the file: the address minus
- * the load bias), or "[unknown]" outside any module. Strings stay valid until
+ * the load bias). Outside every module, the JIT map /tmp/perf-<pid>.map (read in
+ * the target's root, re-read when it grows) names the address, else "[unknown]";
+ * such names are not cached. Debug info is looked up in this order: a separate
+ * file by build-id, by .gnu_debuglink (on the host when its build-id or CRC
+ * matches, else inside the target's root), then the module's .gnu_debugdata
+ * (MiniDebugInfo), .symtab, .dynsym. Module files are read as the target mapped
+ * them (/proc/<pid>/map_files, else /proc/<pid>/root/<path> when it is the same
+ * inode) and opened at open/refresh, so they stay readable after the target exits
+ * or the file is deleted. Strings stay valid until
  * target_dwfl__free (results are cached per distinct address). Writes the first
  * (outermost) max names; returns how many (at least 1 when max >= 1). */
 size_t target_dwfl__symbolize(struct target_dwfl *t, uint64_t pc, const char **names,
 			      size_t max);
+
+/* The source location of one level of an address. */
+struct frame_loc {
+	const char *name; /* as target_dwfl__symbolize names the level ("_[i]" suffix) */
+	const char *file; /* source file as the DWARF gives it (often absolute), or NULL */
+	uint32_t line;	  /* 0 when unknown */
+	uint32_t column;  /* 0 when unknown */
+	bool inlined;	  /* an inlined call, not the function holding the code */
+};
+
+/* Names and source locations for one address, in the order and number of
+ * target_dwfl__symbolize: out[0] is the function that holds the code, each next
+ * level a call inlined into the previous one, the innermost last. The innermost
+ * level's location is the line of pc itself (from the line table); every outer
+ * level's is the call site of the inlined call one level in (DW_AT_call_file and
+ * DW_AT_call_line), that is the line of that function that was executing. Levels
+ * without DWARF have file NULL and line 0; JIT and unknown frames give one level.
+ * Strings stay valid until target_dwfl__free; results are cached with the names.
+ * Writes the first max levels; returns how many (at least 1 when max >= 1). */
+size_t target_dwfl__symbolize_loc(struct target_dwfl *t, uint64_t pc, struct frame_loc *out,
+				  size_t max);
 
 #endif

@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of symbolization (issue 7): inlined frames with file:line, C++ names,
+ * debug info found by build-id, debuglink and MiniDebugInfo, deleted binaries,
+ * exited targets, JIT maps and malformed input, on programs built for the test
+ * from tests/data/symbolize/ and run as child processes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check_suites.h"
+#include "jitmap.h"
+#include "target_dwfl.h"
+
+#ifndef MS_TEST_DATA
+#define MS_TEST_DATA "tests/data"
+#endif
+#define SRC_DIR MS_TEST_DATA "/symbolize"
+
+static char build_dir[] = "/tmp/memspy-symtest.XXXXXX";
+static bool built;
+
+/* A running test program: its pid, the pipe that keeps it alive, its addresses. */
+struct child {
+	pid_t pid;
+	int in_fd; /* closing it lets the child exit */
+	uint64_t pc, static_fn, anon;
+};
+
+static void build_targets(void)
+{
+	char cmd[1024];
+
+	if (!mkdtemp(build_dir))
+		return;
+	snprintf(cmd, sizeof(cmd), "sh '%s/build.sh' '%s' '%s' >'%s/build.log' 2>&1", SRC_DIR,
+		 SRC_DIR, build_dir, build_dir);
+	built = system(cmd) == 0;
+	if (!built) {
+		snprintf(cmd, sizeof(cmd), "cat '%s/build.log' >&2", build_dir);
+		if (system(cmd)) {
+		}
+	}
+}
+
+static void remove_targets(void)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", build_dir);
+	if (system(cmd)) {
+	}
+}
+
+static void setup_debug_path(void)
+{
+	char path[512];
+
+	ck_assert_msg(built, "test programs did not build (see build.log above)");
+	snprintf(path, sizeof(path), ":.debug:/usr/lib/debug:%s/dbg", build_dir);
+	ck_assert_int_eq(target_dwfl__set_debuginfo_path(path), 0);
+}
+
+static void teardown_debug_path(void)
+{
+	target_dwfl__set_debuginfo_path(NULL);
+}
+
+static void start_child(const char *name, struct child *c)
+{
+	char path[512], line[256];
+	int in[2], out[2];
+
+	snprintf(path, sizeof(path), "%s/%s", build_dir, name);
+	ck_assert_int_eq(pipe(in), 0);
+	ck_assert_int_eq(pipe(out), 0);
+	memset(c, 0, sizeof(*c));
+	c->pid = fork();
+	ck_assert_int_ge(c->pid, 0);
+	if (c->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]);
+		close(out[0]);
+		execl(path, path, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	c->in_fd = in[1];
+	FILE *f = fdopen(out[0], "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) && strcmp(line, "ready\n")) {
+		unsigned long v;
+		if (sscanf(line, "pc %lx", &v) == 1)
+			c->pc = v;
+		else if (sscanf(line, "static %lx", &v) == 1)
+			c->static_fn = v;
+		else if (sscanf(line, "anon %lx", &v) == 1)
+			c->anon = v;
+	}
+	fclose(f);
+	ck_assert_msg(c->pc != 0, "%s printed no pc", path);
+}
+
+static void stop_child(struct child *c)
+{
+	int status;
+
+	if (c->in_fd >= 0)
+		close(c->in_fd);
+	c->in_fd = -1;
+	if (c->pid > 0)
+		ck_assert_int_eq(waitpid(c->pid, &status, 0), c->pid);
+	c->pid = 0;
+}
+
+/* Line number of the line with "MARK:mark" in a test source. */
+static uint32_t marked_line(const char *file, const char *mark)
+{
+	char path[512], line[512], tag[64];
+	uint32_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", SRC_DIR, file);
+	snprintf(tag, sizeof(tag), "MARK:%s ", mark);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		char *p = strstr(line, "MARK:");
+		if (p && !strncmp(p, tag, strlen(tag) - 1) &&
+		    (p[strlen(tag) - 1] == ' ' || p[strlen(tag) - 1] == '\n')) {
+			fclose(f);
+			return n;
+		}
+	}
+	fclose(f);
+	ck_abort_msg("no MARK:%s in %s", mark, file);
+	return 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = s ? strlen(s) : 0, b = strlen(suffix);
+	return s && a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* The inline chain of inline.c's probe call with its source lines. */
+static void check_inline_chain(struct target_dwfl *t, uint64_t pc)
+{
+	const char *names[8];
+	struct frame_loc loc[8];
+
+	size_t n = target_dwfl__symbolize(t, pc, names, 8);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(names[0], "sym_host");
+	ck_assert_str_eq(names[1], "sym_outer_[i]");
+	ck_assert_str_eq(names[2], "sym_inner_[i]");
+
+	ck_assert_uint_eq(target_dwfl__symbolize_loc(t, pc, loc, 8), 3);
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert_ptr_eq(loc[i].name, names[i]);
+		ck_assert_msg(ends_with(loc[i].file, "/inline.c"), "level %zu file %s", i,
+			      loc[i].file ? loc[i].file : "(null)");
+		ck_assert(loc[i].inlined == (i > 0));
+	}
+	ck_assert_uint_eq(loc[0].line, marked_line("inline.c", "host"));
+	ck_assert_uint_eq(loc[1].line, marked_line("inline.c", "outer"));
+	ck_assert_uint_eq(loc[2].line, marked_line("inline.c", "inner"));
+	/* A short array keeps the outermost levels. */
+	ck_assert_uint_eq(target_dwfl__symbolize_loc(t, pc, loc, 1), 1);
+	ck_assert_str_eq(loc[0].name, "sym_host");
+}
+
+static void check_variant(const char *name)
+{
+	struct child c;
+
+	start_child(name, &c);
+	struct target_dwfl *t = target_dwfl__open(c.pid);
+	ck_assert_ptr_nonnull(t);
+	check_inline_chain(t, c.pc);
+	const char *names[4];
+	ck_assert_uint_eq(target_dwfl__symbolize(t, c.static_fn, names, 4), 1);
+	ck_assert_str_eq(names[0], "sym_static");
+	target_dwfl__free(t);
+	stop_child(&c);
+}
+
+START_TEST(test_debug_in_binary)
+{
+	check_variant("full");
+}
+END_TEST
+
+START_TEST(test_debug_by_build_id)
+{
+	check_variant("bid");
+}
+END_TEST
+
+START_TEST(test_debug_by_debuglink)
+{
+	check_variant("link/linked");
+}
+END_TEST
+
+START_TEST(test_minidebuginfo)
+{
+	struct child c;
+	const char *names[4];
+	struct frame_loc loc[4];
+
+	/* No DWARF: no inline levels, no lines, but the names of the functions. */
+	start_child("mini", &c);
+	struct target_dwfl *t = target_dwfl__open(c.pid);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_uint_eq(target_dwfl__symbolize(t, c.pc, names, 4), 1);
+	ck_assert_str_eq(names[0], "sym_host");
+	ck_assert_uint_eq(target_dwfl__symbolize(t, c.static_fn, names, 4), 1);
+	ck_assert_str_eq(names[0], "sym_static");
+	ck_assert_uint_eq(target_dwfl__symbolize_loc(t, c.pc, loc, 4), 1);
+	ck_assert_ptr_null(loc[0].file);
+	ck_assert_uint_eq(loc[0].line, 0);
+	target_dwfl__free(t);
+	stop_child(&c);
+
+	/* The same stripped without it: module and file offset. */
+	start_child("strip", &c);
+	t = target_dwfl__open(c.pid);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_uint_eq(target_dwfl__symbolize(t, c.static_fn, names, 4), 1);
+	ck_assert_msg(!strncmp(names[0], "[strip+0x", 9), "got %s", names[0]);
+	target_dwfl__free(t);
+	stop_child(&c);
+}
+END_TEST
+
+START_TEST(test_cxx)
+{
+	struct child c;
+	const char *names[4];
+	struct frame_loc loc[4];
+
+	start_child("cxx", &c);
+	struct target_dwfl *t = target_dwfl__open(c.pid);
+	ck_assert_ptr_nonnull(t);
+	size_t n = target_dwfl__symbolize(t, c.pc, names, 4);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(names[0], "shapes::Box<int>::poke(int)");
+	ck_assert_str_eq(names[1], "shapes::Box<int>::touch(int)_[i]");
+	ck_assert_uint_eq(target_dwfl__symbolize_loc(t, c.pc, loc, 4), 2);
+	ck_assert(ends_with(loc[1].file, "/cxx.cpp"));
+	ck_assert_uint_eq(loc[0].line, marked_line("cxx.cpp", "poke"));
+	ck_assert_uint_eq(loc[1].line, marked_line("cxx.cpp", "touch"));
+	target_dwfl__free(t);
+	stop_child(&c);
+}
+END_TEST
+
+/* Deleted before memspy opens it, exited before memspy symbolizes: the binary is
+ * read through map_files, and was opened while the target ran. */
+START_TEST(test_deleted_and_exited)
+{
+	struct child c;
+	char src[512], copy[512], cmd[1200];
+
+	snprintf(src, sizeof(src), "%s/link/linked", build_dir);
+	snprintf(copy, sizeof(copy), "%s/link/gone", build_dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", src, copy);
+	ck_assert_int_eq(system(cmd), 0);
+	start_child("link/gone", &c);
+	ck_assert_int_eq(unlink(copy), 0);
+	/* Another file under the same name: it must not be read instead. */
+	snprintf(cmd, sizeof(cmd), "cp '%s/strip' '%s'", build_dir, copy);
+	ck_assert_int_eq(system(cmd), 0);
+
+	struct target_dwfl *t = target_dwfl__open(c.pid);
+	ck_assert_ptr_nonnull(t);
+	stop_child(&c);
+	unlink(copy);
+	/* linked.debug, the debuglink, lies beside the name the target knew. */
+	check_inline_chain(t, c.pc);
+	const char *names[4];
+	ck_assert_uint_eq(target_dwfl__symbolize(t, c.static_fn, names, 4), 1);
+	ck_assert_str_eq(names[0], "sym_static");
+	target_dwfl__free(t);
+}
+END_TEST
+
+/* Exits between open and symbolize, with its DWARF in a separate file. */
+START_TEST(test_exited_with_debug)
+{
+	struct child c;
+
+	start_child("bid", &c);
+	struct target_dwfl *t = target_dwfl__open(c.pid);
+	ck_assert_ptr_nonnull(t);
+	uint64_t pc = c.pc;
+	stop_child(&c);
+	check_inline_chain(t, pc);
+	target_dwfl__free(t);
+}
+END_TEST
+
+START_TEST(test_jit_map)
+{
+	struct child c;
+	char path[64];
+	const char *names[4];
+	struct frame_loc loc[2];
+
+	start_child("full", &c);
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)c.pid);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%lx 100 py::hot_loop:/app/x.py\n", (unsigned long)c.anon);
+	fprintf(f, "garbage line\n%lx zz bad\n", (unsigned long)c.anon + 0x100);
+	fclose(f);
+	struct target_dwfl *t = target_dwfl__open(c.pid);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_uint_eq(target_dwfl__symbolize(t, c.anon + 0x10, names, 4), 1);
+	ck_assert_str_eq(names[0], "py::hot_loop:/app/x.py");
+	ck_assert_uint_eq(target_dwfl__symbolize(t, c.anon + 0x200, names, 4), 1);
+	ck_assert_str_eq(names[0], "[unknown]");
+	/* Appended later: read again once the file has grown. */
+	f = fopen(path, "a");
+	fprintf(f, "0x%lx 0x40 LazyCompile:*handler app.js:10\n", (unsigned long)c.anon + 0x200);
+	fclose(f);
+	usleep(30000);
+	ck_assert_uint_eq(target_dwfl__symbolize_loc(t, c.anon + 0x210, loc, 2), 1);
+	ck_assert_str_eq(loc[0].name, "LazyCompile:*handler app.js:10");
+	ck_assert_ptr_null(loc[0].file);
+	/* The first name is still valid after the re-read. */
+	ck_assert_str_eq(names[0], "[unknown]");
+	target_dwfl__free(t);
+	unlink(path);
+	stop_child(&c);
+}
+END_TEST
+
+START_TEST(test_jitmap_parse)
+{
+	char path[] = "/tmp/memspy-jit.XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	static const char text[] = "1000 100 one\n"
+				   "1050 10 inner overlap later\n"
+				   "ffffffffffffffff 10 wraps\n"
+				   "2000 0 empty\n"
+				   "3000 10\n"
+				   "12345678901234567890 10 too long\n"
+				   "4000 10 name with  spaces \r\n"
+				   "5000 10 partial line without newline";
+	ck_assert_int_eq(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	struct jitmap *m = jitmap__new_path(path);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_str_eq(jitmap__lookup(m, 0x1000), "one");
+	ck_assert_str_eq(jitmap__lookup(m, 0x1055), "inner overlap later");
+	ck_assert_str_eq(jitmap__lookup(m, 0x10ff), "one");
+	ck_assert_ptr_null(jitmap__lookup(m, 0x1100));
+	ck_assert_ptr_null(jitmap__lookup(m, 0x2000));
+	ck_assert_ptr_null(jitmap__lookup(m, 0x3005));
+	ck_assert_str_eq(jitmap__lookup(m, 0x4001), "name with  spaces");
+	ck_assert_ptr_null(jitmap__lookup(m, 0x5001));
+	ck_assert_uint_eq(jitmap__count(m), 3);
+	jitmap__free(m);
+	unlink(path);
+	jitmap__free(NULL);
+}
+END_TEST
+
+/* Files that are not ELF, or are cut short, are refused or named by module. */
+START_TEST(test_malformed_modules)
+{
+	char path[600], cmd[1400];
+	const char *names[4];
+	struct frame_loc loc[4];
+	static const size_t cuts[] = {0, 16, 64, 200, 1000, 4096, 9000};
+
+	struct target_dwfl *t = target_dwfl__open_offline();
+	ck_assert_ptr_nonnull(t);
+	snprintf(path, sizeof(path), "%s/junk", build_dir);
+	FILE *f = fopen(path, "w");
+	for (int i = 0; i < 4096; i++)
+		fputc((i * 7919) & 0xff, f);
+	fclose(f);
+	ck_assert_int_lt(target_dwfl__report_elf(t, path, 0x10000), 0);
+	ck_assert_int_eq(target_dwfl__report_elf(t, "/nonexistent/x", 0), -ENOENT);
+	ck_assert_uint_eq(target_dwfl__symbolize(t, 0x10010, names, 4), 1);
+	ck_assert_str_eq(names[0], "[unknown]");
+	target_dwfl__free(t);
+
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		snprintf(path, sizeof(path), "%s/cut%zu", build_dir, cuts[i]);
+		snprintf(cmd, sizeof(cmd), "head -c %zu '%s/full' > '%s'", cuts[i], build_dir,
+			 path);
+		ck_assert_int_eq(system(cmd), 0);
+		t = target_dwfl__open_offline();
+		ck_assert_ptr_nonnull(t);
+		target_dwfl__report_elf(t, path, 0x100000);
+		for (uint64_t a = 0x100000; a < 0x106000; a += 0x123) {
+			ck_assert_uint_ge(target_dwfl__symbolize(t, a, names, 4), 1);
+			ck_assert_uint_ge(target_dwfl__symbolize_loc(t, a, loc, 4), 1);
+		}
+		target_dwfl__free(t);
+	}
+}
+END_TEST
+
+/* Start of the first mapping of a file named name in pid: its load bias. */
+static uint64_t load_bias(pid_t pid, const char *name)
+{
+	char path[64], line[1024];
+	unsigned long start = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (ends_with(strtok(line, "\n"), name) && sscanf(line, "%lx-", &start) == 1)
+			break;
+	fclose(f);
+	return start;
+}
+
+/* An offline session over a file names what a process session names. */
+START_TEST(test_offline_file)
+{
+	char path[600];
+	struct child c;
+	const uint64_t base = 0x555500000000ull;
+
+	start_child("full", &c);
+	uint64_t bias = load_bias(c.pid, "/full");
+	ck_assert_uint_ne(bias, 0);
+	stop_child(&c);
+	snprintf(path, sizeof(path), "%s/full", build_dir);
+	struct target_dwfl *t = target_dwfl__open_offline();
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(target_dwfl__report_elf(t, path, base), 0);
+	const char *names[4];
+	ck_assert_uint_eq(target_dwfl__symbolize(t, c.static_fn - bias + base, names, 4), 1);
+	ck_assert_str_eq(names[0], "sym_static");
+	check_inline_chain(t, c.pc - bias + base);
+	/* Unwinding needs a process. */
+	uint64_t regs[17] = {0}, pcs[4];
+	bool complete;
+	ck_assert_uint_eq(target_dwfl__unwind(t, 1, regs, NULL, 0, false, pcs, 4, &complete), 0);
+	ck_assert_int_eq(target_dwfl__refresh(t), 0);
+	target_dwfl__free(t);
+}
+END_TEST
+
+Suite *suite_symbolize(void)
+{
+	Suite *s = suite_create("symbolize");
+	TCase *tc = tcase_create("targets");
+
+	tcase_add_unchecked_fixture(tc, build_targets, remove_targets);
+	tcase_add_checked_fixture(tc, setup_debug_path, teardown_debug_path);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_debug_in_binary);
+	tcase_add_test(tc, test_debug_by_build_id);
+	tcase_add_test(tc, test_debug_by_debuglink);
+	tcase_add_test(tc, test_minidebuginfo);
+	tcase_add_test(tc, test_cxx);
+	tcase_add_test(tc, test_deleted_and_exited);
+	tcase_add_test(tc, test_exited_with_debug);
+	tcase_add_test(tc, test_jit_map);
+	tcase_add_test(tc, test_malformed_modules);
+	tcase_add_test(tc, test_offline_file);
+	suite_add_tcase(s, tc);
+
+	TCase *tp = tcase_create("jitmap");
+	tcase_add_test(tp, test_jitmap_parse);
+	suite_add_tcase(s, tp);
+	return s;
+}

@@ -1,0 +1,44 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Builds the symbolization test targets in OUT: inline.c with debug info in the
+# binary (full), split off by build-id (bid, debug file under OUT/dbg/.build-id),
+# split off by .gnu_debuglink (link/ with its .debug beside it, no build-id),
+# MiniDebugInfo only (mini), stripped to nothing (strip), and cxx.cpp (cxx).
+# Usage: build.sh SRCDIR OUT
+set -e
+S=$1
+O=$2
+CC=${CC:-cc}
+CXX=${CXX:-c++}
+mkdir -p "$O/dbg" "$O/link"
+cd "$O"
+$CC -O2 -g -o full "$S/inline.c"
+$CXX -O2 -g -o cxx "$S/cxx.cpp"
+
+# by build-id: .symtab kept, DWARF only in the separate file
+cp full bid
+id=$(readelf -n bid | sed -n 's/.*Build ID: *//p')
+d=$(echo "$id" | cut -c1-2)
+f=$(echo "$id" | cut -c3-)
+mkdir -p "dbg/.build-id/$d"
+objcopy --only-keep-debug bid "dbg/.build-id/$d/$f.debug"
+objcopy --strip-debug bid
+
+# by debuglink, without a build-id so nothing else can find it
+$CC -O2 -g -Wl,--build-id=none -o link/linked "$S/inline.c"
+objcopy --only-keep-debug link/linked link/linked.debug
+objcopy --strip-debug --add-gnu-debuglink=link/linked.debug link/linked
+
+# MiniDebugInfo: the function symbols .dynsym lacks, xz-compressed in .gnu_debugdata;
+# a build-id of its own, so that bid's debug file does not match it
+$CC -O2 -g -Wl,--build-id=0x6d696e6964656275676461746131 -o mini.full "$S/inline.c"
+nm -D mini.full --format=posix --defined-only | awk '{print $1}' | sort > dynsyms
+nm mini.full --format=posix --defined-only | awk '$2 ~ /^[Tt]$/ {print $1}' | sort > funcsyms
+comm -13 dynsyms funcsyms > keep
+objcopy --only-keep-debug mini.full mini.dbg
+objcopy -S --remove-section .gdb_index --remove-section .comment --keep-symbols=keep mini.dbg mini.sym
+rm -f mini.sym.xz
+xz -q mini.sym
+objcopy --strip-all mini.full mini
+objcopy --add-section .gnu_debugdata=mini.sym.xz mini
+objcopy --strip-all mini.full strip
