@@ -9,6 +9,7 @@
 
 #include "memspy/events.h"
 #include "user_stack.bpf.h"
+#include "python.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -169,6 +170,7 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u64 addr, __u64 
 	ev->regs[14] = ctx->r14;
 	ev->regs[15] = ctx->r15;
 	ev->regs[16] = ctx->ip;
+	read_python_stack(&ev->py, ev->hdr.tid);
 	ev->stack_len = copy_user_stack(ev->stack, ctx->sp, stack_bytes, &ev->flags);
 	if (!ev->stack_len)
 		count(MS_CNT_STACK_READ_FAIL, 1);

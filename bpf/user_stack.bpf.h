@@ -74,4 +74,43 @@ static __always_inline void copy_user_regs(struct pt_regs *regs, __u64 *out)
 	out[16] = BPF_CORE_READ(regs, ip);
 }
 
+/* Undo what uprobes do to a thread's user state, so memspy's own probes do not
+ * break the stacks it samples: a thread single-stepping a probed instruction out
+ * of line runs in the [uprobes] page (its real pc is the probed address), one in the
+ * uretprobe trampoline has just returned from a probed function (its real pc and
+ * sp are in the newest return instance), and every pending uretprobe has replaced
+ * a return address on the stack with the trampoline (recorded for user space). */
+static __always_inline void undo_uprobes(struct task_struct *task, struct ms_cpu_event *ev)
+{
+	struct uprobe_task *ut = BPF_CORE_READ(task, utask);
+	struct return_instance *ri;
+	__u64 ip = ev->regs[MS_REG_IP], xol, area;
+
+	ev->nr_ret_fixups = 0;
+	ev->stack_start = 0;
+	if (!ut)
+		return;
+	xol = BPF_CORE_READ(ut, xol_vaddr);
+	area = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+	ri = BPF_CORE_READ(ut, return_instances);
+	if (xol && ip >= xol && ip < xol + 128) {
+		/* pc may be past the copied instruction already (a push): map it to the
+		 * same offset past the probed address, where the CFI agrees with sp. */
+		ev->regs[MS_REG_IP] = BPF_CORE_READ(ut, vaddr) + (ip - xol);
+	} else if (area && ip >= area && ip < area + 128 && ri) {
+		/* x86's trampoline sits in the first slot of the area */
+		ev->regs[MS_REG_IP] = BPF_CORE_READ(ri, orig_ret_vaddr);
+		ev->regs[MS_REG_SP] = BPF_CORE_READ(ri, stack) + 8;
+		ri = BPF_CORE_READ(ri, next);
+	}
+	for (int i = 0; i < MS_MAX_RET_FIXUPS; i++) {
+		if (!ri)
+			break;
+		ev->ret_slots[i] = BPF_CORE_READ(ri, stack);
+		ev->ret_addrs[i] = BPF_CORE_READ(ri, orig_ret_vaddr);
+		ev->nr_ret_fixups = i + 1;
+		ri = BPF_CORE_READ(ri, next);
+	}
+}
+
 #endif

@@ -41,6 +41,7 @@ static void attach_usage(FILE *f)
 		"      --kernel           add the kernel part of CPU stacks (frames end in _[k])\n"
 		"      --threads          put the thread, name-tid, as the root of every stack\n"
 		"      --no-cpu           do not sample the CPU\n"
+		"      --no-rss           do not sample page faults (no rss.folded)\n"
 		"      --no-heap          do not track the heap\n"
 		"  -n, --top N            sites and functions listed in the report (default 10)\n"
 		"  -q, --quiet            do not print the report (it is still written)\n"
@@ -89,7 +90,7 @@ static int parse_pid(const char *s, pid_t *out)
 }
 
 enum { OPT_ALL = 256, OPT_STACK_BYTES, OPT_MAX_TRACKED, OPT_KERNEL, OPT_THREADS, OPT_NO_CPU,
-       OPT_NO_HEAP };
+       OPT_NO_HEAP, OPT_NO_RSS };
 
 int cmd_attach(int argc, char **argv)
 {
@@ -107,6 +108,7 @@ int cmd_attach(int argc, char **argv)
 		{"threads", no_argument, NULL, OPT_THREADS},
 		{"no-cpu", no_argument, NULL, OPT_NO_CPU},
 		{"no-heap", no_argument, NULL, OPT_NO_HEAP},
+		{"no-rss", no_argument, NULL, OPT_NO_RSS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -199,6 +201,9 @@ int cmd_attach(int argc, char **argv)
 			break;
 		case OPT_THREADS:
 			o.threads = true;
+			break;
+		case OPT_NO_RSS:
+			o.no_rss = true;
 			break;
 		case OPT_NO_CPU:
 			o.cpu = false;

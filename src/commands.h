@@ -5,6 +5,7 @@
 
 int cmd_attach(int argc, char **argv);
 /* --- memspy top (issue 5) below this line */
+int cmd_top(int argc, char **argv);
 /* --- end memspy top */
 /* --- flame graph commands (issue 4) below this line */
 int cmd_flamegraph(int argc, char **argv);

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf_errors.h"
+#include "memspy/events.h" /* before the skeleton: its rodata holds struct ms_python_offsets */
 #include "cpu.skel.h"
 #include "cpu_probes.h"
 
@@ -58,6 +59,8 @@ struct cpu_probes *cpu_probes__open(const struct cpu_probes_opts *o, char *err, 
 	c->skel->rodata->target_tgid = (uint32_t)o->pid;
 	c->skel->rodata->stack_bytes = o->stack_bytes;
 	c->skel->rodata->want_kernel = o->kernel;
+	if (o->python)
+		c->skel->rodata->py_off = *o->python;
 	bpf_map__set_max_entries(c->skel->maps.cpu_scratch, (uint32_t)c->nr_cpus);
 	e = cpu__load(c->skel);
 	if (e) {

@@ -15,6 +15,7 @@ struct cpu_probes_opts {
 	uint32_t freq_hz;     /* samples per second of CPU time (-F) */
 	uint32_t stack_bytes; /* user stack copied per sample */
 	bool kernel;	      /* also record kernel frames */
+	const struct ms_python_offsets *python; /* read Python frames; NULL: none */
 };
 
 struct cpu_probes;

@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf_errors.h"
+#include "memspy/events.h" /* before the skeleton: its rodata holds struct ms_python_offsets */
 #include "heap.skel.h"
 #include "heap_probes.h"
 #include "sampling.h"
@@ -53,6 +54,8 @@ struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const st
 	h->skel->rodata->target_tgid = (uint32_t)o->pid;
 	h->skel->rodata->sample_all = o->sample_mean <= 1;
 	h->skel->rodata->stack_bytes = o->stack_bytes;
+	if (o->python)
+		h->skel->rodata->py_off = *o->python;
 	sampling_fill_countdowns((uint64_t *)h->skel->rodata->countdowns, MS_COUNTDOWN_SLOTS,
 				 o->sample_mean, o->seed);
 	bpf_map__set_max_entries(h->skel->maps.scratch, (uint32_t)h->nr_cpus);

@@ -16,6 +16,7 @@ struct heap_probes_opts {
 	uint32_t stack_bytes;	/* user stack copied per sample */
 	uint32_t max_tracked;	/* capacity of the tracked-address map */
 	uint64_t seed;		/* shuffles the countdown table */
+	const struct ms_python_offsets *python; /* read Python frames; NULL: none */
 };
 
 struct heap_probes;

@@ -15,6 +15,7 @@ struct command {
 static const struct command commands[] = {
 	{"attach", cmd_attach, "record heap and CPU of a running process until Ctrl-C"},
 	/* --- memspy top (issue 5) below this line */
+	{"top", cmd_top, "live terminal view of a running process: heap sites and CPU"},
 	/* --- end memspy top */
 	/* --- flame graph commands (issue 4) below this line */
 	{"flamegraph", cmd_flamegraph, "draw folded stacks as an interactive SVG flame graph"},

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "report.h"
+#include "python_names.h"
 
 #define MS_REPORT_TOP_DEFAULT 10
 #define MS_SHORT_RUN_S 60.0
@@ -168,6 +169,10 @@ uint32_t report_site_title(const struct stacktab *t, uint32_t stack_id)
 
 	if (!n)
 		return UINT32_MAX;
+	/* a Python program's site is its innermost Python line, not interpreter code */
+	for (size_t i = n; i > 0; i--)
+		if (python_is_frame_name(stacktab__frame_name(t, frames[i - 1])))
+			return frames[i - 1];
 	for (size_t i = n; i > 0; i--) {
 		const char *name = stacktab__frame_name(t, frames[i - 1]);
 

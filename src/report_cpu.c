@@ -47,6 +47,10 @@ void report_cpu_write(FILE *f, const struct cpu_report_input *in)
 	if (kept)
 		fprintf(f, " (%.1f%%; shown under [truncated])", 100.0 * (double)in->truncated / (double)kept);
 	fprintf(f, "\n");
+	if (in->in_probes)
+		fprintf(f, "  in memspy probes  %llu samples in the kernel's handling of memspy's own\n"
+			   "                    heap probes: memspy's overhead, left out of the profile\n",
+			(unsigned long long)in->in_probes);
 	if (in->no_user)
 		fprintf(f, "  kernel-only       %llu samples had no user stack\n",
 			(unsigned long long)in->no_user);

@@ -19,6 +19,7 @@ struct cpu_report_input {
 	uint64_t lost;	     /* dropped: ring buffer full */
 	uint64_t truncated;  /* stacks whose unwinding stopped early */
 	uint64_t no_user;    /* samples without user registers (kernel-only) */
+	uint64_t in_probes;  /* samples inside memspy's own probe traps, left out */
 	size_t top_n;
 };
 

@@ -24,7 +24,11 @@
 #include "memspy/events.h"
 #include "outdir.h"
 #include "timeline.h"
+#include "procmaps.h"
 #include "profile.h"
+#include "python.h"
+#include "report_rss.h"
+#include "rss_probes.h"
 #include "report.h"
 #include "report_cpu.h"
 #include "session.h"
@@ -55,8 +59,14 @@ struct session {
 	uint64_t next_tick;
 	uint64_t end_ns;	   /* set by session__stop */
 	uint64_t counters[MS_CNT_COUNT];
+	uint64_t *probe_ips;	   /* sorted addresses of our entry probes in the target */
+	size_t nr_probe_ips;
 	bool stopped;
 	struct target_dwfl *dwfl;
+	struct python *py;	   /* CPython frames; NULL for other processes */
+	struct rss_probes *rss_probes;	/* sampled page faults; NULL with --no-rss */
+	struct cpu_profile *rss_prof;	/* bytes of pages first touched, per stack */
+	uint64_t rss_counters[MS_RSS_COUNT];
 	struct stacktab *stacks;
 	struct profile *profile;
 	struct heap_totals totals;
@@ -64,6 +74,7 @@ struct session {
 	struct ksyms *ksyms;	   /* --kernel */
 	uint64_t cpu_truncated;	   /* CPU stacks whose unwinding stopped early */
 	uint64_t cpu_no_user;	   /* CPU samples without user registers */
+	uint64_t cpu_in_probes;	   /* CPU samples inside memspy's own probe traps */
 	uint32_t *thread_frames;   /* --threads: tid -> frame id + 1, in a small open table */
 	uint32_t *thread_tids;
 	size_t thread_cap;
@@ -178,17 +189,26 @@ static uint32_t thread_frame(struct session *s, uint32_t tid)
 /* Turn innermost-first lookup addresses (and kernel frames, innermost first) into
  * interned frame ids, root first: thread, user frames, then kernel frames. */
 static size_t frames_of(struct session *s, uint32_t tid, const uint64_t *pcs, size_t n,
-			const uint64_t *kpcs, size_t nk, uint32_t *out, size_t max)
+			const struct ms_py_stack *py, bool complete, const uint64_t *kpcs,
+			size_t nk, uint32_t *out, size_t max)
 {
 	const char *names[32];
-	size_t k = 0;
+	struct py_merge_item items[MS_MAX_FRAMES + MS_MAX_PY_FRAMES];
+	size_t k = 0, ni = python__merge(s->py, pcs, n, py, complete, items,
+					  sizeof(items) / sizeof(items[0]));
 
 	if (s->o->threads && k < max)
 		out[k++] = thread_frame(s, tid);
 	if (n == 0 && nk == 0 && k < max)
 		out[k++] = s->unknown_frame;
-	for (size_t i = n; i-- > 0 && k < max;) {
-		size_t m = target_dwfl__symbolize(s->dwfl, pcs[i], names, 32);
+	/* native frames, each evaluator frame replaced by its Python frames */
+	for (size_t i = 0; i < ni && k < max; i++) {
+		if (items[i].py != MS_MERGE_NONE) {
+			out[k++] = stacktab__frame(s->stacks, python__frame(s->py, py->code[items[i].py],
+									  py->instr[items[i].py]));
+			continue;
+		}
+		size_t m = target_dwfl__symbolize(s->dwfl, pcs[items[i].native], names, 32);
 		for (size_t j = 0; j < m && k < max; j++)
 			out[k++] = stacktab__frame(s->stacks, names[j]);
 	}
@@ -218,11 +238,59 @@ static int on_alloc(struct session *s, const struct ms_alloc_event *ev, size_t s
 		s->totals.unwind_failed++;
 	if (!complete)
 		s->totals.truncated++;
-	size_t nf = frames_of(s, ev->hdr.tid, pcs, n, NULL, 0, frames, MS_MAX_NAMES);
+	size_t nf = frames_of(s, ev->hdr.tid, pcs, n, &ev->py, complete, NULL, 0, frames,
+			      MS_MAX_NAMES);
 	if (stacktab__intern(s->stacks, frames, nf, !complete, &id))
 		return 0;
 	profile__alloc(s->profile, ev->addr, ev->size, id, ev->hdr.ts_ns);
 	return 0;
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Where our entry probes sit in the target's address space, so CPU samples that
+ * land while the kernel handles one of them can be mapped back (see on_cpu). */
+static void find_probe_ips(struct session *s)
+{
+	struct procmaps maps;
+
+	if (!s->heap || !s->alloc.n || procmaps_read(s->o->pid, &maps))
+		return;
+	s->probe_ips = calloc(s->alloc.n, sizeof(*s->probe_ips));
+	for (size_t i = 0; s->probe_ips && i < s->alloc.n; i++) {
+		uint64_t off = s->alloc.entries[i].file_offset;
+		for (size_t j = 0; j < maps.n; j++) {
+			const struct map_entry *e = &maps.entries[j];
+			if (strcmp(e->path, s->alloc.module) || off < e->offset ||
+			    off >= e->offset + (e->end - e->start))
+				continue;
+			s->probe_ips[s->nr_probe_ips++] = e->start + (off - e->offset);
+			break;
+		}
+	}
+	if (s->probe_ips)
+		qsort(s->probe_ips, s->nr_probe_ips, sizeof(*s->probe_ips), compare_u64);
+	procmaps_release(&maps);
+}
+
+/* x86_64 puts the uprobes page (trampoline and out-of-line slots) at the top of
+ * the user address space. */
+#define MS_UPROBES_AREA 0x7fffffffe000ULL
+
+static bool in_own_probe(const struct session *s, uint64_t ip)
+{
+	uint64_t before = ip - 1;
+
+	if (ip >= MS_UPROBES_AREA && ip < MS_UPROBES_AREA + 4096)
+		return true; /* the BPF side mapped back every case it could */
+	return s->nr_probe_ips &&
+	       (bsearch(&ip, s->probe_ips, s->nr_probe_ips, sizeof(*s->probe_ips), compare_u64) ||
+		bsearch(&before, s->probe_ips, s->nr_probe_ips, sizeof(*s->probe_ips),
+			compare_u64));
 }
 
 static int on_cpu(struct session *s, const struct ms_cpu_event *ev, size_t size)
@@ -245,19 +313,32 @@ static int on_cpu(struct session *s, const struct ms_cpu_event *ev, size_t size)
 			.nr_fix = ev->nr_ret_fixups > MS_MAX_RET_FIXUPS ? MS_MAX_RET_FIXUPS
 									 : ev->nr_ret_fixups,
 		};
+		/* A sample taken while the kernel handles one of memspy's own probes
+		 * (pc at or just past the breakpoint, or in the trampoline before the
+		 * return is recorded) sees user registers and stack half rewritten by
+		 * the kernel. That time is memspy's overhead, not the target's: count
+		 * it apart rather than draw it as broken stacks. */
+		if (in_own_probe(s, ev->regs[MS_REG_IP])) {
+			s->cpu_in_probes++;
+			return 0;
+		}
 		n = target_dwfl__unwind_ex(s->dwfl, (pid_t)ev->hdr.tid, (const uint64_t *)ev->regs,
 					   ev->stack, len, &x, false, pcs, MS_MAX_FRAMES,
 					   &complete);
 	} else {
 		s->cpu_no_user++;
 	}
-	if (!complete)
+	if (!complete && ev->hdr.kind == MS_EV_CPU)
 		s->cpu_truncated++;
-	size_t nf = frames_of(s, ev->hdr.tid, pcs, n, (const uint64_t *)ev->kstack,
-			      s->o->kernel ? nk : 0, frames, MS_MAX_NAMES);
+	size_t nf = frames_of(s, ev->hdr.tid, pcs, n, &ev->py, complete,
+			      (const uint64_t *)ev->kstack, s->o->kernel ? nk : 0, frames,
+			      MS_MAX_NAMES);
 	if (stacktab__intern(s->stacks, frames, nf, !complete, &id))
 		return 0;
-	cpu_profile__add(s->cpu, id, 1);
+	if (ev->hdr.kind == MS_EV_RSS) /* a sampled page fault: pages first touched */
+		cpu_profile__add(s->rss_prof, id, (uint64_t)MS_RSS_PERIOD * MS_RSS_PAGE);
+	else
+		cpu_profile__add(s->cpu, id, 1);
 	return 0;
 }
 
@@ -272,6 +353,7 @@ static int on_record(void *ctx, const void *data, size_t size)
 	case MS_EV_ALLOC:
 		return on_alloc(s, data, size);
 	case MS_EV_CPU:
+	case MS_EV_RSS:
 		return on_cpu(s, data, size);
 	case MS_EV_FREE:
 		if (size >= sizeof(struct ms_free_event))
@@ -381,6 +463,8 @@ static void write_report_to(FILE *f, struct session *s, const struct report_inpu
 			(int)s->o->pid, s->comm, cpu->duration_s, heap ? "" : "the run's end");
 	if (cpu)
 		report_cpu_write(f, cpu);
+	if (s->rss_probes)
+		report_rss_write(f, s->stacks, s->rss_prof, s->rss_counters);
 }
 
 static int write_report(struct session *s, const struct allocator *a, const char *end_reason,
@@ -412,6 +496,7 @@ static int write_report(struct session *s, const struct allocator *a, const char
 		.lost = counters[MS_CNT_LOST_CPU],
 		.truncated = s->cpu_truncated,
 		.no_user = s->cpu_no_user,
+		.in_probes = s->cpu_in_probes,
 		.top_n = s->o->top_n,
 	};
 	const struct report_input *hp = s->o->heap ? &in : NULL;
@@ -493,6 +578,7 @@ static int attach_probes(struct session *s, struct allocator *alloc, int pidfd,
 			.stack_bytes = o->stack_bytes,
 			.max_tracked = o->max_tracked,
 			.seed = now_ns() ^ (uint64_t)getpid(),
+			.python = python__offsets(s->py),
 		};
 		*heap = heap_probes__open(&hopts, alloc, err, sizeof(err));
 		if (!*heap)
@@ -507,6 +593,7 @@ static int attach_probes(struct session *s, struct allocator *alloc, int pidfd,
 			.freq_hz = o->freq_hz,
 			.stack_bytes = o->stack_bytes,
 			.kernel = o->kernel,
+			.python = python__offsets(s->py),
 		};
 		*cpu = cpu_probes__open(&copts, err, sizeof(err));
 		if (!*cpu)
@@ -514,6 +601,23 @@ static int attach_probes(struct session *s, struct allocator *alloc, int pidfd,
 		int fd = cpu_probes__events_fd(*cpu);
 		if (*cap ? capture__add(*cap, fd) : !(*cap = capture__new(fd, on_record, s)))
 			goto fail_ring;
+	}
+	if (!o->no_rss) {
+		struct rss_probes_opts ropts = {
+			.pid = o->pid,
+			.period = MS_RSS_PERIOD,
+			.stack_bytes = o->stack_bytes,
+			.python = python__offsets(s->py),
+		};
+		/* RSS growth is an extra: without it the run goes on (reported once) */
+		s->rss_probes = rss_probes__open(&ropts, err, sizeof(err));
+		if (!s->rss_probes) {
+			fprintf(stderr, "memspy: %s: no rss.folded\n", err);
+		} else {
+			int fd = rss_probes__events_fd(s->rss_probes);
+			if (*cap ? capture__add(*cap, fd) : !(*cap = capture__new(fd, on_record, s)))
+				goto fail_ring;
+		}
 	}
 	return 0;
 fail_ring:
@@ -580,7 +684,8 @@ struct session *session__open(const struct session_opts *opts)
 	s->stacks = stacktab__new();
 	s->profile = profile__new(o->sample_mean);
 	s->cpu = cpu_profile__new();
-	if (!s->stacks || !s->profile || !s->cpu) {
+	s->rss_prof = cpu_profile__new();
+	if (!s->stacks || !s->profile || !s->cpu || !s->rss_prof) {
 		fprintf(stderr, "memspy: out of memory\n");
 		goto fail;
 	}
@@ -599,9 +704,11 @@ struct session *session__open(const struct session_opts *opts)
 			strerror(errno));
 		goto fail;
 	}
+	s->py = python__open(o->pid, o->quiet_attach, o->verbose);
 	s->pidfd = open_pidfd(o->pid);
 	if (attach_probes(s, &s->alloc, s->pidfd, &s->heap, &s->cpu_probes, &s->cap))
 		goto fail;
+	find_probe_ips(s);
 	s->start_ns = now_ns();
 	if (!o->quiet_attach) {
 		if (s->heap)
@@ -680,7 +787,11 @@ void session__stop(struct session *s)
 		heap_probes__detach(s->heap);
 	if (s->cpu_probes)
 		cpu_probes__detach(s->cpu_probes);
+	if (s->rss_probes)
+		rss_probes__detach(s->rss_probes);
 	capture__drain(s->cap);
+	if (s->rss_probes)
+		rss_probes__counters(s->rss_probes, s->rss_counters);
 	session__counters(s, s->counters);
 	s->stopped = true;
 	tick(s, s->end_ns);
@@ -710,6 +821,9 @@ int session__write_outputs(struct session *s, const char *end_reason)
 		status = -EIO;
 	if (s->cpu_probes && write_cpu_profile(s))
 		status = -EIO;
+	if (s->rss_probes && report_rss_write_profile(s->dir, s->stacks, s->rss_prof, (int)o->pid,
+						      s->comm))
+		status = -EIO;
 	if (write_timeline(s, suspects, nsus))
 		status = -EIO;
 	if (write_report(s, &s->alloc, end_reason, s->end_ns, suspects, nsus, counters))
@@ -729,14 +843,18 @@ void session__free(struct session *s)
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	target_dwfl__free(s->dwfl);
+	python__free(s->py);
 	profile__free(s->profile);
 	cpu_profile__free(s->cpu);
+	rss_probes__free(s->rss_probes);
+	cpu_profile__free(s->rss_prof);
 	ksyms__free(s->ksyms);
 	stacktab__free(s->stacks);
 	allocator_release(&s->alloc);
 	free(s->rss);
 	free(s->thread_frames);
 	free(s->thread_tids);
+	free(s->probe_ips);
 	free(s);
 }
 

@@ -19,6 +19,7 @@ struct session_opts {
 	bool cpu;		/* sample the CPU (--no-cpu turns it off) */
 	uint32_t freq_hz;	/* CPU samples per second (-F) */
 	bool kernel;		/* kernel frames in CPU stacks (--kernel) */
+	bool no_rss;		/* no page-fault sampling, no rss.folded (--no-rss) */
 	bool threads;		/* thread as the root frame, "name-tid" (--threads) */
 	bool no_output;		/* no output directory (memspy top) */
 	bool quiet_attach;	/* no "attached to" line on stderr (memspy top) */

@@ -23,11 +23,25 @@
 #define MS_RED_ZONE 128
 /* Pending uretprobes of a sampled thread whose return addresses are mapped back. */
 #define MS_MAX_RET_FIXUPS 8
+/* Python frames read per event (issue 6); power of two for the verifier. */
+#define MS_MAX_PY_FRAMES 64
 
 enum ms_event_kind {
 	MS_EV_ALLOC = 1, /* struct ms_alloc_event */
 	MS_EV_FREE = 2,	 /* struct ms_free_event */
 	MS_EV_CPU = 3,	 /* struct ms_cpu_event */
+	MS_EV_RSS = 4,	 /* struct ms_cpu_event of a sampled page fault (rss.bpf.c) */
+};
+
+/* Counters of the RSS program (its own per-CPU map). */
+enum ms_rss_counter {
+	MS_RSS_FAULTS,	     /* page-fault samples taken for the target */
+	MS_RSS_LOST,	     /* ring buffer full: sample dropped */
+	MS_RSS_MMAP_BYTES,   /* anonymous mmap'ed bytes */
+	MS_RSS_MUNMAP_BYTES, /* munmap'ed bytes (any mapping) */
+	MS_RSS_BRK_GROW,     /* heap grown by brk */
+	MS_RSS_BRK_SHRINK,   /* heap shrunk by brk */
+	MS_RSS_COUNT,
 };
 
 /* Allocator entry points; also the uprobe cookie that tells the one entry program
@@ -67,6 +81,37 @@ enum ms_counter {
 	MS_CNT_COUNT,
 };
 
+/* Where CPython keeps what a profiler needs, for the detected interpreter: set by
+ * user space (src/python_detect.c) before load. runtime == 0 turns Python off. */
+struct ms_python_offsets {
+	__u64 runtime;		   /* address of _PyRuntime in the target */
+	__u32 version;		   /* PY_VERSION_HEX, e.g. 0x030b02f0 */
+	__u32 runtime_interp_head; /* _PyRuntimeState.interpreters.head */
+	__u32 interp_next;	   /* PyInterpreterState.next */
+	__u32 interp_threads_head; /* PyInterpreterState.threads.head */
+	__u32 tstate_next;	   /* PyThreadState.next */
+	__u32 tstate_native_tid;   /* PyThreadState.native_thread_id */
+	__u32 tstate_cframe;	   /* PyThreadState.cframe (3.11) */
+	__u32 cframe_current;	   /* _PyCFrame.current_frame */
+	__u32 frame_code;	   /* _PyInterpreterFrame.f_code */
+	__u32 frame_previous;	   /* _PyInterpreterFrame.previous */
+	__u32 frame_instr;	   /* _PyInterpreterFrame.prev_instr */
+	__u32 frame_is_entry;	   /* _PyInterpreterFrame.is_entry (a byte) */
+};
+
+/* The Python frames of the sampled thread at the event, innermost first. */
+struct ms_py_stack {
+	__u64 code[MS_MAX_PY_FRAMES];  /* PyCodeObject * */
+	__u64 instr[MS_MAX_PY_FRAMES]; /* last instruction started (prev_instr) */
+	__u64 entry;		       /* bit i: frame i is the first of an evaluator call */
+	__u32 nr;		       /* frames in code[] and instr[] */
+	__u32 flags;		       /* MS_PY_* */
+};
+
+#define MS_PY_TRUNCATED 0x1 /* more than MS_MAX_PY_FRAMES frames */
+#define MS_PY_NO_THREAD 0x2 /* no PyThreadState for the thread */
+#define MS_PY_READ_FAIL 0x4 /* a read of interpreter memory failed */
+
 /* Leads every record, so the reader can dispatch on kind. */
 struct ms_event_header {
 	__u64 ts_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
@@ -82,6 +127,7 @@ struct ms_alloc_event {
 	__u64 addr;		/* returned block */
 	__u64 size;		/* requested bytes */
 	__u64 regs[MS_NR_REGS]; /* DWARF order; regs[MS_REG_IP] is the return address */
+	struct ms_py_stack py;	/* Python frames (nr 0 for other processes) */
 	__u32 stack_len;	/* bytes valid in stack[] */
 	__u32 flags;		/* MS_STACK_* */
 	__u8 stack[MS_MAX_STACK_BYTES]; /* user memory from regs[MS_REG_SP] up */
@@ -104,6 +150,7 @@ struct ms_cpu_event {
 	 * ret_slots[i] with the [uprobes] trampoline; ret_addrs[i] is the real one. */
 	__u64 ret_slots[MS_MAX_RET_FIXUPS];
 	__u64 ret_addrs[MS_MAX_RET_FIXUPS];
+	struct ms_py_stack py;	     /* Python frames (nr 0 for other processes) */
 	__u64 stack_start;	     /* user address of stack[0]: sp minus the red zone */
 	__u32 nr_ret_fixups;
 	__u32 pad;
@@ -118,12 +165,15 @@ struct ms_cpu_event {
 #define MS_CPU_EVENT_HDR_SIZE ((unsigned long)&((struct ms_cpu_event *)0)->stack)
 
 _Static_assert(sizeof(struct ms_event_header) == 24, "header layout");
-_Static_assert(sizeof(struct ms_alloc_event) == 24 + 16 + 8 * MS_NR_REGS + 8 + MS_MAX_STACK_BYTES,
+_Static_assert(sizeof(struct ms_python_offsets) == 56, "python offsets layout");
+_Static_assert(sizeof(struct ms_py_stack) == 16 * MS_MAX_PY_FRAMES + 16, "python stack layout");
+_Static_assert(sizeof(struct ms_alloc_event) ==
+		       24 + 16 + 8 * MS_NR_REGS + sizeof(struct ms_py_stack) + 8 + MS_MAX_STACK_BYTES,
 	       "alloc event layout");
 _Static_assert(sizeof(struct ms_free_event) == 32, "free event layout");
 _Static_assert(sizeof(struct ms_cpu_event) ==
-		       24 + 8 * MS_NR_REGS + 8 * MS_MAX_KSTACK + 16 * MS_MAX_RET_FIXUPS + 16 + 16 +
-			       MS_MAX_STACK_BYTES,
+		       24 + 8 * MS_NR_REGS + 8 * MS_MAX_KSTACK + 16 * MS_MAX_RET_FIXUPS +
+			       sizeof(struct ms_py_stack) + 16 + 16 + MS_MAX_STACK_BYTES,
 	       "cpu event layout");
 
 #endif

@@ -87,6 +87,8 @@ wait_gone() {
 attach() {
 	AGENT=""
 	AGENT_WAIT=""
+	# a stale file would let wait_line see the previous agent's line
+	rm -f "$W/agent.err"
 	case $1 in
 	bare) return 0 ;;
 	floor)
@@ -127,6 +129,7 @@ detach() {
 # ---------------------------------------------------------------- malloc loop
 # run_malloc MODE TAG: prints malloc+free pairs per second.
 run_malloc() {
+	rm -f "$W/ml.out"
 	"$W/malloc_loop" "$WINDOW" > "$W/ml.out" 2>&1 &
 	local tp=$!
 	CHILDREN="$CHILDREN $tp"

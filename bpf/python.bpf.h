@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Read the current thread's Python frames (CPython 3.11 layout, offsets from user
+ * space) at the moment of an event: frames are reused as soon as a function
+ * returns, so they cannot be read later. Shared by the heap and CPU programs. */
+#ifndef MEMSPY_PYTHON_BPF_H
+#define MEMSPY_PYTHON_BPF_H
+
+/* Set by user space before load; py_off.runtime == 0 leaves Python frames off. */
+const volatile struct ms_python_offsets py_off = {};
+
+#define MS_PY_MAX_INTERPS 4
+#define MS_PY_MAX_THREADS 256
+
+/* tid -> PyThreadState *, so the thread list is walked once per thread; an entry
+ * is trusted only while the state it names still carries the tid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u64);
+} py_tstates SEC(".maps");
+
+static __always_inline __u64 py_read_u64(__u64 addr, int *err)
+{
+	__u64 v = 0;
+
+	if (bpf_probe_read_user(&v, sizeof(v), (void *)addr))
+		*err = 1;
+	return v;
+}
+
+static __always_inline __u64 py_find_tstate(__u32 tid, __u32 *flags)
+{
+	__u64 *cached = bpf_map_lookup_elem(&py_tstates, &tid);
+	__u64 interp, ts;
+	int err = 0;
+
+	if (cached && *cached &&
+	    py_read_u64(*cached + py_off.tstate_native_tid, &err) == tid && !err)
+		return *cached;
+	interp = py_read_u64(py_off.runtime + py_off.runtime_interp_head, &err);
+	for (int i = 0; i < MS_PY_MAX_INTERPS && interp && !err; i++) {
+		ts = py_read_u64(interp + py_off.interp_threads_head, &err);
+		for (int j = 0; j < MS_PY_MAX_THREADS && ts && !err; j++) {
+			if (py_read_u64(ts + py_off.tstate_native_tid, &err) == tid && !err) {
+				bpf_map_update_elem(&py_tstates, &tid, &ts, BPF_ANY);
+				return ts;
+			}
+			ts = py_read_u64(ts + py_off.tstate_next, &err);
+		}
+		interp = py_read_u64(interp + py_off.interp_next, &err);
+	}
+	*flags |= err ? MS_PY_READ_FAIL : MS_PY_NO_THREAD;
+	return 0;
+}
+
+/* Fill out with the Python frames of thread tid, innermost first. Every thread has
+ * its own frame chain, whether or not it holds the GIL. */
+static __always_inline void read_python_stack(struct ms_py_stack *out, __u32 tid)
+{
+	__u64 ts, frame;
+	__u8 entry;
+	int err = 0;
+
+	out->nr = 0;
+	out->flags = 0;
+	out->entry = 0;
+	if (!py_off.runtime)
+		return;
+	ts = py_find_tstate(tid, &out->flags);
+	if (!ts)
+		return;
+	frame = py_read_u64(py_read_u64(ts + py_off.tstate_cframe, &err) + py_off.cframe_current,
+			    &err);
+	for (int i = 0; i < MS_MAX_PY_FRAMES; i++) {
+		if (!frame || err)
+			break;
+		out->code[i] = py_read_u64(frame + py_off.frame_code, &err);
+		out->instr[i] = py_read_u64(frame + py_off.frame_instr, &err);
+		entry = 0;
+		if (bpf_probe_read_user(&entry, 1, (void *)(frame + py_off.frame_is_entry)))
+			err = 1;
+		if (err)
+			break;
+		if (entry)
+			out->entry |= 1ULL << i;
+		out->nr = i + 1;
+		frame = py_read_u64(frame + py_off.frame_previous, &err);
+	}
+	if (err)
+		out->flags |= MS_PY_READ_FAIL;
+	else if (frame && out->nr == MS_MAX_PY_FRAMES)
+		out->flags |= MS_PY_TRUNCATED;
+}
+
+#endif

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* RSS growth: a sampled perf page-faults event on every CPU sends the faulting
+ * thread's user registers, stack and Python frames to user space (a fault is a
+ * page first touched, so a leak shows where it grows whatever the allocator), and
+ * raw syscall tracepoints count the target's anonymous mmap, munmap and brk. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "memspy/events.h"
+#include "user_stack.bpf.h"
+#include "python.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u32 target_tgid = 0;
+const volatile __u32 stack_bytes = MS_DEFAULT_STACK_BYTES;
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+#define NR_MMAP 9
+#define NR_MUNMAP 11
+#define NR_BRK 12
+#define MAP_ANON 0x20
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} rss_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ms_cpu_event);
+} rss_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MS_RSS_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} rss_counters SEC(".maps");
+
+/* A memory syscall of a target thread between entry and exit. */
+struct pending {
+	__u64 len;     /* mmap/munmap length */
+	__u64 old_brk; /* brk: the heap's end at entry */
+	__u32 nr;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct pending);
+} pendings SEC(".maps");
+
+static __always_inline void count(__u32 which, __u64 n)
+{
+	__u64 *c = bpf_map_lookup_elem(&rss_counters, &which);
+
+	if (c)
+		*c += n;
+}
+
+SEC("perf_event")
+int on_page_fault(struct bpf_perf_event_data *ctx)
+{
+	struct task_struct *task;
+	struct ms_cpu_event *ev;
+	struct pt_regs *regs;
+	__u64 id = bpf_get_current_pid_tgid(), len;
+	__u32 cpu;
+
+	if ((id >> 32) != target_tgid)
+		return 0;
+	cpu = bpf_get_smp_processor_id();
+	ev = bpf_map_lookup_elem(&rss_scratch, &cpu);
+	if (!ev)
+		return 0;
+	count(MS_RSS_FAULTS, 1);
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->hdr.kind = MS_EV_RSS;
+	ev->hdr.tgid = id >> 32;
+	ev->hdr.tid = (__u32)id;
+	ev->hdr.fn = 0;
+	ev->nr_kstack = 0;
+	ev->nr_ret_fixups = 0;
+	ev->user_regs_valid = 0;
+	ev->stack_len = 0;
+	ev->flags = 0;
+	read_python_stack(&ev->py, ev->hdr.tid);
+	task = bpf_get_current_task_btf();
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (regs) {
+		copy_user_regs(regs, ev->regs);
+		undo_uprobes(task, ev); /* a fault inside a probed realloc */
+		ev->user_regs_valid = ev->regs[MS_REG_IP] != 0;
+		ev->stack_start = ev->regs[MS_REG_SP] - MS_RED_ZONE;
+		ev->stack_len = copy_user_stack(ev->stack, ev->stack_start,
+						stack_bytes + MS_RED_ZONE, &ev->flags);
+		if (!ev->stack_len) {
+			ev->stack_start = ev->regs[MS_REG_SP];
+			ev->stack_len = copy_user_stack(ev->stack, ev->stack_start, stack_bytes,
+							&ev->flags);
+		}
+	}
+	len = ev->stack_len;
+	if (len > MS_MAX_STACK_BYTES)
+		len = MS_MAX_STACK_BYTES;
+	if (bpf_ringbuf_output(&rss_events, ev, MS_CPU_EVENT_HDR_SIZE + len,
+			       bpf_ringbuf_query(&rss_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+				       ? BPF_RB_FORCE_WAKEUP
+				       : BPF_RB_NO_WAKEUP))
+		count(MS_RSS_LOST, 1);
+	return 0;
+}
+
+SEC("raw_tp/sys_enter")
+int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid(), nr = ctx->args[1];
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	struct pending p = {};
+	__u32 tid = (__u32)id;
+
+	if ((id >> 32) != target_tgid || (nr != NR_MMAP && nr != NR_MUNMAP && nr != NR_BRK))
+		return 0;
+	p.nr = (__u32)nr;
+	if (nr == NR_MMAP) {
+		/* file mappings grow RSS only as they are read: page faults see those */
+		if (!(BPF_CORE_READ(regs, r10) & MAP_ANON))
+			return 0;
+		p.len = BPF_CORE_READ(regs, si);
+	} else if (nr == NR_MUNMAP) {
+		p.len = BPF_CORE_READ(regs, si);
+	} else {
+		p.old_brk = BPF_CORE_READ(bpf_get_current_task_btf(), mm, brk);
+	}
+	bpf_map_update_elem(&pendings, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int on_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__s64 ret = (__s64)ctx->args[1];
+	__u32 tid = (__u32)id;
+	struct pending *p;
+
+	if ((id >> 32) != target_tgid)
+		return 0;
+	p = bpf_map_lookup_elem(&pendings, &tid);
+	if (!p)
+		return 0;
+	if (p->nr == NR_MMAP && ret >= 0)
+		count(MS_RSS_MMAP_BYTES, p->len);
+	else if (p->nr == NR_MUNMAP && ret == 0)
+		count(MS_RSS_MUNMAP_BYTES, p->len);
+	else if (p->nr == NR_BRK && p->old_brk && (__u64)ret > p->old_brk)
+		count(MS_RSS_BRK_GROW, (__u64)ret - p->old_brk);
+	else if (p->nr == NR_BRK && p->old_brk && (__u64)ret < p->old_brk)
+		count(MS_RSS_BRK_SHRINK, p->old_brk - (__u64)ret);
+	bpf_map_delete_elem(&pendings, &tid);
+	return 0;
+}

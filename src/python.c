@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Python frames for one target: detection, BPF settings, merge and names. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "python.h"
+#include "python_detect.h"
+#include "python_names.h"
+
+#define MAX_NATIVE 512
+
+struct python {
+	struct python_info info;
+	struct python_names *names;
+};
+
+struct python *python__open(pid_t pid, bool quiet, int verbose)
+{
+	struct python *py = calloc(1, sizeof(*py));
+	char ver[32];
+	int err;
+
+	if (!py)
+		return NULL;
+	err = python_detect(pid, &py->info);
+	if (err) {
+		free(py);
+		errno = -err;
+		return NULL;
+	}
+	python_version_str(py->info.version, ver, sizeof(ver));
+	if (!py->info.supported) {
+		if (!py->info.version)
+			fprintf(stderr, "memspy: pid %d runs a CPython (%s) whose version cannot be "
+					"read: Python frames off, stacks show the interpreter's native "
+					"frames\n", (int)pid, py->info.module);
+		else
+			fprintf(stderr, "memspy: pid %d runs CPython %s (%s), whose frames memspy "
+					"cannot read (supported: 3.11): stacks show the interpreter's "
+					"native frames\n", (int)pid, ver, py->info.module);
+		free(py);
+		errno = ENOTSUP;
+		return NULL;
+	}
+	py->names = python_names__new(pid, &py->info.code);
+	if (!py->names) {
+		fprintf(stderr, "memspy: cannot read the memory of pid %d: %m: Python frames off\n",
+			(int)pid);
+		free(py);
+		return NULL;
+	}
+	if (!quiet)
+		fprintf(stderr, "memspy: pid %d runs CPython %s (%s): Python frames on\n", (int)pid,
+			ver, py->info.module);
+	if (verbose)
+		fprintf(stderr, "memspy: evaluator at %#lx-%#lx, cold part %#lx-%#lx\n",
+			(unsigned long)py->info.eval_start, (unsigned long)py->info.eval_end,
+			(unsigned long)py->info.cold_start, (unsigned long)py->info.cold_end);
+	return py;
+}
+
+void python__free(struct python *py)
+{
+	if (!py)
+		return;
+	python_names__free(py->names);
+	free(py);
+}
+
+const struct ms_python_offsets *python__offsets(const struct python *py)
+{
+	return py ? &py->info.off : NULL;
+}
+
+bool python__is_eval(const struct python *py, uint64_t pc)
+{
+	return py && ((pc >= py->info.eval_start && pc < py->info.eval_end) ||
+		      (pc >= py->info.cold_start && pc < py->info.cold_end));
+}
+
+const char *python__frame(struct python *py, uint64_t code, uint64_t instr)
+{
+	return python_names__frame(py->names, code, instr);
+}
+
+size_t python__merge(const struct python *py, const uint64_t *pcs, size_t n,
+		     const struct ms_py_stack *pys, bool complete, struct py_merge_item *out,
+		     size_t max)
+{
+	bool is_eval[MAX_NATIVE];
+	size_t k = 0;
+
+	if (n > MAX_NATIVE)
+		n = MAX_NATIVE;
+	for (size_t i = 0; i < n; i++)
+		is_eval[i] = py && pys && pys->nr && python__is_eval(py, pcs[i]);
+	if (py && pys && pys->nr)
+		return python_merge(is_eval, n, pys->entry,
+				    pys->nr > MS_MAX_PY_FRAMES ? MS_MAX_PY_FRAMES : pys->nr, complete,
+				    out, max);
+	for (size_t i = n; i-- > 0 && k < max;)
+		out[k++] = (struct py_merge_item){(uint32_t)i, MS_MERGE_NONE};
+	return k;
+}

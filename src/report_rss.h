@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* RSS growth in the outputs: rss.folded/rss.svg and the report's "== rss ==" section. */
+#ifndef MEMSPY_REPORT_RSS_H
+#define MEMSPY_REPORT_RSS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cpu_profile.h"
+#include "memspy/events.h"
+#include "stacktab.h"
+
+#define MS_RSS_PERIOD 16  /* one page-fault sample every this many faults */
+#define MS_RSS_PAGE 4096  /* bytes a fault maps (base pages; huge pages count as one) */
+
+/* Write <dir>/rss.folded and rss.svg: bytes of pages first touched per stack.
+ * Returns 0 or -errno (reported). */
+int report_rss_write_profile(const char *dir, const struct stacktab *t,
+			     const struct cpu_profile *p, int pid, const char *comm);
+/* The "== rss ==" section: sampled faults, estimated bytes touched, the memory
+ * syscalls' totals (enum ms_rss_counter) and the top stacks, each titled by its
+ * innermost Python frame or its first frame outside the allocator. */
+void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profile *p,
+		      const uint64_t *counters);
+
+#endif

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Sample the target's page faults on every CPU and count its memory syscalls. */
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf_errors.h"
+#include "memspy/events.h" /* before the skeleton: its rodata holds struct ms_python_offsets */
+#include "rss.skel.h"
+#include "rss_probes.h"
+
+struct rss_probes {
+	struct rss *skel;
+	struct bpf_link **links; /* per CPU, then the two syscall tracepoints */
+	int nr_cpus;
+	int nr_links;
+};
+
+static int open_page_faults(int cpu, uint32_t period)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(attr),
+		.config = PERF_COUNT_SW_PAGE_FAULTS,
+		.sample_period = period,
+	};
+	/* System-wide per CPU, as the CPU sampler: the program keeps the target. */
+	return (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+struct rss_probes *rss_probes__open(const struct rss_probes_opts *o, char *err, size_t errlen)
+{
+	struct rss_probes *r = calloc(1, sizeof(*r));
+	struct bpf_link *l;
+	int e = 0;
+
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	r->nr_cpus = libbpf_num_possible_cpus();
+	r->skel = rss__open();
+	if (!r->skel) {
+		e = -errno;
+		snprintf(err, errlen, "cannot open the RSS BPF object: %s", strerror(-e));
+		goto fail;
+	}
+	r->skel->rodata->target_tgid = (uint32_t)o->pid;
+	r->skel->rodata->stack_bytes = o->stack_bytes;
+	if (o->python)
+		r->skel->rodata->py_off = *o->python;
+	bpf_map__set_max_entries(r->skel->maps.rss_scratch, (uint32_t)r->nr_cpus);
+	e = rss__load(r->skel);
+	if (e) {
+		bpf_error_explain("load the RSS BPF programs", e, err, errlen);
+		goto fail;
+	}
+	r->links = calloc((size_t)r->nr_cpus + 2, sizeof(*r->links));
+	if (!r->links) {
+		e = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (int cpu = 0; cpu < r->nr_cpus; cpu++) {
+		int fd = open_page_faults(cpu, o->period ? o->period : 1);
+		if (fd < 0) {
+			if (errno == ENODEV || errno == EINVAL)
+				continue; /* possible but offline CPU */
+			e = -errno;
+			bpf_error_explain("open a page-faults perf event", e, err, errlen);
+			goto fail;
+		}
+		l = bpf_program__attach_perf_event(r->skel->progs.on_page_fault, fd);
+		if (!l) {
+			e = -errno;
+			close(fd);
+			bpf_error_explain("attach the page-fault program", e, err, errlen);
+			goto fail;
+		}
+		r->links[r->nr_links++] = l; /* owns the event fd */
+	}
+	/* raw_tp, not tracepoint/: tracefs may not be mounted */
+	l = bpf_program__attach_raw_tracepoint(r->skel->progs.on_sys_enter, "sys_enter");
+	if (l)
+		r->links[r->nr_links++] = l;
+	l = l ? bpf_program__attach_raw_tracepoint(r->skel->progs.on_sys_exit, "sys_exit") : NULL;
+	if (!l) {
+		e = -errno;
+		bpf_error_explain("attach the syscall tracepoints", e, err, errlen);
+		goto fail;
+	}
+	r->links[r->nr_links++] = l;
+	return r;
+fail:
+	rss_probes__free(r);
+	errno = -e;
+	return NULL;
+}
+
+void rss_probes__detach(struct rss_probes *r)
+{
+	for (int i = 0; i < r->nr_links; i++)
+		bpf_link__destroy(r->links[i]);
+	r->nr_links = 0;
+}
+
+void rss_probes__free(struct rss_probes *r)
+{
+	if (!r)
+		return;
+	rss_probes__detach(r);
+	free(r->links);
+	rss__destroy(r->skel);
+	free(r);
+}
+
+int rss_probes__events_fd(const struct rss_probes *r)
+{
+	return bpf_map__fd(r->skel->maps.rss_events);
+}
+
+int rss_probes__counters(const struct rss_probes *r, uint64_t out[MS_RSS_COUNT])
+{
+	return bpf_sum_percpu_counters(bpf_map__fd(r->skel->maps.rss_counters), r->nr_cpus, out,
+				       MS_RSS_COUNT);
+}

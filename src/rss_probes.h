@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Load the RSS-growth BPF programs: sampled page faults of one process on every
+ * CPU, and its anonymous mmap, munmap and brk. */
+#ifndef MEMSPY_RSS_PROBES_H
+#define MEMSPY_RSS_PROBES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "memspy/events.h"
+
+struct rss_probes_opts {
+	pid_t pid;
+	uint32_t period;      /* one sample every this many page faults */
+	uint32_t stack_bytes; /* user stack copied per sample */
+	const struct ms_python_offsets *python; /* read Python frames; NULL: none */
+};
+
+struct rss_probes;
+
+/* On error returns NULL, sets errno and writes a one-line reason to err. */
+struct rss_probes *rss_probes__open(const struct rss_probes_opts *o, char *err, size_t errlen);
+/* Stop sampling; maps stay readable. Idempotent. */
+void rss_probes__detach(struct rss_probes *r);
+/* Accepts NULL. */
+void rss_probes__free(struct rss_probes *r);
+/* The ring buffer of MS_EV_RSS records, for capture. */
+int rss_probes__events_fd(const struct rss_probes *r);
+/* Sum the per-CPU counters (enum ms_rss_counter). 0 or -errno. */
+int rss_probes__counters(const struct rss_probes *r, uint64_t out[MS_RSS_COUNT]);
+
+#endif

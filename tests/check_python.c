@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of the Python modules: location tables, path shortening, the merge of
+ * Python frames into native stacks, and the .cold part finder. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_suites.h"
+#include "python_detect.h"
+#include "python_merge.h"
+#include "python_names.h"
+
+START_TEST(test_linetable_golden)
+{
+	FILE *f = fopen(MS_TEST_DATA "/python/linetable.txt", "r");
+	char line[65536];
+	int tables = 0, checked = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		uint8_t tab[8192];
+		size_t len = 0;
+		char *p = line, *tok;
+		int first;
+
+		if (line[0] == '#')
+			continue;
+		tok = strtok(p, " \n");
+		for (size_t i = 0; tok[i] && tok[i + 1]; i += 2) {
+			unsigned b;
+			sscanf(tok + i, "%2x", &b);
+			tab[len++] = (uint8_t)b;
+		}
+		first = atoi(strtok(NULL, " \n"));
+		while ((tok = strtok(NULL, " \n"))) {
+			int off, want;
+			ck_assert_int_eq(sscanf(tok, "%d:%d", &off, &want), 2);
+			ck_assert_msg(python_linetable_line(tab, len, first, off) == want,
+				      "table %d offset %d: got %d want %d", tables, off,
+				      python_linetable_line(tab, len, first, off), want);
+			checked++;
+		}
+		tables++;
+	}
+	fclose(f);
+	ck_assert_int_ge(tables, 2);
+	ck_assert_int_ge(checked, 20);
+}
+END_TEST
+
+START_TEST(test_linetable_edges)
+{
+	/* one entry, code 13 (no column), delta +2, two code units */
+	const uint8_t t[] = {0x80 | 13 << 3 | 1, 4};
+
+	ck_assert_int_eq(python_linetable_line(t, sizeof(t), 10, -2), 10);
+	ck_assert_int_eq(python_linetable_line(t, sizeof(t), 10, 0), 12);
+	ck_assert_int_eq(python_linetable_line(t, sizeof(t), 10, 2), 12);
+	ck_assert_int_eq(python_linetable_line(t, sizeof(t), 10, 4), -1);
+	ck_assert_int_eq(python_linetable_line(t, 0, 10, 0), -1);
+}
+END_TEST
+
+START_TEST(test_short_path)
+{
+	ck_assert_str_eq(python_short_path("/usr/lib/python3/dist-packages/flask/app.py"),
+			 "flask/app.py");
+	ck_assert_str_eq(python_short_path("/usr/lib/python3.11/json/encoder.py"),
+			 "json/encoder.py");
+	ck_assert_str_eq(python_short_path("/tmp/x/script.py"), "script.py");
+	ck_assert_str_eq(python_short_path("<string>"), "<string>");
+}
+END_TEST
+
+/* Render a merge as "n3 p1 p0 n1 ..." root first. */
+static void render(const struct py_merge_item *it, size_t k, char *buf, size_t size)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < k && at < size; i++)
+		at += (size_t)snprintf(buf + at, size - at, "%s%c%u", i ? " " : "",
+				       it[i].py == MS_MERGE_NONE ? 'n' : 'p',
+				       it[i].py == MS_MERGE_NONE ? it[i].native : it[i].py);
+}
+
+START_TEST(test_merge)
+{
+	struct py_merge_item it[32];
+	char buf[256];
+	/* innermost first: malloc, helper, EVAL, PyObject_Call, EVAL, main, _start */
+	const bool ev[] = {false, false, true, false, true, false, false};
+	size_t k;
+
+	/* Python frames innermost first: inner, middle (entry of the inner evaluator
+	 * call), outer, <module> (entry of the outer one) */
+	k = python_merge(ev, 7, (1 << 1) | (1 << 3), 4, true, it, 32);
+	render(it, k, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "n6 n5 p3 p2 n3 p1 p0 n1 n0");
+	/* truncated native stack: pair from the innermost end */
+	k = python_merge(ev, 4, (1 << 1) | (1 << 3), 4, false, it, 32);
+	render(it, k, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "n3 p1 p0 n1 n0");
+	/* complete stack but one group missing (frames read as a call began):
+	 * the outermost pair up, the inner evaluator stays native */
+	k = python_merge(ev, 7, 1 << 1, 2, true, it, 32);
+	render(it, k, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "n6 n5 p1 p0 n3 n2 n1 n0");
+	/* no Python frames at all */
+	k = python_merge(ev, 7, 0, 0, true, it, 32);
+	render(it, k, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "n6 n5 n4 n3 n2 n1 n0");
+	/* max bounds the output */
+	ck_assert_uint_eq(python_merge(ev, 7, (1 << 1) | (1 << 3), 4, true, it, 3), 3);
+}
+END_TEST
+
+START_TEST(test_find_cold)
+{
+	/* a function at 0x2000 of 64 bytes jumping 10 times into 0x1100 (in the FDE
+	 * starting at 0x1000) and once into 0x3000 */
+	uint8_t code[64] = {0};
+	const uint64_t starts[] = {0x1000, 0x1800, 0x2000, 0x3000};
+	uint64_t s = 0, e = 0;
+
+	for (int i = 0; i < 10; i++) {
+		uint8_t *p = code + i * 6;
+		int32_t rel = (int32_t)(0x1100 - (0x2000 + i * 6 + 6));
+		p[0] = 0x0f;
+		p[1] = 0x85;
+		memcpy(p + 2, &rel, 4);
+	}
+	ck_assert_int_eq(python_find_cold(code, 60, 0x2000, starts, 4, 0x4000, &s, &e), 0);
+	ck_assert_uint_eq(s, 0x1000);
+	ck_assert_uint_eq(e, 0x1800);
+	memset(code, 0, sizeof(code));
+	ck_assert_int_ne(python_find_cold(code, 60, 0x2000, starts, 4, 0x4000, &s, &e), 0);
+}
+END_TEST
+
+START_TEST(test_layout)
+{
+	struct ms_python_offsets off;
+	struct python_code_layout code;
+	char v[32];
+
+	ck_assert(python_layout_for(0x030b02f0, &off, &code));
+	ck_assert_uint_eq(off.tstate_native_tid, 160);
+	ck_assert(!python_layout_for(0x030c01f0, &off, &code));
+	ck_assert(!python_layout_for(0x030a0df0, &off, &code));
+	python_version_str(0x030b02f0, v, sizeof(v));
+	ck_assert_str_eq(v, "3.11.2");
+}
+END_TEST
+
+Suite *suite_python(void)
+{
+	Suite *s = suite_create("python");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_linetable_golden);
+	tcase_add_test(tc, test_linetable_edges);
+	tcase_add_test(tc, test_short_path);
+	tcase_add_test(tc, test_merge);
+	tcase_add_test(tc, test_find_cold);
+	tcase_add_test(tc, test_layout);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,76 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The Flask scenario (issue 6): a Flask app under gunicorn (sync worker, loopback),
+# loaded by wrk mixing list users : one user : leak = 1 : 4 : 3. memspy attached to
+# the worker for 20 s names the leaking view function with its file and line as the
+# first leak suspect and as the widest Python frame of heap.folded and rss.folded;
+# the transient endpoints are not suspects. FLASK_CACHE=1 adds the same checks for
+# a cache dict that grows without bound (not passing yet, see below).
+. "$(dirname "$0")/lib.sh"
+need_bpf
+: "${srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${DURATION:=20}"
+command -v gunicorn >/dev/null || skip "needs gunicorn (Debian's gunicorn)"
+command -v wrk >/dev/null || skip "needs wrk"
+/usr/bin/python3 -c 'import flask' 2>/dev/null || skip "needs python3-flask"
+APPDIR="$srcdir/tests/data/python"
+PORT=$((20000 + $$ % 20000))
+
+line_of() { grep -n "# L:$1\$" "$APPDIR/flask_app.py" | cut -d: -f1; }
+
+# scenario MODE FUNCTION MARK
+scenario() {
+	mode=$1 fn=$2 want="$2 (flask_app.py:$(line_of "$3"))"
+	PORT=$((PORT + 1))
+	gunicorn -w 1 -k sync -b "127.0.0.1:$PORT" --chdir "$APPDIR" flask_app:app \
+		> "$T/gunicorn-$mode.out" 2> "$T/gunicorn-$mode.err" &
+	MASTER=$!
+	PIDS="$PIDS $MASTER"
+	wait_for "$T/gunicorn-$mode.err" 'Booting worker with pid' 20
+	WORKER=$(sed -n 's/.*Booting worker with pid: \([0-9]*\).*/\1/p' "$T/gunicorn-$mode.err" | head -1)
+	[ -n "$WORKER" ] || fail "no gunicorn worker"
+	# load first, so the worker has warmed up (imports, first requests) before attaching
+	timeout $((DURATION + 20)) wrk -t1 -c2 -d $((DURATION + 8))s -s "$APPDIR/flask_mix.lua" \
+		"http://127.0.0.1:$PORT" -- "$mode" 10 > "$T/wrk-$mode.out" 2>&1 &
+	WRK=$!
+	PIDS="$PIDS $WRK"
+	sleep 3
+	start_memspy -d "$DURATION" -o "$T/$mode" "$WORKER"
+	wait_exit "$MEMSPY_PID" $((DURATION + 60))
+	[ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy exited $EXIT_STATUS"; }
+	wait "$WRK" 2>/dev/null
+	grep -E 'Requests/sec|Non-2xx|Socket errors' "$T/wrk-$mode.out"
+	kill -TERM "$MASTER"
+	R="$T/$mode/report.txt"
+	sed -n '/== leak suspects ==/,/^$/p' "$R" | head -8
+	first=$(sed -n '/== leak suspects ==/,/^$/p' "$R" | grep -m1 '^ *#1 ')
+	echo "$first" | grep -qF "#1 $want" || fail "$mode: first suspect is not $want: $first"
+	if sed -n '/== leak suspects ==/,/^== /p' "$R" | grep -E 'list_users|one_user|make_user'; then
+		fail "$mode: a transient endpoint is a leak suspect"
+	fi
+	for prof in heap rss; do
+		python3 - "$T/$mode/$prof.folded" "$want" <<'PY' || fail "$mode: $prof.folded widest Python frame"
+import sys
+path, want = sys.argv[1:]
+width = {}
+for line in open(path):
+    stack, n = line.rstrip("\n").rsplit(" ", 1)
+    app = [f for f in stack.split(";") if "(flask_app.py:" in f]
+    if app:  # each stack counts once, for its innermost frame of the app
+        width[app[-1]] = width.get(app[-1], 0) + int(n)
+top = sorted(width.items(), key=lambda kv: -kv[1])
+print("%s: %s" % (path.rsplit("/", 1)[1], ", ".join("%s %d" % kv for kv in top[:3])))
+assert top and top[0][0] == want, "widest is %s, not %s" % (top[0][0] if top else None, want)
+PY
+	done
+}
+
+scenario leak leak leak
+# The cache variant (issue 6) does not pass yet: at this load the cache grows by
+# ~10 KB/s of small objects, below the heap sampling's noise and inside pymalloc's
+# free pools (no new arena, few page faults). Run it with FLASK_CACHE=1.
+if [ -n "$FLASK_CACHE" ]; then
+	scenario cache page cache
+fi
+check_no_probes_left "$MEMSPY_PID"
+echo "PASS"
