@@ -114,6 +114,21 @@ static uint64_t probe_offset(int fd, uint64_t off, unsigned fn)
 	return jcc ? off + n : off;
 }
 
+/* A release function whose whole body is a jump through the PLT hands the block to
+ * another exported function (jemalloc's operator delete jumps to free): that one is
+ * probed, so probing this too would count every release twice. */
+static bool forwards_through_plt(int fd, struct elfsyms *s, uint64_t vaddr, uint64_t off)
+{
+	unsigned char b[5];
+	int32_t rel;
+
+	if (pread(fd, b, sizeof(b), (off_t)off) != (ssize_t)sizeof(b) || b[0] != 0xe9)
+		return false;
+	memcpy(&rel, b + 1, sizeof(rel));
+	const char *sec = elfsyms__section_of(s, vaddr + 5 + (int64_t)rel);
+	return !strncmp(sec, ".plt", 4);
+}
+
 /* List the entry points module defines, one per distinct address. */
 static int collect_entries(const char *open_path, struct allocator *out)
 {
@@ -137,6 +152,8 @@ static int collect_entries(const char *open_path, struct allocator *out)
 			dup |= out->entries[i].vaddr == vaddr;
 		if (dup)
 			continue; /* glibc aliases: aligned_alloc and memalign are one address */
+		if (fd >= 0 && a->fn == MS_FN_FREE && forwards_through_plt(fd, s, vaddr, off))
+			continue; /* jemalloc's operator delete is "jmp free@plt" */
 		out->entries[out->n++] = (struct alloc_entry){
 			.symbol = a->symbol,
 			.fn = a->fn,

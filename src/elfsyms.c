@@ -133,3 +133,22 @@ bool elfsyms__exports(struct elfsyms *s, const char *name)
 	GElf_Sym sym;
 	return find_in(s, s->dynsym, name, &sym) == 0;
 }
+
+const char *elfsyms__section_of(struct elfsyms *s, uint64_t vaddr)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(s->elf, &shstrndx))
+		return "";
+	while ((scn = elf_nextscn(s->elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC))
+			continue;
+		if (vaddr >= sh.sh_addr && vaddr < sh.sh_addr + sh.sh_size) {
+			const char *name = elf_strptr(s->elf, shstrndx, sh.sh_name);
+			return name ? name : "";
+		}
+	}
+	return "";
+}

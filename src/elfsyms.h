@@ -15,6 +15,8 @@ void elfsyms__free(struct elfsyms *s);
  * default version preferred). On success sets *vaddr (st_value) and *file_offset
  * (where uprobes want it) and returns 0; -ENOENT when not defined here. */
 int elfsyms__find(struct elfsyms *s, const char *name, uint64_t *vaddr, uint64_t *file_offset);
+/* Name of the section holding vaddr ("" when none). Valid while s lives. */
+const char *elfsyms__section_of(struct elfsyms *s, uint64_t vaddr);
 /* True when the name is defined in .dynsym, i.e. exported for interposition. */
 bool elfsyms__exports(struct elfsyms *s, const char *name);
 
