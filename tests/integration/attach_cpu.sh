@@ -10,7 +10,7 @@ need_bpf
 start_target "$TARGETS/cpu_split"
 kill -USR1 "$TARGET_PID"
 sleep 0.5
-start_memspy -d 6 -o "$T/out" --threads "$TARGET_PID"
+start_memspy -d 8 -o "$T/out" --threads "$TARGET_PID"
 wait_exit "$MEMSPY_PID" 40
 [ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy exited $EXIT_STATUS"; }
 check_no_probes_left "$MEMSPY_PID"
