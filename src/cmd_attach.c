@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_args.h"
 #include "commands.h"
 #include "memspy/events.h"
 #include "session.h"
@@ -56,39 +57,6 @@ static void attach_usage(FILE *f)
 		"Needs root (BPF and uprobes) and a kernel with BTF. See memspy(1).\n");
 }
 
-/* "512K" -> 524288. Returns 0 or -EINVAL. */
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-')
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	default: break;
-	}
-	if (*end == 'i' || *end == 'B')
-		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
-	if (*end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int parse_pid(const char *s, pid_t *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
-		return -EINVAL;
-	*out = (pid_t)v;
-	return 0;
-}
-
 enum { OPT_ALL = 256, OPT_STACK_BYTES, OPT_MAX_TRACKED, OPT_KERNEL, OPT_THREADS, OPT_NO_CPU,
        OPT_NO_HEAP, OPT_NO_RSS };
 
@@ -131,7 +99,7 @@ int cmd_attach(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "p:d:o:s:n:F:qvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (parse_pid(optarg, &o.pid)) {
+			if (cli_parse_pid(optarg, &o.pid)) {
 				fprintf(stderr, "memspy attach: '%s' is not a process id\n", optarg);
 				return 2;
 			}
@@ -150,7 +118,7 @@ int cmd_attach(int argc, char **argv)
 			o.outdir = optarg;
 			break;
 		case 's':
-			if (parse_size(optarg, &v) || v == 0) {
+			if (cli_parse_size(optarg, &v) || v == 0) {
 				fprintf(stderr,
 					"memspy attach: --sample-bytes wants a size in bytes such as "
 					"512K or 1, not '%s'\n",
@@ -163,7 +131,7 @@ int cmd_attach(int argc, char **argv)
 			o.sample_mean = 1;
 			break;
 		case OPT_STACK_BYTES:
-			if (parse_size(optarg, &v) || v < 512 || v > MS_MAX_STACK_BYTES) {
+			if (cli_parse_size(optarg, &v) || v < 512 || v > MS_MAX_STACK_BYTES) {
 				fprintf(stderr,
 					"memspy attach: --stack-bytes wants 512 to %d bytes, not '%s'\n",
 					MS_MAX_STACK_BYTES, optarg);
@@ -172,7 +140,7 @@ int cmd_attach(int argc, char **argv)
 			o.stack_bytes = (uint32_t)v;
 			break;
 		case OPT_MAX_TRACKED:
-			if (parse_size(optarg, &v) || v < 1024 || v > (1u << 26)) {
+			if (cli_parse_size(optarg, &v) || v < 1024 || v > (1u << 26)) {
 				fprintf(stderr,
 					"memspy attach: --max-tracked wants 1024 to 64M, not '%s'\n",
 					optarg);
@@ -231,7 +199,7 @@ int cmd_attach(int argc, char **argv)
 				argv[optind + (o.pid ? 0 : 1)]);
 			return 2;
 		}
-		if (parse_pid(argv[optind], &o.pid)) {
+		if (cli_parse_pid(argv[optind], &o.pid)) {
 			fprintf(stderr, "memspy attach: '%s' is not a process id\n", argv[optind]);
 			return 2;
 		}

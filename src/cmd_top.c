@@ -11,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_args.h"
 #include "commands.h"
+#include "procstat.h"
 #include "cpu_profile.h"
 #include "leak.h"
 #include "memspy/events.h"
@@ -84,39 +86,6 @@ static void top_usage(FILE *f)
 		"Needs root (BPF and uprobes), a kernel with BTF and a terminal. See memspy(1).\n");
 }
 
-/* "512K" -> 524288. Returns 0 or -EINVAL. */
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-')
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	default: break;
-	}
-	if (*end == 'i' || *end == 'B')
-		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
-	if (*end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int parse_pid(const char *s, pid_t *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
-		return -EINVAL;
-	*out = (pid_t)v;
-	return 0;
-}
-
 /* The live state behind the screen: the data shown and what rates are taken from. */
 struct top {
 	struct session *s;
@@ -140,19 +109,6 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static double read_rss(pid_t pid)
-{
-	char path[64];
-	unsigned long size, resident;
-	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -1;
-	int n = fscanf(f, "%lu %lu", &size, &resident);
-	fclose(f);
-	return n == 2 ? (double)resident * (double)sysconf(_SC_PAGESIZE) : -1;
 }
 
 /* utime + stime of the process in clock ticks. 0 or -errno. */
@@ -311,7 +267,7 @@ static void build_header(struct top *t, uint64_t now)
 		h->cpu_pct = 100.0 * (double)h->cpu_samples / t->o->freq_hz / h->elapsed_s;
 	}
 
-	double rss = read_rss(pid);
+	double rss = procstat_rss_bytes(pid);
 	if (rss >= 0) {
 		h->rss = rss;
 		h->rss_since = rss - t->rss_first;
@@ -353,7 +309,7 @@ static void top_restart(struct top *t)
 	memcpy(t->prev, t->base, sizeof(t->base));
 	t->prev_ns = now_ns();
 	t->have_cpu_ticks = read_cpu_ticks(t->o->pid, &t->prev_cpu_ticks) == 0;
-	t->rss_first = read_rss(t->o->pid);
+	t->rss_first = procstat_rss_bytes(t->o->pid);
 	t->nr_rss_hist = 0;
 	if (t->rss_first >= 0) {
 		t->rss_hist[0] = t->rss_first;
@@ -509,7 +465,7 @@ int cmd_top(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "p:i:s:F:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (parse_pid(optarg, &o.pid)) {
+			if (cli_parse_pid(optarg, &o.pid)) {
 				fprintf(stderr, "memspy top: '%s' is not a process id\n", optarg);
 				return 2;
 			}
@@ -525,7 +481,7 @@ int cmd_top(int argc, char **argv)
 			}
 			break;
 		case 's':
-			if (parse_size(optarg, &v) || v == 0) {
+			if (cli_parse_size(optarg, &v) || v == 0) {
 				fprintf(stderr,
 					"memspy top: --sample-bytes wants a size in bytes such as 512K "
 					"or 1, not '%s'\n",
@@ -568,7 +524,7 @@ int cmd_top(int argc, char **argv)
 				argv[optind + (o.pid ? 0 : 1)]);
 			return 2;
 		}
-		if (parse_pid(argv[optind], &o.pid)) {
+		if (cli_parse_pid(argv[optind], &o.pid)) {
 			fprintf(stderr, "memspy top: '%s' is not a process id\n", argv[optind]);
 			return 2;
 		}

@@ -25,6 +25,7 @@
 #include "outdir.h"
 #include "timeline.h"
 #include "procmaps.h"
+#include "procstat.h"
 #include "profile.h"
 #include "python.h"
 #include "report_rss.h"
@@ -92,32 +93,6 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void read_comm(pid_t pid, char *buf, size_t size)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	FILE *f = fopen(path, "re");
-	buf[0] = '\0';
-	if (f) {
-		if (fgets(buf, (int)size, f))
-			buf[strcspn(buf, "\n")] = '\0';
-		fclose(f);
-	}
-}
-
-static double read_rss_bytes(pid_t pid)
-{
-	char path[64];
-	unsigned long size, resident;
-	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -1;
-	int n = fscanf(f, "%lu %lu", &size, &resident);
-	fclose(f);
-	return n == 2 ? (double)resident * (double)sysconf(_SC_PAGESIZE) : -1;
 }
 
 /* Check the pid names a user process we may attach to. Prints the reason. */
@@ -368,7 +343,7 @@ static int on_record(void *ctx, const void *data, size_t size)
 static void tick(struct session *s, uint64_t ts)
 {
 	profile__tick(s->profile, ts);
-	double rss = read_rss_bytes(s->o->pid);
+	double rss = procstat_rss_bytes(s->o->pid);
 	if (s->nr_rss == s->cap_rss) {
 		size_t nc = s->cap_rss ? s->cap_rss * 2 : 256;
 		double *nr = realloc(s->rss, nc * sizeof(*nr));
@@ -654,7 +629,7 @@ struct session *session__open(const struct session_opts *opts)
 		fprintf(stderr, "memspy: %s\n", err);
 		goto fail;
 	}
-	read_comm(o->pid, s->comm, sizeof(s->comm));
+	procstat_comm(o->pid, s->comm, sizeof(s->comm));
 	if (!o->no_output) {
 		if (o->outdir)
 			snprintf(s->dir, sizeof(s->dir), "%s", o->outdir);
