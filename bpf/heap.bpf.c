@@ -26,7 +26,8 @@ struct thread_state {
 	__u64 size;	 /* requested bytes of the outermost call */
 	__u64 out_ptr;	 /* posix_memalign's void ** */
 	__u64 old_ptr;	 /* xallocx: block resized in place */
-	__u32 depth;	 /* nesting of allocator calls; only depth 1 counts */
+	__u64 outer_sp;	 /* sp at the entry of the outermost allocator call under way
+			  * (it points at the return address); 0 when none */
 	__u32 fn;	 /* enum ms_alloc_fn of the outermost call */
 	__u32 started;	 /* countdown drawn */
 	__u32 pad;
@@ -205,9 +206,15 @@ int uprobe_alloc(struct pt_regs *ctx)
 		return 0;
 	}
 	/* glibc's and jemalloc's entry points call each other (realloc(NULL, n) enters
-	 * malloc): only the outermost call of a thread is the program's request. */
-	if (st->depth++ > 0)
+	 * malloc): only the outermost call of a thread is the program's request. A
+	 * nested call runs deeper in the stack than the outer one. The kernel may skip
+	 * a BPF program when another one is running on the CPU (a CPU sample), so an
+	 * outer return can go unseen: judging by the stack pointer, rather than by a
+	 * depth counter, recovers at the next call made at the same depth or above. */
+	__u64 sp = PT_REGS_SP(ctx);
+	if (st->outer_sp && sp < st->outer_sp)
 		return 0;
+	st->outer_sp = sp;
 	st->out_ptr = 0;
 	st->old_ptr = 0;
 	switch (fn) {
@@ -265,10 +272,10 @@ int uretprobe_alloc(struct pt_regs *ctx)
 	if (!is_target())
 		return 0;
 	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0, 0);
-	if (!st || st->depth == 0)
+	/* After the return the stack pointer is one word above the entry's. */
+	if (!st || !st->outer_sp || PT_REGS_SP(ctx) != st->outer_sp + 8)
 		return 0;
-	if (--st->depth > 0)
-		return 0;
+	st->outer_sp = 0;
 	size = st->size;
 	switch (st->fn) {
 	case MS_FN_POSIX_MEMALIGN:
@@ -302,7 +309,7 @@ int uprobe_free(struct pt_regs *ctx)
 		return 0;
 	/* A free inside an allocator call (realloc moving a block) is not the program's. */
 	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0, 0);
-	if (st && st->depth > 0)
+	if (st && st->outer_sp && PT_REGS_SP(ctx) < st->outer_sp)
 		return 0;
 	count(MS_CNT_FREE_CALLS, 1);
 	untrack(ptr, MS_FN_FREE);

@@ -52,6 +52,11 @@ cat "$R"
 
 grep -Eq '^ *allocator +[^ ]*/libjemalloc\.so\.2 ' "$R" ||
 	fail "report does not name libjemalloc.so.2 as the allocator"
+# every SET allocates: the exact count must follow the load, not stall (a lost
+# return once left every later call looking nested)
+calls=$(sed -n 's/^ *allocated *\([0-9][0-9]*\) calls.*/\1/p' "$R")
+echo "allocations counted: $calls"
+[ "${calls:-0}" -ge 10000 ] || fail "only ${calls:-0} allocations counted under load"
 
 total=$(folded_value "$F" '.')
 [ "$total" -gt 0 ] || fail "heap.folded holds no live bytes"
