@@ -43,6 +43,8 @@ struct {
 /* Tracked (sampled, live) blocks: address -> requested size. Sized by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	/* Allocated as used: preallocating 1M entries would pin ~84 MB of kernel memory. */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1 << 20);
 	__type(key, __u64);
 	__type(value, __u64);
@@ -178,15 +180,20 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u64 addr, __u64 
 	len = ev->stack_len;
 	if (len > MS_MAX_STACK_BYTES)
 		len = MS_MAX_STACK_BYTES;
-	/* Publish before tracking: a free on another CPU can only find the block in
-	 * the map after its allocation is queued, so user space sees them in order. */
+	/* Track before publishing: the program has not received the block yet (this
+	 * runs before the allocator returns), so nothing can free it in between, and
+	 * a block the full map cannot hold is never reported, so it cannot look live
+	 * forever when its free goes unseen. */
+	if (bpf_map_update_elem(&allocs, &addr, &size, BPF_ANY)) {
+		count(MS_CNT_MAP_FULL, 1);
+		return;
+	}
 	if (bpf_ringbuf_output(&events, ev, MS_ALLOC_EVENT_HDR_SIZE + len, wakeup_flag())) {
+		bpf_map_delete_elem(&allocs, &addr);
 		count(MS_CNT_LOST_ALLOC, 1);
 		return;
 	}
 	count(MS_CNT_SAMPLED, 1);
-	if (bpf_map_update_elem(&allocs, &addr, &size, BPF_ANY))
-		count(MS_CNT_MAP_FULL, 1);
 }
 
 SEC("uprobe")

@@ -31,13 +31,13 @@ const struct alloc_symbol allocator_symbols[] = {
 	{"xallocx", MS_FN_XALLOCX},
 	{"dallocx", MS_FN_FREE},
 	{"sdallocx", MS_FN_FREE},
-	/* C++ operators, when the allocator library defines them (jemalloc, tcmalloc) */
-	{"_Znwm", MS_FN_NEW},
-	{"_Znam", MS_FN_NEW},
+	/* C++ operators, when the allocator library defines them (jemalloc, tcmalloc).
+	 * Only the nothrow forms: a pending return probe puts its trampoline, which has
+	 * no unwind information, in the caller's return address, and a bad_alloc
+	 * thrown through it would end the target in std::terminate. (libstdc++'s own
+	 * operator new calls malloc, which returns before anything is thrown.) */
 	{"_ZnwmRKSt9nothrow_t", MS_FN_NEW},
 	{"_ZnamRKSt9nothrow_t", MS_FN_NEW},
-	{"_ZnwmSt11align_val_t", MS_FN_NEW},
-	{"_ZnamSt11align_val_t", MS_FN_NEW},
 	{"_ZnwmSt11align_val_tRKSt9nothrow_t", MS_FN_NEW},
 	{"_ZnamSt11align_val_tRKSt9nothrow_t", MS_FN_NEW},
 	{"_ZdlPv", MS_FN_FREE},

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Read the records the BPF programs queue in their ring buffers. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <bpf/libbpf.h>
 
@@ -11,12 +13,36 @@ struct capture {
 	struct ring_buffer *rb;
 	capture_fn fn;
 	void *ctx;
+	uint64_t deadline_ns; /* stop handing records over after this */
+	unsigned since_check; /* records since the clock was last read */
 };
+
+/* A pass over the rings ends after this long even if producers keep up: libbpf's
+ * consume loops while data keeps arriving, and the caller must get back to its
+ * signals, ticks and deadline. The rest stays queued for the next pass. */
+#define MS_CAPTURE_BUDGET_NS 50000000ULL
+#define MS_CAPTURE_PAUSE (-EAGAIN)
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct capture *c = ctx;
-	return c->fn(c->ctx, data, size);
+	int r = c->fn(c->ctx, data, size);
+
+	if (r)
+		return r;
+	if (++c->since_check >= 64) {
+		c->since_check = 0;
+		if (mono_ns() > c->deadline_ns)
+			return MS_CAPTURE_PAUSE;
+	}
+	return 0;
 }
 
 struct capture *capture__new(int ring_fd, capture_fn fn, void *ctx)
@@ -44,18 +70,26 @@ int capture__add(struct capture *c, int ring_fd)
 
 int capture__poll(struct capture *c, int timeout_ms)
 {
+	c->deadline_ns = mono_ns() + (uint64_t)timeout_ms * 1000000ULL + MS_CAPTURE_BUDGET_NS;
 	int n = ring_buffer__poll(c->rb, timeout_ms);
 
+	if (n == MS_CAPTURE_PAUSE)
+		return 0;
 	/* The BPF side skips wake-ups until much is queued (a wake-up per record costs
 	 * the target time), so a poll that timed out may leave records behind. */
 	if (n < 0)
 		return n;
+	c->deadline_ns = mono_ns() + MS_CAPTURE_BUDGET_NS;
 	int m = ring_buffer__consume(c->rb);
+	if (m == MS_CAPTURE_PAUSE)
+		return n;
 	return m < 0 ? m : n + m;
 }
 
 int capture__drain(struct capture *c)
 {
+	/* After the probes are detached nothing new arrives: take everything. */
+	c->deadline_ns = UINT64_MAX;
 	return ring_buffer__consume(c->rb);
 }
 

@@ -106,7 +106,7 @@ int cmd_attach(int argc, char **argv)
 			break;
 		case 'd':
 			o.duration_s = strtod(optarg, &end);
-			if (*end || end == optarg || o.duration_s <= 0) {
+			if (*end || end == optarg || !(o.duration_s > 0 && o.duration_s <= 1e7)) {
 				fprintf(stderr,
 					"memspy attach: --duration wants a positive number of seconds, "
 					"not '%s'\n",

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Load the heap BPF programs and attach them to one process's allocator. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,24 +73,33 @@ struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const st
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	for (size_t i = 0; i < a->n; i++) {
-		const struct alloc_entry *ae = &a->entries[i];
-		if (ae->fn == MS_FN_FREE) {
-			e = attach_one(h, h->skel->progs.uprobe_free, false, o->pid, a->open_path,
-				       ae->file_offset, ae->fn);
-		} else {
-			e = attach_one(h, h->skel->progs.uprobe_alloc, false, o->pid, a->open_path,
-				       ae->file_offset, ae->fn);
-			if (!e)
-				e = attach_one(h, h->skel->progs.uretprobe_alloc, true, o->pid,
+	pid_t pid = o->pid;
+	/* Order matters while the target runs: frees first, so no block tracked
+	 * during attach is freed unseen; return probes before entry probes, so no call
+	 * is entered without its return being watched (a lost return would leave the
+	 * thread inside an allocator call for the rest of the run). */
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t i = 0; i < a->n; i++) {
+			const struct alloc_entry *ae = &a->entries[i];
+			bool is_free = ae->fn == MS_FN_FREE;
+			if (pass == 0 && is_free)
+				e = attach_one(h, h->skel->progs.uprobe_free, false, pid,
 					       a->open_path, ae->file_offset, ae->fn);
-		}
-		if (e) {
-			char what[256];
-			snprintf(what, sizeof(what), "attach a uprobe to %s in %s", ae->symbol,
-				 a->module);
-			bpf_error_explain(what, e, err, errlen);
-			goto fail;
+			else if (pass == 1 && !is_free)
+				e = attach_one(h, h->skel->progs.uretprobe_alloc, true, pid,
+					       a->open_path, ae->file_offset, ae->fn);
+			else if (pass == 2 && !is_free)
+				e = attach_one(h, h->skel->progs.uprobe_alloc, false, pid,
+					       a->open_path, ae->file_offset, ae->fn);
+			else
+				continue;
+			if (e) {
+				char what[256];
+				snprintf(what, sizeof(what), "attach a uprobe to %s in %s",
+					 ae->symbol, a->module);
+				bpf_error_explain(what, e, err, errlen);
+				goto fail;
+			}
 		}
 	}
 	return h;

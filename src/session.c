@@ -60,6 +60,7 @@ struct session {
 	uint64_t next_tick;
 	uint64_t end_ns;	   /* set by session__stop */
 	uint64_t counters[MS_CNT_COUNT];
+	bool made_dir;		   /* the output directory is ours: remove it if attach fails */
 	uint64_t *probe_ips;	   /* sorted addresses of our entry probes in the target */
 	size_t nr_probe_ips;
 	bool stopped;
@@ -635,6 +636,7 @@ struct session *session__open(const struct session_opts *opts)
 			snprintf(s->dir, sizeof(s->dir), "%s", o->outdir);
 		else
 			outdir_default_name(o->pid, time(NULL), s->dir, sizeof(s->dir));
+		s->made_dir = access(s->dir, F_OK) != 0;
 		e = outdir_create(s->dir);
 		if (e) {
 			fprintf(stderr, "memspy: cannot create output directory %s: %s\n", s->dir,
@@ -703,6 +705,9 @@ struct session *session__open(const struct session_opts *opts)
 	profile__tick(s->profile, s->start_ns);
 	return s;
 fail:
+	/* A run that never started leaves no empty directory behind. */
+	if (s->made_dir)
+		rmdir(s->dir);
 	session__free(s);
 	return NULL;
 }
