@@ -17,6 +17,7 @@
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
 
+#include "dwarf_index.h"
 #include "jitmap.h"
 #include "memspy/events.h"
 #include "procroot.h"
@@ -29,6 +30,9 @@ _Static_assert(MS_NR_REGS == 17, "libdwfl's x86_64 backend unwinds DWARF registe
 #define MS_REFRESH_MIN_NS 20000000ull
 /* Longest inline chain kept for one address; deeper chains keep the outermost. */
 #define MS_MAX_INLINE_NAMES   32
+/* Longest chain of nested DWARF scopes (lexical blocks included) followed from
+ * an address out to its function; a deeper one (malformed DWARF) is cut there. */
+#define MS_MAX_SCOPES         256
 #define MS_SYMCACHE_MIN_SLOTS 1024
 
 /* One line of /proc/<pid>/maps. */
@@ -96,6 +100,8 @@ struct target_dwfl {
 	struct cur_sample cur;
 	struct modsyms *modsyms; /* one per module symbolized so far */
 	size_t nmodsyms;
+	struct dwarf_index *dwx; /* DWARF scopes per CU, made on the first lookup */
+	bool scan_scopes;	 /* dwarf_getscopes per address instead (tests) */
 	struct sym_entry *syms; /* open addressing, power-of-two slots */
 	size_t nsyms, syms_cap;
 };
@@ -650,6 +656,7 @@ void target_dwfl__free(struct target_dwfl *t)
 	if (t->mem_fd >= 0)
 		close(t->mem_fd);
 	jitmap__free(t->jit);
+	dwarf_index__free(t->dwx);
 	for (size_t i = 0; i < t->nmodsyms; i++)
 		free(t->modsyms[i].syms);
 	free(t->modsyms);
@@ -853,48 +860,78 @@ static const char *die_name(Dwarf_Die *die)
 	return name;
 }
 
-/* The DWARF view of addr: the name of the subprogram containing it (NULL when
- * unknown) and the inlined calls in between, innermost first, with their DIEs
- * (dies may be NULL). */
-static const char *dwarf_scopes(Dwfl_Module *mod, uint64_t addr, const char **inl,
-				Dwarf_Die *dies, size_t *ninl)
+/* libdw's answer, walking the CU's DIE tree: dwarf_getscopes for the innermost
+ * scope, dwarf_getscopes_die for its parents (dwarf_getscopes goes on from an
+ * inlined instance into its abstract definition, not to the callers it was
+ * inlined into). The reference the index is checked against, and the fallback
+ * for a CU the index refuses. */
+static size_t scan_scopes(Dwarf_Die *cu, uint64_t pc, Dwarf_Die *chain, size_t max)
 {
-	Dwarf_Addr bias;
 	Dwarf_Die *scopes = NULL;
 	Dwarf_Die innermost;
+
+	int n = dwarf_getscopes(cu, pc, &scopes);
+	if (n <= 0) {
+		free(scopes);
+		return 0;
+	}
+	innermost = scopes[0];
+	free(scopes);
+	scopes = NULL;
+	n = dwarf_getscopes_die(&innermost, &scopes);
+	size_t k = 0;
+	for (; n > 0 && k < (size_t)n && k < max; k++)
+		chain[k] = scopes[k];
+	free(scopes);
+	return k;
+}
+
+/* The scopes holding pc (a DWARF address) in cu, innermost first, at most max:
+ * from the session's per-CU index, else as libdw finds them per address. */
+static size_t scope_chain(struct target_dwfl *t, Dwarf_Die *cu, uint64_t pc, Dwarf_Die *chain,
+			  size_t max)
+{
+	if (!t->scan_scopes && !t->dwx)
+		t->dwx = dwarf_index__new(MS_DWARF_INDEX_MAX_BYTES);
+	if (!t->scan_scopes && t->dwx) {
+		int n = dwarf_index__scopes(t->dwx, cu, pc, chain, max);
+		if (n >= 0)
+			return (size_t)n;
+	}
+	return scan_scopes(cu, pc, chain, max);
+}
+
+/* The DWARF view of addr: the name of the subprogram containing it (NULL when
+ * unknown) and the inlined calls in between, innermost first, with their DIEs.
+ * Either inl or dies may be NULL: names are looked up only for inl. */
+static const char *dwarf_scopes(struct target_dwfl *t, Dwfl_Module *mod, uint64_t addr,
+				const char **inl, Dwarf_Die *dies, size_t *ninl)
+{
+	Dwarf_Addr bias;
+	Dwarf_Die scopes[MS_MAX_SCOPES];
 	const char *sub = NULL;
 
 	*ninl = 0;
 	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias);
 	if (!cu)
 		return NULL;
-	int n = dwarf_getscopes(cu, addr - bias, &scopes);
-	if (n <= 0) {
-		free(scopes);
-		return NULL;
-	}
-	innermost = scopes[0];
-	free(scopes);
-	scopes = NULL;
-	/* dwarf_getscopes continues from an inlined instance into its abstract
-	 * definition; the concrete parents (the callers it was inlined into) come
-	 * from the DIE's own chain. */
-	n = dwarf_getscopes_die(&innermost, &scopes);
-	for (int i = 0; i < n; i++) {
+	size_t n = scope_chain(t, cu, addr - bias, scopes, MS_MAX_SCOPES);
+	for (size_t i = 0; i < n; i++) {
 		int tag = dwarf_tag(&scopes[i]);
 		if (tag == DW_TAG_inlined_subroutine) {
-			const char *name = die_name(&scopes[i]);
 			if (*ninl < MS_MAX_INLINE_NAMES - 1) {
+				const char *name = inl ? die_name(&scopes[i]) : NULL;
 				if (dies)
 					dies[*ninl] = scopes[i];
-				inl[(*ninl)++] = name ? name : "[unknown]";
+				if (inl)
+					inl[*ninl] = name ? name : "[unknown]";
+				(*ninl)++;
 			}
 		} else if (tag == DW_TAG_subprogram) {
-			sub = die_name(&scopes[i]);
+			sub = inl ? die_name(&scopes[i]) : NULL;
 			break;
 		}
 	}
-	free(scopes);
 	return sub;
 }
 
@@ -1000,7 +1037,7 @@ static bool symbolize_in_module(struct target_dwfl *t, Dwfl_Module *mod, uint64_
 	char unversioned[512];
 
 	const char *symname = modsyms_lookup(t, mod, pc);
-	const char *sub = dwarf_scopes(mod, pc, inl, NULL, &ninl);
+	const char *sub = dwarf_scopes(t, mod, pc, inl, NULL, &ninl);
 	const char *at = symname ? strchr(symname, '@') : NULL;
 
 	/* .symtab keeps symbol versions ("__libc_start_main@@GLIBC_2.34"); a stack
@@ -1044,9 +1081,9 @@ static const char *call_file(Dwarf_Die *die, Dwarf_Word idx)
  * innermost level's from the line table, each outer level's from the call site
  * of the inlined call below it. File strings belong to libdw (valid while the
  * session lives). */
-static void locate_in_module(Dwfl_Module *mod, uint64_t pc, struct frame_loc *locs, size_t n)
+static void locate_in_module(struct target_dwfl *t, Dwfl_Module *mod, uint64_t pc,
+			     struct frame_loc *locs, size_t n)
 {
-	const char *inl[MS_MAX_INLINE_NAMES];
 	Dwarf_Die dies[MS_MAX_INLINE_NAMES];
 	size_t ninl = 0;
 	int line = 0, col = 0;
@@ -1058,7 +1095,7 @@ static void locate_in_module(Dwfl_Module *mod, uint64_t pc, struct frame_loc *lo
 	locs[n - 1].file = file;
 	locs[n - 1].line = file && line > 0 ? (uint32_t)line : 0;
 	locs[n - 1].column = file && col > 0 ? (uint32_t)col : 0;
-	dwarf_scopes(mod, pc, inl, dies, &ninl);
+	dwarf_scopes(t, mod, pc, NULL, dies, &ninl);
 	/* names: [outer, inl[ninl-1], ..., inl[0]]; level k's call site is on the
 	 * inlined DIE of level k+1. */
 	if (ninl + 1 != n)
@@ -1207,10 +1244,15 @@ size_t target_dwfl__symbolize_loc(struct target_dwfl *t, uint64_t pc, struct fra
 			locs[i].inlined = i > 0;
 		}
 		if (mod)
-			locate_in_module(mod, pc, locs, e->n);
+			locate_in_module(t, mod, pc, locs, e->n);
 		e->locs = locs;
 	}
 	size_t n = e->n < max ? e->n : max;
 	memcpy(out, e->locs, n * sizeof(*out));
 	return n;
+}
+
+void target_dwfl__scan_scopes(struct target_dwfl *t, bool on)
+{
+	t->scan_scopes = on;
 }

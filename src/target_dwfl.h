@@ -118,4 +118,11 @@ struct frame_loc {
 size_t target_dwfl__symbolize_loc(struct target_dwfl *t, uint64_t pc, struct frame_loc *out,
 				  size_t max);
 
+/* Inline chains come from a per-CU index of DWARF scopes, built on the first
+ * address in each CU (src/dwarf_index.h; at most MS_DWARF_INDEX_MAX_BYTES per
+ * session). With on, for addresses not symbolized yet, from libdw's
+ * dwarf_getscopes per address instead: the slow reference the index is tested
+ * against. Both name the same. */
+void target_dwfl__scan_scopes(struct target_dwfl *t, bool on);
+
 #endif

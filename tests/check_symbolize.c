@@ -2,7 +2,8 @@
 /* Unit tests of symbolization (issue 7): inlined frames with file:line, C++ names,
  * debug info found by build-id, debuglink and MiniDebugInfo, deleted binaries,
  * exited targets, JIT maps and malformed input, on programs built for the test
- * from tests/data/symbolize/ and run as child processes. */
+ * from tests/data/symbolize/ and run as child processes; the DWARF scope index
+ * against libdw's dwarf_getscopes at every address. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,7 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+
 #include "check_suites.h"
+#include "dwarf_index.h"
 #include "jitmap.h"
 #include "target_dwfl.h"
 
@@ -459,6 +464,166 @@ START_TEST(test_offline_file)
 }
 END_TEST
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Every address of a test binary's first 16 KiB (its code among them) named by
+ * the scope index and by dwarf_getscopes per address: the same names, files,
+ * lines and columns. Returns how many addresses had inline levels, and the
+ * deepest chain seen. */
+static size_t compare_index_scan(const char *name, size_t *deepest)
+{
+	char path[600];
+	const uint64_t base = 0x7f1200000000ull;
+	size_t inlined = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", build_dir, name);
+	struct target_dwfl *t = target_dwfl__open_offline();
+	struct target_dwfl *ref = target_dwfl__open_offline();
+	ck_assert_ptr_nonnull(t);
+	ck_assert_ptr_nonnull(ref);
+	target_dwfl__scan_scopes(ref, true);
+	ck_assert_int_eq(target_dwfl__report_elf(t, path, base), 0);
+	ck_assert_int_eq(target_dwfl__report_elf(ref, path, base), 0);
+	*deepest = 0;
+	for (uint64_t a = base; a < base + 0x4000; a++) {
+		const char *na[8], *nb[8];
+		struct frame_loc la[8], lb[8];
+		size_t n = target_dwfl__symbolize(t, a, na, 8);
+		ck_assert_uint_eq(target_dwfl__symbolize(ref, a, nb, 8), n);
+		for (size_t i = 0; i < n; i++)
+			ck_assert_msg(!strcmp(na[i], nb[i]), "%s+%#llx level %zu: %s, scan: %s",
+				      name, (unsigned long long)(a - base), i, na[i], nb[i]);
+		ck_assert_uint_eq(target_dwfl__symbolize_loc(t, a, la, 8), n);
+		ck_assert_uint_eq(target_dwfl__symbolize_loc(ref, a, lb, 8), n);
+		for (size_t i = 0; i < n; i++) {
+			ck_assert_msg(
+			    same_str(la[i].file, lb[i].file) && la[i].line == lb[i].line &&
+				la[i].column == lb[i].column && la[i].inlined == lb[i].inlined,
+			    "%s+%#llx level %zu: %s:%u:%u, scan: %s:%u:%u", name,
+			    (unsigned long long)(a - base), i, la[i].file, la[i].line, la[i].column,
+			    lb[i].file, lb[i].line, lb[i].column);
+		}
+		inlined += n > 1;
+		if (n > *deepest)
+			*deepest = n;
+	}
+	target_dwfl__free(t);
+	target_dwfl__free(ref);
+	return inlined;
+}
+
+START_TEST(test_index_matches_scan)
+{
+	size_t deepest;
+
+	ck_assert_uint_gt(compare_index_scan("full", &deepest), 0);
+	ck_assert_uint_eq(deepest, 3);
+	ck_assert_uint_gt(compare_index_scan("bid", &deepest), 0);
+	ck_assert_uint_gt(compare_index_scan("cxx", &deepest), 0);
+	/* scopes.c: sc_host > sc_top > sc_mid > sc_leaf, in loops and blocks. */
+	ck_assert_uint_gt(compare_index_scan("multi", &deepest), 100);
+	ck_assert_uint_eq(deepest, 4);
+	compare_index_scan("mini", &deepest);
+	ck_assert_uint_eq(deepest, 1);
+}
+END_TEST
+
+/* The scopes of pc as libdw walks them: dwarf_getscopes, then the parents of its
+ * innermost result, without the unit DIE that ends them. */
+static size_t scan_chain(Dwarf_Die *cu, uint64_t pc, Dwarf_Die *chain, size_t max)
+{
+	Dwarf_Die *scopes = NULL;
+
+	int n = dwarf_getscopes(cu, pc, &scopes);
+	if (n <= 0) {
+		free(scopes);
+		return 0;
+	}
+	Dwarf_Die innermost = scopes[0];
+	free(scopes);
+	scopes = NULL;
+	n = dwarf_getscopes_die(&innermost, &scopes);
+	size_t k = 0;
+	for (; n > 0 && k < (size_t)n && k < max; k++)
+		chain[k] = scopes[k];
+	free(scopes);
+	if (k && (dwarf_tag(&chain[k - 1]) == DW_TAG_compile_unit ||
+		  dwarf_tag(&chain[k - 1]) == DW_TAG_partial_unit))
+		k--;
+	return k;
+}
+
+/* dwarf_index on its own, with a budget too small for two CUs: each CU's index
+ * is freed when another is built, rebuilt when needed again, and answers the
+ * same as an index that keeps everything and as dwarf_getscopes. */
+START_TEST(test_index_eviction)
+{
+	char path[600];
+	Dwarf_Die cus[8];
+	size_t ncus = 0, compared = 0;
+
+	snprintf(path, sizeof(path), "%s/multi", build_dir);
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	Dwarf *dbg = dwarf_begin(fd, DWARF_C_READ);
+	ck_assert_ptr_nonnull(dbg);
+	Dwarf_Off off = 0, next;
+	size_t hsize;
+	while (ncus < 8 && dwarf_nextcu(dbg, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		if (dwarf_offdie(dbg, off + hsize, &cus[ncus]) &&
+		    dwarf_hasattr(&cus[ncus], DW_AT_name))
+			ncus++;
+		off = next;
+	}
+	ck_assert_uint_ge(ncus, 2);
+
+	struct dwarf_index *small = dwarf_index__new(1), *big = dwarf_index__new(64 << 20);
+	ck_assert_ptr_nonnull(small);
+	ck_assert_ptr_nonnull(big);
+	for (int round = 0; round < 2; round++) {
+		for (size_t c = 0; c < ncus; c++) {
+			Dwarf_Addr rbase, lo, hi;
+			ptrdiff_t roff = 0;
+			while ((roff = dwarf_ranges(&cus[c], roff, &rbase, &lo, &hi)) > 0) {
+				for (Dwarf_Addr pc = lo; pc < hi && pc < lo + 0x2000; pc++) {
+					Dwarf_Die a[64], b[64], r[64];
+					int na = dwarf_index__scopes(small, &cus[c], pc, a, 64);
+					int nb = dwarf_index__scopes(big, &cus[c], pc, b, 64);
+					size_t nr = scan_chain(&cus[c], pc, r, 64);
+					ck_assert_int_ge(na, 0);
+					ck_assert_int_eq(na, nb);
+					ck_assert_uint_eq((size_t)na, nr);
+					for (int i = 0; i < na; i++) {
+						ck_assert_uint_eq(dwarf_dieoffset(&a[i]),
+								  dwarf_dieoffset(&r[i]));
+						ck_assert_uint_eq(dwarf_dieoffset(&b[i]),
+								  dwarf_dieoffset(&r[i]));
+					}
+					compared++;
+				}
+			}
+		}
+	}
+	ck_assert_uint_gt(compared, 500);
+	/* One CU at a time in the small index, every CU in the big one. */
+	ck_assert_uint_eq(dwarf_index__builds(big), ncus);
+	ck_assert_uint_eq(dwarf_index__builds(small), 2 * ncus);
+	ck_assert_uint_lt(dwarf_index__bytes(small), dwarf_index__bytes(big));
+	/* A chain cut short keeps the innermost scopes. */
+	Dwarf_Die one[1];
+	ck_assert_int_le(dwarf_index__scopes(big, &cus[0], 0, one, 1), 1);
+	ck_assert_int_eq(dwarf_index__scopes(big, NULL, 0, one, 1), -EINVAL);
+	dwarf_index__free(small);
+	dwarf_index__free(big);
+	dwarf_index__free(NULL);
+	dwarf_end(dbg);
+	close(fd);
+}
+END_TEST
+
 Suite *suite_symbolize(void)
 {
 	Suite *s = suite_create("symbolize");
@@ -477,6 +642,8 @@ Suite *suite_symbolize(void)
 	tcase_add_test(tc, test_jit_map);
 	tcase_add_test(tc, test_malformed_modules);
 	tcase_add_test(tc, test_offline_file);
+	tcase_add_test(tc, test_index_matches_scan);
+	tcase_add_test(tc, test_index_eviction);
 	suite_add_tcase(s, tc);
 
 	TCase *tp = tcase_create("jitmap");

@@ -5,6 +5,9 @@
 # process, cold caches), by `addr2line -f -i` and by `eu-addr2line -f -i`, one
 # invocation per module each, in one run. Addresses: every function start plus
 # offsets into it (a quarter, half, three quarters), up to N (default 20000).
+# Then, untimed: how many addresses memspy and addr2line agree on (function names
+# of the whole inline chain, lines), and whether memspy's scope index names
+# every address as libdw's dwarf_getscopes does.
 # Usage: scripts/bench/symbolize_speed.sh [N]   (env: BUILD=memspy build dir)
 set -e
 N=${1:-20000}
@@ -53,14 +56,90 @@ time_of() {
 	echo "$s $e" | awk '{printf "%.3f", $2 - $1}'
 }
 
-# drop the page cache's copy of the files when we may: cold for every tool alike
-sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
-t_ms=$("$W/driver" "$PY" 0 "$W/py.addrs" "$LIBC" 0x7f0000000000 "$W/libc.addrs")
-"$W/driver" "$PY" 0 "$W/py.addrs" "$LIBC" 0x7f0000000000 "$W/libc.addrs" 2>&1 >/dev/null | sed 's/^/  (warm run) /'
+# drop the page cache's copy of the files when we may: each tool's timed run
+# starts cold alike; a second run shows it warm
+cold() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
+ms() { "$W/driver" "$PY" 0 "$W/py.addrs" "$LIBC" 0x7f0000000000 "$W/libc.addrs" 2>/dev/null; }
 a2l() { addr2line -f -i -e "$PY" < "$W/py.addrs"; addr2line -f -i -e "$LIBC" < "$W/libc.addrs"; }
 eua2l() { eu-addr2line -f -i -e "$PY" < "$W/py.addrs"; eu-addr2line -f -i -e "$LIBC" < "$W/libc.addrs"; }
+cold
+t_ms=$(ms)
+w_ms=$(ms)
+cold
 t_a2l=$(time_of a2l)
+w_a2l=$(time_of a2l)
+cold
 t_eu=$(time_of eua2l)
+w_eu=$(time_of eua2l)
+echo "warm runs: memspy $w_ms s, addr2line $w_a2l s, eu-addr2line $w_eu s" |
+	awk '{ $4 = sprintf("%.3f", $4); print }'
+
+# agreement, untimed: both print an address line, then name and file:line per
+# level, innermost first
+"$W/driver" -p "$PY" 0 "$W/py.addrs" > "$W/m.py" 2>/dev/null
+"$W/driver" -p "$LIBC" 0x7f0000000000 "$W/libc.addrs" > "$W/m.libc" 2>/dev/null
+addr2line -a -f -i -e "$PY" < "$W/py.addrs" > "$W/a.py"
+addr2line -a -f -i -e "$LIBC" < "$W/libc.addrs" > "$W/a.libc"
+nm -D --defined-only "$PY" > "$W/py.nm"
+nm --defined-only "$LIBC_DBG" > "$W/libc.nm"
+python3 - "$W" <<'PYEOF'
+import re, sys
+w = sys.argv[1]
+
+def parse(path):
+    """address -> [(name, line)], innermost first"""
+    out, cur, lines, i = {}, None, open(path).read().split('\n'), 0
+    while i < len(lines):
+        l = lines[i]
+        if l.startswith('0x'):
+            cur = int(l, 16)
+            out[cur] = []
+            i += 1
+        elif cur is not None and l:
+            ln = lines[i + 1].rsplit(':', 1)[-1].split(' ')[0] if i + 1 < len(lines) else ''
+            out[cur].append((l.replace('_[i]', ''), ln if ln not in ('0', '?') else ''))
+            i += 2
+        else:
+            i += 1
+    return out
+
+clone = re.compile(r'\.(cold|part|isra|constprop|lto_priv|localalias)(\.\d+)*')
+
+for mod in ('py', 'libc'):
+    m, a = parse('%s/m.%s' % (w, mod)), parse('%s/a.%s' % (w, mod))
+    addr = {}
+    for l in open('%s/%s.nm' % (w, mod)):
+        f = l.split()
+        if len(f) == 3:
+            addr.setdefault(f[2].split('@')[0], set()).add(int(f[0], 16))
+
+    def same(x, y):
+        """one name, or aliases: GCC clone suffixes, symbols at one address"""
+        x, y = clone.sub('', x), clone.sub('', y)
+        return x == y or bool(addr.get(x, set()) & addr.get(y, set()))
+
+    exact = alias = chain = lines = 0
+    shown = []
+    for k, v in m.items():
+        u = a.get(k, [])
+        if v and u and v[-1][0] == u[-1][0]:
+            exact += 1
+        if v and u and same(v[-1][0], u[-1][0]):
+            alias += 1
+        elif len(shown) < 3:
+            shown.append('    0x%x: memspy %s, addr2line %s' % (k, [n for n, _ in v], [n for n, _ in u]))
+        if len(v) == len(u) and all(same(x[0], y[0]) for x, y in zip(v, u)):
+            chain += 1
+        if [l for _, l in v] == [l for _, l in u]:
+            lines += 1
+    print('agreement with addr2line, %s: function %d exact, %d as aliases or .cold/.part clones, '
+          'whole inline chain %d, lines %d, of %d addresses' % (mod, exact, alias, chain, lines, len(m)))
+    for s in shown:
+        print(s)
+PYEOF
+"$W/driver" -c "$PY" 0 "$W/py.addrs" "$LIBC" 0x7f0000000000 "$W/libc.addrs" 2>/dev/null | tail -n 1 |
+	sed 's/^/memspy: /'
+
 echo "memspy (names, inline chains, file:line): $t_ms s"
 echo "addr2line -f -i:                          $t_a2l s"
 echo "eu-addr2line -f -i:                       $t_eu s"

@@ -18,12 +18,12 @@ mkdir -p "$OUT/corpus" "$OUT/seeds"
 $CC -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-D_GNU_SOURCE -std=gnu11 -I"$OUT" -I"$SRC/include" -I"$SRC/src" \
 	"$HERE/fuzz_symbolize.c" "$SRC/src/target_dwfl.c" "$SRC/src/procroot.c" \
-	"$SRC/src/jitmap.c" -o "$OUT/fuzz_symbolize" -ldw -lelf -ldl -lpthread
+	"$SRC/src/jitmap.c" "$SRC/src/dwarf_index.c" -o "$OUT/fuzz_symbolize" -ldw -lelf -ldl -lpthread
 
 # Seeds: small ELF files with DWARF, inline chains, C++, MiniDebugInfo, stripped.
 if [ ! -e "$OUT/seeds/.done" ]; then
 	sh "$SRC/tests/data/symbolize/build.sh" "$SRC/tests/data/symbolize" "$OUT/build" >/dev/null 2>&1 || true
-	for f in full cxx mini strip bid dbg/.build-id/*/*.debug link/linked.debug; do
+	for f in full cxx multi mini strip bid dbg/.build-id/*/*.debug link/linked.debug; do
 		for g in "$OUT/build/"$f; do [ -f "$g" ] && cp "$g" "$OUT/seeds/"; done
 	done
 	for f in /bin/true /usr/lib/x86_64-linux-gnu/libdl.so.2; do

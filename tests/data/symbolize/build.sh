@@ -3,7 +3,8 @@
 # Builds the symbolization test targets in OUT: inline.c with debug info in the
 # binary (full), split off by build-id (bid, debug file under OUT/dbg/.build-id),
 # split off by .gnu_debuglink (link/ with its .debug beside it, no build-id),
-# MiniDebugInfo only (mini), stripped to nothing (strip), and cxx.cpp (cxx).
+# MiniDebugInfo only (mini), stripped to nothing (strip), cxx.cpp (cxx), and
+# inline.c with scopes.c in two compile units (multi).
 # Usage: build.sh SRCDIR OUT
 set -e
 S=$1
@@ -14,6 +15,7 @@ mkdir -p "$O/dbg" "$O/link"
 cd "$O"
 $CC -O2 -g -o full "$S/inline.c"
 $CXX -O2 -g -o cxx "$S/cxx.cpp"
+$CC -O2 -g -o multi "$S/inline.c" "$S/scopes.c"
 
 # by build-id: .symtab kept, DWARF only in the separate file
 cp full bid
