@@ -18,6 +18,8 @@ const volatile __u32 stack_bytes = MS_DEFAULT_STACK_BYTES;
 const volatile __u32 want_kernel = 0;
 const volatile __u64 wakeup_bytes = 1 << 20;
 
+#include "follow.bpf.h"
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 << 20);
@@ -56,7 +58,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	__u32 cpu;
 	long n;
 
-	if ((id >> 32) != target_tgid)
+	if (!is_followed(id >> 32))
 		return 0;
 	cpu = bpf_get_smp_processor_id();
 	ev = bpf_map_lookup_elem(&cpu_scratch, &cpu);

@@ -20,6 +20,8 @@ const volatile __u32 stack_bytes = MS_DEFAULT_STACK_BYTES;
 const volatile __u64 wakeup_bytes = 1 << 20; /* wake the reader once this much is queued */
 const volatile __u64 countdowns[MS_COUNTDOWN_SLOTS] = {};
 
+#include "follow.bpf.h"
+
 /* What a thread is doing inside the allocator: entry to return. */
 struct thread_state {
 	__s64 countdown; /* bytes until this thread's next sample */
@@ -40,13 +42,21 @@ struct {
 	__type(value, struct thread_state);
 } threads SEC(".maps");
 
-/* Tracked (sampled, live) blocks: address -> requested size. Sized by user space. */
+/* A block is named by its process too: after a fork (--children) parent and child
+ * hand out the same addresses, and the child frees blocks its parent allocated. */
+struct block_key {
+	__u64 addr;
+	__u32 tgid;
+	__u32 pad;
+};
+
+/* Tracked (sampled, live) blocks: block -> requested size. Sized by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	/* Allocated as used: preallocating 1M entries would pin ~84 MB of kernel memory. */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1 << 20);
-	__type(key, __u64);
+	__type(key, struct block_key);
 	__type(value, __u64);
 } allocs SEC(".maps");
 
@@ -82,7 +92,7 @@ static __always_inline void count(__u32 which, __u64 n)
 
 static __always_inline bool is_target(void)
 {
-	return (bpf_get_current_pid_tgid() >> 32) == target_tgid;
+	return is_followed(bpf_get_current_pid_tgid() >> 32);
 }
 
 static __always_inline __u64 wakeup_flag(void)
@@ -105,11 +115,17 @@ static __always_inline void fill_header(struct ms_event_header *h, __u32 kind, _
 /* Stop tracking addr; tell user space if it was tracked. */
 static __always_inline void untrack(__u64 addr, __u32 fn)
 {
+	struct block_key key = {.addr = addr, .tgid = bpf_get_current_pid_tgid() >> 32};
 	struct ms_free_event ev = {};
+	struct ms_proc *p;
 
-	if (bpf_map_delete_elem(&allocs, &addr) != 0) {
-		if (sample_all)
+	if (bpf_map_delete_elem(&allocs, &key) != 0) {
+		if (sample_all) {
 			count(MS_CNT_UNKNOWN_FREE, 1);
+			p = this_proc();
+			if (p)
+				__sync_fetch_and_add(&p->unknown_frees, 1);
+		}
 		return;
 	}
 	fill_header(&ev.hdr, MS_EV_FREE, fn);
@@ -147,6 +163,7 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u64 addr, __u64 
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct ms_alloc_event *ev = bpf_map_lookup_elem(&scratch, &cpu);
+	struct block_key key = {.addr = addr};
 	__u64 len;
 
 	if (!ev)
@@ -184,12 +201,13 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u64 addr, __u64 
 	 * runs before the allocator returns), so nothing can free it in between, and
 	 * a block the full map cannot hold is never reported, so it cannot look live
 	 * forever when its free goes unseen. */
-	if (bpf_map_update_elem(&allocs, &addr, &size, BPF_ANY)) {
+	key.tgid = ev->hdr.tgid;
+	if (bpf_map_update_elem(&allocs, &key, &size, BPF_ANY)) {
 		count(MS_CNT_MAP_FULL, 1);
 		return;
 	}
 	if (bpf_ringbuf_output(&events, ev, MS_ALLOC_EVENT_HDR_SIZE + len, wakeup_flag())) {
-		bpf_map_delete_elem(&allocs, &addr);
+		bpf_map_delete_elem(&allocs, &key);
 		count(MS_CNT_LOST_ALLOC, 1);
 		return;
 	}
@@ -274,6 +292,7 @@ SEC("uretprobe")
 int uretprobe_alloc(struct pt_regs *ctx)
 {
 	struct thread_state *st;
+	struct ms_proc *p;
 	__u64 ret = PT_REGS_RC(ctx), addr = ret, size;
 
 	if (!is_target())
@@ -301,6 +320,11 @@ int uretprobe_alloc(struct pt_regs *ctx)
 		return 0; /* failed allocations are not live */
 	count(MS_CNT_ALLOC_CALLS, 1);
 	count(MS_CNT_ALLOC_BYTES, size);
+	p = this_proc();
+	if (p) {
+		__sync_fetch_and_add(&p->alloc_calls, 1);
+		__sync_fetch_and_add(&p->alloc_bytes, size);
+	}
 	if (take_sample(st, size))
 		record_alloc(ctx, addr, size, st->fn);
 	return 0;
@@ -310,6 +334,7 @@ SEC("uprobe")
 int uprobe_free(struct pt_regs *ctx)
 {
 	struct thread_state *st;
+	struct ms_proc *p;
 	__u64 ptr = PT_REGS_PARM1(ctx);
 
 	if (!ptr || !is_target())
@@ -319,6 +344,9 @@ int uprobe_free(struct pt_regs *ctx)
 	if (st && st->outer_sp && PT_REGS_SP(ctx) < st->outer_sp)
 		return 0;
 	count(MS_CNT_FREE_CALLS, 1);
+	p = this_proc();
+	if (p)
+		__sync_fetch_and_add(&p->free_calls, 1);
 	untrack(ptr, MS_FN_FREE);
 	return 0;
 }

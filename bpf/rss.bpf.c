@@ -18,6 +18,8 @@ const volatile __u32 target_tgid = 0;
 const volatile __u32 stack_bytes = MS_DEFAULT_STACK_BYTES;
 const volatile __u64 wakeup_bytes = 1 << 20;
 
+#include "follow.bpf.h"
+
 #define NR_MMAP 9
 #define NR_MUNMAP 11
 #define NR_BRK 12
@@ -74,7 +76,7 @@ int on_page_fault(struct bpf_perf_event_data *ctx)
 	__u64 id = bpf_get_current_pid_tgid(), len;
 	__u32 cpu;
 
-	if ((id >> 32) != target_tgid)
+	if (!is_followed(id >> 32))
 		return 0;
 	cpu = bpf_get_smp_processor_id();
 	ev = bpf_map_lookup_elem(&rss_scratch, &cpu);
@@ -126,7 +128,7 @@ int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	struct pending p = {};
 	__u32 tid = (__u32)id;
 
-	if ((id >> 32) != target_tgid || (nr != NR_MMAP && nr != NR_MUNMAP && nr != NR_BRK))
+	if ((nr != NR_MMAP && nr != NR_MUNMAP && nr != NR_BRK) || !is_followed(id >> 32))
 		return 0;
 	p.nr = (__u32)nr;
 	if (nr == NR_MMAP) {
@@ -151,7 +153,7 @@ int on_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	__u32 tid = (__u32)id;
 	struct pending *p;
 
-	if ((id >> 32) != target_tgid)
+	if (!is_followed(id >> 32))
 		return 0;
 	p = bpf_map_lookup_elem(&pendings, &tid);
 	if (!p)

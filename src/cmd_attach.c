@@ -41,6 +41,10 @@ static void attach_usage(FILE *f)
 		"  -F, --freq HZ          CPU samples per second of CPU time (default 99)\n"
 		"      --kernel           add the kernel part of CPU stacks (frames end in _[k])\n"
 		"      --threads          put the thread, name-tid, as the root of every stack\n"
+		"      --children         also follow the process's children, present and future\n"
+		"                         (a gunicorn master and its workers): one directory of\n"
+		"                         outputs per process, <pid>/, and merged files whose\n"
+		"                         stacks start with the process, name-pid\n"
 		"      --no-cpu           do not sample the CPU\n"
 		"      --no-rss           do not sample page faults (no rss.folded)\n"
 		"      --no-heap          do not track the heap\n"
@@ -58,7 +62,7 @@ static void attach_usage(FILE *f)
 }
 
 enum { OPT_ALL = 256, OPT_STACK_BYTES, OPT_MAX_TRACKED, OPT_KERNEL, OPT_THREADS, OPT_NO_CPU,
-       OPT_NO_HEAP, OPT_NO_RSS };
+       OPT_NO_HEAP, OPT_NO_RSS, OPT_CHILDREN };
 
 int cmd_attach(int argc, char **argv)
 {
@@ -77,6 +81,7 @@ int cmd_attach(int argc, char **argv)
 		{"no-cpu", no_argument, NULL, OPT_NO_CPU},
 		{"no-heap", no_argument, NULL, OPT_NO_HEAP},
 		{"no-rss", no_argument, NULL, OPT_NO_RSS},
+		{"children", no_argument, NULL, OPT_CHILDREN},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -172,6 +177,9 @@ int cmd_attach(int argc, char **argv)
 			break;
 		case OPT_NO_RSS:
 			o.no_rss = true;
+			break;
+		case OPT_CHILDREN:
+			o.children = true;
 			break;
 		case OPT_NO_CPU:
 			o.cpu = false;

@@ -55,6 +55,7 @@ static void top_usage(FILE *f)
 		"  -F, --freq HZ          CPU samples per second of CPU time (default 99)\n"
 		"      --no-cpu           do not sample the CPU\n"
 		"      --no-heap          do not track the heap\n"
+		"      --children         also follow its children (stacks start with name-pid)\n"
 		"  -v, --verbose          show libbpf's messages (twice for debug)\n"
 		"  -h, --help             this text\n"
 		"\n"
@@ -428,7 +429,7 @@ static int top_run(const struct session_opts *o, double interval_s)
 	return status;
 }
 
-enum { OPT_ALL = 256, OPT_NO_CPU, OPT_NO_HEAP };
+enum { OPT_ALL = 256, OPT_NO_CPU, OPT_NO_HEAP, OPT_CHILDREN };
 
 int cmd_top(int argc, char **argv)
 {
@@ -440,6 +441,7 @@ int cmd_top(int argc, char **argv)
 		{"freq", required_argument, NULL, 'F'},
 		{"no-cpu", no_argument, NULL, OPT_NO_CPU},
 		{"no-heap", no_argument, NULL, OPT_NO_HEAP},
+		{"children", no_argument, NULL, OPT_CHILDREN},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -503,6 +505,9 @@ int cmd_top(int argc, char **argv)
 			break;
 		case OPT_NO_CPU:
 			o.cpu = false;
+			break;
+		case OPT_CHILDREN:
+			o.children = true;
 			break;
 		case OPT_NO_HEAP:
 			o.heap = false;

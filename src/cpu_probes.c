@@ -61,6 +61,16 @@ struct cpu_probes *cpu_probes__open(const struct cpu_probes_opts *o, char *err, 
 	c->skel->rodata->want_kernel = o->kernel;
 	if (o->python)
 		c->skel->rodata->py_off = *o->python;
+	if (o->children) {
+		c->skel->rodata->follow_children = 1;
+		e = bpf_map__reuse_fd(c->skel->maps.procs, o->procs_fd);
+		if (e) {
+			snprintf(err, errlen, "cannot share the --children map: %s", strerror(-e));
+			goto fail;
+		}
+	} else {
+		bpf_map__set_max_entries(c->skel->maps.procs, 1);
+	}
 	bpf_map__set_max_entries(c->skel->maps.cpu_scratch, (uint32_t)c->nr_cpus);
 	e = cpu__load(c->skel);
 	if (e) {

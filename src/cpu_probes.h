@@ -16,6 +16,8 @@ struct cpu_probes_opts {
 	uint32_t stack_bytes; /* user stack copied per sample */
 	bool kernel;	      /* also record kernel frames */
 	const struct ms_python_offsets *python; /* read Python frames; NULL: none */
+	bool children;	      /* --children: filter on the procs map below */
+	int procs_fd;	      /* the map of followed processes (follow_probes) */
 };
 
 struct cpu_probes;

@@ -57,6 +57,16 @@ struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const st
 	h->skel->rodata->stack_bytes = o->stack_bytes;
 	if (o->python)
 		h->skel->rodata->py_off = *o->python;
+	if (o->children) {
+		h->skel->rodata->follow_children = 1;
+		e = bpf_map__reuse_fd(h->skel->maps.procs, o->procs_fd);
+		if (e) {
+			snprintf(err, errlen, "cannot share the --children map: %s", strerror(-e));
+			goto fail;
+		}
+	} else {
+		bpf_map__set_max_entries(h->skel->maps.procs, 1);
+	}
 	sampling_fill_countdowns((uint64_t *)h->skel->rodata->countdowns, MS_COUNTDOWN_SLOTS,
 				 o->sample_mean, o->seed);
 	bpf_map__set_max_entries(h->skel->maps.scratch, (uint32_t)h->nr_cpus);
@@ -73,7 +83,10 @@ struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const st
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	pid_t pid = o->pid;
+	/* --children: a forked child maps the same allocator file, and uprobes with a
+	 * pid only fire in that process; probe every process that maps the file and
+	 * let the BPF side keep the followed ones. */
+	pid_t pid = o->children ? -1 : o->pid;
 	/* Order matters while the target runs: frees first, so no block tracked
 	 * during attach is freed unseen; return probes before entry probes, so no call
 	 * is entered without its return being watched (a lost return would leave the

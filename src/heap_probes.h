@@ -17,6 +17,9 @@ struct heap_probes_opts {
 	uint32_t max_tracked;	/* capacity of the tracked-address map */
 	uint64_t seed;		/* shuffles the countdown table */
 	const struct ms_python_offsets *python; /* read Python frames; NULL: none */
+	bool children;		/* --children: probe every process mapping the allocator,
+				 * keep the ones in the procs map below */
+	int procs_fd;		/* the map of followed processes (follow_probes) */
 };
 
 struct heap_probes;

@@ -57,6 +57,16 @@ struct rss_probes *rss_probes__open(const struct rss_probes_opts *o, char *err, 
 	r->skel->rodata->stack_bytes = o->stack_bytes;
 	if (o->python)
 		r->skel->rodata->py_off = *o->python;
+	if (o->children) {
+		r->skel->rodata->follow_children = 1;
+		e = bpf_map__reuse_fd(r->skel->maps.procs, o->procs_fd);
+		if (e) {
+			snprintf(err, errlen, "cannot share the --children map: %s", strerror(-e));
+			goto fail;
+		}
+	} else {
+		bpf_map__set_max_entries(r->skel->maps.procs, 1);
+	}
 	bpf_map__set_max_entries(r->skel->maps.rss_scratch, (uint32_t)r->nr_cpus);
 	e = rss__load(r->skel);
 	if (e) {

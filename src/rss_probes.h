@@ -15,6 +15,8 @@ struct rss_probes_opts {
 	uint32_t period;      /* one sample every this many page faults */
 	uint32_t stack_bytes; /* user stack copied per sample */
 	const struct ms_python_offsets *python; /* read Python frames; NULL: none */
+	bool children;	      /* --children: filter on the procs map below */
+	int procs_fd;	      /* the map of followed processes (follow_probes) */
 };
 
 struct rss_probes;

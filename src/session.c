@@ -18,6 +18,7 @@
 #include "cpu_probes.h"
 #include "cpu_profile.h"
 #include "folded.h"
+#include "follow_probes.h"
 #include "heap_probes.h"
 #include "ksyms.h"
 #include "leak.h"
@@ -87,6 +88,17 @@ struct session {
 	uint64_t start_ns;
 	char comm[64];
 	char dir[4096];
+	/* --children: the run (root) keeps the merged profiles, whose stacks start
+	 * with the process ("name-pid"), and one session per process seen (procs,
+	 * the target first) with that process's own profiles, modules and Python
+	 * state. Those share the run's stack table and kernel symbols, attach
+	 * nothing and write their outputs to <dir>/<pid>/. */
+	struct follow_probes *follow;	/* fork and exit programs, the procs map */
+	struct session **procs;
+	size_t nr_procs, cap_procs;
+	struct session *root;		/* a process of a --children run: its run */
+	uint32_t proc_frame;		/* "name-pid" */
+	struct ms_proc counts;		/* the process's counters, read at stop */
 };
 
 static uint64_t now_ns(void)
@@ -162,6 +174,96 @@ static uint32_t thread_frame(struct session *s, uint32_t tid)
 	return s->unknown_frame;
 }
 
+/* The run that merges processes (--children), as opposed to one process. */
+static bool is_merged(const struct session *s)
+{
+	return s->o->children && !s->root;
+}
+
+/* The run a session belongs to: itself unless it is a process of a --children run. */
+static const struct session *run_of(const struct session *s)
+{
+	return s->root ? s->root : s;
+}
+
+/* --children: a process's session, made on its first event. Its modules are read
+ * then: a forked child maps what its parent did, and the reading stays valid
+ * after it exits. NULL on lack of memory (its events are dropped). */
+static struct session *proc__new(struct session *s, uint32_t tgid)
+{
+	struct session *p = calloc(1, sizeof(*p));
+	char name[96];
+
+	if (!p)
+		return NULL;
+	if (s->nr_procs == s->cap_procs) {
+		size_t nc = s->cap_procs ? s->cap_procs * 2 : 16;
+		struct session **np = realloc(s->procs, nc * sizeof(*np));
+		if (!np) {
+			free(p);
+			return NULL;
+		}
+		s->procs = np;
+		s->cap_procs = nc;
+	}
+	p->opts = s->opts;
+	p->opts.pid = (pid_t)tgid;
+	p->opts.quiet = true;
+	p->o = &p->opts;
+	p->root = s;
+	p->pidfd = -1;
+	p->stacks = s->stacks;
+	p->ksyms = s->ksyms;
+	p->unknown_frame = s->unknown_frame;
+	p->truncated_frame = s->truncated_frame;
+	p->profile = profile__new(s->o->sample_mean);
+	p->cpu = cpu_profile__new();
+	p->rss_prof = cpu_profile__new();
+	if (!p->profile || !p->cpu || !p->rss_prof) {
+		profile__free(p->profile);
+		cpu_profile__free(p->cpu);
+		cpu_profile__free(p->rss_prof);
+		free(p);
+		return NULL;
+	}
+	if (tgid == (uint32_t)s->o->pid) {
+		p->dwfl = s->dwfl; /* opened before the probes, borrowed */
+		p->py = s->py;
+		memcpy(p->comm, s->comm, sizeof(p->comm));
+	} else {
+		procstat_comm((pid_t)tgid, p->comm, sizeof(p->comm));
+		p->dwfl = target_dwfl__open((pid_t)tgid); /* NULL: its stacks print [unknown] */
+		p->py = python__open((pid_t)tgid, true, s->o->verbose);
+	}
+	snprintf(name, sizeof(name), "%s-%u", p->comm[0] ? p->comm : "?", tgid);
+	p->proc_frame = stacktab__frame(s->stacks, name);
+	if (!s->o->no_output &&
+	    snprintf(p->dir, sizeof(p->dir), "%s/%u", s->dir, tgid) >= (int)sizeof(p->dir))
+		p->dir[0] = '\0'; /* too long a path: outputs fail there, reported then */
+	p->start_ns = now_ns();
+	profile__tick(p->profile, p->start_ns);
+	s->procs[s->nr_procs++] = p;
+	return p;
+}
+
+/* The session that records events of tgid: the run itself for one process. */
+static struct session *proc_of(struct session *s, uint32_t tgid)
+{
+	if (!is_merged(s))
+		return tgid == (uint32_t)s->o->pid ? s : NULL;
+	for (size_t i = 0; i < s->nr_procs; i++)
+		if ((uint32_t)s->procs[i]->o->pid == tgid)
+			return s->procs[i];
+	return proc__new(s, tgid);
+}
+
+/* A block's key in the merged profile: forked processes hand out the same
+ * addresses. User addresses stay below 2^47, so the tgid goes above. */
+static uint64_t merged_key(uint64_t addr, uint32_t tgid)
+{
+	return addr ^ ((uint64_t)tgid << 47);
+}
+
 /* Turn innermost-first lookup addresses (and kernel frames, innermost first) into
  * interned frame ids, root first: thread, user frames, then kernel frames. */
 static size_t frames_of(struct session *s, uint32_t tid, const uint64_t *pcs, size_t n,
@@ -198,27 +300,39 @@ static size_t frames_of(struct session *s, uint32_t tid, const uint64_t *pcs, si
 	return k;
 }
 
-static int on_alloc(struct session *s, const struct ms_alloc_event *ev, size_t size)
+/* s is the run, p the process of the event (s itself for one process). */
+static int on_alloc(struct session *s, struct session *p, const struct ms_alloc_event *ev,
+		    size_t size)
 {
 	uint64_t pcs[MS_MAX_FRAMES];
 	uint32_t frames[MS_MAX_NAMES];
 	bool complete = false;
-	size_t len = ev->stack_len;
+	size_t len = ev->stack_len, n = 0;
 	uint32_t id;
 
 	if (size < MS_ALLOC_EVENT_HDR_SIZE || len > size - MS_ALLOC_EVENT_HDR_SIZE)
 		return 0; /* malformed record: ignore rather than trust */
-	size_t n = target_dwfl__unwind(s->dwfl, (pid_t)ev->hdr.tid, (const uint64_t *)ev->regs, ev->stack, len, true,
-				       pcs, MS_MAX_FRAMES, &complete);
+	if (p->dwfl)
+		n = target_dwfl__unwind(p->dwfl, (pid_t)ev->hdr.tid, (const uint64_t *)ev->regs,
+					ev->stack, len, true, pcs, MS_MAX_FRAMES, &complete);
 	if (n == 0)
-		s->totals.unwind_failed++;
+		p->totals.unwind_failed++;
 	if (!complete)
-		s->totals.truncated++;
-	size_t nf = frames_of(s, ev->hdr.tid, pcs, n, &ev->py, complete, NULL, 0, frames,
-			      MS_MAX_NAMES);
-	if (stacktab__intern(s->stacks, frames, nf, !complete, &id))
+		p->totals.truncated++;
+	if (p != s) {
+		s->totals.unwind_failed += n == 0;
+		s->totals.truncated += !complete;
+	}
+	/* frames[0] is left for the process, the root of the merged stack */
+	size_t nf = frames_of(p, ev->hdr.tid, pcs, n, &ev->py, complete, NULL, 0, frames + 1,
+			      MS_MAX_NAMES - 1);
+	if (stacktab__intern(s->stacks, frames + 1, nf, !complete, &id))
 		return 0;
-	profile__alloc(s->profile, ev->addr, ev->size, id, ev->hdr.ts_ns);
+	profile__alloc(p->profile, ev->addr, ev->size, id, ev->hdr.ts_ns);
+	frames[0] = p->proc_frame;
+	if (p != s && !stacktab__intern(s->stacks, frames, nf + 1, !complete, &id))
+		profile__alloc(s->profile, merged_key(ev->addr, ev->hdr.tgid), ev->size, id,
+			       ev->hdr.ts_ns);
 	return 0;
 }
 
@@ -269,7 +383,8 @@ static bool in_own_probe(const struct session *s, uint64_t ip)
 			compare_u64));
 }
 
-static int on_cpu(struct session *s, const struct ms_cpu_event *ev, size_t size)
+static int on_cpu(struct session *s, struct session *p, const struct ms_cpu_event *ev,
+		  size_t size)
 {
 	uint64_t pcs[MS_MAX_FRAMES];
 	uint32_t frames[MS_MAX_NAMES];
@@ -295,46 +410,65 @@ static int on_cpu(struct session *s, const struct ms_cpu_event *ev, size_t size)
 		 * the kernel. That time is memspy's overhead, not the target's: count
 		 * it apart rather than draw it as broken stacks. */
 		if (in_own_probe(s, ev->regs[MS_REG_IP])) {
-			s->cpu_in_probes++;
+			p->cpu_in_probes++;
+			if (p != s)
+				s->cpu_in_probes++;
 			return 0;
 		}
-		n = target_dwfl__unwind_ex(s->dwfl, (pid_t)ev->hdr.tid, (const uint64_t *)ev->regs,
-					   ev->stack, len, &x, false, pcs, MS_MAX_FRAMES,
-					   &complete);
+		if (p->dwfl)
+			n = target_dwfl__unwind_ex(p->dwfl, (pid_t)ev->hdr.tid,
+						   (const uint64_t *)ev->regs, ev->stack, len, &x,
+						   false, pcs, MS_MAX_FRAMES, &complete);
 	} else {
-		s->cpu_no_user++;
+		p->cpu_no_user++;
+		if (p != s)
+			s->cpu_no_user++;
 	}
-	if (!complete && ev->hdr.kind == MS_EV_CPU)
-		s->cpu_truncated++;
-	size_t nf = frames_of(s, ev->hdr.tid, pcs, n, &ev->py, complete,
-			      (const uint64_t *)ev->kstack, s->o->kernel ? nk : 0, frames,
-			      MS_MAX_NAMES);
-	if (stacktab__intern(s->stacks, frames, nf, !complete, &id))
-		return 0;
-	if (ev->hdr.kind == MS_EV_RSS) /* a sampled page fault: pages first touched */
-		cpu_profile__add(s->rss_prof, id, (uint64_t)MS_RSS_PERIOD * MS_RSS_PAGE);
-	else
-		cpu_profile__add(s->cpu, id, 1);
+	if (!complete && ev->hdr.kind == MS_EV_CPU) {
+		p->cpu_truncated++;
+		if (p != s)
+			s->cpu_truncated++;
+	}
+	size_t nf = frames_of(p, ev->hdr.tid, pcs, n, &ev->py, complete,
+			      (const uint64_t *)ev->kstack, s->o->kernel ? nk : 0, frames + 1,
+			      MS_MAX_NAMES - 1);
+	for (int merged = 0; merged < (p != s ? 2 : 1); merged++) {
+		struct session *to = merged ? s : p;
+		frames[0] = p->proc_frame;
+		if (stacktab__intern(s->stacks, frames + !merged, nf + merged, !complete, &id))
+			return 0;
+		if (ev->hdr.kind == MS_EV_RSS) /* a sampled page fault: pages first touched */
+			cpu_profile__add(to->rss_prof, id, (uint64_t)MS_RSS_PERIOD * MS_RSS_PAGE);
+		else
+			cpu_profile__add(to->cpu, id, 1);
+	}
 	return 0;
 }
 
 static int on_record(void *ctx, const void *data, size_t size)
 {
-	struct session *s = ctx;
+	struct session *s = ctx, *p;
 	const struct ms_event_header *h = data;
 
-	if (size < sizeof(*h) || h->tgid != (uint32_t)s->o->pid)
+	if (size < sizeof(*h))
+		return 0;
+	p = proc_of(s, h->tgid);
+	if (!p)
 		return 0;
 	switch (h->kind) {
 	case MS_EV_ALLOC:
-		return on_alloc(s, data, size);
+		return on_alloc(s, p, data, size);
 	case MS_EV_CPU:
 	case MS_EV_RSS:
-		return on_cpu(s, data, size);
+		return on_cpu(s, p, data, size);
 	case MS_EV_FREE:
-		if (size >= sizeof(struct ms_free_event))
-			profile__free_block(s->profile, ((const struct ms_free_event *)data)->addr,
-					    h->ts_ns);
+		if (size >= sizeof(struct ms_free_event)) {
+			uint64_t addr = ((const struct ms_free_event *)data)->addr;
+			profile__free_block(p->profile, addr, h->ts_ns);
+			if (p != s)
+				profile__free_block(s->profile, merged_key(addr, h->tgid),
+						    h->ts_ns);
+		}
 		return 0;
 	default:
 		return 0;
@@ -345,6 +479,15 @@ static void tick(struct session *s, uint64_t ts)
 {
 	profile__tick(s->profile, ts);
 	double rss = procstat_rss_bytes(s->o->pid);
+	if (is_merged(s)) { /* the run's RSS: the sum over the processes still running */
+		rss = 0;
+		for (size_t i = 0; i < s->nr_procs; i++) {
+			double r = procstat_rss_bytes(s->procs[i]->o->pid);
+			tick(s->procs[i], ts);
+			if (r > 0)
+				rss += r;
+		}
+	}
 	if (s->nr_rss == s->cap_rss) {
 		size_t nc = s->cap_rss ? s->cap_rss * 2 : 256;
 		double *nr = realloc(s->rss, nc * sizeof(*nr));
@@ -428,9 +571,38 @@ static int write_timeline(struct session *s, const struct leak_suspect *sus, siz
 	return sinks_write_timeline(s->dir, title, ts, k);
 }
 
+/* --children: the processes of the run, each with its own outputs. */
+static void write_procs(FILE *f, const struct session *s)
+{
+	char live[32], rss[32];
+
+	fprintf(f, "memspy --children: %zu processes followed from pid %d (%s); stacks in the "
+		   "files here start with the process (name-pid), and <pid>/ holds each "
+		   "process's own outputs\n",
+		s->nr_procs, (int)s->o->pid, s->comm);
+	fprintf(f, "  %8s %8s  %-16s %12s %12s %12s %12s\n", "pid", "parent", "name",
+		"allocations", "live heap", "cpu samples", "rss touched");
+	for (size_t i = 0; i < s->nr_procs; i++) {
+		const struct session *p = s->procs[i];
+		report_format_bytes(profile__live_bytes(p->profile), live, sizeof(live));
+		report_format_bytes((double)cpu_profile__total(p->rss_prof), rss, sizeof(rss));
+		fprintf(f, "  %8d %8u  %-16s %12" PRIu64 " %12s %12" PRIu64 " %12s\n", (int)p->o->pid,
+			p->counts.parent, p->comm, (uint64_t)p->counts.alloc_calls,
+			s->heap ? live : "-", cpu_profile__total(p->cpu),
+			s->rss_probes ? rss : "-");
+	}
+	if (s->heap)
+		fprintf(f, "  note: a child that exec()s another program stays followed; its heap "
+			   "is seen only while it allocates through %s\n",
+			s->alloc.module);
+	fprintf(f, "\n");
+}
+
 static void write_report_to(FILE *f, struct session *s, const struct report_input *heap,
 			    const struct cpu_report_input *cpu)
 {
+	if (is_merged(s))
+		write_procs(f, s);
 	if (heap)
 		report_write(f, heap);
 	else
@@ -439,7 +611,7 @@ static void write_report_to(FILE *f, struct session *s, const struct report_inpu
 			(int)s->o->pid, s->comm, cpu->duration_s, heap ? "" : "the run's end");
 	if (cpu)
 		report_cpu_write(f, cpu);
-	if (s->rss_probes)
+	if (run_of(s)->rss_probes)
 		report_rss_write(f, s->stacks, s->rss_prof, s->rss_counters);
 }
 
@@ -546,7 +718,14 @@ static int attach_probes(struct session *s, struct allocator *alloc, int pidfd,
 {
 	const struct session_opts *o = s->o;
 	char err[512];
+	int procs_fd = -1;
 
+	if (o->children) {
+		s->follow = follow_probes__open(o->pid, err, sizeof(err));
+		if (!s->follow)
+			goto fail;
+		procs_fd = follow_probes__map_fd(s->follow);
+	}
 	if (o->heap) {
 		struct heap_probes_opts hopts = {
 			.pid = o->pid,
@@ -555,6 +734,8 @@ static int attach_probes(struct session *s, struct allocator *alloc, int pidfd,
 			.max_tracked = o->max_tracked,
 			.seed = now_ns() ^ (uint64_t)getpid(),
 			.python = python__offsets(s->py),
+			.children = o->children,
+			.procs_fd = procs_fd,
 		};
 		*heap = heap_probes__open(&hopts, alloc, err, sizeof(err));
 		if (!*heap)
@@ -570,6 +751,8 @@ static int attach_probes(struct session *s, struct allocator *alloc, int pidfd,
 			.stack_bytes = o->stack_bytes,
 			.kernel = o->kernel,
 			.python = python__offsets(s->py),
+			.children = o->children,
+			.procs_fd = procs_fd,
 		};
 		*cpu = cpu_probes__open(&copts, err, sizeof(err));
 		if (!*cpu)
@@ -584,6 +767,8 @@ static int attach_probes(struct session *s, struct allocator *alloc, int pidfd,
 			.period = MS_RSS_PERIOD,
 			.stack_bytes = o->stack_bytes,
 			.python = python__offsets(s->py),
+			.children = o->children,
+			.procs_fd = procs_fd,
 		};
 		/* RSS growth is an extra: without it the run goes on (reported once) */
 		s->rss_probes = rss_probes__open(&ropts, err, sizeof(err));
@@ -682,6 +867,10 @@ struct session *session__open(const struct session_opts *opts)
 		goto fail;
 	}
 	s->py = python__open(o->pid, o->quiet_attach, o->verbose);
+	if (o->children && !proc__new(s, (uint32_t)o->pid)) { /* the target is the first */
+		fprintf(stderr, "memspy: out of memory\n");
+		goto fail;
+	}
 	s->pidfd = open_pidfd(o->pid);
 	if (attach_probes(s, &s->alloc, s->pidfd, &s->heap, &s->cpu_probes, &s->cap))
 		goto fail;
@@ -691,10 +880,11 @@ struct session *session__open(const struct session_opts *opts)
 		if (s->heap)
 			fprintf(stderr,
 				"memspy: attached to pid %d (%s): %zu heap probes on %s (%s), "
-				"sampling %s%s; Ctrl-C to stop\n",
+				"sampling %s%s%s; Ctrl-C to stop\n",
 				(int)o->pid, s->comm, heap_probes__nr_links(s->heap), s->alloc.module,
 				s->alloc.why, o->sample_mean <= 1 ? "every allocation" : "by bytes",
-				s->cpu_probes ? "; CPU sampling on" : "");
+				s->cpu_probes ? "; CPU sampling on" : "",
+				o->children ? "; following children" : "");
 		else
 			fprintf(stderr,
 				"memspy: attached to pid %d (%s): CPU sampling at %u Hz; Ctrl-C to "
@@ -769,22 +959,27 @@ void session__stop(struct session *s)
 		cpu_probes__detach(s->cpu_probes);
 	if (s->rss_probes)
 		rss_probes__detach(s->rss_probes);
+	follow_probes__detach(s->follow);
 	capture__drain(s->cap);
 	if (s->rss_probes)
 		rss_probes__counters(s->rss_probes, s->rss_counters);
 	session__counters(s, s->counters);
+	for (size_t i = 0; s->follow && i < s->nr_procs; i++)
+		follow_probes__lookup(s->follow, s->procs[i]->o->pid, &s->procs[i]->counts);
 	s->stopped = true;
 	tick(s, s->end_ns);
 }
 
-int session__write_outputs(struct session *s, const char *end_reason)
+/* Every output of one session (the run, or one process of a --children run) into
+ * its directory. */
+static int write_session(struct session *s, const struct allocator *a, const char *end_reason,
+			 const uint64_t *counters)
 {
 	const struct session_opts *o = s->o;
+	const struct session *r = run_of(s);
 	struct leak_suspect suspects[MS_MAX_SUSPECTS];
-	const uint64_t *counters = s->counters;
 	int status = 0;
 
-	session__stop(s);
 	s->totals.alloc_calls = counters[MS_CNT_ALLOC_CALLS];
 	s->totals.alloc_bytes = counters[MS_CNT_ALLOC_BYTES];
 	s->totals.free_calls = counters[MS_CNT_FREE_CALLS];
@@ -793,22 +988,59 @@ int session__write_outputs(struct session *s, const char *end_reason)
 	s->totals.unknown_frees = counters[MS_CNT_UNKNOWN_FREE];
 
 	size_t nsus = 0;
-	if (s->heap) {
+	if (r->heap) {
 		double noise = o->sample_mean <= 1 ? 0 : 3.0 * (double)o->sample_mean;
 		nsus = leak_rank(s->profile, noise, suspects, MS_MAX_SUSPECTS);
 	}
-	if (s->heap && write_heap_profile(s))
+	if (r->heap && write_heap_profile(s))
 		status = -EIO;
-	if (s->cpu_probes && write_cpu_profile(s))
+	if (r->cpu_probes && write_cpu_profile(s))
 		status = -EIO;
-	if (s->rss_probes && report_rss_write_profile(s->dir, s->stacks, s->rss_prof, (int)o->pid,
+	if (r->rss_probes && report_rss_write_profile(s->dir, s->stacks, s->rss_prof, (int)o->pid,
 						      s->comm))
 		status = -EIO;
 	if (write_timeline(s, suspects, nsus))
 		status = -EIO;
-	if (write_report(s, &s->alloc, end_reason, s->end_ns, suspects, nsus, counters))
+	if (write_report(s, a, end_reason, s->end_ns, suspects, nsus, counters))
 		status = -EIO;
-	if (!o->quiet)
+	return status;
+}
+
+/* One process of a --children run: its counters come from the procs map, the
+ * run's lost events and full maps are reported once, in the run's report. */
+static int write_proc(struct session *s, struct session *p, const char *end_reason)
+{
+	uint64_t c[MS_CNT_COUNT] = {0};
+	int e;
+
+	c[MS_CNT_ALLOC_CALLS] = p->counts.alloc_calls;
+	c[MS_CNT_ALLOC_BYTES] = p->counts.alloc_bytes;
+	c[MS_CNT_FREE_CALLS] = p->counts.free_calls;
+	c[MS_CNT_UNKNOWN_FREE] = p->counts.unknown_frees;
+	c[MS_CNT_CPU_SAMPLES] = cpu_profile__total(p->cpu) + p->cpu_in_probes;
+	p->rss_counters[MS_RSS_FAULTS] =
+		cpu_profile__total(p->rss_prof) / ((uint64_t)MS_RSS_PERIOD * MS_RSS_PAGE);
+	p->end_ns = s->end_ns;
+	e = outdir_create(p->dir);
+	if (e) {
+		fprintf(stderr, "memspy: cannot create output directory %s: %s\n", p->dir,
+			strerror(-e));
+		return e;
+	}
+	return write_session(p, &s->alloc, end_reason, c);
+}
+
+int session__write_outputs(struct session *s, const char *end_reason)
+{
+	int status = 0;
+
+	session__stop(s);
+	for (size_t i = 0; i < s->nr_procs; i++)
+		if (write_proc(s, s->procs[i], end_reason))
+			status = -EIO;
+	if (write_session(s, &s->alloc, end_reason, s->counters))
+		status = -EIO;
+	if (!s->o->quiet)
 		printf("\noutputs in %s/\n", s->dir);
 	return status;
 }
@@ -817,9 +1049,21 @@ void session__free(struct session *s)
 {
 	if (!s)
 		return;
+	for (size_t i = 0; i < s->nr_procs; i++)
+		session__free(s->procs[i]);
+	free(s->procs);
+	if (s->root) { /* a process of a --children run: these are the run's */
+		s->stacks = NULL;
+		s->ksyms = NULL;
+		if (s->dwfl == s->root->dwfl)
+			s->dwfl = NULL;
+		if (s->py == s->root->py)
+			s->py = NULL;
+	}
 	capture__free(s->cap);
 	heap_probes__free(s->heap);
 	cpu_probes__free(s->cpu_probes);
+	follow_probes__free(s->follow);
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	target_dwfl__free(s->dwfl);
@@ -853,6 +1097,8 @@ void session__reset(struct session *s)
 	s->profile = p;
 	s->cpu = c;
 	s->nr_rss = 0;
+	for (size_t i = 0; i < s->nr_procs; i++)
+		session__reset(s->procs[i]);
 	s->start_ns = now_ns();
 	profile__tick(s->profile, s->start_ns);
 }

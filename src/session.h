@@ -21,6 +21,7 @@ struct session_opts {
 	bool kernel;		/* kernel frames in CPU stacks (--kernel) */
 	bool no_rss;		/* no page-fault sampling, no rss.folded (--no-rss) */
 	bool threads;		/* thread as the root frame, "name-tid" (--threads) */
+	bool children;		/* follow descendants, present and future (--children) */
 	bool no_output;		/* no output directory (memspy top) */
 	bool quiet_attach;	/* no "attached to" line on stderr (memspy top) */
 	bool quiet;		/* do not print the report on stdout */

@@ -112,6 +112,20 @@ struct ms_py_stack {
 #define MS_PY_NO_THREAD 0x2 /* no PyThreadState for the thread */
 #define MS_PY_READ_FAIL 0x4 /* a read of interpreter memory failed */
 
+/* --children: processes followed at once (the procs map's size). */
+#define MS_MAX_PROCS 8192
+
+/* A followed process (--children), keyed by tgid in the procs map: its parent and
+ * its own allocation counters. Exited processes stay, marked, until the run ends. */
+struct ms_proc {
+	__u64 alloc_calls;   /* outermost successful allocations */
+	__u64 alloc_bytes;   /* their requested bytes */
+	__u64 free_calls;    /* outermost frees of non-NULL pointers */
+	__u64 unknown_frees; /* frees of blocks never seen allocated (--sample-bytes 1) */
+	__u32 parent;	     /* tgid of the process that forked it; 0 for the first */
+	__u32 exited;	     /* its group leader has exited */
+};
+
 /* Leads every record, so the reader can dispatch on kind. */
 struct ms_event_header {
 	__u64 ts_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
@@ -171,6 +185,7 @@ _Static_assert(sizeof(struct ms_alloc_event) ==
 		       24 + 16 + 8 * MS_NR_REGS + sizeof(struct ms_py_stack) + 8 + MS_MAX_STACK_BYTES,
 	       "alloc event layout");
 _Static_assert(sizeof(struct ms_free_event) == 32, "free event layout");
+_Static_assert(sizeof(struct ms_proc) == 40, "proc layout");
 _Static_assert(sizeof(struct ms_cpu_event) ==
 		       24 + 8 * MS_NR_REGS + 8 * MS_MAX_KSTACK + 16 * MS_MAX_RET_FIXUPS +
 			       sizeof(struct ms_py_stack) + 16 + 16 + MS_MAX_STACK_BYTES,

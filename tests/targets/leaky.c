@@ -8,11 +8,16 @@
  *                   churned and freed
  *   leaky sampled   80 MiB leaked in 4 KiB blocks by leak_d, 80 MiB churned
  *   leaky steady S  for S seconds: leak_steady leaks 2 MiB/s; busy_transient
- *                   allocates 8 MiB/s and frees at a steady level */
+ *                   allocates 8 MiB/s and frees at a steady level
+ *   leaky fork N    forks N children (the first of which forks a grandchild); each
+ *                   leaks 10 blocks of one size through leak_in_child and prints
+ *                   "child PID SIZE"; the parent then leaks 5 x 4000 bytes through
+ *                   leak_a..leak_d. SIGTERM ends the children too. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +39,52 @@ static void sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
+}
+
+static pid_t kids[64];
+static int nr_kids;
+
+static void end_kids(void)
+{
+	for (int i = 0; i < nr_kids; i++)
+		kill(kids[i], SIGTERM);
+	for (int i = 0; i < nr_kids; i++)
+		waitpid(kids[i], NULL, 0);
+}
+
+/* A child of "fork" mode: leak, say so, wait for SIGTERM. */
+static void spawn(size_t size, int with_grandchild)
+{
+	fflush(stdout); /* or the child would print the parent's buffer again */
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("leaky: fork");
+		return;
+	}
+	if (pid > 0) {
+		if (nr_kids < 64)
+			kids[nr_kids++] = pid;
+		return;
+	}
+	nr_kids = 0;
+	for (int i = 0; i < 10; i++)
+		leak_in_child(size);
+	if (with_grandchild)
+		spawn(size + 5, 0);
+	printf("child %d %zu\n", (int)getpid(), size);
+	fflush(stdout);
+	while (!quit)
+		sleep_ms(10);
+	end_kids();
+	_exit(0);
+}
+
+static void run_fork(int n)
+{
+	for (int i = 0; i < n && i < 32; i++)
+		spawn(6000 + (size_t)i * 10, i == 0);
+	for (int i = 0; i < 5; i++)
+		leak_a(4000);
 }
 
 static void run_exact(void)
@@ -99,6 +150,8 @@ int main(int argc, char **argv)
 		run_sampled();
 	else if (!strcmp(mode, "steady"))
 		run_steady(argc > 2 ? atof(argv[2]) : 8);
+	else if (!strcmp(mode, "fork"))
+		run_fork(argc > 2 ? atoi(argv[2]) : 2);
 	else {
 		fprintf(stderr, "leaky: unknown mode %s\n", mode);
 		return 2;
@@ -107,5 +160,6 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	while (!quit)
 		sleep_ms(10);
+	end_kids();
 	return 0;
 }

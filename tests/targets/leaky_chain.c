@@ -91,6 +91,14 @@ __attribute__((noinline)) void *leak_steady(size_t n)
 	return p;
 }
 
+/* "fork" mode: the leak of every child process. */
+__attribute__((noinline)) void *leak_in_child(size_t n)
+{
+	void *p = malloc(n);
+	touch(p, n);
+	return p;
+}
+
 __attribute__((noinline)) void *busy_transient(size_t n)
 {
 	void *p = malloc(n);

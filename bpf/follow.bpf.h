@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* --children: which processes a run follows. Every BPF object includes this after
+ * its target_tgid; with follow_children set, user space shares one procs map
+ * between them (bpf_map__reuse_fd) and follow.bpf.c keeps it up to date. Without
+ * it the filter stays one compare against target_tgid. */
+#ifndef MEMSPY_FOLLOW_BPF_H
+#define MEMSPY_FOLLOW_BPF_H
+
+const volatile __u32 follow_children = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MS_MAX_PROCS);
+	__type(key, __u32); /* tgid */
+	__type(value, struct ms_proc);
+} procs SEC(".maps");
+
+/* The entry of a followed, running process, or NULL. */
+static __always_inline struct ms_proc *followed_proc(__u32 tgid)
+{
+	struct ms_proc *p = bpf_map_lookup_elem(&procs, &tgid);
+
+	return p && !p->exited ? p : NULL;
+}
+
+static __always_inline bool is_followed(__u32 tgid)
+{
+	if (!follow_children)
+		return tgid == target_tgid;
+	return followed_proc(tgid) != NULL;
+}
+
+/* The current process's entry for its own counters (--children only), or NULL. */
+static __always_inline struct ms_proc *this_proc(void)
+{
+	if (!follow_children)
+		return NULL;
+	return followed_proc(bpf_get_current_pid_tgid() >> 32);
+}
+
+#endif

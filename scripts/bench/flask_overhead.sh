@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The Flask app of tests/data/python (gunicorn, one sync worker, 127.0.0.1) under
+# wrk with the test's Lua mix (list users : one user : leak = 1 : 4 : 3, no delay):
+# requests/s bare, with memspy attached to the worker (default mode) and with
+# --no-rss, alternating in one run. Every measurement starts a fresh gunicorn (the
+# leak endpoint grows the worker by tens of MB a second) and warms it for 2 s first.
+# Prints each round, the medians and the ratios against bare.
+# Run as root from the build directory: scripts/bench/flask_overhead.sh [ROUNDS] [SECONDS]
+set -euo pipefail
+ROUNDS=${1:-5}
+SECS=${2:-8}
+HERE=$(cd "$(dirname "$0")" && pwd)
+APPDIR="$HERE/../../tests/data/python"
+MEMSPY=${MEMSPY:-$(pwd)/memspy}
+W=$(mktemp -d /tmp/memspy-flaskbench.XXXXXX)
+MASTER=""
+cleanup() {
+	[ -n "$MASTER" ] && kill -TERM "$MASTER" 2>/dev/null || true
+	rm -rf "$W"
+}
+trap cleanup EXIT
+[ -x "$MEMSPY" ] || { echo "flask_overhead: no memspy at $MEMSPY (run from the build dir or set MEMSPY)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "flask_overhead: run as root" >&2; exit 1; }
+for c in gunicorn wrk; do
+	command -v $c >/dev/null || { echo "flask_overhead: needs $c" >&2; exit 1; }
+done
+PORT=$((30000 + $$ % 20000))
+
+# run MODE N: fresh gunicorn on port PORT+N, warm-up, attach memspy in MODE, wrk;
+# prints requests/s (run is called in $(...): a new port each time, as the last
+# one may still be closing)
+run() {
+	local mode=$1 prof="" worker rps
+	PORT=$((PORT + $2))
+	while ss -Htan "sport = :$PORT" 2>/dev/null | grep -q .; do PORT=$((PORT + 97)); done
+	gunicorn -w 1 -k sync -b "127.0.0.1:$PORT" --chdir "$APPDIR" flask_app:app \
+		> "$W/g.out" 2> "$W/g.err" &
+	MASTER=$!
+	while ! grep -q 'Booting worker with pid' "$W/g.err" 2>/dev/null; do
+		kill -0 "$MASTER" 2>/dev/null || { cat "$W/g.err" >&2; exit 1; }
+		sleep 0.05
+	done
+	worker=$(sed -n 's/.*Booting worker with pid: \([0-9]*\).*/\1/p' "$W/g.err" | head -1)
+	timeout 10 wrk -t1 -c2 -d 2s -s "$APPDIR/flask_mix.lua" "http://127.0.0.1:$PORT" \
+		-- leak 0 > /dev/null 2>&1
+	case $mode in
+	bare) ;;
+	memspy|no-rss)
+		local extra=""
+		[ "$mode" = no-rss ] && extra=--no-rss
+		"$MEMSPY" attach -q $extra -o "$W/ms" "$worker" > /dev/null 2> "$W/ms.err" &
+		prof=$!
+		while ! grep -q 'attached to' "$W/ms.err" 2>/dev/null; do
+			kill -0 "$prof" 2>/dev/null || { cat "$W/ms.err" >&2; exit 1; }
+			sleep 0.05
+		done ;;
+	esac
+	rps=$(timeout $((SECS + 10)) wrk -t1 -c2 -d "${SECS}s" -s "$APPDIR/flask_mix.lua" \
+		"http://127.0.0.1:$PORT" -- leak 0 | awk '/Requests\/sec/ {print $2}')
+	if [ -n "$prof" ]; then
+		kill -INT "$prof"
+		wait "$prof" || true
+		rm -rf "$W/ms"
+	fi
+	kill -TERM "$MASTER"
+	wait "$MASTER" 2>/dev/null || true
+	MASTER=""
+	echo "${rps:-0}"
+}
+
+median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+MODES="bare memspy no-rss"
+n=0
+echo "flask_overhead: $ROUNDS rounds of $SECS s per mode, wrk -t1 -c2, modes $MODES"
+for r in $(seq "$ROUNDS"); do
+	line="round $r:"
+	for m in $MODES; do
+		n=$((n + 1))
+		v=$(run "$m" "$n")
+		echo "$v" >> "$W/$m"
+		line="$line $m $v"
+	done
+	echo "$line"
+done
+bare=$(median < "$W/bare")
+for m in $MODES; do
+	med=$(median < "$W/$m")
+	awk -v m="$m" -v v="$med" -v b="$bare" \
+		'BEGIN {printf "%-8s median %8.1f requests/s  ratio %.3f\n", m, v, v / b}'
+done
