@@ -72,6 +72,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	ev->hdr.fn = 0;
 	ev->nr_kstack = 0;
 	ev->nr_ret_fixups = 0;
+	ev->in_uprobe = 0;
 	read_python_stack(&ev->py, ev->hdr.tid);
 	if (want_kernel) {
 		n = bpf_get_stack(ctx, ev->kstack, sizeof(ev->kstack), 0);

@@ -75,6 +75,14 @@ struct {
 	__type(value, struct ms_alloc_event);
 } scratch SEC(".maps");
 
+/* scratch[cpu] is being filled: 1. Sized like scratch by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} scratch_busy SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, MS_CNT_COUNT);
@@ -159,15 +167,33 @@ static __always_inline bool take_sample(struct thread_state *st, __u64 size)
 	return true;
 }
 
+static __always_inline void build_and_send(struct pt_regs *ctx, struct ms_alloc_event *ev,
+					  __u64 addr, __u64 size, __u32 fn);
+
 static __always_inline void record_alloc(struct pt_regs *ctx, __u64 addr, __u64 size, __u32 fn)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct ms_alloc_event *ev = bpf_map_lookup_elem(&scratch, &cpu);
+	__u32 *busy = bpf_map_lookup_elem(&scratch_busy, &cpu);
+
+	if (!ev || !busy)
+		return;
+	/* Uprobe programs run with migration disabled but may be preempted: another
+	 * thread on this CPU must not build its event over ours. */
+	if (__sync_val_compare_and_swap(busy, 0, 1) != 0) {
+		count(MS_CNT_LOST_ALLOC, 1);
+		return;
+	}
+	build_and_send(ctx, ev, addr, size, fn);
+	*busy = 0;
+}
+
+static __always_inline void build_and_send(struct pt_regs *ctx, struct ms_alloc_event *ev,
+					  __u64 addr, __u64 size, __u32 fn)
+{
 	struct block_key key = {.addr = addr};
 	__u64 len;
 
-	if (!ev)
-		return;
 	fill_header(&ev->hdr, MS_EV_ALLOC, fn);
 	ev->addr = addr;
 	ev->size = size;

@@ -90,6 +90,7 @@ int on_page_fault(struct bpf_perf_event_data *ctx)
 	ev->hdr.fn = 0;
 	ev->nr_kstack = 0;
 	ev->nr_ret_fixups = 0;
+	ev->in_uprobe = 0;
 	ev->user_regs_valid = 0;
 	ev->stack_len = 0;
 	ev->flags = 0;

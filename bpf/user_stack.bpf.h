@@ -87,6 +87,7 @@ static __always_inline void undo_uprobes(struct task_struct *task, struct ms_cpu
 	__u64 ip = ev->regs[MS_REG_IP], xol, area;
 
 	ev->nr_ret_fixups = 0;
+	ev->in_uprobe = 0;
 	ev->stack_start = 0;
 	if (!ut)
 		return;
@@ -97,9 +98,11 @@ static __always_inline void undo_uprobes(struct task_struct *task, struct ms_cpu
 		/* pc may be past the copied instruction already (a push): map it to the
 		 * same offset past the probed address, where the CFI agrees with sp. */
 		ev->regs[MS_REG_IP] = BPF_CORE_READ(ut, vaddr) + (ip - xol);
+		ev->in_uprobe = 1;
 	} else if (area && ip >= area && ip < area + 128 && ri) {
 		/* x86's trampoline sits in the first slot of the area */
 		ev->regs[MS_REG_IP] = BPF_CORE_READ(ri, orig_ret_vaddr);
+		ev->in_uprobe = 1;
 		ev->regs[MS_REG_SP] = BPF_CORE_READ(ri, stack) + 8;
 		ri = BPF_CORE_READ(ri, next);
 	}

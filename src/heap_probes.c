@@ -70,6 +70,7 @@ struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const st
 	sampling_fill_countdowns((uint64_t *)h->skel->rodata->countdowns, MS_COUNTDOWN_SLOTS,
 				 o->sample_mean, o->seed);
 	bpf_map__set_max_entries(h->skel->maps.scratch, (uint32_t)h->nr_cpus);
+	bpf_map__set_max_entries(h->skel->maps.scratch_busy, (uint32_t)h->nr_cpus);
 	if (o->max_tracked)
 		bpf_map__set_max_entries(h->skel->maps.allocs, o->max_tracked);
 	e = heap__load(h->skel);

@@ -409,7 +409,8 @@ static int on_cpu(struct session *s, struct session *p, const struct ms_cpu_even
 		 * return is recorded) sees user registers and stack half rewritten by
 		 * the kernel. That time is memspy's overhead, not the target's: count
 		 * it apart rather than draw it as broken stacks. */
-		if (in_own_probe(s, ev->regs[MS_REG_IP])) {
+		if (in_own_probe(s, ev->regs[MS_REG_IP]) ||
+		    (ev->hdr.kind == MS_EV_CPU && ev->in_uprobe)) {
 			p->cpu_in_probes++;
 			if (p != s)
 				s->cpu_in_probes++;

@@ -167,7 +167,8 @@ struct ms_cpu_event {
 	struct ms_py_stack py;	     /* Python frames (nr 0 for other processes) */
 	__u64 stack_start;	     /* user address of stack[0]: sp minus the red zone */
 	__u32 nr_ret_fixups;
-	__u32 pad;
+	__u32 in_uprobe;	     /* the thread was in memspy's own [uprobes] page (a
+				      * trampoline or an out-of-line step): probe overhead */
 	__u32 nr_kstack;
 	__u32 stack_len;
 	__u32 flags;
