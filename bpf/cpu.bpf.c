@@ -51,10 +51,8 @@ static __always_inline void count(__u32 which)
 SEC("perf_event")
 int on_cpu_sample(struct bpf_perf_event_data *ctx)
 {
-	struct task_struct *task;
 	struct ms_cpu_event *ev;
-	struct pt_regs *regs;
-	__u64 id = bpf_get_current_pid_tgid(), len;
+	__u64 id = bpf_get_current_pid_tgid();
 	__u32 cpu;
 	long n;
 
@@ -71,42 +69,13 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	ev->hdr.tid = (__u32)id;
 	ev->hdr.fn = 0;
 	ev->nr_kstack = 0;
-	ev->nr_ret_fixups = 0;
-	ev->in_uprobe = 0;
 	read_python_stack(&ev->py, ev->hdr.tid);
 	if (want_kernel) {
 		n = bpf_get_stack(ctx, ev->kstack, sizeof(ev->kstack), 0);
 		ev->nr_kstack = n > 0 ? n / sizeof(__u64) : 0;
 	}
-	/* The sample may have interrupted the kernel (a syscall, a fault): the user
-	 * registers are the ones saved on entry to the kernel. */
-	task = bpf_get_current_task_btf();
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	ev->user_regs_valid = 0;
-	ev->stack_len = 0;
-	ev->flags = 0;
-	if (regs) {
-		copy_user_regs(regs, ev->regs);
-		undo_uprobes(task, ev);
-		ev->user_regs_valid = ev->regs[16] != 0;
-		/* From below sp: an epilogue's CFI may still name saved registers in the
-		 * red zone it has popped them from. */
-		ev->stack_start = ev->regs[MS_REG_SP] - MS_RED_ZONE;
-		ev->stack_len = copy_user_stack(ev->stack, ev->stack_start,
-						stack_bytes + MS_RED_ZONE, &ev->flags);
-		if (!ev->stack_len) {
-			ev->stack_start = ev->regs[MS_REG_SP];
-			ev->stack_len = copy_user_stack(ev->stack, ev->stack_start, stack_bytes,
-							&ev->flags);
-		}
-	}
-	len = ev->stack_len;
-	if (len > MS_MAX_STACK_BYTES)
-		len = MS_MAX_STACK_BYTES;
-	if (bpf_ringbuf_output(&cpu_events, ev, MS_CPU_EVENT_HDR_SIZE + len,
-			       bpf_ringbuf_query(&cpu_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
-				       ? BPF_RB_FORCE_WAKEUP
-				       : BPF_RB_NO_WAKEUP))
+	capture_user_state(ev, stack_bytes);
+	if (output_sample(&cpu_events, ev, wakeup_bytes))
 		count(MS_CNT_LOST_CPU);
 	return 0;
 }

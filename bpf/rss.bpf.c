@@ -70,10 +70,8 @@ static __always_inline void count(__u32 which, __u64 n)
 SEC("perf_event")
 int on_page_fault(struct bpf_perf_event_data *ctx)
 {
-	struct task_struct *task;
 	struct ms_cpu_event *ev;
-	struct pt_regs *regs;
-	__u64 id = bpf_get_current_pid_tgid(), len;
+	__u64 id = bpf_get_current_pid_tgid();
 	__u32 cpu;
 
 	if (!is_followed(id >> 32))
@@ -89,34 +87,9 @@ int on_page_fault(struct bpf_perf_event_data *ctx)
 	ev->hdr.tid = (__u32)id;
 	ev->hdr.fn = 0;
 	ev->nr_kstack = 0;
-	ev->nr_ret_fixups = 0;
-	ev->in_uprobe = 0;
-	ev->user_regs_valid = 0;
-	ev->stack_len = 0;
-	ev->flags = 0;
 	read_python_stack(&ev->py, ev->hdr.tid);
-	task = bpf_get_current_task_btf();
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	if (regs) {
-		copy_user_regs(regs, ev->regs);
-		undo_uprobes(task, ev); /* a fault inside a probed realloc */
-		ev->user_regs_valid = ev->regs[MS_REG_IP] != 0;
-		ev->stack_start = ev->regs[MS_REG_SP] - MS_RED_ZONE;
-		ev->stack_len = copy_user_stack(ev->stack, ev->stack_start,
-						stack_bytes + MS_RED_ZONE, &ev->flags);
-		if (!ev->stack_len) {
-			ev->stack_start = ev->regs[MS_REG_SP];
-			ev->stack_len = copy_user_stack(ev->stack, ev->stack_start, stack_bytes,
-							&ev->flags);
-		}
-	}
-	len = ev->stack_len;
-	if (len > MS_MAX_STACK_BYTES)
-		len = MS_MAX_STACK_BYTES;
-	if (bpf_ringbuf_output(&rss_events, ev, MS_CPU_EVENT_HDR_SIZE + len,
-			       bpf_ringbuf_query(&rss_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
-				       ? BPF_RB_FORCE_WAKEUP
-				       : BPF_RB_NO_WAKEUP))
+	capture_user_state(ev, stack_bytes); /* a fault may come inside a probed realloc */
+	if (output_sample(&rss_events, ev, wakeup_bytes))
 		count(MS_RSS_LOST, 1);
 	return 0;
 }

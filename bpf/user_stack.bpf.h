@@ -116,4 +116,48 @@ static __always_inline void undo_uprobes(struct task_struct *task, struct ms_cpu
 	}
 }
 
+/* Fill ev with the current task's user state: the registers saved on entry to the
+ * kernel (a sample may have interrupted a syscall or a fault), with what memspy's
+ * own uprobes changed undone, and the stack from below sp, because an epilogue's
+ * CFI may still name saved registers in the red zone it has popped them from. */
+static __always_inline void capture_user_state(struct ms_cpu_event *ev, __u32 stack_bytes)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+	ev->nr_ret_fixups = 0;
+	ev->in_uprobe = 0;
+	ev->user_regs_valid = 0;
+	ev->stack_start = 0;
+	ev->stack_len = 0;
+	ev->flags = 0;
+	if (!regs)
+		return;
+	copy_user_regs(regs, ev->regs);
+	undo_uprobes(task, ev);
+	ev->user_regs_valid = ev->regs[MS_REG_IP] != 0;
+	ev->stack_start = ev->regs[MS_REG_SP] - MS_RED_ZONE;
+	ev->stack_len = copy_user_stack(ev->stack, ev->stack_start, stack_bytes + MS_RED_ZONE,
+					&ev->flags);
+	if (!ev->stack_len) {
+		ev->stack_start = ev->regs[MS_REG_SP];
+		ev->stack_len = copy_user_stack(ev->stack, ev->stack_start, stack_bytes,
+						&ev->flags);
+	}
+}
+
+/* Queue a sample of the size its stack needs, waking the reader only once much is
+ * queued. Returns 0, or non-zero when the ring was full. */
+static __always_inline long output_sample(void *ring, struct ms_cpu_event *ev, __u64 wakeup_bytes)
+{
+	__u64 len = ev->stack_len;
+
+	if (len > MS_MAX_STACK_BYTES)
+		len = MS_MAX_STACK_BYTES;
+	return bpf_ringbuf_output(ring, ev, MS_CPU_EVENT_HDR_SIZE + len,
+				  bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+					  ? BPF_RB_FORCE_WAKEUP
+					  : BPF_RB_NO_WAKEUP);
+}
+
 #endif

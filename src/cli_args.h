@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Parse the values command-line options take: sizes and process ids. */
+/* The command line shared by the recording commands (attach, top): option values,
+ * the options both take, and the target pid. */
 #ifndef MEMSPY_CLI_ARGS_H
 #define MEMSPY_CLI_ARGS_H
 
@@ -10,5 +11,26 @@
 int cli_parse_size(const char *s, uint64_t *out);
 /* A positive process id. Returns 0 or -EINVAL. */
 int cli_parse_pid(const char *s, pid_t *out);
+
+struct session_opts;
+
+/* Long options both commands take, beside their single-letter -p, -s, -F, -v. */
+enum {
+	CLI_OPT_ALL = 256,
+	CLI_OPT_NO_CPU,
+	CLI_OPT_NO_HEAP,
+	CLI_OPT_CHILDREN,
+	CLI_OPT_FIRST_OWN, /* a command's own long options start here */
+};
+
+/* Defaults of a recording run. */
+void cli_session_defaults(struct session_opts *o);
+/* Apply option c (with optarg arg) if it is one both commands share. Returns 1 when
+ * it was, 0 when it is the command's own, -1 after printing why arg is wrong. */
+int cli_session_option(const char *cmd, int c, const char *arg, struct session_opts *o);
+/* Take the pid from the arguments left after the options and check the options
+ * agree. Returns 0, or 2 after printing a usage error. */
+int cli_session_finish(const char *cmd, int argc, char **argv, int optind,
+		       struct session_opts *o);
 
 #endif

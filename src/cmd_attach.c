@@ -13,8 +13,6 @@
 #include "memspy/events.h"
 #include "session.h"
 
-#define DEFAULT_SAMPLE_BYTES (512 * 1024)
-
 static void attach_usage(FILE *f)
 {
 	fprintf(f,
@@ -61,8 +59,7 @@ static void attach_usage(FILE *f)
 		"Needs root (BPF and uprobes) and a kernel with BTF. See memspy(1).\n");
 }
 
-enum { OPT_ALL = 256, OPT_STACK_BYTES, OPT_MAX_TRACKED, OPT_KERNEL, OPT_THREADS, OPT_NO_CPU,
-       OPT_NO_HEAP, OPT_NO_RSS, OPT_CHILDREN };
+enum { OPT_STACK_BYTES = CLI_OPT_FIRST_OWN, OPT_MAX_TRACKED, OPT_KERNEL, OPT_THREADS, OPT_NO_RSS };
 
 int cmd_attach(int argc, char **argv)
 {
@@ -71,44 +68,36 @@ int cmd_attach(int argc, char **argv)
 		{"duration", required_argument, NULL, 'd'},
 		{"output", required_argument, NULL, 'o'},
 		{"sample-bytes", required_argument, NULL, 's'},
-		{"all", no_argument, NULL, OPT_ALL},
+		{"all", no_argument, NULL, CLI_OPT_ALL},
 		{"stack-bytes", required_argument, NULL, OPT_STACK_BYTES},
 		{"max-tracked", required_argument, NULL, OPT_MAX_TRACKED},
 		{"top", required_argument, NULL, 'n'},
 		{"freq", required_argument, NULL, 'F'},
 		{"kernel", no_argument, NULL, OPT_KERNEL},
 		{"threads", no_argument, NULL, OPT_THREADS},
-		{"no-cpu", no_argument, NULL, OPT_NO_CPU},
-		{"no-heap", no_argument, NULL, OPT_NO_HEAP},
+		{"no-cpu", no_argument, NULL, CLI_OPT_NO_CPU},
+		{"no-heap", no_argument, NULL, CLI_OPT_NO_HEAP},
 		{"no-rss", no_argument, NULL, OPT_NO_RSS},
-		{"children", no_argument, NULL, OPT_CHILDREN},
+		{"children", no_argument, NULL, CLI_OPT_CHILDREN},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct session_opts o = {
-		.sample_mean = DEFAULT_SAMPLE_BYTES,
-		.stack_bytes = MS_DEFAULT_STACK_BYTES,
-		.max_tracked = 1 << 20,
-		.top_n = 10,
-		.heap = true,
-		.cpu = true,
-		.freq_hz = 99,
-	};
+	struct session_opts o;
 	uint64_t v;
 	char *end;
 	int c;
 
+	cli_session_defaults(&o);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:d:o:s:n:F:qvh", longopts, NULL)) != -1) {
+		int shared = cli_session_option("attach", c, optarg, &o);
+		if (shared < 0)
+			return 2;
+		if (shared)
+			continue;
 		switch (c) {
-		case 'p':
-			if (cli_parse_pid(optarg, &o.pid)) {
-				fprintf(stderr, "memspy attach: '%s' is not a process id\n", optarg);
-				return 2;
-			}
-			break;
 		case 'd':
 			o.duration_s = strtod(optarg, &end);
 			if (*end || end == optarg || !(o.duration_s > 0 && o.duration_s <= 1e7)) {
@@ -121,19 +110,6 @@ int cmd_attach(int argc, char **argv)
 			break;
 		case 'o':
 			o.outdir = optarg;
-			break;
-		case 's':
-			if (cli_parse_size(optarg, &v) || v == 0) {
-				fprintf(stderr,
-					"memspy attach: --sample-bytes wants a size in bytes such as "
-					"512K or 1, not '%s'\n",
-					optarg);
-				return 2;
-			}
-			o.sample_mean = v;
-			break;
-		case OPT_ALL:
-			o.sample_mean = 1;
 			break;
 		case OPT_STACK_BYTES:
 			if (cli_parse_size(optarg, &v) || v < 512 || v > MS_MAX_STACK_BYTES) {
@@ -161,14 +137,6 @@ int cmd_attach(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'F':
-			o.freq_hz = (uint32_t)strtoul(optarg, &end, 10);
-			if (*end || end == optarg || o.freq_hz < 1 || o.freq_hz > 10000) {
-				fprintf(stderr, "memspy attach: --freq wants 1 to 10000 Hz, not '%s'\n",
-					optarg);
-				return 2;
-			}
-			break;
 		case OPT_KERNEL:
 			o.kernel = true;
 			break;
@@ -178,20 +146,8 @@ int cmd_attach(int argc, char **argv)
 		case OPT_NO_RSS:
 			o.no_rss = true;
 			break;
-		case OPT_CHILDREN:
-			o.children = true;
-			break;
-		case OPT_NO_CPU:
-			o.cpu = false;
-			break;
-		case OPT_NO_HEAP:
-			o.heap = false;
-			break;
 		case 'q':
 			o.quiet = true;
-			break;
-		case 'v':
-			o.verbose++;
 			break;
 		case 'h':
 			attach_usage(stdout);
@@ -201,24 +157,8 @@ int cmd_attach(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc) {
-		if (o.pid || optind + 1 < argc) {
-			fprintf(stderr, "memspy attach: one pid, please (got extra '%s')\n",
-				argv[optind + (o.pid ? 0 : 1)]);
-			return 2;
-		}
-		if (cli_parse_pid(argv[optind], &o.pid)) {
-			fprintf(stderr, "memspy attach: '%s' is not a process id\n", argv[optind]);
-			return 2;
-		}
-	}
-	if (!o.heap && !o.cpu) {
-		fprintf(stderr, "memspy attach: --no-heap and --no-cpu leave nothing to record\n");
-		return 2;
-	}
-	if (!o.pid) {
-		fprintf(stderr, "memspy attach: which process? give its pid: memspy attach <pid>\n");
-		return 2;
-	}
+	int bad = cli_session_finish("attach", argc, argv, optind, &o);
+	if (bad)
+		return bad;
 	return session_run(&o);
 }

@@ -22,7 +22,6 @@
 #include "session.h"
 #include "top_view.h"
 
-#define DEFAULT_SAMPLE_BYTES (512 * 1024)
 /* Events are taken at least this often (ms), so the ring buffer never fills while
  * the screen waits for its next refresh; keys answer within this time too. */
 #define POLL_MS 50
@@ -429,7 +428,7 @@ static int top_run(const struct session_opts *o, double interval_s)
 	return status;
 }
 
-enum { OPT_ALL = 256, OPT_NO_CPU, OPT_NO_HEAP, OPT_CHILDREN };
+
 
 int cmd_top(int argc, char **argv)
 {
@@ -437,41 +436,32 @@ int cmd_top(int argc, char **argv)
 		{"pid", required_argument, NULL, 'p'},
 		{"interval", required_argument, NULL, 'i'},
 		{"sample-bytes", required_argument, NULL, 's'},
-		{"all", no_argument, NULL, OPT_ALL},
+		{"all", no_argument, NULL, CLI_OPT_ALL},
 		{"freq", required_argument, NULL, 'F'},
-		{"no-cpu", no_argument, NULL, OPT_NO_CPU},
-		{"no-heap", no_argument, NULL, OPT_NO_HEAP},
-		{"children", no_argument, NULL, OPT_CHILDREN},
+		{"no-cpu", no_argument, NULL, CLI_OPT_NO_CPU},
+		{"no-heap", no_argument, NULL, CLI_OPT_NO_HEAP},
+		{"children", no_argument, NULL, CLI_OPT_CHILDREN},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct session_opts o = {
-		.sample_mean = DEFAULT_SAMPLE_BYTES,
-		.stack_bytes = MS_DEFAULT_STACK_BYTES,
-		.max_tracked = 1 << 20,
-		.top_n = 10,
-		.heap = true,
-		.cpu = true,
-		.freq_hz = 99,
-		.no_output = true,
-		.quiet_attach = true,
-		.quiet = true,
-	};
+	struct session_opts o;
 	double interval = 1;
-	uint64_t v;
 	char *end;
 	int c;
 
+	cli_session_defaults(&o);
+	o.no_output = true;
+	o.quiet_attach = true;
+	o.quiet = true;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:i:s:F:vh", longopts, NULL)) != -1) {
+		int shared = cli_session_option("top", c, optarg, &o);
+		if (shared < 0)
+			return 2;
+		if (shared)
+			continue;
 		switch (c) {
-		case 'p':
-			if (cli_parse_pid(optarg, &o.pid)) {
-				fprintf(stderr, "memspy top: '%s' is not a process id\n", optarg);
-				return 2;
-			}
-			break;
 		case 'i':
 			interval = strtod(optarg, &end);
 			if (*end || end == optarg || !(interval >= 0.1 && interval <= 3600)) {
@@ -482,39 +472,6 @@ int cmd_top(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 's':
-			if (cli_parse_size(optarg, &v) || v == 0) {
-				fprintf(stderr,
-					"memspy top: --sample-bytes wants a size in bytes such as 512K "
-					"or 1, not '%s'\n",
-					optarg);
-				return 2;
-			}
-			o.sample_mean = v;
-			break;
-		case OPT_ALL:
-			o.sample_mean = 1;
-			break;
-		case 'F':
-			o.freq_hz = (uint32_t)strtoul(optarg, &end, 10);
-			if (*end || end == optarg || o.freq_hz < 1 || o.freq_hz > 10000) {
-				fprintf(stderr, "memspy top: --freq wants 1 to 10000 Hz, not '%s'\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case OPT_NO_CPU:
-			o.cpu = false;
-			break;
-		case OPT_CHILDREN:
-			o.children = true;
-			break;
-		case OPT_NO_HEAP:
-			o.heap = false;
-			break;
-		case 'v':
-			o.verbose++;
-			break;
 		case 'h':
 			top_usage(stdout);
 			return 0;
@@ -523,24 +480,8 @@ int cmd_top(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc) {
-		if (o.pid || optind + 1 < argc) {
-			fprintf(stderr, "memspy top: one pid, please (got extra '%s')\n",
-				argv[optind + (o.pid ? 0 : 1)]);
-			return 2;
-		}
-		if (cli_parse_pid(argv[optind], &o.pid)) {
-			fprintf(stderr, "memspy top: '%s' is not a process id\n", argv[optind]);
-			return 2;
-		}
-	}
-	if (!o.heap && !o.cpu) {
-		fprintf(stderr, "memspy top: --no-heap and --no-cpu leave nothing to show\n");
-		return 2;
-	}
-	if (!o.pid) {
-		fprintf(stderr, "memspy top: which process? give its pid: memspy top <pid>\n");
-		return 2;
-	}
+	int bad = cli_session_finish("top", argc, argv, optind, &o);
+	if (bad)
+		return bad;
 	return top_run(&o, interval);
 }
