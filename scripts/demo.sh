@@ -20,7 +20,7 @@ rm -rf "$OUT"
 PID=$!
 trap 'kill $PID 2>/dev/null' EXIT
 sleep 0.3
-echo "demo: leaky (pid $PID) leaks 2 MiB/s in leak_steady beside a busy allocate-and-free loop"
+echo "demo: leaky (pid $PID) leaks 4 MiB/s in leak_steady beside a busy allocate-and-free loop"
 kill -USR1 $PID
 echo "demo: sudo memspy attach -d $SECONDS_TO_RUN -o $OUT $PID"
 "$MEMSPY" attach -d "$SECONDS_TO_RUN" -o "$OUT" "$PID"

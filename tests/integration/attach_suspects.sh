@@ -5,8 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 need_bpf
 
-start_target "$TARGETS/leaky" steady 9
-start_memspy -d 8 -o "$T/out" "$TARGET_PID"
+start_target "$TARGETS/leaky" steady 12
+start_memspy -d 10 -o "$T/out" "$TARGET_PID"
 kill -USR1 "$TARGET_PID"
 wait_exit "$MEMSPY_PID" 40
 [ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy exited $EXIT_STATUS"; }

@@ -76,7 +76,7 @@ wait_screen 'LEAK +leak_steady' 15
 wait_screen 'busy_transient' 10
 echo "--- heap view:"; screen
 
-# Sorted by live bytes, the leak (2 MiB/s) comes before the busy site (1 MiB flat).
+# Sorted by live bytes, the leak (4 MiB/s) comes before the busy site (1 MiB flat).
 i=0
 while [ "$(line_of leak_steady)" -gt "$(line_of busy_transient)" ]; do
 	i=$((i + 1)); [ $i -le 50 ] || { screen; fail "leak_steady is not above busy_transient by live bytes"; }

@@ -7,7 +7,7 @@
  *                   bytes), 10 reallocs kept (10 x 3000 bytes), every entry point
  *                   churned and freed
  *   leaky sampled   80 MiB leaked in 4 KiB blocks by leak_d, 80 MiB churned
- *   leaky steady S  for S seconds: leak_steady leaks 2 MiB/s; busy_transient
+ *   leaky steady S  for S seconds: leak_steady leaks 4 MiB/s; busy_transient
  *                   allocates 8 MiB/s and frees at a steady level
  *   leaky fork N    forks N children (the first of which forks a grandchild); each
  *                   leaks 10 blocks of one size through leak_in_child and prints
@@ -116,10 +116,10 @@ static void run_steady(double seconds)
 	static void *ring[256];
 	int steps = (int)(seconds * 20);
 
-	/* Every 50 ms: 100 KiB leaked, 400 KiB allocated into a ring that frees as
+	/* Every 50 ms: 200 KiB leaked, 400 KiB allocated into a ring that frees as
 	 * much, so the busy site's live bytes stay flat once the ring is full. */
 	for (int s = 0; s < steps && !quit; s++) {
-		for (int j = 0; j < 25; j++)
+		for (int j = 0; j < 50; j++)
 			leak_steady(4096);
 		for (int j = 0; j < 100; j++) {
 			int k = (s * 100 + j) % 256;
