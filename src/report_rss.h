@@ -10,7 +10,7 @@
 #include "memspy/events.h"
 #include "stacktab.h"
 
-#define MS_RSS_PERIOD 16  /* one page-fault sample every this many faults */
+#define MS_RSS_PERIOD 64  /* one page-fault sample every this many faults */
 #define MS_RSS_PAGE 4096  /* bytes a fault maps (base pages; huge pages count as one) */
 
 /* Write <dir>/rss.folded and rss.svg: bytes of pages first touched per stack.
