@@ -63,11 +63,7 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
 	if (!ev)
 		return 0;
 	count(MS_CNT_CPU_SAMPLES);
-	ev->hdr.ts_ns = bpf_ktime_get_ns();
-	ev->hdr.kind = MS_EV_CPU;
-	ev->hdr.tgid = id >> 32;
-	ev->hdr.tid = (__u32)id;
-	ev->hdr.fn = 0;
+	fill_header(&ev->hdr, MS_EV_CPU, 0);
 	ev->nr_kstack = 0;
 	read_python_stack(&ev->py, ev->hdr.tid);
 	if (want_kernel) {

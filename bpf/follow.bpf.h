@@ -30,12 +30,17 @@ static __always_inline bool is_followed(__u32 tgid)
 	return followed_proc(tgid) != NULL;
 }
 
-/* The current process's entry for its own counters (--children only), or NULL. */
-static __always_inline struct ms_proc *this_proc(void)
+/* Whether the current process is followed, in one map lookup at most; *p gets its
+ * entry for per-process counters (--children only; NULL otherwise). */
+static __always_inline bool current_followed(struct ms_proc **p)
 {
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	*p = NULL;
 	if (!follow_children)
-		return NULL;
-	return followed_proc(bpf_get_current_pid_tgid() >> 32);
+		return tgid == target_tgid;
+	*p = followed_proc(tgid);
+	return *p != NULL;
 }
 
 #endif

@@ -31,7 +31,6 @@ struct thread_state {
 	__u64 outer_sp;	 /* sp at the entry of the outermost allocator call under way
 			  * (it points at the return address); 0 when none */
 	__u32 fn;	 /* enum ms_alloc_fn of the outermost call */
-	__u32 started;	 /* countdown drawn */
 	__u32 pad;
 };
 
@@ -98,39 +97,21 @@ static __always_inline void count(__u32 which, __u64 n)
 		*c += n;
 }
 
-static __always_inline bool is_target(void)
-{
-	return is_followed(bpf_get_current_pid_tgid() >> 32);
-}
-
 static __always_inline __u64 wakeup_flag(void)
 {
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
 									      : BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void fill_header(struct ms_event_header *h, __u32 kind, __u32 fn)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-
-	h->ts_ns = bpf_ktime_get_ns();
-	h->kind = kind;
-	h->tgid = id >> 32;
-	h->tid = (__u32)id;
-	h->fn = fn;
-}
-
 /* Stop tracking addr; tell user space if it was tracked. */
-static __always_inline void untrack(__u64 addr, __u32 fn)
+static __always_inline void untrack(__u64 addr, __u32 fn, struct ms_proc *p)
 {
 	struct block_key key = {.addr = addr, .tgid = bpf_get_current_pid_tgid() >> 32};
 	struct ms_free_event ev = {};
-	struct ms_proc *p;
 
 	if (bpf_map_delete_elem(&allocs, &key) != 0) {
 		if (sample_all) {
 			count(MS_CNT_UNKNOWN_FREE, 1);
-			p = this_proc();
 			if (p)
 				__sync_fetch_and_add(&p->unknown_frees, 1);
 		}
@@ -154,10 +135,9 @@ static __always_inline bool take_sample(struct thread_state *st, __u64 size)
 {
 	if (sample_all)
 		return true;
-	if (!st->started) {
+	/* Between calls the countdown is positive; zero is a thread's first call. */
+	if (st->countdown <= 0)
 		st->countdown = draw_countdown();
-		st->started = 1;
-	}
 	st->countdown -= (__s64)size;
 	if (st->countdown > 0)
 		return false;
@@ -198,24 +178,8 @@ static __always_inline void build_and_send(struct pt_regs *ctx, struct ms_alloc_
 	ev->addr = addr;
 	ev->size = size;
 	/* The uretprobe's context holds the user registers at the caller's return
-	 * point; direct reads of the context are allowed, BPF_CORE_READ is not. */
-	ev->regs[0] = ctx->ax;
-	ev->regs[1] = ctx->dx;
-	ev->regs[2] = ctx->cx;
-	ev->regs[3] = ctx->bx;
-	ev->regs[4] = ctx->si;
-	ev->regs[5] = ctx->di;
-	ev->regs[6] = ctx->bp;
-	ev->regs[7] = ctx->sp;
-	ev->regs[8] = ctx->r8;
-	ev->regs[9] = ctx->r9;
-	ev->regs[10] = ctx->r10;
-	ev->regs[11] = ctx->r11;
-	ev->regs[12] = ctx->r12;
-	ev->regs[13] = ctx->r13;
-	ev->regs[14] = ctx->r14;
-	ev->regs[15] = ctx->r15;
-	ev->regs[16] = ctx->ip;
+	 * point. */
+	copy_user_regs(ctx, ev->regs);
 	read_python_stack(&ev->py, ev->hdr.tid);
 	ev->stack_len = copy_user_stack(ev->stack, ctx->sp, stack_bytes, &ev->flags);
 	if (!ev->stack_len)
@@ -247,8 +211,9 @@ int uprobe_alloc(struct pt_regs *ctx)
 	__u32 fn = (__u32)bpf_get_attach_cookie(ctx);
 	__u64 a1 = PT_REGS_PARM1(ctx), a2 = PT_REGS_PARM2(ctx), a3 = PT_REGS_PARM3(ctx);
 	__u64 size = 0;
+	struct ms_proc *p;
 
-	if (!is_target())
+	if (!current_followed(&p))
 		return 0;
 	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -286,12 +251,12 @@ int uprobe_alloc(struct pt_regs *ctx)
 		 * its address by another thread is not confused with it. A failed
 		 * realloc leaves it live: that rare block is lost to the profile. */
 		if (a1)
-			untrack(a1, fn);
+			untrack(a1, fn, p);
 		break;
 	case MS_FN_REALLOCARRAY:
 		size = a2 * a3;
 		if (a1)
-			untrack(a1, fn);
+			untrack(a1, fn, p);
 		break;
 	case MS_FN_POSIX_MEMALIGN:
 		st->out_ptr = a1;
@@ -304,7 +269,7 @@ int uprobe_alloc(struct pt_regs *ctx)
 	case MS_FN_XALLOCX:
 		st->old_ptr = a1;
 		if (a1)
-			untrack(a1, fn);
+			untrack(a1, fn, p);
 		break;
 	default:
 		break;
@@ -321,7 +286,7 @@ int uretprobe_alloc(struct pt_regs *ctx)
 	struct ms_proc *p;
 	__u64 ret = PT_REGS_RC(ctx), addr = ret, size;
 
-	if (!is_target())
+	if (!current_followed(&p))
 		return 0;
 	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0, 0);
 	/* After the return the stack pointer is one word above the entry's. */
@@ -346,7 +311,6 @@ int uretprobe_alloc(struct pt_regs *ctx)
 		return 0; /* failed allocations are not live */
 	count(MS_CNT_ALLOC_CALLS, 1);
 	count(MS_CNT_ALLOC_BYTES, size);
-	p = this_proc();
 	if (p) {
 		__sync_fetch_and_add(&p->alloc_calls, 1);
 		__sync_fetch_and_add(&p->alloc_bytes, size);
@@ -363,16 +327,15 @@ int uprobe_free(struct pt_regs *ctx)
 	struct ms_proc *p;
 	__u64 ptr = PT_REGS_PARM1(ctx);
 
-	if (!ptr || !is_target())
+	if (!ptr || !current_followed(&p))
 		return 0;
 	/* A free inside an allocator call (realloc moving a block) is not the program's. */
 	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0, 0);
 	if (st && st->outer_sp && PT_REGS_SP(ctx) < st->outer_sp)
 		return 0;
 	count(MS_CNT_FREE_CALLS, 1);
-	p = this_proc();
 	if (p)
 		__sync_fetch_and_add(&p->free_calls, 1);
-	untrack(ptr, MS_FN_FREE);
+	untrack(ptr, MS_FN_FREE, p);
 	return 0;
 }

@@ -81,11 +81,7 @@ int on_page_fault(struct bpf_perf_event_data *ctx)
 	if (!ev)
 		return 0;
 	count(MS_RSS_FAULTS, 1);
-	ev->hdr.ts_ns = bpf_ktime_get_ns();
-	ev->hdr.kind = MS_EV_RSS;
-	ev->hdr.tgid = id >> 32;
-	ev->hdr.tid = (__u32)id;
-	ev->hdr.fn = 0;
+	fill_header(&ev->hdr, MS_EV_RSS, 0);
 	ev->nr_kstack = 0;
 	read_python_stack(&ev->py, ev->hdr.tid);
 	capture_user_state(ev, stack_bytes); /* a fault may come inside a probed realloc */

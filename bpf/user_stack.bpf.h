@@ -1,10 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Copy the registers and top of the user stack of the current task: shared by the
- * heap and CPU programs. */
+/* What every memspy program records of the current task: the event header, the
+ * registers and the top of the user stack. Shared by the heap, CPU and RSS
+ * programs. */
 #ifndef MEMSPY_USER_STACK_BPF_H
 #define MEMSPY_USER_STACK_BPF_H
 
 #define MS_PAGE 4096
+
+static __always_inline void fill_header(struct ms_event_header *h, __u32 kind, __u32 fn)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	h->ts_ns = bpf_ktime_get_ns();
+	h->kind = kind;
+	h->tgid = id >> 32;
+	h->tid = (__u32)id;
+	h->fn = fn;
+}
 
 struct vma_end_ctx {
 	__u64 end;
@@ -53,25 +65,28 @@ static __always_inline __u32 copy_user_stack(__u8 *dst, __u64 sp, __u64 want, __
 	return done & ~7U;
 }
 
+/* The 17 DWARF registers (events.h order) from saved user registers: a uprobe's
+ * context or bpf_task_pt_regs(). Plain loads work on both (a context is read
+ * directly, a BTF pointer through the verifier's checked loads). */
 static __always_inline void copy_user_regs(struct pt_regs *regs, __u64 *out)
 {
-	out[0] = BPF_CORE_READ(regs, ax);
-	out[1] = BPF_CORE_READ(regs, dx);
-	out[2] = BPF_CORE_READ(regs, cx);
-	out[3] = BPF_CORE_READ(regs, bx);
-	out[4] = BPF_CORE_READ(regs, si);
-	out[5] = BPF_CORE_READ(regs, di);
-	out[6] = BPF_CORE_READ(regs, bp);
-	out[7] = BPF_CORE_READ(regs, sp);
-	out[8] = BPF_CORE_READ(regs, r8);
-	out[9] = BPF_CORE_READ(regs, r9);
-	out[10] = BPF_CORE_READ(regs, r10);
-	out[11] = BPF_CORE_READ(regs, r11);
-	out[12] = BPF_CORE_READ(regs, r12);
-	out[13] = BPF_CORE_READ(regs, r13);
-	out[14] = BPF_CORE_READ(regs, r14);
-	out[15] = BPF_CORE_READ(regs, r15);
-	out[16] = BPF_CORE_READ(regs, ip);
+	out[0] = regs->ax;
+	out[1] = regs->dx;
+	out[2] = regs->cx;
+	out[3] = regs->bx;
+	out[4] = regs->si;
+	out[5] = regs->di;
+	out[6] = regs->bp;
+	out[7] = regs->sp;
+	out[8] = regs->r8;
+	out[9] = regs->r9;
+	out[10] = regs->r10;
+	out[11] = regs->r11;
+	out[12] = regs->r12;
+	out[13] = regs->r13;
+	out[14] = regs->r14;
+	out[15] = regs->r15;
+	out[16] = regs->ip;
 }
 
 /* Undo what uprobes do to a thread's user state, so memspy's own probes do not

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Shared helpers of the probe modules: errors a user can act on, counters. */
+/* Shared helpers of the probe modules: errors a user can act on, counters, the
+ * --children map, per-CPU perf events. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -86,5 +89,41 @@ int bpf_sum_percpu_counters(int map_fd, int nr_cpus, uint64_t *out, uint32_t n)
 			out[k] += vals[c];
 	}
 	free(vals);
+	return 0;
+}
+
+int bpf_setup_procs_map(struct bpf_map *procs, bool children, int procs_fd, char *err,
+			size_t errlen)
+{
+	if (!children)
+		return bpf_map__set_max_entries(procs, 1);
+	int e = bpf_map__reuse_fd(procs, procs_fd);
+	if (e)
+		snprintf(err, errlen, "cannot share the --children map: %s", strerror(-e));
+	return e;
+}
+
+int bpf_attach_per_cpu(struct bpf_program *prog, struct perf_event_attr *attr, int nr_cpus,
+		       struct bpf_link **links, int *nr_links, const char *what, char *err,
+		       size_t errlen)
+{
+	for (int cpu = 0; cpu < nr_cpus; cpu++) {
+		int fd = (int)syscall(SYS_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENODEV || errno == EINVAL)
+				continue; /* possible but offline CPU */
+			int e = -errno;
+			bpf_error_explain(what, e, err, errlen);
+			return e;
+		}
+		struct bpf_link *l = bpf_program__attach_perf_event(prog, fd);
+		if (!l) {
+			int e = -errno;
+			close(fd);
+			bpf_error_explain(what, e, err, errlen);
+			return e;
+		}
+		links[(*nr_links)++] = l; /* owns the event fd from here on */
+	}
 	return 0;
 }

@@ -19,25 +19,9 @@
 struct cpu_probes {
 	struct cpu *skel;
 	struct bpf_link **links;
-	int *fds;
 	int nr_cpus;
 	int nr_links;
 };
-
-static int open_cpu_clock(int cpu, uint32_t freq)
-{
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_SOFTWARE,
-		.size = sizeof(attr),
-		.config = PERF_COUNT_SW_CPU_CLOCK,
-		.freq = 1,
-		.sample_freq = freq,
-	};
-	/* System-wide on one CPU: a per-process event cannot follow threads created
-	 * later into a BPF program (inherit is refused there); the program keeps only
-	 * the target's threads. */
-	return (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-}
 
 struct cpu_probes *cpu_probes__open(const struct cpu_probes_opts *o, char *err, size_t errlen)
 {
@@ -61,16 +45,10 @@ struct cpu_probes *cpu_probes__open(const struct cpu_probes_opts *o, char *err, 
 	c->skel->rodata->want_kernel = o->kernel;
 	if (o->python)
 		c->skel->rodata->py_off = *o->python;
-	if (o->children) {
-		c->skel->rodata->follow_children = 1;
-		e = bpf_map__reuse_fd(c->skel->maps.procs, o->procs_fd);
-		if (e) {
-			snprintf(err, errlen, "cannot share the --children map: %s", strerror(-e));
-			goto fail;
-		}
-	} else {
-		bpf_map__set_max_entries(c->skel->maps.procs, 1);
-	}
+	c->skel->rodata->follow_children = o->children;
+	e = bpf_setup_procs_map(c->skel->maps.procs, o->children, o->procs_fd, err, errlen);
+	if (e)
+		goto fail;
 	bpf_map__set_max_entries(c->skel->maps.cpu_scratch, (uint32_t)c->nr_cpus);
 	e = cpu__load(c->skel);
 	if (e) {
@@ -78,31 +56,22 @@ struct cpu_probes *cpu_probes__open(const struct cpu_probes_opts *o, char *err, 
 		goto fail;
 	}
 	c->links = calloc((size_t)c->nr_cpus, sizeof(*c->links));
-	c->fds = calloc((size_t)c->nr_cpus, sizeof(*c->fds));
-	if (!c->links || !c->fds) {
+	if (!c->links) {
 		e = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	for (int cpu = 0; cpu < c->nr_cpus; cpu++) {
-		int fd = open_cpu_clock(cpu, o->freq_hz);
-		if (fd < 0) {
-			if (errno == ENODEV || errno == EINVAL)
-				continue; /* possible but offline CPU */
-			e = -errno;
-			bpf_error_explain("open a cpu-clock perf event", e, err, errlen);
-			goto fail;
-		}
-		struct bpf_link *l = bpf_program__attach_perf_event(c->skel->progs.on_cpu_sample, fd);
-		if (!l) {
-			e = -errno;
-			close(fd);
-			bpf_error_explain("attach the CPU sampling program", e, err, errlen);
-			goto fail;
-		}
-		/* The link owns the event fd from here on. */
-		c->links[c->nr_links++] = l;
-	}
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(attr),
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.freq = 1,
+		.sample_freq = o->freq_hz,
+	};
+	e = bpf_attach_per_cpu(c->skel->progs.on_cpu_sample, &attr, c->nr_cpus, c->links,
+			       &c->nr_links, "sample the CPU with cpu-clock events", err, errlen);
+	if (e)
+		goto fail;
 	return c;
 fail:
 	cpu_probes__free(c);
@@ -123,7 +92,6 @@ void cpu_probes__free(struct cpu_probes *c)
 		return;
 	cpu_probes__detach(c);
 	free(c->links);
-	free(c->fds);
 	cpu__destroy(c->skel);
 	free(c);
 }

@@ -57,16 +57,10 @@ struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const st
 	h->skel->rodata->stack_bytes = o->stack_bytes;
 	if (o->python)
 		h->skel->rodata->py_off = *o->python;
-	if (o->children) {
-		h->skel->rodata->follow_children = 1;
-		e = bpf_map__reuse_fd(h->skel->maps.procs, o->procs_fd);
-		if (e) {
-			snprintf(err, errlen, "cannot share the --children map: %s", strerror(-e));
-			goto fail;
-		}
-	} else {
-		bpf_map__set_max_entries(h->skel->maps.procs, 1);
-	}
+	h->skel->rodata->follow_children = o->children;
+	e = bpf_setup_procs_map(h->skel->maps.procs, o->children, o->procs_fd, err, errlen);
+	if (e)
+		goto fail;
 	sampling_fill_countdowns((uint64_t *)h->skel->rodata->countdowns, MS_COUNTDOWN_SLOTS,
 				 o->sample_mean, o->seed);
 	bpf_map__set_max_entries(h->skel->maps.scratch, (uint32_t)h->nr_cpus);

@@ -23,18 +23,6 @@ struct rss_probes {
 	int nr_links;
 };
 
-static int open_page_faults(int cpu, uint32_t period)
-{
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_SOFTWARE,
-		.size = sizeof(attr),
-		.config = PERF_COUNT_SW_PAGE_FAULTS,
-		.sample_period = period,
-	};
-	/* System-wide per CPU, as the CPU sampler: the program keeps the target. */
-	return (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-}
-
 struct rss_probes *rss_probes__open(const struct rss_probes_opts *o, char *err, size_t errlen)
 {
 	struct rss_probes *r = calloc(1, sizeof(*r));
@@ -57,16 +45,10 @@ struct rss_probes *rss_probes__open(const struct rss_probes_opts *o, char *err, 
 	r->skel->rodata->stack_bytes = o->stack_bytes;
 	if (o->python)
 		r->skel->rodata->py_off = *o->python;
-	if (o->children) {
-		r->skel->rodata->follow_children = 1;
-		e = bpf_map__reuse_fd(r->skel->maps.procs, o->procs_fd);
-		if (e) {
-			snprintf(err, errlen, "cannot share the --children map: %s", strerror(-e));
-			goto fail;
-		}
-	} else {
-		bpf_map__set_max_entries(r->skel->maps.procs, 1);
-	}
+	r->skel->rodata->follow_children = o->children;
+	e = bpf_setup_procs_map(r->skel->maps.procs, o->children, o->procs_fd, err, errlen);
+	if (e)
+		goto fail;
 	bpf_map__set_max_entries(r->skel->maps.rss_scratch, (uint32_t)r->nr_cpus);
 	e = rss__load(r->skel);
 	if (e) {
@@ -79,24 +61,16 @@ struct rss_probes *rss_probes__open(const struct rss_probes_opts *o, char *err, 
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	for (int cpu = 0; cpu < r->nr_cpus; cpu++) {
-		int fd = open_page_faults(cpu, o->period ? o->period : 1);
-		if (fd < 0) {
-			if (errno == ENODEV || errno == EINVAL)
-				continue; /* possible but offline CPU */
-			e = -errno;
-			bpf_error_explain("open a page-faults perf event", e, err, errlen);
-			goto fail;
-		}
-		l = bpf_program__attach_perf_event(r->skel->progs.on_page_fault, fd);
-		if (!l) {
-			e = -errno;
-			close(fd);
-			bpf_error_explain("attach the page-fault program", e, err, errlen);
-			goto fail;
-		}
-		r->links[r->nr_links++] = l; /* owns the event fd */
-	}
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(attr),
+		.config = PERF_COUNT_SW_PAGE_FAULTS,
+		.sample_period = o->period ? o->period : 1,
+	};
+	e = bpf_attach_per_cpu(r->skel->progs.on_page_fault, &attr, r->nr_cpus, r->links,
+			       &r->nr_links, "sample page faults", err, errlen);
+	if (e)
+		goto fail;
 	/* raw_tp, not tracepoint/: tracefs may not be mounted */
 	l = bpf_program__attach_raw_tracepoint(r->skel->progs.on_sys_enter, "sys_enter");
 	if (l)
