@@ -181,9 +181,8 @@ static __always_inline void build_and_send(struct pt_regs *ctx, struct ms_alloc_
 	 * point. */
 	copy_user_regs(ctx, ev->regs);
 	read_python_stack(&ev->py, ev->hdr.tid);
+	/* An empty copy is not counted here: user space counts the stack as truncated. */
 	ev->stack_len = copy_user_stack(ev->stack, ctx->sp, stack_bytes, &ev->flags);
-	if (!ev->stack_len)
-		count(MS_CNT_STACK_READ_FAIL, 1);
 	len = ev->stack_len;
 	if (len > MS_MAX_STACK_BYTES)
 		len = MS_MAX_STACK_BYTES;

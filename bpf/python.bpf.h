@@ -35,9 +35,10 @@ static __always_inline __u64 py_find_tstate(__u32 tid, __u32 *flags)
 	__u64 interp, ts;
 	int err = 0;
 
-	if (cached && *cached &&
-	    py_read_u64(*cached + py_off.tstate_native_tid, &err) == tid && !err)
+	/* A stale entry (the state freed, its memory gone) must not fail the walk. */
+	if (cached && py_read_u64(*cached + py_off.tstate_native_tid, &err) == tid && !err)
 		return *cached;
+	err = 0;
 	interp = py_read_u64(py_off.runtime + py_off.runtime_interp_head, &err);
 	for (int i = 0; i < MS_PY_MAX_INTERPS && interp && !err; i++) {
 		ts = py_read_u64(interp + py_off.interp_threads_head, &err);

@@ -11,6 +11,7 @@
 
 #include "allocator.h"
 #include "elfsyms.h"
+#include "procroot.h"
 #include "memspy/events.h"
 
 const struct alloc_symbol allocator_symbols[] = {
@@ -398,9 +399,7 @@ int allocator_resolve_pid(pid_t pid, struct allocator *out)
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
 	n = readlink(link, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
-	const char *del = " (deleted)";
-	if (n > 10 && !strcmp(exe + n - strlen(del), del))
-		exe[n - strlen(del)] = '\0';
+	procroot_strip_deleted(exe, exe, sizeof(exe));
 	snprintf(map_files, sizeof(map_files), "/proc/%d/map_files", (int)pid);
 	char *preload = read_preload(pid);
 	err = allocator_resolve(&maps, exe[0] ? exe : NULL, preload, map_files, out);

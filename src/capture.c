@@ -7,6 +7,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "capture.h"
 
 struct capture {
@@ -23,13 +24,6 @@ struct capture {
 #define MS_CAPTURE_BUDGET_NS 50000000ULL
 #define MS_CAPTURE_PAUSE (-EAGAIN)
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct capture *c = ctx;
@@ -39,7 +33,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		return r;
 	if (++c->since_check >= 64) {
 		c->since_check = 0;
-		if (mono_ns() > c->deadline_ns)
+		if (clock_now_ns() > c->deadline_ns)
 			return MS_CAPTURE_PAUSE;
 	}
 	return 0;
@@ -70,7 +64,7 @@ int capture__add(struct capture *c, int ring_fd)
 
 int capture__poll(struct capture *c, int timeout_ms)
 {
-	c->deadline_ns = mono_ns() + (uint64_t)timeout_ms * 1000000ULL + MS_CAPTURE_BUDGET_NS;
+	c->deadline_ns = clock_now_ns() + (uint64_t)timeout_ms * 1000000ULL + MS_CAPTURE_BUDGET_NS;
 	int n = ring_buffer__poll(c->rb, timeout_ms);
 
 	if (n == MS_CAPTURE_PAUSE)
@@ -79,7 +73,7 @@ int capture__poll(struct capture *c, int timeout_ms)
 	 * the target time), so a poll that timed out may leave records behind. */
 	if (n < 0)
 		return n;
-	c->deadline_ns = mono_ns() + MS_CAPTURE_BUDGET_NS;
+	c->deadline_ns = clock_now_ns() + MS_CAPTURE_BUDGET_NS;
 	int m = ring_buffer__consume(c->rb);
 	if (m == MS_CAPTURE_PAUSE)
 		return n;

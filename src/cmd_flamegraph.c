@@ -76,15 +76,20 @@ static void diff_usage(FILE *f)
 	      f);
 }
 
-struct svg_args {
-	struct flame_options opts;
-	const char *argv0;
-};
-
-static const struct option svg_long[] = {
+/* Each command's own options: getopt_long would take any long option in a shared
+ * table, so flamegraph would accept --folded and ignore it. */
+static const struct option flamegraph_long[] = {
     {"title", required_argument, NULL, 't'},
     {"colors", required_argument, NULL, 'c'},
     {"inverted", no_argument, NULL, 'i'},
+    {"width", required_argument, NULL, 'w'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const struct option diff_long[] = {
+    {"title", required_argument, NULL, 't'},
+    {"colors", required_argument, NULL, 'c'},
     {"width", required_argument, NULL, 'w'},
     {"folded", no_argument, NULL, 'f'},
     {"help", no_argument, NULL, 'h'},
@@ -97,8 +102,8 @@ static int parse_args(int argc, char **argv, bool is_diff, struct flame_options 
 	int c;
 	optind = 0; /* glibc: start over, the tests call commands more than once */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, is_diff ? ":t:c:w:fh" : ":t:c:iw:h", svg_long, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, is_diff ? ":t:c:w:fh" : ":t:c:iw:h",
+				is_diff ? diff_long : flamegraph_long, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			o->title = optarg;
@@ -181,7 +186,7 @@ int cmd_flamegraph(int argc, char **argv)
 {
 	struct flame_options o = {.colors = MS_FLAME_MEM};
 	bool folded = false;
-	char err[512], subtitle[PATH_MAX + 64];
+	char subtitle[PATH_MAX + 64];
 	int ret = parse_args(argc, argv, false, &o, &folded);
 	if (ret >= 0)
 		return ret;
@@ -202,30 +207,19 @@ int cmd_flamegraph(int argc, char **argv)
 	}
 	if (stdout_is_terminal("flamegraph"))
 		return 2;
-	FILE *in = is_stdin ? stdin : fopen(path, "r");
-	if (!in) {
-		fprintf(stderr, "memspy: cannot open %s: %s\n", path, strerror(errno));
-		return 1;
-	}
 	struct flame_tree *t = flame_tree__new();
 	if (!t) {
 		fprintf(stderr, "memspy: flamegraph: out of memory\n");
-		if (!is_stdin)
-			fclose(in);
 		return 1;
 	}
-	ret = flame_tree__read(t, in, name, false, err, sizeof(err));
-	if (!is_stdin)
-		fclose(in);
-	if (ret) {
-		fprintf(stderr, "memspy: %s\n", err);
-	} else if (!flame_tree__total(t, false)) {
+	ret = flame_tree__read_file(t, path, false);
+	if (!ret && !flame_tree__total(t, false)) {
 		fprintf(stderr,
 			"memspy: %s: no stacks to draw (the input is empty or every count "
 			"is 0); expected lines like 'main;work;malloc 4096'\n",
 			name);
 		ret = -ENODATA;
-	} else {
+	} else if (!ret) {
 		set_subtitle(subtitle, sizeof(subtitle), t, &o, name);
 		o.subtitle = subtitle;
 		ret = flame_tree__write_svg(t, stdout, &o);
@@ -257,7 +251,7 @@ int cmd_diff(int argc, char **argv)
 	}
 	if (!folded && stdout_is_terminal("diff"))
 		return 2;
-	struct flame_tree *t = diff_read_files(a, b);
+	struct flame_tree *t = diff_read_files(a, b, folded);
 	if (!t)
 		return 1;
 	uint64_t ta = flame_tree__total(t, true), tb = flame_tree__total(t, false);

@@ -3,14 +3,13 @@
  * the rows and header the terminal view draws. */
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cli_args.h"
 #include "commands.h"
 #include "procstat.h"
@@ -104,54 +103,6 @@ struct top {
 	size_t nr_rss_hist;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* utime + stime of the process in clock ticks. 0 or -errno. */
-static int read_cpu_ticks(pid_t pid, uint64_t *out)
-{
-	char path[64], buf[1024];
-	unsigned long long ut, st;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* The command name may hold spaces and parentheses: fields start after the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-			 &st) != 2)
-		return -EINVAL;
-	*out = ut + st;
-	return 0;
-}
-
-/* Least-squares slope of the last points of a series, in units per second. */
-static double series_slope(const struct series *s, size_t last)
-{
-	size_t k = s->n < last ? s->n : last;
-	double dt = (double)s->interval_ns / 1e9, sx = 0, sy = 0, sxx = 0, sxy = 0;
-
-	if (k < 2 || dt <= 0)
-		return 0;
-	const double *p = s->points + s->n - k;
-	for (size_t i = 0; i < k; i++) {
-		double x = (double)i * dt;
-		sx += x;
-		sy += p[i];
-		sxx += x * x;
-		sxy += x * p[i];
-	}
-	double den = (double)k * sxx - sx * sx;
-	return den > 0 ? ((double)k * sxy - sx * sy) / den : 0;
-}
-
 static struct top_row *rows_reserve(struct top *t, enum ms_top_table table, size_t n)
 {
 	if (n > t->cap[table]) {
@@ -188,7 +139,7 @@ static void build_heap_rows(struct top *t)
 		*r = (struct top_row){
 			.live_bytes = st->live_bytes,
 			.live_count = st->live_count,
-			.growth = series_slope(profile__site_series(p, st->stack_id),
+			.growth = leak_recent_slope(profile__site_series(p, st->stack_id),
 					       GROWTH_POINTS),
 			.share = live > 0 ? 100.0 * st->live_bytes / live : 0,
 			.alloc_bytes = st->alloc_bytes,
@@ -256,7 +207,7 @@ static void build_header(struct top *t, uint64_t now)
 	}
 
 	/* CPU use from the kernel's accounting; the samples stand in if /proc says nothing. */
-	if (read_cpu_ticks(pid, &ticks) == 0) {
+	if (procstat_cpu_ticks(pid, &ticks) == 0) {
 		if (t->have_cpu_ticks && rates)
 			h->cpu_pct = 100.0 * (double)(ticks - t->prev_cpu_ticks) /
 				     (double)sysconf(_SC_CLK_TCK) / dt;
@@ -292,7 +243,7 @@ static void build_header(struct top *t, uint64_t now)
 /* Take a new picture of the session for the screen. */
 static void top_refresh(struct top *t)
 {
-	uint64_t now = now_ns();
+	uint64_t now = clock_now_ns();
 
 	build_header(t, now);
 	if (t->o->heap)
@@ -307,8 +258,8 @@ static void top_restart(struct top *t)
 {
 	session__counters(t->s, t->base);
 	memcpy(t->prev, t->base, sizeof(t->base));
-	t->prev_ns = now_ns();
-	t->have_cpu_ticks = read_cpu_ticks(t->o->pid, &t->prev_cpu_ticks) == 0;
+	t->prev_ns = clock_now_ns();
+	t->have_cpu_ticks = procstat_cpu_ticks(t->o->pid, &t->prev_cpu_ticks) == 0;
 	t->rss_first = procstat_rss_bytes(t->o->pid);
 	t->nr_rss_hist = 0;
 	if (t->rss_first >= 0) {
@@ -355,7 +306,7 @@ static enum top_end top_loop(struct top *t, struct top_view *v, int *err)
 		}
 		if ((k & TOP_KEY_PAUSE) && !top_view__paused(v))
 			next = 0;
-		uint64_t now = now_ns();
+		uint64_t now = clock_now_ns();
 		/* A reset refreshes even while paused, or the screen would show what is gone. */
 		if (now >= next && (!top_view__paused(v) || (k & TOP_KEY_RESET))) {
 			top_refresh(t);
@@ -401,7 +352,7 @@ static int top_run(const struct session_opts *o, double interval_s)
 		return 1;
 	}
 	enum top_end end = top_loop(&t, v, &err);
-	double secs = (double)(now_ns() - attached_ns) / 1e9;
+	double secs = (double)(clock_now_ns() - attached_ns) / 1e9;
 	/* The terminal first, whatever ended the run: every message below must be readable. */
 	top_view__free(v);
 	/* Taking the probes out can take seconds (the kernel waits at each uprobe). */

@@ -27,7 +27,7 @@ size_t cpu_profile__stacks(const struct cpu_profile *c, const uint32_t **ids,
 			   const uint64_t **samples);
 /* Every function seen, sorted by self (by_self) or total samples, largest first.
  * The caller frees *out. Returns the number, or -ENOMEM. Frames named like
- * "[truncated]" or a thread root ("name-tid", see threads_root) still count. */
+ * "[truncated]" or a thread root ("name-tid", --threads) still count. */
 long cpu_profile_functions(const struct cpu_profile *c, const struct stacktab *t, int by_self,
 			   struct cpu_function **out);
 

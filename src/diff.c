@@ -4,38 +4,21 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "diff.h"
 
-static int read_into(struct flame_tree *t, const char *path, bool to_base)
-{
-	char err[512];
-	bool is_stdin = !strcmp(path, "-");
-	FILE *f = is_stdin ? stdin : fopen(path, "r");
-	if (!f) {
-		int e = errno;
-		fprintf(stderr, "memspy: cannot open %s: %s\n", path, strerror(e));
-		return -e;
-	}
-	int ret = flame_tree__read(t, f, is_stdin ? "stdin" : path, to_base, err, sizeof(err));
-	if (!is_stdin)
-		fclose(f);
-	if (ret)
-		fprintf(stderr, "memspy: %s\n", err);
-	return ret;
-}
-
-struct flame_tree *diff_read_files(const char *path_a, const char *path_b)
+struct flame_tree *diff_read_files(const char *path_a, const char *path_b, bool exact)
 {
 	struct flame_tree *t = flame_tree__new();
 	if (!t) {
 		fprintf(stderr, "memspy: diff: out of memory\n");
 		return NULL;
 	}
-	int ret = read_into(t, path_a, true);
+	if (exact)
+		flame_tree__set_limit(t, 0);
+	int ret = flame_tree__read_file(t, path_a, true);
 	if (!ret)
-		ret = read_into(t, path_b, false);
+		ret = flame_tree__read_file(t, path_b, false);
 	if (ret) {
 		flame_tree__free(t);
 		errno = -ret;

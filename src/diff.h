@@ -3,6 +3,7 @@
 #ifndef MEMSPY_DIFF_H
 #define MEMSPY_DIFF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,9 +11,11 @@
 #include "flamegraph.h"
 
 /* Read folded profile A into every node's base and B into its value, so that
- * flame_tree__write_svg draws the differential graph. Reports a failure once on
- * stderr, naming the file and line. Returns NULL with errno set on failure. */
-struct flame_tree *diff_read_files(const char *path_a, const char *path_b);
+ * flame_tree__write_svg draws the differential graph. exact keeps every frame
+ * (what diff_write_folded needs); otherwise the tree's memory is bounded as
+ * flame_tree__set_limit says. Reports a failure once on stderr, naming the file
+ * and line. Returns NULL with errno set on failure. */
+struct flame_tree *diff_read_files(const char *path_a, const char *path_b, bool exact);
 /* Write the change of every stack as folded lines, value - base with a sign
  * ("a;b 512", "a;c -128"), stacks in frame-name order; unchanged stacks are left
  * out. Returns 0 or -EIO. */

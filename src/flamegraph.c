@@ -502,6 +502,24 @@ int flame_tree__read(struct flame_tree *t, FILE *f, const char *name, bool to_ba
 	return ret;
 }
 
+int flame_tree__read_file(struct flame_tree *t, const char *path, bool to_base)
+{
+	char err[512];
+	bool is_stdin = !strcmp(path, "-");
+	FILE *f = is_stdin ? stdin : fopen(path, "r");
+	if (!f) {
+		int e = errno;
+		fprintf(stderr, "memspy: cannot open %s: %s\n", path, strerror(e));
+		return -e;
+	}
+	int ret = flame_tree__read(t, f, is_stdin ? "stdin" : path, to_base, err, sizeof(err));
+	if (!is_stdin)
+		fclose(f);
+	if (ret)
+		fprintf(stderr, "memspy: %s\n", err);
+	return ret;
+}
+
 uint64_t flame_tree__total(const struct flame_tree *t, bool of_base)
 {
 	return of_base ? t->nodes[0].base : t->nodes[0].value;
@@ -518,17 +536,16 @@ static int by_name(const void *a, const void *b, void *arg)
 	return strcmp(node_name(t, *(const uint32_t *)a), node_name(t, *(const uint32_t *)b));
 }
 
-/* Children of n in name order, into *buf from offset at; returns their number or -ENOMEM. */
-static ssize_t sorted_children(const struct flame_tree *t, uint32_t n, uint32_t **buf, size_t *cap,
-			       size_t at)
+/* Children of n in name order, into *buf; returns their number or -ENOMEM. */
+static ssize_t sorted_children(const struct flame_tree *t, uint32_t n, uint32_t **buf, size_t *cap)
 {
 	size_t k = 0;
 	for (uint32_t c = t->nodes[n].child; c != NO_NODE; c = t->nodes[c].next) {
-		if (grow((void **)buf, cap, at + k + 1, sizeof(**buf)))
+		if (grow((void **)buf, cap, k + 1, sizeof(**buf)))
 			return -ENOMEM;
-		(*buf)[at + k++] = c;
+		(*buf)[k++] = c;
 	}
-	qsort_r(*buf + at, k, sizeof(**buf), by_name, (void *)t);
+	qsort_r(*buf, k, sizeof(**buf), by_name, (void *)t);
 	return (ssize_t)k;
 }
 
@@ -545,45 +562,45 @@ int flame_tree__foreach_stack(const struct flame_tree *t,
 	size_t path_cap = 0;
 	int ret = 0;
 
-	ssize_t k = sorted_children(t, 0, &kids, &kids_cap, 0);
-	if (k < 0)
+	/* The walk starts at the root, which names no frame: its children's stacks start empty. */
+	if (grow((void **)&todo, &todo_cap, 1, sizeof(*todo)) ||
+	    grow((void **)&lens, &lens_cap, 1, sizeof(*lens)))
 		goto nomem;
-	for (ssize_t i = k - 1; i >= 0; i--) {
-		if (grow((void **)&todo, &todo_cap, ntodo + 1, sizeof(*todo)) ||
-		    grow((void **)&lens, &lens_cap, ntodo + 1, sizeof(*lens)))
-			goto nomem;
-		lens[ntodo] = 0;
-		todo[ntodo++] = kids[i];
-	}
+	todo[0] = 0;
+	lens[0] = 0;
+	ntodo = 1;
 	while (ntodo) {
 		uint32_t n = todo[--ntodo];
 		size_t at = lens[ntodo];
-		const char *name = node_name(t, n);
-		size_t nlen = strlen(name);
-		if (grow((void **)&path, &path_cap, at + nlen + 2, 1))
-			goto nomem;
-		if (at)
-			path[at++] = ';';
-		memcpy(path + at, name, nlen);
-		path[at + nlen] = '\0';
-		uint64_t self = t->nodes[n].value, self_base = t->nodes[n].base;
-		for (uint32_t c = t->nodes[n].child; c != NO_NODE; c = t->nodes[c].next) {
-			self -= t->nodes[c].value;
-			self_base -= t->nodes[c].base;
+		if (n) {
+			const char *name = node_name(t, n);
+			size_t nlen = strlen(name);
+			if (grow((void **)&path, &path_cap, at + nlen + 2, 1))
+				goto nomem;
+			if (at)
+				path[at++] = ';';
+			memcpy(path + at, name, nlen);
+			path[at + nlen] = '\0';
+			at += nlen;
+			uint64_t self = t->nodes[n].value, self_base = t->nodes[n].base;
+			for (uint32_t c = t->nodes[n].child; c != NO_NODE; c = t->nodes[c].next) {
+				self -= t->nodes[c].value;
+				self_base -= t->nodes[c].base;
+			}
+			if (self || self_base) {
+				ret = fn(arg, path, self, self_base);
+				if (ret)
+					goto out;
+			}
 		}
-		if (self || self_base) {
-			ret = fn(arg, path, self, self_base);
-			if (ret)
-				goto out;
-		}
-		k = sorted_children(t, n, &kids, &kids_cap, 0);
+		ssize_t k = sorted_children(t, n, &kids, &kids_cap);
 		if (k < 0)
 			goto nomem;
 		for (ssize_t i = k - 1; i >= 0; i--) {
 			if (grow((void **)&todo, &todo_cap, ntodo + 1, sizeof(*todo)) ||
 			    grow((void **)&lens, &lens_cap, ntodo + 1, sizeof(*lens)))
 				goto nomem;
-			lens[ntodo] = at + nlen;
+			lens[ntodo] = at;
 			todo[ntodo++] = kids[i];
 		}
 	}
@@ -689,6 +706,11 @@ static size_t count_chars(const char *s, size_t len)
 	return chars;
 }
 
+/* XML's five special characters. */
+static const char *const xml_entities[] = {
+    ['"'] = "&quot;", ['&'] = "&amp;", ['\''] = "&apos;", ['<'] = "&lt;", ['>'] = "&gt;",
+};
+
 static void write_xml_n(FILE *f, const char *s, size_t len, size_t max_chars)
 {
 	size_t limit = SIZE_MAX;
@@ -705,25 +727,12 @@ static void write_xml_n(FILE *f, const char *s, size_t len, size_t max_chars)
 			continue;
 		}
 		i += n;
-		switch (*p) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&apos;", f);
-			break;
-		default:
+		const char *e =
+		    *p < sizeof(xml_entities) / sizeof(xml_entities[0]) ? xml_entities[*p] : NULL;
+		if (e)
+			fputs(e, f);
+		else
 			fwrite(p, 1, n, f);
-		}
 	}
 	if (limit != SIZE_MAX)
 		fputs("..", f);
@@ -808,7 +817,7 @@ static int layout_tree(const struct flame_tree *t, double min_share, struct layo
 		struct box b = todo[--ntodo];
 		if ((ret = push_box(l, b)))
 			break;
-		ssize_t k = sorted_children(t, b.node, &kids, &kids_cap, 0);
+		ssize_t k = sorted_children(t, b.node, &kids, &kids_cap);
 		if (k < 0) {
 			ret = -ENOMEM;
 			break;
@@ -1228,23 +1237,12 @@ int flame_tree__write_svg(const struct flame_tree *t, FILE *out, const struct fl
 
 int flamegraph_render_file(const char *folded_path, FILE *out, const struct flame_options *opts)
 {
-	char err[512];
-	FILE *f = fopen(folded_path, "r");
-	if (!f) {
-		int e = errno;
-		fprintf(stderr, "memspy: cannot open %s: %s\n", folded_path, strerror(e));
-		return -e;
-	}
 	struct flame_tree *t = flame_tree__new();
 	if (!t) {
-		fclose(f);
 		fprintf(stderr, "memspy: %s: out of memory\n", folded_path);
 		return -ENOMEM;
 	}
-	int ret = flame_tree__read(t, f, folded_path, false, err, sizeof(err));
-	fclose(f);
-	if (ret)
-		fprintf(stderr, "memspy: %s\n", err);
+	int ret = flame_tree__read_file(t, folded_path, false);
 	if (!ret) {
 		ret = flame_tree__write_svg(t, out, opts);
 		if (ret == -ENODATA)

@@ -60,6 +60,10 @@ int flame_tree__add(struct flame_tree *t, const char *stack, size_t len, uint64_
  * -EIO (err set) when reading fails; -ENOMEM. */
 int flame_tree__read(struct flame_tree *t, FILE *f, const char *name, bool to_base, char *err,
 		     size_t errsize);
+/* flame_tree__read of the file at path, "-" meaning stdin; a failure to open or
+ * read it is reported once on stderr ("memspy: heap.folded:3: missing sample
+ * count"). Returns 0 or the -errno of opening the file or of flame_tree__read. */
+int flame_tree__read_file(struct flame_tree *t, const char *path, bool to_base);
 /* Sum of every stack's value (base when of_base). */
 uint64_t flame_tree__total(const struct flame_tree *t, bool of_base);
 size_t flame_tree__nr_nodes(const struct flame_tree *t);

@@ -12,31 +12,11 @@
 #include "bpf_errors.h"
 #include "follow.skel.h"
 #include "follow_probes.h"
+#include "procstat.h"
 
 struct follow_probes {
 	struct follow *skel;
 };
-
-/* The parent of pid from /proc/<pid>/stat, or 0. */
-static pid_t parent_of(pid_t pid)
-{
-	char path[64], buf[512];
-	FILE *f;
-	int ppid = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (fgets(buf, sizeof(buf), f)) {
-		/* the command name may hold spaces and parentheses: skip to the last ')' */
-		char *p = strrchr(buf, ')');
-		if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
-			ppid = 0;
-	}
-	fclose(f);
-	return ppid;
-}
 
 /* Add every running process whose parent is followed, until a pass adds none:
  * processes are listed in pid order, so a grandchild may come before its parent. */
@@ -57,7 +37,7 @@ static void add_running_descendants(int fd)
 
 			if (*end || pid <= 0 || bpf_map_lookup_elem(fd, &key, &p) == 0)
 				continue;
-			parent = (uint32_t)parent_of((pid_t)pid);
+			parent = (uint32_t)procstat_parent((pid_t)pid);
 			if (!parent || bpf_map_lookup_elem(fd, &parent, &p) || p.exited)
 				continue;
 			memset(&p, 0, sizeof(p));

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "jitmap.h"
 #include "procroot.h"
 
@@ -48,14 +49,6 @@ struct jitmap {
 	uint64_t max_len;	/* longest entry: bounds the backwards scan */
 	struct name_chunk *chunks;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 struct jitmap *jitmap__new(pid_t pid)
 {
@@ -269,10 +262,9 @@ static void reread(struct jitmap *m)
 
 const char *jitmap__lookup(struct jitmap *m, uint64_t addr)
 {
-	uint64_t now = now_ns();
-
 	if (!m)
 		return NULL;
+	uint64_t now = clock_now_ns();
 	if (!m->last_check_ns || now - m->last_check_ns >= MS_JIT_REREAD_NS) {
 		m->last_check_ns = now;
 		reread(m);

@@ -148,3 +148,13 @@ size_t leak_rank(const struct profile *p, double noise_bytes, struct leak_suspec
 	}
 	return nr;
 }
+
+double leak_recent_slope(const struct series *s, size_t last)
+{
+	size_t k = s->n < last ? s->n : last;
+	double dt = (double)s->interval_ns / 1e9, sd, se;
+
+	if (k < 2 || dt <= 0)
+		return 0;
+	return fit(s->points, s->n - k, s->n, dt, &sd, &se);
+}

@@ -33,6 +33,9 @@ struct leak_suspect {
  * slope, largest first (ties by stack id); returns their number. */
 size_t leak_rank(const struct profile *p, double noise_bytes, struct leak_suspect *out,
 		 size_t max);
+/* Least-squares slope of the last `last` points of a series, in units per second
+ * (0 with fewer than two points): a site's growth right now (memspy top). */
+double leak_recent_slope(const struct series *s, size_t last);
 /* The test for one series (exposed for unit tests). Fills *out except stack_id,
  * whatever the verdict. */
 bool leak_is_suspect(const struct series *s, double noise_bytes, struct leak_suspect *out);

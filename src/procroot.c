@@ -56,7 +56,7 @@ int procroot_strip_deleted(const char *path, char *out, size_t size)
 		len -= sl;
 	if (len >= size)
 		return -ENAMETOOLONG;
-	memcpy(out, path, len);
+	memmove(out, path, len); /* out may be path itself */
 	out[len] = '\0';
 	return 0;
 }

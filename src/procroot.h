@@ -19,7 +19,7 @@ int procroot_open(pid_t pid, const char *path);
  * or -errno. */
 int procroot_open_mapping(pid_t pid, uint64_t start, uint64_t end);
 
-/* Copy path to out (size bytes) without the " (deleted)" the kernel appends to
+/* Copy path to out (size bytes; out may be path) without the " (deleted)" the kernel appends to
  * the name of a mapped file that was unlinked. 0, or -ENAMETOOLONG. */
 int procroot_strip_deleted(const char *path, char *out, size_t size);
 

@@ -1,14 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Small readings of a process from /proc: its command name and resident memory. */
+/* Small readings of a process from /proc: command name, resident memory, CPU time
+ * and parent. */
 #ifndef MEMSPY_PROCSTAT_H
 #define MEMSPY_PROCSTAT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Resident set size in bytes from /proc/<pid>/statm, or -1 when unreadable. */
 double procstat_rss_bytes(pid_t pid);
 /* /proc/<pid>/comm into buf ("" when unreadable). */
 void procstat_comm(pid_t pid, char *buf, size_t size);
+/* /proc/<pid>/task/<tid>/comm, a thread's name, into buf ("" when unreadable). */
+void procstat_thread_comm(pid_t pid, pid_t tid, char *buf, size_t size);
+
+/* utime + stime from /proc/<pid>/stat, in clock ticks. 0 or -errno. */
+int procstat_cpu_ticks(pid_t pid, uint64_t *out);
+/* The parent pid from /proc/<pid>/stat, or 0 when unreadable. */
+pid_t procstat_parent(pid_t pid);
 
 #endif

@@ -509,18 +509,17 @@ void profile__tick(struct profile *p, uint64_t ts_ns)
 		p->ticks_per_point *= 2;
 		point = p->ticks / p->ticks_per_point;
 	}
-	series_add(&p->total, point, p->live_bytes);
-	for (size_t i = 0; i < p->nr_sites; i++)
-		series_add(&p->sites[i].series, point, p->stats[i].live_bytes);
 	p->ticks++;
-
 	/* The tick period is whatever the caller keeps; take the mean spacing so far. */
 	base = p->ticks >= 2 ? (p->last_tick_ns - p->first_tick_ns) / (p->ticks - 1)
 			     : 1000000000ull;
 	interval = base * p->ticks_per_point;
+	series_add(&p->total, point, p->live_bytes);
 	series_place(&p->total, p->first_tick_ns, interval);
-	for (size_t i = 0; i < p->nr_sites; i++)
+	for (size_t i = 0; i < p->nr_sites; i++) {
+		series_add(&p->sites[i].series, point, p->stats[i].live_bytes);
 		series_place(&p->sites[i].series, p->first_tick_ns, interval);
+	}
 }
 
 const struct site_stats *profile__sites(const struct profile *p, size_t *n)

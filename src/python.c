@@ -93,13 +93,14 @@ size_t python__merge(const struct python *py, const uint64_t *pcs, size_t n,
 
 	if (n > MAX_NATIVE)
 		n = MAX_NATIVE;
+	if (!py || !pys || !pys->nr) {
+		for (size_t i = n; i-- > 0 && k < max;)
+			out[k++] = (struct py_merge_item){(uint32_t)i, MS_MERGE_NONE};
+		return k;
+	}
 	for (size_t i = 0; i < n; i++)
-		is_eval[i] = py && pys && pys->nr && python__is_eval(py, pcs[i]);
-	if (py && pys && pys->nr)
-		return python_merge(is_eval, n, pys->entry,
-				    pys->nr > MS_MAX_PY_FRAMES ? MS_MAX_PY_FRAMES : pys->nr, complete,
-				    out, max);
-	for (size_t i = n; i-- > 0 && k < max;)
-		out[k++] = (struct py_merge_item){(uint32_t)i, MS_MERGE_NONE};
-	return k;
+		is_eval[i] = python__is_eval(py, pcs[i]);
+	return python_merge(is_eval, n, pys->entry,
+			    pys->nr > MS_MAX_PY_FRAMES ? MS_MAX_PY_FRAMES : pys->nr, complete, out,
+			    max);
 }

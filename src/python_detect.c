@@ -2,7 +2,6 @@
 /* Find the CPython interpreter in a process: version, _PyRuntime, the evaluator's
  * address ranges, and the structure offsets of the versions memspy can read. */
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "procmaps.h"
+#include "procroot.h"
 #include "python_detect.h"
 
 void python_version_str(uint32_t v, char *buf, size_t size)
@@ -278,16 +278,17 @@ int python_detect(pid_t pid, struct python_info *info)
 	for (size_t i = 0; i < m.n && err == -ENOENT; i++) {
 		const struct map_entry *e = &m.entries[i];
 		struct elf_file f = {.fd = -1};
-		char path[4200];
 		GElf_Sym rt, ver;
 
 		if (!map_entry_is_file(e) || e->offset || !looks_like_python(e->path))
 			continue;
 		if (i > 0 && !strcmp(m.entries[i - 1].path, e->path))
 			continue;
-		/* through the target's root: it may live in another mount namespace */
-		snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, e->path);
-		f.fd = open(path, O_RDONLY | O_CLOEXEC);
+		/* the very file mapped, else its path in the target's root: it may
+		 * live in another mount namespace */
+		f.fd = procroot_open_mapping(pid, e->start, e->end);
+		if (f.fd < 0)
+			f.fd = procroot_open(pid, e->path);
 		if (f.fd < 0)
 			continue;
 		f.elf = elf_begin(f.fd, ELF_C_READ, NULL);

@@ -15,8 +15,6 @@
 
 struct code_entry {
 	uint64_t code;	   /* PyCodeObject *; 0: free slot */
-	uint64_t print[3]; /* co_name, co_filename, co_linetable: the object's identity */
-	uint32_t gen;	   /* bumped when the address names another object */
 	int firstlineno;
 	char *name, *file;
 	uint8_t *tab;
@@ -25,7 +23,6 @@ struct code_entry {
 
 struct frame_entry {
 	uint64_t code, instr; /* code 0: free slot */
-	uint32_t gen;	      /* of the code entry the text was made from */
 	char *text;
 };
 
@@ -36,7 +33,6 @@ struct python_names {
 	size_t ncodes, capcodes; /* capacity a power of two */
 	struct frame_entry *frames;
 	size_t nframes, capframes;
-	uint32_t next_gen;
 };
 
 static uint64_t hash64(uint64_t x)
@@ -258,29 +254,26 @@ static struct code_entry *code_slot(struct python_names *n, uint64_t code)
 	return &n->codes[j];
 }
 
-/* The code entry of code, read (or re-read when the address now holds another
- * object). NULL when it cannot be read and was never seen. */
+/* The code entry of code, read from the target the first time only: a frame's name
+ * must not cost a read of the target's memory on every event. NULL when it cannot
+ * be read. */
 static struct code_entry *code_entry(struct python_names *n, uint64_t code)
 {
 	uint8_t hdr[256];
-	uint64_t print[3], tabobj, tablen;
+	uint64_t name_obj, file_obj, tabobj, tablen = 0;
 	int32_t first;
 	struct code_entry *c = code_slot(n, code);
 
-	if (!c)
-		return NULL;
-	if (n->l.code > sizeof(hdr) || read_mem(n, code, hdr, n->l.code))
-		return c->code ? c : NULL; /* gone (or the process exited): trust the cache */
-	memcpy(&print[0], hdr + n->l.name, 8);
-	memcpy(&print[1], hdr + n->l.filename, 8);
-	memcpy(&print[2], hdr + n->l.linetable, 8);
-	memcpy(&first, hdr + n->l.firstlineno, 4);
-	if (c->code && !memcmp(c->print, print, sizeof(print)) && c->firstlineno == first)
+	if (!c || c->code)
 		return c;
-	char *name = read_str(n, print[0]), *file = read_str(n, print[1]);
+	if (n->l.code > sizeof(hdr) || read_mem(n, code, hdr, n->l.code))
+		return NULL;
+	memcpy(&name_obj, hdr + n->l.name, 8);
+	memcpy(&file_obj, hdr + n->l.filename, 8);
+	memcpy(&tabobj, hdr + n->l.linetable, 8);
+	memcpy(&first, hdr + n->l.firstlineno, 4);
+	char *name = read_str(n, name_obj), *file = read_str(n, file_obj);
 	uint8_t *tab = NULL;
-	tabobj = print[2];
-	tablen = 0;
 	if (!read_mem(n, tabobj + n->l.bytes_size, &tablen, 8) && tablen <= MAX_LINETABLE &&
 	    (tab = malloc(tablen ? tablen : 1)) && read_mem(n, tabobj + n->l.bytes_data, tab, tablen)) {
 		free(tab);
@@ -289,22 +282,17 @@ static struct code_entry *code_entry(struct python_names *n, uint64_t code)
 	if (!name) {
 		free(file);
 		free(tab);
-		return c->code ? c : NULL;
+		return NULL;
 	}
-	if (c->code)
-		free_code(c);
-	else
-		n->ncodes++;
+	n->ncodes++;
 	*c = (struct code_entry){
 		.code = code,
-		.gen = ++n->next_gen,
 		.firstlineno = first,
 		.name = name,
 		.file = file,
 		.tab = tab,
 		.tablen = tab ? tablen : 0,
 	};
-	memcpy(c->print, print, sizeof(print));
 	return c;
 }
 
@@ -338,16 +326,19 @@ static struct frame_entry *frame_slot(struct python_names *n, uint64_t code, uin
 
 const char *python_names__frame(struct python_names *n, uint64_t code, uint64_t instr)
 {
-	struct code_entry *c = code ? code_entry(n, code) : NULL;
+	struct code_entry *c;
 	struct frame_entry *f;
 	char buf[2 * MAX_STR + 64];
 	int line = -1;
 
-	if (!c)
+	if (!code)
 		return "[python]";
 	f = frame_slot(n, code, instr);
-	if (f && f->code && f->gen == c->gen)
+	if (f && f->code)
 		return f->text;
+	c = code_entry(n, code);
+	if (!c || !f)
+		return "[python]";
 	/* prev_instr points at the code unit (2 bytes) last started; one before the
 	 * first when the frame has not started */
 	int64_t off = (int64_t)(instr - (code + n->l.code));
@@ -359,15 +350,10 @@ const char *python_names__frame(struct python_names *n, uint64_t code, uint64_t 
 	else
 		snprintf(buf, sizeof(buf), "%s (%s)", c->name,
 			 c->file ? python_short_path(c->file) : "?");
-	if (!f)
-		return "[python]";
 	char *text = strdup(buf);
 	if (!text)
 		return "[python]";
-	if (f->code)
-		free(f->text);
-	else
-		n->nframes++;
-	*f = (struct frame_entry){.code = code, .instr = instr, .gen = c->gen, .text = text};
+	n->nframes++;
+	*f = (struct frame_entry){.code = code, .instr = instr, .text = text};
 	return text;
 }

@@ -18,7 +18,8 @@ struct python_names *python_names__new(pid_t pid, const struct python_code_layou
 /* Accepts NULL. */
 void python_names__free(struct python_names *n);
 /* The frame's name, "function (file.py:LINE)"; "[python]" when the code object
- * cannot be read. The string lives until python_names__free. */
+ * cannot be read. Each code object is read once, when first seen: later frames of
+ * the same address come from the cache. The string lives until python_names__free. */
 const char *python_names__frame(struct python_names *n, uint64_t code, uint64_t instr);
 
 /* The line of the instruction at byte offset addrq in a 3.11+ location table

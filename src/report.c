@@ -227,7 +227,7 @@ static void format_exact(double bytes, char *buf, size_t size)
 	snprintf(buf, size, "%.0f B (%s)", bytes, human);
 }
 
-static const char *title_of(const struct stacktab *t, uint32_t stack_id)
+const char *report_site_name(const struct stacktab *t, uint32_t stack_id)
 {
 	uint32_t id = report_site_title(t, stack_id);
 	const char *name = id == UINT32_MAX ? NULL : stacktab__frame_name(t, id);
@@ -303,6 +303,9 @@ static void write_totals(FILE *f, const struct report_input *in, bool exact)
 		exact ? " (every allocation)" : "");
 	fprintf(f, "  lost events       %" PRIu64 "%s\n", tt->lost_events,
 		tt->lost_events ? " (ring buffer full: live bytes are off by what was lost)" : "");
+	if (tt->unseen_calls)
+		fprintf(f, "  unseen calls      %" PRIu64 " (allocator calls the probes could not follow)\n",
+			tt->unseen_calls);
 	if (tt->map_full)
 		fprintf(f, "  untracked blocks  %" PRIu64 " (address map full)\n", tt->map_full);
 	fprintf(f, "  truncated stacks  %" PRIu64 "%s\n", tt->truncated,
@@ -331,14 +334,10 @@ static void write_notes(FILE *f, const struct report_input *in)
 	}
 }
 
-struct ranked {
-	const struct site_stats *st;
-};
-
 static int cmp_live(const void *a, const void *b)
 {
-	const struct site_stats *x = ((const struct ranked *)a)->st;
-	const struct site_stats *y = ((const struct ranked *)b)->st;
+	const struct site_stats *x = *(const struct site_stats *const *)a;
+	const struct site_stats *y = *(const struct site_stats *const *)b;
 
 	if (x->live_bytes != y->live_bytes)
 		return x->live_bytes > y->live_bytes ? -1 : 1;
@@ -350,7 +349,7 @@ static void write_site_line(FILE *f, const struct report_input *in, size_t rank,
 {
 	char buf[64], age[32];
 
-	fprintf(f, "#%-2zu %s%s\n", rank, title_of(in->stacks, st->stack_id),
+	fprintf(f, "#%-2zu %s%s\n", rank, report_site_name(in->stacks, st->stack_id),
 		stacktab__truncated(in->stacks, st->stack_id) ? "  [truncated stack]" : "");
 	if (exact) {
 		format_exact(st->live_bytes, buf, sizeof(buf));
@@ -369,12 +368,12 @@ static void write_site_line(FILE *f, const struct report_input *in, size_t rank,
 }
 
 /* Returns the listed sites (caller frees) so suspects can point back at them. */
-static struct ranked *write_top_sites(FILE *f, const struct report_input *in, bool exact,
-				      size_t *listed)
+static const struct site_stats **write_top_sites(FILE *f, const struct report_input *in,
+						       bool exact, size_t *listed)
 {
 	size_t n, nr = 0, top = in->top_n ? in->top_n : MS_REPORT_TOP_DEFAULT;
 	const struct site_stats *sites = profile__sites(in->profile, &n);
-	struct ranked *r = calloc(n ? n : 1, sizeof(*r));
+	const struct site_stats **r = calloc(n ? n : 1, sizeof(*r));
 
 	*listed = 0;
 	fprintf(f, "\n== top allocation sites by live bytes ==\n");
@@ -384,7 +383,7 @@ static struct ranked *write_top_sites(FILE *f, const struct report_input *in, bo
 	}
 	for (size_t i = 0; i < n; i++)
 		if (sites[i].live_bytes > 0)
-			r[nr++].st = &sites[i];
+			r[nr++] = &sites[i];
 	qsort(r, nr, sizeof(*r), cmp_live);
 	if (!nr)
 		fprintf(f, "  no live allocations were tracked\n");
@@ -393,15 +392,15 @@ static struct ranked *write_top_sites(FILE *f, const struct report_input *in, bo
 	for (size_t i = 0; i < nr; i++) {
 		if (i)
 			fputc('\n', f);
-		write_site_line(f, in, i + 1, r[i].st, exact);
-		write_stack(f, in->stacks, r[i].st->stack_id);
+		write_site_line(f, in, i + 1, r[i], exact);
+		write_stack(f, in->stacks, r[i]->stack_id);
 	}
 	*listed = nr;
 	return r;
 }
 
-static void write_suspects(FILE *f, const struct report_input *in, const struct ranked *top,
-			   size_t listed)
+static void write_suspects(FILE *f, const struct report_input *in,
+			   const struct site_stats *const *top, size_t listed)
 {
 	fprintf(f, "\n== leak suspects ==\n");
 	if (!in->nr_suspects) {
@@ -412,7 +411,6 @@ static void write_suspects(FILE *f, const struct report_input *in, const struct 
 		const struct leak_suspect *s = &in->suspects[i];
 		char rate[64], growth[64], span[32];
 		double pct = s->intervals ? 100.0 * s->rises / s->intervals : 100.0 * s->rise_share;
-		size_t at = 0;
 
 		report_format_bytes(s->slope, rate, sizeof(rate));
 		report_format_bytes(s->growth, growth, sizeof(growth));
@@ -420,13 +418,14 @@ static void write_suspects(FILE *f, const struct report_input *in, const struct 
 		if (i)
 			fputc('\n', f);
 		fprintf(f, "#%zu %s  %s%s/s  (grew %s over %s, rose in %.0f%% of intervals%s)\n",
-			i + 1, title_of(in->stacks, s->stack_id), s->slope >= 0 ? "+" : "", rate,
+			i + 1, report_site_name(in->stacks, s->stack_id), s->slope >= 0 ? "+" : "", rate,
 			growth, span, pct,
 			s->intervals && !s->falls && s->rises < s->intervals ? ", never fell" : "");
-		for (at = 0; top && at < listed; at++)
-			if (top[at].st->stack_id == s->stack_id)
+		size_t at;
+		for (at = 0; at < listed; at++)
+			if (top[at]->stack_id == s->stack_id)
 				break;
-		if (top && at < listed)
+		if (at < listed)
 			fprintf(f, "      (stack of site #%zu above)\n", at + 1);
 		else
 			write_stack(f, in->stacks, s->stack_id);
@@ -436,7 +435,7 @@ static void write_suspects(FILE *f, const struct report_input *in, const struct 
 void report_write(FILE *f, const struct report_input *in)
 {
 	bool exact = profile__sample_mean(in->profile) <= 1;
-	struct ranked *top;
+	const struct site_stats **top;
 	size_t listed;
 
 	write_header(f, in, exact);

@@ -17,6 +17,7 @@ struct heap_totals {
 	uint64_t alloc_bytes;	 /* their requested bytes (exact) */
 	uint64_t free_calls;	 /* every outermost free of a non-NULL pointer */
 	uint64_t lost_events;	 /* ring buffer full: records dropped (allocs + frees) */
+	uint64_t unseen_calls;	 /* allocator calls missed: no per-thread state in BPF */
 	uint64_t map_full;	 /* blocks not tracked because the address map was full */
 	uint64_t unknown_frees;	 /* frees of blocks never seen allocated (exact mode) */
 	uint64_t truncated;	 /* sampled stacks whose unwinding stopped early */
@@ -52,6 +53,8 @@ void report_write(FILE *f, const struct report_input *in);
  * ...; a table in report.c). Returns a frame id, the leaf when every frame is an
  * allocator, or UINT32_MAX for a stack without frames. */
 uint32_t report_site_title(const struct stacktab *t, uint32_t stack_id);
+/* The name of that frame, "[no frames]" for a stack without any. */
+const char *report_site_name(const struct stacktab *t, uint32_t stack_id);
 /* Format bytes as "12.3 MiB". */
 void report_format_bytes(double bytes, char *buf, size_t size);
 

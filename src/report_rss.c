@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* RSS growth in the outputs: rss.folded/rss.svg and the report's section. */
-#include <stdlib.h>
-
 #include "report.h"
 #include "report_rss.h"
 #include "sinks.h"
@@ -59,10 +57,8 @@ void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profil
 	if (ntop)
 		fprintf(f, "  top stacks by pages first touched (rss.folded):\n");
 	for (size_t j = 0; j < ntop; j++) {
-		uint32_t title = report_site_title(t, ids[top[j]]);
 		report_format_bytes((double)vals[top[j]], a, sizeof(a));
-		fprintf(f, "  #%zu %s  ~%s (%.0f%%)\n", j + 1,
-			title == UINT32_MAX ? "[unknown]" : stacktab__frame_name(t, title), a,
+		fprintf(f, "  #%zu %s  ~%s (%.0f%%)\n", j + 1, report_site_name(t, ids[top[j]]), a,
 			total ? 100.0 * (double)vals[top[j]] / (double)total : 0.0);
 	}
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <poll.h>
 
+#include "clock.h"
 #include "allocator.h"
 #include "bpf_errors.h"
 #include "capture.h"
@@ -41,6 +42,7 @@
 #define MS_MAX_FRAMES 256    /* unwound frames kept per stack */
 #define MS_MAX_NAMES 512     /* frames after inline expansion */
 #define MS_MAX_SUSPECTS 32
+#define MS_THREAD_SLOTS 1024 /* a power of two */
 #define TICK_NS 1000000000ULL
 
 static volatile sig_atomic_t stop_signal;
@@ -50,9 +52,13 @@ static void on_stop_signal(int sig)
 	stop_signal = sig;
 }
 
+struct thread_slot {
+	uint32_t tid;
+	uint32_t frame; /* frame id + 1; 0: free slot */
+};
+
 struct session {
-	const struct session_opts *o;
-	struct session_opts opts;  /* o points here */
+	struct session_opts opts;
 	struct allocator alloc;
 	struct heap_probes *heap;
 	struct cpu_probes *cpu_probes;
@@ -78,11 +84,8 @@ struct session {
 	uint64_t cpu_truncated;	   /* CPU stacks whose unwinding stopped early */
 	uint64_t cpu_no_user;	   /* CPU samples without user registers */
 	uint64_t cpu_in_probes;	   /* CPU samples inside memspy's own probe traps */
-	uint32_t *thread_frames;   /* --threads: tid -> frame id + 1, in a small open table */
-	uint32_t *thread_tids;
-	size_t thread_cap;
+	struct thread_slot *threads; /* --threads: MS_THREAD_SLOTS, open addressing */
 	uint32_t unknown_frame;	   /* "[unknown]" */
-	uint32_t truncated_frame;  /* root of stacks that did not unwind to the end */
 	double *rss;		   /* target RSS in bytes, one point per tick */
 	size_t nr_rss, cap_rss;
 	uint64_t start_ns;
@@ -100,13 +103,6 @@ struct session {
 	uint32_t proc_frame;		/* "name-pid" */
 	struct ms_proc counts;		/* the process's counters, read at stop */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* Check the pid names a user process we may attach to. Prints the reason. */
 static int check_target(pid_t pid)
@@ -139,36 +135,22 @@ static int check_target(pid_t pid)
 /* The root frame of a thread for --threads: "name-tid", looked up once per tid. */
 static uint32_t thread_frame(struct session *s, uint32_t tid)
 {
-	if (!s->thread_cap) {
-		s->thread_cap = 1024;
-		s->thread_frames = calloc(s->thread_cap, sizeof(*s->thread_frames));
-		s->thread_tids = calloc(s->thread_cap, sizeof(*s->thread_tids));
-		if (!s->thread_frames || !s->thread_tids) {
-			s->thread_cap = 0;
-			return s->unknown_frame;
-		}
-	}
-	size_t mask = s->thread_cap - 1, at = (tid * 2654435761u) & mask;
-	for (size_t probe = 0; probe < s->thread_cap; probe++, at = (at + 1) & mask) {
-		if (s->thread_frames[at] && s->thread_tids[at] == tid)
-			return s->thread_frames[at] - 1;
-		if (s->thread_frames[at])
+	if (!s->threads && !(s->threads = calloc(MS_THREAD_SLOTS, sizeof(*s->threads))))
+		return s->unknown_frame;
+	size_t mask = MS_THREAD_SLOTS - 1, at = (tid * 2654435761u) & mask;
+	for (size_t probe = 0; probe < MS_THREAD_SLOTS; probe++, at = (at + 1) & mask) {
+		struct thread_slot *slot = &s->threads[at];
+		if (slot->frame && slot->tid == tid)
+			return slot->frame - 1;
+		if (slot->frame)
 			continue;
-		char path[64], comm[64] = "", name[96];
-		snprintf(path, sizeof(path), "/proc/%d/task/%u/comm", (int)s->o->pid, tid);
-		FILE *f = fopen(path, "re");
-		if (f) {
-			if (fgets(comm, sizeof(comm), f))
-				comm[strcspn(comm, "\n")] = '\0';
-			fclose(f);
-		}
+		char comm[64], name[96];
+		procstat_thread_comm(s->opts.pid, (pid_t)tid, comm, sizeof(comm));
 		snprintf(name, sizeof(name), "%s-%u", comm[0] ? comm : s->comm, tid);
 		uint32_t id = stacktab__frame(s->stacks, name);
 		/* A full table keeps working: new threads just are not remembered. */
-		if (probe < s->thread_cap / 2) {
-			s->thread_tids[at] = tid;
-			s->thread_frames[at] = id + 1;
-		}
+		if (probe < MS_THREAD_SLOTS / 2)
+			*slot = (struct thread_slot){tid, id + 1};
 		return id;
 	}
 	return s->unknown_frame;
@@ -177,7 +159,7 @@ static uint32_t thread_frame(struct session *s, uint32_t tid)
 /* The run that merges processes (--children), as opposed to one process. */
 static bool is_merged(const struct session *s)
 {
-	return s->o->children && !s->root;
+	return s->opts.children && !s->root;
 }
 
 /* The run a session belongs to: itself unless it is a process of a --children run. */
@@ -209,14 +191,12 @@ static struct session *proc__new(struct session *s, uint32_t tgid)
 	p->opts = s->opts;
 	p->opts.pid = (pid_t)tgid;
 	p->opts.quiet = true;
-	p->o = &p->opts;
 	p->root = s;
 	p->pidfd = -1;
 	p->stacks = s->stacks;
 	p->ksyms = s->ksyms;
 	p->unknown_frame = s->unknown_frame;
-	p->truncated_frame = s->truncated_frame;
-	p->profile = profile__new(s->o->sample_mean);
+	p->profile = profile__new(s->opts.sample_mean);
 	p->cpu = cpu_profile__new();
 	p->rss_prof = cpu_profile__new();
 	if (!p->profile || !p->cpu || !p->rss_prof) {
@@ -226,21 +206,21 @@ static struct session *proc__new(struct session *s, uint32_t tgid)
 		free(p);
 		return NULL;
 	}
-	if (tgid == (uint32_t)s->o->pid) {
+	if (tgid == (uint32_t)s->opts.pid) {
 		p->dwfl = s->dwfl; /* opened before the probes, borrowed */
 		p->py = s->py;
 		memcpy(p->comm, s->comm, sizeof(p->comm));
 	} else {
 		procstat_comm((pid_t)tgid, p->comm, sizeof(p->comm));
 		p->dwfl = target_dwfl__open((pid_t)tgid); /* NULL: its stacks print [unknown] */
-		p->py = python__open((pid_t)tgid, true, s->o->verbose);
+		p->py = python__open((pid_t)tgid, true, s->opts.verbose);
 	}
 	snprintf(name, sizeof(name), "%s-%u", p->comm[0] ? p->comm : "?", tgid);
 	p->proc_frame = stacktab__frame(s->stacks, name);
-	if (!s->o->no_output &&
+	if (!s->opts.no_output &&
 	    snprintf(p->dir, sizeof(p->dir), "%s/%u", s->dir, tgid) >= (int)sizeof(p->dir))
 		p->dir[0] = '\0'; /* too long a path: outputs fail there, reported then */
-	p->start_ns = now_ns();
+	p->start_ns = clock_now_ns();
 	profile__tick(p->profile, p->start_ns);
 	s->procs[s->nr_procs++] = p;
 	return p;
@@ -250,9 +230,9 @@ static struct session *proc__new(struct session *s, uint32_t tgid)
 static struct session *proc_of(struct session *s, uint32_t tgid)
 {
 	if (!is_merged(s))
-		return tgid == (uint32_t)s->o->pid ? s : NULL;
+		return tgid == (uint32_t)s->opts.pid ? s : NULL;
 	for (size_t i = 0; i < s->nr_procs; i++)
-		if ((uint32_t)s->procs[i]->o->pid == tgid)
+		if ((uint32_t)s->procs[i]->opts.pid == tgid)
 			return s->procs[i];
 	return proc__new(s, tgid);
 }
@@ -275,7 +255,7 @@ static size_t frames_of(struct session *s, uint32_t tid, const uint64_t *pcs, si
 	size_t k = 0, ni = python__merge(s->py, pcs, n, py, complete, items,
 					  sizeof(items) / sizeof(items[0]));
 
-	if (s->o->threads && k < max)
+	if (s->opts.threads && k < max)
 		out[k++] = thread_frame(s, tid);
 	if (n == 0 && nk == 0 && k < max)
 		out[k++] = s->unknown_frame;
@@ -348,7 +328,7 @@ static void find_probe_ips(struct session *s)
 {
 	struct procmaps maps;
 
-	if (!s->heap || !s->alloc.n || procmaps_read(s->o->pid, &maps))
+	if (!s->heap || !s->alloc.n || procmaps_read(s->opts.pid, &maps))
 		return;
 	s->probe_ips = calloc(s->alloc.n, sizeof(*s->probe_ips));
 	for (size_t i = 0; s->probe_ips && i < s->alloc.n; i++) {
@@ -409,8 +389,8 @@ static int on_cpu(struct session *s, struct session *p, const struct ms_cpu_even
 		 * return is recorded) sees user registers and stack half rewritten by
 		 * the kernel. That time is memspy's overhead, not the target's: count
 		 * it apart rather than draw it as broken stacks. */
-		if (in_own_probe(s, ev->regs[MS_REG_IP]) ||
-		    (ev->hdr.kind == MS_EV_CPU && ev->in_uprobe)) {
+		if ((ev->hdr.kind == MS_EV_CPU && ev->in_uprobe) ||
+		    in_own_probe(s, ev->regs[MS_REG_IP])) {
 			p->cpu_in_probes++;
 			if (p != s)
 				s->cpu_in_probes++;
@@ -431,7 +411,7 @@ static int on_cpu(struct session *s, struct session *p, const struct ms_cpu_even
 			s->cpu_truncated++;
 	}
 	size_t nf = frames_of(p, ev->hdr.tid, pcs, n, &ev->py, complete,
-			      (const uint64_t *)ev->kstack, s->o->kernel ? nk : 0, frames + 1,
+			      (const uint64_t *)ev->kstack, s->opts.kernel ? nk : 0, frames + 1,
 			      MS_MAX_NAMES - 1);
 	for (int merged = 0; merged < (p != s ? 2 : 1); merged++) {
 		struct session *to = merged ? s : p;
@@ -476,31 +456,34 @@ static int on_record(void *ctx, const void *data, size_t size)
 	}
 }
 
-static void tick(struct session *s, uint64_t ts)
+/* Record a point of every series. Returns the RSS read now (-1: unreadable). */
+static double tick(struct session *s, uint64_t ts)
 {
+	double rss;
+
 	profile__tick(s->profile, ts);
-	double rss = procstat_rss_bytes(s->o->pid);
 	if (is_merged(s)) { /* the run's RSS: the sum over the processes still running */
 		rss = 0;
 		for (size_t i = 0; i < s->nr_procs; i++) {
-			double r = procstat_rss_bytes(s->procs[i]->o->pid);
-			tick(s->procs[i], ts);
+			double r = tick(s->procs[i], ts);
 			if (r > 0)
 				rss += r;
 		}
+	} else {
+		rss = procstat_rss_bytes(s->opts.pid);
 	}
 	if (s->nr_rss == s->cap_rss) {
 		size_t nc = s->cap_rss ? s->cap_rss * 2 : 256;
 		double *nr = realloc(s->rss, nc * sizeof(*nr));
 		if (!nr)
-			return;
+			return rss;
 		s->rss = nr;
 		s->cap_rss = nc;
 	}
 	/* An exited target keeps its last reading. */
-	if (rss < 0)
-		rss = s->nr_rss ? s->rss[s->nr_rss - 1] : 0;
-	s->rss[s->nr_rss++] = rss;
+	s->rss[s->nr_rss] = rss >= 0 ? rss : s->nr_rss ? s->rss[s->nr_rss - 1] : 0;
+	s->nr_rss++;
+	return rss;
 }
 
 static int write_heap_profile(struct session *s)
@@ -518,7 +501,7 @@ static int write_heap_profile(struct session *s)
 			vals[i] = sites[i].live_bytes > 0 ? (uint64_t)(sites[i].live_bytes + 0.5) : 0;
 		}
 		snprintf(sub, sizeof(sub), "live heap of pid %d (%s) at the end of the run%s",
-			 (int)s->o->pid, s->comm, s->o->sample_mean <= 1 ? "" : " (estimated)");
+			 (int)s->opts.pid, s->comm, s->opts.sample_mean <= 1 ? "" : " (estimated)");
 		err = sinks_write_profile(s->dir, "heap", s->stacks, ids, vals, n, MS_FLAME_MEM,
 					  "Live heap", sub);
 	} else {
@@ -536,8 +519,8 @@ static int write_cpu_profile(struct session *s)
 	size_t n = cpu_profile__stacks(s->cpu, &ids, &vals);
 	char sub[160];
 
-	snprintf(sub, sizeof(sub), "on-CPU samples of pid %d (%s) at %u Hz", (int)s->o->pid,
-		 s->comm, s->o->freq_hz);
+	snprintf(sub, sizeof(sub), "on-CPU samples of pid %d (%s) at %u Hz", (int)s->opts.pid,
+		 s->comm, s->opts.freq_hz);
 	return sinks_write_profile(s->dir, "cpu", s->stacks, ids, vals, n, MS_FLAME_CPU, "CPU",
 				   sub);
 }
@@ -552,15 +535,14 @@ static int write_timeline(struct session *s, const struct leak_suspect *sus, siz
 
 	if (s->nr_rss)
 		ts[k++] = (struct timeline_series){"RSS", s->rss, s->nr_rss, 0, 1.0};
-	if (s->o->heap && total->n)
+	if (s->opts.heap && total->n)
 		ts[k++] = (struct timeline_series){
 			"live heap (memspy estimate)", total->points, total->n, 0,
 			total->interval_ns ? (double)total->interval_ns / 1e9 : 1.0};
 	for (size_t i = 0; i < nsus && i < 5; i++) {
 		const struct series *se = profile__site_series(s->profile, sus[i].stack_id);
-		uint32_t title = report_site_title(s->stacks, sus[i].stack_id);
 		snprintf(labels[i], sizeof(labels[i]), "suspect #%zu: %s", i + 1,
-			 title == UINT32_MAX ? "[unknown]" : stacktab__frame_name(s->stacks, title));
+			 report_site_name(s->stacks, sus[i].stack_id));
 		if (se->n)
 			ts[k++] = (struct timeline_series){
 				labels[i], se->points, se->n,
@@ -568,7 +550,7 @@ static int write_timeline(struct session *s, const struct leak_suspect *sus, siz
 				se->interval_ns ? (double)se->interval_ns / 1e9 : 1.0};
 	}
 	char title[128];
-	snprintf(title, sizeof(title), "Memory of pid %d (%s)", (int)s->o->pid, s->comm);
+	snprintf(title, sizeof(title), "Memory of pid %d (%s)", (int)s->opts.pid, s->comm);
 	return sinks_write_timeline(s->dir, title, ts, k);
 }
 
@@ -580,14 +562,14 @@ static void write_procs(FILE *f, const struct session *s)
 	fprintf(f, "memspy --children: %zu processes followed from pid %d (%s); stacks in the "
 		   "files here start with the process (name-pid), and <pid>/ holds each "
 		   "process's own outputs\n",
-		s->nr_procs, (int)s->o->pid, s->comm);
+		s->nr_procs, (int)s->opts.pid, s->comm);
 	fprintf(f, "  %8s %8s  %-16s %12s %12s %12s %12s\n", "pid", "parent", "name",
 		"allocations", "live heap", "cpu samples", "rss touched");
 	for (size_t i = 0; i < s->nr_procs; i++) {
 		const struct session *p = s->procs[i];
 		report_format_bytes(profile__live_bytes(p->profile), live, sizeof(live));
 		report_format_bytes((double)cpu_profile__total(p->rss_prof), rss, sizeof(rss));
-		fprintf(f, "  %8d %8u  %-16s %12" PRIu64 " %12s %12" PRIu64 " %12s\n", (int)p->o->pid,
+		fprintf(f, "  %8d %8u  %-16s %12" PRIu64 " %12s %12" PRIu64 " %12s\n", (int)p->opts.pid,
 			p->counts.parent, p->comm, (uint64_t)p->counts.alloc_calls,
 			s->heap ? live : "-", cpu_profile__total(p->cpu),
 			s->rss_probes ? rss : "-");
@@ -599,8 +581,8 @@ static void write_procs(FILE *f, const struct session *s)
 	fprintf(f, "\n");
 }
 
-static void write_report_to(FILE *f, struct session *s, const struct report_input *heap,
-			    const struct cpu_report_input *cpu)
+static void write_report_to(FILE *f, struct session *s, const char *end_reason,
+			    const struct report_input *heap, const struct cpu_report_input *cpu)
 {
 	if (is_merged(s))
 		write_procs(f, s);
@@ -609,60 +591,60 @@ static void write_report_to(FILE *f, struct session *s, const struct report_inpu
 	else
 		fprintf(f, "memspy report: pid %d (%s), %.1f s, ended by %s; heap not tracked "
 			   "(--no-heap)\n",
-			(int)s->o->pid, s->comm, cpu->duration_s, heap ? "" : "the run's end");
+			(int)s->opts.pid, s->comm, cpu->duration_s, end_reason);
 	if (cpu)
 		report_cpu_write(f, cpu);
 	if (run_of(s)->rss_probes)
 		report_rss_write(f, s->stacks, s->rss_prof, s->rss_counters);
 }
 
-static int write_report(struct session *s, const struct allocator *a, const char *end_reason,
-			uint64_t end_ns, const struct leak_suspect *suspects, size_t nsus,
-			const uint64_t *counters)
+static int write_report(struct session *s, const char *end_reason,
+			const struct leak_suspect *suspects, size_t nsus, const uint64_t *counters)
 {
-	double duration = (double)(end_ns - s->start_ns) / 1e9;
+	const struct allocator *a = &run_of(s)->alloc;
+	double duration = (double)(s->end_ns - s->start_ns) / 1e9;
 	struct report_input in = {
-		.pid = s->o->pid,
+		.pid = s->opts.pid,
 		.comm = s->comm,
 		.allocator = a->module,
 		.allocator_why = a->why,
 		.end_reason = end_reason,
 		.duration_s = duration,
-		.now_ns = end_ns,
+		.now_ns = s->end_ns,
 		.stacks = s->stacks,
 		.profile = s->profile,
 		.suspects = suspects,
 		.nr_suspects = nsus,
 		.totals = s->totals,
-		.top_n = s->o->top_n,
+		.top_n = s->opts.top_n,
 	};
 	struct cpu_report_input cin = {
 		.profile = s->cpu,
 		.stacks = s->stacks,
-		.freq_hz = s->o->freq_hz,
+		.freq_hz = s->opts.freq_hz,
 		.duration_s = duration,
 		.taken = counters[MS_CNT_CPU_SAMPLES],
 		.lost = counters[MS_CNT_LOST_CPU],
 		.truncated = s->cpu_truncated,
 		.no_user = s->cpu_no_user,
 		.in_probes = s->cpu_in_probes,
-		.top_n = s->o->top_n,
+		.top_n = s->opts.top_n,
 	};
-	const struct report_input *hp = s->o->heap ? &in : NULL;
-	const struct cpu_report_input *cp = s->o->cpu ? &cin : NULL;
+	const struct report_input *hp = s->opts.heap ? &in : NULL;
+	const struct cpu_report_input *cp = s->opts.cpu ? &cin : NULL;
 	struct atomic_file af = {0};
 	int err = atomic_file__open(&af, s->dir, "report.txt");
 
 	if (!err) {
-		write_report_to(af.f, s, hp, cp);
+		write_report_to(af.f, s, end_reason, hp, cp);
 		err = atomic_file__commit(&af);
 	}
 	if (err) {
 		atomic_file__abort(&af);
 		fprintf(stderr, "memspy: cannot write %s/report.txt: %s\n", s->dir, strerror(-err));
 	}
-	if (!s->o->quiet)
-		write_report_to(stdout, s, hp, cp);
+	if (!s->opts.quiet)
+		write_report_to(stdout, s, end_reason, hp, cp);
 	return err;
 }
 
@@ -712,12 +694,20 @@ static bool target_exited(pid_t pid, int pidfd)
 	return kill(pid, 0) && errno == ESRCH;
 }
 
+/* Read one more ring buffer into on_record. Nonzero on failure. */
+static int add_ring(struct session *s, int fd)
+{
+	if (s->cap)
+		return capture__add(s->cap, fd);
+	s->cap = capture__new(fd, on_record, s);
+	return s->cap ? 0 : -1;
+}
+
 /* Attach everything the options ask for. Prints the reason and returns -errno on
  * failure. */
-static int attach_probes(struct session *s, struct allocator *alloc, int pidfd,
-			 struct heap_probes **heap, struct cpu_probes **cpu, struct capture **cap)
+static int attach_probes(struct session *s)
 {
-	const struct session_opts *o = s->o;
+	const struct session_opts *o = &s->opts;
 	char err[512];
 	int procs_fd = -1;
 
@@ -733,16 +723,15 @@ static int attach_probes(struct session *s, struct allocator *alloc, int pidfd,
 			.sample_mean = o->sample_mean,
 			.stack_bytes = o->stack_bytes,
 			.max_tracked = o->max_tracked,
-			.seed = now_ns() ^ (uint64_t)getpid(),
+			.seed = clock_now_ns() ^ (uint64_t)getpid(),
 			.python = python__offsets(s->py),
 			.children = o->children,
 			.procs_fd = procs_fd,
 		};
-		*heap = heap_probes__open(&hopts, alloc, err, sizeof(err));
-		if (!*heap)
+		s->heap = heap_probes__open(&hopts, &s->alloc, err, sizeof(err));
+		if (!s->heap)
 			goto fail;
-		*cap = capture__new(heap_probes__events_fd(*heap), on_record, s);
-		if (!*cap)
+		if (add_ring(s, heap_probes__events_fd(s->heap)))
 			goto fail_ring;
 	}
 	if (o->cpu) {
@@ -755,11 +744,10 @@ static int attach_probes(struct session *s, struct allocator *alloc, int pidfd,
 			.children = o->children,
 			.procs_fd = procs_fd,
 		};
-		*cpu = cpu_probes__open(&copts, err, sizeof(err));
-		if (!*cpu)
+		s->cpu_probes = cpu_probes__open(&copts, err, sizeof(err));
+		if (!s->cpu_probes)
 			goto fail;
-		int fd = cpu_probes__events_fd(*cpu);
-		if (*cap ? capture__add(*cap, fd) : !(*cap = capture__new(fd, on_record, s)))
+		if (add_ring(s, cpu_probes__events_fd(s->cpu_probes)))
 			goto fail_ring;
 	}
 	if (!o->no_rss) {
@@ -773,20 +761,17 @@ static int attach_probes(struct session *s, struct allocator *alloc, int pidfd,
 		};
 		/* RSS growth is an extra: without it the run goes on (reported once) */
 		s->rss_probes = rss_probes__open(&ropts, err, sizeof(err));
-		if (!s->rss_probes) {
+		if (!s->rss_probes)
 			fprintf(stderr, "memspy: %s: no rss.folded\n", err);
-		} else {
-			int fd = rss_probes__events_fd(s->rss_probes);
-			if (*cap ? capture__add(*cap, fd) : !(*cap = capture__new(fd, on_record, s)))
-				goto fail_ring;
-		}
+		else if (add_ring(s, rss_probes__events_fd(s->rss_probes)))
+			goto fail_ring;
 	}
 	return 0;
 fail_ring:
 	fprintf(stderr, "memspy: cannot read the BPF ring buffer: %s\n", strerror(errno));
 	return -EIO;
 fail:
-	if (target_exited(o->pid, pidfd))
+	if (target_exited(o->pid, s->pidfd))
 		fprintf(stderr, "memspy: pid %d exited while memspy was attaching\n", (int)o->pid);
 	else
 		fprintf(stderr, "memspy: %s\n", err);
@@ -804,9 +789,8 @@ struct session *session__open(const struct session_opts *opts)
 		return NULL;
 	}
 	s->opts = *opts;
-	s->o = &s->opts;
 	s->pidfd = -1;
-	const struct session_opts *o = s->o;
+	const struct session_opts *o = &s->opts;
 
 	install_signals();
 	bpf_set_verbose(o->verbose);
@@ -873,10 +857,10 @@ struct session *session__open(const struct session_opts *opts)
 		goto fail;
 	}
 	s->pidfd = open_pidfd(o->pid);
-	if (attach_probes(s, &s->alloc, s->pidfd, &s->heap, &s->cpu_probes, &s->cap))
+	if (attach_probes(s))
 		goto fail;
 	find_probe_ips(s);
-	s->start_ns = now_ns();
+	s->start_ns = clock_now_ns();
 	if (!o->quiet_attach) {
 		if (s->heap)
 			fprintf(stderr,
@@ -914,14 +898,14 @@ int session__poll(struct session *s, int timeout_ms)
 		fprintf(stderr, "memspy: reading the ring buffer failed: %s\n", strerror(-r));
 		return r;
 	}
-	uint64_t t = now_ns();
+	uint64_t t = clock_now_ns();
 	if (t >= s->next_tick) {
 		tick(s, t);
 		s->next_tick += TICK_NS * ((t - s->next_tick) / TICK_NS + 1);
 	}
 	if (stop_signal)
 		return SESSION_SIGNALLED;
-	if (target_exited(s->o->pid, s->pidfd))
+	if (target_exited(s->opts.pid, s->pidfd))
 		return SESSION_TARGET_EXITED;
 	return 0;
 }
@@ -952,7 +936,7 @@ void session__stop(struct session *s)
 {
 	if (s->stopped)
 		return;
-	s->end_ns = now_ns();
+	s->end_ns = clock_now_ns();
 	/* Detach first so nothing new arrives, then take what is still queued. */
 	if (s->heap)
 		heap_probes__detach(s->heap);
@@ -966,17 +950,16 @@ void session__stop(struct session *s)
 		rss_probes__counters(s->rss_probes, s->rss_counters);
 	session__counters(s, s->counters);
 	for (size_t i = 0; s->follow && i < s->nr_procs; i++)
-		follow_probes__lookup(s->follow, s->procs[i]->o->pid, &s->procs[i]->counts);
+		follow_probes__lookup(s->follow, s->procs[i]->opts.pid, &s->procs[i]->counts);
 	s->stopped = true;
 	tick(s, s->end_ns);
 }
 
 /* Every output of one session (the run, or one process of a --children run) into
  * its directory. */
-static int write_session(struct session *s, const struct allocator *a, const char *end_reason,
-			 const uint64_t *counters)
+static int write_session(struct session *s, const char *end_reason, const uint64_t *counters)
 {
-	const struct session_opts *o = s->o;
+	const struct session_opts *o = &s->opts;
 	const struct session *r = run_of(s);
 	struct leak_suspect suspects[MS_MAX_SUSPECTS];
 	int status = 0;
@@ -985,6 +968,7 @@ static int write_session(struct session *s, const struct allocator *a, const cha
 	s->totals.alloc_bytes = counters[MS_CNT_ALLOC_BYTES];
 	s->totals.free_calls = counters[MS_CNT_FREE_CALLS];
 	s->totals.lost_events = counters[MS_CNT_LOST_ALLOC] + counters[MS_CNT_LOST_FREE];
+	s->totals.unseen_calls = counters[MS_CNT_NO_THREAD_STATE];
 	s->totals.map_full = counters[MS_CNT_MAP_FULL];
 	s->totals.unknown_frees = counters[MS_CNT_UNKNOWN_FREE];
 
@@ -992,9 +976,9 @@ static int write_session(struct session *s, const struct allocator *a, const cha
 	if (r->heap) {
 		double noise = o->sample_mean <= 1 ? 0 : 3.0 * (double)o->sample_mean;
 		nsus = leak_rank(s->profile, noise, suspects, MS_MAX_SUSPECTS);
+		if (write_heap_profile(s))
+			status = -EIO;
 	}
-	if (r->heap && write_heap_profile(s))
-		status = -EIO;
 	if (r->cpu_probes && write_cpu_profile(s))
 		status = -EIO;
 	if (r->rss_probes && report_rss_write_profile(s->dir, s->stacks, s->rss_prof, (int)o->pid,
@@ -1002,7 +986,7 @@ static int write_session(struct session *s, const struct allocator *a, const cha
 		status = -EIO;
 	if (write_timeline(s, suspects, nsus))
 		status = -EIO;
-	if (write_report(s, a, end_reason, s->end_ns, suspects, nsus, counters))
+	if (write_report(s, end_reason, suspects, nsus, counters))
 		status = -EIO;
 	return status;
 }
@@ -1028,7 +1012,7 @@ static int write_proc(struct session *s, struct session *p, const char *end_reas
 			strerror(-e));
 		return e;
 	}
-	return write_session(p, &s->alloc, end_reason, c);
+	return write_session(p, end_reason, c);
 }
 
 int session__write_outputs(struct session *s, const char *end_reason)
@@ -1039,9 +1023,9 @@ int session__write_outputs(struct session *s, const char *end_reason)
 	for (size_t i = 0; i < s->nr_procs; i++)
 		if (write_proc(s, s->procs[i], end_reason))
 			status = -EIO;
-	if (write_session(s, &s->alloc, end_reason, s->counters))
+	if (write_session(s, end_reason, s->counters))
 		status = -EIO;
-	if (!s->o->quiet)
+	if (!s->opts.quiet)
 		printf("\noutputs in %s/\n", s->dir);
 	return status;
 }
@@ -1077,15 +1061,14 @@ void session__free(struct session *s)
 	stacktab__free(s->stacks);
 	allocator_release(&s->alloc);
 	free(s->rss);
-	free(s->thread_frames);
-	free(s->thread_tids);
+	free(s->threads);
 	free(s->probe_ips);
 	free(s);
 }
 
 void session__reset(struct session *s)
 {
-	struct profile *p = profile__new(s->o->sample_mean);
+	struct profile *p = profile__new(s->opts.sample_mean);
 	struct cpu_profile *c = cpu_profile__new();
 
 	if (!p || !c) {
@@ -1100,7 +1083,7 @@ void session__reset(struct session *s)
 	s->nr_rss = 0;
 	for (size_t i = 0; i < s->nr_procs; i++)
 		session__reset(s->procs[i]);
-	s->start_ns = now_ns();
+	s->start_ns = clock_now_ns();
 	profile__tick(s->profile, s->start_ns);
 }
 
@@ -1129,13 +1112,6 @@ uint64_t session__start_ns(const struct session *s)
 	return s->start_ns;
 }
 
-double session__rss(const struct session *s, double *first)
-{
-	if (first)
-		*first = s->nr_rss ? s->rss[0] : 0;
-	return s->nr_rss ? s->rss[s->nr_rss - 1] : 0;
-}
-
 int session_run(const struct session_opts *o)
 {
 	struct session *s = session__open(o);
@@ -1159,7 +1135,7 @@ int session_run(const struct session_opts *o)
 			end_reason = "ring buffer error";
 			break;
 		}
-		if (deadline && now_ns() >= deadline) {
+		if (deadline && clock_now_ns() >= deadline) {
 			end_reason = "duration reached";
 			break;
 		}

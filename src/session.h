@@ -66,8 +66,6 @@ const struct cpu_profile *session__cpu(const struct session *s);
 void session__counters(const struct session *s, uint64_t *out);
 const char *session__comm(const struct session *s);
 uint64_t session__start_ns(const struct session *s);
-/* The target's RSS in bytes at the last tick, and at the first one in *first. */
-double session__rss(const struct session *s, double *first);
 
 /* Run to the end and write the outputs. Errors are reported on stderr, once.
  * Returns the process exit status: 0, or 1 on error. */

@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +18,11 @@
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
 
+#include "clock.h"
 #include "dwarf_index.h"
 #include "jitmap.h"
 #include "memspy/events.h"
+#include "procmaps.h"
 #include "procroot.h"
 #include "target_dwfl.h"
 
@@ -34,27 +37,6 @@ _Static_assert(MS_NR_REGS == 17, "libdwfl's x86_64 backend unwinds DWARF registe
  * an address out to its function; a deeper one (malformed DWARF) is cut there. */
 #define MS_MAX_SCOPES         256
 #define MS_SYMCACHE_MIN_SLOTS 1024
-
-/* One line of /proc/<pid>/maps. */
-struct tmap {
-	uint64_t start;
-	uint64_t end;
-	uint64_t ino;
-	unsigned dev_major, dev_minor;
-	bool is_file; /* backed by a file, as libdwfl judges it: "/path" and a device or inode */
-	bool ro_file; /* such a file, not writable: the same bytes now as at capture */
-	bool is_vdso;
-	const char *path; /* into the snapshot's buffer, NUL-terminated, with " (deleted)" */
-};
-
-/* One whole read of /proc/<pid>/maps; two are kept so a failed read leaves the last
- * good one intact. */
-struct maps_snap {
-	char *buf;
-	size_t buf_cap;
-	struct tmap *maps; /* sorted by start, as the kernel lists them */
-	size_t n, cap;
-};
 
 /* A cached symbolization: names[] followed by the strings, one allocation. */
 struct sym_entry {
@@ -94,8 +76,7 @@ struct target_dwfl {
 	Dwfl *dwfl;
 	struct jitmap *jit;	/* /tmp/perf-<pid>.map inside the target's root */
 	int mem_fd; /* /proc/<pid>/mem, read only; -1 when unavailable */
-	struct maps_snap snaps[2];
-	struct maps_snap *snap;	  /* the last good one of snaps */
+	struct procmaps maps;	  /* the last good read of /proc/<pid>/maps */
 	uint64_t last_refresh_ns; /* CLOCK_MONOTONIC of the last automatic refresh */
 	struct cur_sample cur;
 	struct modsyms *modsyms; /* one per module symbolized so far */
@@ -140,171 +121,34 @@ int target_dwfl__set_debuginfo_path(const char *path)
 	return 0;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static bool parse_hex(const char **p, uint64_t *out)
-{
-	const char *s = *p;
-	uint64_t v = 0;
-	int digits = 0;
-
-	for (;; s++, digits++) {
-		unsigned c = (unsigned char)*s;
-		if (c >= '0' && c <= '9')
-			c -= '0';
-		else if (c >= 'a' && c <= 'f')
-			c = c - 'a' + 10;
-		else
-			break;
-		v = v << 4 | c;
-	}
-	if (!digits || digits > 16)
-		return false;
-	*out = v;
-	*p = s;
-	return true;
-}
-
-static bool parse_dec(const char **p, uint64_t *out)
-{
-	const char *s = *p;
-	uint64_t v = 0;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	for (; *s >= '0' && *s <= '9'; s++)
-		v = v * 10 + (uint64_t)(*s - '0');
-	*out = v;
-	*p = s;
-	return true;
-}
-
-/* "start-end perms offset major:minor inode path"; line is NUL-terminated and
- * stays in the snapshot's buffer, so path can point into it. */
-static bool parse_maps_line(const char *line, struct tmap *m)
-{
-	const char *p = line;
-	uint64_t offset, major, minor;
-
-	if (!parse_hex(&p, &m->start) || *p++ != '-' || !parse_hex(&p, &m->end) || *p++ != ' ')
-		return false;
-	if (strlen(p) < 5 || p[4] != ' ')
-		return false;
-	bool writable = p[1] == 'w';
-	p += 5;
-	if (!parse_hex(&p, &offset) || *p++ != ' ' || !parse_hex(&p, &major) || *p++ != ':' ||
-	    !parse_hex(&p, &minor) || *p++ != ' ' || !parse_dec(&p, &m->ino))
-		return false;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	m->dev_major = (unsigned)major;
-	m->dev_minor = (unsigned)minor;
-	m->path = p;
-	m->is_file = *p == '/' && (m->ino || major || minor);
-	m->ro_file = m->is_file && !writable;
-	m->is_vdso = !strcmp(p, "[vdso]");
-	return m->start < m->end;
-}
-
-static int read_all(const char *path, char **buf, size_t *cap, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	size_t n = 0;
-	for (;;) {
-		if (*cap - n < 4097) {
-			size_t ncap = *cap ? *cap * 2 : 65536;
-			char *nb = realloc(*buf, ncap);
-			if (!nb) {
-				close(fd);
-				return -ENOMEM;
-			}
-			*buf = nb;
-			*cap = ncap;
-		}
-		ssize_t r = read(fd, *buf + n, *cap - n - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			int err = -errno;
-			close(fd);
-			return err;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	*len = n;
-	return 0;
-}
-
-/* Take a new snapshot; on any error the previous one stays, so a process that
+/* Read the maps again; on any error the previous read stays, so a process that
  * exits keeps the mappings it had. */
 static int maps_snapshot(struct target_dwfl *t)
 {
-	struct maps_snap *ns = t->snap == &t->snaps[0] ? &t->snaps[1] : &t->snaps[0];
-	char path[64];
-	size_t len = 0;
+	struct procmaps nm;
+	int err = procmaps_read(t->pid, &nm);
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)t->pid);
-	/* One byte spare for the last line's terminator. */
-	int err = read_all(path, &ns->buf, &ns->buf_cap, &len);
 	if (err)
 		return err;
 	/* An exited process reads as empty. */
-	if (len == 0)
+	if (!nm.n) {
+		procmaps_release(&nm);
 		return -ESRCH;
-	ns->buf[len] = '\n';
-
-	size_t lines = 0;
-	for (size_t i = 0; i <= len; i++)
-		lines += ns->buf[i] == '\n';
-	if (lines > ns->cap) {
-		struct tmap *nm = realloc(ns->maps, lines * sizeof(*nm));
-		if (!nm)
-			return -ENOMEM;
-		ns->maps = nm;
-		ns->cap = lines;
 	}
-
-	size_t n = 0;
-	char *p = ns->buf, *end = ns->buf + len;
-	while (p < end) {
-		char *eol = memchr(p, '\n', (size_t)(end + 1 - p));
-		*eol = '\0';
-		if (eol > p && parse_maps_line(p, &ns->maps[n]))
-			n++;
-		p = eol + 1;
-	}
-	ns->n = n;
-	t->snap = ns;
+	procmaps_release(&t->maps);
+	t->maps = nm;
 	return 0;
 }
 
-static const struct tmap *maps_find(const struct target_dwfl *t, uint64_t addr)
+/* Backed by a file whose bytes cannot have changed since capture. */
+static bool is_ro_file(const struct map_entry *m)
 {
-	const struct maps_snap *ms = t->snap;
-	size_t lo = 0, hi = ms ? ms->n : 0;
+	return map_entry_is_file(m) && m->perms[1] != 'w';
+}
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct tmap *m = &ms->maps[mid];
-		if (addr < m->start)
-			hi = mid;
-		else if (addr >= m->end)
-			lo = mid + 1;
-		else
-			return m;
-	}
-	return NULL;
+static bool is_vdso(const struct map_entry *m)
+{
+	return !strcmp(m->path, "[vdso]");
 }
 
 /* ---------------------------------------------------------------- module files */
@@ -326,7 +170,7 @@ static int cb_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, D
 	*elfp = NULL;
 	if (procroot_strip_deleted(modname, path, sizeof(path)))
 		return -1;
-	const struct tmap *m = maps_find(t, base);
+	const struct map_entry *m = procmaps_find(&t->maps, base);
 	if (m && m->start != base)
 		m = NULL;
 	if (m)
@@ -334,7 +178,7 @@ static int cb_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, D
 	if (fd < 0) {
 		fd = procroot_open(t->pid, path);
 		/* Replaced on disk since it was mapped: that is another file. */
-		if (fd >= 0 && m && m->ino && (fstat(fd, &st) || st.st_ino != m->ino)) {
+		if (fd >= 0 && m && m->inode && (fstat(fd, &st) || st.st_ino != m->inode)) {
 			close(fd);
 			fd = -1;
 		}
@@ -342,9 +186,9 @@ static int cb_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, D
 	/* The kernel prints mapped paths relative to the reader's root: a chroot
 	 * inside our tree shows host paths ("/srv/jail/lib/..."). Only the very
 	 * inode will do. */
-	if (fd < 0 && m && m->ino && t->foreign_root) {
+	if (fd < 0 && m && m->inode && t->foreign_root) {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && (fstat(fd, &st) || st.st_ino != m->ino ||
+		if (fd >= 0 && (fstat(fd, &st) || st.st_ino != m->inode ||
 				major(st.st_dev) != m->dev_major || minor(st.st_dev) != m->dev_minor)) {
 			close(fd);
 			fd = -1;
@@ -435,8 +279,8 @@ static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void
 	}
 	/* Read-only file mappings hold the same bytes now as at capture time; anything
 	 * else (heap, other stacks) may have changed since, so it is not read. */
-	const struct tmap *m = t->mem_fd >= 0 ? maps_find(t, addr) : NULL;
-	if (m && m->ro_file && addr <= m->end - sizeof(*result) &&
+	const struct map_entry *m = t->mem_fd >= 0 ? procmaps_find(&t->maps, addr) : NULL;
+	if (m && is_ro_file(m) && addr <= m->end - sizeof(*result) &&
 	    pread(t->mem_fd, result, sizeof(*result), (off_t)addr) == sizeof(*result))
 		return true;
 	t->cur.read_failed = true;
@@ -476,10 +320,10 @@ static Dwfl_Module *module_at(struct target_dwfl *t, uint64_t addr)
 
 /* ---------------------------------------------------------------- session */
 
-static bool same_file(const struct tmap *a, const struct tmap *b)
+static bool same_file(const struct map_entry *a, const struct map_entry *b)
 {
-	return a->ino == b->ino && a->dev_major == b->dev_major && a->dev_minor == b->dev_minor &&
-	       !strcmp(a->path, b->path);
+	return a->inode == b->inode && a->dev_major == b->dev_major && a->dev_minor == b->dev_minor &&
+	       a->deleted == b->deleted && !strcmp(a->path, b->path);
 }
 
 /* Open a module's files now, while the target runs: its ELF file and the maps it
@@ -502,8 +346,8 @@ static int open_module(Dwfl_Module *mod, void **userdata, const char *name, Dwar
  * anonymous ones in between (.bss) may. */
 static int report_modules(struct target_dwfl *t, bool keep_old)
 {
-	const struct maps_snap *ms = t->snap;
-	char vdso[32];
+	const struct procmaps *ms = &t->maps;
+	char name[PATH_MAX + sizeof(" (deleted)")];
 	int err = 0;
 
 	/* begin_add keeps modules that are gone (dlclose, exit): stacks captured
@@ -513,23 +357,23 @@ static int report_modules(struct target_dwfl *t, bool keep_old)
 	else
 		dwfl_report_begin(t->dwfl);
 	for (size_t i = 0; i < ms->n;) {
-		const struct tmap *m = &ms->maps[i];
-		const char *name = m->path;
+		const struct map_entry *m = &ms->entries[i];
 		uint64_t high = m->end, reach = m->end;
 		size_t j = i + 1;
 
-		if (m->is_vdso) {
+		if (is_vdso(m)) {
 			/* The name dwfl_linux_proc_find_elf reads from memory. */
-			snprintf(vdso, sizeof(vdso), "[vdso: %d]", (int)t->pid);
-			name = vdso;
-		} else if (!m->is_file) {
+			snprintf(name, sizeof(name), "[vdso: %d]", (int)t->pid);
+		} else if (!map_entry_is_file(m)) {
 			i++;
 			continue;
 		} else {
-			for (; j < ms->n && ms->maps[j].start == reach; j++) {
-				const struct tmap *n = &ms->maps[j];
-				if (n->is_file || n->is_vdso) {
-					if (!n->is_file || !same_file(m, n))
+			/* The name as the kernel prints it: cb_find_elf strips the suffix. */
+			snprintf(name, sizeof(name), "%s%s", m->path, m->deleted ? " (deleted)" : "");
+			for (; j < ms->n && ms->entries[j].start == reach; j++) {
+				const struct map_entry *n = &ms->entries[j];
+				if (map_entry_is_file(n) || is_vdso(n)) {
+					if (!map_entry_is_file(n) || !same_file(m, n))
 						break;
 					high = n->end;
 				}
@@ -563,18 +407,30 @@ static bool same_root(pid_t pid)
 	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-struct target_dwfl *target_dwfl__open_offline(void)
+/* A session with its symbol cache and libdwfl handle, no module yet; NULL on
+ * ENOMEM. */
+static struct target_dwfl *session_new(const Dwfl_Callbacks *cb)
 {
 	struct target_dwfl *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
 	t->mem_fd = -1;
-	t->dwfl = dwfl_begin(&offline_callbacks);
+	t->dwfl = dwfl_begin(cb);
 	t->syms_cap = MS_SYMCACHE_MIN_SLOTS;
 	t->syms = calloc(t->syms_cap, sizeof(*t->syms));
 	if (!t->dwfl || !t->syms) {
 		target_dwfl__free(t);
+		return NULL;
+	}
+	return t;
+}
+
+struct target_dwfl *target_dwfl__open_offline(void)
+{
+	struct target_dwfl *t = session_new(&offline_callbacks);
+
+	if (!t) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -599,7 +455,7 @@ int target_dwfl__report_elf(struct target_dwfl *t, const char *path, uint64_t ba
 
 struct target_dwfl *target_dwfl__open(pid_t pid)
 {
-	struct target_dwfl *t = calloc(1, sizeof(*t));
+	struct target_dwfl *t = session_new(&proc_callbacks);
 	int err;
 
 	if (!t) {
@@ -607,18 +463,12 @@ struct target_dwfl *target_dwfl__open(pid_t pid)
 		return NULL;
 	}
 	t->pid = pid;
-	t->mem_fd = -1;
 	err = maps_snapshot(t);
 	if (err)
 		goto fail;
 	t->foreign_root = !same_root(pid);
 	t->jit = jitmap__new(pid);
 	if (!t->jit) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	t->dwfl = dwfl_begin(&proc_callbacks);
-	if (!t->dwfl) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -634,12 +484,6 @@ struct target_dwfl *target_dwfl__open(pid_t pid)
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
 	t->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
-	t->syms_cap = MS_SYMCACHE_MIN_SLOTS;
-	t->syms = calloc(t->syms_cap, sizeof(*t->syms));
-	if (!t->syms) {
-		err = -ENOMEM;
-		goto fail;
-	}
 	return t;
 fail:
 	target_dwfl__free(t);
@@ -665,10 +509,7 @@ void target_dwfl__free(struct target_dwfl *t)
 		free(t->syms[i].locs);
 	}
 	free(t->syms);
-	for (int i = 0; i < 2; i++) {
-		free(t->snaps[i].maps);
-		free(t->snaps[i].buf);
-	}
+	procmaps_release(&t->maps);
 	free(t);
 }
 
@@ -724,9 +565,9 @@ static int frame_cb(Dwfl_Frame *frame, void *arg)
  * library loaded since); JIT code in a known anonymous mapping would not gain. */
 static bool should_refresh(struct target_dwfl *t, uint64_t pc)
 {
-	if (maps_find(t, pc))
+	if (procmaps_find(&t->maps, pc))
 		return false;
-	uint64_t now = now_ns();
+	uint64_t now = clock_now_ns();
 	if (t->last_refresh_ns && now - t->last_refresh_ns < MS_REFRESH_MIN_NS)
 		return false;
 	t->last_refresh_ns = now;
@@ -1170,17 +1011,21 @@ static const char **pack_names(const struct name_list *l)
 static const char unknown_name[] = "[unknown]";
 
 /* The cache slot of pc, filled on the first call; NULL for an address outside
- * every module (not cached: a JIT map may name it later) or when out of memory. */
-static struct sym_entry *sym_entry_get(struct target_dwfl *t, uint64_t pc)
+ * every module (with *outside set: not cached, a JIT map may name it later) or
+ * when out of memory. */
+static struct sym_entry *sym_entry_get(struct target_dwfl *t, uint64_t pc, bool *outside)
 {
 	struct name_list l = {.n = 0};
 	size_t i = sym_slot(t, pc);
 
+	*outside = false;
 	if (t->syms[i].names)
 		return &t->syms[i];
 	Dwfl_Module *mod = module_at(t, pc);
-	if (!mod)
+	if (!mod) {
+		*outside = true;
 		return NULL;
+	}
 	bool ok = symbolize_in_module(t, mod, pc, &l);
 	const char **packed = ok && l.n ? pack_names(&l) : NULL;
 	size_t count = l.n;
@@ -1199,10 +1044,11 @@ static struct sym_entry *sym_entry_get(struct target_dwfl *t, uint64_t pc)
 	return &t->syms[i];
 }
 
-/* Name of an address outside every module: a JIT symbol or "[unknown]". */
-static const char *outside_name(struct target_dwfl *t, uint64_t pc)
+/* Name of an address without a cache entry: outside every module a JIT symbol,
+ * else (or out of memory) "[unknown]". */
+static const char *uncached_name(struct target_dwfl *t, uint64_t pc, bool outside)
 {
-	const char *name = jitmap__lookup(t->jit, pc);
+	const char *name = outside ? jitmap__lookup(t->jit, pc) : NULL;
 
 	return name ? name : unknown_name;
 }
@@ -1211,9 +1057,10 @@ size_t target_dwfl__symbolize(struct target_dwfl *t, uint64_t pc, const char **n
 {
 	if (!max)
 		return 0;
-	struct sym_entry *e = sym_entry_get(t, pc);
+	bool outside;
+	struct sym_entry *e = sym_entry_get(t, pc, &outside);
 	if (!e) {
-		names[0] = module_at(t, pc) ? unknown_name : outside_name(t, pc);
+		names[0] = uncached_name(t, pc, outside);
 		return 1;
 	}
 	size_t n = e->n < max ? e->n : max;
@@ -1226,10 +1073,10 @@ size_t target_dwfl__symbolize_loc(struct target_dwfl *t, uint64_t pc, struct fra
 {
 	if (!max)
 		return 0;
-	struct sym_entry *e = sym_entry_get(t, pc);
+	bool outside;
+	struct sym_entry *e = sym_entry_get(t, pc, &outside);
 	if (!e) {
-		out[0] = (struct frame_loc){
-		    .name = module_at(t, pc) ? unknown_name : outside_name(t, pc)};
+		out[0] = (struct frame_loc){.name = uncached_name(t, pc, outside)};
 		return 1;
 	}
 	if (!e->locs) {

@@ -75,7 +75,6 @@ enum ms_counter {
 	MS_CNT_MAP_FULL,	/* tracked-address map full: allocation not tracked */
 	MS_CNT_UNKNOWN_FREE,	/* free of a block never seen allocated (--sample-bytes 1) */
 	MS_CNT_NO_THREAD_STATE, /* per-thread storage unavailable: call not seen */
-	MS_CNT_STACK_READ_FAIL, /* user stack could not be read */
 	MS_CNT_CPU_SAMPLES,	/* CPU samples taken for the target */
 	MS_CNT_LOST_CPU,	/* ring buffer full: CPU sample dropped */
 	MS_CNT_COUNT,
