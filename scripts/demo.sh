@@ -16,10 +16,17 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 rm -rf "$OUT"
-"$TARGET" steady $((SECONDS_TO_RUN + 5)) > /tmp/memspy-demo-target.out &
+TOUT=$(mktemp "${TMPDIR:-/tmp}/memspy-demo.XXXXXX")
+"$TARGET" steady $((SECONDS_TO_RUN + 5)) > "$TOUT" &
 PID=$!
-trap 'kill $PID 2>/dev/null' EXIT
-sleep 0.3
+trap 'kill $PID 2>/dev/null; rm -f "$TOUT"' EXIT
+# SIGUSR1 before leaky installed its handler would kill it: wait for its "ready"
+i=0
+until grep -q '^ready' "$TOUT"; do
+	i=$((i + 1))
+	[ $i -le 100 ] || { echo "demo: $TARGET did not start" >&2; exit 1; }
+	sleep 0.1
+done
 echo "demo: leaky (pid $PID) leaks 4 MiB/s in leak_steady beside a busy allocate-and-free loop"
 kill -USR1 $PID
 echo "demo: sudo memspy attach -d $SECONDS_TO_RUN -o $OUT $PID"

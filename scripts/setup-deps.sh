@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Install what memspy needs to build, run its demo and run its tests, from Debian 12's
+# Install what memspy needs to build, run its demo, tests and benchmarks, from Debian 12's
 # packages. Run as root. Safe to run again.
 set -e
 if [ "$(id -u)" != 0 ]; then
@@ -15,6 +15,8 @@ BUILD="build-essential autoconf automake pkg-config clang llvm bpftool \
 # tests and demo: real targets and loads, libc's debug info, XML and browser checks
 TEST="redis-server redis-tools libc6-dbg elfutils binutils libxml2-utils tmux \
 	python3 python3-flask gunicorn wrk procps util-linux chromium bc"
+# benchmarks (scripts/bench): GNU time for memspy's peak RSS, perf to compare against
+TEST="$TEST time linux-perf"
 # Node for the browser test: Debian's, unless a Node with npm is already installed
 # (a nodesource nodejs bundles npm and conflicts with Debian's npm package).
 command -v npm >/dev/null || TEST="$TEST nodejs npm"

@@ -92,7 +92,8 @@ static char *frames_of(const char *svg)
 	return buf;
 }
 
-static void check_xml(const char *svg)
+/* xmllint accepts svg as XML; check_timeline.c uses it too. */
+void check_xml(const char *svg)
 {
 	char path[] = "/tmp/memspy-check-XXXXXX.svg";
 	int fd = mkstemps(path, 4);
@@ -334,9 +335,7 @@ END_TEST
 START_TEST(test_escape_in_svg)
 {
 	struct flame_options o = {.title = "<script>alert('x')</script> & \"more\""};
-	char path[512];
-	snprintf(path, sizeof(path), "%s/escape.folded", DATA);
-	char *svg = svg_of_file(path, &o);
+	char *svg = svg_of_file(DATA "/escape.folded", &o);
 	check_xml(svg);
 	ck_assert_ptr_nonnull(strstr(svg, "&lt;script&gt;alert(&apos;x&apos;)&lt;/script&gt; &amp; "
 					  "&quot;more&quot;"));
@@ -377,9 +376,7 @@ END_TEST
 
 START_TEST(test_tooltips_and_colors)
 {
-	char path[512];
-	snprintf(path, sizeof(path), "%s/basic.folded", DATA);
-	char *svg = svg_of_file(path, NULL);
+	char *svg = svg_of_file(DATA "/basic.folded", NULL);
 	/* 4096 twice + 8192 + 65536 + 2048 + 1024 + 512 = 85504 bytes */
 	ck_assert_ptr_nonnull(strstr(svg, "<title>all&#10;83.50 KiB, 100.00%</title>"));
 	ck_assert_ptr_nonnull(strstr(svg, "<title>cache_put&#10;64.00 KiB, 76.65%</title>"));
@@ -389,8 +386,7 @@ START_TEST(test_tooltips_and_colors)
 	free(svg);
 
 	struct flame_options o = {.colors = MS_FLAME_CPU};
-	snprintf(path, sizeof(path), "%s/perf.folded", DATA);
-	svg = svg_of_file(path, &o);
+	svg = svg_of_file(DATA "/perf.folded", &o);
 	ck_assert_ptr_nonnull(strstr(svg, "<title>swapper&#10;30 samples, 33.33%</title>"));
 	ck_assert_ptr_nonnull(strstr(svg, "data-units=\"samples\""));
 	free(svg);
@@ -582,13 +578,17 @@ END_TEST
 
 /* ------------------------------------------------------------------ diff */
 
+/* a.folded (before) and b.folded (after), read for a diff. */
+static struct flame_tree *diff_ab(bool exact)
+{
+	struct flame_tree *t = diff_read_files(DATA "/a.folded", DATA "/b.folded", exact);
+	ck_assert_ptr_nonnull(t);
+	return t;
+}
+
 START_TEST(test_diff_folded)
 {
-	char a[512], b[512];
-	snprintf(a, sizeof(a), "%s/a.folded", DATA);
-	snprintf(b, sizeof(b), "%s/b.folded", DATA);
-	struct flame_tree *t = diff_read_files(a, b);
-	ck_assert_ptr_nonnull(t);
+	struct flame_tree *t = diff_ab(true);
 	ck_assert_uint_eq(flame_tree__total(t, true), 5500);
 	ck_assert_uint_eq(flame_tree__total(t, false), 12250);
 	char *buf = NULL;
@@ -604,17 +604,14 @@ START_TEST(test_diff_folded)
 	flame_tree__free(t);
 
 	errno = 0;
-	ck_assert_ptr_null(diff_read_files(a, "/nonexistent/b.folded"));
+	ck_assert_ptr_null(diff_read_files(DATA "/a.folded", "/nonexistent/b.folded", true));
 	ck_assert_int_eq(errno, ENOENT);
 }
 END_TEST
 
 START_TEST(test_diff_svg)
 {
-	char a[512], b[512];
-	snprintf(a, sizeof(a), "%s/a.folded", DATA);
-	snprintf(b, sizeof(b), "%s/b.folded", DATA);
-	struct flame_tree *t = diff_read_files(a, b);
+	struct flame_tree *t = diff_ab(false);
 	char *svg = svg_of(t, NULL);
 	check_xml(svg);
 	check_golden(svg, "diff");

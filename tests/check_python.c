@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check_suites.h"
 #include "python_detect.h"
@@ -154,6 +155,57 @@ START_TEST(test_layout)
 }
 END_TEST
 
+/* A compact ASCII str object of CPython 3.11 at buf (128 bytes). */
+static void fake_str(uint8_t *buf, const struct python_code_layout *l, const char *s)
+{
+	uint64_t len = strlen(s);
+	uint32_t state = 1 << 2 | 1 << 5 | 1 << 6; /* kind 1, compact, ascii */
+
+	memset(buf, 0, 128);
+	memcpy(buf + l->str_length, &len, 8);
+	memcpy(buf + l->str_state, &state, 4);
+	memcpy(buf + l->str_ascii_data, s, len);
+}
+
+START_TEST(test_names)
+{
+	static uint8_t name[128], file[128], tab[64], code[256];
+	/* one entry: code 13, line delta +2, two code units */
+	const uint8_t t[] = {0x80 | 13 << 3 | 1, 4};
+	struct ms_python_offsets off;
+	struct python_code_layout l;
+	struct python_names *n;
+	uint64_t len = sizeof(t), p, c = (uint64_t)(uintptr_t)code;
+	int32_t first = 10;
+
+	ck_assert(python_layout_for(0x030b02f0, &off, &l));
+	fake_str(name, &l, "handler");
+	fake_str(file, &l, "/srv/app/views.py");
+	memcpy(tab + l.bytes_size, &len, 8);
+	memcpy(tab + l.bytes_data, t, sizeof(t));
+	p = (uint64_t)(uintptr_t)name;
+	memcpy(code + l.name, &p, 8);
+	p = (uint64_t)(uintptr_t)file;
+	memcpy(code + l.filename, &p, 8);
+	p = (uint64_t)(uintptr_t)tab;
+	memcpy(code + l.linetable, &p, 8);
+	memcpy(code + l.firstlineno, &first, 4);
+
+	n = python_names__new(getpid(), &l);
+	ck_assert_ptr_nonnull(n);
+	ck_assert_str_eq(python_names__frame(n, c, c + l.code), "handler (views.py:12)");
+	ck_assert_str_eq(python_names__frame(n, c, c + l.code - 2), "handler (views.py:10)");
+	ck_assert_str_eq(python_names__frame(n, c, c + l.code + 4), "handler (views.py)");
+	ck_assert(python_is_frame_name(python_names__frame(n, c, c + l.code)));
+	/* read once: later frames of the code object come from the cache */
+	fake_str(name, &l, "other");
+	ck_assert_str_eq(python_names__frame(n, c, c + l.code + 2), "handler (views.py:12)");
+	ck_assert_str_eq(python_names__frame(n, 0, 0), "[python]");
+	ck_assert_str_eq(python_names__frame(n, 8, 8 + l.code), "[python]");
+	python_names__free(n);
+}
+END_TEST
+
 Suite *suite_python(void)
 {
 	Suite *s = suite_create("python");
@@ -165,6 +217,7 @@ Suite *suite_python(void)
 	tcase_add_test(tc, test_merge);
 	tcase_add_test(tc, test_find_cold);
 	tcase_add_test(tc, test_layout);
+	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

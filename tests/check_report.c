@@ -56,8 +56,10 @@ START_TEST(test_titles)
 	ck_assert_str_eq(title(t, jemalloc, 3), "put");
 	ck_assert_str_eq(title(t, all_alloc, 2), "zmalloc"); /* the leaf */
 	ck_assert_str_eq(title(t, no_match, 2), "mallocate_things");
+	ck_assert_str_eq(report_site_name(t, intern(t, cpp, 4)), "Cache::put");
 	id = intern(t, NULL, 0);
 	ck_assert_uint_eq(report_site_title(t, id), UINT32_MAX);
+	ck_assert_str_eq(report_site_name(t, id), "[no frames]");
 	stacktab__free(t);
 }
 END_TEST

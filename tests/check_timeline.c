@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check_suites.h"
 #include "timeline.h"
@@ -20,18 +19,8 @@ static char *chart(const char *title, const struct timeline_series *s, size_t n)
 	return buf;
 }
 
-static void check_xml(const char *svg)
-{
-	char path[] = "/tmp/memspy-check-XXXXXX.svg";
-	int fd = mkstemps(path, 4);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, svg, strlen(svg)), (ssize_t)strlen(svg));
-	close(fd);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "xmllint --noout %s", path);
-	ck_assert_msg(system(cmd) == 0, "xmllint rejects %s", path);
-	unlink(path);
-}
+/* In check_flamegraph.c. */
+void check_xml(const char *svg);
 
 static size_t count(const char *s, const char *what)
 {

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../tests/self_capture.h"
 #include "memspy/events.h"
 #include "target_dwfl.h"
 
@@ -18,52 +19,7 @@ static uint64_t regs[MS_NR_REGS];
 static unsigned char stack_copy[COPY_MAX];
 static size_t stack_len;
 
-/* The caller's registers as they are once this call returns (what a uretprobe
- * sees), in events.h order. */
-void bench_capture_regs(uint64_t *regs);
-__asm__(".text\n"
-	".globl bench_capture_regs\n"
-	".type bench_capture_regs, @function\n"
-	"bench_capture_regs:\n"
-	"	movq %rax, 0(%rdi)\n"
-	"	movq %rdx, 8(%rdi)\n"
-	"	movq %rcx, 16(%rdi)\n"
-	"	movq %rbx, 24(%rdi)\n"
-	"	movq %rsi, 32(%rdi)\n"
-	"	movq %rdi, 40(%rdi)\n"
-	"	movq %rbp, 48(%rdi)\n"
-	"	leaq 8(%rsp), %rax\n"
-	"	movq %rax, 56(%rdi)\n"
-	"	movq %r8, 64(%rdi)\n"
-	"	movq %r9, 72(%rdi)\n"
-	"	movq %r10, 80(%rdi)\n"
-	"	movq %r11, 88(%rdi)\n"
-	"	movq %r12, 96(%rdi)\n"
-	"	movq %r13, 104(%rdi)\n"
-	"	movq %r14, 112(%rdi)\n"
-	"	movq %r15, 120(%rdi)\n"
-	"	movq (%rsp), %rax\n"
-	"	movq %rax, 128(%rdi)\n"
-	"	ret\n"
-	".size bench_capture_regs, .-bench_capture_regs\n");
-
-static uint64_t stack_end(uint64_t sp)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-	uint64_t end = 0;
-
-	while (f && fgets(line, sizeof(line), f)) {
-		unsigned long long s, e;
-		if (sscanf(line, "%llx-%llx", &s, &e) == 2 && sp >= s && sp < e)
-			end = e;
-	}
-	if (f)
-		fclose(f);
-	return end;
-}
-
-__attribute__((noipa)) static int recurse(int depth)
+MS_KEEP_FRAME static int recurse(int depth)
 {
 	if (depth > 0) {
 		int r = recurse(depth - 1);
@@ -71,12 +27,8 @@ __attribute__((noipa)) static int recurse(int depth)
 		__asm__ volatile("" : "+r"(r));
 		return r + 1;
 	}
-	bench_capture_regs(regs);
-	uint64_t sp = regs[MS_REG_SP], end = stack_end(sp);
-	stack_len = end > sp ? end - sp : 0;
-	if (stack_len > COPY_MAX)
-		stack_len = COPY_MAX;
-	memcpy(stack_copy, (const void *)(uintptr_t)sp, stack_len);
+	self_capture_regs(regs);
+	stack_len = self_copy_stack(regs, stack_copy, COPY_MAX);
 	return 0;
 }
 

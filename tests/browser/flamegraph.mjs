@@ -94,6 +94,7 @@ try {
 	fs = await frames();
 	const zc = byName(fs, 'cache_put')[0];
 	check(Math.abs(zc.width - 1180) < 1 && Math.abs(zc.x - 10) < 1, `clicked frame fills the width (${zc.width} px)`);
+	check(zc.label === 'cache_put', `the zoomed frame is labelled ('${zc.label}')`);
 	check(byName(fs, 'malloc').filter((f) => f.visible).length === 1, 'only its own malloc is still shown');
 	check(!byName(fs, 'parse')[0].visible, 'siblings are hidden');
 	check(byName(fs, 'main')[0].anc && byName(fs, 'main')[0].visible, 'callers stay, faded');
@@ -103,6 +104,7 @@ try {
 	fs = await frames();
 	check(Math.abs(byName(fs, 'cache_put')[0].width - 590) < 1 && byName(fs, 'parse')[0].visible,
 	      'Reset Zoom restores the layout');
+	check(byName(fs, 'cache_put')[0].label === 'cache_put', 'and the labels');
 	check(!(await text('unzoom')).shown, 'Reset Zoom hides itself');
 	check(errors.length === 0, `still no script errors ${errors.join('; ')}`);
 } finally {

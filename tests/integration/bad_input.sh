@@ -14,7 +14,7 @@ expect_error() { # expected-pattern args...
 expect_error 'which process' attach
 expect_error 'not a process id' attach abc
 expect_error 'unknown command' frobnicate
-expect_error 'sample-bytes' attach --sample-bytes x 1
+expect_error "sample-bytes .*not 'x'" attach --sample-bytes x 1
 "$MEMSPY" attach --help | grep -q 'sample-bytes' || fail "attach --help lacks options"
 "$MEMSPY" --help | grep -q attach || fail "--help lacks commands"
 

@@ -43,6 +43,7 @@ expect 1 "cannot open $tmp/nope.folded: No such file or directory" -- \
 expect 2 "unknown palette" -- "$MEMSPY" flamegraph --colors hot "$data/basic.folded"
 expect 2 "--width 10" -- "$MEMSPY" flamegraph --width 10 "$data/basic.folded"
 expect 2 "unknown option --bogus" -- "$MEMSPY" flamegraph --bogus "$data/basic.folded"
+expect 2 "unknown option --folded" -- "$MEMSPY" flamegraph --folded "$data/basic.folded"
 expect 2 "needs two profiles" -- "$MEMSPY" diff "$data/a.folded"
 expect 1 "memspy: $tmp/bad.folded:5: missing sample count" -- \
 	"$MEMSPY" diff "$data/a.folded" "$tmp/bad.folded"

@@ -23,7 +23,7 @@ line_of() { grep -n "# L:$1\$" "$APPDIR/flask_app.py" | cut -d: -f1; }
 # scenario MODE FUNCTION MARK [children]
 scenario() {
 	mode=$1 fn=$2 want="$2 (flask_app.py:$(line_of "$3"))" out="$T/$1"
-	PORT=$((PORT + 1))
+	PORT=$(free_port $((PORT + 1))) || fail "no free loopback port"
 	gunicorn -w 1 -k sync -b "127.0.0.1:$PORT" --chdir "$APPDIR" flask_app:app \
 		> "$T/gunicorn-$mode.out" 2> "$T/gunicorn-$mode.err" &
 	MASTER=$!

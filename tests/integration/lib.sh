@@ -97,6 +97,24 @@ check_no_probes_left() {
 	done
 }
 
+# free_port FROM: the first loopback TCP port from FROM on that nothing holds.
+free_port() {
+	python3 - "$1" <<'PY'
+import socket, sys
+for port in range(int(sys.argv[1]), int(sys.argv[1]) + 1000):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    sys.exit(0)
+sys.exit(1)
+PY
+}
+
 # folded_value FILE REGEX: sum of the values of lines matching REGEX.
 folded_value() {
 	grep -E -- "$2" "$1" | awk '{s += $NF} END {printf "%d\n", s}'

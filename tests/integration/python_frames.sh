@@ -76,7 +76,7 @@ for f, n in c:
 ctotal = sum(n for _, n in c)
 evals = sum(n for f, n in c if any("_PyEval_EvalFrameDefault" in x for x in f))
 print("cpu: %d samples, %d in spin(), %d with an evaluator frame left" % (ctotal, spins, evals))
-assert spins >= 0.5 * ctotal, "spin() should hold most CPU samples"
+assert ctotal > 0 and spins >= 0.5 * ctotal, "spin() should hold most CPU samples"
 assert evals <= 0.02 * ctotal, "evaluator frames left in CPU stacks"
 PY
 grep 'frames.py' "$T/out/report.txt" | head -5

@@ -27,9 +27,13 @@ wait_screen() {
 	done
 }
 
-# line_of REGEX: line number of the first screen line matching REGEX (0 if none).
-line_of() {
-	screen | grep -nE -- "$1" | head -n1 | cut -d: -f1 | grep . || echo 0
+# above REGEX1 REGEX2: one capture of the screen shows both, REGEX1 on a line above.
+above() {
+	local s a b
+	s=$(screen)
+	a=$(printf '%s\n' "$s" | grep -nE -- "$1" | head -n1 | cut -d: -f1)
+	b=$(printf '%s\n' "$s" | grep -nE -- "$2" | head -n1 | cut -d: -f1)
+	[ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]
 }
 
 # start_top PID: memspy top in a fresh 120x40 tmux session; its exit status goes to
@@ -71,6 +75,7 @@ grep -q 'memspy attach' "$T/notty.err" || fail "error does not point to memspy a
 start_top "$TARGET_PID"
 wait_screen "pid $TARGET_PID \(leaky\)" 30
 TOP_PID=$(pgrep -f "^$MEMSPY top $TARGET_PID\$" | head -n1)
+[ -n "$TOP_PID" ] || fail "no memspy top process found"
 kill -USR1 "$TARGET_PID"
 wait_screen 'LEAK +leak_steady' 15
 wait_screen 'busy_transient' 10
@@ -78,19 +83,19 @@ echo "--- heap view:"; screen
 
 # Sorted by live bytes, the leak (4 MiB/s) comes before the busy site (1 MiB flat).
 i=0
-while [ "$(line_of leak_steady)" -gt "$(line_of busy_transient)" ]; do
+while ! above leak_steady busy_transient; do
 	i=$((i + 1)); [ $i -le 50 ] || { screen; fail "leak_steady is not above busy_transient by live bytes"; }
 	sleep 0.1
 done
 # s six times: LIVE -> BLOCKS -> GROWTH -> SHARE -> ALLOCATED -> LEAK -> SITE (a to z).
 tm send-keys -t top s s s s s s
 wait_screen 'sorted by site name'
-[ "$(line_of busy_transient)" -lt "$(line_of leak_steady)" ] ||
+above busy_transient leak_steady ||
 	{ screen; fail "sorting by site name did not put busy_transient first"; }
 # > wraps to LIVE again, < back to SITE.
 tm send-keys -t top '>'
 wait_screen 'sorted by live bytes'
-[ "$(line_of leak_steady)" -lt "$(line_of busy_transient)" ] ||
+above leak_steady busy_transient ||
 	{ screen; fail "sorting by live bytes again did not put leak_steady first"; }
 tm send-keys -t top '<'
 wait_screen 'sorted by site name'
@@ -101,7 +106,7 @@ wait_screen 'sorted by live bytes'
 tm send-keys -t top Home Enter
 wait_screen 'Stack +of allocation site leak_steady'
 wait_screen '#[0-9]+ +main'
-[ "$(line_of '#0 +leak_steady')" -gt 0 ] || { screen; fail "stack does not start at leak_steady"; }
+screen | grep -qE '#0 +leak_steady' || { screen; fail "stack does not start at leak_steady"; }
 tm send-keys -t top Escape
 wait_screen 'LIVE +BLOCKS'
 
@@ -120,6 +125,11 @@ tm send-keys -t top x
 wait_screen 'LIVE +BLOCKS'
 tm send-keys -t top p
 wait_screen 'PAUSED'
+# Paused, the screen is not redrawn: the attach clock stands still.
+clock=$(screen | grep -oE 'attached [0-9:]+')
+sleep 2.2
+[ "$(screen | grep -oE 'attached [0-9:]+')" = "$clock" ] ||
+	{ screen; fail "the screen still changes while paused (was '$clock')"; }
 tm send-keys -t top p
 i=0
 while screen | grep -q PAUSED; do
@@ -143,6 +153,7 @@ start_target "$TARGETS/leaky" steady 60
 start_top "$TARGET_PID"
 wait_screen "pid $TARGET_PID \(leaky\)" 30
 TOP_PID=$(pgrep -f "^$MEMSPY top $TARGET_PID\$" | head -n1)
+[ -n "$TOP_PID" ] || fail "no memspy top process found"
 kill -TERM "$TARGET_PID"
 wait_top_exit
 [ "$TOP_EXIT" = 0 ] || { cat "$T/top.err"; fail "memspy top exited $TOP_EXIT when the target exited"; }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* A CPU test target with a known split: after SIGUSR1, thread "hot" burns 80% of
- * the CPU time and thread "cold" 20% (each by its own thread CPU clock, so the
- * split holds however the threads are scheduled); both spend part
- * of their time inside libc (memcpy, qsort). Runs until SIGTERM. */
+ * the CPU time and thread "cold" 20%. The threads take turns, each measuring its
+ * turn on its own thread CPU clock, so only one runs at a time and the split holds
+ * however loaded the machine is. Both spend part of their time inside libc
+ * (memcpy, qsort). Runs until SIGTERM. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,24 +51,41 @@ __attribute__((noinline)) static void work_unit(char *buf, char *tmp, int *arr, 
 	cpu_sink += x + (unsigned char)tmp[x & 16383] + (unsigned)arr[7];
 }
 
-/* Burn share of each period in this thread's CPU time and sleep the rest. The
- * period is drawn anew each time (5 to 15 ms) so it cannot beat with the sampling
- * clock's period and bias the split. */
-static void duty_cycle(double share)
+static pthread_mutex_t turn_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t turn_changed = PTHREAD_COND_INITIALIZER;
+static int turn; /* 0: hot's turn, 1: cold's */
+
+/* Wait for turn me, burn share of a period in this thread's CPU time, hand the
+ * turn over; repeat. The period is drawn anew each time (2 to 8 ms) so the turns
+ * cannot beat with the sampling clock's period and bias the split. */
+static void take_turns(int me, double share)
 {
 	char *buf = calloc(1, 16384), *tmp = malloc(16384);
 	int *arr = malloc(256 * sizeof(int));
-	unsigned seed = 1, rng = (unsigned)(share * 1000) + 7;
+	unsigned seed = 1, rng = 7;
 
 	while (!quit) {
+		pthread_mutex_lock(&turn_lock);
+		while (turn != me && !quit) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 10000000L; /* look at quit now and then */
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&turn_changed, &turn_lock, &until);
+		}
+		pthread_mutex_unlock(&turn_lock);
 		rng = rng * 1664525u + 1013904223u;
-		double period_ms = 5.0 + 10.0 * (double)(rng >> 8) / (double)(1u << 24);
+		double period_ms = 2.0 + 6.0 * (double)(rng >> 8) / (double)(1u << 24);
 		double until = thread_cpu_ms() + share * period_ms;
 		while (thread_cpu_ms() < until)
 			work_unit(buf, tmp, arr, seed++);
-		long idle_ns = (long)((1.0 - share) * period_ms * 1e6);
-		struct timespec idle = {0, idle_ns};
-		nanosleep(&idle, NULL);
+		pthread_mutex_lock(&turn_lock);
+		turn = !me;
+		pthread_cond_broadcast(&turn_changed);
+		pthread_mutex_unlock(&turn_lock);
 	}
 	free(buf);
 	free(tmp);
@@ -76,14 +94,14 @@ static void duty_cycle(double share)
 
 __attribute__((noinline)) static void *hot_thread(void *arg)
 {
-	duty_cycle(0.8);
+	take_turns(0, 0.8);
 	cpu_sink++;
 	return NULL;
 }
 
 __attribute__((noinline)) static void *cold_thread(void *arg)
 {
-	duty_cycle(0.2);
+	take_turns(1, 0.2);
 	cpu_sink++;
 	return NULL;
 }
