@@ -357,3 +357,8 @@ const char *python_names__frame(struct python_names *n, uint64_t code, uint64_t 
 	*f = (struct frame_entry){.code = code, .instr = instr, .text = text};
 	return text;
 }
+
+char *python_names__read_str(struct python_names *n, uint64_t obj)
+{
+	return read_str(n, obj);
+}

@@ -22,6 +22,9 @@ void python_names__free(struct python_names *n);
  * the same address come from the cache. The string lives until python_names__free. */
 const char *python_names__frame(struct python_names *n, uint64_t code, uint64_t instr);
 
+/* A str object of the target as UTF-8 (caller frees), or NULL when it cannot be
+ * read as one. */
+char *python_names__read_str(struct python_names *n, uint64_t obj);
 /* The line of the instruction at byte offset addrq in a 3.11+ location table
  * (co_linetable), counting from firstlineno; a negative addrq (a frame not yet
  * started) is the first line. Returns -1 for an instruction without a line. */

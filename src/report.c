@@ -399,28 +399,99 @@ static const struct site_stats **write_top_sites(FILE *f, const struct report_in
 	return r;
 }
 
+/* A line of the suspects list: a heap site, a growing Python container, or both
+ * when the container's writer is the site. */
+struct suspect_row {
+	const struct leak_suspect *heap;
+	const struct python_growth *py;
+	double rate; /* bytes per second, for the ranking */
+};
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct suspect_row *x = a, *y = b;
+
+	if (x->rate != y->rate)
+		return x->rate < y->rate ? 1 : -1;
+	return (x->heap ? 0 : 1) - (y->heap ? 0 : 1);
+}
+
+static void write_growth(FILE *f, const struct python_growth *g, const char *lead)
+{
+	char each[32];
+
+	report_format_bytes(g->bytes_per_entry, each, sizeof(each));
+	fprintf(f, "%sthe %s %s grew from %" PRId64 " to %" PRId64 " entries (%+.1f/s",
+		lead, g->type, g->name, g->len_start, g->len_end, g->entries_per_s);
+	if (g->bytes_per_entry > 0)
+		fprintf(f, ", ~%s each", each);
+	fprintf(f, ")\n");
+}
+
 static void write_suspects(FILE *f, const struct report_input *in,
 			   const struct site_stats *const *top, size_t listed)
 {
+	size_t nrows = 0;
+	struct suspect_row *rows = calloc(in->nr_suspects + in->nr_growth + 1, sizeof(*rows));
+
 	fprintf(f, "\n== leak suspects ==\n");
-	if (!in->nr_suspects) {
-		fprintf(f, "  none found: no site's live bytes grew steadily beyond sampling noise\n");
+	if (!rows) {
+		fprintf(f, "  (out of memory ranking suspects)\n");
 		return;
 	}
-	for (size_t i = 0; i < in->nr_suspects; i++) {
-		const struct leak_suspect *s = &in->suspects[i];
+	for (size_t i = 0; i < in->nr_suspects; i++)
+		rows[nrows++] = (struct suspect_row){.heap = &in->suspects[i],
+						     .rate = in->suspects[i].slope};
+	for (size_t j = 0; j < in->nr_growth; j++) {
+		const struct python_growth *g = &in->growth[j];
+		double rate = g->entries_per_s * g->bytes_per_entry;
+		size_t i;
+
+		for (i = 0; i < in->nr_suspects; i++)
+			if (g->writer[0] && !rows[i].py &&
+			    !strcmp(report_site_name(in->stacks, in->suspects[i].stack_id), g->writer))
+				break;
+		if (i < in->nr_suspects) { /* the same leak seen twice: one suspect */
+			rows[i].py = g;
+			if (rows[i].rate < rate)
+				rows[i].rate = rate;
+		} else {
+			rows[nrows++] = (struct suspect_row){.py = g, .rate = rate};
+		}
+	}
+	qsort(rows, nrows, sizeof(*rows), cmp_row);
+	if (!nrows)
+		fprintf(f, "  none found: no site's live bytes grew steadily beyond sampling noise\n");
+	for (size_t k = 0; k < nrows; k++) {
+		const struct leak_suspect *s = rows[k].heap;
+		const struct python_growth *g = rows[k].py;
 		char rate[64], growth[64], span[32];
+
+		if (k)
+			fputc('\n', f);
+		if (!s) {
+			report_format_bytes(rows[k].rate, rate, sizeof(rate));
+			format_duration(g->span_s, span, sizeof(span));
+			fprintf(f, "#%zu %s  ~+%s/s  (a module-level Python %s, longer at every "
+				   "reading over %s)\n",
+				k + 1, g->writer[0] ? g->writer : g->name, rate, g->type, span);
+			write_growth(f, g, "      ");
+			fprintf(f, "      %s\n",
+				g->writer[0] ? "(the line above stores into it)"
+					     : "(no function of its module stores into it by name)");
+			continue;
+		}
 		double pct = s->intervals ? 100.0 * s->rises / s->intervals : 100.0 * s->rise_share;
 
 		report_format_bytes(s->slope, rate, sizeof(rate));
 		report_format_bytes(s->growth, growth, sizeof(growth));
 		format_duration(s->span_s, span, sizeof(span));
-		if (i)
-			fputc('\n', f);
 		fprintf(f, "#%zu %s  %s%s/s  (grew %s over %s, rose in %.0f%% of intervals%s)\n",
-			i + 1, report_site_name(in->stacks, s->stack_id), s->slope >= 0 ? "+" : "", rate,
+			k + 1, report_site_name(in->stacks, s->stack_id), s->slope >= 0 ? "+" : "", rate,
 			growth, span, pct,
 			s->intervals && !s->falls && s->rises < s->intervals ? ", never fell" : "");
+		if (g)
+			write_growth(f, g, "      and ");
 		size_t at;
 		for (at = 0; at < listed; at++)
 			if (top[at]->stack_id == s->stack_id)
@@ -430,6 +501,7 @@ static void write_suspects(FILE *f, const struct report_input *in,
 		else
 			write_stack(f, in->stacks, s->stack_id);
 	}
+	free(rows);
 }
 
 void report_write(FILE *f, const struct report_input *in)

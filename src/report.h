@@ -10,6 +10,7 @@
 
 #include "leak.h"
 #include "profile.h"
+#include "python_globals.h"
 #include "stacktab.h"
 
 struct heap_totals {
@@ -36,6 +37,8 @@ struct report_input {
 	struct profile *profile;
 	const struct leak_suspect *suspects;
 	size_t nr_suspects;
+	const struct python_growth *growth; /* growing module-level Python containers */
+	size_t nr_growth;
 	struct heap_totals totals;
 	size_t top_n;		     /* sites listed by live bytes (default 10) */
 };
@@ -46,7 +49,10 @@ struct report_input {
  * sites by live bytes ==", "== leak suspects =="); a site reads "#1 title" then
  * "live 1048576 B (1.0 MiB) in N blocks, oldest ... old" (exact runs print bytes
  * exactly; sampled runs print "~1.0 MiB"), a suspect
- * "#1 title  +97.7 KiB/s  (grew 1.9 MiB over 20.0 s, rose in 95% of intervals)". */
+ * "#1 title  +97.7 KiB/s  (grew 1.9 MiB over 20.0 s, rose in 95% of intervals)".
+ * Growing Python containers rank among the suspects by their estimated bytes per
+ * second, titled by the line that stores into them; one whose writer is already a
+ * heap suspect is told under that suspect. */
 void report_write(FILE *f, const struct report_input *in);
 /* The frame that names a site: from the leaf, the first frame that is not an
  * allocator entry point or a known wrapper (malloc, zmalloc, PyMem_*, operator new,

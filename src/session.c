@@ -30,6 +30,7 @@
 #include "procstat.h"
 #include "profile.h"
 #include "python.h"
+#include "python_globals.h"
 #include "report_rss.h"
 #include "rss_probes.h"
 #include "report.h"
@@ -73,6 +74,7 @@ struct session {
 	bool stopped;
 	struct target_dwfl *dwfl;
 	struct python *py;	   /* CPython frames; NULL for other processes */
+	struct python_globals *py_globals; /* its growing module-level containers */
 	struct rss_probes *rss_probes;	/* sampled page faults; NULL with --no-rss */
 	struct cpu_profile *rss_prof;	/* bytes of pages first touched, per stack */
 	uint64_t rss_counters[MS_RSS_COUNT];
@@ -215,6 +217,7 @@ static struct session *proc__new(struct session *s, uint32_t tgid)
 		p->dwfl = target_dwfl__open((pid_t)tgid); /* NULL: its stacks print [unknown] */
 		p->py = python__open((pid_t)tgid, true, s->opts.verbose);
 	}
+	p->py_globals = python_globals__new((pid_t)tgid, python__offsets(p->py));
 	snprintf(name, sizeof(name), "%s-%u", p->comm[0] ? p->comm : "?", tgid);
 	p->proc_frame = stacktab__frame(s->stacks, name);
 	if (!s->opts.no_output &&
@@ -471,6 +474,7 @@ static double tick(struct session *s, uint64_t ts)
 		}
 	} else {
 		rss = procstat_rss_bytes(s->opts.pid);
+		python_globals__tick(s->py_globals, ts);
 	}
 	if (s->nr_rss == s->cap_rss) {
 		size_t nc = s->cap_rss ? s->cap_rss * 2 : 256;
@@ -601,6 +605,8 @@ static void write_report_to(FILE *f, struct session *s, const char *end_reason,
 static int write_report(struct session *s, const char *end_reason,
 			const struct leak_suspect *suspects, size_t nsus, const uint64_t *counters)
 {
+	struct python_growth growth[MS_MAX_SUSPECTS];
+	size_t ngrowth = python_globals__growing(s->py_globals, growth, MS_MAX_SUSPECTS);
 	const struct allocator *a = &run_of(s)->alloc;
 	double duration = (double)(s->end_ns - s->start_ns) / 1e9;
 	struct report_input in = {
@@ -615,6 +621,8 @@ static int write_report(struct session *s, const char *end_reason,
 		.profile = s->profile,
 		.suspects = suspects,
 		.nr_suspects = nsus,
+		.growth = growth,
+		.nr_growth = ngrowth,
 		.totals = s->totals,
 		.top_n = s->opts.top_n,
 	};
@@ -852,6 +860,8 @@ struct session *session__open(const struct session_opts *opts)
 		goto fail;
 	}
 	s->py = python__open(o->pid, o->quiet_attach, o->verbose);
+	if (!o->children) /* with --children, each process's session watches its own */
+		s->py_globals = python_globals__new(o->pid, python__offsets(s->py));
 	if (o->children && !proc__new(s, (uint32_t)o->pid)) { /* the target is the first */
 		fprintf(stderr, "memspy: out of memory\n");
 		goto fail;
@@ -1053,6 +1063,7 @@ void session__free(struct session *s)
 		close(s->pidfd);
 	target_dwfl__free(s->dwfl);
 	python__free(s->py);
+	python_globals__free(s->py_globals);
 	profile__free(s->profile);
 	cpu_profile__free(s->cpu);
 	rss_probes__free(s->rss_probes);
