@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* python_globals against Debian's python3: a script whose module-level dict grows
+ * through one function while a list stays put and another dict is refilled. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check_suites.h"
+#include "clock.h"
+#include "python.h"
+#include "python_globals.h"
+
+static const char script[] =
+	"import time\n"
+	"registry = {}\n"
+	"steady = [1, 2, 3]\n"
+	"churn = {}\n"
+	"\n"
+	"class Store:\n"
+	"    def keep(self, i):\n"
+	"        registry['key%d' % i] = 'value' * 4\n"
+	"\n"
+	"def refill(i):\n"
+	"    churn.clear()\n"
+	"    churn[i] = i\n"
+	"\n"
+	"s = Store()\n"
+	"i = 0\n"
+	"while True:\n"
+	"    s.keep(i)\n"
+	"    refill(i)\n"
+	"    i += 1\n"
+	"    time.sleep(0.002)\n";
+
+START_TEST(test_growing_registry)
+{
+	char path[] = "/tmp/memspy-globals-XXXXXX.py";
+	int fd = mkstemps(path, 3);
+	struct python_growth g[8];
+	pid_t pid;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, script, sizeof(script) - 1), (ssize_t)sizeof(script) - 1);
+	close(fd);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		execl("/usr/bin/python3", "python3", path, (char *)NULL);
+		_exit(127);
+	}
+	usleep(500 * 1000); /* imports done, the loop running */
+	struct python *py = python__open(pid, true, 0);
+	ck_assert_msg(py, "python3 not readable: Debian's 3.11 expected");
+	struct python_globals *pg = python_globals__new(pid, python__offsets(py));
+	ck_assert_ptr_nonnull(pg);
+	for (int i = 0; i < 8; i++) {
+		python_globals__tick(pg, clock_now_ns());
+		usleep(150 * 1000);
+	}
+	size_t n = python_globals__growing(pg, g, 8);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(path);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(g[0].name, "__main__.registry");
+	ck_assert_str_eq(g[0].type, "dict");
+	ck_assert_int_gt(g[0].len_end, g[0].len_start);
+	ck_assert_double_gt(g[0].entries_per_s, 50);
+	ck_assert_double_gt(g[0].bytes_per_entry, 48);
+	/* the method of a module-level class, the line of the subscript store */
+	char want[128];
+	snprintf(want, sizeof(want), "keep (%s:8)", strrchr(path, '/') + 1);
+	ck_assert_str_eq(g[0].writer, want);
+	python_globals__free(pg);
+	python__free(py);
+}
+END_TEST
+
+START_TEST(test_not_python)
+{
+	ck_assert_ptr_null(python_globals__new(getpid(), NULL));
+	ck_assert_uint_eq(python_globals__growing(NULL, NULL, 0), 0);
+	python_globals__tick(NULL, 0);
+}
+END_TEST
+
+Suite *suite_python_globals(void)
+{
+	Suite *s = suite_create("python_globals");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_growing_registry);
+	tcase_add_test(tc, test_not_python);
+	suite_add_tcase(s, tc);
+	return s;
+}
