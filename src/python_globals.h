@@ -6,7 +6,7 @@
  * This is how a leak of small Python objects gets a name. Page faults and malloc
  * probes cannot name it: pymalloc (inlined in Debian's python3) hands small objects
  * out of shared pools, so a page is first touched by whichever endpoint next needs a
- * fresh pool, not by the one that keeps its objects (see DESIGN.md). A module-level
+ * fresh pool, not by the one that keeps its objects. A module-level
  * cache or registry that only grows is the common Python leak; its length says so
  * exactly, and the function that stores into it is found in its module's bytecode. */
 #ifndef MEMSPY_PYTHON_GLOBALS_H

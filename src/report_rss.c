@@ -55,7 +55,9 @@ void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profil
 		top[ntop++] = best;
 	}
 	if (ntop)
-		fprintf(f, "  top stacks by pages first touched (rss.folded):\n");
+		fprintf(f, "  top stacks by pages first touched (rss.folded; a page counts for the\n"
+			   "  code that first wrote to it: with a pooled allocator such as Python's\n"
+			   "  that may be another user of the pool than the code that keeps it):\n");
 	for (size_t j = 0; j < ntop; j++) {
 		report_format_bytes((double)vals[top[j]], a, sizeof(a));
 		fprintf(f, "  #%zu %s  ~%s (%.0f%%)\n", j + 1, report_site_name(t, ids[top[j]]), a,
