@@ -17,6 +17,10 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 target_tgid = 0;
 const volatile __u32 stack_bytes = MS_DEFAULT_STACK_BYTES;
 const volatile __u64 wakeup_bytes = 1 << 20;
+/* One sample every rss_period faults of the target. User space writes it while the
+ * programs run, from the fault rate it sees, so a slow leak is seen fault by fault
+ * and a fault storm costs a bounded number of samples a second. */
+__u32 rss_period = 1;
 
 #include "follow.bpf.h"
 
@@ -36,6 +40,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ms_cpu_event);
 } rss_scratch SEC(".maps");
+
+/* Faults of the target left until this CPU's next sample. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s64);
+} rss_countdown SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -72,16 +84,27 @@ int on_page_fault(struct bpf_perf_event_data *ctx)
 {
 	struct ms_cpu_event *ev;
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 cpu;
+	__u32 cpu, zero = 0, period = rss_period;
+	__s64 *left;
 
 	if (!is_followed(id >> 32))
 		return 0;
+	count(MS_RSS_ALL_FAULTS, 1);
+	left = bpf_map_lookup_elem(&rss_countdown, &zero);
+	if (!left)
+		return 0;
+	if (--*left > 0)
+		return 0;
+	if (!period)
+		period = 1;
+	*left = period;
 	cpu = bpf_get_smp_processor_id();
 	ev = bpf_map_lookup_elem(&rss_scratch, &cpu);
 	if (!ev)
 		return 0;
 	count(MS_RSS_FAULTS, 1);
 	fill_header(&ev->hdr, MS_EV_RSS, 0);
+	ev->weight = period;
 	ev->nr_kstack = 0;
 	read_python_stack(&ev->py, ev->hdr.tid);
 	capture_user_state(ev, stack_bytes); /* a fault may come inside a probed realloc */

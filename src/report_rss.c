@@ -6,23 +6,47 @@
 
 #define TOP_N 5
 
-int report_rss_write_profile(const char *dir, const struct stacktab *t,
-			     const struct cpu_profile *p, int pid, const char *comm)
+/* "1 in 64", or "1 in 1 to 1 in 64" when the period moved during the run. */
+static void format_periods(uint32_t lo, uint32_t hi, char *buf, size_t size)
 {
+	if (lo == hi)
+		snprintf(buf, size, "1 in %u", lo);
+	else
+		snprintf(buf, size, "1 in %u to 1 in %u, following the fault rate", lo, hi);
+}
+
+uint32_t rss_period_for(double faults_per_s)
+{
+	uint32_t period = 1;
+
+	while (period < MS_RSS_MAX_PERIOD && faults_per_s / period > MS_RSS_SAMPLES_PER_S)
+		period *= 2;
+	return period;
+}
+
+int report_rss_write_profile(const char *dir, const struct stacktab *t,
+			     const struct cpu_profile *p, int pid, const char *comm,
+			     uint32_t min_period, uint32_t max_period)
+{
+	char periods[64];
+
 	const uint32_t *ids;
 	const uint64_t *vals;
 	size_t n = cpu_profile__stacks(p, &ids, &vals);
 	char sub[200];
 
 	snprintf(sub, sizeof(sub),
-		 "pages first touched by pid %d (%s): one page fault in %d sampled, %d B each",
-		 pid, comm, MS_RSS_PERIOD, MS_RSS_PAGE);
+		 "pages first touched by pid %d (%s): page faults sampled %s, %d B each", pid,
+		 comm, (format_periods(min_period, max_period, periods, sizeof(periods)), periods),
+		 MS_RSS_PAGE);
 	return sinks_write_profile(dir, "rss", t, ids, vals, n, MS_FLAME_MEM, "RSS growth", sub);
 }
 
 void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profile *p,
-		      const uint64_t *c)
+		      const uint64_t *c, uint32_t min_period, uint32_t max_period)
 {
+	char periods[64];
+
 	const uint32_t *ids;
 	const uint64_t *vals;
 	size_t n = cpu_profile__stacks(p, &ids, &vals), top[TOP_N], ntop = 0;
@@ -31,8 +55,15 @@ void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profil
 
 	fprintf(f, "\n== rss ==\n");
 	report_format_bytes((double)total, a, sizeof(a));
-	fprintf(f, "  page faults       %llu sampled (1 in %d): ~%s of pages first touched\n",
-		(unsigned long long)c[MS_RSS_FAULTS], MS_RSS_PERIOD, a);
+	format_periods(min_period, max_period, periods, sizeof(periods));
+	if (c[MS_RSS_ALL_FAULTS])
+		fprintf(f, "  page faults       %llu, %llu sampled (%s)\n",
+			(unsigned long long)c[MS_RSS_ALL_FAULTS], (unsigned long long)c[MS_RSS_FAULTS],
+			periods);
+	else
+		fprintf(f, "  page faults       %llu sampled (%s)\n",
+			(unsigned long long)c[MS_RSS_FAULTS], periods);
+	fprintf(f, "  pages touched     ~%s\n", a);
 	if (c[MS_RSS_LOST])
 		fprintf(f, "  lost samples      %llu\n", (unsigned long long)c[MS_RSS_LOST]);
 	report_format_bytes((double)c[MS_RSS_MMAP_BYTES], a, sizeof(a));

@@ -10,17 +10,26 @@
 #include "memspy/events.h"
 #include "stacktab.h"
 
-#define MS_RSS_PERIOD 64  /* one page-fault sample every this many faults */
+/* Page faults are sampled one in a period that follows the target's fault rate:
+ * every fault while faults are rare (a slow leak shows fault by fault), about
+ * MS_RSS_SAMPLES_PER_S samples a second in a fault storm, never rarer than one in
+ * MS_RSS_MAX_PERIOD. */
+#define MS_RSS_SAMPLES_PER_S 100
+#define MS_RSS_MAX_PERIOD 4096
 #define MS_RSS_PAGE 4096  /* bytes a fault maps (base pages; huge pages count as one) */
 
 /* Write <dir>/rss.folded and rss.svg: bytes of pages first touched per stack.
  * Returns 0 or -errno (reported). */
 int report_rss_write_profile(const char *dir, const struct stacktab *t,
-			     const struct cpu_profile *p, int pid, const char *comm);
+			     const struct cpu_profile *p, int pid, const char *comm,
+			     uint32_t min_period, uint32_t max_period);
+/* The sampling period for the next second after faults_per_s faults a second: a
+ * power of two, 1 to MS_RSS_MAX_PERIOD. */
+uint32_t rss_period_for(double faults_per_s);
 /* The "== rss ==" section: sampled faults, estimated bytes touched, the memory
  * syscalls' totals (enum ms_rss_counter) and the top stacks, each titled by its
  * innermost Python frame or its first frame outside the allocator. */
 void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profile *p,
-		      const uint64_t *counters);
+		      const uint64_t *counters, uint32_t min_period, uint32_t max_period);
 
 #endif

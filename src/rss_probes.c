@@ -46,6 +46,7 @@ struct rss_probes *rss_probes__open(const struct rss_probes_opts *o, char *err, 
 	if (o->python)
 		r->skel->rodata->py_off = *o->python;
 	r->skel->rodata->follow_children = o->children;
+	r->skel->data->rss_period = o->period ? o->period : 1;
 	e = bpf_setup_procs_map(r->skel->maps.procs, o->children, o->procs_fd, err, errlen);
 	if (e)
 		goto fail;
@@ -65,7 +66,7 @@ struct rss_probes *rss_probes__open(const struct rss_probes_opts *o, char *err, 
 		.type = PERF_TYPE_SOFTWARE,
 		.size = sizeof(attr),
 		.config = PERF_COUNT_SW_PAGE_FAULTS,
-		.sample_period = o->period ? o->period : 1,
+		.sample_period = 1, /* every fault reaches BPF, which samples (rss_period) */
 	};
 	e = bpf_attach_per_cpu(r->skel->progs.on_page_fault, &attr, r->nr_cpus, r->links,
 			       &r->nr_links, "sample page faults", err, errlen);
@@ -104,6 +105,12 @@ void rss_probes__free(struct rss_probes *r)
 	free(r->links);
 	rss__destroy(r->skel);
 	free(r);
+}
+
+void rss_probes__set_period(struct rss_probes *r, uint32_t period)
+{
+	/* .data is mapped into memspy: the next fault reads the new value */
+	__atomic_store_n(&r->skel->data->rss_period, period ? period : 1, __ATOMIC_RELAXED);
 }
 
 int rss_probes__events_fd(const struct rss_probes *r)

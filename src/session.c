@@ -78,6 +78,9 @@ struct session {
 	struct rss_probes *rss_probes;	/* sampled page faults; NULL with --no-rss */
 	struct cpu_profile *rss_prof;	/* bytes of pages first touched, per stack */
 	uint64_t rss_counters[MS_RSS_COUNT];
+	uint64_t rss_samples;		/* page-fault samples of this session */
+	uint32_t rss_period, rss_period_min, rss_period_max; /* sampling now, over the run */
+	uint64_t rss_faults_seen, rss_faults_ns; /* all faults at the last adaptation */
 	struct stacktab *stacks;
 	struct profile *profile;
 	struct heap_totals totals;
@@ -421,9 +424,10 @@ static int on_cpu(struct session *s, struct session *p, const struct ms_cpu_even
 		frames[0] = p->proc_frame;
 		if (stacktab__intern(s->stacks, frames + !merged, nf + merged, !complete, &id))
 			return 0;
-		if (ev->hdr.kind == MS_EV_RSS) /* a sampled page fault: pages first touched */
-			cpu_profile__add(to->rss_prof, id, (uint64_t)MS_RSS_PERIOD * MS_RSS_PAGE);
-		else
+		if (ev->hdr.kind == MS_EV_RSS) { /* a sampled page fault: pages first touched */
+			cpu_profile__add(to->rss_prof, id, (uint64_t)ev->weight * MS_RSS_PAGE);
+			to->rss_samples++;
+		} else
 			cpu_profile__add(to->cpu, id, 1);
 	}
 	return 0;
@@ -457,6 +461,33 @@ static int on_record(void *ctx, const void *data, size_t size)
 	default:
 		return 0;
 	}
+}
+
+/* Set the page-fault sampling period from the fault rate of the last tenth of a
+ * second or more: a fault storm right after attach costs a tenth of a second of
+ * every-fault sampling at most. */
+static void adapt_rss_period(struct session *s, uint64_t ts)
+{
+	uint64_t c[MS_RSS_COUNT];
+	uint32_t period;
+
+	if (!s->rss_probes || s->stopped || ts < s->rss_faults_ns + TICK_NS / 10 ||
+	    rss_probes__counters(s->rss_probes, c))
+		return;
+	if (s->rss_faults_ns && ts > s->rss_faults_ns) {
+		period = rss_period_for((double)(c[MS_RSS_ALL_FAULTS] - s->rss_faults_seen) * 1e9 /
+					(double)(ts - s->rss_faults_ns));
+		if (period != s->rss_period) {
+			rss_probes__set_period(s->rss_probes, period);
+			s->rss_period = period;
+			if (period < s->rss_period_min)
+				s->rss_period_min = period;
+			if (period > s->rss_period_max)
+				s->rss_period_max = period;
+		}
+	}
+	s->rss_faults_seen = c[MS_RSS_ALL_FAULTS];
+	s->rss_faults_ns = ts;
 }
 
 /* Record a point of every series. Returns the RSS read now (-1: unreadable). */
@@ -599,7 +630,8 @@ static void write_report_to(FILE *f, struct session *s, const char *end_reason,
 	if (cpu)
 		report_cpu_write(f, cpu);
 	if (run_of(s)->rss_probes)
-		report_rss_write(f, s->stacks, s->rss_prof, s->rss_counters);
+		report_rss_write(f, s->stacks, s->rss_prof, s->rss_counters,
+				 run_of(s)->rss_period_min, run_of(s)->rss_period_max);
 }
 
 static int write_report(struct session *s, const char *end_reason,
@@ -761,7 +793,7 @@ static int attach_probes(struct session *s)
 	if (!o->no_rss) {
 		struct rss_probes_opts ropts = {
 			.pid = o->pid,
-			.period = MS_RSS_PERIOD,
+			.period = 1,
 			.stack_bytes = o->stack_bytes,
 			.python = python__offsets(s->py),
 			.children = o->children,
@@ -773,6 +805,8 @@ static int attach_probes(struct session *s)
 			fprintf(stderr, "memspy: %s: no rss.folded\n", err);
 		else if (add_ring(s, rss_probes__events_fd(s->rss_probes)))
 			goto fail_ring;
+		if (s->rss_probes)
+			s->rss_period = s->rss_period_min = s->rss_period_max = 1;
 	}
 	return 0;
 fail_ring:
@@ -909,6 +943,7 @@ int session__poll(struct session *s, int timeout_ms)
 		return r;
 	}
 	uint64_t t = clock_now_ns();
+	adapt_rss_period(s, t);
 	if (t >= s->next_tick) {
 		tick(s, t);
 		s->next_tick += TICK_NS * ((t - s->next_tick) / TICK_NS + 1);
@@ -992,7 +1027,7 @@ static int write_session(struct session *s, const char *end_reason, const uint64
 	if (r->cpu_probes && write_cpu_profile(s))
 		status = -EIO;
 	if (r->rss_probes && report_rss_write_profile(s->dir, s->stacks, s->rss_prof, (int)o->pid,
-						      s->comm))
+						      s->comm, r->rss_period_min, r->rss_period_max))
 		status = -EIO;
 	if (write_timeline(s, suspects, nsus))
 		status = -EIO;
@@ -1013,8 +1048,7 @@ static int write_proc(struct session *s, struct session *p, const char *end_reas
 	c[MS_CNT_FREE_CALLS] = p->counts.free_calls;
 	c[MS_CNT_UNKNOWN_FREE] = p->counts.unknown_frees;
 	c[MS_CNT_CPU_SAMPLES] = cpu_profile__total(p->cpu) + p->cpu_in_probes;
-	p->rss_counters[MS_RSS_FAULTS] =
-		cpu_profile__total(p->rss_prof) / ((uint64_t)MS_RSS_PERIOD * MS_RSS_PAGE);
+	p->rss_counters[MS_RSS_FAULTS] = p->rss_samples;
 	p->end_ns = s->end_ns;
 	e = outdir_create(p->dir);
 	if (e) {

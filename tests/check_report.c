@@ -6,6 +6,7 @@
 
 #include "check_suites.h"
 #include "report.h"
+#include "report_rss.h"
 
 #define SEC 1000000000ull
 
@@ -201,6 +202,19 @@ START_TEST(test_sampled_report)
 }
 END_TEST
 
+/* Page-fault sampling follows the fault rate: every fault when rare, about
+ * MS_RSS_SAMPLES_PER_S samples a second in a storm, bounded. */
+START_TEST(test_rss_period)
+{
+	ck_assert_uint_eq(rss_period_for(0), 1);
+	ck_assert_uint_eq(rss_period_for(MS_RSS_SAMPLES_PER_S), 1);
+	ck_assert_uint_eq(rss_period_for(MS_RSS_SAMPLES_PER_S + 1), 2);
+	ck_assert_uint_eq(rss_period_for(7000), 128);
+	ck_assert_uint_le(7000.0 / rss_period_for(7000), MS_RSS_SAMPLES_PER_S);
+	ck_assert_uint_eq(rss_period_for(1e12), MS_RSS_MAX_PERIOD);
+}
+END_TEST
+
 Suite *suite_report(void)
 {
 	Suite *s = suite_create("report");
@@ -208,6 +222,7 @@ Suite *suite_report(void)
 
 	tcase_add_test(tc, test_titles);
 	tcase_add_test(tc, test_format_bytes);
+	tcase_add_test(tc, test_rss_period);
 	tcase_add_test(tc, test_exact_report);
 	tcase_add_test(tc, test_sampled_report);
 	suite_add_tcase(s, tc);

@@ -41,6 +41,7 @@ enum ms_rss_counter {
 	MS_RSS_MUNMAP_BYTES, /* munmap'ed bytes (any mapping) */
 	MS_RSS_BRK_GROW,     /* heap grown by brk */
 	MS_RSS_BRK_SHRINK,   /* heap shrunk by brk */
+	MS_RSS_ALL_FAULTS,   /* every page fault of the target, sampled or not */
 	MS_RSS_COUNT,
 };
 
@@ -172,6 +173,8 @@ struct ms_cpu_event {
 	__u32 stack_len;
 	__u32 flags;
 	__u32 user_regs_valid; /* 0 for kernel threads or a failed read */
+	__u32 weight;	       /* events this sample stands for (page faults: the period) */
+	__u32 reserved;
 	__u8 stack[MS_MAX_STACK_BYTES];
 };
 
@@ -188,7 +191,7 @@ _Static_assert(sizeof(struct ms_free_event) == 32, "free event layout");
 _Static_assert(sizeof(struct ms_proc) == 40, "proc layout");
 _Static_assert(sizeof(struct ms_cpu_event) ==
 		       24 + 8 * MS_NR_REGS + 8 * MS_MAX_KSTACK + 16 * MS_MAX_RET_FIXUPS +
-			       sizeof(struct ms_py_stack) + 16 + 16 + MS_MAX_STACK_BYTES,
+			       sizeof(struct ms_py_stack) + 16 + 24 + MS_MAX_STACK_BYTES,
 	       "cpu event layout");
 
 #endif
