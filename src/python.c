@@ -100,32 +100,6 @@ const char *python__frame(struct python *py, uint64_t code, uint64_t instr)
 	return python_names__frame(py->names, code, instr);
 }
 
-/* The Python frames of pys as python_merge takes them: raw[j] is the index in pys
- * of the j-th frame kept, and *entry marks each evaluator call's first frame. The
- * 3.13 evaluator's shim frames run no Python code and are dropped; the frame read
- * just before a shim is the first of that shim's evaluator call. Returns how many
- * frames were kept. */
-static size_t python_frames(const struct python *py, const struct ms_py_stack *pys,
-			    uint32_t *raw, uint64_t *entry)
-{
-	size_t nr = pys->nr > MS_MAX_PY_FRAMES ? MS_MAX_PY_FRAMES : pys->nr, k = 0;
-
-	*entry = 0;
-	if (!(py->info.off.layout & MS_PY_LAYOUT_SHIM)) {
-		for (size_t i = 0; i < nr; i++)
-			raw[i] = (uint32_t)i;
-		*entry = pys->entry;
-		return nr;
-	}
-	for (size_t i = 0; i < nr; i++) {
-		if (!((pys->entry >> i) & 1))
-			raw[k++] = (uint32_t)i;
-		else if (k > 0)
-			*entry |= 1ULL << (k - 1);
-	}
-	return k;
-}
-
 size_t python__merge(const struct python *py, const uint64_t *pcs, size_t n,
 		     const struct ms_py_stack *pys, bool complete, struct py_merge_item *out,
 		     size_t max)
@@ -137,7 +111,14 @@ size_t python__merge(const struct python *py, const uint64_t *pcs, size_t n,
 
 	if (n > MAX_NATIVE)
 		n = MAX_NATIVE;
-	nr = py && pys ? python_frames(py, pys, raw, &entry) : 0;
+	nr = py && pys ? (pys->nr > MS_MAX_PY_FRAMES ? MS_MAX_PY_FRAMES : pys->nr) : 0;
+	if (nr && (py->info.off.layout & MS_PY_LAYOUT_SHIM)) {
+		nr = python_merge_drop_shims(pys->entry, nr, raw, &entry);
+	} else {
+		for (size_t i = 0; i < nr; i++)
+			raw[i] = (uint32_t)i;
+		entry = nr ? pys->entry : 0;
+	}
 	if (!nr) {
 		for (size_t i = n; i-- > 0 && k < max;)
 			out[k++] = (struct py_merge_item){(uint32_t)i, MS_MERGE_NONE};

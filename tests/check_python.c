@@ -13,9 +13,10 @@
 #include "python_merge.h"
 #include "python_names.h"
 
-START_TEST(test_linetable_golden)
+/* Check the location tables of one golden file against the lines CPython gave. */
+static void check_linetables(const char *path, int min_tables, int min_checked)
 {
-	FILE *f = fopen(MS_TEST_DATA "/python/linetable.txt", "r");
+	FILE *f = fopen(path, "r");
 	char line[65536];
 	int tables = 0, checked = 0;
 
@@ -46,8 +47,15 @@ START_TEST(test_linetable_golden)
 		tables++;
 	}
 	fclose(f);
-	ck_assert_int_ge(tables, 2);
-	ck_assert_int_ge(checked, 20);
+	ck_assert_int_ge(tables, min_tables);
+	ck_assert_int_ge(checked, min_checked);
+}
+
+START_TEST(test_linetable_golden)
+{
+	check_linetables(MS_TEST_DATA "/python/linetable.txt", 2, 20);
+	/* 3.13 keeps 3.11's location table format */
+	check_linetables(MS_TEST_DATA "/python/linetable_3.13.txt", 2, 20);
 }
 END_TEST
 
@@ -115,6 +123,29 @@ START_TEST(test_merge)
 	ck_assert_str_eq(buf, "n6 n5 n4 n3 n2 n1 n0");
 	/* max bounds the output */
 	ck_assert_uint_eq(python_merge(ev, 7, (1 << 1) | (1 << 3), 4, true, it, 3), 3);
+}
+END_TEST
+
+START_TEST(test_drop_shims)
+{
+	uint32_t raw[64];
+	uint64_t entry;
+
+	/* read from a 3.13 thread: inner, middle, shim, outer, <module>, shim */
+	ck_assert_uint_eq(python_merge_drop_shims(1 << 2 | 1 << 5, 6, raw, &entry), 4);
+	ck_assert_uint_eq(raw[0], 0);
+	ck_assert_uint_eq(raw[1], 1);
+	ck_assert_uint_eq(raw[2], 3);
+	ck_assert_uint_eq(raw[3], 4);
+	ck_assert_uint_eq(entry, 1 << 1 | 1 << 3);
+	/* a shim on top (an evaluator call returning) or two in a row mark nothing
+	 * more: that call has no Python frame left */
+	ck_assert_uint_eq(python_merge_drop_shims(1 << 0 | 1 << 2 | 1 << 3, 5, raw, &entry), 2);
+	ck_assert_uint_eq(raw[0], 1);
+	ck_assert_uint_eq(raw[1], 4);
+	ck_assert_uint_eq(entry, 1 << 0);
+	ck_assert_uint_eq(python_merge_drop_shims(0, 0, raw, &entry), 0);
+	ck_assert_uint_eq(entry, 0);
 }
 END_TEST
 
@@ -305,6 +336,7 @@ Suite *suite_python(void)
 	tcase_add_test(tc, test_linetable_edges);
 	tcase_add_test(tc, test_short_path);
 	tcase_add_test(tc, test_merge);
+	tcase_add_test(tc, test_drop_shims);
 	tcase_add_test(tc, test_find_cold);
 	tcase_add_test(tc, test_layout);
 	tcase_add_test(tc, test_layout_313);
