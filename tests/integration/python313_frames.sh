@@ -62,7 +62,7 @@ patch() {
 # other_python NAME: run the copy $IN/NAME, expect the warning and native stacks
 other_python() {
 	start_target chroot "$MEMSPY_TRIXIE" "$INNER/$1" "$INNER/frames.py"
-	start_memspy -d 2 -o "$T/$1" "$TARGET_PID"
+	start_memspy -d 3 -o "$T/$1" "$TARGET_PID"
 	wait_exit "$MEMSPY_PID" 30
 	[ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy on $1 exited $EXIT_STATUS"; }
 	grep "pid $TARGET_PID runs CPython" "$T/memspy.err"
@@ -72,8 +72,9 @@ other_python() {
 		"$T/memspy.err" || { cat "$T/memspy.err"; fail "no warning for $1"; }
 	! grep -q 'frames.py' "$T/$1/heap.folded" "$T/$1/cpu.folded" ||
 		fail "Python names from $1"
-	grep -q '_PyEval_EvalFrameDefault' "$T/$1/heap.folded" ||
-		fail "no native evaluator frames for $1"
+	# a short run on a loaded machine may catch few samples of either kind
+	cat "$T/$1/heap.folded" "$T/$1/cpu.folded" | grep -q '_PyEval_EvalFrameDefault' ||
+		{ cat "$T/$1/heap.folded" "$T/$1/cpu.folded"; fail "no native evaluator frames for $1"; }
 	kill -TERM "$TARGET_PID"
 }
 
