@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Read the current thread's Python frames (CPython 3.11 layout, offsets from user
- * space) at the moment of an event: frames are reused as soon as a function
- * returns, so they cannot be read later. Shared by the heap and CPU programs. */
+/* Read the current thread's Python frames (CPython 3.11 and 3.13 layouts, offsets
+ * from user space) at the moment of an event: frames are reused as soon as a
+ * function returns, so they cannot be read later. Shared by the heap and CPU programs. */
 #ifndef MEMSPY_PYTHON_BPF_H
 #define MEMSPY_PYTHON_BPF_H
 
@@ -55,10 +55,24 @@ static __always_inline __u64 py_find_tstate(__u32 tid, __u32 *flags)
 	return 0;
 }
 
+/* The innermost frame of thread state ts. */
+static __always_inline __u64 py_top_frame(__u64 ts, int *err)
+{
+	__u64 p = py_read_u64(ts + py_off.tstate_frame, err);
+
+	if (py_off.layout & MS_PY_LAYOUT_CFRAME)
+		p = p ? py_read_u64(p + py_off.cframe_current, err) : 0;
+	return p;
+}
+
 /* Fill out with the Python frames of thread tid, innermost first. Every thread has
- * its own frame chain, whether or not it holds the GIL. */
+ * its own frame chain, whether or not it holds the GIL. The 3.13 evaluator's shim
+ * frames are kept as read, marked in out->entry, and left to user space: skipping
+ * them here would let the frame count drift from the loop's, and the verifier
+ * would then follow every combination of the two. */
 static __always_inline void read_python_stack(struct ms_py_stack *out, __u32 tid)
 {
+	bool shims = py_off.layout & MS_PY_LAYOUT_SHIM;
 	__u64 ts, frame;
 	__u8 entry;
 	int err = 0;
@@ -71,19 +85,18 @@ static __always_inline void read_python_stack(struct ms_py_stack *out, __u32 tid
 	ts = py_find_tstate(tid, &out->flags);
 	if (!ts)
 		return;
-	frame = py_read_u64(py_read_u64(ts + py_off.tstate_cframe, &err) + py_off.cframe_current,
-			    &err);
+	frame = py_top_frame(ts, &err);
 	for (int i = 0; i < MS_MAX_PY_FRAMES; i++) {
 		if (!frame || err)
 			break;
 		out->code[i] = py_read_u64(frame + py_off.frame_code, &err);
 		out->instr[i] = py_read_u64(frame + py_off.frame_instr, &err);
 		entry = 0;
-		if (bpf_probe_read_user(&entry, 1, (void *)(frame + py_off.frame_is_entry)))
+		if (bpf_probe_read_user(&entry, 1, (void *)(frame + py_off.frame_entry)))
 			err = 1;
 		if (err)
 			break;
-		if (entry)
+		if (shims ? entry == py_off.shim_owner : entry != 0)
 			out->entry |= 1ULL << i;
 		out->nr = i + 1;
 		frame = py_read_u64(frame + py_off.frame_previous, &err);

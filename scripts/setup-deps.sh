@@ -17,6 +17,8 @@ TEST="redis-server redis-tools libc6-dbg elfutils binutils libxml2-utils tmux \
 	python3 python3-flask gunicorn wrk procps util-linux chromium bc"
 # benchmarks (scripts/bench): GNU time for memspy's peak RSS, perf to compare against
 TEST="$TEST time linux-perf"
+# a Debian trixie chroot for the CPython 3.13 test (Debian 12 has no python3.13)
+TEST="$TEST debootstrap"
 # Node for the browser test: Debian's, unless a Node with npm is already installed
 # (a nodesource nodejs bundles npm and conflicts with Debian's npm package).
 command -v npm >/dev/null || TEST="$TEST nodejs npm"
@@ -26,4 +28,16 @@ apt-get install -y -qq --no-install-recommends $BUILD $TEST > /dev/null
 # start their own servers on other ports.
 # the browser test drives Debian's chromium with playwright-core, pinned by the lock file
 npm ci --silent --no-audit --no-fund --prefix "$(dirname "$0")/../tests/browser"
+# CPython 3.13 target (tests/integration/python313_frames.sh): Debian trixie's
+# python3, about 35 s and 260 MB; kept once built. Built aside and renamed, so an
+# interrupted run never leaves a half chroot that looks done.
+TRIXIE=/var/lib/memspy/trixie
+if [ ! -x "$TRIXIE/usr/bin/python3.13" ]; then
+	mkdir -p "$(dirname "$TRIXIE")"
+	rm -rf "$TRIXIE.tmp"
+	debootstrap --variant=minbase --include=python3 trixie "$TRIXIE.tmp" \
+		http://deb.debian.org/debian > /dev/null
+	rm -rf "$TRIXIE"
+	mv "$TRIXIE.tmp" "$TRIXIE"
+fi
 echo "setup-deps: done"

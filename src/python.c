@@ -15,6 +15,21 @@ struct python {
 	struct python_names *names;
 };
 
+/* Why python_detect found frames unreadable, for the warning. */
+static const char *unsupported_why(int why)
+{
+	switch (why) {
+	case -EINVAL:
+		return "its _Py_DebugOffsets are not the layout memspy knows";
+	case -EIO:
+		return "its _PyRuntime cannot be read";
+	case -ENOENT:
+		return "no _PyEval_EvalFrameDefault symbol";
+	default:
+		return "a version or build memspy does not know";
+	}
+}
+
 struct python *python__open(pid_t pid, bool quiet, int verbose)
 {
 	struct python *py = calloc(1, sizeof(*py));
@@ -37,8 +52,9 @@ struct python *python__open(pid_t pid, bool quiet, int verbose)
 					"frames\n", (int)pid, py->info.module);
 		else
 			fprintf(stderr, "memspy: pid %d runs CPython %s (%s), whose frames memspy "
-					"cannot read (supported: 3.11): stacks show the interpreter's "
-					"native frames\n", (int)pid, ver, py->info.module);
+					"cannot read (%s; supported: " MS_PY_SUPPORTED "): stacks show "
+					"the interpreter's native frames\n", (int)pid, ver,
+				py->info.module, unsupported_why(py->info.why));
 		free(py);
 		errno = ENOTSUP;
 		return NULL;
@@ -89,18 +105,30 @@ size_t python__merge(const struct python *py, const uint64_t *pcs, size_t n,
 		     size_t max)
 {
 	bool is_eval[MAX_NATIVE];
-	size_t k = 0;
+	uint32_t raw[MS_MAX_PY_FRAMES];
+	uint64_t entry;
+	size_t k = 0, nr;
 
 	if (n > MAX_NATIVE)
 		n = MAX_NATIVE;
-	if (!py || !pys || !pys->nr) {
+	nr = py && pys ? (pys->nr > MS_MAX_PY_FRAMES ? MS_MAX_PY_FRAMES : pys->nr) : 0;
+	if (nr && (py->info.off.layout & MS_PY_LAYOUT_SHIM)) {
+		nr = python_merge_drop_shims(pys->entry, nr, raw, &entry);
+	} else {
+		for (size_t i = 0; i < nr; i++)
+			raw[i] = (uint32_t)i;
+		entry = nr ? pys->entry : 0;
+	}
+	if (!nr) {
 		for (size_t i = n; i-- > 0 && k < max;)
 			out[k++] = (struct py_merge_item){(uint32_t)i, MS_MERGE_NONE};
 		return k;
 	}
 	for (size_t i = 0; i < n; i++)
 		is_eval[i] = python__is_eval(py, pcs[i]);
-	return python_merge(is_eval, n, pys->entry,
-			    pys->nr > MS_MAX_PY_FRAMES ? MS_MAX_PY_FRAMES : pys->nr, complete, out,
-			    max);
+	k = python_merge(is_eval, n, entry, nr, complete, out, max);
+	for (size_t i = 0; i < k; i++)
+		if (out[i].py != MS_MERGE_NONE)
+			out[i].py = raw[out[i].py];
+	return k;
 }

@@ -27,8 +27,9 @@ bool python__is_eval(const struct python *py, uint64_t pc);
 /* "function (file.py:LINE)" of a frame of the event's Python stack. */
 const char *python__frame(struct python *py, uint64_t code, uint64_t instr);
 /* Merge the event's Python frames into n native pcs (innermost first): root-first
- * items as python_merge writes them; with py NULL or no Python frames, the native
- * frames alone. complete: the native stack reached its root. */
+ * items as python_merge writes them, whose py indexes point into pys's arrays (the
+ * 3.13 evaluator's shim frames left out); with py NULL or no Python frames, the
+ * native frames alone. complete: the native stack reached its root. */
 size_t python__merge(const struct python *py, const uint64_t *pcs, size_t n,
 		     const struct ms_py_stack *pys, bool complete, struct py_merge_item *out,
 		     size_t max);

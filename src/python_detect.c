@@ -2,6 +2,7 @@
 /* Find the CPython interpreter in a process: version, _PyRuntime, the evaluator's
  * address ranges, and the structure offsets of the versions memspy can read. */
 #include <errno.h>
+#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
@@ -16,43 +17,6 @@
 void python_version_str(uint32_t v, char *buf, size_t size)
 {
 	snprintf(buf, size, "%u.%u.%u", v >> 24, (v >> 16) & 0xff, (v >> 8) & 0xff);
-}
-
-/* Offsets checked against the installed headers with Py_BUILD_CORE (offsetof on
- * Debian's python3.11-dev): the 3.11 structures kept their layout in every 3.11.x. */
-bool python_layout_for(uint32_t version, struct ms_python_offsets *off,
-		       struct python_code_layout *code)
-{
-	if ((version >> 16) != 0x030b)
-		return false;
-	*off = (struct ms_python_offsets){
-		.version = version,
-		.runtime_interp_head = 40,
-		.interp_next = 0,
-		.interp_threads_head = 16,
-		.tstate_next = 8,
-		.tstate_native_tid = 160,
-		.tstate_cframe = 56,
-		.cframe_current = 8,
-		.frame_code = 32,
-		.frame_previous = 48,
-		.frame_instr = 56,
-		.frame_is_entry = 68,
-	};
-	*code = (struct python_code_layout){
-		.name = 120,
-		.filename = 112,
-		.firstlineno = 72,
-		.linetable = 136,
-		.code = 184,
-		.bytes_size = 16,
-		.bytes_data = 32,
-		.str_state = 32,
-		.str_length = 16,
-		.str_ascii_data = 48,
-		.str_compact_data = 72,
-	};
-	return true;
 }
 
 static size_t fde_index(const uint64_t *starts, size_t n, uint64_t a)
@@ -257,6 +221,46 @@ static uint64_t load_bias(struct elf_file *f, const struct procmaps *m, const ch
 	return 0;
 }
 
+/* Read size bytes at addr of pid, never writing to it. */
+static int read_target(pid_t pid, uint64_t addr, void *buf, size_t size)
+{
+	char path[64];
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = pread(fd, buf, size, (off_t)addr);
+	close(fd);
+	return r == (ssize_t)size ? 0 : -EIO;
+}
+
+/* The offsets for info->version at info->off.runtime: 3.13 publishes them at the
+ * start of _PyRuntime, read from the running target (the same bytes as the file's,
+ * but the process is what memspy will read frames of). runtime_size: the
+ * _PyRuntime symbol's size. Returns 0 or python_layout_for's error; -EIO when the
+ * target's memory cannot be read. */
+static int layout_of(pid_t pid, uint64_t runtime_size, struct python_info *info)
+{
+	size_t len = python_layout_debug_size(info->version);
+	uint64_t runtime = info->off.runtime;
+	uint8_t debug[1024];
+	int err;
+
+	if (!info->version)
+		return -ENOTSUP;
+	if (len > sizeof(debug))
+		return -ENOTSUP;
+	if (len && read_target(pid, runtime, debug, len))
+		return -EIO;
+	err = python_layout_for(info->version, len ? debug : NULL, len, runtime_size, &info->off,
+				&info->code);
+	info->off.runtime = runtime; /* python_layout_for leaves it out */
+	return err;
+}
+
 static bool looks_like_python(const char *path)
 {
 	const char *b = strrchr(path, '/');
@@ -299,14 +303,17 @@ int python_detect(pid_t pid, struct python_info *info)
 			snprintf(info->module, sizeof(info->module), "%s", e->path);
 			if (find_sym(&f, "Py_Version", &ver) && !read_vaddr(&f, ver.st_value, &v, 4))
 				info->version = v;
-			info->supported = info->version &&
-					  python_layout_for(info->version, &info->off, &info->code);
-			if (info->supported) {
-				info->off.runtime = rt.st_value + bias;
+			info->off.runtime = rt.st_value + bias;
+			info->why = layout_of(pid, rt.st_size, info);
+			if (!info->why) {
 				find_eval(&f, bias, info);
 				/* without the evaluator's range nothing can be merged */
-				info->supported = info->eval_start != 0;
+				if (!info->eval_start)
+					info->why = -ENOENT;
 			}
+			info->supported = !info->why;
+			if (!info->supported)
+				info->off.runtime = 0;
 			err = 0;
 		}
 		if (f.elf)

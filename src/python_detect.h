@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Find the CPython interpreter in a process: its version, where _PyRuntime and the
- * evaluator (with its GCC .cold part) are, and the structure offsets memspy needs. */
+ * evaluator (with its GCC .cold part) are, and the structure offsets memspy needs
+ * (read from the target's own memory where the interpreter publishes them). */
 #ifndef MEMSPY_PYTHON_DETECT_H
 #define MEMSPY_PYTHON_DETECT_H
 
@@ -10,26 +11,15 @@
 #include <sys/types.h>
 
 #include "memspy/events.h"
-
-/* Where a code object keeps what names a frame (user space reads it). */
-struct python_code_layout {
-	uint32_t name;	     /* PyCodeObject.co_name (str) */
-	uint32_t filename;   /* PyCodeObject.co_filename (str) */
-	uint32_t firstlineno; /* PyCodeObject.co_firstlineno (int) */
-	uint32_t linetable;  /* PyCodeObject.co_linetable (bytes) */
-	uint32_t code;	     /* PyCodeObject.co_code_adaptive: first code unit */
-	uint32_t bytes_size; /* PyVarObject.ob_size */
-	uint32_t bytes_data; /* PyBytesObject.ob_sval */
-	uint32_t str_state;  /* PyASCIIObject.state */
-	uint32_t str_length; /* PyASCIIObject.length */
-	uint32_t str_ascii_data;   /* sizeof(PyASCIIObject) */
-	uint32_t str_compact_data; /* sizeof(PyCompactUnicodeObject) */
-};
+#include "python_layout.h"
 
 struct python_info {
 	char module[4096];	/* path of the file holding the interpreter */
 	uint32_t version;	/* PY_VERSION_HEX; 0 when it could not be read */
 	bool supported;		/* offsets below are valid */
+	int why;		/* when not supported: -ENOTSUP (version), -EINVAL (its
+				 * debug offsets), -EIO (its memory), -ENOENT (no
+				 * evaluator symbol); else 0 */
 	struct ms_python_offsets off;	/* for the BPF side */
 	struct python_code_layout code;	/* for names */
 	uint64_t eval_start, eval_end;	/* _PyEval_EvalFrameDefault in the target */
@@ -40,10 +30,6 @@ struct python_info {
  * and fills info (info->supported says whether frames can be read), -ENOENT when
  * no mapped module defines _PyRuntime, or another -errno. */
 int python_detect(pid_t pid, struct python_info *info);
-
-/* Offsets for a PY_VERSION_HEX; false for versions memspy cannot read. */
-bool python_layout_for(uint32_t version, struct ms_python_offsets *off,
-		       struct python_code_layout *code);
 
 /* Find the part GCC split off a function (.cold): the unwind-table function (its
  * start among the sorted fde_starts) that the function's code jumps into most.

@@ -44,3 +44,17 @@ size_t python_merge(const bool *is_eval, size_t n, uint64_t entry, size_t nr_py,
 	}
 	return k;
 }
+
+size_t python_merge_drop_shims(uint64_t shims, size_t nr, uint32_t *raw, uint64_t *entry)
+{
+	size_t k = 0;
+
+	*entry = 0;
+	for (size_t i = 0; i < nr && i < 64; i++) {
+		if (!((shims >> i) & 1))
+			raw[k++] = (uint32_t)i;
+		else if (k > 0)
+			*entry |= 1ULL << (k - 1);
+	}
+	return k;
+}

@@ -28,4 +28,12 @@ struct py_merge_item {
 size_t python_merge(const bool *is_eval, size_t n, uint64_t entry, size_t nr_py, bool complete,
 		    struct py_merge_item *out, size_t max);
 
+/* Python frames as read from a 3.13 thread (innermost first, bit i of shims set
+ * when frame i is a shim an evaluator call pushed first) as python_merge takes
+ * them: the shims, which run no Python code, dropped; raw[j] is the index read of
+ * the j-th frame kept, and bit j of *entry is set when that frame is the first of
+ * its evaluator call (the one read just before a shim). Returns how many frames
+ * were kept; nr is at most 64. */
+size_t python_merge_drop_shims(uint64_t shims, size_t nr, uint32_t *raw, uint64_t *entry);
+
 #endif

@@ -339,8 +339,9 @@ const char *python_names__frame(struct python_names *n, uint64_t code, uint64_t 
 	c = code_entry(n, code);
 	if (!c || !f)
 		return "[python]";
-	/* prev_instr points at the code unit (2 bytes) last started; one before the
-	 * first when the frame has not started */
+	/* 3.11's prev_instr points at the code unit (2 bytes) last started, one
+	 * before the first when the frame has not started; 3.13's instr_ptr at the
+	 * one executing, a call included: either way the unit whose line to show */
 	int64_t off = (int64_t)(instr - (code + n->l.code));
 	if (c->tab && off >= -2 && off < (int64_t)1 << 30)
 		line = python_linetable_line(c->tab, c->tablen, c->firstlineno, (int)(off / 2) * 2);

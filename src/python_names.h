@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "python_detect.h"
+#include "python_layout.h"
 
 struct python_names;
 

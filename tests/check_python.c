@@ -9,12 +9,14 @@
 
 #include "check_suites.h"
 #include "python_detect.h"
+#include "python_layout.h"
 #include "python_merge.h"
 #include "python_names.h"
 
-START_TEST(test_linetable_golden)
+/* Check the location tables of one golden file against the lines CPython gave. */
+static void check_linetables(const char *path, int min_tables, int min_checked)
 {
-	FILE *f = fopen(MS_TEST_DATA "/python/linetable.txt", "r");
+	FILE *f = fopen(path, "r");
 	char line[65536];
 	int tables = 0, checked = 0;
 
@@ -45,8 +47,15 @@ START_TEST(test_linetable_golden)
 		tables++;
 	}
 	fclose(f);
-	ck_assert_int_ge(tables, 2);
-	ck_assert_int_ge(checked, 20);
+	ck_assert_int_ge(tables, min_tables);
+	ck_assert_int_ge(checked, min_checked);
+}
+
+START_TEST(test_linetable_golden)
+{
+	check_linetables(MS_TEST_DATA "/python/linetable.txt", 2, 20);
+	/* 3.13 keeps 3.11's location table format */
+	check_linetables(MS_TEST_DATA "/python/linetable_3.13.txt", 2, 20);
 }
 END_TEST
 
@@ -117,6 +126,29 @@ START_TEST(test_merge)
 }
 END_TEST
 
+START_TEST(test_drop_shims)
+{
+	uint32_t raw[64];
+	uint64_t entry;
+
+	/* read from a 3.13 thread: inner, middle, shim, outer, <module>, shim */
+	ck_assert_uint_eq(python_merge_drop_shims(1 << 2 | 1 << 5, 6, raw, &entry), 4);
+	ck_assert_uint_eq(raw[0], 0);
+	ck_assert_uint_eq(raw[1], 1);
+	ck_assert_uint_eq(raw[2], 3);
+	ck_assert_uint_eq(raw[3], 4);
+	ck_assert_uint_eq(entry, 1 << 1 | 1 << 3);
+	/* a shim on top (an evaluator call returning) or two in a row mark nothing
+	 * more: that call has no Python frame left */
+	ck_assert_uint_eq(python_merge_drop_shims(1 << 0 | 1 << 2 | 1 << 3, 5, raw, &entry), 2);
+	ck_assert_uint_eq(raw[0], 1);
+	ck_assert_uint_eq(raw[1], 4);
+	ck_assert_uint_eq(entry, 1 << 0);
+	ck_assert_uint_eq(python_merge_drop_shims(0, 0, raw, &entry), 0);
+	ck_assert_uint_eq(entry, 0);
+}
+END_TEST
+
 START_TEST(test_find_cold)
 {
 	/* a function at 0x2000 of 64 bytes jumping 10 times into 0x1100 (in the FDE
@@ -146,12 +178,101 @@ START_TEST(test_layout)
 	struct python_code_layout code;
 	char v[32];
 
-	ck_assert(python_layout_for(0x030b02f0, &off, &code));
+	ck_assert_int_eq(python_layout_for(0x030b02f0, NULL, 0, 0, &off, &code), 0);
 	ck_assert_uint_eq(off.tstate_native_tid, 160);
-	ck_assert(!python_layout_for(0x030c01f0, &off, &code));
-	ck_assert(!python_layout_for(0x030a0df0, &off, &code));
+	ck_assert_uint_eq(off.layout, MS_PY_LAYOUT_CFRAME);
+	ck_assert_uint_eq(python_layout_debug_size(0x030b02f0), 0);
+	ck_assert_int_eq(python_layout_for(0x030c01f0, NULL, 0, 0, &off, &code), -ENOTSUP);
+	ck_assert_int_eq(python_layout_for(0x030a0df0, NULL, 0, 0, &off, &code), -ENOTSUP);
+	ck_assert_int_eq(python_layout_for(0x030e00f0, NULL, 0, 0, &off, &code), -ENOTSUP);
+	/* 3.13 without its debug offsets cannot be read */
+	ck_assert_int_eq(python_layout_for(0x030d05f0, NULL, 0, 0, &off, &code), -EINVAL);
 	python_version_str(0x030b02f0, v, sizeof(v));
 	ck_assert_str_eq(v, "3.11.2");
+}
+END_TEST
+
+/* The _Py_DebugOffsets of Debian trixie's python3.13, as read from a process. */
+static size_t debug_offsets_313(uint8_t *buf, size_t size)
+{
+	FILE *f = fopen(MS_TEST_DATA "/python/debug_offsets_3.13.5.txt", "r");
+	char line[256];
+	size_t len = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#')
+			continue;
+		for (size_t i = 0; line[i] && line[i + 1] && line[i] != '\n' && len < size; i += 2) {
+			unsigned b;
+			ck_assert_int_eq(sscanf(line + i, "%2x", &b), 1);
+			buf[len++] = (uint8_t)b;
+		}
+	}
+	fclose(f);
+	return len;
+}
+
+START_TEST(test_layout_313)
+{
+	/* offsetof() of each field, compiled against trixie's libpython3.13-dev with
+	 * Py_BUILD_CORE; sizeof(_PyRuntimeState) is the _PyRuntime symbol's size */
+	const uint64_t runtime_size = 283376;
+	const uint32_t v = 0x030d05f0;
+	struct ms_python_offsets off;
+	struct python_code_layout code;
+	uint8_t d[1024], bad[1024];
+	size_t len = debug_offsets_313(d, sizeof(d));
+	uint64_t x;
+
+	ck_assert_uint_eq(python_layout_debug_size(v), 584);
+	ck_assert_uint_eq(len, 584);
+	ck_assert_int_eq(python_layout_for(v, d, len, runtime_size, &off, &code), 0);
+	ck_assert_uint_eq(off.layout, MS_PY_LAYOUT_SHIM);
+	ck_assert_uint_eq(off.runtime_interp_head, 632);
+	ck_assert_uint_eq(off.interp_next, 7264);
+	ck_assert_uint_eq(off.interp_threads_head, 7344);
+	ck_assert_uint_eq(off.tstate_next, 8);
+	ck_assert_uint_eq(off.tstate_native_tid, 160);
+	ck_assert_uint_eq(off.tstate_frame, 72);
+	ck_assert_uint_eq(off.frame_code, 0);
+	ck_assert_uint_eq(off.frame_previous, 8);
+	ck_assert_uint_eq(off.frame_instr, 56);
+	ck_assert_uint_eq(off.frame_entry, 70);
+	ck_assert_uint_eq(off.shim_owner, 3);
+	ck_assert_uint_eq(code.name, 120);
+	ck_assert_uint_eq(code.filename, 112);
+	ck_assert_uint_eq(code.firstlineno, 68);
+	ck_assert_uint_eq(code.linetable, 136);
+	ck_assert_uint_eq(code.code, 200);
+	ck_assert_uint_eq(code.bytes_size, 16);
+	ck_assert_uint_eq(code.bytes_data, 32);
+	ck_assert_uint_eq(code.str_state, 32);
+	ck_assert_uint_eq(code.str_length, 16);
+	ck_assert_uint_eq(code.str_ascii_data, 40);
+	ck_assert_uint_eq(code.str_compact_data, 56);
+	/* an unknown symbol size is not checked */
+	ck_assert_int_eq(python_layout_for(v, d, len, 0, &off, &code), 0);
+
+	/* anything that says the layout is not the one memspy knows */
+	ck_assert_int_eq(python_layout_for(v, d, len, runtime_size + 8, &off, &code), -EINVAL);
+	ck_assert_int_eq(python_layout_for(v, d, len - 1, runtime_size, &off, &code), -EINVAL);
+	ck_assert_int_eq(python_layout_for(0x030d01f0, d, len, runtime_size, &off, &code), 0); /* another 3.13.x */
+	memcpy(bad, d, len);
+	bad[0] = 'y';
+	ck_assert_int_eq(python_layout_for(v, bad, len, runtime_size, &off, &code), -EINVAL);
+	memcpy(bad, d, len);
+	x = 0x030c00f0; /* the cookie's version disagrees */
+	memcpy(bad + 8, &x, 8);
+	ck_assert_int_eq(python_layout_for(v, bad, len, runtime_size, &off, &code), -EINVAL);
+	memcpy(bad, d, len);
+	x = 80; /* the frame's owner at its very end */
+	memcpy(bad + 264, &x, 8);
+	ck_assert_int_eq(python_layout_for(v, bad, len, runtime_size, &off, &code), -EINVAL);
+	memcpy(bad, d, len);
+	x = 1; /* free-threaded */
+	memcpy(bad + 16, &x, 8);
+	ck_assert_int_eq(python_layout_for(v, bad, len, runtime_size, &off, &code), -ENOTSUP);
 }
 END_TEST
 
@@ -178,7 +299,7 @@ START_TEST(test_names)
 	uint64_t len = sizeof(t), p, c = (uint64_t)(uintptr_t)code;
 	int32_t first = 10;
 
-	ck_assert(python_layout_for(0x030b02f0, &off, &l));
+	ck_assert_int_eq(python_layout_for(0x030b02f0, NULL, 0, 0, &off, &l), 0);
 	fake_str(name, &l, "handler");
 	fake_str(file, &l, "/srv/app/views.py");
 	memcpy(tab + l.bytes_size, &len, 8);
@@ -215,8 +336,10 @@ Suite *suite_python(void)
 	tcase_add_test(tc, test_linetable_edges);
 	tcase_add_test(tc, test_short_path);
 	tcase_add_test(tc, test_merge);
+	tcase_add_test(tc, test_drop_shims);
 	tcase_add_test(tc, test_find_cold);
 	tcase_add_test(tc, test_layout);
+	tcase_add_test(tc, test_layout_313);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
 	return s;

@@ -82,28 +82,41 @@ enum ms_counter {
 };
 
 /* Where CPython keeps what a profiler needs, for the detected interpreter: set by
- * user space (src/python_detect.c) before load. runtime == 0 turns Python off. */
+ * user space (src/python_layout.c) before load. runtime == 0 turns Python off. */
 struct ms_python_offsets {
 	__u64 runtime;		   /* address of _PyRuntime in the target */
 	__u32 version;		   /* PY_VERSION_HEX, e.g. 0x030b02f0 */
+	__u32 layout;		   /* MS_PY_LAYOUT_*: how frames chain and mark evaluator calls */
 	__u32 runtime_interp_head; /* _PyRuntimeState.interpreters.head */
 	__u32 interp_next;	   /* PyInterpreterState.next */
 	__u32 interp_threads_head; /* PyInterpreterState.threads.head */
 	__u32 tstate_next;	   /* PyThreadState.next */
 	__u32 tstate_native_tid;   /* PyThreadState.native_thread_id */
-	__u32 tstate_cframe;	   /* PyThreadState.cframe (3.11) */
-	__u32 cframe_current;	   /* _PyCFrame.current_frame */
-	__u32 frame_code;	   /* _PyInterpreterFrame.f_code */
+	__u32 tstate_frame;	   /* PyThreadState.cframe (3.11), .current_frame (3.13) */
+	__u32 cframe_current;	   /* _PyCFrame.current_frame (3.11 only) */
+	__u32 frame_code;	   /* _PyInterpreterFrame.f_code (3.11), .f_executable (3.13) */
 	__u32 frame_previous;	   /* _PyInterpreterFrame.previous */
-	__u32 frame_instr;	   /* _PyInterpreterFrame.prev_instr */
-	__u32 frame_is_entry;	   /* _PyInterpreterFrame.is_entry (a byte) */
+	__u32 frame_instr;	   /* _PyInterpreterFrame.prev_instr (3.11), .instr_ptr (3.13) */
+	__u32 frame_entry;	   /* _PyInterpreterFrame.is_entry (3.11), .owner (3.13): a byte */
+	__u32 shim_owner;	   /* owner of the frame each evaluator call pushes first (3.13) */
 };
+
+/* 3.11: the thread state points at a _PyCFrame that points at the innermost frame,
+ * and the first frame of each evaluator call has is_entry set. */
+#define MS_PY_LAYOUT_CFRAME 1
+/* 3.13: the thread state points at the innermost frame, and each evaluator call
+ * pushes a shim frame on the C stack first (owner == shim_owner) that runs no
+ * Python code: user space drops it, and the frame read before it is that call's
+ * first. */
+#define MS_PY_LAYOUT_SHIM 2
 
 /* The Python frames of the sampled thread at the event, innermost first. */
 struct ms_py_stack {
 	__u64 code[MS_MAX_PY_FRAMES];  /* PyCodeObject * */
-	__u64 instr[MS_MAX_PY_FRAMES]; /* last instruction started (prev_instr) */
-	__u64 entry;		       /* bit i: frame i is the first of an evaluator call */
+	__u64 instr[MS_MAX_PY_FRAMES]; /* the frame's instruction: frame_instr's value */
+	__u64 entry;		       /* bit i: frame i is the first of an evaluator
+					* call (3.11), or the shim an evaluator call
+					* pushes first (MS_PY_LAYOUT_SHIM) */
 	__u32 nr;		       /* frames in code[] and instr[] */
 	__u32 flags;		       /* MS_PY_* */
 };
@@ -182,7 +195,7 @@ struct ms_cpu_event {
 #define MS_CPU_EVENT_HDR_SIZE ((unsigned long)&((struct ms_cpu_event *)0)->stack)
 
 _Static_assert(sizeof(struct ms_event_header) == 24, "header layout");
-_Static_assert(sizeof(struct ms_python_offsets) == 56, "python offsets layout");
+_Static_assert(sizeof(struct ms_python_offsets) == 64, "python offsets layout");
 _Static_assert(sizeof(struct ms_py_stack) == 16 * MS_MAX_PY_FRAMES + 16, "python stack layout");
 _Static_assert(sizeof(struct ms_alloc_event) ==
 		       24 + 16 + 8 * MS_NR_REGS + sizeof(struct ms_py_stack) + 8 + MS_MAX_STACK_BYTES,

@@ -30,8 +30,8 @@ def outer():
 
 def spin():
     x = 0
-    while True:
-        for j in range(1000):  # L:spin-first
+    while True:  # L:spin-first (3.13 puts the loop's jump back on this line)
+        for j in range(1000):
             x = (x * 31 + j) % 1000003
         x += 1  # L:spin-last
 
