@@ -19,6 +19,7 @@
 #include <elfutils/libdwfl.h>
 
 #include "clock.h"
+#include "debuginfo_find.h"
 #include "dwarf_index.h"
 #include "jitmap.h"
 #include "memspy/events.h"
@@ -94,6 +95,10 @@ static int cb_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, D
 static int cb_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
 			     Dwarf_Addr base, const char *file_name, const char *debuglink_file,
 			     GElf_Word debuglink_crc, char **debuginfo_file_name);
+static int cb_find_debuginfo_offline(Dwfl_Module *mod, void **userdata, const char *modname,
+				     Dwarf_Addr base, const char *file_name,
+				     const char *debuglink_file, GElf_Word debuglink_crc,
+				     char **debuginfo_file_name);
 
 static const Dwfl_Callbacks proc_callbacks = {
     .find_elf = cb_find_elf,
@@ -105,7 +110,7 @@ static const Dwfl_Callbacks proc_callbacks = {
  * process, on the host. */
 static const Dwfl_Callbacks offline_callbacks = {
     .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .find_debuginfo = cb_find_debuginfo_offline,
     .section_address = dwfl_offline_section_address,
     .debuginfo_path = &debuginfo_path,
 };
@@ -213,14 +218,14 @@ static int cb_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modn
 	char path[4096], rooted[4200];
 	int fd;
 
-	fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
-					  debuglink_crc, debuginfo_file_name);
+	fd = debuginfo_find(mod, debuginfo_path, userdata, modname, base, file_name,
+			    debuglink_file, debuglink_crc, debuginfo_file_name);
 	if (fd >= 0 || !t || !t->foreign_root || !file_name || file_name[0] != '/')
 		return fd;
 	/* The debuglink's directories inside the target's root. */
 	snprintf(rooted, sizeof(rooted), "/proc/%d/root%s", (int)t->pid, file_name);
-	fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, rooted, debuglink_file,
-					  debuglink_crc, debuginfo_file_name);
+	fd = debuginfo_find(mod, debuginfo_path, userdata, modname, base, rooted, debuglink_file,
+			    debuglink_crc, debuginfo_file_name);
 	if (fd >= 0)
 		return fd;
 	/* The build-id tree inside the target's root. */
@@ -238,6 +243,16 @@ static int cb_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modn
 		return -1;
 	*debuginfo_file_name = strdup(path);
 	return fd;
+}
+
+/* The separate debug file of a module of an offline session, on the host. */
+static int cb_find_debuginfo_offline(Dwfl_Module *mod, void **userdata, const char *modname,
+				     Dwarf_Addr base, const char *file_name,
+				     const char *debuglink_file, GElf_Word debuglink_crc,
+				     char **debuginfo_file_name)
+{
+	return debuginfo_find(mod, debuginfo_path, userdata, modname, base, file_name,
+			      debuglink_file, debuglink_crc, debuginfo_file_name);
 }
 
 /* ---------------------------------------------------------------- libdwfl callbacks */
