@@ -9,15 +9,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "debuginfo_find.h"
 
 #define DEFAULT_DEBUGINFO_PATH ":.debug:/usr/lib/debug"
 
+/* The module's own file: libdwfl never takes it for its debug file. */
+static struct stat main_file;
+
 static bool exists(const char *path)
 {
-	return access(path, F_OK) == 0;
+	struct stat st;
+
+	return stat(path, &st) == 0 &&
+	       (st.st_ino != main_file.st_ino || st.st_dev != main_file.st_dev);
 }
 
 /* dir/.build-id/xx/yyyy.debug, as libdwfl names a debug file by build-id. */
@@ -47,7 +54,8 @@ static bool joined_exists(const char *a, const char *b, const char *c)
  * for a module file at file_name: beside it ("" element), in a subdirectory of
  * its directory (relative element), or under an absolute element followed by
  * the module's directory or any tail of it; also a dwz ".dwz" subdirectory. */
-static bool debuglink_file_exists(const char *elem, const char *file_name, const char *link)
+static bool debuglink_file_exists(const char *elem, const char *file_name, const char *link,
+				  bool basename_only)
 {
 	const char *slash = strrchr(file_name, '/');
 	char dir[PATH_MAX];
@@ -59,8 +67,8 @@ static bool debuglink_file_exists(const char *elem, const char *file_name, const
 	const char *base = strrchr(link, '/');
 	base = base ? base + 1 : link;
 	if (!*elem)
-		return joined_exists(dir[0] ? dir : "/", link, NULL) ||
-		       joined_exists(dir[0] ? dir : "/", ".dwz", base);
+		return !basename_only && (joined_exists(dir[0] ? dir : "/", link, NULL) ||
+		       joined_exists(dir[0] ? dir : "/", ".dwz", base));
 	if (elem[0] != '/')
 		return joined_exists(dir[0] ? dir : "/", elem, link);
 	if (joined_exists(elem, base, NULL) || joined_exists(elem, ".dwz", base))
@@ -75,8 +83,9 @@ static bool debuglink_file_exists(const char *elem, const char *file_name, const
 	return false;
 }
 
-/* Whether any file libdwfl's standard search would open for this module exists.
- * Erring towards yes only costs the search. */
+/* Whether any file libdwfl's standard search would open for this module exists
+ * (other than the module's own file, which libdwfl skips). Erring towards yes
+ * only costs the search. Not thread-safe (main_file), as libdwfl's callbacks. */
 static bool candidate_exists(Dwfl_Module *mod, const char *debuginfo_path, const char *file_name,
 			     const char *debuglink_file)
 {
@@ -92,6 +101,8 @@ static bool candidate_exists(Dwfl_Module *mod, const char *debuginfo_path, const
 		return true;
 	if (file_name && realpath(file_name, canon) && strcmp(canon, file_name))
 		names[1] = canon;
+	if (!file_name || stat(file_name, &main_file))
+		memset(&main_file, 0, sizeof(main_file));
 	/* Without a debuglink libdwfl tries "<basename>.debug" and the basename. */
 	const char *links[2] = {debuglink_file, NULL};
 	if (!debuglink_file && file_name) {
@@ -112,7 +123,8 @@ static bool candidate_exists(Dwfl_Module *mod, const char *debuginfo_path, const
 		for (int n = 0; n < 2 && !found; n++)
 			for (int l = 0; l < 2 && !found; l++)
 				if (names[n] && links[l])
-					found = debuglink_file_exists(elem, names[n], links[l]);
+					found = debuglink_file_exists(elem, names[n], links[l],
+								      l == 1);
 	}
 	free(copy);
 	return found;

@@ -4,7 +4,8 @@
 # binary (full), split off by build-id (bid, debug file under OUT/dbg/.build-id),
 # split off by .gnu_debuglink (link/ with its .debug beside it, no build-id),
 # MiniDebugInfo only (mini), stripped to nothing (strip), cxx.cpp (cxx), and
-# inline.c with scopes.c in two compile units (multi).
+# inline.c with scopes.c in two compile units (multi); a build-id but no debug file
+# anywhere (nodbg).
 # Usage: build.sh SRCDIR OUT
 set -e
 S=$1
@@ -16,6 +17,9 @@ cd "$O"
 $CC -O2 -g -o full "$S/inline.c"
 $CXX -O2 -g -o cxx "$S/cxx.cpp"
 $CC -O2 -g -o multi "$S/inline.c" "$S/scopes.c"
+# -O1: other code than full's, so another build-id, which no debug file has
+$CC -O1 -g -o nodbg "$S/inline.c"
+objcopy --strip-all nodbg
 
 # by build-id: .symtab kept, DWARF only in the separate file
 cp full bid
