@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Growing module-level containers of a CPython 3.11 process, and the line that writes
+/* Growing module-level containers of a CPython 3.11 or 3.13 process, and the line that writes
  * each one: sys.modules, every module's globals, and the bytecode of the functions
  * and methods defined beside them, all read from /proc/<pid>/mem. */
 #include <errno.h>
@@ -22,12 +22,11 @@
 #define MAX_CODE_UNITS 65536	/* of one function's bytecode read */
 #define MAX_TYPES 1024
 
-/* CPython 3.11 object layouts (offsetof on Debian's python3.11-dev with
- * Py_BUILD_CORE; unchanged in every 3.11.x). */
+/* Object layouts shared by 3.11 and 3.13 (offsetof on Debian's python3.11-dev and
+ * trixie's libpython3.13-dev with Py_BUILD_CORE); what differs is in struct layout. */
 enum {
 	OB_TYPE = 8,
 	VAR_SIZE = 16,		/* PyVarObject.ob_size */
-	INTERP_MODULES = 888,	/* PyInterpreterState.modules */
 	DICT_USED = 16, DICT_KEYS = 32, DICT_VALUES = 40,
 	KEYS_LOG2_INDEX_BYTES = 9, KEYS_KIND = 10, KEYS_NENTRIES = 24, KEYS_INDICES = 32,
 	LIST_ITEMS = 24, LIST_ALLOCATED = 32,
@@ -36,9 +35,8 @@ enum {
 	MODULE_DICT = 16,
 	FUNC_CODE = 48,
 	TYPE_NAME = 24, TYPE_BASICSIZE = 32, TYPE_ITEMSIZE = 40, TYPE_FLAGS = 168, TYPE_DICT = 264,
-	CODE_NAMES = 32, CODE_FIRSTLINENO = 72, CODE_FILENAME = 112, CODE_NAME = 120,
-	CODE_LINETABLE = 136, CODE_UNITS = 184,
-	STR_LENGTH = 16, STR_ASCII_SIZE = 48,
+	CODE_NAMES = 32, CODE_FILENAME = 112, CODE_NAME = 120, CODE_LINETABLE = 136,
+	STR_STATE = 32, STR_LENGTH = 16,
 };
 #define TPFLAGS_LIST (1ul << 25)
 #define TPFLAGS_TUPLE (1ul << 26)
@@ -47,10 +45,69 @@ enum {
 #define TPFLAGS_DICT (1ul << 29)
 #define TPFLAGS_TYPE (1ul << 31)
 
-/* 3.11 opcodes (Lib/opcode.py), after mapping specialized forms to their base. */
-enum {
-	OP_STORE_SUBSCR = 60, OP_LOAD_ATTR = 106, OP_LOAD_GLOBAL = 116,
-	OP_EXTENDED_ARG = 144, OP_LOAD_METHOD = 160,
+/* What differs between the versions: a few offsets, and the bytecode (opcode
+ * numbers after mapping specialized forms to their base, the inline cache units
+ * after each, from each version's Lib/opcode.py). */
+struct layout {
+	uint32_t version;	  /* major, minor: 0x030b */
+	uint32_t interp_modules;  /* PyInterpreterState.modules (3.13: imports.modules) */
+	uint32_t firstlineno, code_units; /* PyCodeObject.co_firstlineno, co_code_adaptive */
+	uint32_t str_ascii_size, str_compact_size;
+	uint8_t store_subscr, load_attr, load_global, extended_arg, load_method; /* 0: none */
+	uint8_t load_attr_shift;  /* LOAD_ATTR's name index is arg >> this (3.13: method bit) */
+	const uint8_t (*specialized)[2];
+	size_t nspecialized;
+	const uint8_t (*caches)[2];
+	size_t ncaches;
+};
+
+static const uint8_t specialized_311[][2] = {
+	{3, 122}, {4, 122}, {5, 122}, {6, 122}, {7, 122}, {8, 122}, {13, 122}, {14, 122},
+	{16, 122}, {17, 25}, {18, 25}, {19, 25}, {20, 25}, {21, 25}, {22, 171}, {23, 171},
+	{24, 171}, {26, 107}, {27, 107}, {28, 107}, {29, 107}, {34, 144}, {38, 140},
+	{39, 106}, {40, 106}, {41, 106}, {42, 106}, {43, 106}, {44, 100}, {45, 124},
+	{46, 124}, {47, 116}, {48, 116}, {55, 116}, {56, 160}, {57, 160}, {58, 160},
+	{59, 160}, {62, 160}, {63, 160}, {64, 166}, {65, 166}, {66, 166}, {67, 166},
+	{72, 166}, {73, 166}, {76, 166}, {77, 166}, {78, 166}, {79, 166}, {80, 166},
+	{81, 166}, {113, 166}, {121, 166}, {127, 166}, {141, 166}, {143, 166}, {150, 151},
+	{153, 95}, {154, 95}, {158, 95}, {159, 95}, {161, 125}, {167, 125}, {168, 60},
+	{169, 60}, {170, 60}, {177, 92}, {178, 92}, {179, 92}, {180, 92},
+};
+static const uint8_t caches_311[][2] = {
+	{25, 4}, {60, 1}, {92, 1}, {95, 4}, {106, 4}, {107, 2}, {116, 5}, {122, 1},
+	{160, 10}, {166, 1}, {171, 4},
+};
+static const uint8_t specialized_313[][2] = {
+	{3, 45}, {150, 45}, {151, 45}, {152, 45}, {153, 45}, {154, 45}, {155, 45},
+	{156, 45}, {157, 5}, {158, 5}, {159, 5}, {160, 5}, {161, 5}, {162, 53}, {163, 53},
+	{164, 53}, {165, 53}, {166, 53}, {167, 53}, {168, 53}, {169, 53}, {170, 53},
+	{171, 53}, {172, 53}, {173, 53}, {174, 53}, {175, 53}, {176, 53}, {177, 53},
+	{178, 53}, {179, 53}, {180, 53}, {181, 53}, {182, 58}, {183, 58}, {184, 58},
+	{185, 59}, {186, 59}, {187, 72}, {188, 72}, {189, 72}, {190, 72}, {191, 82},
+	{192, 82}, {193, 82}, {194, 82}, {195, 82}, {196, 82}, {197, 82}, {198, 82},
+	{199, 82}, {200, 82}, {201, 82}, {202, 82}, {203, 91}, {204, 91}, {205, 93},
+	{206, 93}, {207, 149}, {208, 104}, {209, 108}, {210, 108}, {211, 108}, {212, 39},
+	{213, 39}, {214, 40}, {215, 40}, {216, 40}, {217, 40}, {218, 40}, {219, 40},
+	{220, 117}, {221, 117}, {222, 117},
+};
+static const uint8_t caches_313[][2] = {
+	{5, 1}, {39, 1}, {40, 3}, {45, 1}, {53, 3}, {58, 1}, {59, 1}, {72, 1}, {77, 1},
+	{82, 9}, {91, 4}, {93, 1}, {97, 1}, {98, 1}, {99, 1}, {100, 1}, {104, 1}, {108, 4},
+	{117, 1},
+};
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct layout layouts[] = {
+	{.version = 0x030b, .interp_modules = 888, .firstlineno = 72, .code_units = 184,
+	 .str_ascii_size = 48, .str_compact_size = 72, .store_subscr = 60, .load_attr = 106,
+	 .load_global = 116, .extended_arg = 144, .load_method = 160, .load_attr_shift = 0,
+	 .specialized = specialized_311, .nspecialized = NELEM(specialized_311),
+	 .caches = caches_311, .ncaches = NELEM(caches_311)},
+	{.version = 0x030d, .interp_modules = 7656, .firstlineno = 68, .code_units = 200,
+	 .str_ascii_size = 40, .str_compact_size = 56, .store_subscr = 39, .load_attr = 82,
+	 .load_global = 91, .extended_arg = 71, .load_method = 0, .load_attr_shift = 1,
+	 .specialized = specialized_313, .nspecialized = NELEM(specialized_313),
+	 .caches = caches_313, .ncaches = NELEM(caches_313)},
 };
 
 enum kind { K_OTHER, K_DICT, K_LIST, K_SET, K_MODULE, K_FUNCTION, K_CLASS, K_STR };
@@ -75,6 +132,7 @@ struct container {
 };
 
 struct python_globals {
+	const struct layout *l;
 	int fd;
 	struct python_names *names; /* str objects to UTF-8 */
 	uint64_t interp;
@@ -162,7 +220,7 @@ static double object_bytes(struct python_globals *g, uint64_t obj)
 		return 0;
 	if (t->kind == K_STR) {
 		n = (int64_t)read_u64(g, obj + STR_LENGTH);
-		return STR_ASCII_SIZE + (double)n + 1; /* compact ASCII; wider strs are rarer */
+		return g->l->str_ascii_size + (double)n + 1; /* compact ASCII; wider strs are rarer */
 	}
 	size = (double)t->basicsize;
 	if (t->itemsize) {
@@ -258,7 +316,7 @@ static void watch(struct python_globals *g, uint64_t obj, enum kind kind, uint64
 static void scan_modules(struct python_globals *g)
 {
 	uint64_t *mods, *globals;
-	size_t nm = dict_items(g, read_u64(g, g->interp + INTERP_MODULES), &mods);
+	size_t nm = dict_items(g, read_u64(g, g->interp + g->l->interp_modules), &mods);
 	char mname[MAX_NAME], gname[MAX_NAME];
 
 	for (size_t i = 0; i < g->nc; i++)
@@ -289,44 +347,50 @@ static void scan_modules(struct python_globals *g)
 	free(mods);
 }
 
+/* Is sys.modules where the layout says? A dict holding "sys": a CPython build whose
+ * interpreter state differs from the one the offset came from is left alone. */
+static bool modules_found(struct python_globals *g)
+{
+	uint64_t *mods, modules = read_u64(g, g->interp + g->l->interp_modules);
+	char name[8];
+	size_t n;
+	bool found = false;
+
+	if (!modules || kind_of(g, modules) != K_DICT)
+		return false;
+	n = dict_items(g, modules, &mods);
+	for (size_t i = 0; i < n && !found; i++)
+		found = read_name(g, mods[2 * i], name, sizeof(name)) && !strcmp(name, "sys");
+	free(mods);
+	return found;
+}
+
 struct python_globals *python_globals__new(pid_t pid, const struct ms_python_offsets *off)
 {
-	static const uint8_t specialized[][2] = {
-		/* 3.11's specialized and super-instructions -> base opcode (Lib/opcode.py) */
-		{3, 122}, {4, 122}, {5, 122}, {6, 122}, {7, 122}, {8, 122}, {13, 122}, {14, 122},
-		{16, 122}, {17, 25}, {18, 25}, {19, 25}, {20, 25}, {21, 25}, {22, 171}, {23, 171},
-		{24, 171}, {26, 107}, {27, 107}, {28, 107}, {29, 107}, {34, 144}, {38, 140},
-		{39, 106}, {40, 106}, {41, 106}, {42, 106}, {43, 106}, {44, 100}, {45, 124},
-		{46, 124}, {47, 116}, {48, 116}, {55, 116}, {56, 160}, {57, 160}, {58, 160},
-		{59, 160}, {62, 160}, {63, 160}, {64, 166}, {65, 166}, {66, 166}, {67, 166},
-		{72, 166}, {73, 166}, {76, 166}, {77, 166}, {78, 166}, {79, 166}, {80, 166},
-		{81, 166}, {113, 166}, {121, 166}, {127, 166}, {141, 166}, {143, 166}, {150, 151},
-		{153, 95}, {154, 95}, {158, 95}, {159, 95}, {161, 125}, {167, 125}, {168, 60},
-		{169, 60}, {170, 60}, {177, 92}, {178, 92}, {179, 92}, {180, 92},
-	};
-	/* inline cache units after each base opcode */
-	static const uint8_t cache_units[][2] = {
-		{25, 4}, {60, 1}, {92, 1}, {95, 4}, {106, 4}, {107, 2}, {116, 5}, {122, 1},
-		{160, 10}, {166, 1}, {171, 4},
-	};
-	struct python_code_layout strs = {.str_state = 32, .str_length = STR_LENGTH,
-					  .str_ascii_data = STR_ASCII_SIZE, .str_compact_data = 72};
 	struct python_globals *g;
+	const struct layout *l = NULL;
 	char path[64];
 
-	if (!off || (off->version >> 16) != 0x030b) {
+	for (size_t i = 0; off && i < NELEM(layouts); i++)
+		if ((off->version >> 16) == layouts[i].version)
+			l = &layouts[i];
+	if (!l) {
 		errno = ENOTSUP;
 		return NULL;
 	}
+	struct python_code_layout strs = {.str_state = STR_STATE, .str_length = STR_LENGTH,
+					  .str_ascii_data = l->str_ascii_size,
+					  .str_compact_data = l->str_compact_size};
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return NULL;
+	g->l = l;
 	for (int i = 0; i < 256; i++)
 		g->deopt[i] = (uint8_t)i;
-	for (size_t i = 0; i < sizeof(specialized) / sizeof(specialized[0]); i++)
-		g->deopt[specialized[i][0]] = specialized[i][1];
-	for (size_t i = 0; i < sizeof(cache_units) / sizeof(cache_units[0]); i++)
-		g->caches[cache_units[i][0]] = cache_units[i][1];
+	for (size_t i = 0; i < l->nspecialized; i++)
+		g->deopt[l->specialized[i][0]] = l->specialized[i][1];
+	for (size_t i = 0; i < l->ncaches; i++)
+		g->caches[l->caches[i][0]] = l->caches[i][1];
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
 	g->fd = open(path, O_RDONLY | O_CLOEXEC);
 	g->names = python_names__new(pid, &strs);
@@ -335,6 +399,11 @@ struct python_globals *python_globals__new(pid_t pid, const struct ms_python_off
 		return NULL;
 	}
 	g->interp = read_u64(g, off->runtime + off->runtime_interp_head);
+	if (!modules_found(g)) {
+		python_globals__free(g);
+		errno = ENOTSUP;
+		return NULL;
+	}
 	return g;
 }
 
@@ -446,6 +515,7 @@ static int find_store(struct python_globals *g, const uint16_t *u, size_t n, uin
 	static const char *const mutators[] = {"append", "extend", "insert", "add", "update",
 					       "setdefault", "__setitem__", "appendleft",
 					       "extendleft"};
+	const struct layout *l = g->l;
 	uint32_t ext = 0;
 
 	for (size_t i = 0; i < n;) {
@@ -453,8 +523,8 @@ static int find_store(struct python_globals *g, const uint16_t *u, size_t n, uin
 		uint32_t arg = (u[i] >> 8) | ext;
 		size_t next = i + 1 + g->caches[op];
 
-		ext = op == OP_EXTENDED_ARG ? arg << 8 : 0;
-		if (op == OP_LOAD_GLOBAL && (arg >> 1) == namei) {
+		ext = op == l->extended_arg ? arg << 8 : 0;
+		if (op == l->load_global && (arg >> 1) == namei) {
 			/* the next instructions up to the store: the subscript and value
 			 * loads of `g[k] = v` need at most a few */
 			size_t j = next;
@@ -463,9 +533,12 @@ static int find_store(struct python_globals *g, const uint16_t *u, size_t n, uin
 				uint32_t arg2 = u[j] >> 8;
 				char m[32];
 
-				if (op2 == OP_STORE_SUBSCR)
+				if (op2 == l->load_attr)
+					arg2 >>= l->load_attr_shift;
+				if (op2 == l->store_subscr)
 					return (int)(i * 2);
-				if ((op2 == OP_LOAD_METHOD || op2 == OP_LOAD_ATTR) && arg2 < nnames) {
+				if (((l->load_method && op2 == l->load_method) || op2 == l->load_attr) &&
+				    arg2 < nnames) {
 					if (!read_name(g, read_u64(g, names + TUPLE_ITEMS + 8 * arg2), m,
 						       sizeof(m)))
 						break;
@@ -474,7 +547,7 @@ static int find_store(struct python_globals *g, const uint16_t *u, size_t n, uin
 							return (int)(i * 2);
 					break;
 				}
-				if (op2 == OP_LOAD_GLOBAL || op2 == OP_EXTENDED_ARG)
+				if (op2 == l->load_global || op2 == l->extended_arg)
 					break;
 				j += 1 + g->caches[op2];
 			}
@@ -502,7 +575,7 @@ static bool code_writes(struct python_globals *g, uint64_t code, const char *glo
 	if (namei == nnames)
 		return false;
 	uint16_t *u = malloc(nunits * 2);
-	if (!u || read_mem(g, code + CODE_UNITS, u, nunits * 2)) {
+	if (!u || read_mem(g, code + g->l->code_units, u, nunits * 2)) {
 		free(u);
 		return false;
 	}
@@ -512,7 +585,7 @@ static bool code_writes(struct python_globals *g, uint64_t code, const char *glo
 	    !read_name(g, read_u64(g, code + CODE_FILENAME), file, sizeof(file)))
 		return false;
 	uint64_t tab = read_u64(g, code + CODE_LINETABLE), tablen = read_u64(g, tab + VAR_SIZE);
-	if (read_mem(g, code + CODE_FIRSTLINENO, &first, 4))
+	if (read_mem(g, code + g->l->firstlineno, &first, 4))
 		return false;
 	if (tab && tablen && tablen < (1u << 20)) {
 		uint8_t *t = malloc(tablen);

@@ -31,7 +31,7 @@ struct python_growth {
 	double span_s;	       /* time from the first reading to the last */
 };
 
-/* Watch pid's module globals (CPython 3.11; NULL with errno ENOTSUP otherwise, or
+/* Watch pid's module globals (CPython 3.11 or 3.13; NULL with errno ENOTSUP otherwise, or
  * another errno). Reads /proc/<pid>/mem only: the target is never written or stopped. */
 struct python_globals *python_globals__new(pid_t pid, const struct ms_python_offsets *off);
 /* Accepts NULL. */
