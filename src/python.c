@@ -84,6 +84,11 @@ void python__free(struct python *py)
 	free(py);
 }
 
+const struct python_code_layout *python__code_layout(const struct python *py)
+{
+	return py ? &py->info.code : NULL;
+}
+
 const struct ms_python_offsets *python__offsets(const struct python *py)
 {
 	return py ? &py->info.off : NULL;

@@ -22,6 +22,9 @@ struct python *python__open(pid_t pid, bool quiet, int verbose);
 void python__free(struct python *py);
 /* What the BPF programs need (rodata), or NULL when py is NULL. */
 const struct ms_python_offsets *python__offsets(const struct python *py);
+/* Where code objects and strs keep their parts (user space reads them), or NULL
+ * when py is NULL. */
+const struct python_code_layout *python__code_layout(const struct python *py);
 /* True when pc lies in the evaluator, its .cold part included. False for NULL py. */
 bool python__is_eval(const struct python *py, uint64_t pc);
 /* "function (file.py:LINE)" of a frame of the event's Python stack. */

@@ -35,8 +35,7 @@ enum {
 	MODULE_DICT = 16,
 	FUNC_CODE = 48,
 	TYPE_NAME = 24, TYPE_BASICSIZE = 32, TYPE_ITEMSIZE = 40, TYPE_FLAGS = 168, TYPE_DICT = 264,
-	CODE_NAMES = 32, CODE_FILENAME = 112, CODE_NAME = 120, CODE_LINETABLE = 136,
-	STR_STATE = 32, STR_LENGTH = 16,
+	CODE_NAMES = 32,	/* co_names; the rest of a code object: python_code_layout */
 };
 #define TPFLAGS_LIST (1ul << 25)
 #define TPFLAGS_TUPLE (1ul << 26)
@@ -51,8 +50,6 @@ enum {
 struct layout {
 	uint32_t version;	  /* major, minor: 0x030b */
 	uint32_t interp_modules;  /* PyInterpreterState.modules (3.13: imports.modules) */
-	uint32_t firstlineno, code_units; /* PyCodeObject.co_firstlineno, co_code_adaptive */
-	uint32_t str_ascii_size, str_compact_size;
 	uint8_t store_subscr, load_attr, load_global, extended_arg, load_method; /* 0: none */
 	uint8_t load_attr_shift;  /* LOAD_ATTR's name index is arg >> this (3.13: method bit) */
 	const uint8_t (*specialized)[2];
@@ -98,13 +95,11 @@ static const uint8_t caches_313[][2] = {
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct layout layouts[] = {
-	{.version = 0x030b, .interp_modules = 888, .firstlineno = 72, .code_units = 184,
-	 .str_ascii_size = 48, .str_compact_size = 72, .store_subscr = 60, .load_attr = 106,
+	{.version = 0x030b, .interp_modules = 888, .store_subscr = 60, .load_attr = 106,
 	 .load_global = 116, .extended_arg = 144, .load_method = 160, .load_attr_shift = 0,
 	 .specialized = specialized_311, .nspecialized = NELEM(specialized_311),
 	 .caches = caches_311, .ncaches = NELEM(caches_311)},
-	{.version = 0x030d, .interp_modules = 7656, .firstlineno = 68, .code_units = 200,
-	 .str_ascii_size = 40, .str_compact_size = 56, .store_subscr = 39, .load_attr = 82,
+	{.version = 0x030d, .interp_modules = 7656, .store_subscr = 39, .load_attr = 82,
 	 .load_global = 91, .extended_arg = 71, .load_method = 0, .load_attr_shift = 1,
 	 .specialized = specialized_313, .nspecialized = NELEM(specialized_313),
 	 .caches = caches_313, .ncaches = NELEM(caches_313)},
@@ -133,6 +128,7 @@ struct container {
 
 struct python_globals {
 	const struct layout *l;
+	struct python_code_layout code; /* code objects and strs: what names frames */
 	int fd;
 	struct python_names *names; /* str objects to UTF-8 */
 	uint64_t interp;
@@ -219,8 +215,8 @@ static double object_bytes(struct python_globals *g, uint64_t obj)
 	if (!t)
 		return 0;
 	if (t->kind == K_STR) {
-		n = (int64_t)read_u64(g, obj + STR_LENGTH);
-		return g->l->str_ascii_size + (double)n + 1; /* compact ASCII; wider strs are rarer */
+		n = (int64_t)read_u64(g, obj + g->code.str_length);
+		return g->code.str_ascii_data + (double)n + 1; /* compact ASCII; wider strs are rarer */
 	}
 	size = (double)t->basicsize;
 	if (t->itemsize) {
@@ -365,7 +361,8 @@ static bool modules_found(struct python_globals *g)
 	return found;
 }
 
-struct python_globals *python_globals__new(pid_t pid, const struct ms_python_offsets *off)
+struct python_globals *python_globals__new(pid_t pid, const struct ms_python_offsets *off,
+					   const struct python_code_layout *code)
 {
 	struct python_globals *g;
 	const struct layout *l = NULL;
@@ -374,17 +371,15 @@ struct python_globals *python_globals__new(pid_t pid, const struct ms_python_off
 	for (size_t i = 0; off && i < NELEM(layouts); i++)
 		if ((off->version >> 16) == layouts[i].version)
 			l = &layouts[i];
-	if (!l) {
+	if (!l || !code) {
 		errno = ENOTSUP;
 		return NULL;
 	}
-	struct python_code_layout strs = {.str_state = STR_STATE, .str_length = STR_LENGTH,
-					  .str_ascii_data = l->str_ascii_size,
-					  .str_compact_data = l->str_compact_size};
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return NULL;
 	g->l = l;
+	g->code = *code;
 	for (int i = 0; i < 256; i++)
 		g->deopt[i] = (uint8_t)i;
 	for (size_t i = 0; i < l->nspecialized; i++)
@@ -393,7 +388,7 @@ struct python_globals *python_globals__new(pid_t pid, const struct ms_python_off
 		g->caches[l->caches[i][0]] = l->caches[i][1];
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
 	g->fd = open(path, O_RDONLY | O_CLOEXEC);
-	g->names = python_names__new(pid, &strs);
+	g->names = python_names__new(pid, code);
 	if (g->fd < 0 || !g->names) {
 		python_globals__free(g);
 		return NULL;
@@ -575,21 +570,22 @@ static bool code_writes(struct python_globals *g, uint64_t code, const char *glo
 	if (namei == nnames)
 		return false;
 	uint16_t *u = malloc(nunits * 2);
-	if (!u || read_mem(g, code + g->l->code_units, u, nunits * 2)) {
+	if (!u || read_mem(g, code + g->code.code, u, nunits * 2)) {
 		free(u);
 		return false;
 	}
 	at = find_store(g, u, nunits, names, nnames, namei);
 	free(u);
-	if (at < 0 || !read_name(g, read_u64(g, code + CODE_NAME), fn, sizeof(fn)) ||
-	    !read_name(g, read_u64(g, code + CODE_FILENAME), file, sizeof(file)))
+	if (at < 0 || !read_name(g, read_u64(g, code + g->code.name), fn, sizeof(fn)) ||
+	    !read_name(g, read_u64(g, code + g->code.filename), file, sizeof(file)))
 		return false;
-	uint64_t tab = read_u64(g, code + CODE_LINETABLE), tablen = read_u64(g, tab + VAR_SIZE);
-	if (read_mem(g, code + g->l->firstlineno, &first, 4))
+	uint64_t tab = read_u64(g, code + g->code.linetable);
+	uint64_t tablen = read_u64(g, tab + g->code.bytes_size);
+	if (read_mem(g, code + g->code.firstlineno, &first, 4))
 		return false;
 	if (tab && tablen && tablen < (1u << 20)) {
 		uint8_t *t = malloc(tablen);
-		if (t && !read_mem(g, tab + 32, t, tablen)) /* PyBytesObject.ob_sval */
+		if (t && !read_mem(g, tab + g->code.bytes_data, t, tablen))
 			line = python_linetable_line(t, tablen, first, at);
 		free(t);
 	}

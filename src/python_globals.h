@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "memspy/events.h"
+#include "python_detect.h"
 
 struct python_globals;
 
@@ -33,7 +34,8 @@ struct python_growth {
 
 /* Watch pid's module globals (CPython 3.11 or 3.13; NULL with errno ENOTSUP otherwise, or
  * another errno). Reads /proc/<pid>/mem only: the target is never written or stopped. */
-struct python_globals *python_globals__new(pid_t pid, const struct ms_python_offsets *off);
+struct python_globals *python_globals__new(pid_t pid, const struct ms_python_offsets *off,
+					   const struct python_code_layout *code);
 /* Accepts NULL. */
 void python_globals__free(struct python_globals *g);
 /* Read every watched container's length; look for new modules' globals now and

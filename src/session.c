@@ -220,7 +220,8 @@ static struct session *proc__new(struct session *s, uint32_t tgid)
 		p->dwfl = target_dwfl__open((pid_t)tgid); /* NULL: its stacks print [unknown] */
 		p->py = python__open((pid_t)tgid, true, s->opts.verbose);
 	}
-	p->py_globals = python_globals__new((pid_t)tgid, python__offsets(p->py));
+	p->py_globals = python_globals__new((pid_t)tgid, python__offsets(p->py),
+					     python__code_layout(p->py));
 	snprintf(name, sizeof(name), "%s-%u", p->comm[0] ? p->comm : "?", tgid);
 	p->proc_frame = stacktab__frame(s->stacks, name);
 	if (!s->opts.no_output &&
@@ -895,7 +896,8 @@ struct session *session__open(const struct session_opts *opts)
 	}
 	s->py = python__open(o->pid, o->quiet_attach, o->verbose);
 	if (!o->children) /* with --children, each process's session watches its own */
-		s->py_globals = python_globals__new(o->pid, python__offsets(s->py));
+		s->py_globals = python_globals__new(o->pid, python__offsets(s->py),
+						     python__code_layout(s->py));
 	if (o->children && !proc__new(s, (uint32_t)o->pid)) { /* the target is the first */
 		fprintf(stderr, "memspy: out of memory\n");
 		goto fail;

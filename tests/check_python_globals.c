@@ -65,7 +65,8 @@ static void check_registry(const char *root)
 	usleep(500 * 1000); /* imports done, the loop running */
 	struct python *py = python__open(pid, true, 0);
 	ck_assert_msg(py, "python3 not readable: Debian's 3.11 or trixie's 3.13 expected");
-	struct python_globals *pg = python_globals__new(pid, python__offsets(py));
+	struct python_globals *pg =
+		python_globals__new(pid, python__offsets(py), python__code_layout(py));
 	ck_assert_ptr_nonnull(pg);
 	for (int i = 0; i < 8; i++) {
 		python_globals__tick(pg, clock_now_ns());
@@ -111,7 +112,7 @@ END_TEST
 
 START_TEST(test_not_python)
 {
-	ck_assert_ptr_null(python_globals__new(getpid(), NULL));
+	ck_assert_ptr_null(python_globals__new(getpid(), NULL, NULL));
 	ck_assert_uint_eq(python_globals__growing(NULL, NULL, 0), 0);
 	python_globals__tick(NULL, 0);
 }
