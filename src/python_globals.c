@@ -228,26 +228,38 @@ static double object_bytes(struct python_globals *g, uint64_t obj)
 	return size;
 }
 
+/* Where a combined-table dict keeps its entries: their address, 8-byte words per
+ * entry (2 with str keys: key, value; 3: hash, key, value) and how many are used,
+ * deleted ones included. False for a split table (instance attributes, never a
+ * module's globals) or anything inconsistent. */
+static bool dict_entries(struct python_globals *g, uint64_t dict, uint64_t *at, size_t *words,
+			 uint64_t *n)
+{
+	uint8_t hdr[KEYS_INDICES];
+	uint64_t keys = read_u64(g, dict + DICT_KEYS);
+
+	if (!keys || read_u64(g, dict + DICT_VALUES) || read_mem(g, keys, hdr, sizeof(hdr)) ||
+	    hdr[KEYS_LOG2_INDEX_BYTES] > 40 || hdr[KEYS_KIND] > 1)
+		return false;
+	memcpy(n, hdr + KEYS_NENTRIES, 8);
+	*words = hdr[KEYS_KIND] == 1 ? 2 : 3;
+	*at = keys + KEYS_INDICES + (1ull << hdr[KEYS_LOG2_INDEX_BYTES]);
+	return *n <= (1ull << hdr[KEYS_LOG2_INDEX_BYTES]) * 8; /* at most one per index slot */
+}
+
 /* Entries of a combined-table dict: (key, value) pairs, NULL keys left out. Returns
  * the number stored in *out (caller frees), 0 on any inconsistency. */
 static size_t dict_items(struct python_globals *g, uint64_t dict, uint64_t **out)
 {
-	uint8_t hdr[KEYS_INDICES];
-	uint64_t keys = read_u64(g, dict + DICT_KEYS), nentries, *raw, *pairs;
+	uint64_t at, nentries, *raw, *pairs;
 	size_t esize, n = 0;
 
 	*out = NULL;
-	if (!keys || read_u64(g, dict + DICT_VALUES) || read_mem(g, keys, hdr, sizeof(hdr)))
-		return 0; /* split tables hold instance attributes, never a module's globals */
-	memcpy(&nentries, hdr + KEYS_NENTRIES, 8);
-	if (hdr[KEYS_LOG2_INDEX_BYTES] > 40 || hdr[KEYS_KIND] > 1 || nentries > MAX_DICT_ENTRIES)
+	if (!dict_entries(g, dict, &at, &esize, &nentries) || nentries > MAX_DICT_ENTRIES)
 		return 0;
-	esize = hdr[KEYS_KIND] == 1 ? 2 : 3; /* unicode keys: key, value; else hash, key, value */
 	raw = malloc(nentries * esize * 8 + 8);
 	pairs = malloc(nentries * 2 * 8 + 8);
-	if (!raw || !pairs ||
-	    read_mem(g, keys + KEYS_INDICES + (1ull << hdr[KEYS_LOG2_INDEX_BYTES]), raw,
-		     nentries * esize * 8)) {
+	if (!raw || !pairs || read_mem(g, at, raw, nentries * esize * 8)) {
 		free(raw);
 		free(pairs);
 		return 0;
@@ -284,12 +296,13 @@ static struct container *find_container(struct python_globals *g, uint64_t obj)
 	return NULL;
 }
 
+/* Watch a container not watched yet. */
 static void watch(struct python_globals *g, uint64_t obj, enum kind kind, uint64_t module_dict,
 		  const char *module, const char *global)
 {
 	struct container *c;
 
-	if (find_container(g, obj) || g->nc == MAX_CONTAINERS)
+	if (g->nc == MAX_CONTAINERS)
 		return;
 	if (g->nc == g->capc) {
 		size_t nc = g->capc ? g->capc * 2 : 64;
@@ -460,7 +473,7 @@ static void add_point(struct container *c, double v, uint64_t ts)
 
 void python_globals__tick(struct python_globals *g, uint64_t ts_ns)
 {
-	if (!g || !g->interp)
+	if (!g)
 		return;
 	if (g->ticks++ % RESCAN_TICKS == 0)
 		scan_modules(g);
@@ -479,12 +492,12 @@ void python_globals__tick(struct python_globals *g, uint64_t ts_ns)
 }
 
 /* Bytes one entry adds: its slot in the container's table and its newest element
- * (a dict's newest key and value). */
+ * (a dict's newest key and value: only that entry is read, however big the dict). */
 static double entry_bytes(struct python_globals *g, const struct container *c)
 {
-	uint64_t *items;
+	uint64_t at, n, kv[3] = {0};
+	size_t words;
 	double b = 0;
-	size_t n;
 
 	if (c->kind == K_LIST) {
 		int64_t len = length_of(g, c);
@@ -494,10 +507,17 @@ static double entry_bytes(struct python_globals *g, const struct container *c)
 	}
 	if (c->kind == K_SET)
 		return 16 * 1.5; /* a hash and a key per slot, tables kept under 3/5 full */
-	n = dict_items(g, c->obj, &items);
-	if (n)
-		b = object_bytes(g, items[2 * n - 2]) + object_bytes(g, items[2 * n - 1]);
-	free(items);
+	/* the newest entry still in use: deleted ones keep their place with a NULL key */
+	if (!dict_entries(g, c->obj, &at, &words, &n))
+		n = 0;
+	for (uint64_t i = 0; i < n && i < 8; i++) {
+		if (read_mem(g, at + (n - 1 - i) * words * 8, kv, words * 8))
+			break;
+		if (kv[words - 2] && kv[words - 1]) {
+			b = object_bytes(g, kv[words - 2]) + object_bytes(g, kv[words - 1]);
+			break;
+		}
+	}
 	return b + 24 * 1.5; /* an entry and its index, tables kept under 2/3 full */
 }
 
