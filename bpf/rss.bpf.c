@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* RSS growth: a sampled perf page-faults event on every CPU sends the faulting
- * thread's user registers, stack and Python frames to user space (a fault is a
- * page first touched, so a leak shows where it grows whatever the allocator), and
- * raw syscall tracepoints count the target's anonymous mmap, munmap and brk. */
+/* RSS growth: the x86 page-fault tracepoints send, for a sample of the target's
+ * faults that map a new page, the faulting thread's user registers, stack and
+ * Python frames to user space (a leak shows where it grows whatever the allocator),
+ * and raw syscall tracepoints count the target's anonymous mmap, munmap and brk. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
@@ -17,7 +17,7 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 target_tgid = 0;
 const volatile __u32 stack_bytes = MS_DEFAULT_STACK_BYTES;
 const volatile __u64 wakeup_bytes = 1 << 20;
-/* One sample every rss_period faults of the target. User space writes it while the
+/* One sample every rss_period new-page faults of the target. User space writes it while the
  * programs run, from the fault rate it sees, so a slow leak is seen fault by fault
  * and a fault storm costs a bounded number of samples a second. */
 __u32 rss_period = 1;
@@ -79,29 +79,39 @@ static __always_inline void count(__u32 which, __u64 n)
 		*c += n;
 }
 
-SEC("perf_event")
-int on_page_fault(struct bpf_perf_event_data *ctx)
+/* x86 page-fault error code: the page was present (a protection fault: copy-on-write
+ * of a page shared since fork, a write to the zero page) or not (a page mapped anew). */
+#define PF_PRESENT 0x1
+
+/* A fault of a target thread at a user address. Only a not-present page grows the
+ * resident set: a copy-on-write fault replaces a page the process already counts
+ * (a forked worker's first write to its parent's objects, which Python's reference
+ * counts and collector do everywhere), so it is counted but not sampled. */
+static __always_inline void on_fault(__u64 address, __u64 error_code)
 {
 	struct ms_cpu_event *ev;
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 cpu, zero = 0, period = rss_period;
 	__s64 *left;
 
-	if (!is_followed(id >> 32))
-		return 0;
+	if (!is_followed(id >> 32) || (__s64)address < 0) /* kernel half: not the target's */
+		return;
 	count(MS_RSS_ALL_FAULTS, 1);
+	if (error_code & PF_PRESENT)
+		return;
+	count(MS_RSS_NEW_PAGES, 1);
 	left = bpf_map_lookup_elem(&rss_countdown, &zero);
 	if (!left)
-		return 0;
+		return;
 	if (--*left > 0)
-		return 0;
+		return;
 	if (!period)
 		period = 1;
 	*left = period;
 	cpu = bpf_get_smp_processor_id();
 	ev = bpf_map_lookup_elem(&rss_scratch, &cpu);
 	if (!ev)
-		return 0;
+		return;
 	count(MS_RSS_FAULTS, 1);
 	fill_header(&ev->hdr, MS_EV_RSS, 0);
 	ev->weight = period;
@@ -110,6 +120,21 @@ int on_page_fault(struct bpf_perf_event_data *ctx)
 	capture_user_state(ev, stack_bytes); /* a fault may come inside a probed realloc */
 	if (output_sample(&rss_events, ev, wakeup_bytes))
 		count(MS_RSS_LOST, 1);
+}
+
+/* exceptions:page_fault_user and page_fault_kernel (the kernel writing to a user
+ * buffer, as read() does): (address, regs, error_code). */
+SEC("raw_tp/page_fault_user")
+int on_user_fault(struct bpf_raw_tracepoint_args *ctx)
+{
+	on_fault(ctx->args[0], ctx->args[2]);
+	return 0;
+}
+
+SEC("raw_tp/page_fault_kernel")
+int on_kernel_fault(struct bpf_raw_tracepoint_args *ctx)
+{
+	on_fault(ctx->args[0], ctx->args[2]);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * the options both take, and the target pid. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <limits.h>
 #include <stdlib.h>
 
@@ -121,8 +122,14 @@ int cli_session_finish(const char *cmd, int argc, char **argv, int optind,
 			return 2;
 		}
 	}
-	if (!o->heap && !o->cpu) {
-		fprintf(stderr, "memspy %s: --no-heap and --no-cpu leave nothing to record\n", cmd);
+	/* attach can record RSS growth alone; top's views are the heap and the CPU */
+	if (!o->heap && !o->cpu && strcmp(cmd, "top") == 0) {
+		fprintf(stderr, "memspy top: --no-heap and --no-cpu leave nothing to show\n");
+		return 2;
+	}
+	if (!o->heap && !o->cpu && o->no_rss) {
+		fprintf(stderr, "memspy %s: --no-heap, --no-cpu and --no-rss leave nothing to record\n",
+			cmd);
 		return 2;
 	}
 	if (!o->pid) {

@@ -36,7 +36,7 @@ int report_rss_write_profile(const char *dir, const struct stacktab *t,
 	char sub[200];
 
 	snprintf(sub, sizeof(sub),
-		 "pages first touched by pid %d (%s): page faults sampled %s, %d B each", pid,
+		 "new pages of pid %d (%s): faults on a page not present, sampled %s, %d B each", pid,
 		 comm, (format_periods(min_period, max_period, periods, sizeof(periods)), periods),
 		 MS_RSS_PAGE);
 	return sinks_write_profile(dir, "rss", t, ids, vals, n, MS_FLAME_MEM, "RSS growth", sub);
@@ -56,14 +56,20 @@ void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profil
 	fprintf(f, "\n== rss ==\n");
 	report_format_bytes((double)total, a, sizeof(a));
 	format_periods(min_period, max_period, periods, sizeof(periods));
-	if (c[MS_RSS_ALL_FAULTS])
-		fprintf(f, "  page faults       %llu, %llu sampled (%s)\n",
-			(unsigned long long)c[MS_RSS_ALL_FAULTS], (unsigned long long)c[MS_RSS_FAULTS],
-			periods);
-	else
+	if (c[MS_RSS_ALL_FAULTS]) {
+		fprintf(f, "  page faults       %llu, %llu of them on a new page, %llu sampled (%s)\n",
+			(unsigned long long)c[MS_RSS_ALL_FAULTS], (unsigned long long)c[MS_RSS_NEW_PAGES],
+			(unsigned long long)c[MS_RSS_FAULTS], periods);
+		/* a forked worker writing to its parent's objects: private copies of pages it
+		 * already had, which RSS counted before */
+		if (c[MS_RSS_ALL_FAULTS] > c[MS_RSS_NEW_PAGES])
+			fprintf(f, "  copy-on-write     %llu faults on present pages (not growth)\n",
+				(unsigned long long)(c[MS_RSS_ALL_FAULTS] - c[MS_RSS_NEW_PAGES]));
+	} else {
 		fprintf(f, "  page faults       %llu sampled (%s)\n",
 			(unsigned long long)c[MS_RSS_FAULTS], periods);
-	fprintf(f, "  pages touched     ~%s\n", a);
+	}
+	fprintf(f, "  new pages         ~%s\n", a);
 	if (c[MS_RSS_LOST])
 		fprintf(f, "  lost samples      %llu\n", (unsigned long long)c[MS_RSS_LOST]);
 	report_format_bytes((double)c[MS_RSS_MMAP_BYTES], a, sizeof(a));
@@ -86,7 +92,7 @@ void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profil
 		top[ntop++] = best;
 	}
 	if (ntop)
-		fprintf(f, "  top stacks by pages first touched (rss.folded; a page counts for the\n"
+		fprintf(f, "  top stacks by new pages (rss.folded; a page counts for the\n"
 			   "  code that first wrote to it: with a pooled allocator such as Python's\n"
 			   "  that may be another user of the pool than the code that keeps it):\n");
 	for (size_t j = 0; j < ntop; j++) {

@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Sample the target's page faults on every CPU and count its memory syscalls. */
+/* Sample the target's page faults that map new pages and count its memory syscalls. */
 #include <errno.h>
-#include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -18,7 +16,7 @@
 
 struct rss_probes {
 	struct rss *skel;
-	struct bpf_link **links; /* per CPU, then the two syscall tracepoints */
+	struct bpf_link **links; /* the two page-fault and two syscall tracepoints */
 	int nr_cpus;
 	int nr_links;
 };
@@ -56,33 +54,34 @@ struct rss_probes *rss_probes__open(const struct rss_probes_opts *o, char *err, 
 		bpf_error_explain("load the RSS BPF programs", e, err, errlen);
 		goto fail;
 	}
-	r->links = calloc((size_t)r->nr_cpus + 2, sizeof(*r->links));
+	/* raw_tp, not tracepoint/: tracefs may not be mounted */
+	struct {
+		struct bpf_program *prog;
+		const char *name;
+	} tps[] = {
+		{r->skel->progs.on_user_fault, "page_fault_user"},
+		{r->skel->progs.on_kernel_fault, "page_fault_kernel"},
+		{r->skel->progs.on_sys_enter, "sys_enter"},
+		{r->skel->progs.on_sys_exit, "sys_exit"},
+	};
+	r->links = calloc(sizeof(tps) / sizeof(tps[0]), sizeof(*r->links));
 	if (!r->links) {
 		e = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_SOFTWARE,
-		.size = sizeof(attr),
-		.config = PERF_COUNT_SW_PAGE_FAULTS,
-		.sample_period = 1, /* every fault reaches BPF, which samples (rss_period) */
-	};
-	e = bpf_attach_per_cpu(r->skel->progs.on_page_fault, &attr, r->nr_cpus, r->links,
-			       &r->nr_links, "sample page faults", err, errlen);
-	if (e)
-		goto fail;
-	/* raw_tp, not tracepoint/: tracefs may not be mounted */
-	l = bpf_program__attach_raw_tracepoint(r->skel->progs.on_sys_enter, "sys_enter");
-	if (l)
+	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+		l = bpf_program__attach_raw_tracepoint(tps[i].prog, tps[i].name);
+		if (!l) {
+			char what[64];
+
+			e = -errno;
+			snprintf(what, sizeof(what), "attach the %s tracepoint", tps[i].name);
+			bpf_error_explain(what, e, err, errlen);
+			goto fail;
+		}
 		r->links[r->nr_links++] = l;
-	l = l ? bpf_program__attach_raw_tracepoint(r->skel->progs.on_sys_exit, "sys_exit") : NULL;
-	if (!l) {
-		e = -errno;
-		bpf_error_explain("attach the syscall tracepoints", e, err, errlen);
-		goto fail;
 	}
-	r->links[r->nr_links++] = l;
 	return r;
 fail:
 	rss_probes__free(r);

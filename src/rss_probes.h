@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Load the RSS-growth BPF programs: sampled page faults of one process on every
- * CPU, and its anonymous mmap, munmap and brk. */
+/* Load the RSS-growth BPF programs: sampled page faults of one process that map
+ * new pages, and its anonymous mmap, munmap and brk. */
 #ifndef MEMSPY_RSS_PROBES_H
 #define MEMSPY_RSS_PROBES_H
 
@@ -12,7 +12,7 @@
 
 struct rss_probes_opts {
 	pid_t pid;
-	uint32_t period;      /* one sample every this many page faults, at first */
+	uint32_t period;      /* one sample every this many new-page faults, at first */
 	uint32_t stack_bytes; /* user stack copied per sample */
 	const struct ms_python_offsets *python; /* read Python frames; NULL: none */
 	bool children;	      /* --children: filter on the procs map below */
@@ -29,7 +29,7 @@ void rss_probes__detach(struct rss_probes *r);
 void rss_probes__free(struct rss_probes *r);
 /* The ring buffer of MS_EV_RSS records, for capture. */
 int rss_probes__events_fd(const struct rss_probes *r);
-/* Sample one page fault in period from now on (at least 1). */
+/* Sample one new-page fault in period from now on (at least 1). */
 void rss_probes__set_period(struct rss_probes *r, uint32_t period);
 /* Sum the per-CPU counters (enum ms_rss_counter). 0 or -errno. */
 int rss_probes__counters(const struct rss_probes *r, uint64_t out[MS_RSS_COUNT]);

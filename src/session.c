@@ -76,11 +76,11 @@ struct session {
 	struct python *py;	   /* CPython frames; NULL for other processes */
 	struct python_globals *py_globals; /* its growing module-level containers */
 	struct rss_probes *rss_probes;	/* sampled page faults; NULL with --no-rss */
-	struct cpu_profile *rss_prof;	/* bytes of pages first touched, per stack */
+	struct cpu_profile *rss_prof;	/* bytes of new pages, per stack */
 	uint64_t rss_counters[MS_RSS_COUNT];
 	uint64_t rss_samples;		/* page-fault samples of this session */
 	uint32_t rss_period, rss_period_min, rss_period_max; /* sampling now, over the run */
-	uint64_t rss_faults_seen, rss_faults_ns; /* all faults at the last adaptation */
+	uint64_t rss_faults_seen, rss_faults_ns; /* new-page faults at the last adaptation */
 	struct stacktab *stacks;
 	struct profile *profile;
 	struct heap_totals totals;
@@ -425,7 +425,7 @@ static int on_cpu(struct session *s, struct session *p, const struct ms_cpu_even
 		frames[0] = p->proc_frame;
 		if (stacktab__intern(s->stacks, frames + !merged, nf + merged, !complete, &id))
 			return 0;
-		if (ev->hdr.kind == MS_EV_RSS) { /* a sampled page fault: pages first touched */
+		if (ev->hdr.kind == MS_EV_RSS) { /* a sampled fault on a new page */
 			cpu_profile__add(to->rss_prof, id, (uint64_t)ev->weight * MS_RSS_PAGE);
 			to->rss_samples++;
 		} else
@@ -464,8 +464,8 @@ static int on_record(void *ctx, const void *data, size_t size)
 	}
 }
 
-/* Set the page-fault sampling period from the fault rate of the last tenth of a
- * second or more: a fault storm right after attach costs a tenth of a second of
+/* Set the page-fault sampling period from the new-page fault rate of the last
+ * tenth of a second or more: a fault storm right after attach costs a tenth of a second of
  * every-fault sampling at most. */
 static void adapt_rss_period(struct session *s, uint64_t ts)
 {
@@ -476,7 +476,7 @@ static void adapt_rss_period(struct session *s, uint64_t ts)
 	    rss_probes__counters(s->rss_probes, c))
 		return;
 	if (s->rss_faults_ns && ts > s->rss_faults_ns) {
-		period = rss_period_for((double)(c[MS_RSS_ALL_FAULTS] - s->rss_faults_seen) * 1e9 /
+		period = rss_period_for((double)(c[MS_RSS_NEW_PAGES] - s->rss_faults_seen) * 1e9 /
 					(double)(ts - s->rss_faults_ns));
 		if (period != s->rss_period) {
 			rss_probes__set_period(s->rss_probes, period);
@@ -487,7 +487,7 @@ static void adapt_rss_period(struct session *s, uint64_t ts)
 				s->rss_period_max = period;
 		}
 	}
-	s->rss_faults_seen = c[MS_RSS_ALL_FAULTS];
+	s->rss_faults_seen = c[MS_RSS_NEW_PAGES];
 	s->rss_faults_ns = ts;
 }
 
@@ -627,7 +627,8 @@ static void write_report_to(FILE *f, struct session *s, const char *end_reason,
 	else
 		fprintf(f, "memspy report: pid %d (%s), %.1f s, ended by %s; heap not tracked "
 			   "(--no-heap)\n",
-			(int)s->opts.pid, s->comm, cpu->duration_s, end_reason);
+			(int)s->opts.pid, s->comm, (double)(s->end_ns - s->start_ns) / 1e9,
+			end_reason);
 	if (cpu)
 		report_cpu_write(f, cpu);
 	if (run_of(s)->rss_probes)
@@ -916,11 +917,17 @@ struct session *session__open(const struct session_opts *opts)
 				s->alloc.why, o->sample_mean <= 1 ? "every allocation" : "by bytes",
 				s->cpu_probes ? "; CPU sampling on" : "",
 				o->children ? "; following children" : "");
+		else if (s->cpu_probes)
+			fprintf(stderr,
+				"memspy: attached to pid %d (%s): CPU sampling at %u Hz%s; Ctrl-C "
+				"to stop\n",
+				(int)o->pid, s->comm, o->freq_hz,
+				s->rss_probes ? ", page faults on new pages" : "");
 		else
 			fprintf(stderr,
-				"memspy: attached to pid %d (%s): CPU sampling at %u Hz; Ctrl-C to "
+				"memspy: attached to pid %d (%s): page faults on new pages; Ctrl-C to "
 				"stop\n",
-				(int)o->pid, s->comm, o->freq_hz);
+				(int)o->pid, s->comm);
 	}
 	s->next_tick = s->start_ns + TICK_NS;
 	profile__tick(s->profile, s->start_ns);

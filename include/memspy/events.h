@@ -42,6 +42,7 @@ enum ms_rss_counter {
 	MS_RSS_BRK_GROW,     /* heap grown by brk */
 	MS_RSS_BRK_SHRINK,   /* heap shrunk by brk */
 	MS_RSS_ALL_FAULTS,   /* every page fault of the target, sampled or not */
+	MS_RSS_NEW_PAGES,    /* faults that mapped a page not present before */
 	MS_RSS_COUNT,
 };
 

@@ -9,9 +9,10 @@
 # and under name-WORKER in the merged files. Then a cache dict that grows without
 # bound (`cache[page] = ...` for random pages): the first suspect is the line that
 # stores into it, from the dict's length read each second and its module's bytecode.
-# Its small objects come from pymalloc's shared pools, so the page faults name
-# whichever endpoint first touches a fresh pool (the JSON encoder, mostly): the
+# Its small objects come from pymalloc's shared pools, so the faults on new pages
+# name whichever endpoint first touches a fresh pool (the JSON encoder, mostly): the
 # widest-tower check is for the list leak only, whose own allocations dominate.
+# The report must count the worker's copy-on-write faults apart from new pages.
 . "$(dirname "$0")/lib.sh"
 need_bpf
 : "${srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -75,6 +76,8 @@ scenario() {
 	cache:*"the dict flask_app.cache grew"*) ;;
 	*) fail "$mode: the growing module-level container is not named: $container" ;;
 	esac
+	[ "$4" = children ] || grep -qE '^  copy-on-write  +[0-9]+ faults on present pages' "$R" ||
+		fail "$mode: no copy-on-write line in the rss section: $(sed -n '/== rss ==/,/^$/p' "$R")"
 	[ "$mode" = leak ] || return 0
 	for prof in heap rss; do
 		python3 - "$D/$prof.folded" "$want" <<'PY' || fail "$mode: $prof.folded widest Python frame"
