@@ -2,7 +2,8 @@
 /* RSS growth: the x86 page-fault tracepoints send, for a sample of the target's
  * faults that map a new page, the faulting thread's user registers, stack and
  * Python frames to user space (a leak shows where it grows whatever the allocator),
- * and raw syscall tracepoints count the target's anonymous mmap, munmap and brk. */
+ * and raw syscall tracepoints count the target's anonymous mmap, munmap and brk
+ * and report the ranges it gives back or moves (munmap, madvise, brk, mremap). */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
@@ -27,7 +28,12 @@ __u32 rss_period = 1;
 #define NR_MMAP 9
 #define NR_MUNMAP 11
 #define NR_BRK 12
+#define NR_MREMAP 25
+#define NR_MADVISE 28
 #define MAP_ANON 0x20
+#define MADV_DONTNEED 4
+#define MADV_REMOVE 9
+#define PAGE_MASK (~0xfffull)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -58,7 +64,9 @@ struct {
 
 /* A memory syscall of a target thread between entry and exit. */
 struct pending {
-	__u64 len;     /* mmap/munmap length */
+	__u64 addr;    /* munmap, madvise, mremap: the range's start */
+	__u64 len;     /* its length (mremap: the old one) */
+	__u64 new_len; /* mremap */
 	__u64 old_brk; /* brk: the heap's end at entry */
 	__u32 nr;
 	__u32 pad;
@@ -115,6 +123,7 @@ static __always_inline void on_fault(__u64 address, __u64 error_code)
 	count(MS_RSS_FAULTS, 1);
 	fill_header(&ev->hdr, MS_EV_RSS, 0);
 	ev->weight = period;
+	ev->addr = address & PAGE_MASK;
 	ev->nr_kstack = 0;
 	read_python_stack(&ev->py, ev->hdr.tid);
 	capture_user_state(ev, stack_bytes); /* a fault may come inside a probed realloc */
@@ -134,6 +143,10 @@ int on_user_fault(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tp/page_fault_kernel")
 int on_kernel_fault(struct bpf_raw_tracepoint_args *ctx)
 {
+	/* With page faults disabled the kernel maps nothing: a nofault read, as BPF
+	 * programs (memspy's own stack copies among them) read user memory. */
+	if (BPF_CORE_READ(bpf_get_current_task_btf(), pagefault_disabled))
+		return 0;
 	on_fault(ctx->args[0], ctx->args[2]);
 	return 0;
 }
@@ -146,21 +159,44 @@ int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	struct pending p = {};
 	__u32 tid = (__u32)id;
 
-	if ((nr != NR_MMAP && nr != NR_MUNMAP && nr != NR_BRK) || !is_followed(id >> 32))
+	if ((nr != NR_MMAP && nr != NR_MUNMAP && nr != NR_BRK && nr != NR_MREMAP &&
+	     nr != NR_MADVISE) ||
+	    !is_followed(id >> 32))
 		return 0;
 	p.nr = (__u32)nr;
+	p.addr = BPF_CORE_READ(regs, di);
+	p.len = BPF_CORE_READ(regs, si);
 	if (nr == NR_MMAP) {
 		/* file mappings grow RSS only as they are read: page faults see those */
 		if (!(BPF_CORE_READ(regs, r10) & MAP_ANON))
 			return 0;
-		p.len = BPF_CORE_READ(regs, si);
-	} else if (nr == NR_MUNMAP) {
-		p.len = BPF_CORE_READ(regs, si);
-	} else {
+	} else if (nr == NR_MADVISE) {
+		/* MADV_FREE pages stay resident until the kernel needs them: not here */
+		__u64 advice = BPF_CORE_READ(regs, dx);
+		if (advice != MADV_DONTNEED && advice != MADV_REMOVE)
+			return 0;
+	} else if (nr == NR_MREMAP) {
+		p.new_len = BPF_CORE_READ(regs, dx);
+	} else if (nr == NR_BRK) {
 		p.old_brk = BPF_CORE_READ(bpf_get_current_task_btf(), mm, brk);
 	}
 	bpf_map_update_elem(&pendings, &tid, &p, BPF_ANY);
 	return 0;
+}
+
+/* Tell user space that [start, start + len) left its place, for new_len bytes to
+ * new_start (0: gone), so the pages sampled there leave rss.folded or move. */
+static __always_inline void release(__u64 start, __u64 len, __u64 new_start, __u64 new_len)
+{
+	struct ms_rss_release r = {};
+
+	fill_header(&r.hdr, MS_EV_RSS_RELEASE, 0);
+	r.start = start;
+	r.len = len;
+	r.new_start = new_start;
+	r.new_len = new_len;
+	if (bpf_ringbuf_output(&rss_events, &r, sizeof(r), 0))
+		count(MS_RSS_LOST_RELEASE, 1);
 }
 
 SEC("raw_tp/sys_exit")
@@ -176,14 +212,21 @@ int on_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	p = bpf_map_lookup_elem(&pendings, &tid);
 	if (!p)
 		return 0;
-	if (p->nr == NR_MMAP && ret >= 0)
+	if (p->nr == NR_MMAP && ret >= 0) {
 		count(MS_RSS_MMAP_BYTES, p->len);
-	else if (p->nr == NR_MUNMAP && ret == 0)
+	} else if (p->nr == NR_MUNMAP && ret == 0) {
 		count(MS_RSS_MUNMAP_BYTES, p->len);
-	else if (p->nr == NR_BRK && p->old_brk && (__u64)ret > p->old_brk)
+		release(p->addr, p->len, 0, 0);
+	} else if (p->nr == NR_MADVISE && ret == 0) {
+		release(p->addr, p->len, 0, 0);
+	} else if (p->nr == NR_MREMAP && ret >= 0 && ((__u64)ret != p->addr || p->new_len < p->len)) {
+		release(p->addr, p->len, (__u64)ret, p->new_len);
+	} else if (p->nr == NR_BRK && p->old_brk && (__u64)ret > p->old_brk) {
 		count(MS_RSS_BRK_GROW, (__u64)ret - p->old_brk);
-	else if (p->nr == NR_BRK && p->old_brk && (__u64)ret < p->old_brk)
+	} else if (p->nr == NR_BRK && p->old_brk && (__u64)ret < p->old_brk) {
 		count(MS_RSS_BRK_SHRINK, p->old_brk - (__u64)ret);
+		release((__u64)ret, p->old_brk - (__u64)ret, 0, 0);
+	}
 	bpf_map_delete_elem(&pendings, &tid);
 	return 0;
 }

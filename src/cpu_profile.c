@@ -68,6 +68,18 @@ int cpu_profile__add(struct cpu_profile *c, uint32_t stack_id, uint64_t n)
 	return 0;
 }
 
+void cpu_profile__remove(struct cpu_profile *c, uint32_t stack_id, uint64_t n)
+{
+	uint32_t slot = stack_id < c->slot_cap ? c->slot_of[stack_id] : 0;
+
+	if (!slot)
+		return;
+	if (n > c->samples[slot - 1])
+		n = c->samples[slot - 1];
+	c->samples[slot - 1] -= n;
+	c->total -= n;
+}
+
 uint64_t cpu_profile__total(const struct cpu_profile *c)
 {
 	return c->total;

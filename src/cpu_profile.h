@@ -20,6 +20,9 @@ struct cpu_profile *cpu_profile__new(void);
 void cpu_profile__free(struct cpu_profile *c);
 /* Count n samples of a stack. 0 or -ENOMEM. */
 int cpu_profile__add(struct cpu_profile *c, uint32_t stack_id, uint64_t n);
+/* Take back up to n of a stack's counts (RSS: pages unmapped again); a stack left
+ * at 0 stays listed with 0, which the folded writer skips. */
+void cpu_profile__remove(struct cpu_profile *c, uint32_t stack_id, uint64_t n);
 uint64_t cpu_profile__total(const struct cpu_profile *c);
 /* Stack ids and their samples, for the folded writer: arrays valid until the next
  * add; returns their length. */

@@ -36,25 +36,28 @@ int report_rss_write_profile(const char *dir, const struct stacktab *t,
 	char sub[200];
 
 	snprintf(sub, sizeof(sub),
-		 "new pages of pid %d (%s): faults on a page not present, sampled %s, %d B each", pid,
+		 "new pages still mapped in pid %d (%s): faults on a page not present, sampled %s, %d B each", pid,
 		 comm, (format_periods(min_period, max_period, periods, sizeof(periods)), periods),
 		 MS_RSS_PAGE);
 	return sinks_write_profile(dir, "rss", t, ids, vals, n, MS_FLAME_MEM, "RSS growth", sub);
 }
 
 void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profile *p,
-		      const uint64_t *c, uint32_t min_period, uint32_t max_period)
+		      uint64_t released_bytes, const uint64_t *c, uint32_t min_period,
+		      uint32_t max_period)
 {
 	char periods[64];
 
 	const uint32_t *ids;
 	const uint64_t *vals;
 	size_t n = cpu_profile__stacks(p, &ids, &vals), top[TOP_N], ntop = 0;
-	char a[32], b[32], d[32], e[32];
+	char a[32], b[32], d[32], e[32], g[32];
 	uint64_t total = cpu_profile__total(p);
 
 	fprintf(f, "\n== rss ==\n");
-	report_format_bytes((double)total, a, sizeof(a));
+	report_format_bytes((double)(total + released_bytes), a, sizeof(a));
+	report_format_bytes((double)released_bytes, b, sizeof(b));
+	report_format_bytes((double)total, g, sizeof(g));
 	format_periods(min_period, max_period, periods, sizeof(periods));
 	if (c[MS_RSS_ALL_FAULTS]) {
 		fprintf(f, "  page faults       %llu, %llu of them on a new page, %llu sampled (%s)\n",
@@ -69,7 +72,12 @@ void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profil
 		fprintf(f, "  page faults       %llu sampled (%s)\n",
 			(unsigned long long)c[MS_RSS_FAULTS], periods);
 	}
-	fprintf(f, "  new pages         ~%s\n", a);
+	fprintf(f, "  new pages         ~%s: ~%s given back since (munmap, madvise, brk), ~%s still\n"
+		   "                    mapped (rss.folded)\n",
+		a, b, g);
+	if (c[MS_RSS_LOST_RELEASE])
+		fprintf(f, "  lost releases     %llu (ring buffer full: their pages still count)\n",
+			(unsigned long long)c[MS_RSS_LOST_RELEASE]);
 	if (c[MS_RSS_LOST])
 		fprintf(f, "  lost samples      %llu\n", (unsigned long long)c[MS_RSS_LOST]);
 	report_format_bytes((double)c[MS_RSS_MMAP_BYTES], a, sizeof(a));
@@ -84,7 +92,7 @@ void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profil
 			bool taken = false;
 			for (size_t j = 0; j < ntop; j++)
 				taken |= top[j] == i;
-			if (!taken && (best == SIZE_MAX || vals[i] > vals[best]))
+			if (!taken && vals[i] && (best == SIZE_MAX || vals[i] > vals[best]))
 				best = i;
 		}
 		if (best == SIZE_MAX)
@@ -92,7 +100,7 @@ void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profil
 		top[ntop++] = best;
 	}
 	if (ntop)
-		fprintf(f, "  top stacks by new pages (rss.folded; a page counts for the\n"
+		fprintf(f, "  top stacks by new pages still mapped (rss.folded; a page counts for the\n"
 			   "  code that first wrote to it: with a pooled allocator such as Python's\n"
 			   "  that may be another user of the pool than the code that keeps it):\n");
 	for (size_t j = 0; j < ntop; j++) {

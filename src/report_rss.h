@@ -8,6 +8,7 @@
 
 #include "cpu_profile.h"
 #include "memspy/events.h"
+#include "rss_pages.h"
 #include "stacktab.h"
 
 /* Page faults are sampled one in a period that follows the target's fault rate:
@@ -16,9 +17,8 @@
  * MS_RSS_MAX_PERIOD. */
 #define MS_RSS_SAMPLES_PER_S 100
 #define MS_RSS_MAX_PERIOD 4096
-#define MS_RSS_PAGE 4096  /* bytes a fault maps (base pages; huge pages count as one) */
 
-/* Write <dir>/rss.folded and rss.svg: bytes of pages first touched per stack.
+/* Write <dir>/rss.folded and rss.svg: bytes of new pages still mapped, per stack.
  * Returns 0 or -errno (reported). */
 int report_rss_write_profile(const char *dir, const struct stacktab *t,
 			     const struct cpu_profile *p, int pid, const char *comm,
@@ -26,10 +26,12 @@ int report_rss_write_profile(const char *dir, const struct stacktab *t,
 /* The sampling period for the next second after faults_per_s faults a second: a
  * power of two, 1 to MS_RSS_MAX_PERIOD. */
 uint32_t rss_period_for(double faults_per_s);
-/* The "== rss ==" section: sampled faults, estimated bytes touched, the memory
+/* The "== rss ==" section: sampled faults, estimated bytes of new pages (p holds
+ * those still mapped, released_bytes those given back since), the memory
  * syscalls' totals (enum ms_rss_counter) and the top stacks, each titled by its
  * innermost Python frame or its first frame outside the allocator. */
 void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profile *p,
-		      const uint64_t *counters, uint32_t min_period, uint32_t max_period);
+		      uint64_t released_bytes, const uint64_t *counters, uint32_t min_period,
+		      uint32_t max_period);
 
 #endif

@@ -32,6 +32,7 @@
 #include "python.h"
 #include "python_globals.h"
 #include "report_rss.h"
+#include "rss_pages.h"
 #include "rss_probes.h"
 #include "report.h"
 #include "report_cpu.h"
@@ -76,7 +77,9 @@ struct session {
 	struct python *py;	   /* CPython frames; NULL for other processes */
 	struct python_globals *py_globals; /* its growing module-level containers */
 	struct rss_probes *rss_probes;	/* sampled page faults; NULL with --no-rss */
-	struct cpu_profile *rss_prof;	/* bytes of new pages, per stack */
+	struct cpu_profile *rss_prof;	/* bytes of new pages still mapped, per stack */
+	struct rss_pages *rss_pages;	/* the sampled pages behind rss_prof (per process) */
+	uint64_t rss_released;		/* bytes of sampled pages given back since */
 	uint64_t rss_counters[MS_RSS_COUNT];
 	uint64_t rss_samples;		/* page-fault samples of this session */
 	uint32_t rss_period, rss_period_min, rss_period_max; /* sampling now, over the run */
@@ -204,10 +207,12 @@ static struct session *proc__new(struct session *s, uint32_t tgid)
 	p->profile = profile__new(s->opts.sample_mean);
 	p->cpu = cpu_profile__new();
 	p->rss_prof = cpu_profile__new();
-	if (!p->profile || !p->cpu || !p->rss_prof) {
+	p->rss_pages = rss_pages__new();
+	if (!p->profile || !p->cpu || !p->rss_prof || !p->rss_pages) {
 		profile__free(p->profile);
 		cpu_profile__free(p->cpu);
 		cpu_profile__free(p->rss_prof);
+		rss_pages__free(p->rss_pages);
 		free(p);
 		return NULL;
 	}
@@ -370,6 +375,26 @@ static bool in_own_probe(const struct session *s, uint64_t ip)
 			compare_u64));
 }
 
+/* The process a page was charged in, and the run that merges it (--children). */
+struct rss_owner {
+	struct session *run, *proc;
+};
+
+/* A sampled page left its place: its bytes leave rss.folded, the process's and
+ * the merged one. */
+static void rss_page_gone(void *ctx, const struct rss_page *page)
+{
+	const struct rss_owner *o = ctx;
+	uint64_t bytes = (uint64_t)page->weight * MS_RSS_PAGE;
+
+	cpu_profile__remove(o->proc->rss_prof, page->stack, bytes);
+	o->proc->rss_released += bytes;
+	if (o->proc != o->run) {
+		cpu_profile__remove(o->run->rss_prof, page->merged, bytes);
+		o->run->rss_released += bytes;
+	}
+}
+
 static int on_cpu(struct session *s, struct session *p, const struct ms_cpu_event *ev,
 		  size_t size)
 {
@@ -420,6 +445,7 @@ static int on_cpu(struct session *s, struct session *p, const struct ms_cpu_even
 	size_t nf = frames_of(p, ev->hdr.tid, pcs, n, &ev->py, complete,
 			      (const uint64_t *)ev->kstack, s->opts.kernel ? nk : 0, frames + 1,
 			      MS_MAX_NAMES - 1);
+	struct rss_page page = {.addr = ev->addr, .weight = ev->weight};
 	for (int merged = 0; merged < (p != s ? 2 : 1); merged++) {
 		struct session *to = merged ? s : p;
 		frames[0] = p->proc_frame;
@@ -428,8 +454,13 @@ static int on_cpu(struct session *s, struct session *p, const struct ms_cpu_even
 		if (ev->hdr.kind == MS_EV_RSS) { /* a sampled fault on a new page */
 			cpu_profile__add(to->rss_prof, id, (uint64_t)ev->weight * MS_RSS_PAGE);
 			to->rss_samples++;
+			*(merged ? &page.merged : &page.stack) = id;
 		} else
 			cpu_profile__add(to->cpu, id, 1);
+	}
+	if (ev->hdr.kind == MS_EV_RSS) {
+		struct rss_owner owner = {s, p};
+		rss_pages__add(p->rss_pages, &page, rss_page_gone, &owner);
 	}
 	return 0;
 }
@@ -450,6 +481,14 @@ static int on_record(void *ctx, const void *data, size_t size)
 	case MS_EV_CPU:
 	case MS_EV_RSS:
 		return on_cpu(s, p, data, size);
+	case MS_EV_RSS_RELEASE:
+		if (size >= sizeof(struct ms_rss_release)) {
+			const struct ms_rss_release *r = data;
+			struct rss_owner owner = {s, p};
+			rss_pages__release(p->rss_pages, r->start, r->len, r->new_start, r->new_len,
+					   rss_page_gone, &owner);
+		}
+		return 0;
 	case MS_EV_FREE:
 		if (size >= sizeof(struct ms_free_event)) {
 			uint64_t addr = ((const struct ms_free_event *)data)->addr;
@@ -632,7 +671,7 @@ static void write_report_to(FILE *f, struct session *s, const char *end_reason,
 	if (cpu)
 		report_cpu_write(f, cpu);
 	if (run_of(s)->rss_probes)
-		report_rss_write(f, s->stacks, s->rss_prof, s->rss_counters,
+		report_rss_write(f, s->stacks, s->rss_prof, s->rss_released, s->rss_counters,
 				 run_of(s)->rss_period_min, run_of(s)->rss_period_max);
 }
 
@@ -876,7 +915,8 @@ struct session *session__open(const struct session_opts *opts)
 	s->profile = profile__new(o->sample_mean);
 	s->cpu = cpu_profile__new();
 	s->rss_prof = cpu_profile__new();
-	if (!s->stacks || !s->profile || !s->cpu || !s->rss_prof) {
+	s->rss_pages = rss_pages__new();
+	if (!s->stacks || !s->profile || !s->cpu || !s->rss_prof || !s->rss_pages) {
 		fprintf(stderr, "memspy: out of memory\n");
 		goto fail;
 	}
@@ -1111,6 +1151,7 @@ void session__free(struct session *s)
 	cpu_profile__free(s->cpu);
 	rss_probes__free(s->rss_probes);
 	cpu_profile__free(s->rss_prof);
+	rss_pages__free(s->rss_pages);
 	ksyms__free(s->ksyms);
 	stacktab__free(s->stacks);
 	allocator_release(&s->alloc);

@@ -31,6 +31,7 @@ enum ms_event_kind {
 	MS_EV_FREE = 2,	 /* struct ms_free_event */
 	MS_EV_CPU = 3,	 /* struct ms_cpu_event */
 	MS_EV_RSS = 4,	 /* struct ms_cpu_event of a sampled page fault (rss.bpf.c) */
+	MS_EV_RSS_RELEASE = 5, /* struct ms_rss_release: pages unmapped or moved */
 };
 
 /* Counters of the RSS program (its own per-CPU map). */
@@ -43,6 +44,7 @@ enum ms_rss_counter {
 	MS_RSS_BRK_SHRINK,   /* heap shrunk by brk */
 	MS_RSS_ALL_FAULTS,   /* every page fault of the target, sampled or not */
 	MS_RSS_NEW_PAGES,    /* faults that mapped a page not present before */
+	MS_RSS_LOST_RELEASE, /* ring buffer full: a release of pages dropped */
 	MS_RSS_COUNT,
 };
 
@@ -169,6 +171,15 @@ struct ms_free_event {
 	__u64 addr;
 };
 
+/* Anonymous or file pages of the target that leave their place: munmap, madvise
+ * (MADV_DONTNEED, MADV_REMOVE), a brk that shrinks the heap, or mremap, which moves
+ * them to new_start (new_len 0: they are gone). */
+struct ms_rss_release {
+	struct ms_event_header hdr;
+	__u64 start, len;
+	__u64 new_start, new_len;
+};
+
 /* A CPU sample: user registers and stack, and kernel frames when asked for. */
 struct ms_cpu_event {
 	struct ms_event_header hdr;
@@ -189,6 +200,7 @@ struct ms_cpu_event {
 	__u32 user_regs_valid; /* 0 for kernel threads or a failed read */
 	__u32 weight;	       /* events this sample stands for (page faults: the period) */
 	__u32 reserved;
+	__u64 addr;	       /* page faults: the page's address */
 	__u8 stack[MS_MAX_STACK_BYTES];
 };
 
@@ -205,7 +217,8 @@ _Static_assert(sizeof(struct ms_free_event) == 32, "free event layout");
 _Static_assert(sizeof(struct ms_proc) == 40, "proc layout");
 _Static_assert(sizeof(struct ms_cpu_event) ==
 		       24 + 8 * MS_NR_REGS + 8 * MS_MAX_KSTACK + 16 * MS_MAX_RET_FIXUPS +
-			       sizeof(struct ms_py_stack) + 16 + 24 + MS_MAX_STACK_BYTES,
+			       sizeof(struct ms_py_stack) + 16 + 24 + 8 + MS_MAX_STACK_BYTES,
 	       "cpu event layout");
+_Static_assert(sizeof(struct ms_rss_release) == 24 + 32, "rss release layout");
 
 #endif

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* A forked worker whose memory grows two ways, for the RSS test. The parent fills
- * 32 MiB and forks; the child prints "ready <pid>" and, after SIGUSR1, runs 32
- * steps 100 ms apart, each writing once to every page of the next MiB it shares
+/* A forked worker whose memory grows and shrinks, for the RSS test. The parent
+ * fills 32 MiB and forks; the child prints "ready <pid>" and, after SIGUSR1, runs
+ * 32 steps 100 ms apart, each writing once to every page of the next MiB it shares
  * with its parent (copy-on-write: private copies of pages it already had, no RSS
- * growth) and mapping one new MiB that it fills (256 new pages, kept). Then it
- * prints "done" and waits for SIGTERM. */
+ * growth), filling the next MiB of a 32 MiB mapping it keeps (fill_fresh: 256 new
+ * pages) and filling a new MiB that it unmaps again (fill_returned). Then it moves
+ * the first 8 MiB of the kept mapping elsewhere (mremap: still resident), gives the
+ * next 8 MiB back (MADV_DONTNEED), prints "done" and waits for SIGTERM: 24 MiB of
+ * fill_fresh's pages stay, 40 MiB of new pages were given back. */
+#define _GNU_SOURCE /* mremap */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,15 +52,29 @@ __attribute__((noinline)) static void write_inherited(volatile char *mib)
 		mib[off]++;
 }
 
-__attribute__((noinline)) static void fill_fresh(volatile char *mib)
+static void fill(volatile char *mib)
 {
 	for (size_t off = 0; off < MIB; off += PAGE)
 		mib[off] = 1;
 }
 
+__attribute__((noinline)) static void fill_fresh(char *mib)
+{
+	fill(mib);
+}
+
+__attribute__((noinline)) static void fill_returned(void)
+{
+	char *mib = map_mib(1);
+
+	fill(mib);
+	munmap(mib, MIB);
+}
+
 static void child(char *inherited)
 {
 	struct timespec tick = {0, 100 * 1000 * 1000};
+	char *kept = map_mib(STEPS), *dest = map_mib(8);
 
 	signal(SIGUSR1, on_usr1);
 	signal(SIGTERM, on_term);
@@ -66,9 +84,13 @@ static void child(char *inherited)
 		pause();
 	for (int i = 0; i < STEPS && !quit; i++) {
 		write_inherited(inherited + (size_t)i * MIB);
-		fill_fresh(map_mib(1));
+		fill_fresh(kept + (size_t)i * MIB);
+		fill_returned();
 		nanosleep(&tick, NULL);
 	}
+	if (mremap(kept, 8 * MIB, 8 * MIB, MREMAP_MAYMOVE | MREMAP_FIXED, dest) == MAP_FAILED)
+		perror("mremap");
+	madvise(kept + 8 * MIB, 8 * MIB, MADV_DONTNEED);
 	printf("done\n");
 	fflush(stdout);
 	while (!quit)
