@@ -129,7 +129,7 @@ static size_t take_range(struct rss_pages *m, uint64_t lo, uint64_t hi, struct r
 	}
 	for (size_t i = 0; i < m->cap;) {
 		uint64_t a = m->slots[i].addr;
-		if (a >= lo && a < hi) {
+		if (a && a >= lo && a < hi) { /* 0: a free slot */
 			out[k++] = m->slots[i];
 			remove_at(m, i); /* a later entry may have shifted into i: look again */
 		} else {
@@ -142,9 +142,14 @@ static size_t take_range(struct rss_pages *m, uint64_t lo, uint64_t hi, struct r
 size_t rss_pages__release(struct rss_pages *m, uint64_t start, uint64_t len, uint64_t new_start,
 			  uint64_t new_len, rss_page_gone_fn *gone, void *ctx)
 {
-	uint64_t lo = start & ~(uint64_t)(MS_RSS_PAGE - 1);
-	uint64_t hi = start + len < start ? UINT64_MAX & ~(uint64_t)(MS_RSS_PAGE - 1)
-					  : (start + len + MS_RSS_PAGE - 1) & ~(uint64_t)(MS_RSS_PAGE - 1);
+	const uint64_t mask = ~(uint64_t)(MS_RSS_PAGE - 1);
+	uint64_t lo = start & mask, hi;
+
+	/* the end rounded up to a page, or the last page for a range past the top */
+	if (__builtin_add_overflow(start, len, &hi) || __builtin_add_overflow(hi, MS_RSS_PAGE - 1, &hi))
+		hi = UINT64_MAX & mask;
+	else
+		hi &= mask;
 	uint64_t kept = new_len < len ? new_len : len;
 	size_t ngone = 0;
 
@@ -157,7 +162,7 @@ size_t rss_pages__release(struct rss_pages *m, uint64_t start, uint64_t len, uin
 	for (size_t i = 0; i < k; i++) {
 		uint64_t off = taken[i].addr - lo;
 		if (new_len && off < kept) { /* moved by mremap, charged as before */
-			taken[i].addr = (new_start & ~(uint64_t)(MS_RSS_PAGE - 1)) + off;
+			taken[i].addr = (new_start & mask) + off;
 			if (rss_pages__add(m, &taken[i], gone, ctx) == 0)
 				continue;
 		}

@@ -10,7 +10,7 @@ static const suite_fn suites[] = {
 	suite_procmaps, suite_allocator, suite_sampling, suite_stacktab, suite_profile,
 	suite_leak,	suite_folded,	 suite_report,	 suite_outdir,	 suite_target_dwfl,
 	/* --- suites of issues 5, 6, 7 below this line */
-	suite_python, suite_python_globals,
+	suite_python, suite_python_globals, suite_rss_pages,
 	suite_symbolize,
 	/* --- end suites of issues 5, 6, 7 */
 	/* --- flame graph suites (issue 4) below this line */
