@@ -39,6 +39,7 @@
 #include "session.h"
 #include "sinks.h"
 #include "stacktab.h"
+#include "symcache.h"
 #include "target_dwfl.h"
 
 #define MS_MAX_FRAMES 256    /* unwound frames kept per stack */
@@ -74,6 +75,7 @@ struct session {
 	size_t nr_probe_ips;
 	bool stopped;
 	struct target_dwfl *dwfl;
+	struct symcache *symcache; /* the run's, shared by the dwfl of every process */
 	struct python *py;	   /* CPython frames; NULL for other processes */
 	struct python_globals *py_globals; /* its growing module-level containers */
 	struct rss_probes *rss_probes;	/* sampled page faults; NULL with --no-rss */
@@ -223,6 +225,8 @@ static struct session *proc__new(struct session *s, uint32_t tgid)
 	} else {
 		procstat_comm((pid_t)tgid, p->comm, sizeof(p->comm));
 		p->dwfl = target_dwfl__open((pid_t)tgid); /* NULL: its stacks print [unknown] */
+		if (p->dwfl) /* workers map the master's files: name each address once */
+			target_dwfl__share_symcache(p->dwfl, s->symcache);
 		p->py = python__open((pid_t)tgid, true, s->opts.verbose);
 	}
 	p->py_globals = python_globals__new((pid_t)tgid, python__offsets(p->py),
@@ -935,6 +939,12 @@ struct session *session__open(const struct session_opts *opts)
 			strerror(errno));
 		goto fail;
 	}
+	s->symcache = symcache__new();
+	if (!s->symcache) {
+		fprintf(stderr, "memspy: out of memory\n");
+		goto fail;
+	}
+	target_dwfl__share_symcache(s->dwfl, s->symcache);
 	s->py = python__open(o->pid, o->quiet_attach, o->verbose);
 	if (!o->children) /* with --children, each process's session watches its own */
 		s->py_globals = python_globals__new(o->pid, python__offsets(s->py),
@@ -1145,6 +1155,7 @@ void session__free(struct session *s)
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	target_dwfl__free(s->dwfl);
+	symcache__free(s->symcache); /* after every dwfl using it: procs went first */
 	python__free(s->py);
 	python_globals__free(s->py_globals);
 	profile__free(s->profile);

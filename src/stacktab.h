@@ -15,7 +15,7 @@ struct stacktab *stacktab__new(void);
 void stacktab__free(struct stacktab *t);
 /* Intern a frame name (copied). Returns its id, or UINT32_MAX when out of memory. */
 uint32_t stacktab__frame(struct stacktab *t, const char *name);
-/* NULL for an id never handed out. */
+/* NULL for an id never handed out. The string stays where it is until stacktab__free. */
 const char *stacktab__frame_name(const struct stacktab *t, uint32_t frame_id);
 size_t stacktab__nr_frames(const struct stacktab *t);
 /* Intern a stack given root first (frames[0] is the outermost frame). truncated marks

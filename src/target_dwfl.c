@@ -25,6 +25,7 @@
 #include "memspy/events.h"
 #include "procmaps.h"
 #include "procroot.h"
+#include "symcache.h"
 #include "target_dwfl.h"
 
 _Static_assert(MS_NR_REGS == 17, "libdwfl's x86_64 backend unwinds DWARF registers 0..16");
@@ -37,14 +38,20 @@ _Static_assert(MS_NR_REGS == 17, "libdwfl's x86_64 backend unwinds DWARF registe
 /* Longest chain of nested DWARF scopes (lexical blocks included) followed from
  * an address out to its function; a deeper one (malformed DWARF) is cut there. */
 #define MS_MAX_SCOPES         256
-#define MS_SYMCACHE_MIN_SLOTS 1024
+#define MS_PC_MIN_SLOTS       1024
 
-/* A cached symbolization: names[] followed by the strings, one allocation. */
-struct sym_entry {
+/* The session's front of its symcache: a pc seen again costs one probe here, no
+ * module lookup. */
+struct pc_slot {
 	uint64_t pc;
-	const char **names;	/* NULL marks a free slot */
-	struct frame_loc *locs; /* n of them, filled on the first symbolize_loc */
-	size_t n;
+	struct symcache_entry *e; /* NULL marks a free slot */
+};
+
+/* A module's key in the symcache, looked up once per module. */
+struct module_id {
+	Dwfl_Module *mod;
+	uint32_t id;   /* symcache__module id */
+	uint64_t bias; /* pc - bias: the address in the file, the same in every process */
 };
 
 /* The sample being unwound; libdwfl reaches it through the callbacks' argument. */
@@ -82,10 +89,14 @@ struct target_dwfl {
 	struct cur_sample cur;
 	struct modsyms *modsyms; /* one per module symbolized so far */
 	size_t nmodsyms;
-	struct dwarf_index *dwx; /* DWARF scopes per CU, made on the first lookup */
-	bool scan_scopes;	 /* dwarf_getscopes per address instead (tests) */
-	struct sym_entry *syms; /* open addressing, power-of-two slots */
-	size_t nsyms, syms_cap;
+	struct dwarf_index *dwx;    /* DWARF scopes per CU, made on the first lookup */
+	bool scan_scopes;	    /* dwarf_getscopes per address instead (tests) */
+	struct symcache *cache;	    /* own_cache, or one shared with other sessions */
+	struct symcache *own_cache; /* made on the first lookup when none is shared */
+	struct module_id *modids;   /* of the modules symbolized so far through cache */
+	size_t nmodids;
+	struct pc_slot *pcs; /* open addressing, power-of-two slots */
+	size_t npcs, pcs_cap;
 };
 
 static char *debuginfo_path; /* NULL: libdwfl's default ":.debug:/usr/lib/debug" */
@@ -422,7 +433,7 @@ static bool same_root(pid_t pid)
 	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-/* A session with its symbol cache and libdwfl handle, no module yet; NULL on
+/* A session with its pc table and libdwfl handle, no module yet; NULL on
  * ENOMEM. */
 static struct target_dwfl *session_new(const Dwfl_Callbacks *cb)
 {
@@ -432,9 +443,9 @@ static struct target_dwfl *session_new(const Dwfl_Callbacks *cb)
 		return NULL;
 	t->mem_fd = -1;
 	t->dwfl = dwfl_begin(cb);
-	t->syms_cap = MS_SYMCACHE_MIN_SLOTS;
-	t->syms = calloc(t->syms_cap, sizeof(*t->syms));
-	if (!t->dwfl || !t->syms) {
+	t->pcs_cap = MS_PC_MIN_SLOTS;
+	t->pcs = calloc(t->pcs_cap, sizeof(*t->pcs));
+	if (!t->dwfl || !t->pcs) {
 		target_dwfl__free(t);
 		return NULL;
 	}
@@ -519,11 +530,9 @@ void target_dwfl__free(struct target_dwfl *t)
 	for (size_t i = 0; i < t->nmodsyms; i++)
 		free(t->modsyms[i].syms);
 	free(t->modsyms);
-	for (size_t i = 0; t->syms && i < t->syms_cap; i++) {
-		free(t->syms[i].names);
-		free(t->syms[i].locs);
-	}
-	free(t->syms);
+	free(t->pcs);
+	free(t->modids);
+	symcache__free(t->own_cache);
 	procmaps_release(&t->maps);
 	free(t);
 }
@@ -791,22 +800,37 @@ static const char *dwarf_scopes(struct target_dwfl *t, Dwfl_Module *mod, uint64_
 	return sub;
 }
 
-/* "[module+0xoffset]": the address as the module's file has it (what addr2line
- * -e takes). */
-static void module_offset_name(Dwfl_Module *mod, uint64_t pc, char *buf, size_t size)
+/* The module's load bias: pc - bias is the address as the module's file has it
+ * (what addr2line -e takes). Its start when it has no ELF file. */
+static uint64_t module_bias(Dwfl_Module *mod)
 {
 	Dwarf_Addr low = 0, bias;
-	const char *modname = dwfl_module_info(mod, NULL, &low, NULL, NULL, NULL, NULL, NULL);
 
+	dwfl_module_info(mod, NULL, &low, NULL, NULL, NULL, NULL, NULL);
 	if (!dwfl_module_getelf(mod, &bias))
 		bias = low;
+	return bias;
+}
+
+/* The module's name in "[module+0xoffset]": the file's basename. */
+static const char *module_short_name(Dwfl_Module *mod)
+{
+	const char *modname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 	const char *base = modname ? strrchr(modname, '/') : NULL;
+
 	base = base ? base + 1 : modname;
 	if (!base || !*base)
-		base = "?";
-	else if (!strncmp(base, "[vdso", 5))
-		base = "vdso"; /* reported as "[vdso: <pid>]" */
-	snprintf(buf, size, "[%.200s+0x%llx]", base, (unsigned long long)(pc - bias));
+		return "?";
+	if (!strncmp(base, "[vdso", 5))
+		return "vdso"; /* reported as "[vdso: <pid>]" */
+	return base;
+}
+
+/* "[module+0xoffset]", offset as in the file. */
+static void module_offset_name(Dwfl_Module *mod, uint64_t pc, char *buf, size_t size)
+{
+	snprintf(buf, size, "[%.200s+0x%llx]", module_short_name(mod),
+		 (unsigned long long)(pc - module_bias(mod)));
 }
 
 static int cmp_msym(const void *a, const void *b)
@@ -975,30 +999,33 @@ static void locate_in_module(struct target_dwfl *t, Dwfl_Module *mod, uint64_t p
 	}
 }
 
-static size_t sym_slot(const struct target_dwfl *t, uint64_t pc)
+static size_t pc_slot_of(const struct target_dwfl *t, uint64_t pc)
 {
 	uint64_t h = pc * 0x9e3779b97f4a7c15ull;
-	size_t mask = t->syms_cap - 1;
+	size_t mask = t->pcs_cap - 1;
 	size_t i = (size_t)(h >> 32) & mask;
 
-	while (t->syms[i].names && t->syms[i].pc != pc)
+	while (t->pcs[i].e && t->pcs[i].pc != pc)
 		i = (i + 1) & mask;
 	return i;
 }
 
-static int symcache_grow(struct target_dwfl *t)
+/* Keep the load at most one half so probes stay short. */
+static int pcs_reserve(struct target_dwfl *t)
 {
-	size_t old_cap = t->syms_cap;
-	struct sym_entry *old = t->syms;
-	struct sym_entry *ns = calloc(old_cap * 2, sizeof(*ns));
+	if ((t->npcs + 1) * 2 <= t->pcs_cap)
+		return 0;
+	size_t old_cap = t->pcs_cap;
+	struct pc_slot *old = t->pcs;
+	struct pc_slot *ns = calloc(old_cap * 2, sizeof(*ns));
 
 	if (!ns)
 		return -ENOMEM;
-	t->syms = ns;
-	t->syms_cap = old_cap * 2;
+	t->pcs = ns;
+	t->pcs_cap = old_cap * 2;
 	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].names)
-			t->syms[sym_slot(t, old[i].pc)] = old[i];
+		if (old[i].e)
+			t->pcs[pc_slot_of(t, old[i].pc)] = old[i];
 	free(old);
 	return 0;
 }
@@ -1023,40 +1050,93 @@ static const char **pack_names(const struct name_list *l)
 	return out;
 }
 
-static const char unknown_name[] = "[unknown]";
+/* The symcache this session names through: the shared one, else its own, made on
+ * the first lookup. NULL on ENOMEM. */
+static struct symcache *cache_of(struct target_dwfl *t)
+{
+	if (!t->cache)
+		t->cache = t->own_cache = symcache__new();
+	return t->cache;
+}
 
-/* The cache slot of pc, filled on the first call; NULL for an address outside
- * every module (with *outside set: not cached, a JIT map may name it later) or
- * when out of memory. */
-static struct sym_entry *sym_entry_get(struct target_dwfl *t, uint64_t pc, bool *outside)
+/* mod's key in cache, found on its first address; false on ENOMEM. Offsets are
+ * taken from the load bias, not the module's start: an address as the file has it
+ * is the same in every process that maps the file, however its mappings were
+ * reported, and is what "[module+0xoffset]" names print. */
+static bool module_id_get(struct target_dwfl *t, struct symcache *cache, Dwfl_Module *mod,
+			  struct module_id *out)
+{
+	for (size_t i = 0; i < t->nmodids; i++) {
+		if (t->modids[i].mod == mod) {
+			*out = t->modids[i];
+			return true;
+		}
+	}
+	struct module_id *nm = realloc(t->modids, (t->nmodids + 1) * sizeof(*nm));
+	if (!nm)
+		return false;
+	t->modids = nm;
+	const unsigned char *bits = NULL;
+	GElf_Addr vaddr;
+	/* First: libdwfl reads the build-id from the ELF file module_bias opens. */
+	uint64_t bias = module_bias(mod);
+	int len = dwfl_module_build_id(mod, &bits, &vaddr);
+	uint32_t id;
+	if (symcache__module(cache, bits, len > 0 ? (size_t)len : 0, module_short_name(mod), &id))
+		return false;
+	*out = (struct module_id){.mod = mod, .id = id, .bias = bias};
+	t->modids[t->nmodids++] = *out;
+	return true;
+}
+
+/* Symbolize pc in mod and add it to cache as (id, offset); NULL on ENOMEM. */
+static struct symcache_entry *symbolize_new(struct target_dwfl *t, struct symcache *cache,
+					    Dwfl_Module *mod, uint64_t pc, uint32_t id,
+					    uint64_t offset)
 {
 	struct name_list l = {.n = 0};
-	size_t i = sym_slot(t, pc);
+	bool ok = symbolize_in_module(t, mod, pc, &l);
+	const char **packed = ok && l.n ? pack_names(&l) : NULL;
+	size_t count = l.n;
+
+	name_list_release(&l);
+	return packed ? symcache__add(cache, id, offset, packed, count) : NULL;
+}
+
+static const char unknown_name[] = "[unknown]";
+
+/* The cache entry of pc: through the session's pc table, else from the symcache
+ * by module and offset (another process of the run may have named it), else
+ * symbolized now. NULL for an address outside every module (with *outside set:
+ * not cached, a JIT map may name it later) or when out of memory. */
+static struct symcache_entry *sym_entry_get(struct target_dwfl *t, uint64_t pc, bool *outside)
+{
+	size_t i = pc_slot_of(t, pc);
+	struct module_id m;
 
 	*outside = false;
-	if (t->syms[i].names)
-		return &t->syms[i];
+	if (t->pcs[i].e)
+		return t->pcs[i].e;
 	Dwfl_Module *mod = module_at(t, pc);
 	if (!mod) {
 		*outside = true;
 		return NULL;
 	}
-	bool ok = symbolize_in_module(t, mod, pc, &l);
-	const char **packed = ok && l.n ? pack_names(&l) : NULL;
-	size_t count = l.n;
-	name_list_release(&l);
-	if (!packed)
+	struct symcache *cache = cache_of(t);
+	if (!cache || !module_id_get(t, cache, mod, &m))
 		return NULL;
-	if ((t->nsyms + 1) * 2 > t->syms_cap) {
-		if (symcache_grow(t)) {
-			free(packed);
-			return NULL;
-		}
-		i = sym_slot(t, pc);
+	struct symcache_entry *e = symcache__find(cache, m.id, pc - m.bias);
+	if (!e)
+		e = symbolize_new(t, cache, mod, pc, m.id, pc - m.bias);
+	/* Without room in the pc table, the symcache finds it again next time. */
+	size_t cap = t->pcs_cap;
+	if (e && !pcs_reserve(t)) {
+		if (t->pcs_cap != cap) /* the table grew: another slot */
+			i = pc_slot_of(t, pc);
+		t->pcs[i] = (struct pc_slot){.pc = pc, .e = e};
+		t->npcs++;
 	}
-	t->syms[i] = (struct sym_entry){.pc = pc, .names = packed, .n = count};
-	t->nsyms++;
-	return &t->syms[i];
+	return e;
 }
 
 /* Name of an address without a cache entry: outside every module a JIT symbol,
@@ -1073,7 +1153,7 @@ size_t target_dwfl__symbolize(struct target_dwfl *t, uint64_t pc, const char **n
 	if (!max)
 		return 0;
 	bool outside;
-	struct sym_entry *e = sym_entry_get(t, pc, &outside);
+	struct symcache_entry *e = sym_entry_get(t, pc, &outside);
 	if (!e) {
 		names[0] = uncached_name(t, pc, outside);
 		return 1;
@@ -1089,29 +1169,39 @@ size_t target_dwfl__symbolize_loc(struct target_dwfl *t, uint64_t pc, struct fra
 	if (!max)
 		return 0;
 	bool outside;
-	struct sym_entry *e = sym_entry_get(t, pc, &outside);
+	struct symcache_entry *e = sym_entry_get(t, pc, &outside);
 	if (!e) {
 		out[0] = (struct frame_loc){.name = uncached_name(t, pc, outside)};
 		return 1;
 	}
+	/* Located once per run: libdw's file strings are copied into the cache, as
+	 * this session's Dwfl may go before another session reads them. */
 	if (!e->locs) {
-		struct frame_loc *locs = calloc(e->n, sizeof(*locs));
+		/* e->n <= MS_MAX_INLINE_NAMES: every entry comes from a name_list. */
+		struct frame_loc locs[MS_MAX_INLINE_NAMES];
 		Dwfl_Module *mod = module_at(t, pc);
-		if (!locs) {
+		for (size_t i = 0; i < e->n; i++)
+			locs[i] = (struct frame_loc){.inlined = i > 0};
+		if (mod)
+			locate_in_module(t, mod, pc, locs, e->n);
+		if (symcache__set_locs(t->cache, e, locs)) {
 			out[0] = (struct frame_loc){.name = e->names[0]};
 			return 1;
 		}
-		for (size_t i = 0; i < e->n; i++) {
-			locs[i].name = e->names[i];
-			locs[i].inlined = i > 0;
-		}
-		if (mod)
-			locate_in_module(t, mod, pc, locs, e->n);
-		e->locs = locs;
 	}
 	size_t n = e->n < max ? e->n : max;
 	memcpy(out, e->locs, n * sizeof(*out));
 	return n;
+}
+
+void target_dwfl__share_symcache(struct target_dwfl *t, struct symcache *c)
+{
+	/* Entries of the previous cache stay where they are (own_cache is freed with
+	 * the session) but are no longer found: ids and pcs restart in c. */
+	t->cache = c;
+	t->nmodids = 0;
+	memset(t->pcs, 0, t->pcs_cap * sizeof(*t->pcs));
+	t->npcs = 0;
 }
 
 void target_dwfl__scan_scopes(struct target_dwfl *t, bool on)

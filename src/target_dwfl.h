@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "symcache.h" /* struct frame_loc */
+
 struct target_dwfl;
 
 /* Report the modules (file mappings and the vDSO) mapped in pid now. NULL and errno
@@ -91,20 +93,13 @@ int target_dwfl__set_debuginfo_path(const char *path);
  * (MiniDebugInfo), .symtab, .dynsym. Module files are read as the target mapped
  * them (/proc/<pid>/map_files, else /proc/<pid>/root/<path> when it is the same
  * inode) and opened at open/refresh, so they stay readable after the target exits
- * or the file is deleted. Strings stay valid until
- * target_dwfl__free (results are cached per distinct address). Writes the first
- * (outermost) max names; returns how many (at least 1 when max >= 1). */
+ * or the file is deleted. Results are cached per module (by build-id) and offset
+ * in the session's symcache (see target_dwfl__share_symcache). Strings stay valid
+ * until target_dwfl__free; those of module addresses, with a shared symcache,
+ * until symcache__free. Writes the first (outermost) max names; returns how many
+ * (at least 1 when max >= 1). */
 size_t target_dwfl__symbolize(struct target_dwfl *t, uint64_t pc, const char **names,
 			      size_t max);
-
-/* The source location of one level of an address. */
-struct frame_loc {
-	const char *name; /* as target_dwfl__symbolize names the level ("_[i]" suffix) */
-	const char *file; /* source file as the DWARF gives it (often absolute), or NULL */
-	uint32_t line;	  /* 0 when unknown */
-	uint32_t column;  /* 0 when unknown */
-	bool inlined;	  /* an inlined call, not the function holding the code */
-};
 
 /* Names and source locations for one address, in the order and number of
  * target_dwfl__symbolize: out[0] is the function that holds the code, each next
@@ -113,10 +108,20 @@ struct frame_loc {
  * level's is the call site of the inlined call one level in (DW_AT_call_file and
  * DW_AT_call_line), that is the line of that function that was executing. Levels
  * without DWARF have file NULL and line 0; JIT and unknown frames give one level.
- * Strings stay valid until target_dwfl__free; results are cached with the names.
+ * Results are cached with the names, and their strings stay valid as long.
  * Writes the first max levels; returns how many (at least 1 when max >= 1). */
 size_t target_dwfl__symbolize_loc(struct target_dwfl *t, uint64_t pc, struct frame_loc *out,
 				  size_t max);
+
+/* Name addresses through c, shared with other sessions (the processes of one
+ * run), instead of the session's own cache: an address of a module another
+ * session named already (same build-id, same offset) costs no symbolization.
+ * Lifetime: the caller owns c and frees it after every session using it, since
+ * the strings handed out live in c. Call it before the first symbolization:
+ * addresses named before are named again through c (their strings stay valid).
+ * Sessions that do not share (tests comparing two sessions, offline tools) each
+ * keep their own cache, so none sees another's results unasked. */
+void target_dwfl__share_symcache(struct target_dwfl *t, struct symcache *c);
 
 /* Inline chains come from a per-CU index of DWARF scopes, built on the first
  * address in each CU (src/dwarf_index.h; at most MS_DWARF_INDEX_MAX_BYTES per

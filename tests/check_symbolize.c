@@ -3,7 +3,7 @@
  * debug info found by build-id, debuglink and MiniDebugInfo, deleted binaries,
  * exited targets, JIT maps and malformed input, on programs built for the test
  * from tests/data/symbolize/ and run as child processes; the DWARF scope index
- * against libdw's dwarf_getscopes at every address. */
+ * against libdw's dwarf_getscopes at every address; the symcache sessions share. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +22,7 @@
 #include "check_suites.h"
 #include "dwarf_index.h"
 #include "jitmap.h"
+#include "symcache.h"
 #include "target_dwfl.h"
 
 #ifndef MS_TEST_DATA
@@ -642,6 +643,249 @@ START_TEST(test_index_eviction)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- shared symcache */
+
+/* An offline session over full and nodbg at the given bases, naming through c
+ * (NULL: its own cache). */
+static struct target_dwfl *open_pair(struct symcache *c, uint64_t full_base, uint64_t nodbg_base)
+{
+	char path[600];
+	struct target_dwfl *t = target_dwfl__open_offline();
+
+	ck_assert_ptr_nonnull(t);
+	if (c)
+		target_dwfl__share_symcache(t, c);
+	snprintf(path, sizeof(path), "%s/full", build_dir);
+	ck_assert_int_eq(target_dwfl__report_elf(t, path, full_base), 0);
+	snprintf(path, sizeof(path), "%s/nodbg", build_dir);
+	ck_assert_int_eq(target_dwfl__report_elf(t, path, nodbg_base), 0);
+	return t;
+}
+
+/* Offsets into full's and nodbg's first 16 KiB, every third byte: code with
+ * inline chains and lines, and in nodbg (a build-id, no symbols) names with
+ * the module's offset, "[nodbg+0x...]". */
+#define PAIR_SPAN 0x4000
+#define PAIR_STEP 3
+
+static const uint64_t base_a[2] = {0x555500000000ull, 0x7f0000000000ull};
+static const uint64_t base_b[2] = {0x561200000000ull, 0x7f3400000000ull};
+
+static void assert_same_locs(const struct frame_loc *a, size_t na, const struct frame_loc *b,
+			     size_t nb, uint64_t off)
+{
+	ck_assert_uint_eq(na, nb);
+	for (size_t i = 0; i < na; i++)
+		ck_assert_msg(!strcmp(a[i].name, b[i].name) && same_str(a[i].file, b[i].file) &&
+				  a[i].line == b[i].line && a[i].column == b[i].column &&
+				  a[i].inlined == b[i].inlined,
+			      "offset %#llx level %zu: %s %s:%u:%u, other %s %s:%u:%u",
+			      (unsigned long long)off, i, a[i].name, a[i].file, a[i].line,
+			      a[i].column, b[i].name, b[i].file, b[i].line, b[i].column);
+}
+
+/* Two sessions of a run, the same files at other addresses: the second names
+ * every address from the first's entries (the very strings), symbolizes nothing,
+ * and its strings outlive the first session's libdw. */
+START_TEST(test_symcache_shared)
+{
+	struct symcache *c = symcache__new();
+	size_t named, hits, named_a, lookups = 0, inlined = 0, unnamed = 0;
+	char *files[PAIR_SPAN / PAIR_STEP + 1] = {NULL};
+
+	ck_assert_ptr_nonnull(c);
+	struct target_dwfl *a = open_pair(c, base_a[0], base_a[1]);
+	struct target_dwfl *b = open_pair(c, base_b[0], base_b[1]);
+	for (int m = 0; m < 2; m++)
+		for (uint64_t off = 0; off < PAIR_SPAN; off += PAIR_STEP)
+			target_dwfl__symbolize_loc(a, base_a[m] + off, (struct frame_loc[8]){0}, 8);
+	symcache__stats(c, &named_a, &hits);
+	ck_assert_uint_gt(named_a, 0);
+	ck_assert_uint_eq(hits, 0);
+
+	for (int m = 0; m < 2; m++) {
+		for (uint64_t off = 0; off < PAIR_SPAN; off += PAIR_STEP) {
+			struct frame_loc la[8], lb[8];
+			size_t nb = target_dwfl__symbolize_loc(b, base_b[m] + off, lb, 8);
+			size_t na = target_dwfl__symbolize_loc(a, base_a[m] + off, la, 8);
+			assert_same_locs(la, na, lb, nb, off);
+			/* The entry a made: not a copy. */
+			ck_assert_ptr_eq(la[0].name, lb[0].name);
+			ck_assert_ptr_eq(la[na - 1].file, lb[nb - 1].file);
+			/* Outside both modules: "[unknown]", never cached. */
+			lookups += strcmp(lb[0].name, "[unknown]") != 0;
+			inlined += nb > 1;
+			unnamed += !strncmp(lb[0].name, "[nodbg+0x", 9);
+			if (m == 0 && lb[nb - 1].file)
+				files[off / PAIR_STEP] = strdup(lb[nb - 1].file);
+		}
+	}
+	ck_assert_uint_gt(inlined, 0);
+	ck_assert_uint_gt(unnamed, 0);
+	/* a's own second lookups stop at its pc table; b's each found a's entry. */
+	symcache__stats(c, &named, &hits);
+	ck_assert_uint_eq(named, named_a);
+	ck_assert_uint_eq(hits, lookups);
+
+	/* The inline chain, located by a, read through b once a and its libdw are gone
+	 * (valgrind sees any read of freed memory). */
+	struct child ch;
+	start_child("full", &ch);
+	uint64_t bias = load_bias(ch.pid, "/full");
+	stop_child(&ch);
+	check_inline_chain(a, ch.pc - bias + base_a[0]);
+	target_dwfl__free(a);
+	check_inline_chain(b, ch.pc - bias + base_b[0]);
+	for (uint64_t off = 0; off < PAIR_SPAN; off += PAIR_STEP) {
+		struct frame_loc lb[8];
+		size_t nb = target_dwfl__symbolize_loc(b, base_b[0] + off, lb, 8);
+		ck_assert(same_str(lb[nb - 1].file, files[off / PAIR_STEP]));
+		free(files[off / PAIR_STEP]);
+	}
+	symcache__stats(c, &named, &hits);
+	ck_assert_uint_eq(named, named_a);
+	target_dwfl__free(b);
+	symcache__free(c);
+}
+END_TEST
+
+/* Sessions that are not told to share name everything themselves. */
+START_TEST(test_symcache_private)
+{
+	struct symcache *c = symcache__new();
+	size_t named, hits, compared = 0;
+
+	ck_assert_ptr_nonnull(c);
+	struct target_dwfl *a = open_pair(NULL, base_a[0], base_a[1]);
+	struct target_dwfl *b = open_pair(NULL, base_b[0], base_b[1]);
+	struct target_dwfl *d = open_pair(c, base_b[0], base_b[1]);
+	for (uint64_t off = 0; off < PAIR_SPAN; off += 0x101) {
+		struct frame_loc la[8], lb[8], ld[8];
+		size_t na = target_dwfl__symbolize_loc(a, base_a[0] + off, la, 8);
+		size_t nb = target_dwfl__symbolize_loc(b, base_b[0] + off, lb, 8);
+		size_t nd = target_dwfl__symbolize_loc(d, base_b[0] + off, ld, 8);
+		assert_same_locs(la, na, lb, nb, off);
+		assert_same_locs(la, na, ld, nd, off);
+		if (strcmp(la[0].name, "[unknown]")) {
+			ck_assert_ptr_ne(la[0].name, lb[0].name);
+			ck_assert_ptr_ne(lb[0].name, ld[0].name);
+			compared++;
+		}
+	}
+	ck_assert_uint_gt(compared, 0);
+	/* Only d's own lookups reached c. */
+	symcache__stats(c, &named, &hits);
+	ck_assert_uint_eq(named, compared);
+	ck_assert_uint_eq(hits, 0);
+	target_dwfl__free(a);
+	target_dwfl__free(b);
+	target_dwfl__free(d);
+	symcache__free(c);
+}
+END_TEST
+
+/* Two processes of the same program at other load addresses: the second is
+ * named from the first's entries. */
+START_TEST(test_symcache_processes)
+{
+	struct child c1, c2;
+	struct symcache *c = symcache__new();
+	size_t named, hits, named_1;
+	const char *n1[8], *n2[8];
+
+	ck_assert_ptr_nonnull(c);
+	start_child("bid", &c1);
+	start_child("bid", &c2);
+	struct target_dwfl *t1 = target_dwfl__open(c1.pid);
+	struct target_dwfl *t2 = target_dwfl__open(c2.pid);
+	ck_assert_ptr_nonnull(t1);
+	ck_assert_ptr_nonnull(t2);
+	target_dwfl__share_symcache(t1, c);
+	target_dwfl__share_symcache(t2, c);
+	check_inline_chain(t1, c1.pc);
+	ck_assert_uint_eq(target_dwfl__symbolize(t1, c1.static_fn, n1, 8), 1);
+	symcache__stats(c, &named_1, &hits);
+	ck_assert_uint_eq(hits, 0);
+	target_dwfl__free(t1);
+	check_inline_chain(t2, c2.pc);
+	ck_assert_uint_eq(target_dwfl__symbolize(t2, c2.static_fn, n2, 8), 1);
+	ck_assert_ptr_eq(n1[0], n2[0]);
+	symcache__stats(c, &named, &hits);
+	ck_assert_uint_eq(named, named_1);
+	ck_assert_uint_eq(hits, 2);
+	target_dwfl__free(t2);
+	/* c2 holds a copy of the pipe keeping c1 alive: it goes first. */
+	stop_child(&c2);
+	stop_child(&c1);
+	symcache__free(c);
+}
+END_TEST
+
+/* One allocation holding the pointers and the strings, as target_dwfl packs them. */
+static const char **packed(const char *name)
+{
+	size_t len = strlen(name) + 1;
+	const char **p = malloc(sizeof(char *) + len);
+
+	ck_assert_ptr_nonnull(p);
+	p[0] = memcpy((char *)(p + 1), name, len);
+	return p;
+}
+
+/* The cache alone: module ids by whole build-id and name, entries that keep
+ * their address while the table grows, file strings copied. */
+START_TEST(test_symcache_table)
+{
+	static const unsigned char id1[] = {1, 2, 3, 4, 5, 6, 7, 8};
+	static const unsigned char id2[] = {1, 2, 3, 4, 5, 6, 7, 9};
+	struct symcache *c = symcache__new();
+	uint32_t m1, m1again, m2, mshort, mname, p1, p2;
+	size_t named, hits;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(symcache__module(c, id1, sizeof(id1), "libx.so", &m1), 0);
+	ck_assert_int_eq(symcache__module(c, id1, sizeof(id1), "libx.so", &m1again), 0);
+	ck_assert_int_eq(symcache__module(c, id2, sizeof(id2), "libx.so", &m2), 0);
+	ck_assert_int_eq(symcache__module(c, id1, sizeof(id1) - 1, "libx.so", &mshort), 0);
+	ck_assert_int_eq(symcache__module(c, id1, sizeof(id1), "liby.so", &mname), 0);
+	ck_assert_int_eq(symcache__module(c, NULL, 0, "libz.so", &p1), 0);
+	ck_assert_int_eq(symcache__module(c, NULL, 0, "libz.so", &p2), 0);
+	ck_assert_uint_eq(m1, m1again);
+	ck_assert_uint_ne(m1, m2);
+	ck_assert_uint_ne(m1, mshort);
+	ck_assert_uint_ne(m1, mname);
+	ck_assert_uint_ne(p1, p2);
+
+	ck_assert_ptr_null(symcache__find(c, m1, 0x10));
+	struct symcache_entry *first = symcache__add(c, m1, 0x10, packed("f"), 1);
+	ck_assert_ptr_nonnull(first);
+	for (uint64_t off = 0x11; off < 0x11 + 5000; off++)
+		ck_assert_ptr_nonnull(symcache__add(c, m2, off, packed("g"), 1));
+	ck_assert_ptr_eq(symcache__find(c, m1, 0x10), first);
+	ck_assert_str_eq(first->names[0], "f");
+	ck_assert_ptr_null(symcache__find(c, m2, 0x10));
+	ck_assert_ptr_null(symcache__find(c, m1, 0x11));
+	symcache__stats(c, &named, &hits);
+	ck_assert_uint_eq(named, 5001);
+	ck_assert_uint_eq(hits, 1);
+
+	char file[32] = "/src/f.c";
+	struct frame_loc loc = {.file = file, .line = 7, .column = 3};
+	ck_assert_int_eq(symcache__set_locs(c, first, &loc), 0);
+	memset(file, 'x', sizeof(file) - 1);
+	ck_assert_str_eq(first->locs[0].file, "/src/f.c");
+	ck_assert_str_eq(first->locs[0].name, "f");
+	ck_assert_uint_eq(first->locs[0].line, 7);
+	ck_assert_uint_eq(first->locs[0].column, 3);
+	/* Located once: a second call keeps the first locations. */
+	loc.line = 8;
+	ck_assert_int_eq(symcache__set_locs(c, first, &loc), 0);
+	ck_assert_uint_eq(first->locs[0].line, 7);
+	symcache__free(c);
+	symcache__free(NULL);
+}
+END_TEST
+
 Suite *suite_symbolize(void)
 {
 	Suite *s = suite_create("symbolize");
@@ -663,10 +907,17 @@ Suite *suite_symbolize(void)
 	tcase_add_test(tc, test_offline_file);
 	tcase_add_test(tc, test_index_matches_scan);
 	tcase_add_test(tc, test_index_eviction);
+	tcase_add_test(tc, test_symcache_shared);
+	tcase_add_test(tc, test_symcache_private);
+	tcase_add_test(tc, test_symcache_processes);
 	suite_add_tcase(s, tc);
 
 	TCase *tp = tcase_create("jitmap");
 	tcase_add_test(tp, test_jitmap_parse);
 	suite_add_tcase(s, tp);
+
+	TCase *tsc = tcase_create("symcache");
+	tcase_add_test(tsc, test_symcache_table);
+	suite_add_tcase(s, tsc);
 	return s;
 }
