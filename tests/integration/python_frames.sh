@@ -22,7 +22,8 @@ grep -q 'runs CPython 3\.11.*Python frames on' "$T/memspy.err" ||
 	{ cat "$T/memspy.err"; fail "CPython 3.11 not detected"; }
 
 python3 "$srcdir/tests/integration/python_frames_check.py" "$SCRIPT" "$T/out/heap.folded" \
-	"$T/out/cpu.folded" || fail "python frame checks failed"
+	"$T/out/cpu.folded" ||
+	{ cat "$T/memspy.err"; sed -n '1,16p' "$T/out/report.txt"; fail "python frame checks failed"; }
 grep 'frames.py' "$T/out/report.txt" | head -5
 
 # An interpreter memspy cannot read: native stacks and a warning, never wrong names.
