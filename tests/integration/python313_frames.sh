@@ -26,7 +26,7 @@ cp "$SCRIPT" "$IN/frames.py"
 
 start_target chroot "$MEMSPY_TRIXIE" /usr/bin/python3.13 "$INNER/frames.py"
 sleep 0.5
-start_memspy -d 5 -o "$T/out" "$TARGET_PID"
+start_memspy -d 5 --sample-bytes 65536 -o "$T/out" "$TARGET_PID" # as python_frames.sh
 wait_exit "$MEMSPY_PID" 60
 [ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy exited $EXIT_STATUS"; }
 check_no_probes_left "$MEMSPY_PID"

@@ -14,7 +14,9 @@ SCRIPT="$srcdir/tests/data/python/frames.py"
 
 start_target "$PY" "$SCRIPT"
 sleep 0.5
-start_memspy -d 5 -o "$T/out" "$TARGET_PID"
+# a sample per 64 KiB: the script allocates ~0.5 MB/s, too few 512 KiB samples to
+# be sure of one on a loaded machine (the test is about frames, not sampling)
+start_memspy -d 5 --sample-bytes 65536 -o "$T/out" "$TARGET_PID"
 wait_exit "$MEMSPY_PID" 60
 [ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy exited $EXIT_STATUS"; }
 check_no_probes_left "$MEMSPY_PID"
