@@ -3,7 +3,6 @@
  * the options both take, and the target pid. */
 #include <errno.h>
 #include <stdio.h>
-#include <string.h>
 #include <limits.h>
 #include <stdlib.h>
 
@@ -122,13 +121,9 @@ int cli_session_finish(const char *cmd, int argc, char **argv, int optind,
 			return 2;
 		}
 	}
-	/* attach can record RSS growth alone; top's views are the heap and the CPU */
-	if (!o->heap && !o->cpu && strcmp(cmd, "top") == 0) {
-		fprintf(stderr, "memspy top: --no-heap and --no-cpu leave nothing to show\n");
-		return 2;
-	}
 	if (!o->heap && !o->cpu && o->no_rss) {
-		fprintf(stderr, "memspy %s: --no-heap, --no-cpu and --no-rss leave nothing to record\n",
+		fprintf(stderr, "memspy %s: nothing left to record: the heap, the CPU and page "
+				"faults are all turned off\n",
 			cmd);
 		return 2;
 	}

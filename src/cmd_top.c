@@ -403,6 +403,7 @@ int cmd_top(int argc, char **argv)
 
 	cli_session_defaults(&o);
 	o.no_output = true;
+	o.no_rss = true; /* the views are the heap and the CPU: page faults would go unseen */
 	o.quiet_attach = true;
 	o.quiet = true;
 	optind = 1;

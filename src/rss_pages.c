@@ -109,8 +109,9 @@ int rss_pages__add(struct rss_pages *m, const struct rss_page *page, rss_page_go
 	return 0;
 }
 
-/* Take the pages of [lo, hi) out into out (room for m->n), by address when the
- * range has fewer pages than the map holds, else by a scan of the whole map. */
+/* Take the pages of [lo, hi) out into out (room for the fewer of m->n and the
+ * range's pages): by address when the range has fewer pages than the map holds,
+ * else by a scan of the whole map. */
 static size_t take_range(struct rss_pages *m, uint64_t lo, uint64_t hi, struct rss_page *out)
 {
 	size_t k = 0;
@@ -155,7 +156,8 @@ size_t rss_pages__release(struct rss_pages *m, uint64_t start, uint64_t len, uin
 
 	if (!m->n || hi <= lo)
 		return 0;
-	struct rss_page *taken = malloc(m->n * sizeof(*taken));
+	uint64_t span = (hi - lo) / MS_RSS_PAGE;
+	struct rss_page *taken = malloc((span < m->n ? span : m->n) * sizeof(*taken));
 	if (!taken)
 		return 0;
 	size_t k = take_range(m, lo, hi, taken);

@@ -15,8 +15,8 @@ expect_error 'which process' attach
 expect_error 'not a process id' attach abc
 expect_error 'unknown command' frobnicate
 expect_error "sample-bytes .*not 'x'" attach --sample-bytes x 1
-expect_error 'no-rss leave nothing to record' attach --no-heap --no-cpu --no-rss 1
-expect_error 'leave nothing to show' top --no-heap --no-cpu 1
+expect_error 'nothing left to record' attach --no-heap --no-cpu --no-rss 1
+expect_error 'nothing left to record' top --no-heap --no-cpu 1
 "$MEMSPY" attach --help | grep -q 'sample-bytes' || fail "attach --help lacks options"
 "$MEMSPY" --help | grep -q attach || fail "--help lacks commands"
 

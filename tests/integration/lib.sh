@@ -119,3 +119,22 @@ PY
 folded_value() {
 	grep -E -- "$2" "$1" | awk '{s += $NF} END {printf "%d\n", s}'
 }
+
+# check_python_frames VERSION [THREAD_ROOT_RE]: attach to $TARGET_PID, running
+# tests/data/python/frames.py, for 5 s into $T/out, and check that CPython VERSION
+# was detected and its frames (python_frames_check.py, which THREAD_ROOT_RE goes to).
+check_python_frames() {
+	# a sample per 64 KiB: the script allocates ~0.5 MB/s, too few 512 KiB samples
+	# to be sure of one on a loaded machine (the tests are about frames, not sampling)
+	start_memspy -d 5 --sample-bytes 65536 -o "$T/out" "$TARGET_PID"
+	wait_exit "$MEMSPY_PID" 60
+	[ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy exited $EXIT_STATUS"; }
+	check_no_probes_left "$MEMSPY_PID"
+	grep -q "runs CPython $1\\..*Python frames on" "$T/memspy.err" ||
+		{ cat "$T/memspy.err"; fail "CPython $1 not detected"; }
+	python3 "$srcdir/tests/integration/python_frames_check.py" \
+		"$srcdir/tests/data/python/frames.py" "$T/out/heap.folded" "$T/out/cpu.folded" \
+		${2:+"$2"} ||
+		{ cat "$T/memspy.err"; sed -n '1,16p' "$T/out/report.txt"; fail "python frame checks failed"; }
+	grep 'frames.py' "$T/out/report.txt" | head -5
+}

@@ -26,18 +26,8 @@ cp "$SCRIPT" "$IN/frames.py"
 
 start_target chroot "$MEMSPY_TRIXIE" /usr/bin/python3.13 "$INNER/frames.py"
 sleep 0.5
-start_memspy -d 5 --sample-bytes 65536 -o "$T/out" "$TARGET_PID" # as python_frames.sh
-wait_exit "$MEMSPY_PID" 60
-[ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy exited $EXIT_STATUS"; }
-check_no_probes_left "$MEMSPY_PID"
-grep -q 'runs CPython 3\.13\..*Python frames on' "$T/memspy.err" ||
-	{ cat "$T/memspy.err"; fail "CPython 3.13 not detected"; }
-
 # trixie's libc exports no clone3: the spinner thread's root is an address in it
-python3 "$srcdir/tests/integration/python_frames_check.py" "$SCRIPT" "$T/out/heap.folded" \
-	"$T/out/cpu.folded" '(clone3|__clone3|clone|\[libc\.so\.6\+0x[0-9a-f]+\])$' ||
-	fail "python frame checks failed"
-grep 'frames.py' "$T/out/report.txt" | head -5
+check_python_frames 3.13 '(clone3|__clone3|clone|\[libc\.so\.6\+0x[0-9a-f]+\])$'
 kill -TERM "$TARGET_PID"
 
 # patch FILE SYMBOL SKIP BYTES: overwrite the bytes at SKIP bytes into SYMBOL's

@@ -14,19 +14,7 @@ SCRIPT="$srcdir/tests/data/python/frames.py"
 
 start_target "$PY" "$SCRIPT"
 sleep 0.5
-# a sample per 64 KiB: the script allocates ~0.5 MB/s, too few 512 KiB samples to
-# be sure of one on a loaded machine (the test is about frames, not sampling)
-start_memspy -d 5 --sample-bytes 65536 -o "$T/out" "$TARGET_PID"
-wait_exit "$MEMSPY_PID" 60
-[ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy exited $EXIT_STATUS"; }
-check_no_probes_left "$MEMSPY_PID"
-grep -q 'runs CPython 3\.11.*Python frames on' "$T/memspy.err" ||
-	{ cat "$T/memspy.err"; fail "CPython 3.11 not detected"; }
-
-python3 "$srcdir/tests/integration/python_frames_check.py" "$SCRIPT" "$T/out/heap.folded" \
-	"$T/out/cpu.folded" ||
-	{ cat "$T/memspy.err"; sed -n '1,16p' "$T/out/report.txt"; fail "python frame checks failed"; }
-grep 'frames.py' "$T/out/report.txt" | head -5
+check_python_frames 3.11
 
 # An interpreter memspy cannot read: native stacks and a warning, never wrong names.
 OTHER=""
