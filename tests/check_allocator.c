@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "allocator.h"
+#include "target/allocator.h"
 #include "check_suites.h"
-#include "elfsyms.h"
+#include "target/elfsyms.h"
 #include "memspy/events.h"
 
 static const char *libc_path(void)

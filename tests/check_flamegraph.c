@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "check_suites.h"
-#include "diff.h"
-#include "flamegraph.h"
+#include "output/diff.h"
+#include "output/flamegraph.h"
 
 #define DATA MS_TEST_DATA "/flamegraph"
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check_suites.h"
-#include "folded.h"
+#include "output/folded.h"
 
 static char *slurp(const char *path)
 {

@@ -4,9 +4,9 @@
 #include <math.h>
 
 #include "check_suites.h"
-#include "leak.h"
-#include "profile.h"
-#include "sampling.h"
+#include "profile/leak.h"
+#include "profile/profile.h"
+#include "profile/sampling.h"
 
 #define SEC 1000000000ull
 

@@ -9,13 +9,9 @@ typedef Suite *(*suite_fn)(void);
 static const suite_fn suites[] = {
 	suite_procmaps, suite_allocator, suite_sampling, suite_stacktab, suite_profile,
 	suite_leak,	suite_folded,	 suite_report,	 suite_outdir,	 suite_target_dwfl,
-	/* --- suites of issues 5, 6, 7 below this line */
 	suite_python, suite_python_globals, suite_rss_pages,
 	suite_symbolize,
-	/* --- end suites of issues 5, 6, 7 */
-	/* --- flame graph suites (issue 4) below this line */
 	suite_flamegraph, suite_timeline,
-	/* --- end flame graph suites */
 };
 
 int main(void)

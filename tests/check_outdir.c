@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "check_suites.h"
-#include "outdir.h"
+#include "output/outdir.h"
 
 static char base[] = "/tmp/memspy-check-outdir-XXXXXX";
 

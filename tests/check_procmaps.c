@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "check_suites.h"
-#include "procmaps.h"
+#include "target/procmaps.h"
 
 START_TEST(parses_every_field)
 {

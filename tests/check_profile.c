@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of profile: live blocks, per-site totals, oldest block, bounded series. */
 #include "check_suites.h"
-#include "profile.h"
-#include "sampling.h"
+#include "profile/profile.h"
+#include "profile/sampling.h"
 
 #define SEC 1000000000ull
 

@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include "check_suites.h"
-#include "python_detect.h"
-#include "python_layout.h"
-#include "python_merge.h"
-#include "python_names.h"
+#include "python/python_detect.h"
+#include "python/python_layout.h"
+#include "python/python_merge.h"
+#include "python/python_names.h"
 
 /* Check the location tables of one golden file against the lines CPython gave. */
 static void check_linetables(const char *path, int min_tables, int min_checked)

@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "check_suites.h"
-#include "clock.h"
-#include "python.h"
-#include "python_globals.h"
+#include "base/clock.h"
+#include "python/python.h"
+#include "python/python_globals.h"
 
 static const char script[] =
 	"import time\n"

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "check_suites.h"
-#include "report.h"
-#include "report_rss.h"
+#include "output/report.h"
+#include "output/report_rss.h"
 
 #define SEC 1000000000ull
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check_suites.h"
-#include "rss_pages.h"
+#include "profile/rss_pages.h"
 
 #define PG MS_RSS_PAGE
 

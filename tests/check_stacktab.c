@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "check_suites.h"
-#include "stacktab.h"
+#include "profile/stacktab.h"
 
 START_TEST(test_frames_interned)
 {

@@ -15,15 +15,11 @@ Suite *suite_folded(void);
 Suite *suite_report(void);
 Suite *suite_outdir(void);
 Suite *suite_target_dwfl(void);
-/* --- suites of issues 5, 6, 7 below this line */
 Suite *suite_python(void);
 Suite *suite_python_globals(void);
 Suite *suite_rss_pages(void);
 Suite *suite_symbolize(void);
-/* --- end suites of issues 5, 6, 7 */
-/* --- flame graph suites (issue 4) below this line */
 Suite *suite_flamegraph(void);
 Suite *suite_timeline(void);
-/* --- end flame graph suites */
 
 #endif

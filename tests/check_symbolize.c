@@ -20,10 +20,10 @@
 #include <elfutils/libdw.h>
 
 #include "check_suites.h"
-#include "dwarf_index.h"
-#include "jitmap.h"
-#include "symcache.h"
-#include "target_dwfl.h"
+#include "symbolize/dwarf_index.h"
+#include "symbolize/jitmap.h"
+#include "symbolize/symcache.h"
+#include "symbolize/target_dwfl.h"
 
 #ifndef MS_TEST_DATA
 #define MS_TEST_DATA "tests/data"

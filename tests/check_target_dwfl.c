@@ -13,7 +13,7 @@
 #include "check_suites.h"
 #include "memspy/events.h"
 #include "self_capture.h"
-#include "target_dwfl.h"
+#include "symbolize/target_dwfl.h"
 
 /* Each chain function must keep its own frame (MS_KEEP_FRAME), and work after
  * each call so it is not a tail call. */

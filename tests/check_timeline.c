@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check_suites.h"
-#include "timeline.h"
+#include "output/timeline.h"
 
 static char *chart(const char *title, const struct timeline_series *s, size_t n)
 {

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "memspy/events.h"
-#include "procmaps.h"
+#include "target/procmaps.h"
 
 /* A function that keeps its own frame: no inlining, no clones with other names. */
 #if defined(__clang__)

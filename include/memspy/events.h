@@ -85,7 +85,7 @@ enum ms_counter {
 };
 
 /* Where CPython keeps what a profiler needs, for the detected interpreter: set by
- * user space (src/python_layout.c) before load. runtime == 0 turns Python off. */
+ * user space (src/python/python_layout.c) before load. runtime == 0 turns Python off. */
 struct ms_python_offsets {
 	__u64 runtime;		   /* address of _PyRuntime in the target */
 	__u32 version;		   /* PY_VERSION_HEX, e.g. 0x030b02f0 */

@@ -12,7 +12,7 @@
 
 #include <bpf/libbpf.h>
 
-#include "allocator.h"
+#include "target/allocator.h"
 #include "floor.skel.h"
 #include "memspy/events.h"
 

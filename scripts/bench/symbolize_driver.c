@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "target_dwfl.h"
+#include "symbolize/target_dwfl.h"
 
 static double now(void)
 {

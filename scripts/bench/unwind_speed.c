@@ -10,7 +10,7 @@
 
 #include "../../tests/self_capture.h"
 #include "memspy/events.h"
-#include "target_dwfl.h"
+#include "symbolize/target_dwfl.h"
 
 #define COPY_MAX   (64 * 1024)
 #define MAX_FRAMES 128

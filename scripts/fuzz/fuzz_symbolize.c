@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jitmap.h"
-#include "target_dwfl.h"
+#include "symbolize/jitmap.h"
+#include "symbolize/target_dwfl.h"
 
 #define BASE 0x10000000ull
 

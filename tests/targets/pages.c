@@ -8,7 +8,9 @@
  * the first 8 MiB of the kept mapping elsewhere (mremap: still resident), gives the
  * next 8 MiB back (MADV_DONTNEED), prints "done" and waits for SIGTERM: 24 MiB of
  * fill_fresh's pages stay, 40 MiB of new pages were given back. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* mremap */
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

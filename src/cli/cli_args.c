@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The command line shared by the recording commands (attach, top): option values,
+ * the options both take, and the target pid. */
+#include <errno.h>
+#include <stdio.h>
+#include <limits.h>
+#include <stdlib.h>
+
+#include "cli/cli_args.h"
+#include "memspy/events.h"
+#include "run/session.h"
+
+#define DEFAULT_SAMPLE_BYTES (512 * 1024)
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	default: break;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int cli_parse_pid(const char *s, pid_t *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 0 || v > INT_MAX)
+		return -EINVAL;
+	*out = (pid_t)v;
+	return 0;
+}
+
+void cli_session_defaults(struct session_opts *o)
+{
+	*o = (struct session_opts){
+		.sample_mean = DEFAULT_SAMPLE_BYTES,
+		.stack_bytes = MS_DEFAULT_STACK_BYTES,
+		.max_tracked = 1 << 20,
+		.top_n = 10,
+		.heap = true,
+		.cpu = true,
+		.freq_hz = 99,
+	};
+}
+
+int cli_session_option(const char *cmd, int c, const char *arg, struct session_opts *o)
+{
+	uint64_t v;
+	char *end;
+
+	switch (c) {
+	case 'p':
+		if (cli_parse_pid(arg, &o->pid)) {
+			fprintf(stderr, "memspy %s: '%s' is not a process id\n", cmd, arg);
+			return -1;
+		}
+		return 1;
+	case 's':
+		if (cli_parse_size(arg, &v) || v == 0) {
+			fprintf(stderr,
+				"memspy %s: --sample-bytes wants a size in bytes such as 512K or 1, "
+				"not '%s'\n",
+				cmd, arg);
+			return -1;
+		}
+		o->sample_mean = v;
+		return 1;
+	case CLI_OPT_ALL:
+		o->sample_mean = 1;
+		return 1;
+	case 'F':
+		v = strtoul(arg, &end, 10);
+		if (*end || end == arg || v < 1 || v > 10000) {
+			fprintf(stderr, "memspy %s: --freq wants 1 to 10000 Hz, not '%s'\n", cmd, arg);
+			return -1;
+		}
+		o->freq_hz = (uint32_t)v;
+		return 1;
+	case CLI_OPT_NO_CPU:
+		o->cpu = false;
+		return 1;
+	case CLI_OPT_NO_HEAP:
+		o->heap = false;
+		return 1;
+	case CLI_OPT_CHILDREN:
+		o->children = true;
+		return 1;
+	case 'v':
+		o->verbose++;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int cli_session_finish(const char *cmd, int argc, char **argv, int optind,
+		       struct session_opts *o)
+{
+	if (optind < argc) {
+		if (o->pid || optind + 1 < argc) {
+			fprintf(stderr, "memspy %s: one pid, please (got extra '%s')\n", cmd,
+				argv[optind + (o->pid ? 0 : 1)]);
+			return 2;
+		}
+		if (cli_parse_pid(argv[optind], &o->pid)) {
+			fprintf(stderr, "memspy %s: '%s' is not a process id\n", cmd, argv[optind]);
+			return 2;
+		}
+	}
+	if (!o->heap && !o->cpu && o->no_rss) {
+		fprintf(stderr, "memspy %s: nothing left to record: the heap, the CPU and page "
+				"faults are all turned off\n",
+			cmd);
+		return 2;
+	}
+	if (!o->pid) {
+		fprintf(stderr, "memspy %s: which process? give its pid: memspy %s <pid>\n", cmd,
+			cmd);
+		return 2;
+	}
+	return 0;
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* `memspy attach`: parse the options of a recording run and start it. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli_args.h"
+#include "cli/commands.h"
+#include "memspy/events.h"
+#include "run/session.h"
+
+static void attach_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: memspy attach [options] <pid>\n"
+		"       memspy attach [options] -p <pid>\n"
+		"\n"
+		"Record the live heap and the CPU time of a running process until Ctrl-C,\n"
+		"SIGTERM, -d SECONDS or the target's exit; nothing is injected and the process\n"
+		"keeps running. Writes heap.folded, heap.svg, cpu.folded, cpu.svg, timeline.svg\n"
+		"and report.txt to the output directory and prints the report.\n"
+		"\n"
+		"options:\n"
+		"  -p, --pid PID          process to attach to (or give it as the argument)\n"
+		"  -d, --duration SECS    stop after SECS seconds (default: until Ctrl-C)\n"
+		"  -o, --output DIR       output directory (default memspy-<pid>-<YYYYmmdd-HHMMSS>)\n"
+		"  -s, --sample-bytes N   mean bytes between sampled allocations (default 512K;\n"
+		"                         suffixes K, M, G). 1 records every allocation: exact\n"
+		"                         bytes, and counts frees of blocks never seen allocated\n"
+		"      --all              same as --sample-bytes 1\n"
+		"      --stack-bytes N    user stack copied per sample (default 16K, max 32K);\n"
+		"                         deeper stacks are reported as truncated\n"
+		"      --max-tracked N    tracked live blocks (default 1M); more are counted as\n"
+		"                         dropped\n"
+		"  -F, --freq HZ          CPU samples per second of CPU time (default 99)\n"
+		"      --kernel           add the kernel part of CPU stacks (frames end in _[k])\n"
+		"      --threads          put the thread, name-tid, as the root of every stack\n"
+		"      --children         also follow the process's children, present and future\n"
+		"                         (a gunicorn master and its workers): one directory of\n"
+		"                         outputs per process, <pid>/, and merged files whose\n"
+		"                         stacks start with the process, name-pid\n"
+		"      --no-cpu           do not sample the CPU\n"
+		"      --no-rss           do not sample page faults (no rss.folded)\n"
+		"      --no-heap          do not track the heap\n"
+		"  -n, --top N            sites and functions listed in the report (default 10)\n"
+		"  -q, --quiet            do not print the report (it is still written)\n"
+		"  -v, --verbose          show libbpf's messages (twice for debug)\n"
+		"  -h, --help             this text\n"
+		"\n"
+		"examples:\n"
+		"  sudo memspy attach $(pidof redis-server)          # until Ctrl-C\n"
+		"  sudo memspy attach -d 60 -o leak-run 4242          # one minute into ./leak-run\n"
+		"  sudo memspy attach --sample-bytes 1 -d 10 4242     # every allocation, exact\n"
+		"\n"
+		"Needs root (BPF and uprobes) and a kernel with BTF. See memspy(1).\n");
+}
+
+enum { OPT_STACK_BYTES = CLI_OPT_FIRST_OWN, OPT_MAX_TRACKED, OPT_KERNEL, OPT_THREADS, OPT_NO_RSS };
+
+int cmd_attach(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"pid", required_argument, NULL, 'p'},
+		{"duration", required_argument, NULL, 'd'},
+		{"output", required_argument, NULL, 'o'},
+		{"sample-bytes", required_argument, NULL, 's'},
+		{"all", no_argument, NULL, CLI_OPT_ALL},
+		{"stack-bytes", required_argument, NULL, OPT_STACK_BYTES},
+		{"max-tracked", required_argument, NULL, OPT_MAX_TRACKED},
+		{"top", required_argument, NULL, 'n'},
+		{"freq", required_argument, NULL, 'F'},
+		{"kernel", no_argument, NULL, OPT_KERNEL},
+		{"threads", no_argument, NULL, OPT_THREADS},
+		{"no-cpu", no_argument, NULL, CLI_OPT_NO_CPU},
+		{"no-heap", no_argument, NULL, CLI_OPT_NO_HEAP},
+		{"no-rss", no_argument, NULL, OPT_NO_RSS},
+		{"children", no_argument, NULL, CLI_OPT_CHILDREN},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct session_opts o;
+	uint64_t v;
+	char *end;
+	int c;
+
+	cli_session_defaults(&o);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:d:o:s:n:F:qvh", longopts, NULL)) != -1) {
+		int shared = cli_session_option("attach", c, optarg, &o);
+		if (shared < 0)
+			return 2;
+		if (shared)
+			continue;
+		switch (c) {
+		case 'd':
+			o.duration_s = strtod(optarg, &end);
+			if (*end || end == optarg || !(o.duration_s > 0 && o.duration_s <= 1e7)) {
+				fprintf(stderr,
+					"memspy attach: --duration wants a positive number of seconds, "
+					"not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'o':
+			o.outdir = optarg;
+			break;
+		case OPT_STACK_BYTES:
+			if (cli_parse_size(optarg, &v) || v < 512 || v > MS_MAX_STACK_BYTES) {
+				fprintf(stderr,
+					"memspy attach: --stack-bytes wants 512 to %d bytes, not '%s'\n",
+					MS_MAX_STACK_BYTES, optarg);
+				return 2;
+			}
+			o.stack_bytes = (uint32_t)v;
+			break;
+		case OPT_MAX_TRACKED:
+			if (cli_parse_size(optarg, &v) || v < 1024 || v > (1u << 26)) {
+				fprintf(stderr,
+					"memspy attach: --max-tracked wants 1024 to 64M, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			o.max_tracked = (uint32_t)v;
+			break;
+		case 'n':
+			o.top_n = strtoul(optarg, &end, 10);
+			if (*end || end == optarg) {
+				fprintf(stderr, "memspy attach: --top wants a number, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case OPT_KERNEL:
+			o.kernel = true;
+			break;
+		case OPT_THREADS:
+			o.threads = true;
+			break;
+		case OPT_NO_RSS:
+			o.no_rss = true;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'h':
+			attach_usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "run 'memspy attach --help' for the options\n");
+			return 2;
+		}
+	}
+	int bad = cli_session_finish("attach", argc, argv, optind, &o);
+	if (bad)
+		return bad;
+	return session_run(&o);
+}

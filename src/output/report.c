@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The text report of a run: what was probed, totals, the sites holding memory, leak suspects. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "output/report.h"
+#include "python/python_names.h"
+
+#define MS_REPORT_TOP_DEFAULT 10
+#define MS_SHORT_RUN_S 60.0
+
+enum alloc_match {
+	MS_MATCH_NAME,	 /* the whole function name */
+	MS_MATCH_PREFIX, /* names starting with it */
+	MS_MATCH_ALLOC,	 /* starting with it and containing "alloc" after it, any case */
+};
+
+/* Allocator entry points, their internals and the wrappers programs put around them:
+ * a site is named after the first frame from the leaf that is none of these. */
+static const struct {
+	const char *name;
+	enum alloc_match how;
+} alloc_frames[] = {
+	/* the C allocator API, as glibc, jemalloc, tcmalloc and mimalloc export it */
+	{ "malloc", MS_MATCH_NAME },
+	{ "calloc", MS_MATCH_NAME },
+	{ "realloc", MS_MATCH_NAME },
+	{ "reallocarray", MS_MATCH_NAME },
+	{ "free", MS_MATCH_NAME },
+	{ "cfree", MS_MATCH_NAME },
+	{ "posix_memalign", MS_MATCH_NAME },
+	{ "aligned_alloc", MS_MATCH_NAME },
+	{ "memalign", MS_MATCH_NAME },
+	{ "valloc", MS_MATCH_NAME },
+	{ "pvalloc", MS_MATCH_NAME },
+	/* glibc's own names for them and its internals */
+	{ "__libc_malloc", MS_MATCH_NAME },
+	{ "__libc_calloc", MS_MATCH_NAME },
+	{ "__libc_realloc", MS_MATCH_NAME },
+	{ "__libc_reallocarray", MS_MATCH_NAME },
+	{ "__libc_free", MS_MATCH_NAME },
+	{ "__libc_memalign", MS_MATCH_NAME },
+	{ "__libc_valloc", MS_MATCH_NAME },
+	{ "__libc_pvalloc", MS_MATCH_NAME },
+	{ "__posix_memalign", MS_MATCH_NAME },
+	{ "_mid_memalign", MS_MATCH_NAME },
+	{ "__GI___libc_", MS_MATCH_PREFIX },
+	{ "_int_", MS_MATCH_PREFIX },
+	{ "sysmalloc", MS_MATCH_NAME },
+	{ "tcache_init", MS_MATCH_NAME },
+	{ "malloc_hook_ini", MS_MATCH_NAME },
+	{ "realloc_hook_ini", MS_MATCH_NAME },
+	/* jemalloc's extensions and prefixed builds, tcmalloc, mimalloc */
+	{ "mallocx", MS_MATCH_NAME },
+	{ "rallocx", MS_MATCH_NAME },
+	{ "xallocx", MS_MATCH_NAME },
+	{ "dallocx", MS_MATCH_NAME },
+	{ "sdallocx", MS_MATCH_NAME },
+	{ "nallocx", MS_MATCH_NAME },
+	{ "je_", MS_MATCH_PREFIX },
+	{ "tc_", MS_MATCH_PREFIX },
+	{ "mi_", MS_MATCH_ALLOC },
+	{ "mi_new", MS_MATCH_PREFIX },
+	/* unsymbolized frames inside an allocator library */
+	{ "[libjemalloc", MS_MATCH_PREFIX },
+	{ "[libtcmalloc", MS_MATCH_PREFIX },
+	{ "[libmimalloc", MS_MATCH_PREFIX },
+	/* C++ operator new and delete, mangled and not, and the standard allocator */
+	{ "_Znw", MS_MATCH_PREFIX },
+	{ "_Zna", MS_MATCH_PREFIX },
+	{ "_Zdl", MS_MATCH_PREFIX },
+	{ "_Zda", MS_MATCH_PREFIX },
+	{ "operator new", MS_MATCH_NAME },
+	{ "operator new[]", MS_MATCH_NAME },
+	{ "operator delete", MS_MATCH_NAME },
+	{ "operator delete[]", MS_MATCH_NAME },
+	{ "std::allocator<", MS_MATCH_PREFIX },
+	{ "std::allocator_traits<", MS_MATCH_PREFIX },
+	{ "std::__new_allocator<", MS_MATCH_PREFIX },
+	{ "__gnu_cxx::new_allocator<", MS_MATCH_PREFIX },
+	/* copies that only call malloc */
+	{ "strdup", MS_MATCH_NAME },
+	{ "strndup", MS_MATCH_NAME },
+	{ "__strdup", MS_MATCH_NAME },
+	{ "__strndup", MS_MATCH_NAME },
+	{ "wcsdup", MS_MATCH_NAME },
+	/* redis (zmalloc.c) */
+	{ "zmalloc", MS_MATCH_PREFIX },
+	{ "zcalloc", MS_MATCH_PREFIX },
+	{ "zrealloc", MS_MATCH_PREFIX },
+	{ "ztry", MS_MATCH_PREFIX },
+	{ "zstrdup", MS_MATCH_NAME },
+	{ "zfree", MS_MATCH_PREFIX },
+	/* glib */
+	{ "g_malloc", MS_MATCH_PREFIX },
+	{ "g_try_malloc", MS_MATCH_PREFIX },
+	{ "g_realloc", MS_MATCH_PREFIX },
+	{ "g_try_realloc", MS_MATCH_PREFIX },
+	{ "g_slice_alloc", MS_MATCH_PREFIX },
+	{ "g_memdup", MS_MATCH_PREFIX },
+	{ "g_strdup", MS_MATCH_NAME },
+	{ "g_strndup", MS_MATCH_NAME },
+	/* gnulib, binutils, gcc and friends */
+	{ "xmalloc", MS_MATCH_NAME },
+	{ "xcalloc", MS_MATCH_NAME },
+	{ "xrealloc", MS_MATCH_NAME },
+	{ "xzalloc", MS_MATCH_NAME },
+	{ "xnmalloc", MS_MATCH_NAME },
+	{ "xcharalloc", MS_MATCH_NAME },
+	{ "xmemdup", MS_MATCH_NAME },
+	{ "xstrdup", MS_MATCH_NAME },
+	{ "xstrndup", MS_MATCH_NAME },
+	/* CPython */
+	{ "PyMem_", MS_MATCH_PREFIX },
+	{ "_PyMem_", MS_MATCH_PREFIX },
+	{ "PyObject_", MS_MATCH_ALLOC },
+	{ "_PyObject_", MS_MATCH_ALLOC },
+	{ "pymalloc_", MS_MATCH_PREFIX },
+	{ "_PyObject_New", MS_MATCH_PREFIX },
+	{ "_PyObject_GC_New", MS_MATCH_PREFIX },
+	{ "PyType_GenericAlloc", MS_MATCH_NAME },
+	/* Rust's global allocator shims */
+	{ "__rust_alloc", MS_MATCH_PREFIX },
+	{ "__rust_realloc", MS_MATCH_PREFIX },
+	{ "__rdl_", MS_MATCH_PREFIX },
+	{ "alloc::alloc::", MS_MATCH_PREFIX },
+};
+
+/* Where a bare function name ends in a frame name: arguments, " (inlined)", a PLT
+ * or version suffix, an offset, or GCC's .part/.isra/.constprop/.cold clones. */
+static bool name_ends(char c)
+{
+	return !c || c == '(' || c == ' ' || c == '@' || c == '+' || c == '.';
+}
+
+static bool is_alloc_frame(const char *name)
+{
+	for (size_t i = 0; i < sizeof(alloc_frames) / sizeof(alloc_frames[0]); i++) {
+		const char *e = alloc_frames[i].name;
+		size_t len = strlen(e);
+
+		if (strncmp(name, e, len))
+			continue;
+		switch (alloc_frames[i].how) {
+		case MS_MATCH_NAME:
+			if (name_ends(name[len]))
+				return true;
+			break;
+		case MS_MATCH_PREFIX:
+			return true;
+		case MS_MATCH_ALLOC:
+			for (const char *p = name + len; *p && !name_ends(*p); p++)
+				if (!strncasecmp(p, "alloc", 5))
+					return true;
+			break;
+		}
+	}
+	return false;
+}
+
+uint32_t report_site_title(const struct stacktab *t, uint32_t stack_id)
+{
+	const uint32_t *frames;
+	size_t n = stacktab__stack(t, stack_id, &frames);
+
+	if (!n)
+		return UINT32_MAX;
+	/* a Python program's site is its innermost Python line, not interpreter code */
+	for (size_t i = n; i > 0; i--)
+		if (python_is_frame_name(stacktab__frame_name(t, frames[i - 1])))
+			return frames[i - 1];
+	for (size_t i = n; i > 0; i--) {
+		const char *name = stacktab__frame_name(t, frames[i - 1]);
+
+		if (name && !is_alloc_frame(name))
+			return frames[i - 1];
+	}
+	return frames[n - 1];
+}
+
+void report_format_bytes(double bytes, char *buf, size_t size)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+	const char *sign = bytes < 0 ? "-" : "";
+	double v = fabs(bytes);
+	size_t u = 0;
+
+	if (v < 1023.5) {
+		snprintf(buf, size, "%s%.0f B", sign, v);
+		return;
+	}
+	v /= 1024;
+	/* Move up a unit before rounding can print "1024.0". */
+	while (v >= 1023.95 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, size, "%s%.1f %s", sign, v, units[u]);
+}
+
+static void format_duration(double s, char *buf, size_t size)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 59.95)
+		snprintf(buf, size, "%.1f s", s);
+	else if (s < 3600)
+		snprintf(buf, size, "%d min %02d s", (int)(s / 60), (int)fmod(s, 60));
+	else
+		snprintf(buf, size, "%d h %02d min", (int)(s / 3600), (int)fmod(s / 60, 60));
+}
+
+/* "1048576 B (1.0 MiB)": exact bytes for grep, human units for the eye. */
+static void format_exact(double bytes, char *buf, size_t size)
+{
+	char human[32];
+
+	if (bytes < 1024) {
+		snprintf(buf, size, "%.0f B", bytes);
+		return;
+	}
+	report_format_bytes(bytes, human, sizeof(human));
+	snprintf(buf, size, "%.0f B (%s)", bytes, human);
+}
+
+const char *report_site_name(const struct stacktab *t, uint32_t stack_id)
+{
+	uint32_t id = report_site_title(t, stack_id);
+	const char *name = id == UINT32_MAX ? NULL : stacktab__frame_name(t, id);
+
+	return name ? name : "[no frames]";
+}
+
+/* The full stack under a title, leaf first as debuggers print it. */
+static void write_stack(FILE *f, const struct stacktab *t, uint32_t stack_id)
+{
+	const uint32_t *frames;
+	size_t n = stacktab__stack(t, stack_id, &frames);
+
+	for (size_t i = n; i > 0; i--) {
+		const char *name = stacktab__frame_name(t, frames[i - 1]);
+
+		fprintf(f, "      %s\n", name ? name : "[unknown]");
+	}
+	if (stacktab__truncated(t, stack_id))
+		fprintf(f, "      ... (stack truncated: unwinding stopped here)\n");
+	else if (!n)
+		fprintf(f, "      (no frames)\n");
+}
+
+static void write_header(FILE *f, const struct report_input *in, bool exact)
+{
+	char buf[64], dur[32];
+	uint64_t mean = profile__sample_mean(in->profile);
+
+	fprintf(f, "memspy heap report: pid %d (%s)\n", (int)in->pid,
+		in->comm && *in->comm ? in->comm : "?");
+	fprintf(f, "  allocator  %s", in->allocator ? in->allocator : "unknown");
+	if (in->allocator_why && *in->allocator_why)
+		fprintf(f, " (%s)", in->allocator_why);
+	fputc('\n', f);
+	format_duration(in->duration_s, dur, sizeof(dur));
+	fprintf(f, "  run        %s", dur);
+	if (in->end_reason && *in->end_reason)
+		fprintf(f, ", ended by %s", in->end_reason);
+	fputc('\n', f);
+	if (exact) {
+		fprintf(f, "  sampling   every allocation (exact)\n");
+	} else {
+		report_format_bytes((double)mean, buf, sizeof(buf));
+		fprintf(f, "  sampling   one sample per %s allocated on average (Poisson by bytes);\n"
+			   "             live bytes and counts are estimates (~)\n",
+			buf);
+	}
+}
+
+static void write_totals(FILE *f, const struct report_input *in, bool exact)
+{
+	const struct heap_totals *tt = &in->totals;
+	char buf[64];
+
+	fprintf(f, "\n== totals ==\n");
+	format_exact((double)tt->alloc_bytes, buf, sizeof(buf));
+	fprintf(f, "  allocated         %" PRIu64 " calls, %s (exact)\n", tt->alloc_calls, buf);
+	if (exact) {
+		format_exact(profile__freed_bytes(in->profile), buf, sizeof(buf));
+		fprintf(f, "  freed             %" PRIu64 " calls; %s of blocks tracked\n",
+			tt->free_calls, buf);
+		format_exact(profile__live_bytes(in->profile), buf, sizeof(buf));
+		fprintf(f, "  live              %s\n", buf);
+	} else {
+		report_format_bytes(profile__freed_bytes(in->profile), buf, sizeof(buf));
+		fprintf(f, "  freed             %" PRIu64 " calls; ~%s of blocks tracked (estimate)\n",
+			tt->free_calls, buf);
+		report_format_bytes(profile__live_bytes(in->profile), buf, sizeof(buf));
+		fprintf(f, "  live              ~%s (estimate)\n", buf);
+	}
+	fprintf(f, "  samples           %" PRIu64 "%s\n", profile__samples(in->profile),
+		exact ? " (every allocation)" : "");
+	fprintf(f, "  lost events       %" PRIu64 "%s\n", tt->lost_events,
+		tt->lost_events ? " (ring buffer full: live bytes are off by what was lost)" : "");
+	if (tt->unseen_calls)
+		fprintf(f, "  unseen calls      %" PRIu64 " (allocator calls the probes could not follow)\n",
+			tt->unseen_calls);
+	if (tt->map_full)
+		fprintf(f, "  untracked blocks  %" PRIu64 " (address map full)\n", tt->map_full);
+	fprintf(f, "  truncated stacks  %" PRIu64 "%s\n", tt->truncated,
+		tt->truncated ? " (unwinding stopped early; shown as truncated)" : "");
+	if (tt->unwind_failed)
+		fprintf(f, "  unwind failures   %" PRIu64 " (stacks that could not be unwound)\n",
+			tt->unwind_failed);
+	if (exact)
+		fprintf(f, "  unknown frees     %" PRIu64 " (blocks allocated before attach)\n",
+			tt->unknown_frees);
+	else
+		fprintf(f, "  unknown frees     not counted when sampling\n");
+}
+
+static void write_notes(FILE *f, const struct report_input *in)
+{
+	char dur[32];
+
+	fprintf(f, "\n  note: memory allocated before memspy attached is not tracked; it never\n"
+		   "        shows as live and its frees are ignored.\n");
+	if (in->duration_s < MS_SHORT_RUN_S) {
+		format_duration(in->duration_s, dur, sizeof(dur));
+		fprintf(f, "  note: this run lasted %s, less than a minute: in short runs, caches\n"
+			   "        and pools warming up look like growth.\n",
+			dur);
+	}
+}
+
+static int cmp_live(const void *a, const void *b)
+{
+	const struct site_stats *x = *(const struct site_stats *const *)a;
+	const struct site_stats *y = *(const struct site_stats *const *)b;
+
+	if (x->live_bytes != y->live_bytes)
+		return x->live_bytes > y->live_bytes ? -1 : 1;
+	return x->stack_id < y->stack_id ? -1 : x->stack_id > y->stack_id;
+}
+
+static void write_site_line(FILE *f, const struct report_input *in, size_t rank,
+			    const struct site_stats *st, bool exact)
+{
+	char buf[64], age[32];
+
+	fprintf(f, "#%-2zu %s%s\n", rank, report_site_name(in->stacks, st->stack_id),
+		stacktab__truncated(in->stacks, st->stack_id) ? "  [truncated stack]" : "");
+	if (exact) {
+		format_exact(st->live_bytes, buf, sizeof(buf));
+		fprintf(f, "    live %s in %.0f block%s", buf, st->live_count,
+			st->live_count == 1 ? "" : "s");
+	} else {
+		report_format_bytes(st->live_bytes, buf, sizeof(buf));
+		fprintf(f, "    live ~%s in ~%.0f blocks (%" PRIu64 " sample%s)", buf,
+			st->live_count, st->samples, st->samples == 1 ? "" : "s");
+	}
+	if (st->live_count > 0 && st->oldest_live_ns <= in->now_ns) {
+		format_duration((double)(in->now_ns - st->oldest_live_ns) / 1e9, age, sizeof(age));
+		fprintf(f, ", oldest %s old", age);
+	}
+	fputc('\n', f);
+}
+
+/* Returns the listed sites (caller frees) so suspects can point back at them. */
+static const struct site_stats **write_top_sites(FILE *f, const struct report_input *in,
+						       bool exact, size_t *listed)
+{
+	size_t n, nr = 0, top = in->top_n ? in->top_n : MS_REPORT_TOP_DEFAULT;
+	const struct site_stats *sites = profile__sites(in->profile, &n);
+	const struct site_stats **r = calloc(n ? n : 1, sizeof(*r));
+
+	*listed = 0;
+	fprintf(f, "\n== top allocation sites by live bytes ==\n");
+	if (!r) {
+		fprintf(f, "  (out of memory ranking sites)\n");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (sites[i].live_bytes > 0)
+			r[nr++] = &sites[i];
+	qsort(r, nr, sizeof(*r), cmp_live);
+	if (!nr)
+		fprintf(f, "  no live allocations were tracked\n");
+	if (nr > top)
+		nr = top;
+	for (size_t i = 0; i < nr; i++) {
+		if (i)
+			fputc('\n', f);
+		write_site_line(f, in, i + 1, r[i], exact);
+		write_stack(f, in->stacks, r[i]->stack_id);
+	}
+	*listed = nr;
+	return r;
+}
+
+/* A line of the suspects list: a heap site, a growing Python container, or both
+ * when the container's writer is the site. */
+struct suspect_row {
+	const struct leak_suspect *heap;
+	const struct python_growth *py;
+	double rate; /* bytes per second, for the ranking */
+};
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct suspect_row *x = a, *y = b;
+
+	if (x->rate != y->rate)
+		return x->rate < y->rate ? 1 : -1;
+	return (x->heap ? 0 : 1) - (y->heap ? 0 : 1);
+}
+
+static void write_growth(FILE *f, const struct python_growth *g, const char *lead)
+{
+	char each[32];
+
+	report_format_bytes(g->bytes_per_entry, each, sizeof(each));
+	fprintf(f, "%sthe %s %s grew from %" PRId64 " to %" PRId64 " entries (%+.1f/s",
+		lead, g->type, g->name, g->len_start, g->len_end, g->entries_per_s);
+	if (g->bytes_per_entry > 0)
+		fprintf(f, ", ~%s each", each);
+	fprintf(f, ")\n");
+}
+
+static void write_suspects(FILE *f, const struct report_input *in,
+			   const struct site_stats *const *top, size_t listed)
+{
+	size_t nrows = 0;
+	struct suspect_row *rows = calloc(in->nr_suspects + in->nr_growth + 1, sizeof(*rows));
+
+	fprintf(f, "\n== leak suspects ==\n");
+	if (!rows) {
+		fprintf(f, "  (out of memory ranking suspects)\n");
+		return;
+	}
+	for (size_t i = 0; i < in->nr_suspects; i++)
+		rows[nrows++] = (struct suspect_row){.heap = &in->suspects[i],
+						     .rate = in->suspects[i].slope};
+	for (size_t j = 0; j < in->nr_growth; j++) {
+		const struct python_growth *g = &in->growth[j];
+		double rate = g->entries_per_s * g->bytes_per_entry;
+		size_t i;
+
+		for (i = 0; i < in->nr_suspects; i++)
+			if (g->writer[0] && !rows[i].py &&
+			    !strcmp(report_site_name(in->stacks, in->suspects[i].stack_id), g->writer))
+				break;
+		if (i < in->nr_suspects) { /* the same leak seen twice: one suspect */
+			rows[i].py = g;
+			if (rows[i].rate < rate)
+				rows[i].rate = rate;
+		} else {
+			rows[nrows++] = (struct suspect_row){.py = g, .rate = rate};
+		}
+	}
+	qsort(rows, nrows, sizeof(*rows), cmp_row);
+	if (!nrows)
+		fprintf(f, "  none found: no site's live bytes grew steadily beyond sampling noise\n");
+	for (size_t k = 0; k < nrows; k++) {
+		const struct leak_suspect *s = rows[k].heap;
+		const struct python_growth *g = rows[k].py;
+		char rate[64], growth[64], span[32];
+
+		if (k)
+			fputc('\n', f);
+		if (!s) {
+			report_format_bytes(rows[k].rate, rate, sizeof(rate));
+			format_duration(g->span_s, span, sizeof(span));
+			fprintf(f, "#%zu %s  ~+%s/s  (a module-level Python %s, longer at every "
+				   "reading over %s)\n",
+				k + 1, g->writer[0] ? g->writer : g->name, rate, g->type, span);
+			write_growth(f, g, "      ");
+			fprintf(f, "      %s\n",
+				g->writer[0] ? "(the line above stores into it)"
+					     : "(no function of its module stores into it by name)");
+			continue;
+		}
+		double pct = s->intervals ? 100.0 * s->rises / s->intervals : 100.0 * s->rise_share;
+
+		report_format_bytes(s->slope, rate, sizeof(rate));
+		report_format_bytes(s->growth, growth, sizeof(growth));
+		format_duration(s->span_s, span, sizeof(span));
+		fprintf(f, "#%zu %s  %s%s/s  (grew %s over %s, rose in %.0f%% of intervals%s)\n",
+			k + 1, report_site_name(in->stacks, s->stack_id), s->slope >= 0 ? "+" : "", rate,
+			growth, span, pct,
+			s->intervals && !s->falls && s->rises < s->intervals ? ", never fell" : "");
+		if (g)
+			write_growth(f, g, "      and ");
+		size_t at;
+		for (at = 0; at < listed; at++)
+			if (top[at]->stack_id == s->stack_id)
+				break;
+		if (at < listed)
+			fprintf(f, "      (stack of site #%zu above)\n", at + 1);
+		else
+			write_stack(f, in->stacks, s->stack_id);
+	}
+	free(rows);
+}
+
+void report_write(FILE *f, const struct report_input *in)
+{
+	bool exact = profile__sample_mean(in->profile) <= 1;
+	const struct site_stats **top;
+	size_t listed;
+
+	write_header(f, in, exact);
+	write_totals(f, in, exact);
+	write_notes(f, in);
+	top = write_top_sites(f, in, exact, &listed);
+	write_suspects(f, in, top, listed);
+	free(top);
+}

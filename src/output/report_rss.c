@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* RSS growth in the outputs: rss.folded/rss.svg and the report's section. */
+#include "output/report.h"
+#include "output/report_rss.h"
+#include "output/sinks.h"
+
+#define TOP_N 5
+
+/* "1 in 64", or "1 in 1 to 1 in 64" when the period moved during the run. */
+static void format_periods(uint32_t lo, uint32_t hi, char *buf, size_t size)
+{
+	if (lo == hi)
+		snprintf(buf, size, "1 in %u", lo);
+	else
+		snprintf(buf, size, "1 in %u to 1 in %u, following the fault rate", lo, hi);
+}
+
+uint32_t rss_period_for(double faults_per_s)
+{
+	uint32_t period = 1;
+
+	while (period < MS_RSS_MAX_PERIOD && faults_per_s / period > MS_RSS_SAMPLES_PER_S)
+		period *= 2;
+	return period;
+}
+
+int report_rss_write_profile(const char *dir, const struct stacktab *t,
+			     const struct cpu_profile *p, int pid, const char *comm,
+			     uint32_t min_period, uint32_t max_period)
+{
+	char periods[64];
+
+	const uint32_t *ids;
+	const uint64_t *vals;
+	size_t n = cpu_profile__stacks(p, &ids, &vals);
+	char sub[200];
+
+	snprintf(sub, sizeof(sub),
+		 "new pages still mapped in pid %d (%s): faults on a page not present, sampled %s, %d B each", pid,
+		 comm, (format_periods(min_period, max_period, periods, sizeof(periods)), periods),
+		 MS_RSS_PAGE);
+	return sinks_write_profile(dir, "rss", t, ids, vals, n, MS_FLAME_MEM, "RSS growth", sub);
+}
+
+void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profile *p,
+		      uint64_t released_bytes, const uint64_t *c, uint32_t min_period,
+		      uint32_t max_period)
+{
+	char periods[64];
+
+	const uint32_t *ids;
+	const uint64_t *vals;
+	size_t n = cpu_profile__stacks(p, &ids, &vals), top[TOP_N], ntop = 0;
+	char a[32], b[32], d[32], e[32], g[32];
+	uint64_t total = cpu_profile__total(p);
+
+	fprintf(f, "\n== rss ==\n");
+	report_format_bytes((double)(total + released_bytes), a, sizeof(a));
+	report_format_bytes((double)released_bytes, b, sizeof(b));
+	report_format_bytes((double)total, g, sizeof(g));
+	format_periods(min_period, max_period, periods, sizeof(periods));
+	if (c[MS_RSS_ALL_FAULTS]) {
+		fprintf(f, "  page faults       %llu, %llu of them on a new page, %llu sampled (%s)\n",
+			(unsigned long long)c[MS_RSS_ALL_FAULTS], (unsigned long long)c[MS_RSS_NEW_PAGES],
+			(unsigned long long)c[MS_RSS_FAULTS], periods);
+		/* a forked worker writing to its parent's objects: private copies of pages it
+		 * already had, which RSS counted before */
+		if (c[MS_RSS_ALL_FAULTS] > c[MS_RSS_NEW_PAGES])
+			fprintf(f, "  copy-on-write     %llu faults on present pages (not growth)\n",
+				(unsigned long long)(c[MS_RSS_ALL_FAULTS] - c[MS_RSS_NEW_PAGES]));
+	} else {
+		fprintf(f, "  page faults       %llu sampled (%s)\n",
+			(unsigned long long)c[MS_RSS_FAULTS], periods);
+	}
+	fprintf(f, "  new pages         ~%s: ~%s given back since (munmap, madvise, brk), ~%s still\n"
+		   "                    mapped (rss.folded)\n",
+		a, b, g);
+	if (c[MS_RSS_LOST_RELEASE])
+		fprintf(f, "  lost releases     %llu (ring buffer full: their pages still count)\n",
+			(unsigned long long)c[MS_RSS_LOST_RELEASE]);
+	if (c[MS_RSS_LOST])
+		fprintf(f, "  lost samples      %llu\n", (unsigned long long)c[MS_RSS_LOST]);
+	report_format_bytes((double)c[MS_RSS_MMAP_BYTES], a, sizeof(a));
+	report_format_bytes((double)c[MS_RSS_MUNMAP_BYTES], b, sizeof(b));
+	report_format_bytes((double)c[MS_RSS_BRK_GROW], d, sizeof(d));
+	report_format_bytes((double)c[MS_RSS_BRK_SHRINK], e, sizeof(e));
+	fprintf(f, "  anonymous mmap    +%s, munmap -%s, brk +%s -%s\n", a, b, d, e);
+	/* the largest stacks, by selection: n is small next to the samples */
+	for (size_t k = 0; k < TOP_N; k++) {
+		size_t best = SIZE_MAX;
+		for (size_t i = 0; i < n; i++) {
+			bool taken = false;
+			for (size_t j = 0; j < ntop; j++)
+				taken |= top[j] == i;
+			if (!taken && vals[i] && (best == SIZE_MAX || vals[i] > vals[best]))
+				best = i;
+		}
+		if (best == SIZE_MAX)
+			break;
+		top[ntop++] = best;
+	}
+	if (ntop)
+		fprintf(f, "  top stacks by new pages still mapped (rss.folded; a page counts for the\n"
+			   "  code that first wrote to it: with a pooled allocator such as Python's\n"
+			   "  that may be another user of the pool than the code that keeps it):\n");
+	for (size_t j = 0; j < ntop; j++) {
+		report_format_bytes((double)vals[top[j]], a, sizeof(a));
+		fprintf(f, "  #%zu %s  ~%s (%.0f%%)\n", j + 1, report_site_name(t, ids[top[j]]), a,
+			total ? 100.0 * (double)vals[top[j]] / (double)total : 0.0);
+	}
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Load the heap BPF programs and attach them to one process's allocator. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "probes/probe_common.h"
+#include "memspy/events.h" /* before the skeleton: its rodata holds struct ms_python_offsets */
+#include "probes/heap.skel.h"
+#include "probes/heap_probes.h"
+#include "profile/sampling.h"
+
+struct heap_probes {
+	struct heap *skel;
+	struct bpf_link **links;
+	size_t nr_links;
+	int nr_cpus;
+};
+
+static int attach_one(struct heap_probes *h, struct bpf_program *prog, bool retprobe, pid_t pid,
+		      const char *path, uint64_t offset, uint64_t cookie)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe, .bpf_cookie = cookie);
+	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, pid, path, offset, &opts);
+
+	if (!l)
+		return -errno;
+	h->links[h->nr_links++] = l;
+	return 0;
+}
+
+struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const struct allocator *a,
+				      char *err, size_t errlen)
+{
+	struct heap_probes *h = calloc(1, sizeof(*h));
+	int e = 0;
+
+	if (!h) {
+		e = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	h->nr_cpus = libbpf_num_possible_cpus();
+	h->skel = heap__open();
+	if (!h->skel) {
+		e = -errno;
+		snprintf(err, errlen, "cannot open the heap BPF object: %s", strerror(-e));
+		goto fail;
+	}
+	h->skel->rodata->target_tgid = (uint32_t)o->pid;
+	h->skel->rodata->sample_all = o->sample_mean <= 1;
+	h->skel->rodata->stack_bytes = o->stack_bytes;
+	if (o->python)
+		h->skel->rodata->py_off = *o->python;
+	h->skel->rodata->follow_children = o->children;
+	e = probe_setup_procs_map(h->skel->maps.procs, o->children, o->procs_fd, err, errlen);
+	if (e)
+		goto fail;
+	sampling_fill_countdowns((uint64_t *)h->skel->rodata->countdowns, MS_COUNTDOWN_SLOTS,
+				 o->sample_mean, o->seed);
+	bpf_map__set_max_entries(h->skel->maps.scratch, (uint32_t)h->nr_cpus);
+	bpf_map__set_max_entries(h->skel->maps.scratch_busy, (uint32_t)h->nr_cpus);
+	if (o->max_tracked)
+		bpf_map__set_max_entries(h->skel->maps.allocs, o->max_tracked);
+	e = heap__load(h->skel);
+	if (e) {
+		probe_error_explain("load the heap BPF programs", e, err, errlen);
+		goto fail;
+	}
+	h->links = calloc(a->n * 2 + 1, sizeof(*h->links));
+	if (!h->links) {
+		e = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	/* --children: a forked child maps the same allocator file, and uprobes with a
+	 * pid only fire in that process; probe every process that maps the file and
+	 * let the BPF side keep the followed ones. */
+	pid_t pid = o->children ? -1 : o->pid;
+	/* Order matters while the target runs: frees first, so no block tracked
+	 * during attach is freed unseen; return probes before entry probes, so no call
+	 * is entered without its return being watched (a lost return would leave the
+	 * thread inside an allocator call for the rest of the run). */
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t i = 0; i < a->n; i++) {
+			const struct alloc_entry *ae = &a->entries[i];
+			bool is_free = ae->fn == MS_FN_FREE;
+			if (pass == 0 && is_free)
+				e = attach_one(h, h->skel->progs.uprobe_free, false, pid,
+					       a->open_path, ae->file_offset, ae->fn);
+			else if (pass == 1 && !is_free)
+				e = attach_one(h, h->skel->progs.uretprobe_alloc, true, pid,
+					       a->open_path, ae->file_offset, ae->fn);
+			else if (pass == 2 && !is_free)
+				e = attach_one(h, h->skel->progs.uprobe_alloc, false, pid,
+					       a->open_path, ae->file_offset, ae->fn);
+			else
+				continue;
+			if (e) {
+				char what[256];
+				snprintf(what, sizeof(what), "attach a uprobe to %s in %s",
+					 ae->symbol, a->module);
+				probe_error_explain(what, e, err, errlen);
+				goto fail;
+			}
+		}
+	}
+	return h;
+fail:
+	heap_probes__free(h);
+	errno = -e;
+	return NULL;
+}
+
+void heap_probes__detach(struct heap_probes *h)
+{
+	for (size_t i = 0; i < h->nr_links; i++)
+		bpf_link__destroy(h->links[i]);
+	h->nr_links = 0;
+}
+
+void heap_probes__free(struct heap_probes *h)
+{
+	if (!h)
+		return;
+	/* Links first: the probes leave the target before the programs go away. */
+	heap_probes__detach(h);
+	free(h->links);
+	heap__destroy(h->skel);
+	free(h);
+}
+
+int heap_probes__events_fd(const struct heap_probes *h)
+{
+	return bpf_map__fd(h->skel->maps.events);
+}
+
+int heap_probes__counters(const struct heap_probes *h, uint64_t out[MS_CNT_COUNT])
+{
+	return probe_sum_percpu_counters(bpf_map__fd(h->skel->maps.counters), h->nr_cpus, out,
+				       MS_CNT_COUNT);
+}
+
+size_t heap_probes__nr_links(const struct heap_probes *h)
+{
+	return h->nr_links;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Load the heap BPF programs and attach them to one process's allocator. */
+#ifndef MEMSPY_HEAP_PROBES_H
+#define MEMSPY_HEAP_PROBES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "target/allocator.h"
+#include "memspy/events.h"
+
+struct heap_probes_opts {
+	pid_t pid;
+	uint64_t sample_mean;	/* bytes; <= 1 records every allocation */
+	uint32_t stack_bytes;	/* user stack copied per sample */
+	uint32_t max_tracked;	/* capacity of the tracked-address map */
+	uint64_t seed;		/* shuffles the countdown table */
+	const struct ms_python_offsets *python; /* read Python frames; NULL: none */
+	bool children;		/* --children: probe every process mapping the allocator,
+				 * keep the ones in the procs map below */
+	int procs_fd;		/* the map of followed processes (follow_probes) */
+};
+
+struct heap_probes;
+
+/* Load the programs and attach them to every entry point of a (one probe per
+ * address). On error returns NULL, sets errno and writes a one-line reason to err. */
+struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const struct allocator *a,
+				      char *err, size_t errlen);
+/* Remove every probe from the target; maps stay readable. Idempotent. */
+void heap_probes__detach(struct heap_probes *h);
+/* Detach and unload everything. Accepts NULL. */
+void heap_probes__free(struct heap_probes *h);
+/* The ring buffer map's fd, for capture. */
+int heap_probes__events_fd(const struct heap_probes *h);
+/* Sum the per-CPU counters (enum ms_counter). Returns 0 or -errno. */
+int heap_probes__counters(const struct heap_probes *h, uint64_t out[MS_CNT_COUNT]);
+/* Number of uprobes attached (entry, return and free probes). */
+size_t heap_probes__nr_links(const struct heap_probes *h);
+
+#endif

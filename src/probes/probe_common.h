@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Shared helpers of the probe modules: errors a user can act on, counters, the
+ * --children map, per-CPU perf events. */
+#ifndef MEMSPY_PROBE_COMMON_H
+#define MEMSPY_PROBE_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bpf_link;
+struct bpf_map;
+struct bpf_program;
+struct perf_event_attr;
+
+/* Write "cannot <what>: <reason and what to do>" for a libbpf error code. */
+void probe_error_explain(const char *what, int err, char *buf, size_t size);
+/* Check up front that this kernel and user can run memspy's probes; writes the
+ * missing piece to buf and returns -errno when not. */
+int probe_check_environment(char *buf, size_t size);
+/* Sum a per-CPU array of u64 counters. Returns 0 or -errno. */
+int probe_sum_percpu_counters(int map_fd, int nr_cpus, uint64_t *out, uint32_t n);
+/* Before load: with children, make procs the run's shared --children map
+ * (procs_fd); without, shrink the unused map to one entry. 0 or -errno, with the
+ * reason in err. */
+int probe_setup_procs_map(struct bpf_map *procs, bool children, int procs_fd, char *err,
+			size_t errlen);
+/* Open the perf event attr on every online CPU, system-wide on that CPU (a
+ * per-process event cannot follow threads created later into a BPF program), and
+ * attach prog to each. links (nr_cpus long) receive the links, which own the event
+ * fds; *nr_links counts them. 0 or -errno, with "cannot <what>: ..." in err. */
+int probe_attach_per_cpu(struct bpf_program *prog, struct perf_event_attr *attr, int nr_cpus,
+		       struct bpf_link **links, int *nr_links, const char *what, char *err,
+		       size_t errlen);
+/* Route libbpf's messages: silent unless verbose. */
+void probe_set_verbose(int verbose);
+
+#endif

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Sample the target's page faults that map new pages and count its memory syscalls. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "probes/probe_common.h"
+#include "memspy/events.h" /* before the skeleton: its rodata holds struct ms_python_offsets */
+#include "probes/rss.skel.h"
+#include "probes/rss_probes.h"
+
+struct rss_probes {
+	struct rss *skel;
+	struct bpf_link **links; /* the two page-fault and two syscall tracepoints */
+	int nr_cpus;
+	int nr_links;
+};
+
+struct rss_probes *rss_probes__open(const struct rss_probes_opts *o, char *err, size_t errlen)
+{
+	struct rss_probes *r = calloc(1, sizeof(*r));
+	struct bpf_link *l;
+	int e = 0;
+
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	r->nr_cpus = libbpf_num_possible_cpus();
+	r->skel = rss__open();
+	if (!r->skel) {
+		e = -errno;
+		snprintf(err, errlen, "cannot open the RSS BPF object: %s", strerror(-e));
+		goto fail;
+	}
+	r->skel->rodata->target_tgid = (uint32_t)o->pid;
+	r->skel->rodata->stack_bytes = o->stack_bytes;
+	if (o->python)
+		r->skel->rodata->py_off = *o->python;
+	r->skel->rodata->follow_children = o->children;
+	r->skel->data->rss_period = o->period ? o->period : 1;
+	e = probe_setup_procs_map(r->skel->maps.procs, o->children, o->procs_fd, err, errlen);
+	if (e)
+		goto fail;
+	bpf_map__set_max_entries(r->skel->maps.rss_scratch, (uint32_t)r->nr_cpus);
+	e = rss__load(r->skel);
+	if (e) {
+		probe_error_explain("load the RSS BPF programs", e, err, errlen);
+		goto fail;
+	}
+	/* raw_tp, not tracepoint/: tracefs may not be mounted */
+	struct {
+		struct bpf_program *prog;
+		const char *name;
+	} tps[] = {
+		{r->skel->progs.on_user_fault, "page_fault_user"},
+		{r->skel->progs.on_kernel_fault, "page_fault_kernel"},
+		{r->skel->progs.on_sys_enter, "sys_enter"},
+		{r->skel->progs.on_sys_exit, "sys_exit"},
+	};
+	r->links = calloc(sizeof(tps) / sizeof(tps[0]), sizeof(*r->links));
+	if (!r->links) {
+		e = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+		l = bpf_program__attach_raw_tracepoint(tps[i].prog, tps[i].name);
+		if (!l) {
+			char what[64];
+
+			e = -errno;
+			snprintf(what, sizeof(what), "attach the %s tracepoint", tps[i].name);
+			probe_error_explain(what, e, err, errlen);
+			goto fail;
+		}
+		r->links[r->nr_links++] = l;
+	}
+	return r;
+fail:
+	rss_probes__free(r);
+	errno = -e;
+	return NULL;
+}
+
+void rss_probes__detach(struct rss_probes *r)
+{
+	for (int i = 0; i < r->nr_links; i++)
+		bpf_link__destroy(r->links[i]);
+	r->nr_links = 0;
+}
+
+void rss_probes__free(struct rss_probes *r)
+{
+	if (!r)
+		return;
+	rss_probes__detach(r);
+	free(r->links);
+	rss__destroy(r->skel);
+	free(r);
+}
+
+void rss_probes__set_period(struct rss_probes *r, uint32_t period)
+{
+	/* .data is mapped into memspy: the next fault reads the new value */
+	__atomic_store_n(&r->skel->data->rss_period, period ? period : 1, __ATOMIC_RELAXED);
+}
+
+int rss_probes__events_fd(const struct rss_probes *r)
+{
+	return bpf_map__fd(r->skel->maps.rss_events);
+}
+
+int rss_probes__counters(const struct rss_probes *r, uint64_t out[MS_RSS_COUNT])
+{
+	return probe_sum_percpu_counters(bpf_map__fd(r->skel->maps.rss_counters), r->nr_cpus, out,
+				       MS_RSS_COUNT);
+}

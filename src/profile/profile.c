@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The heap profile: which sampled blocks are live, what each site holds, and how that moved. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile/profile.h"
+#include "profile/sampling.h"
+
+#define MS_NIL UINT32_MAX
+/* Smallest block table; below this, shrinking saves nothing worth a rebuild. */
+#define MS_MIN_BLOCKS 1024u
+/* Points a series keeps before neighbours merge: at one tick a second, 512 points
+ * cover eight and a half minutes at full resolution, and a series costs 4 KiB. */
+#define MS_SERIES_CAP 512u
+#define MS_SERIES_MIN 16u
+
+/* A live sampled block. Blocks of one site form a list in allocation order, so the
+ * oldest live block of a site is always its head. */
+struct block {
+	uint64_t addr;
+	uint64_t size;
+	uint64_t ts_ns;
+	uint32_t site;	/* index into sites */
+	uint32_t prev;	/* older block of the same site, MS_NIL at the head */
+	uint32_t next;	/* newer block of the same site; the free list when unused */
+};
+
+struct tseries {
+	struct series s;
+	size_t cap;	     /* points allocated */
+	size_t first_point;  /* global point index of s.points[0] */
+	uint32_t last_ticks; /* ticks averaged into the last point */
+	bool started;	     /* has seen a tick */
+};
+
+struct site {
+	uint32_t head, tail; /* oldest and newest live block */
+	uint64_t live_blocks; /* exact number of live sampled blocks */
+	struct tseries series;
+};
+
+struct profile {
+	uint64_t sample_mean;
+
+	struct block *blocks;
+	size_t blocks_cap;   /* a power of two */
+	size_t blocks_top;   /* blocks[top..cap) never used since the last rebuild */
+	uint32_t free_head;  /* freed entries below top */
+	size_t nr_live;
+	uint32_t *slots;     /* addr hash -> block index; 2 * blocks_cap of them */
+	unsigned slot_bits;
+
+	struct site *sites;
+	struct site_stats *stats; /* parallel to sites, handed out as is */
+	size_t nr_sites, sites_cap;
+	uint32_t *site_slots; /* stack id hash -> site index */
+	size_t site_mask;
+
+	double live_bytes, freed_bytes;
+	uint64_t samples;
+
+	struct tseries total;
+	uint64_t ticks;		  /* ticks so far */
+	uint64_t ticks_per_point; /* doubles each time the series merge */
+	uint64_t first_tick_ns, last_tick_ns;
+};
+
+static const struct series empty_series;
+
+static inline size_t addr_slot(const struct profile *p, uint64_t addr)
+{
+	/* Fibonacci hashing: the top bits mix in every address bit, including the high
+	 * ones, while the low bits of heap addresses are mostly alignment zeros. */
+	return (size_t)((addr * 0x9e3779b97f4a7c15ull) >> (64 - p->slot_bits));
+}
+
+static inline size_t id_slot(uint32_t id, size_t mask)
+{
+	return (size_t)(((uint64_t)id * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+}
+
+static unsigned log2_of(size_t pow2)
+{
+	unsigned bits = 0;
+
+	while (((size_t)1 << bits) < pow2)
+		bits++;
+	return bits;
+}
+
+static uint32_t *new_slots(size_t n)
+{
+	uint32_t *s = malloc(n * sizeof(*s));
+
+	if (s)
+		memset(s, 0xff, n * sizeof(*s));
+	return s;
+}
+
+static void slot_insert(struct profile *p, uint32_t idx)
+{
+	size_t mask = ((size_t)1 << p->slot_bits) - 1;
+	size_t i = addr_slot(p, p->blocks[idx].addr);
+
+	while (p->slots[i] != MS_NIL)
+		i = (i + 1) & mask;
+	p->slots[i] = idx;
+}
+
+static size_t slot_find(const struct profile *p, uint64_t addr)
+{
+	size_t mask = ((size_t)1 << p->slot_bits) - 1;
+
+	for (size_t i = addr_slot(p, addr); p->slots[i] != MS_NIL; i = (i + 1) & mask)
+		if (p->blocks[p->slots[i]].addr == addr)
+			return i;
+	return SIZE_MAX;
+}
+
+/* Backward-shift deletion: no tombstones, so a table that sees endless churn never
+ * fills up with dead slots and never needs a cleaning rehash. */
+static void slot_delete(struct profile *p, size_t i)
+{
+	size_t mask = ((size_t)1 << p->slot_bits) - 1;
+	size_t j = i;
+
+	for (;;) {
+		size_t k;
+
+		j = (j + 1) & mask;
+		if (p->slots[j] == MS_NIL)
+			break;
+		k = addr_slot(p, p->blocks[p->slots[j]].addr);
+		/* Move slots[j] back into the hole unless its home lies cyclically in (i, j]. */
+		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
+			p->slots[i] = p->slots[j];
+			i = j;
+		}
+	}
+	p->slots[i] = MS_NIL;
+}
+
+/* Lay the live blocks out again in a table of cap entries, site by site in
+ * allocation order. Used to grow the address index and to shrink after a peak. */
+static int rebuild(struct profile *p, size_t cap)
+{
+	struct block *nb = malloc(cap * sizeof(*nb));
+	uint32_t *ns = new_slots(cap * 2);
+	uint32_t j = 0;
+
+	if (!nb || !ns) {
+		free(nb);
+		free(ns);
+		return -ENOMEM;
+	}
+	for (size_t s = 0; s < p->nr_sites; s++) {
+		struct site *site = &p->sites[s];
+		uint32_t prev = MS_NIL;
+
+		for (uint32_t i = site->head; i != MS_NIL; i = p->blocks[i].next) {
+			nb[j] = p->blocks[i];
+			nb[j].prev = prev;
+			nb[j].next = MS_NIL;
+			if (prev != MS_NIL)
+				nb[prev].next = j;
+			else
+				site->head = j;
+			prev = j++;
+		}
+		site->tail = prev;
+		if (prev == MS_NIL)
+			site->head = MS_NIL;
+	}
+	free(p->blocks);
+	free(p->slots);
+	p->blocks = nb;
+	p->blocks_cap = cap;
+	p->blocks_top = j;
+	p->free_head = MS_NIL;
+	p->slots = ns;
+	p->slot_bits = log2_of(cap * 2);
+	for (uint32_t i = 0; i < j; i++)
+		slot_insert(p, i);
+	return 0;
+}
+
+static uint32_t block_get(struct profile *p)
+{
+	uint32_t idx;
+
+	if (p->free_head != MS_NIL) {
+		idx = p->free_head;
+		p->free_head = p->blocks[idx].next;
+		return idx;
+	}
+	if (p->blocks_top == p->blocks_cap) {
+		if (p->blocks_cap >= (size_t)MS_NIL / 2 || rebuild(p, p->blocks_cap * 2))
+			return MS_NIL;
+	}
+	return (uint32_t)p->blocks_top++;
+}
+
+struct profile *profile__new(uint64_t sample_mean)
+{
+	struct profile *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->sample_mean = sample_mean;
+	p->blocks_cap = MS_MIN_BLOCKS;
+	p->blocks = malloc(p->blocks_cap * sizeof(*p->blocks));
+	p->slots = new_slots(p->blocks_cap * 2);
+	p->slot_bits = log2_of(p->blocks_cap * 2);
+	p->free_head = MS_NIL;
+	p->site_mask = 255;
+	p->site_slots = new_slots(p->site_mask + 1);
+	p->ticks_per_point = 1;
+	if (!p->blocks || !p->slots || !p->site_slots) {
+		profile__free(p);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return p;
+}
+
+void profile__free(struct profile *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nr_sites; i++)
+		free(p->sites[i].series.s.points);
+	free(p->total.s.points);
+	free(p->sites);
+	free(p->stats);
+	free(p->site_slots);
+	free(p->blocks);
+	free(p->slots);
+	free(p);
+}
+
+static uint32_t site_find(const struct profile *p, uint32_t stack_id)
+{
+	for (size_t i = id_slot(stack_id, p->site_mask); p->site_slots[i] != MS_NIL;
+	     i = (i + 1) & p->site_mask)
+		if (p->stats[p->site_slots[i]].stack_id == stack_id)
+			return p->site_slots[i];
+	return MS_NIL;
+}
+
+static void site_slot_insert(struct profile *p, uint32_t s)
+{
+	size_t i = id_slot(p->stats[s].stack_id, p->site_mask);
+
+	while (p->site_slots[i] != MS_NIL)
+		i = (i + 1) & p->site_mask;
+	p->site_slots[i] = s;
+}
+
+static uint32_t site_get(struct profile *p, uint32_t stack_id)
+{
+	uint32_t s = site_find(p, stack_id);
+
+	if (s != MS_NIL)
+		return s;
+	if (p->nr_sites >= MS_NIL - 1)
+		return MS_NIL;
+	if (p->nr_sites == p->sites_cap) {
+		size_t cap = p->sites_cap ? p->sites_cap * 2 : 64;
+		struct site *ns = realloc(p->sites, cap * sizeof(*ns));
+
+		if (!ns)
+			return MS_NIL;
+		p->sites = ns;
+		struct site_stats *st = realloc(p->stats, cap * sizeof(*st));
+
+		if (!st)
+			return MS_NIL;
+		p->stats = st;
+		p->sites_cap = cap;
+	}
+	if ((p->nr_sites + 1) * 2 > p->site_mask + 1) {
+		size_t mask = (p->site_mask + 1) * 2 - 1;
+		uint32_t *slots = new_slots(mask + 1);
+
+		if (!slots)
+			return MS_NIL;
+		free(p->site_slots);
+		p->site_slots = slots;
+		p->site_mask = mask;
+		for (uint32_t i = 0; i < p->nr_sites; i++)
+			site_slot_insert(p, i);
+	}
+	s = (uint32_t)p->nr_sites++;
+	memset(&p->sites[s], 0, sizeof(p->sites[s]));
+	p->sites[s].head = p->sites[s].tail = MS_NIL;
+	memset(&p->stats[s], 0, sizeof(p->stats[s]));
+	p->stats[s].stack_id = stack_id;
+	site_slot_insert(p, s);
+	return s;
+}
+
+/* Link a block into its site's list, keeping allocation order: events from several
+ * CPUs can arrive slightly out of order, so walk back from the newest. */
+static void site_link(struct profile *p, uint32_t idx)
+{
+	struct block *b = &p->blocks[idx];
+	struct site *site = &p->sites[b->site];
+	uint32_t after = site->tail;
+
+	while (after != MS_NIL && p->blocks[after].ts_ns > b->ts_ns)
+		after = p->blocks[after].prev;
+	b->prev = after;
+	b->next = after == MS_NIL ? site->head : p->blocks[after].next;
+	if (b->next != MS_NIL)
+		p->blocks[b->next].prev = idx;
+	else
+		site->tail = idx;
+	if (after != MS_NIL)
+		p->blocks[after].next = idx;
+	else
+		site->head = idx;
+}
+
+static void site_unlink(struct profile *p, uint32_t idx)
+{
+	struct block *b = &p->blocks[idx];
+	struct site *site = &p->sites[b->site];
+
+	if (b->prev != MS_NIL)
+		p->blocks[b->prev].next = b->next;
+	else
+		site->head = b->next;
+	if (b->next != MS_NIL)
+		p->blocks[b->next].prev = b->prev;
+	else
+		site->tail = b->prev;
+}
+
+static void update_oldest(struct profile *p, uint32_t s)
+{
+	uint32_t head = p->sites[s].head;
+
+	p->stats[s].oldest_live_ns = head == MS_NIL ? 0 : p->blocks[head].ts_ns;
+}
+
+static void release(struct profile *p, size_t slot)
+{
+	uint32_t idx = p->slots[slot];
+	struct block *b = &p->blocks[idx];
+	uint32_t s = b->site;
+	struct site_stats *st = &p->stats[s];
+	double w = sampling_weight(b->size, p->sample_mean);
+
+	st->live_bytes -= w;
+	st->live_count -= sampling_count_weight(b->size, p->sample_mean);
+	/* Sums of doubles drift; an empty site or heap is exactly empty. */
+	if (--p->sites[s].live_blocks == 0)
+		st->live_bytes = st->live_count = 0;
+	p->freed_bytes += w;
+	p->live_bytes -= w;
+	if (--p->nr_live == 0)
+		p->live_bytes = 0;
+
+	site_unlink(p, idx);
+	update_oldest(p, s);
+	slot_delete(p, slot);
+	b->next = p->free_head;
+	p->free_head = idx;
+}
+
+int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t stack_id,
+		   uint64_t ts_ns)
+{
+	size_t slot = slot_find(p, addr);
+	uint32_t s, idx;
+	struct block *b;
+	double w, c;
+
+	if (slot != SIZE_MAX)
+		release(p, slot);
+	s = site_get(p, stack_id);
+	if (s == MS_NIL)
+		return -ENOMEM;
+	idx = block_get(p);
+	if (idx == MS_NIL)
+		return -ENOMEM;
+	b = &p->blocks[idx];
+	b->addr = addr;
+	b->size = size;
+	b->ts_ns = ts_ns;
+	b->site = s;
+	site_link(p, idx);
+	slot_insert(p, idx);
+	p->nr_live++;
+
+	w = sampling_weight(size, p->sample_mean);
+	c = sampling_count_weight(size, p->sample_mean);
+	p->stats[s].live_bytes += w;
+	p->stats[s].live_count += c;
+	p->stats[s].alloc_bytes += w;
+	p->stats[s].alloc_count += c;
+	p->stats[s].samples++;
+	p->sites[s].live_blocks++;
+	update_oldest(p, s);
+	p->live_bytes += w;
+	p->samples++;
+	return 0;
+}
+
+bool profile__free_block(struct profile *p, uint64_t addr, uint64_t ts_ns)
+{
+	size_t slot = slot_find(p, addr);
+
+	if (slot == SIZE_MAX)
+		return false;
+	release(p, slot);
+	/* Give memory back after a peak; the hysteresis (shrink to a quarter once an
+	 * eighth is used) keeps a heap that oscillates from rebuilding every time. */
+	if (p->blocks_cap > MS_MIN_BLOCKS && p->nr_live * 8 <= p->blocks_cap) {
+		size_t cap = p->blocks_cap / 4;
+
+		rebuild(p, cap < MS_MIN_BLOCKS ? MS_MIN_BLOCKS : cap);
+	}
+	return true;
+}
+
+/* Merge neighbouring points pairwise on the global grid (global point g goes to
+ * g / 2), so every series keeps the same time base as the total. */
+static void series_halve(struct tseries *t, uint64_t old_ticks_per_point)
+{
+	size_t first = t->first_point, nfirst = first / 2, n = 0;
+
+	if (!t->started || !t->s.n) {
+		t->first_point = nfirst;
+		return;
+	}
+	for (size_t g = nfirst; g <= (first + t->s.n - 1) / 2; g++) {
+		double sum = 0;
+		unsigned cnt = 0;
+
+		for (size_t o = 2 * g; o <= 2 * g + 1; o++) {
+			if (o >= first && o < first + t->s.n) {
+				sum += t->s.points[o - first];
+				cnt++;
+			}
+		}
+		t->s.points[n++] = sum / cnt;
+		t->last_ticks = (uint32_t)(cnt * old_ticks_per_point);
+	}
+	t->s.n = n;
+	t->first_point = nfirst;
+}
+
+static void series_add(struct tseries *t, size_t point, double v)
+{
+	size_t local;
+
+	if (!t->started) {
+		t->started = true;
+		t->first_point = point;
+	}
+	local = point - t->first_point;
+	if (t->s.n && local == t->s.n - 1) {
+		/* Still inside the last point's interval: keep a running mean. */
+		t->s.points[local] = (t->s.points[local] * t->last_ticks + v) / (t->last_ticks + 1);
+		t->last_ticks++;
+		return;
+	}
+	if (local >= t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : MS_SERIES_MIN;
+		double *np;
+
+		while (cap <= local)
+			cap *= 2;
+		if (cap > MS_SERIES_CAP)
+			cap = MS_SERIES_CAP;
+		np = realloc(t->s.points, cap * sizeof(*np));
+		if (!np)
+			return; /* the point is lost; the next tick fills the gap */
+		t->s.points = np;
+		t->cap = cap;
+	}
+	/* A gap (a point lost to ENOMEM) repeats the current value. */
+	while (t->s.n <= local)
+		t->s.points[t->s.n++] = v;
+	t->last_ticks = 1;
+}
+
+static void series_place(struct tseries *t, uint64_t first_tick_ns, uint64_t interval_ns)
+{
+	t->s.interval_ns = interval_ns;
+	t->s.start_ns = first_tick_ns + t->first_point * interval_ns;
+}
+
+void profile__tick(struct profile *p, uint64_t ts_ns)
+{
+	size_t point;
+	uint64_t base, interval;
+
+	if (!p->ticks)
+		p->first_tick_ns = ts_ns;
+	p->last_tick_ns = ts_ns;
+	point = p->ticks / p->ticks_per_point;
+	if (point >= MS_SERIES_CAP) {
+		series_halve(&p->total, p->ticks_per_point);
+		for (size_t i = 0; i < p->nr_sites; i++)
+			series_halve(&p->sites[i].series, p->ticks_per_point);
+		p->ticks_per_point *= 2;
+		point = p->ticks / p->ticks_per_point;
+	}
+	p->ticks++;
+	/* The tick period is whatever the caller keeps; take the mean spacing so far. */
+	base = p->ticks >= 2 ? (p->last_tick_ns - p->first_tick_ns) / (p->ticks - 1)
+			     : 1000000000ull;
+	interval = base * p->ticks_per_point;
+	series_add(&p->total, point, p->live_bytes);
+	series_place(&p->total, p->first_tick_ns, interval);
+	for (size_t i = 0; i < p->nr_sites; i++) {
+		series_add(&p->sites[i].series, point, p->stats[i].live_bytes);
+		series_place(&p->sites[i].series, p->first_tick_ns, interval);
+	}
+}
+
+const struct site_stats *profile__sites(const struct profile *p, size_t *n)
+{
+	*n = p->nr_sites;
+	return p->stats;
+}
+
+const struct series *profile__site_series(const struct profile *p, uint32_t stack_id)
+{
+	uint32_t s = site_find(p, stack_id);
+
+	return s == MS_NIL ? &empty_series : &p->sites[s].series.s;
+}
+
+const struct series *profile__total_series(const struct profile *p)
+{
+	return &p->total.s;
+}
+
+double profile__live_bytes(const struct profile *p)
+{
+	return p->live_bytes;
+}
+
+double profile__freed_bytes(const struct profile *p)
+{
+	return p->freed_bytes;
+}
+
+uint64_t profile__samples(const struct profile *p)
+{
+	return p->samples;
+}
+
+uint64_t profile__sample_mean(const struct profile *p)
+{
+	return p->sample_mean;
+}
+
+size_t profile__nr_live(const struct profile *p)
+{
+	return p->nr_live;
+}
+
+size_t profile__block_capacity(const struct profile *p)
+{
+	return p->blocks_cap;
+}

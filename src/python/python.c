@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Python frames for one target: detection, BPF settings, merge and names. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "base/log.h"
+#include "python/python.h"
+#include "python/python_detect.h"
+#include "python/python_names.h"
+
+#define MAX_NATIVE 512
+
+struct python {
+	struct python_info info;
+	struct python_names *names;
+};
+
+/* Why python_detect found frames unreadable, for the warning. */
+static const char *unsupported_why(int why)
+{
+	switch (why) {
+	case -EINVAL:
+		return "its _Py_DebugOffsets are not the layout memspy knows";
+	case -EIO:
+		return "its _PyRuntime cannot be read";
+	case -ENOENT:
+		return "no _PyEval_EvalFrameDefault symbol";
+	default:
+		return "a version or build memspy does not know";
+	}
+}
+
+struct python *python__open(pid_t pid, bool quiet, int verbose)
+{
+	struct python *py = calloc(1, sizeof(*py));
+	char ver[32];
+	int err;
+
+	if (!py)
+		return NULL;
+	err = python_detect(pid, &py->info);
+	if (err) {
+		free(py);
+		errno = -err;
+		return NULL;
+	}
+	python_version_str(py->info.version, ver, sizeof(ver));
+	if (!py->info.supported) {
+		if (!py->info.version)
+			ms_warn("pid %d runs a CPython (%s) whose version cannot be "
+					"read: Python frames off, stacks show the interpreter's native "
+					"frames", (int)pid, py->info.module);
+		else
+			ms_warn("pid %d runs CPython %s (%s), whose frames memspy "
+					"cannot read (%s; supported: " MS_PY_SUPPORTED "): stacks show "
+					"the interpreter's native frames", (int)pid, ver,
+				py->info.module, unsupported_why(py->info.why));
+		free(py);
+		errno = ENOTSUP;
+		return NULL;
+	}
+	py->names = python_names__new(pid, &py->info.code);
+	if (!py->names) {
+		ms_warn("cannot read the memory of pid %d: %m: Python frames off",
+			(int)pid);
+		free(py);
+		return NULL;
+	}
+	if (!quiet)
+		ms_info("pid %d runs CPython %s (%s): Python frames on", (int)pid,
+			ver, py->info.module);
+	if (verbose)
+		ms_info("evaluator at %#lx-%#lx, cold part %#lx-%#lx",
+			(unsigned long)py->info.eval_start, (unsigned long)py->info.eval_end,
+			(unsigned long)py->info.cold_start, (unsigned long)py->info.cold_end);
+	return py;
+}
+
+void python__free(struct python *py)
+{
+	if (!py)
+		return;
+	python_names__free(py->names);
+	free(py);
+}
+
+const struct python_code_layout *python__code_layout(const struct python *py)
+{
+	return py ? &py->info.code : NULL;
+}
+
+const struct ms_python_offsets *python__offsets(const struct python *py)
+{
+	return py ? &py->info.off : NULL;
+}
+
+bool python__is_eval(const struct python *py, uint64_t pc)
+{
+	return py && ((pc >= py->info.eval_start && pc < py->info.eval_end) ||
+		      (pc >= py->info.cold_start && pc < py->info.cold_end));
+}
+
+const char *python__frame(struct python *py, uint64_t code, uint64_t instr)
+{
+	return python_names__frame(py->names, code, instr);
+}
+
+size_t python__merge(const struct python *py, const uint64_t *pcs, size_t n,
+		     const struct ms_py_stack *pys, bool complete, struct py_merge_item *out,
+		     size_t max)
+{
+	bool is_eval[MAX_NATIVE];
+	uint32_t raw[MS_MAX_PY_FRAMES];
+	uint64_t entry;
+	size_t k = 0, nr;
+
+	if (n > MAX_NATIVE)
+		n = MAX_NATIVE;
+	nr = py && pys ? (pys->nr > MS_MAX_PY_FRAMES ? MS_MAX_PY_FRAMES : pys->nr) : 0;
+	if (nr && (py->info.off.layout & MS_PY_LAYOUT_SHIM)) {
+		nr = python_merge_drop_shims(pys->entry, nr, raw, &entry);
+	} else {
+		for (size_t i = 0; i < nr; i++)
+			raw[i] = (uint32_t)i;
+		entry = nr ? pys->entry : 0;
+	}
+	if (!nr) {
+		for (size_t i = n; i-- > 0 && k < max;)
+			out[k++] = (struct py_merge_item){(uint32_t)i, MS_MERGE_NONE};
+		return k;
+	}
+	for (size_t i = 0; i < n; i++)
+		is_eval[i] = python__is_eval(py, pcs[i]);
+	k = python_merge(is_eval, n, entry, nr, complete, out, max);
+	for (size_t i = 0; i < k; i++)
+		if (out[i].py != MS_MERGE_NONE)
+			out[i].py = raw[out[i].py];
+	return k;
+}

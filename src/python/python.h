@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Python frames for one target process: detection, the settings the BPF side reads
+ * frames with, and the merge of those frames into native stacks with names. */
+#ifndef MEMSPY_PYTHON_H
+#define MEMSPY_PYTHON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "memspy/events.h"
+#include "python/python_merge.h"
+
+struct python;
+
+/* Look for CPython in pid. Returns NULL (errno ENOENT) when pid runs no CPython,
+ * and NULL after printing a warning when it runs one memspy cannot read (stacks
+ * stay native: never wrong names). Prints which interpreter was found unless quiet. */
+struct python *python__open(pid_t pid, bool quiet, int verbose);
+/* Accepts NULL. */
+void python__free(struct python *py);
+/* What the BPF programs need (rodata), or NULL when py is NULL. */
+const struct ms_python_offsets *python__offsets(const struct python *py);
+/* Where code objects and strs keep their parts (user space reads them), or NULL
+ * when py is NULL. */
+const struct python_code_layout *python__code_layout(const struct python *py);
+/* True when pc lies in the evaluator, its .cold part included. False for NULL py. */
+bool python__is_eval(const struct python *py, uint64_t pc);
+/* "function (file.py:LINE)" of a frame of the event's Python stack. */
+const char *python__frame(struct python *py, uint64_t code, uint64_t instr);
+/* Merge the event's Python frames into n native pcs (innermost first): root-first
+ * items as python_merge writes them, whose py indexes point into pys's arrays (the
+ * 3.13 evaluator's shim frames left out); with py NULL or no Python frames, the
+ * native frames alone. complete: the native stack reached its root. */
+size_t python__merge(const struct python *py, const uint64_t *pcs, size_t n,
+		     const struct ms_py_stack *pys, bool complete, struct py_merge_item *out,
+		     size_t max);
+
+#endif

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Turn a Python frame (code object, last instruction) into "function (file.py:LINE)"
+ * by reading the code object from /proc/<pid>/mem, with a cache. */
+#ifndef MEMSPY_PYTHON_NAMES_H
+#define MEMSPY_PYTHON_NAMES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "python/python_layout.h"
+
+struct python_names;
+
+/* Read code objects of pid laid out as l says. NULL and errno on error. */
+struct python_names *python_names__new(pid_t pid, const struct python_code_layout *l);
+/* Accepts NULL. */
+void python_names__free(struct python_names *n);
+/* The frame's name, "function (file.py:LINE)"; "[python]" when the code object
+ * cannot be read. Each code object is read once, when first seen: later frames of
+ * the same address come from the cache. The string lives until python_names__free. */
+const char *python_names__frame(struct python_names *n, uint64_t code, uint64_t instr);
+
+/* A str object of the target as UTF-8 (caller frees), or NULL when it cannot be
+ * read as one. */
+char *python_names__read_str(struct python_names *n, uint64_t obj);
+/* The line of the instruction at byte offset addrq in a 3.11+ location table
+ * (co_linetable), counting from firstlineno; a negative addrq (a frame not yet
+ * started) is the first line. Returns -1 for an instruction without a line. */
+int python_linetable_line(const uint8_t *tab, size_t len, int firstlineno, int addrq);
+
+/* Shorten a module path for display: the part after site-packages/,
+ * dist-packages/ or lib/pythonX.Y/, else the basename. */
+const char *python_short_path(const char *path);
+
+/* True for a frame name python_names__frame made: "function (file.py:LINE)". */
+bool python_is_frame_name(const char *name);
+
+#endif

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Symbolized addresses shared by the processes of a run, keyed by module and offset. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile/stacktab.h"
+#include "symbolize/symcache.h"
+
+#define MS_SYMCACHE_MIN_SLOTS 1024
+#define MS_SYMCACHE_CHUNK     256 /* entries allocated at once, a power of two */
+
+/* 8 bytes, so the table of a long run stays small: most probes end in the
+ * slot, and only a hash match reads the entry. */
+struct slot {
+	uint32_t hash;
+	uint32_t entry; /* index + 1; 0 marks a free slot */
+};
+
+struct module_key {
+	unsigned char *build_id; /* NULL: a private module, never matched */
+	size_t len;
+	char *name;
+};
+
+struct symcache {
+	struct module_key *modules; /* indexed by module id */
+	size_t nmodules, cap_modules;
+	struct slot *slots; /* open addressing, power-of-two slots */
+	size_t nslots;
+	/* Entries in chunks that never move, so sessions keep pointers to them. */
+	struct symcache_entry **chunks;
+	size_t nentries, nchunks, cap_chunks;
+	struct stacktab *files; /* interned file strings of the locations */
+	const char *last_file;	/* the last one interned */
+	size_t shared_hits;
+};
+
+struct symcache *symcache__new(void)
+{
+	struct symcache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		goto fail;
+	c->nslots = MS_SYMCACHE_MIN_SLOTS;
+	c->slots = calloc(c->nslots, sizeof(*c->slots));
+	/* A table of interned frame names serves for file paths: each string keeps its
+	 * address until the table is freed, which is all locations need. */
+	c->files = stacktab__new();
+	if (!c->slots || !c->files)
+		goto fail;
+	return c;
+fail:
+	symcache__free(c);
+	errno = ENOMEM;
+	return NULL;
+}
+
+static struct symcache_entry *entry_at(const struct symcache *c, size_t i)
+{
+	return &c->chunks[i / MS_SYMCACHE_CHUNK][i % MS_SYMCACHE_CHUNK];
+}
+
+void symcache__free(struct symcache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nmodules; i++) {
+		free(c->modules[i].build_id);
+		free(c->modules[i].name);
+	}
+	free(c->modules);
+	for (size_t i = 0; i < c->nentries; i++) {
+		free(entry_at(c, i)->names);
+		free(entry_at(c, i)->locs);
+	}
+	for (size_t i = 0; i < c->nchunks; i++)
+		free(c->chunks[i]);
+	free(c->chunks);
+	free(c->slots);
+	stacktab__free(c->files);
+	free(c);
+}
+
+int symcache__module(struct symcache *c, const unsigned char *build_id, size_t len,
+		     const char *name, uint32_t *id)
+{
+	/* Linear: called once per module and process, against the few hundred distinct
+	 * modules of a run. */
+	for (size_t i = 0; build_id && len && i < c->nmodules; i++) {
+		const struct module_key *m = &c->modules[i];
+		if (m->build_id && m->len == len && !memcmp(m->build_id, build_id, len) &&
+		    !strcmp(m->name, name)) {
+			*id = (uint32_t)i;
+			return 0;
+		}
+	}
+	if (c->nmodules >= UINT32_MAX)
+		return -ENOMEM;
+	if (c->nmodules == c->cap_modules) {
+		size_t nc = c->cap_modules ? c->cap_modules * 2 : 32;
+		struct module_key *nm = realloc(c->modules, nc * sizeof(*nm));
+		if (!nm)
+			return -ENOMEM;
+		c->modules = nm;
+		c->cap_modules = nc;
+	}
+	struct module_key m = {.len = build_id ? len : 0, .name = strdup(name)};
+	if (m.len && (m.build_id = malloc(len)))
+		memcpy(m.build_id, build_id, len);
+	if (!m.name || (m.len && !m.build_id)) {
+		free(m.name);
+		free(m.build_id);
+		return -ENOMEM;
+	}
+	c->modules[c->nmodules] = m;
+	*id = (uint32_t)c->nmodules++;
+	return 0;
+}
+
+static uint32_t key_hash(uint32_t module, uint64_t offset)
+{
+	uint64_t h = (offset ^ ((uint64_t)module * 0xff51afd7ed558ccdull)) * 0x9e3779b97f4a7c15ull;
+
+	return (uint32_t)(h >> 32);
+}
+
+/* The slot holding (module, offset), or the free slot where it belongs. */
+static size_t slot_of(const struct symcache *c, uint32_t module, uint64_t offset)
+{
+	uint32_t h = key_hash(module, offset);
+	size_t mask = c->nslots - 1;
+
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		const struct slot *s = &c->slots[i];
+		if (!s->entry)
+			return i;
+		if (s->hash != h)
+			continue;
+		const struct symcache_entry *e = entry_at(c, s->entry - 1);
+		if (e->offset == offset && e->module == module)
+			return i;
+	}
+}
+
+struct symcache_entry *symcache__find(struct symcache *c, uint32_t module, uint64_t offset)
+{
+	uint32_t entry = c->slots[slot_of(c, module, offset)].entry;
+
+	if (!entry)
+		return NULL;
+	c->shared_hits++;
+	return entry_at(c, entry - 1);
+}
+
+/* Room for one more entry, and the load of the slots kept at most one half so
+ * probes stay short. */
+static int reserve(struct symcache *c)
+{
+	if (c->nentries >= UINT32_MAX - 1)
+		return -ENOMEM;
+	if (c->nentries == c->nchunks * MS_SYMCACHE_CHUNK) {
+		if (c->nchunks == c->cap_chunks) {
+			size_t nc = c->cap_chunks ? c->cap_chunks * 2 : 16;
+			struct symcache_entry **np = realloc(c->chunks, nc * sizeof(*np));
+			if (!np)
+				return -ENOMEM;
+			c->chunks = np;
+			c->cap_chunks = nc;
+		}
+		struct symcache_entry *chunk = malloc(MS_SYMCACHE_CHUNK * sizeof(*chunk));
+		if (!chunk)
+			return -ENOMEM;
+		c->chunks[c->nchunks++] = chunk;
+	}
+	if ((c->nentries + 1) * 2 <= c->nslots)
+		return 0;
+	size_t mask = c->nslots * 2 - 1;
+	struct slot *ns = calloc(mask + 1, sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nslots; i++) {
+		if (!c->slots[i].entry)
+			continue;
+		size_t j = c->slots[i].hash & mask;
+		while (ns[j].entry)
+			j = (j + 1) & mask;
+		ns[j] = c->slots[i];
+	}
+	free(c->slots);
+	c->slots = ns;
+	c->nslots = mask + 1;
+	return 0;
+}
+
+struct symcache_entry *symcache__add(struct symcache *c, uint32_t module, uint64_t offset,
+				     const char **names, size_t n)
+{
+	if (n > UINT32_MAX || reserve(c)) {
+		free(names);
+		return NULL;
+	}
+	struct symcache_entry *e = entry_at(c, c->nentries);
+	*e = (struct symcache_entry){
+	    .offset = offset, .module = module, .n = (uint32_t)n, .names = names};
+	c->slots[slot_of(c, module, offset)] =
+	    (struct slot){.hash = key_hash(module, offset), .entry = (uint32_t)++c->nentries};
+	return e;
+}
+
+int symcache__set_locs(struct symcache *c, struct symcache_entry *e, const struct frame_loc *locs)
+{
+	if (e->locs)
+		return 0;
+	struct frame_loc *own = malloc(e->n * sizeof(*own));
+	if (!own)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < e->n; i++) {
+		own[i] = locs[i];
+		own[i].name = e->names[i];
+		/* Levels of one address, and addresses near each other, mostly share a
+		 * file: a comparison then saves hashing the path. */
+		if (!locs[i].file || (c->last_file && !strcmp(locs[i].file, c->last_file))) {
+			own[i].file = locs[i].file ? c->last_file : NULL;
+			continue;
+		}
+		uint32_t id = stacktab__frame(c->files, locs[i].file);
+		if (id == UINT32_MAX) {
+			free(own);
+			return -ENOMEM;
+		}
+		own[i].file = c->last_file = stacktab__frame_name(c->files, id);
+	}
+	e->locs = own;
+	return 0;
+}
+
+void symcache__stats(const struct symcache *c, size_t *named, size_t *shared_hits)
+{
+	*named = c->nentries;
+	*shared_hits = c->shared_hits;
+}
