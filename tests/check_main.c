@@ -16,6 +16,7 @@ static const suite_fn suites[] = {
 	/* --- flame graph suites (issue 4) below this line */
 	suite_flamegraph, suite_timeline,
 	/* --- end flame graph suites */
+	suite_golden,
 };
 
 int main(void)

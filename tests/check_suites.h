@@ -25,5 +25,7 @@ Suite *suite_symbolize(void);
 Suite *suite_flamegraph(void);
 Suite *suite_timeline(void);
 /* --- end flame graph suites */
+/* Every deterministic output against tests/data/golden. */
+Suite *suite_golden(void);
 
 #endif
