@@ -21,5 +21,7 @@ Suite *suite_rss_pages(void);
 Suite *suite_symbolize(void);
 Suite *suite_flamegraph(void);
 Suite *suite_timeline(void);
+/* Every deterministic output against tests/data/golden. */
+Suite *suite_golden(void);
 
 #endif
