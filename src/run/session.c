@@ -34,6 +34,7 @@
 #include "python/python_globals.h"
 #include "output/report_rss.h"
 #include "profile/rss_pages.h"
+#include "profile/site_name.h"
 #include "probes/rss_probes.h"
 #include "output/report.h"
 #include "output/report_cpu.h"
@@ -621,7 +622,7 @@ static int write_timeline(struct session *s, const struct leak_suspect *sus, siz
 	for (size_t i = 0; i < nsus && i < 5; i++) {
 		const struct series *se = profile__site_series(s->profile, sus[i].stack_id);
 		snprintf(labels[i], sizeof(labels[i]), "suspect #%zu: %s", i + 1,
-			 report_site_name(s->stacks, sus[i].stack_id));
+			 site_name(s->stacks, sus[i].stack_id));
 		if (se->n)
 			ts[k++] = (struct timeline_series){
 				labels[i], se->points, se->n,
