@@ -225,7 +225,7 @@ static const struct site_stats **write_top_sites(FILE *f, const struct report_in
  * when the container's writer is the site. */
 struct suspect_row {
 	const struct leak_suspect *heap;
-	const struct python_growth *py;
+	const struct container_growth *py;
 	double rate; /* bytes per second, for the ranking */
 };
 
@@ -238,7 +238,7 @@ static int cmp_row(const void *a, const void *b)
 	return (x->heap ? 0 : 1) - (y->heap ? 0 : 1);
 }
 
-static void write_growth(FILE *f, const struct python_growth *g, const char *lead)
+static void write_growth(FILE *f, const struct container_growth *g, const char *lead)
 {
 	char each[32];
 
@@ -265,7 +265,7 @@ static void write_suspects(FILE *f, const struct report_input *in,
 		rows[nrows++] = (struct suspect_row){.heap = &in->suspects[i],
 						     .rate = in->suspects[i].slope};
 	for (size_t j = 0; j < in->nr_growth; j++) {
-		const struct python_growth *g = &in->growth[j];
+		const struct container_growth *g = &in->growth[j];
 		double rate = g->entries_per_s * g->bytes_per_entry;
 		size_t i;
 
@@ -286,7 +286,7 @@ static void write_suspects(FILE *f, const struct report_input *in,
 		fprintf(f, "  none found: no site's live bytes grew steadily beyond sampling noise\n");
 	for (size_t k = 0; k < nrows; k++) {
 		const struct leak_suspect *s = rows[k].heap;
-		const struct python_growth *g = rows[k].py;
+		const struct container_growth *g = rows[k].py;
 		char rate[64], growth[64], span[32];
 
 		if (k)

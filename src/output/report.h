@@ -10,7 +10,6 @@
 
 #include "profile/leak.h"
 #include "profile/profile.h"
-#include "python/python_globals.h"
 #include "profile/stacktab.h"
 
 struct heap_totals {
@@ -37,7 +36,7 @@ struct report_input {
 	struct profile *profile;
 	const struct leak_suspect *suspects;
 	size_t nr_suspects;
-	const struct python_growth *growth; /* growing module-level Python containers */
+	const struct container_growth *growth; /* growing module-level Python containers */
 	size_t nr_growth;
 	struct heap_totals totals;
 	size_t top_n;		     /* sites listed by live bytes (default 10) */

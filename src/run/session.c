@@ -32,6 +32,7 @@
 #include "profile/profile.h"
 #include "python/python.h"
 #include "python/python_globals.h"
+#include "run/python_growth.h"
 #include "output/report_rss.h"
 #include "profile/rss_pages.h"
 #include "profile/site_name.h"
@@ -683,8 +684,8 @@ static void write_report_to(FILE *f, struct session *s, const char *end_reason,
 static int write_report(struct session *s, const char *end_reason,
 			const struct leak_suspect *suspects, size_t nsus, const uint64_t *counters)
 {
-	struct python_growth growth[MS_MAX_SUSPECTS];
-	size_t ngrowth = python_globals__growing(s->py_globals, growth, MS_MAX_SUSPECTS);
+	struct container_growth growth[MS_MAX_SUSPECTS];
+	size_t ngrowth = python_growth_rank(s->py_globals, growth, MS_MAX_SUSPECTS);
 	const struct allocator *a = &run_of(s)->alloc;
 	double duration = (double)(s->end_ns - s->start_ns) / 1e9;
 	struct report_input in = {
