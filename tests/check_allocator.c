@@ -111,7 +111,7 @@ START_TEST(interposer_beats_libc)
 	ck_assert_ptr_nonnull(entry(&a, "mallocx"));
 	ck_assert_uint_eq(entry(&a, "sdallocx")->fn, MS_FN_FREE);
 	ck_assert_uint_eq(entry(&a, "_ZnwmRKSt9nothrow_t")->fn, MS_FN_NEW);
-	/* throwing operator new is never probed: see allocator_symbols */
+	/* throwing operator new is never probed: see alloc_names */
 	ck_assert_ptr_null(entry(&a, "_Znwm"));
 	allocator_release(&a);
 	procmaps_release(&m);

@@ -6,7 +6,7 @@
 #include "check_suites.h"
 #include "profile/leak.h"
 #include "profile/profile.h"
-#include "profile/sampling.h"
+#include "base/sampling.h"
 
 #define SEC 1000000000ull
 

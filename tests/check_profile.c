@@ -2,7 +2,7 @@
 /* Unit tests of profile: live blocks, per-site totals, oldest block, bounded series. */
 #include "check_suites.h"
 #include "profile/profile.h"
-#include "profile/sampling.h"
+#include "base/sampling.h"
 
 #define SEC 1000000000ull
 

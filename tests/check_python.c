@@ -12,6 +12,7 @@
 #include "python/python_layout.h"
 #include "python/python_merge.h"
 #include "python/python_names.h"
+#include "profile/site_name.h"
 
 /* Check the location tables of one golden file against the lines CPython gave. */
 static void check_linetables(const char *path, int min_tables, int min_checked)
@@ -317,7 +318,7 @@ START_TEST(test_names)
 	ck_assert_str_eq(python_names__frame(n, c, c + l.code), "handler (views.py:12)");
 	ck_assert_str_eq(python_names__frame(n, c, c + l.code - 2), "handler (views.py:10)");
 	ck_assert_str_eq(python_names__frame(n, c, c + l.code + 4), "handler (views.py)");
-	ck_assert(python_is_frame_name(python_names__frame(n, c, c + l.code)));
+	ck_assert(site_name_is_python(python_names__frame(n, c, c + l.code)));
 	/* read once: later frames of the code object come from the cache */
 	fake_str(name, &l, "other");
 	ck_assert_str_eq(python_names__frame(n, c, c + l.code + 2), "handler (views.py:12)");

@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "python/python.h"
 #include "python/python_globals.h"
+#include "run/python_growth.h"
 
 static const char script[] =
 	"import time\n"
@@ -44,7 +45,7 @@ static const char script[] =
 static void check_registry(const char *root)
 {
 	char path[700], dir[600];
-	struct python_growth g[8];
+	struct container_growth g[8];
 	pid_t pid;
 	int fd;
 
@@ -72,7 +73,7 @@ static void check_registry(const char *root)
 		python_globals__tick(pg, clock_now_ns());
 		usleep(150 * 1000);
 	}
-	size_t n = python_globals__growing(pg, g, 8);
+	size_t n = python_growth_rank(pg, g, 8);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	unlink(path);
@@ -113,7 +114,7 @@ END_TEST
 START_TEST(test_not_python)
 {
 	ck_assert_ptr_null(python_globals__new(getpid(), NULL, NULL));
-	ck_assert_uint_eq(python_globals__growing(NULL, NULL, 0), 0);
+	ck_assert_uint_eq(python_growth_rank(NULL, NULL, 0), 0);
 	python_globals__tick(NULL, 0);
 }
 END_TEST

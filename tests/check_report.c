@@ -7,6 +7,7 @@
 #include "check_suites.h"
 #include "output/report.h"
 #include "output/report_rss.h"
+#include "profile/site_name.h"
 
 #define SEC 1000000000ull
 
@@ -22,7 +23,7 @@ static uint32_t intern(struct stacktab *t, const char *const *names, size_t n)
 
 static const char *title(struct stacktab *t, const char *const *names, size_t n)
 {
-	return stacktab__frame_name(t, report_site_title(t, intern(t, names, n)));
+	return stacktab__frame_name(t, site_name_frame(t, intern(t, names, n)));
 }
 
 START_TEST(test_titles)
@@ -57,10 +58,10 @@ START_TEST(test_titles)
 	ck_assert_str_eq(title(t, jemalloc, 3), "put");
 	ck_assert_str_eq(title(t, all_alloc, 2), "zmalloc"); /* the leaf */
 	ck_assert_str_eq(title(t, no_match, 2), "mallocate_things");
-	ck_assert_str_eq(report_site_name(t, intern(t, cpp, 4)), "Cache::put");
+	ck_assert_str_eq(site_name(t, intern(t, cpp, 4)), "Cache::put");
 	id = intern(t, NULL, 0);
-	ck_assert_uint_eq(report_site_title(t, id), UINT32_MAX);
-	ck_assert_str_eq(report_site_name(t, id), "[no frames]");
+	ck_assert_uint_eq(site_name_frame(t, id), UINT32_MAX);
+	ck_assert_str_eq(site_name(t, id), "[no frames]");
 	stacktab__free(t);
 }
 END_TEST

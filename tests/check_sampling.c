@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check_suites.h"
-#include "profile/sampling.h"
+#include "base/sampling.h"
 
 /* A deterministic generator for the simulations (xorshift64*). */
 static uint64_t rng_next(uint64_t *s)

@@ -17,7 +17,7 @@ mkdir -p "$OUT/corpus" "$OUT/seeds"
 [ -f "$OUT/config.h" ] || : > "$OUT/config.h"
 $CC -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-D_GNU_SOURCE -std=gnu11 -I"$OUT" -I"$SRC/include" -I"$SRC/src" \
-	"$HERE/fuzz_symbolize.c" "$SRC/src/symbolize/target_dwfl.c" "$SRC/src/target/procmaps.c" \
+	"$HERE/fuzz_symbolize.c" "$SRC"/src/symbolize/target_dwfl*.c "$SRC/src/target/procmaps.c" \
 	"$SRC/src/target/procroot.c" "$SRC/src/symbolize/jitmap.c" "$SRC/src/symbolize/dwarf_index.c" \
 	"$SRC/src/symbolize/symcache.c" "$SRC/src/symbolize/debuginfo_find.c" -o "$OUT/fuzz_symbolize" -ldw -lelf -ldl -lpthread
 

@@ -17,7 +17,7 @@
 #include "profile/leak.h"
 #include "memspy/events.h"
 #include "profile/profile.h"
-#include "output/report.h"
+#include "profile/site_name.h"
 #include "run/session.h"
 #include "output/top_view.h"
 
@@ -144,7 +144,7 @@ static void build_heap_rows(struct top *t)
 			.share = live > 0 ? 100.0 * st->live_bytes / live : 0,
 			.alloc_bytes = st->alloc_bytes,
 			.key = st->stack_id,
-			.frame = report_site_title(stacks, st->stack_id),
+			.frame = site_name_frame(stacks, st->stack_id),
 		};
 		for (size_t k = 0; k < nsus; k++)
 			if (sus[k].stack_id == st->stack_id)

@@ -5,182 +5,12 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "output/report.h"
-#include "python/python_names.h"
+#include "profile/site_name.h"
 
 #define MS_REPORT_TOP_DEFAULT 10
 #define MS_SHORT_RUN_S 60.0
-
-enum alloc_match {
-	MS_MATCH_NAME,	 /* the whole function name */
-	MS_MATCH_PREFIX, /* names starting with it */
-	MS_MATCH_ALLOC,	 /* starting with it and containing "alloc" after it, any case */
-};
-
-/* Allocator entry points, their internals and the wrappers programs put around them:
- * a site is named after the first frame from the leaf that is none of these. */
-static const struct {
-	const char *name;
-	enum alloc_match how;
-} alloc_frames[] = {
-	/* the C allocator API, as glibc, jemalloc, tcmalloc and mimalloc export it */
-	{ "malloc", MS_MATCH_NAME },
-	{ "calloc", MS_MATCH_NAME },
-	{ "realloc", MS_MATCH_NAME },
-	{ "reallocarray", MS_MATCH_NAME },
-	{ "free", MS_MATCH_NAME },
-	{ "cfree", MS_MATCH_NAME },
-	{ "posix_memalign", MS_MATCH_NAME },
-	{ "aligned_alloc", MS_MATCH_NAME },
-	{ "memalign", MS_MATCH_NAME },
-	{ "valloc", MS_MATCH_NAME },
-	{ "pvalloc", MS_MATCH_NAME },
-	/* glibc's own names for them and its internals */
-	{ "__libc_malloc", MS_MATCH_NAME },
-	{ "__libc_calloc", MS_MATCH_NAME },
-	{ "__libc_realloc", MS_MATCH_NAME },
-	{ "__libc_reallocarray", MS_MATCH_NAME },
-	{ "__libc_free", MS_MATCH_NAME },
-	{ "__libc_memalign", MS_MATCH_NAME },
-	{ "__libc_valloc", MS_MATCH_NAME },
-	{ "__libc_pvalloc", MS_MATCH_NAME },
-	{ "__posix_memalign", MS_MATCH_NAME },
-	{ "_mid_memalign", MS_MATCH_NAME },
-	{ "__GI___libc_", MS_MATCH_PREFIX },
-	{ "_int_", MS_MATCH_PREFIX },
-	{ "sysmalloc", MS_MATCH_NAME },
-	{ "tcache_init", MS_MATCH_NAME },
-	{ "malloc_hook_ini", MS_MATCH_NAME },
-	{ "realloc_hook_ini", MS_MATCH_NAME },
-	/* jemalloc's extensions and prefixed builds, tcmalloc, mimalloc */
-	{ "mallocx", MS_MATCH_NAME },
-	{ "rallocx", MS_MATCH_NAME },
-	{ "xallocx", MS_MATCH_NAME },
-	{ "dallocx", MS_MATCH_NAME },
-	{ "sdallocx", MS_MATCH_NAME },
-	{ "nallocx", MS_MATCH_NAME },
-	{ "je_", MS_MATCH_PREFIX },
-	{ "tc_", MS_MATCH_PREFIX },
-	{ "mi_", MS_MATCH_ALLOC },
-	{ "mi_new", MS_MATCH_PREFIX },
-	/* unsymbolized frames inside an allocator library */
-	{ "[libjemalloc", MS_MATCH_PREFIX },
-	{ "[libtcmalloc", MS_MATCH_PREFIX },
-	{ "[libmimalloc", MS_MATCH_PREFIX },
-	/* C++ operator new and delete, mangled and not, and the standard allocator */
-	{ "_Znw", MS_MATCH_PREFIX },
-	{ "_Zna", MS_MATCH_PREFIX },
-	{ "_Zdl", MS_MATCH_PREFIX },
-	{ "_Zda", MS_MATCH_PREFIX },
-	{ "operator new", MS_MATCH_NAME },
-	{ "operator new[]", MS_MATCH_NAME },
-	{ "operator delete", MS_MATCH_NAME },
-	{ "operator delete[]", MS_MATCH_NAME },
-	{ "std::allocator<", MS_MATCH_PREFIX },
-	{ "std::allocator_traits<", MS_MATCH_PREFIX },
-	{ "std::__new_allocator<", MS_MATCH_PREFIX },
-	{ "__gnu_cxx::new_allocator<", MS_MATCH_PREFIX },
-	/* copies that only call malloc */
-	{ "strdup", MS_MATCH_NAME },
-	{ "strndup", MS_MATCH_NAME },
-	{ "__strdup", MS_MATCH_NAME },
-	{ "__strndup", MS_MATCH_NAME },
-	{ "wcsdup", MS_MATCH_NAME },
-	/* redis (zmalloc.c) */
-	{ "zmalloc", MS_MATCH_PREFIX },
-	{ "zcalloc", MS_MATCH_PREFIX },
-	{ "zrealloc", MS_MATCH_PREFIX },
-	{ "ztry", MS_MATCH_PREFIX },
-	{ "zstrdup", MS_MATCH_NAME },
-	{ "zfree", MS_MATCH_PREFIX },
-	/* glib */
-	{ "g_malloc", MS_MATCH_PREFIX },
-	{ "g_try_malloc", MS_MATCH_PREFIX },
-	{ "g_realloc", MS_MATCH_PREFIX },
-	{ "g_try_realloc", MS_MATCH_PREFIX },
-	{ "g_slice_alloc", MS_MATCH_PREFIX },
-	{ "g_memdup", MS_MATCH_PREFIX },
-	{ "g_strdup", MS_MATCH_NAME },
-	{ "g_strndup", MS_MATCH_NAME },
-	/* gnulib, binutils, gcc and friends */
-	{ "xmalloc", MS_MATCH_NAME },
-	{ "xcalloc", MS_MATCH_NAME },
-	{ "xrealloc", MS_MATCH_NAME },
-	{ "xzalloc", MS_MATCH_NAME },
-	{ "xnmalloc", MS_MATCH_NAME },
-	{ "xcharalloc", MS_MATCH_NAME },
-	{ "xmemdup", MS_MATCH_NAME },
-	{ "xstrdup", MS_MATCH_NAME },
-	{ "xstrndup", MS_MATCH_NAME },
-	/* CPython */
-	{ "PyMem_", MS_MATCH_PREFIX },
-	{ "_PyMem_", MS_MATCH_PREFIX },
-	{ "PyObject_", MS_MATCH_ALLOC },
-	{ "_PyObject_", MS_MATCH_ALLOC },
-	{ "pymalloc_", MS_MATCH_PREFIX },
-	{ "_PyObject_New", MS_MATCH_PREFIX },
-	{ "_PyObject_GC_New", MS_MATCH_PREFIX },
-	{ "PyType_GenericAlloc", MS_MATCH_NAME },
-	/* Rust's global allocator shims */
-	{ "__rust_alloc", MS_MATCH_PREFIX },
-	{ "__rust_realloc", MS_MATCH_PREFIX },
-	{ "__rdl_", MS_MATCH_PREFIX },
-	{ "alloc::alloc::", MS_MATCH_PREFIX },
-};
-
-/* Where a bare function name ends in a frame name: arguments, " (inlined)", a PLT
- * or version suffix, an offset, or GCC's .part/.isra/.constprop/.cold clones. */
-static bool name_ends(char c)
-{
-	return !c || c == '(' || c == ' ' || c == '@' || c == '+' || c == '.';
-}
-
-static bool is_alloc_frame(const char *name)
-{
-	for (size_t i = 0; i < sizeof(alloc_frames) / sizeof(alloc_frames[0]); i++) {
-		const char *e = alloc_frames[i].name;
-		size_t len = strlen(e);
-
-		if (strncmp(name, e, len))
-			continue;
-		switch (alloc_frames[i].how) {
-		case MS_MATCH_NAME:
-			if (name_ends(name[len]))
-				return true;
-			break;
-		case MS_MATCH_PREFIX:
-			return true;
-		case MS_MATCH_ALLOC:
-			for (const char *p = name + len; *p && !name_ends(*p); p++)
-				if (!strncasecmp(p, "alloc", 5))
-					return true;
-			break;
-		}
-	}
-	return false;
-}
-
-uint32_t report_site_title(const struct stacktab *t, uint32_t stack_id)
-{
-	const uint32_t *frames;
-	size_t n = stacktab__stack(t, stack_id, &frames);
-
-	if (!n)
-		return UINT32_MAX;
-	/* a Python program's site is its innermost Python line, not interpreter code */
-	for (size_t i = n; i > 0; i--)
-		if (python_is_frame_name(stacktab__frame_name(t, frames[i - 1])))
-			return frames[i - 1];
-	for (size_t i = n; i > 0; i--) {
-		const char *name = stacktab__frame_name(t, frames[i - 1]);
-
-		if (name && !is_alloc_frame(name))
-			return frames[i - 1];
-	}
-	return frames[n - 1];
-}
 
 void report_format_bytes(double bytes, char *buf, size_t size)
 {
@@ -225,14 +55,6 @@ static void format_exact(double bytes, char *buf, size_t size)
 	}
 	report_format_bytes(bytes, human, sizeof(human));
 	snprintf(buf, size, "%.0f B (%s)", bytes, human);
-}
-
-const char *report_site_name(const struct stacktab *t, uint32_t stack_id)
-{
-	uint32_t id = report_site_title(t, stack_id);
-	const char *name = id == UINT32_MAX ? NULL : stacktab__frame_name(t, id);
-
-	return name ? name : "[no frames]";
 }
 
 /* The full stack under a title, leaf first as debuggers print it. */
@@ -349,7 +171,7 @@ static void write_site_line(FILE *f, const struct report_input *in, size_t rank,
 {
 	char buf[64], age[32];
 
-	fprintf(f, "#%-2zu %s%s\n", rank, report_site_name(in->stacks, st->stack_id),
+	fprintf(f, "#%-2zu %s%s\n", rank, site_name(in->stacks, st->stack_id),
 		stacktab__truncated(in->stacks, st->stack_id) ? "  [truncated stack]" : "");
 	if (exact) {
 		format_exact(st->live_bytes, buf, sizeof(buf));
@@ -403,7 +225,7 @@ static const struct site_stats **write_top_sites(FILE *f, const struct report_in
  * when the container's writer is the site. */
 struct suspect_row {
 	const struct leak_suspect *heap;
-	const struct python_growth *py;
+	const struct container_growth *py;
 	double rate; /* bytes per second, for the ranking */
 };
 
@@ -416,7 +238,7 @@ static int cmp_row(const void *a, const void *b)
 	return (x->heap ? 0 : 1) - (y->heap ? 0 : 1);
 }
 
-static void write_growth(FILE *f, const struct python_growth *g, const char *lead)
+static void write_growth(FILE *f, const struct container_growth *g, const char *lead)
 {
 	char each[32];
 
@@ -443,13 +265,13 @@ static void write_suspects(FILE *f, const struct report_input *in,
 		rows[nrows++] = (struct suspect_row){.heap = &in->suspects[i],
 						     .rate = in->suspects[i].slope};
 	for (size_t j = 0; j < in->nr_growth; j++) {
-		const struct python_growth *g = &in->growth[j];
+		const struct container_growth *g = &in->growth[j];
 		double rate = g->entries_per_s * g->bytes_per_entry;
 		size_t i;
 
 		for (i = 0; i < in->nr_suspects; i++)
 			if (g->writer[0] && !rows[i].py &&
-			    !strcmp(report_site_name(in->stacks, in->suspects[i].stack_id), g->writer))
+			    !strcmp(site_name(in->stacks, in->suspects[i].stack_id), g->writer))
 				break;
 		if (i < in->nr_suspects) { /* the same leak seen twice: one suspect */
 			rows[i].py = g;
@@ -464,7 +286,7 @@ static void write_suspects(FILE *f, const struct report_input *in,
 		fprintf(f, "  none found: no site's live bytes grew steadily beyond sampling noise\n");
 	for (size_t k = 0; k < nrows; k++) {
 		const struct leak_suspect *s = rows[k].heap;
-		const struct python_growth *g = rows[k].py;
+		const struct container_growth *g = rows[k].py;
 		char rate[64], growth[64], span[32];
 
 		if (k)
@@ -487,7 +309,7 @@ static void write_suspects(FILE *f, const struct report_input *in,
 		report_format_bytes(s->growth, growth, sizeof(growth));
 		format_duration(s->span_s, span, sizeof(span));
 		fprintf(f, "#%zu %s  %s%s/s  (grew %s over %s, rose in %.0f%% of intervals%s)\n",
-			k + 1, report_site_name(in->stacks, s->stack_id), s->slope >= 0 ? "+" : "", rate,
+			k + 1, site_name(in->stacks, s->stack_id), s->slope >= 0 ? "+" : "", rate,
 			growth, span, pct,
 			s->intervals && !s->falls && s->rises < s->intervals ? ", never fell" : "");
 		if (g)

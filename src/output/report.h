@@ -10,7 +10,6 @@
 
 #include "profile/leak.h"
 #include "profile/profile.h"
-#include "python/python_globals.h"
 #include "profile/stacktab.h"
 
 struct heap_totals {
@@ -37,7 +36,7 @@ struct report_input {
 	struct profile *profile;
 	const struct leak_suspect *suspects;
 	size_t nr_suspects;
-	const struct python_growth *growth; /* growing module-level Python containers */
+	const struct container_growth *growth; /* growing module-level Python containers */
 	size_t nr_growth;
 	struct heap_totals totals;
 	size_t top_n;		     /* sites listed by live bytes (default 10) */
@@ -54,13 +53,6 @@ struct report_input {
  * second, titled by the line that stores into them; one whose writer is already a
  * heap suspect is told under that suspect. */
 void report_write(FILE *f, const struct report_input *in);
-/* The frame that names a site: from the leaf, the first frame that is not an
- * allocator entry point or a known wrapper (malloc, zmalloc, PyMem_*, operator new,
- * ...; a table in report.c). Returns a frame id, the leaf when every frame is an
- * allocator, or UINT32_MAX for a stack without frames. */
-uint32_t report_site_title(const struct stacktab *t, uint32_t stack_id);
-/* The name of that frame, "[no frames]" for a stack without any. */
-const char *report_site_name(const struct stacktab *t, uint32_t stack_id);
 /* Format bytes as "12.3 MiB". */
 void report_format_bytes(double bytes, char *buf, size_t size);
 

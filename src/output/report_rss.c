@@ -2,6 +2,7 @@
 /* RSS growth in the outputs: rss.folded/rss.svg and the report's section. */
 #include "output/report.h"
 #include "output/report_rss.h"
+#include "profile/site_name.h"
 #include "output/sinks.h"
 
 #define TOP_N 5
@@ -105,7 +106,7 @@ void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profil
 			   "  that may be another user of the pool than the code that keeps it):\n");
 	for (size_t j = 0; j < ntop; j++) {
 		report_format_bytes((double)vals[top[j]], a, sizeof(a));
-		fprintf(f, "  #%zu %s  ~%s (%.0f%%)\n", j + 1, report_site_name(t, ids[top[j]]), a,
+		fprintf(f, "  #%zu %s  ~%s (%.0f%%)\n", j + 1, site_name(t, ids[top[j]]), a,
 			total ? 100.0 * (double)vals[top[j]] / (double)total : 0.0);
 	}
 }

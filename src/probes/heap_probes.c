@@ -13,7 +13,7 @@
 #include "memspy/events.h" /* before the skeleton: its rodata holds struct ms_python_offsets */
 #include "probes/heap.skel.h"
 #include "probes/heap_probes.h"
-#include "profile/sampling.h"
+#include "base/sampling.h"
 
 struct heap_probes {
 	struct heap *skel;

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Leak suspects: sites whose live bytes grew steadily and were still growing at the end. */
+/* Leak suspects: sites whose live bytes grew steadily and were still growing at the end,
+ * and containers whose length did. */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "profile/leak.h"
 
@@ -157,4 +160,32 @@ double leak_recent_slope(const struct series *s, size_t last)
 	if (k < 2 || dt <= 0)
 		return 0;
 	return fit(s->points, s->n - k, s->n, dt, &sd, &se);
+}
+
+bool leak_container_grows(const struct series *lengths, struct container_growth *out)
+{
+	struct leak_suspect verdict;
+
+	if (lengths->n < 3 || !leak_is_suspect(lengths, 0, &verdict))
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->len_start = (int64_t)lengths->points[0];
+	out->len_end = (int64_t)lengths->points[lengths->n - 1];
+	out->entries_per_s = verdict.slope;
+	out->span_s = verdict.span_s;
+	return true;
+}
+
+static int cmp_rate(const void *a, const void *b)
+{
+	const struct container_growth *x = a, *y = b;
+	double rx = x->entries_per_s * x->bytes_per_entry, ry = y->entries_per_s * y->bytes_per_entry;
+
+	return rx < ry ? 1 : rx > ry ? -1 : strcmp(x->name, y->name);
+}
+
+void leak_rank_containers(struct container_growth *g, size_t n)
+{
+	if (n > 1)
+		qsort(g, n, sizeof(*g), cmp_rate);
 }

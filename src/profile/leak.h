@@ -20,6 +20,20 @@ struct leak_suspect {
 	uint32_t falls;	    /* intervals in which live bytes fell */
 };
 
+/* A container of the target (a module-level Python dict, list or set) whose length
+ * grew steadily: the growth is judged here, the rest told by whoever reads the
+ * containers. */
+struct container_growth {
+	char name[272];		/* "module.global" */
+	char writer[320];	/* the code storing into it, "function (file.py:LINE)";
+				 * "" when not found */
+	const char *type;	/* static: "dict", "list" or "set" */
+	int64_t len_start, len_end;
+	double entries_per_s;	/* least-squares slope of the length */
+	double bytes_per_entry; /* estimate: its slot plus its newest element */
+	double span_s;		/* time from the first reading to the last */
+};
+
 /* Criteria: live bytes rose in more than half of the intervals in which they changed
  * (flat intervals are left out: a sampled leak climbs in steps of one sample), the
  * least-squares slope is positive, the slope over the last quarter of the run (at
@@ -39,5 +53,13 @@ double leak_recent_slope(const struct series *s, size_t last);
 /* The test for one series (exposed for unit tests). Fills *out except stack_id,
  * whatever the verdict. */
 bool leak_is_suspect(const struct series *s, double noise_bytes, struct leak_suspect *out);
+/* Whether a container's length series (at least 3 points) grew steadily: the test of
+ * leak_is_suspect without noise, since lengths are exact and only their wobble around
+ * the line counts. When it did, fills out's len_start, len_end, entries_per_s and
+ * span_s and zeroes the rest. */
+bool leak_container_grows(const struct series *lengths, struct container_growth *out);
+/* Rank growing containers by their estimated bytes per second (entries_per_s *
+ * bytes_per_entry), largest first, ties by name. */
+void leak_rank_containers(struct container_growth *g, size_t n);
 
 #endif

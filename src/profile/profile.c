@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "profile/profile.h"
-#include "profile/sampling.h"
+#include "base/sampling.h"
 
 #define MS_NIL UINT32_MAX
 /* Smallest block table; below this, shrinking saves nothing worth a rebuild. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Growing module-level containers of a CPython 3.11 or 3.13 process, and the line that writes
- * each one: sys.modules, every module's globals, and the bytecode of the functions
+/* Module-level containers of a CPython 3.11 or 3.13 process, their lengths, and the line
+ * that writes each one: sys.modules, every module's globals, and the bytecode of the functions
  * and methods defined beside them, all read from /proc/<pid>/mem. */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "profile/leak.h"
 #include "python/python_globals.h"
 #include "python/python_names.h"
 
@@ -642,45 +641,29 @@ static bool find_writer(struct python_globals *g, const struct container *c, cha
 	return found;
 }
 
-static int cmp_rate(const void *a, const void *b)
-{
-	const struct python_growth *x = a, *y = b;
-	double rx = x->entries_per_s * x->bytes_per_entry, ry = y->entries_per_s * y->bytes_per_entry;
-
-	return rx < ry ? 1 : rx > ry ? -1 : strcmp(x->name, y->name);
-}
-
-size_t python_globals__growing(struct python_globals *g, struct python_growth *out, size_t max)
+bool python_globals__container(struct python_globals *g, size_t i, struct python_container *out)
 {
 	static const char *const type_names[] = {[K_DICT] = "dict", [K_LIST] = "list",
 						 [K_SET] = "set"};
-	size_t nr = 0;
 
-	if (!g)
-		return 0;
-	for (size_t i = 0; i < g->nc && nr < max; i++) {
-		struct container *c = &g->c[i];
-		struct leak_suspect verdict;
-		struct series s = {.points = c->points, .n = c->n, .start_ns = c->first_ns};
+	if (!g || i >= g->nc)
+		return false;
+	const struct container *c = &g->c[i];
+	snprintf(out->name, sizeof(out->name), "%s.%s", c->module, c->global);
+	out->type = type_names[c->kind];
+	out->lengths = c->points;
+	out->n = c->n;
+	out->first_ns = c->first_ns;
+	out->last_ns = c->last_ns;
+	return true;
+}
 
-		if (c->n < 3)
-			continue;
-		s.interval_ns = (c->last_ns - c->first_ns) / (c->n - 1);
-		/* lengths are exact: noise is only the wobble around the line */
-		if (!leak_is_suspect(&s, 0, &verdict))
-			continue;
-		struct python_growth *r = &out[nr++];
-		memset(r, 0, sizeof(*r));
-		snprintf(r->name, sizeof(r->name), "%s.%s", c->module, c->global);
-		r->type = type_names[c->kind];
-		r->len_start = (int64_t)c->points[0];
-		r->len_end = (int64_t)c->points[c->n - 1];
-		r->entries_per_s = verdict.slope;
-		r->span_s = verdict.span_s;
-		r->bytes_per_entry = c->gone ? 0 : entry_bytes(g, c);
-		if (!c->gone && !find_writer(g, c, r->writer, sizeof(r->writer)))
-			r->writer[0] = '\0';
-	}
-	qsort(out, nr, sizeof(*out), cmp_rate);
-	return nr;
+void python_globals__describe(struct python_globals *g, size_t i, char *writer, size_t size,
+			      double *bytes_per_entry)
+{
+	const struct container *c = &g->c[i];
+
+	*bytes_per_entry = c->gone ? 0 : entry_bytes(g, c);
+	if (c->gone || !find_writer(g, c, writer, size))
+		writer[0] = '\0';
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Growing module-level containers of a CPython process: the dicts, lists and sets
- * that modules keep in their globals, their lengths read from the target's memory
- * once per tick, and the line of Python that writes to each one.
+/* Module-level containers of a CPython process: the dicts, lists and sets that
+ * modules keep in their globals, their lengths read from the target's memory once
+ * per tick, and the line of Python that writes to each one. Whether a length grew
+ * is for the profile to judge (leak_container_grows).
  *
  * This is how a leak of small Python objects gets a name. Page faults and malloc
  * probes cannot name it: pymalloc (inlined in Debian's python3) hands small objects
@@ -12,6 +13,7 @@
 #ifndef MEMSPY_PYTHON_GLOBALS_H
 #define MEMSPY_PYTHON_GLOBALS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -21,15 +23,14 @@
 
 struct python_globals;
 
-/* A container whose length grew steadily over the run. */
-struct python_growth {
-	char name[272];	       /* "module.global" */
-	char writer[320];      /* "function (file.py:LINE)" storing into it; "" when not found */
-	const char *type;      /* "dict", "list" or "set" */
-	int64_t len_start, len_end;
-	double entries_per_s;  /* least-squares slope of the length */
-	double bytes_per_entry; /* estimate: its slot plus its newest element */
-	double span_s;	       /* time from the first reading to the last */
+/* A watched container and the lengths read so far. */
+struct python_container {
+	char name[272];		    /* "module.global" */
+	const char *type;	    /* static: "dict", "list" or "set" */
+	double *lengths;	    /* one per reading (merged pairwise when many): read
+				     * only, valid until the next tick */
+	size_t n;
+	uint64_t first_ns, last_ns; /* times of the first and the last reading */
 };
 
 /* Watch pid's module globals (CPython 3.11 or 3.13; NULL with errno ENOTSUP otherwise, or
@@ -41,9 +42,15 @@ void python_globals__free(struct python_globals *g);
 /* Read every watched container's length; look for new modules' globals now and
  * then. Bounded: at most a few thousand containers and reads per tick. */
 void python_globals__tick(struct python_globals *g, uint64_t ts_ns);
-/* Containers whose length rose steadily (the test of leak_is_suspect on the length
- * series), ranked by estimated bytes per second, largest first. Fills at most max;
- * returns their number. Accepts NULL (0). */
-size_t python_globals__growing(struct python_globals *g, struct python_growth *out, size_t max);
+/* The i-th watched container, i from 0; false past the last. Accepts NULL (false).
+ * Judging the lengths is the profile's business (leak_container_grows). */
+bool python_globals__container(struct python_globals *g, size_t i, struct python_container *out);
+/* What a reader needs to know of the i-th container (one that grew): the function
+ * or method of its module that stores into it, "function (file.py:LINE)", into
+ * writer ("" when none does by name, or the container is gone), and an estimate of
+ * the bytes one entry holds, its slot plus its newest element (0 when gone). Reads
+ * bytecode from the target: meant for the few containers that grew. */
+void python_globals__describe(struct python_globals *g, size_t i, char *writer, size_t size,
+			      double *bytes_per_entry);
 
 #endif

@@ -148,14 +148,6 @@ const char *python_short_path(const char *path)
 	return b && b[1] ? b + 1 : path;
 }
 
-bool python_is_frame_name(const char *name)
-{
-	size_t n = name ? strlen(name) : 0;
-	const char *open = name ? strstr(name, " (") : NULL;
-
-	return open && n > 0 && name[n - 1] == ')' && strstr(open, ".py:");
-}
-
 static int read_mem(struct python_names *n, uint64_t addr, void *buf, size_t size)
 {
 	if (!addr)

@@ -4,7 +4,6 @@
 #ifndef MEMSPY_PYTHON_NAMES_H
 #define MEMSPY_PYTHON_NAMES_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -33,8 +32,5 @@ int python_linetable_line(const uint8_t *tab, size_t len, int firstlineno, int a
 /* Shorten a module path for display: the part after site-packages/,
  * dist-packages/ or lib/pythonX.Y/, else the basename. */
 const char *python_short_path(const char *path);
-
-/* True for a frame name python_names__frame made: "function (file.py:LINE)". */
-bool python_is_frame_name(const char *name);
 
 #endif

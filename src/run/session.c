@@ -32,8 +32,10 @@
 #include "profile/profile.h"
 #include "python/python.h"
 #include "python/python_globals.h"
+#include "run/python_growth.h"
 #include "output/report_rss.h"
 #include "profile/rss_pages.h"
+#include "profile/site_name.h"
 #include "probes/rss_probes.h"
 #include "output/report.h"
 #include "output/report_cpu.h"
@@ -621,7 +623,7 @@ static int write_timeline(struct session *s, const struct leak_suspect *sus, siz
 	for (size_t i = 0; i < nsus && i < 5; i++) {
 		const struct series *se = profile__site_series(s->profile, sus[i].stack_id);
 		snprintf(labels[i], sizeof(labels[i]), "suspect #%zu: %s", i + 1,
-			 report_site_name(s->stacks, sus[i].stack_id));
+			 site_name(s->stacks, sus[i].stack_id));
 		if (se->n)
 			ts[k++] = (struct timeline_series){
 				labels[i], se->points, se->n,
@@ -682,8 +684,8 @@ static void write_report_to(FILE *f, struct session *s, const char *end_reason,
 static int write_report(struct session *s, const char *end_reason,
 			const struct leak_suspect *suspects, size_t nsus, const uint64_t *counters)
 {
-	struct python_growth growth[MS_MAX_SUSPECTS];
-	size_t ngrowth = python_globals__growing(s->py_globals, growth, MS_MAX_SUSPECTS);
+	struct container_growth growth[MS_MAX_SUSPECTS];
+	size_t ngrowth = python_growth_rank(s->py_globals, growth, MS_MAX_SUSPECTS);
 	const struct allocator *a = &run_of(s)->alloc;
 	double duration = (double)(s->end_ns - s->start_ns) / 1e9;
 	struct report_input in = {

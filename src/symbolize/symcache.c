@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profile/stacktab.h"
 #include "symbolize/symcache.h"
 
 #define MS_SYMCACHE_MIN_SLOTS 1024
@@ -23,6 +22,14 @@ struct module_key {
 	char *name;
 };
 
+/* Interned strings, sorted: a lookup is a binary search, and an insertion (once per
+ * distinct source file of a run) moves the tail. Each string keeps its address
+ * until the pool is released, which is all locations need. */
+struct strpool {
+	char **strs;
+	size_t n, cap;
+};
+
 struct symcache {
 	struct module_key *modules; /* indexed by module id */
 	size_t nmodules, cap_modules;
@@ -31,7 +38,7 @@ struct symcache {
 	/* Entries in chunks that never move, so sessions keep pointers to them. */
 	struct symcache_entry **chunks;
 	size_t nentries, nchunks, cap_chunks;
-	struct stacktab *files; /* interned file strings of the locations */
+	struct strpool files;	/* interned file strings of the locations */
 	const char *last_file;	/* the last one interned */
 	size_t shared_hits;
 };
@@ -44,10 +51,7 @@ struct symcache *symcache__new(void)
 		goto fail;
 	c->nslots = MS_SYMCACHE_MIN_SLOTS;
 	c->slots = calloc(c->nslots, sizeof(*c->slots));
-	/* A table of interned frame names serves for file paths: each string keeps its
-	 * address until the table is freed, which is all locations need. */
-	c->files = stacktab__new();
-	if (!c->slots || !c->files)
+	if (!c->slots)
 		goto fail;
 	return c;
 fail:
@@ -78,7 +82,9 @@ void symcache__free(struct symcache *c)
 		free(c->chunks[i]);
 	free(c->chunks);
 	free(c->slots);
-	stacktab__free(c->files);
+	for (size_t i = 0; i < c->files.n; i++)
+		free(c->files.strs[i]);
+	free(c->files.strs);
 	free(c);
 }
 
@@ -208,6 +214,39 @@ struct symcache_entry *symcache__add(struct symcache *c, uint32_t module, uint64
 	return e;
 }
 
+/* The pool's copy of str, added when absent; NULL on ENOMEM. */
+static const char *strpool_intern(struct strpool *p, const char *str)
+{
+	size_t lo = 0, hi = p->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = strcmp(p->strs[mid], str);
+
+		if (!cmp)
+			return p->strs[mid];
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (p->n == p->cap) {
+		size_t nc = p->cap ? p->cap * 2 : 64;
+		char **ns = realloc(p->strs, nc * sizeof(*ns));
+		if (!ns)
+			return NULL;
+		p->strs = ns;
+		p->cap = nc;
+	}
+	char *copy = strdup(str);
+	if (!copy)
+		return NULL;
+	memmove(p->strs + lo + 1, p->strs + lo, (p->n - lo) * sizeof(*p->strs));
+	p->strs[lo] = copy;
+	p->n++;
+	return copy;
+}
+
 int symcache__set_locs(struct symcache *c, struct symcache_entry *e, const struct frame_loc *locs)
 {
 	if (e->locs)
@@ -224,12 +263,12 @@ int symcache__set_locs(struct symcache *c, struct symcache_entry *e, const struc
 			own[i].file = locs[i].file ? c->last_file : NULL;
 			continue;
 		}
-		uint32_t id = stacktab__frame(c->files, locs[i].file);
-		if (id == UINT32_MAX) {
+		const char *file = strpool_intern(&c->files, locs[i].file);
+		if (!file) {
 			free(own);
 			return -ENOMEM;
 		}
-		own[i].file = c->last_file = stacktab__frame_name(c->files, id);
+		own[i].file = c->last_file = file;
 	}
 	e->locs = own;
 	return 0;

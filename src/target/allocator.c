@@ -9,50 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/alloc_names.h"
 #include "target/allocator.h"
 #include "target/elfsyms.h"
 #include "target/procroot.h"
 #include "memspy/events.h"
-
-const struct alloc_symbol allocator_symbols[] = {
-	{"malloc", MS_FN_MALLOC},
-	{"calloc", MS_FN_CALLOC},
-	{"realloc", MS_FN_REALLOC},
-	{"reallocarray", MS_FN_REALLOCARRAY},
-	{"posix_memalign", MS_FN_POSIX_MEMALIGN},
-	{"aligned_alloc", MS_FN_ALIGNED_ALLOC},
-	{"memalign", MS_FN_MEMALIGN},
-	{"valloc", MS_FN_VALLOC},
-	{"pvalloc", MS_FN_PVALLOC},
-	{"free", MS_FN_FREE},
-	{"cfree", MS_FN_FREE},
-	/* jemalloc's non-standard API */
-	{"mallocx", MS_FN_MALLOCX},
-	{"rallocx", MS_FN_RALLOCX},
-	{"xallocx", MS_FN_XALLOCX},
-	{"dallocx", MS_FN_FREE},
-	{"sdallocx", MS_FN_FREE},
-	/* C++ operators, when the allocator library defines them (jemalloc, tcmalloc).
-	 * Only the nothrow forms: a pending return probe puts its trampoline, which has
-	 * no unwind information, in the caller's return address, and a bad_alloc
-	 * thrown through it would end the target in std::terminate. (libstdc++'s own
-	 * operator new calls malloc, which returns before anything is thrown.) */
-	{"_ZnwmRKSt9nothrow_t", MS_FN_NEW},
-	{"_ZnamRKSt9nothrow_t", MS_FN_NEW},
-	{"_ZnwmSt11align_val_tRKSt9nothrow_t", MS_FN_NEW},
-	{"_ZnamSt11align_val_tRKSt9nothrow_t", MS_FN_NEW},
-	{"_ZdlPv", MS_FN_FREE},
-	{"_ZdaPv", MS_FN_FREE},
-	{"_ZdlPvm", MS_FN_FREE},
-	{"_ZdaPvm", MS_FN_FREE},
-	{"_ZdlPvRKSt9nothrow_t", MS_FN_FREE},
-	{"_ZdaPvRKSt9nothrow_t", MS_FN_FREE},
-	{"_ZdlPvSt11align_val_t", MS_FN_FREE},
-	{"_ZdaPvSt11align_val_t", MS_FN_FREE},
-	{"_ZdlPvmSt11align_val_t", MS_FN_FREE},
-	{"_ZdaPvmSt11align_val_t", MS_FN_FREE},
-	{NULL, 0},
-};
 
 static bool is_libc(const char *path)
 {
@@ -252,19 +213,21 @@ static bool forwards_through_plt(int fd, struct elfsyms *s, uint64_t vaddr, uint
 static int collect_entries(const char *open_path, struct allocator *out)
 {
 	struct elfsyms *s = elfsyms__open(open_path);
-	size_t max = sizeof(allocator_symbols) / sizeof(allocator_symbols[0]);
+	size_t max = 0;
 
 	if (!s)
 		return -errno;
+	for (const struct alloc_name *a = alloc_names; a->name; a++)
+		max += a->probed;
 	out->entries = calloc(max, sizeof(*out->entries));
 	if (!out->entries) {
 		elfsyms__free(s);
 		return -ENOMEM;
 	}
 	int fd = open(open_path, O_RDONLY | O_CLOEXEC);
-	for (const struct alloc_symbol *a = allocator_symbols; a->symbol; a++) {
+	for (const struct alloc_name *a = alloc_names; a->name; a++) {
 		uint64_t vaddr, off;
-		if (elfsyms__find(s, a->symbol, &vaddr, &off))
+		if (!a->probed || elfsyms__find(s, a->name, &vaddr, &off))
 			continue;
 		bool dup = false;
 		for (size_t i = 0; i < out->n; i++)
@@ -274,7 +237,7 @@ static int collect_entries(const char *open_path, struct allocator *out)
 		if (fd >= 0 && a->fn == MS_FN_FREE && forwards_through_plt(fd, s, vaddr, off))
 			continue; /* jemalloc's operator delete is "jmp free@plt" */
 		out->entries[out->n++] = (struct alloc_entry){
-			.symbol = a->symbol,
+			.symbol = a->name,
 			.fn = a->fn,
 			.vaddr = vaddr,
 			.file_offset = fd >= 0 ? probe_offset(fd, off, a->fn) : off,

@@ -10,7 +10,7 @@
 #include "target/procmaps.h"
 
 struct alloc_entry {
-	const char *symbol; /* static string, e.g. "malloc" */
+	const char *symbol; /* a probed name of alloc_names (base/alloc_names.h) */
 	unsigned fn;	    /* enum ms_alloc_fn */
 	uint64_t vaddr;	    /* symbol value in the module */
 	uint64_t file_offset; /* where the entry probe goes: the function's first
@@ -25,13 +25,6 @@ struct allocator {
 	struct alloc_entry *entries; /* one per distinct address: aliases dropped */
 	size_t n;
 };
-
-/* Symbol names probed and how to read their arguments. Table ends with NULL symbol. */
-struct alloc_symbol {
-	const char *symbol;
-	unsigned fn;
-};
-extern const struct alloc_symbol allocator_symbols[];
 
 /* Choose among mapped modules: the executable if it defines malloc, then LD_PRELOAD
  * libraries (from preload, a colon/space separated list, may be NULL), then any other

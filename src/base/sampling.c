@@ -2,7 +2,7 @@
 /* Poisson sampling by bytes: the countdown table BPF draws from, and sample weights. */
 #include <math.h>
 
-#include "profile/sampling.h"
+#include "base/sampling.h"
 
 /* splitmix64: tiny, seedable, good enough to shuffle a table. */
 static uint64_t splitmix64(uint64_t *state)

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unwinding a captured user stack with libdwfl: dwfl_attach_state with memory and
+ * register callbacks that read the sample's copy, never the live target. */
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "symbolize/jitmap.h"
+#include "memspy/events.h"
+#include "symbolize/target_dwfl_impl.h"
+
+_Static_assert(MS_NR_REGS == 17, "libdwfl's x86_64 backend unwinds DWARF registers 0..16");
+
+/* A garbage pc (wrong unwind) is outside every mapping too; re-reading the maps for
+ * each one would cost more than the unwinds themselves. */
+#define MS_REFRESH_MIN_NS 20000000ull
+
+/* Backed by a file whose bytes cannot have changed since capture. */
+static bool is_ro_file(const struct map_entry *m)
+{
+	return map_entry_is_file(m) && m->perms[1] != 'w';
+}
+
+static pid_t cb_next_thread(Dwfl *dwfl, void *dwfl_arg, void **thread_argp)
+{
+	struct target_dwfl *t = dwfl_arg;
+
+	/* One pseudo-thread: whatever sample is being unwound. */
+	if (*thread_argp)
+		return 0;
+	*thread_argp = t;
+	return t->pid;
+}
+
+static bool cb_get_thread(Dwfl *dwfl, pid_t tid, void *dwfl_arg, void **thread_argp)
+{
+	*thread_argp = dwfl_arg;
+	return true;
+}
+
+static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *dwfl_arg)
+{
+	struct target_dwfl *t = dwfl_arg;
+	const struct cur_sample *c = &t->cur;
+
+	for (size_t i = 0; i < c->nr_fix; i++) {
+		if (c->fix_slots[i] == addr) {
+			*result = c->fix_addrs[i];
+			return true;
+		}
+	}
+
+	/* Unsigned wrap turns addresses below sp into huge offsets. */
+	uint64_t off = addr - c->sp;
+	if (c->stack && c->len >= sizeof(*result) && off <= c->len - sizeof(*result)) {
+		memcpy(result, c->stack + off, sizeof(*result));
+		return true;
+	}
+	/* Read-only file mappings hold the same bytes now as at capture time; anything
+	 * else (heap, other stacks) may have changed since, so it is not read. */
+	const struct map_entry *m = t->mem_fd >= 0 ? procmaps_find(&t->maps, addr) : NULL;
+	if (m && is_ro_file(m) && addr <= m->end - sizeof(*result) &&
+	    pread(t->mem_fd, result, sizeof(*result), (off_t)addr) == sizeof(*result))
+		return true;
+	t->cur.read_failed = true;
+	return false;
+}
+
+static bool cb_set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
+{
+	struct target_dwfl *t = thread_arg;
+	const uint64_t *regs = t->cur.regs;
+
+	_Static_assert(sizeof(Dwarf_Word) == sizeof(regs[0]), "register width");
+	if (!dwfl_thread_state_registers(thread, 0, MS_NR_REGS, (const Dwarf_Word *)regs))
+		return false;
+	dwfl_thread_state_register_pc(thread, regs[MS_REG_IP]);
+	return true;
+}
+
+static const Dwfl_Thread_Callbacks thread_callbacks = {
+    .next_thread = cb_next_thread,
+    .get_thread = cb_get_thread,
+    .memory_read = cb_memory_read,
+    .set_initial_registers = cb_set_initial_registers,
+};
+
+bool target_dwfl_attach_unwinder(struct target_dwfl *t)
+{
+	/* Fails only when no module's ELF can be opened to pick the unwinder. */
+	return dwfl_attach_state(t->dwfl, NULL, t->pid, &thread_callbacks, t);
+}
+
+struct unwind_ctx {
+	struct target_dwfl *t;
+	uint64_t *pcs;
+	size_t max;
+	size_t n;
+	bool first_is_return_address;
+	bool outside; /* stopped at a pc no module covers */
+	uint64_t outside_pc;
+};
+
+static int frame_cb(Dwfl_Frame *frame, void *arg)
+{
+	struct unwind_ctx *u = arg;
+	Dwarf_Addr pc;
+	bool isactivation;
+
+	if (!dwfl_frame_pc(frame, &pc, &isactivation))
+		return DWARF_CB_ABORT;
+	/* A return address points after the call, possibly into the next function. */
+	if (!isactivation || (u->n == 0 && u->first_is_return_address))
+		pc--;
+	/* JIT code has no module; its frames are named from the JIT map. */
+	if (!target_dwfl_module_at(u->t, pc) && !jitmap__lookup(u->t->jit, pc)) {
+		u->outside = true;
+		u->outside_pc = pc;
+		return DWARF_CB_ABORT;
+	}
+	u->pcs[u->n++] = pc;
+	return u->n < u->max ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+/* Worth re-reading the maps: the pc lies in no mapping the last snapshot knew (a
+ * library loaded since); JIT code in a known anonymous mapping would not gain. */
+static bool should_refresh(struct target_dwfl *t, uint64_t pc)
+{
+	if (procmaps_find(&t->maps, pc))
+		return false;
+	uint64_t now = clock_now_ns();
+	if (t->last_refresh_ns && now - t->last_refresh_ns < MS_REFRESH_MIN_NS)
+		return false;
+	t->last_refresh_ns = now;
+	return true;
+}
+
+size_t target_dwfl__unwind(struct target_dwfl *t, pid_t tid, const uint64_t *regs,
+			   const void *stack, size_t len, bool first_is_return_address,
+			   uint64_t *pcs, size_t max, bool *complete)
+{
+	return target_dwfl__unwind_ex(t, tid, regs, stack, len, NULL, first_is_return_address,
+				      pcs, max, complete);
+}
+
+size_t target_dwfl__unwind_ex(struct target_dwfl *t, pid_t tid, const uint64_t *regs,
+			      const void *stack, size_t len, const struct unwind_extras *x,
+			      bool first_is_return_address, uint64_t *pcs, size_t max,
+			      bool *complete)
+{
+	struct unwind_ctx u = {
+	    .t = t,
+	    .pcs = pcs,
+	    .max = max,
+	    .first_is_return_address = first_is_return_address,
+	};
+	int r;
+
+	*complete = false;
+	if (!max)
+		return 0;
+	t->cur = (struct cur_sample){
+	    .regs = regs,
+	    .stack = stack,
+	    .sp = x && x->stack_start ? x->stack_start : regs[MS_REG_SP],
+	    .len = stack ? len : 0,
+	    .fix_slots = x ? x->fix_slots : NULL,
+	    .fix_addrs = x ? x->fix_addrs : NULL,
+	    .nr_fix = x ? x->nr_fix : 0,
+	};
+	r = dwfl_getthread_frames(t->dwfl, tid, frame_cb, &u);
+	if (u.outside && should_refresh(t, u.outside_pc) && target_dwfl__refresh(t) == 0 &&
+	    target_dwfl_module_at(t, u.outside_pc)) {
+		u.n = 0;
+		u.outside = false;
+		t->cur.read_failed = false;
+		r = dwfl_getthread_frames(t->dwfl, tid, frame_cb, &u);
+	}
+	/* 0 when the CFI left the return address undefined (the outermost frame), but
+	 * also when it could not be read: only a run without failed reads is complete.
+	 * Our own aborts return DWARF_CB_ABORT, errors -1. */
+	*complete = r == 0 && !t->cur.read_failed && !u.outside && u.n > 0;
+	t->cur = (struct cur_sample){0};
+	return u.n;
+}
