@@ -358,7 +358,7 @@ START_TEST(test_report_heap_exact)
 					 "malloc"};
 	static const char *const freed[] = {"_start", "main", "parse", "xmalloc", "malloc"};
 	static const char *const cut[] = {"worker", "grow_buffer", "realloc"};
-	struct python_growth growth[3] = {
+	struct container_growth growth[3] = {
 	    {"cache.entries", "store (cache.py:40)", "dict", 12, 212, 10.0, 150.0, 19.0},
 	    {"app.pending", "", "list", 3, 98, 5.0, 100.0, 19.0},
 	    {"app.seen", "handler (app.py:77)", "set", 0, 66, 3.5, 64.0, 18.0},
