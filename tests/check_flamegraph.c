@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check_suites.h"
+#include "output/assets.h"
 #include "output/diff.h"
 #include "output/flamegraph.h"
 
@@ -270,6 +271,20 @@ START_TEST(test_frame_kinds)
 	ck_assert_int_eq(flamegraph_frame_kind("malloc"), MS_FRAME_NATIVE);
 	ck_assert_int_eq(flamegraph_frame_kind("[unknown] (libfoo.so)"), MS_FRAME_NATIVE);
 	ck_assert_int_eq(flamegraph_frame_kind("_[k]"), MS_FRAME_NATIVE);
+}
+END_TEST
+
+#define STR_(x) #x
+#define STR(x)	STR_(x)
+
+/* The viewer cuts labels on zoom as flamegraph.c cuts them when drawing. */
+START_TEST(test_viewer_font)
+{
+	ck_assert_ptr_nonnull(
+	    strstr(flamegraph_js,
+		   "\nvar fontw = " STR(MS_FLAME_FONT_SIZE) " * " STR(MS_FLAME_FONT_WIDTH) ";\n"));
+	ck_assert_ptr_nonnull(strstr(flamegraph_css, "font-size: " STR(MS_FLAME_FONT_SIZE) "px"));
+	ck_assert_ptr_null(strstr(flamegraph_js, "SPDX"));
 }
 END_TEST
 
@@ -662,6 +677,7 @@ Suite *suite_flamegraph(void)
 	tc = tcase_create("svg");
 	tcase_add_test(tc, test_frame_kinds);
 	tcase_add_test(tc, test_format_value);
+	tcase_add_test(tc, test_viewer_font);
 	tcase_add_test(tc, test_escape);
 	tcase_add_test(tc, test_escape_in_svg);
 	tcase_add_test(tc, test_golden_layouts);

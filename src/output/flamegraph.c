@@ -8,13 +8,14 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "output/assets.h"
 #include "output/diff.h"
 #include "output/flamegraph.h"
 
 #define NO_NODE	      UINT32_MAX
 #define FRAME_HEIGHT  16
-#define FONT_SIZE     12
-#define FONT_WIDTH    0.59 /* average glyph width of Verdana, in font sizes */
+#define FONT_SIZE     MS_FLAME_FONT_SIZE
+#define FONT_WIDTH    MS_FLAME_FONT_WIDTH
 #define XPAD	      10
 #define TOP_PAD	      56
 #define SUBTITLE_PAD  18
@@ -23,8 +24,6 @@
 #define DEFAULT_SHARE 0.001
 #define DEFAULT_LIMIT (1u << 21) /* nodes: about 100 MB with the hash tables */
 #define MAX_CUT_SHARE 0.0005	 /* compaction never drops frames above half of 0.1% */
-#define MS_STR_(x)    #x
-#define MS_STR(x)     MS_STR_(x)
 
 struct fnode {
 	uint64_t value; /* inclusive: this frame and everything it called */
@@ -907,178 +906,6 @@ static void frame_color(const char *name, size_t len, enum flame_kind kind,
 	snprintf(buf, size, "rgb(%d,%d,%d)", r, g, b);
 }
 
-static const char svg_style[] =
-    "text { font-family: Verdana, 'DejaVu Sans', sans-serif; font-size: 12px; fill: #000; }\n"
-    "#title { font-size: 17px; text-anchor: middle; }\n"
-    "#subtitle { fill: #555; text-anchor: middle; }\n"
-    ".btn { cursor: pointer; fill: #224; text-decoration: underline; }\n"
-    ".f { cursor: pointer; }\n"
-    ".f text { pointer-events: none; }\n"
-    ".f:hover rect { stroke: #000; stroke-width: 0.5; }\n"
-    ".anc { opacity: 0.55; }\n"
-    ".hide { display: none; }\n";
-
-/* The viewer: zoom re-lays frames out from data-s/data-v (value units), search
- * matches frame names, and window.memspy exposes both to tests. */
-static const char svg_script[] =
-    "'use strict';\n"
-    "var frames, details, unzoomBtn, searchBtn, matched, total, xpad, fullw, units;\n"
-    "var zoomed = null, term = null, hint = '';\n"
-    "var fontw = " MS_STR(FONT_SIZE) " * " MS_STR(
-	FONT_WIDTH) ";\n"
-		    "function init(evt) {\n"
-		    "\tframes = document.getElementById('frames');\n"
-		    "\tdetails = document.getElementById('details');\n"
-		    "\tunzoomBtn = document.getElementById('unzoom');\n"
-		    "\tsearchBtn = document.getElementById('search');\n"
-		    "\tmatched = document.getElementById('matched');\n"
-		    "\ttotal = +frames.getAttribute('data-total');\n"
-		    "\txpad = +frames.getAttribute('data-xpad');\n"
-		    "\tfullw = +frames.getAttribute('data-width');\n"
-		    "\tunits = frames.getAttribute('data-units');\n"
-		    "\thint = details.textContent;\n"
-		    "\tframes.addEventListener('click', function (e) {\n"
-		    "\t\tvar g = frameOf(e.target);\n"
-		    "\t\tif (g) zoom(g);\n"
-		    "\t});\n"
-		    "\tframes.addEventListener('mouseover', function (e) {\n"
-		    "\t\tvar g = frameOf(e.target);\n"
-		    "\t\tif (!g) return;\n"
-		    "\t\tvar lines = g.firstElementChild.textContent.split('\\n');\n"
-		    "\t\tdetails.textContent = lines[0] + ' (' + lines.slice(1).join(', ') + ')';\n"
-		    "\t});\n"
-		    "\tframes.addEventListener('mouseout', function () { details.textContent = "
-		    "hint; });\n"
-		    "\tunzoomBtn.addEventListener('click', unzoom);\n"
-		    "\tsearchBtn.addEventListener('click', function () {\n"
-		    "\t\tif (term !== null) search(null); else ask();\n"
-		    "\t});\n"
-		    "\twindow.addEventListener('keydown', function (e) {\n"
-		    "\t\tif ((e.ctrlKey || e.metaKey) && (e.key === 'f' || e.key === 'F')) {\n"
-		    "\t\t\te.preventDefault();\n"
-		    "\t\t\task();\n"
-		    "\t\t} else if (e.key === 'Escape') {\n"
-		    "\t\t\tunzoom();\n"
-		    "\t\t\tsearch(null);\n"
-		    "\t\t}\n"
-		    "\t});\n"
-		    "\twindow.memspy = { zoom: zoom, unzoom: unzoom, search: search };\n"
-		    "}\n"
-		    "function frameOf(el) {\n"
-		    "\tfor (; el && el !== frames; el = el.parentNode)\n"
-		    "\t\tif (el.classList && el.classList.contains('f')) return el;\n"
-		    "\treturn null;\n"
-		    "}\n"
-		    "function num(g, a) { return +g.getAttribute(a); }\n"
-		    "function nameOf(g) { return g.firstElementChild.textContent.split('\\n')[0]; "
-		    "}\n"
-		    "function fit(s, w) {\n"
-		    "\tvar n = Math.floor((w - 6) / fontw);\n"
-		    "\tif (n < 3) return '';\n"
-		    "\tvar chars = Array.from(s);\n"
-		    "\treturn chars.length <= n ? s : chars.slice(0, n - 2).join('') + '..';\n"
-		    "}\n"
-		    "function place(g, x, w) {\n"
-		    "\tvar r = g.querySelector('rect'), t = g.querySelector('text');\n"
-		    "\tr.setAttribute('x', x.toFixed(1));\n"
-		    "\tr.setAttribute('width', w.toFixed(1));\n"
-		    "\tt.setAttribute('x', (x + 3).toFixed(1));\n"
-		    "\tt.textContent = fit(nameOf(g), w);\n"
-		    "\tg.classList.remove('hide');\n"
-		    "}\n"
-		    "function zoom(z) {\n"
-		    "\tvar s0 = num(z, 'data-s'), v0 = num(z, 'data-v'), d0 = num(z, 'data-d');\n"
-		    "\tvar all = frames.children;\n"
-		    "\tfor (var i = 0; i < all.length; i++) {\n"
-		    "\t\tvar g = all[i], s = num(g, 'data-s'), v = num(g, 'data-v'), d = num(g, "
-		    "'data-d');\n"
-		    "\t\tif (d < d0 && s <= s0 && s + v >= s0 + v0) {\n"
-		    "\t\t\tplace(g, xpad, fullw);\n"
-		    "\t\t\tg.classList.add('anc');\n"
-		    "\t\t} else if (d >= d0 && s >= s0 && s + v <= s0 + v0) {\n"
-		    "\t\t\tplace(g, xpad + (s - s0) * fullw / v0, v * fullw / v0);\n"
-		    "\t\t\tg.classList.remove('anc');\n"
-		    "\t\t} else {\n"
-		    "\t\t\tg.classList.add('hide');\n"
-		    "\t\t}\n"
-		    "\t}\n"
-		    "\tzoomed = z;\n"
-		    "\tunzoomBtn.classList.remove('hide');\n"
-		    "}\n"
-		    "function unzoom() {\n"
-		    "\tvar all = frames.children;\n"
-		    "\tfor (var i = 0; i < all.length; i++) {\n"
-		    "\t\tvar g = all[i];\n"
-		    "\t\tplace(g, xpad + num(g, 'data-s') * fullw / total, num(g, 'data-v') * "
-		    "fullw / total);\n"
-		    "\t\tg.classList.remove('anc');\n"
-		    "\t}\n"
-		    "\tzoomed = null;\n"
-		    "\tunzoomBtn.classList.add('hide');\n"
-		    "}\n"
-		    "function fmt(v) {\n"
-		    "\tif (units === 'samples') return v + (v === 1 ? ' sample' : ' samples');\n"
-		    "\tvar u = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'], i = 0;\n"
-		    "\twhile (v >= 1024 && i < u.length - 1) { v /= 1024; i++; }\n"
-		    "\treturn i ? v.toFixed(2) + ' ' + u[i] : v + ' B';\n"
-		    "}\n"
-		    "function ask() {\n"
-		    "\tvar r = prompt('Search frames (regular expression):', term === null ? '' : "
-		    "term);\n"
-		    "\tif (r !== null) search(r === '' ? null : r);\n"
-		    "}\n"
-		    "function search(re) {\n"
-		    "\tvar all = frames.children, hits = [], i;\n"
-		    "\tfor (i = 0; i < all.length; i++) {\n"
-		    "\t\tvar g = all[i], r = g.querySelector('rect');\n"
-		    "\t\tif (g.hasAttribute('data-fill')) {\n"
-		    "\t\t\tr.setAttribute('fill', g.getAttribute('data-fill'));\n"
-		    "\t\t\tg.removeAttribute('data-fill');\n"
-		    "\t\t\tg.classList.remove('hit');\n"
-		    "\t\t}\n"
-		    "\t}\n"
-		    "\tif (re === null || re === undefined) {\n"
-		    "\t\tterm = null;\n"
-		    "\t\tmatched.classList.add('hide');\n"
-		    "\t\tsearchBtn.textContent = 'Search';\n"
-		    "\t\treturn null;\n"
-		    "\t}\n"
-		    "\tvar rx;\n"
-		    "\ttry { rx = new RegExp(re); } catch (e) {\n"
-		    "\t\trx = new RegExp(re.replace(/[.*+?^${}()|[\\]\\\\]/g, '\\\\$&'));\n"
-		    "\t}\n"
-		    "\tfor (i = 0; i < all.length; i++) {\n"
-		    "\t\tvar f = all[i];\n"
-		    "\t\tif (!f.hasAttribute('data-n') && rx.test(nameOf(f))) {\n"
-		    "\t\t\tvar rect = f.querySelector('rect');\n"
-		    "\t\t\tf.setAttribute('data-fill', rect.getAttribute('fill'));\n"
-		    "\t\t\trect.setAttribute('fill', 'rgb(230,0,230)');\n"
-		    "\t\t\tf.classList.add('hit');\n"
-		    "\t\t\thits.push(f);\n"
-		    "\t\t}\n"
-		    "\t}\n"
-		    "\t/* a match inside another match (recursion) is counted once */\n"
-		    "\thits.sort(function (a, b) {\n"
-		    "\t\treturn num(a, 'data-s') - num(b, 'data-s') || num(a, 'data-d') - num(b, "
-		    "'data-d');\n"
-		    "\t});\n"
-		    "\tvar end = -1, sum = 0;\n"
-		    "\tfor (i = 0; i < hits.length; i++) {\n"
-		    "\t\tvar s = num(hits[i], 'data-s');\n"
-		    "\t\tif (s >= end) {\n"
-		    "\t\t\tsum += num(hits[i], 'data-v');\n"
-		    "\t\t\tend = s + num(hits[i], 'data-v');\n"
-		    "\t\t}\n"
-		    "\t}\n"
-		    "\tterm = re;\n"
-		    "\tvar share = total ? sum / total : 0;\n"
-		    "\tmatched.textContent = 'Matched: ' + fmt(sum) + ' (' + (100 * "
-		    "share).toFixed(2) + '%)';\n"
-		    "\tmatched.classList.remove('hide');\n"
-		    "\tsearchBtn.textContent = 'Reset Search';\n"
-		    "\treturn { frames: hits.length, value: sum, share: share };\n"
-		    "}\n";
-
 static const char *kind_label(enum flame_kind kind)
 {
 	switch (kind) {
@@ -1171,7 +998,7 @@ static void write_header(FILE *out, const struct flame_options *o, unsigned int 
 		"<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n"
 		"<rect x=\"0\" y=\"0\" width=\"%u\" height=\"%u\" fill=\"url(#background)\"/>\n"
 		"<text id=\"title\" x=\"%u\" y=\"24\">",
-		o->width, height, o->width, height, svg_style, svg_script, o->width, height,
+		o->width, height, o->width, height, flamegraph_css, flamegraph_js, o->width, height,
 		o->width / 2);
 	flamegraph_write_xml(out, title, 0);
 	fputs("</text>\n", out);

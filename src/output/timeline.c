@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "output/assets.h"
 #include "output/flamegraph.h"
 #include "output/timeline.h"
 
@@ -120,21 +121,10 @@ int timeline_write_svg(FILE *f, const char *title, const struct timeline_series 
 		"<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
 		"height=\"%u\" viewBox=\"0 0 %d %u\">\n"
 		"<!-- Drawn by memspy. Hover a point for its value. -->\n"
-		"<style type=\"text/css\"><![CDATA[\n"
-		"text { font-family: Verdana, 'DejaVu Sans', sans-serif; font-size: 12px; "
-		"fill: #000; }\n"
-		"#title { font-size: 17px; text-anchor: middle; }\n"
-		".grid { stroke: #e0e0e0; stroke-width: 1; }\n"
-		".axis { stroke: #000; stroke-width: 1; }\n"
-		".ytick { text-anchor: end; }\n"
-		".xtick { text-anchor: middle; }\n"
-		".line { fill: none; stroke-linejoin: round; }\n"
-		".pt { fill-opacity: 0; }\n"
-		".pt:hover { fill-opacity: 1; }\n"
-		"]]></style>\n"
+		"<style type=\"text/css\"><![CDATA[\n%s]]></style>\n"
 		"<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%u\" fill=\"#ffffff\"/>\n"
 		"<text id=\"title\" x=\"%d\" y=\"28\">",
-		WIDTH, height, WIDTH, height, WIDTH, height, WIDTH / 2);
+		WIDTH, height, WIDTH, height, timeline_css, WIDTH, height, WIDTH / 2);
 	flamegraph_write_xml(f, title ? title : "Memory over time", 0);
 	fputs("</text>\n<g id=\"axes\">\n", f);
 
