@@ -12,6 +12,7 @@
 #include "output/assets.h"
 #include "output/diff.h"
 #include "output/flamegraph.h"
+#include "output/svg.h"
 
 #define DATA MS_TEST_DATA "/flamegraph"
 
@@ -313,7 +314,7 @@ static char *xml_of(const char *s, size_t max)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
-	flamegraph_write_xml(m, s, max);
+	svg_write_text(m, s, max);
 	fclose(m);
 	return buf;
 }

@@ -11,6 +11,7 @@
 #include "output/assets.h"
 #include "output/diff.h"
 #include "output/flamegraph.h"
+#include "output/svg.h"
 
 #define NO_NODE	      UINT32_MAX
 #define FRAME_HEIGHT  16
@@ -663,105 +664,13 @@ static size_t display_len(const char *name, enum flame_kind kind)
 	}
 }
 
-/* Decode one UTF-8 character valid in XML; returns its length, or 0 when invalid. */
-static size_t utf8_char(const unsigned char *s, size_t len)
-{
-	if (s[0] < 0x80)
-		return s[0] >= 0x20 || s[0] == '\t' ? 1 : 0;
-	size_t n;
-	uint32_t c;
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 2;
-		c = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3;
-		c = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) || c == 0xfffe ||
-	    c == 0xffff)
-		return 0;
-	return n;
-}
-
-static size_t count_chars(const char *s, size_t len)
-{
-	size_t chars = 0;
-	for (size_t i = 0; i < len; chars++) {
-		size_t n = utf8_char((const unsigned char *)s + i, len - i);
-		i += n ? n : 1;
-	}
-	return chars;
-}
-
-/* XML's five special characters. */
-static const char *const xml_entities[] = {
-    ['"'] = "&quot;", ['&'] = "&amp;", ['\''] = "&apos;", ['<'] = "&lt;", ['>'] = "&gt;",
-};
-
-static void write_xml_n(FILE *f, const char *s, size_t len, size_t max_chars)
-{
-	size_t limit = SIZE_MAX;
-	if (max_chars && count_chars(s, len) > max_chars)
-		limit = max_chars > 2 ? max_chars - 2 : 0;
-	size_t chars = 0, i = 0;
-	while (i < len && chars < limit) {
-		const unsigned char *p = (const unsigned char *)s + i;
-		size_t n = utf8_char(p, len - i);
-		chars++;
-		if (!n) {
-			fputs("\xef\xbf\xbd", f);
-			i++;
-			continue;
-		}
-		i += n;
-		const char *e =
-		    *p < sizeof(xml_entities) / sizeof(xml_entities[0]) ? xml_entities[*p] : NULL;
-		if (e)
-			fputs(e, f);
-		else
-			fwrite(p, 1, n, f);
-	}
-	if (limit != SIZE_MAX)
-		fputs("..", f);
-}
-
-void flamegraph_write_xml(FILE *f, const char *s, size_t max_chars)
-{
-	write_xml_n(f, s, strlen(s), max_chars);
-}
-
 void flamegraph_format_value(char *buf, size_t size, double v, enum flame_colors units,
 			     bool signed_)
 {
-	const char *sign = signed_ && v > 0 ? "+" : v < 0 ? "-" : "";
-	double a = fabs(v);
-	if (units == MS_FLAME_CPU) {
-		snprintf(buf, size, "%s%.0f %s", sign, a, a == 1 ? "sample" : "samples");
-		return;
-	}
-	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-	size_t u = 0;
-	while (a >= 1024 && u < sizeof(unit) / sizeof(unit[0]) - 1) {
-		a /= 1024;
-		u++;
-	}
-	if (!u)
-		snprintf(buf, size, "%s%.0f B", sign, a);
+	if (units == MS_FLAME_CPU)
+		svg_format_samples(buf, size, v, signed_);
 	else
-		snprintf(buf, size, "%s%.2f %s", sign, a, unit[u]);
+		svg_format_bytes(buf, size, v, signed_);
 }
 
 /* ------------------------------------------------------------------ layout */
@@ -957,7 +866,7 @@ static void write_box(FILE *out, const struct flame_tree *t, const struct box *b
 		"<g class=\"f\" data-s=\"%" PRIu64 "\" data-v=\"%" PRIu64 "\" data-d=\"%" PRIu32
 		"\"%s><title>",
 		b->x, b->value, b->depth, b->node == NO_NODE ? " data-n=\"merged\"" : "");
-	write_xml_n(out, name, len, 0);
+	svg_write_text_n(out, name, len, 0);
 	flamegraph_format_value(value, sizeof(value), (double)b->value, o->colors, false);
 	snprintf(share, sizeof(share), "%.2f%%", 100.0 * (double)b->value / (double)total);
 	fprintf(out, "&#10;%s, %s%s", value, share, kind_label(kind));
@@ -979,34 +888,27 @@ static void write_box(FILE *out, const struct flame_tree *t, const struct box *b
 		x, y, w, FRAME_HEIGHT - 1, color, x + 3, y + 11.5);
 	double chars = floor((w - 6) / (FONT_SIZE * FONT_WIDTH));
 	if (chars >= 3)
-		write_xml_n(out, name, len, (size_t)chars);
+		svg_write_text_n(out, name, len, (size_t)chars);
 	fputs("</text></g>\n", out);
 }
 
 static void write_header(FILE *out, const struct flame_options *o, unsigned int height,
 			 const char *title)
 {
+	svg_begin(out, o->width, height, " onload=\"init(evt)\"",
+		  "Drawn by memspy. Click a frame to zoom, Ctrl-F to search.");
+	fputs("<defs><linearGradient id=\"background\" y1=\"0\" y2=\"1\" x1=\"0\" x2=\"0\">"
+	      "<stop stop-color=\"#eeeeee\" offset=\"5%\"/>"
+	      "<stop stop-color=\"#eeeeb0\" offset=\"95%\"/></linearGradient></defs>\n",
+	      out);
+	svg_write_style(out, flamegraph_css);
+	svg_write_script(out, flamegraph_js);
 	fprintf(out,
-		"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
-		"<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%u\" "
-		"height=\"%u\" viewBox=\"0 0 %u %u\" onload=\"init(evt)\">\n"
-		"<!-- Drawn by memspy. Click a frame to zoom, Ctrl-F to search. -->\n"
-		"<defs><linearGradient id=\"background\" y1=\"0\" y2=\"1\" x1=\"0\" x2=\"0\">"
-		"<stop stop-color=\"#eeeeee\" offset=\"5%%\"/>"
-		"<stop stop-color=\"#eeeeb0\" offset=\"95%%\"/></linearGradient></defs>\n"
-		"<style type=\"text/css\"><![CDATA[\n%s]]></style>\n"
-		"<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n"
-		"<rect x=\"0\" y=\"0\" width=\"%u\" height=\"%u\" fill=\"url(#background)\"/>\n"
-		"<text id=\"title\" x=\"%u\" y=\"24\">",
-		o->width, height, o->width, height, flamegraph_css, flamegraph_js, o->width, height,
-		o->width / 2);
-	flamegraph_write_xml(out, title, 0);
-	fputs("</text>\n", out);
-	if (o->subtitle) {
-		fprintf(out, "<text id=\"subtitle\" x=\"%u\" y=\"44\">", o->width / 2);
-		flamegraph_write_xml(out, o->subtitle, 0);
-		fputs("</text>\n", out);
-	}
+		"<rect x=\"0\" y=\"0\" width=\"%u\" height=\"%u\" fill=\"url(#background)\"/>\n",
+		o->width, height);
+	svg_write_text_element(out, "title", o->width / 2, 24, title);
+	if (o->subtitle)
+		svg_write_text_element(out, "subtitle", o->width / 2, 44, o->subtitle);
 	unsigned int by = o->subtitle ? 44 + SUBTITLE_PAD : 44;
 	fprintf(
 	    out,
@@ -1056,11 +958,8 @@ int flame_tree__write_svg(const struct flame_tree *t, FILE *out, const struct fl
 			"<text x=\"%u\" y=\"%u\" text-anchor=\"middle\">No samples were "
 			"recorded.</text>\n",
 			o.width / 2, top + FRAME_HEIGHT - 4);
-	fputs("</svg>\n", out);
 	free(l.boxes);
-	if (fflush(out) || ferror(out))
-		return -EIO;
-	return 0;
+	return svg_end(out);
 }
 
 int flamegraph_render_file(const char *folded_path, FILE *out, const struct flame_options *opts)

@@ -86,13 +86,10 @@ int flame_tree__foreach_stack(const struct flame_tree *t,
  * flame_tree__write_svg, or of opening the file. */
 int flamegraph_render_file(const char *folded_path, FILE *out, const struct flame_options *opts);
 
-/* Helpers shared with the diff and timeline writers. */
+/* The kind of a frame, from the way perf and py-spy spell its name. */
 enum flame_kind flamegraph_frame_kind(const char *name);
-/* Write s with XML's five special characters escaped, invalid UTF-8 and control
- * characters replaced by U+FFFD; at most max_chars characters, ".." marking a cut
- * (max_chars 0: no limit). */
-void flamegraph_write_xml(FILE *f, const char *s, size_t max_chars);
-/* Format a value as "1.50 MiB" (bytes), "1234 samples", or with a sign when signed_ is set. */
+/* Format a value in the units of a graph: "1.50 MiB" (MS_FLAME_MEM) or "1234
+ * samples" (MS_FLAME_CPU); with signed_, a positive value gets a '+'. */
 void flamegraph_format_value(char *buf, size_t size, double v, enum flame_colors units,
 			     bool signed_);
 
