@@ -11,6 +11,7 @@
 #include "check_suites.h"
 #include "output/assets.h"
 #include "output/diff.h"
+#include "output/flame_palette.h"
 #include "output/flamegraph.h"
 #include "output/svg.h"
 
@@ -644,17 +645,17 @@ START_TEST(test_diff_svg)
 }
 END_TEST
 
-START_TEST(test_diff_color)
+START_TEST(test_diff_palette)
 {
 	char buf[32];
-	diff_color(100, 100, 50, buf, sizeof(buf));
+	flame_palette_diff(100, 100, 50, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "rgb(250,250,250)");
-	diff_color(150, 100, 50, buf, sizeof(buf));
+	flame_palette_diff(150, 100, 50, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "rgb(255,10,10)");
-	diff_color(50, 100, 50, buf, sizeof(buf));
+	flame_palette_diff(50, 100, 50, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "rgb(10,10,255)");
 	int r, g, b;
-	diff_color(101, 100, 100, buf, sizeof(buf));
+	flame_palette_diff(101, 100, 100, buf, sizeof(buf));
 	ck_assert_int_eq(sscanf(buf, "rgb(%d,%d,%d)", &r, &g, &b), 3);
 	ck_assert_int_eq(r, 255);
 	ck_assert_int_gt(g, 150); /* a small change is pale */
@@ -690,7 +691,7 @@ Suite *suite_flamegraph(void)
 	tc = tcase_create("diff");
 	tcase_add_test(tc, test_diff_folded);
 	tcase_add_test(tc, test_diff_svg);
-	tcase_add_test(tc, test_diff_color);
+	tcase_add_test(tc, test_diff_palette);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("large");
