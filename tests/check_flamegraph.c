@@ -9,8 +9,11 @@
 #include <unistd.h>
 
 #include "check_suites.h"
+#include "output/assets.h"
 #include "output/diff.h"
+#include "output/flame_palette.h"
 #include "output/flamegraph.h"
+#include "output/svg.h"
 
 #define DATA MS_TEST_DATA "/flamegraph"
 
@@ -273,6 +276,20 @@ START_TEST(test_frame_kinds)
 }
 END_TEST
 
+#define STR_(x) #x
+#define STR(x)	STR_(x)
+
+/* The viewer cuts labels on zoom as flamegraph.c cuts them when drawing. */
+START_TEST(test_viewer_font)
+{
+	ck_assert_ptr_nonnull(
+	    strstr(flamegraph_js,
+		   "\nvar fontw = " STR(MS_FLAME_FONT_SIZE) " * " STR(MS_FLAME_FONT_WIDTH) ";\n"));
+	ck_assert_ptr_nonnull(strstr(flamegraph_css, "font-size: " STR(MS_FLAME_FONT_SIZE) "px"));
+	ck_assert_ptr_null(strstr(flamegraph_js, "SPDX"));
+}
+END_TEST
+
 START_TEST(test_format_value)
 {
 	char buf[64];
@@ -298,7 +315,7 @@ static char *xml_of(const char *s, size_t max)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
-	flamegraph_write_xml(m, s, max);
+	svg_write_text(m, s, max);
 	fclose(m);
 	return buf;
 }
@@ -628,17 +645,17 @@ START_TEST(test_diff_svg)
 }
 END_TEST
 
-START_TEST(test_diff_color)
+START_TEST(test_diff_palette)
 {
 	char buf[32];
-	diff_color(100, 100, 50, buf, sizeof(buf));
+	flame_palette_diff(100, 100, 50, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "rgb(250,250,250)");
-	diff_color(150, 100, 50, buf, sizeof(buf));
+	flame_palette_diff(150, 100, 50, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "rgb(255,10,10)");
-	diff_color(50, 100, 50, buf, sizeof(buf));
+	flame_palette_diff(50, 100, 50, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "rgb(10,10,255)");
 	int r, g, b;
-	diff_color(101, 100, 100, buf, sizeof(buf));
+	flame_palette_diff(101, 100, 100, buf, sizeof(buf));
 	ck_assert_int_eq(sscanf(buf, "rgb(%d,%d,%d)", &r, &g, &b), 3);
 	ck_assert_int_eq(r, 255);
 	ck_assert_int_gt(g, 150); /* a small change is pale */
@@ -662,6 +679,7 @@ Suite *suite_flamegraph(void)
 	tc = tcase_create("svg");
 	tcase_add_test(tc, test_frame_kinds);
 	tcase_add_test(tc, test_format_value);
+	tcase_add_test(tc, test_viewer_font);
 	tcase_add_test(tc, test_escape);
 	tcase_add_test(tc, test_escape_in_svg);
 	tcase_add_test(tc, test_golden_layouts);
@@ -673,7 +691,7 @@ Suite *suite_flamegraph(void)
 	tc = tcase_create("diff");
 	tcase_add_test(tc, test_diff_folded);
 	tcase_add_test(tc, test_diff_svg);
-	tcase_add_test(tc, test_diff_color);
+	tcase_add_test(tc, test_diff_palette);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("large");

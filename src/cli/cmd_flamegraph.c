@@ -76,23 +76,24 @@ static void diff_usage(FILE *f)
 	      f);
 }
 
-/* Each command's own options: getopt_long would take any long option in a shared
- * table, so flamegraph would accept --folded and ignore it. */
+/* Each command has its own table, with the options both take and its own:
+ * getopt_long would take any long option in a shared table, so flamegraph would
+ * accept --folded and ignore it. */
+#define MS_GRAPH_OPTIONS                                 \
+	{"title", required_argument, NULL, 't'},         \
+	{"colors", required_argument, NULL, 'c'},        \
+	{"width", required_argument, NULL, 'w'},         \
+	{"help", no_argument, NULL, 'h'}
+
 static const struct option flamegraph_long[] = {
-    {"title", required_argument, NULL, 't'},
-    {"colors", required_argument, NULL, 'c'},
+    MS_GRAPH_OPTIONS,
     {"inverted", no_argument, NULL, 'i'},
-    {"width", required_argument, NULL, 'w'},
-    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 static const struct option diff_long[] = {
-    {"title", required_argument, NULL, 't'},
-    {"colors", required_argument, NULL, 'c'},
-    {"width", required_argument, NULL, 'w'},
+    MS_GRAPH_OPTIONS,
     {"folded", no_argument, NULL, 'f'},
-    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 

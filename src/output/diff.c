@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Differential flame graphs: profile B's shape, coloured by how each frame changed since A. */
+/* Comparing two profiles: A and B read into one tree, each stack's change as folded lines. */
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 
 #include "base/log.h"
@@ -46,20 +45,4 @@ int diff_write_folded(const struct flame_tree *t, FILE *out)
 	if (!ret && (fflush(out) || ferror(out)))
 		ret = -EIO;
 	return ret;
-}
-
-void diff_color(uint64_t value, uint64_t base, double max_change, char *buf, size_t size)
-{
-	double change = (double)value - (double)base;
-	if (change == 0 || max_change <= 0) {
-		snprintf(buf, size, "rgb(250,250,250)");
-		return;
-	}
-	/* A square root keeps small changes visible next to one large change. */
-	double ratio = sqrt(fmin(fabs(change) / max_change, 1.0));
-	int pale = (int)lround(225 * (1 - ratio));
-	if (change > 0)
-		snprintf(buf, size, "rgb(255,%d,%d)", pale + 10, pale + 10);
-	else
-		snprintf(buf, size, "rgb(%d,%d,255)", pale + 10, pale + 10);
 }

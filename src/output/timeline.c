@@ -5,7 +5,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "output/flamegraph.h"
+#include "output/assets.h"
+#include "output/svg.h"
 #include "output/timeline.h"
 
 #define WIDTH	     1200
@@ -13,6 +14,7 @@
 #define PLOT_RIGHT   30
 #define PLOT_TOP     50
 #define PLOT_HEIGHT  400
+#define PLOT_WIDTH   ((double)(WIDTH - PLOT_LEFT - PLOT_RIGHT))
 #define AXIS_SPACE   50 /* x tick labels and the axis title under the plot */
 #define LEGEND_ROW   20
 #define LEGEND_CHARS 120
@@ -65,14 +67,27 @@ static void format_time(char *buf, size_t size, double t, double step)
 		snprintf(buf, size, "%gs", t);
 }
 
-int timeline_write_svg(FILE *f, const char *title, const struct timeline_series *series, size_t n)
-{
-	if (n && !series)
-		return -EINVAL;
+/* Where values go on the chart: the axes' ranges and ticks. */
+struct chart {
+	double t0, t1;	       /* seconds at the left and right ends of the time axis */
+	double tstep;	       /* seconds between time ticks */
+	double unit;	       /* bytes in the unit of the y axis */
+	const char *unit_name; /* "B", "KiB", ... */
+	double ystep, ytop;    /* between y ticks and at the top, in units */
+	size_t points;	       /* finite values in all series */
+};
 
-	/* The ranges the axes must cover. Time starts at 0 unless data begins earlier. */
+static const char *label_of(const struct timeline_series *s)
+{
+	return s->label ? s->label : "";
+}
+
+/* The ranges the axes must cover, and their ticks. Time starts at 0 unless data
+ * begins earlier; the y ticks are in the binary unit of the largest value. */
+static void chart_scale(struct chart *c, const struct timeline_series *series, size_t n)
+{
 	double tmin = 0, tmax = 0, vmax = 0;
-	size_t points = 0;
+	c->points = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct timeline_series *s = &series[i];
 		for (size_t j = 0; j < s->n; j++) {
@@ -86,7 +101,7 @@ int timeline_write_svg(FILE *f, const char *title, const struct timeline_series 
 				tmax = t;
 			if (v > vmax)
 				vmax = v;
-			points++;
+			c->points++;
 		}
 	}
 	if (tmax - tmin < 1)
@@ -94,62 +109,44 @@ int timeline_write_svg(FILE *f, const char *title, const struct timeline_series 
 	if (vmax <= 0)
 		vmax = 1024;
 
-	/* y ticks in the binary unit of the largest value */
-	static const char *const unit_names[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-	size_t u = 0;
-	double unit = 1;
-	while (vmax / unit >= 1024 && u < 5) {
-		unit *= 1024;
-		u++;
-	}
-	double ystep = nice_step(vmax / unit / 6);
-	double ytop = ceil(vmax / unit / ystep) * ystep;
-	if (ytop <= 0)
-		ytop = ystep;
-	double tstep = time_step(tmax - tmin);
-	double t0 = floor(tmin / tstep) * tstep, t1 = ceil(tmax / tstep) * tstep;
+	c->unit_name = svg_byte_unit(vmax, &c->unit);
+	c->ystep = nice_step(vmax / c->unit / 6);
+	c->ytop = ceil(vmax / c->unit / c->ystep) * c->ystep;
+	if (c->ytop <= 0)
+		c->ytop = c->ystep;
+	c->tstep = time_step(tmax - tmin);
+	c->t0 = floor(tmin / c->tstep) * c->tstep;
+	c->t1 = ceil(tmax / c->tstep) * c->tstep;
+}
 
-	const double plot_w = WIDTH - PLOT_LEFT - PLOT_RIGHT;
-	const unsigned int legend_top = PLOT_TOP + PLOT_HEIGHT + AXIS_SPACE + 10;
-	const unsigned int height = legend_top + (unsigned int)(n ? n : 1) * LEGEND_ROW + 10;
-#define X(t) (PLOT_LEFT + ((t)-t0) * plot_w / (t1 - t0))
-#define Y(v) (PLOT_TOP + PLOT_HEIGHT - (v) / unit * PLOT_HEIGHT / ytop)
+static double x_of(const struct chart *c, double t)
+{
+	return PLOT_LEFT + (t - c->t0) * PLOT_WIDTH / (c->t1 - c->t0);
+}
 
-	fprintf(f,
-		"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
-		"<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-		"height=\"%u\" viewBox=\"0 0 %d %u\">\n"
-		"<!-- Drawn by memspy. Hover a point for its value. -->\n"
-		"<style type=\"text/css\"><![CDATA[\n"
-		"text { font-family: Verdana, 'DejaVu Sans', sans-serif; font-size: 12px; "
-		"fill: #000; }\n"
-		"#title { font-size: 17px; text-anchor: middle; }\n"
-		".grid { stroke: #e0e0e0; stroke-width: 1; }\n"
-		".axis { stroke: #000; stroke-width: 1; }\n"
-		".ytick { text-anchor: end; }\n"
-		".xtick { text-anchor: middle; }\n"
-		".line { fill: none; stroke-linejoin: round; }\n"
-		".pt { fill-opacity: 0; }\n"
-		".pt:hover { fill-opacity: 1; }\n"
-		"]]></style>\n"
-		"<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%u\" fill=\"#ffffff\"/>\n"
-		"<text id=\"title\" x=\"%d\" y=\"28\">",
-		WIDTH, height, WIDTH, height, WIDTH, height, WIDTH / 2);
-	flamegraph_write_xml(f, title ? title : "Memory over time", 0);
-	fputs("</text>\n<g id=\"axes\">\n", f);
+/* A value in bytes; below 0 is drawn at 0. */
+static double y_of(const struct chart *c, double v)
+{
+	if (v < 0)
+		v = 0;
+	return PLOT_TOP + PLOT_HEIGHT - v / c->unit * PLOT_HEIGHT / c->ytop;
+}
 
-	for (double v = 0; v <= ytop + ystep / 2; v += ystep) {
-		double y = PLOT_TOP + PLOT_HEIGHT - v * PLOT_HEIGHT / ytop;
+static void write_axes(FILE *f, const struct chart *c)
+{
+	fputs("<g id=\"axes\">\n", f);
+	for (double v = 0; v <= c->ytop + c->ystep / 2; v += c->ystep) {
+		double y = PLOT_TOP + PLOT_HEIGHT - v * PLOT_HEIGHT / c->ytop;
 		fprintf(f,
 			"<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
 			"<text class=\"ytick\" x=\"%d\" y=\"%.1f\">%g %s</text>\n",
-			PLOT_LEFT, y, PLOT_LEFT + plot_w, y, PLOT_LEFT - 6, y + 4, v,
-			unit_names[u]);
+			PLOT_LEFT, y, PLOT_LEFT + PLOT_WIDTH, y, PLOT_LEFT - 6, y + 4, v,
+			c->unit_name);
 	}
-	for (double t = t0; t <= t1 + tstep / 2; t += tstep) {
+	for (double t = c->t0; t <= c->t1 + c->tstep / 2; t += c->tstep) {
 		char label[32];
-		format_time(label, sizeof(label), t, tstep);
-		double x = X(t);
+		format_time(label, sizeof(label), t, c->tstep);
+		double x = x_of(c, t);
 		fprintf(f,
 			"<line class=\"grid\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
 			"<text class=\"xtick\" x=\"%.1f\" y=\"%d\">%s</text>\n",
@@ -164,71 +161,72 @@ int timeline_write_svg(FILE *f, const char *title, const struct timeline_series 
 		"<text x=\"18\" y=\"%d\" text-anchor=\"middle\" transform=\"rotate(-90 18 %d)\">"
 		"bytes (%s)</text>\n</g>\n",
 		PLOT_LEFT, PLOT_TOP, PLOT_LEFT, PLOT_TOP + PLOT_HEIGHT, PLOT_LEFT,
-		PLOT_TOP + PLOT_HEIGHT, PLOT_LEFT + plot_w, PLOT_TOP + PLOT_HEIGHT,
-		PLOT_LEFT + plot_w / 2, PLOT_TOP + PLOT_HEIGHT + 40, PLOT_TOP + PLOT_HEIGHT / 2,
-		PLOT_TOP + PLOT_HEIGHT / 2, unit_names[u]);
-	if (!points)
+		PLOT_TOP + PLOT_HEIGHT, PLOT_LEFT + PLOT_WIDTH, PLOT_TOP + PLOT_HEIGHT,
+		PLOT_LEFT + PLOT_WIDTH / 2, PLOT_TOP + PLOT_HEIGHT + 40, PLOT_TOP + PLOT_HEIGHT / 2,
+		PLOT_TOP + PLOT_HEIGHT / 2, c->unit_name);
+	if (!c->points)
 		fprintf(f,
 			"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">No data was "
 			"recorded.</text>\n",
-			PLOT_LEFT + plot_w / 2, PLOT_TOP + PLOT_HEIGHT / 2);
+			PLOT_LEFT + PLOT_WIDTH / 2, PLOT_TOP + PLOT_HEIGHT / 2);
+}
 
-	/* Draw the first series last so it stays on top. */
-	for (size_t k = n; k-- > 0;) {
-		const struct timeline_series *s = &series[k];
-		const char *color = palette[k % NR_COLORS];
-		double step = interval_of(s);
-		fprintf(f, "<g class=\"series\" data-label-index=\"%zu\"><title>", k);
-		flamegraph_write_xml(f, s->label ? s->label : "", 0);
-		fputs("</title>\n", f);
-		bool open = false;
-		size_t run = 0;
-		for (size_t j = 0; j < s->n; j++) {
-			double v = s->values[j];
-			if (!isfinite(v)) {
-				if (open)
-					fputs("\"/>\n", f);
-				open = false;
-				continue;
-			}
-			if (!open) {
-				fprintf(
-				    f,
-				    "<polyline class=\"line\" stroke=\"%s\" stroke-width=\"%s\" "
-				    "points=\"",
-				    color, k ? "1.5" : "2.5");
-				open = true;
-				run = 0;
-			}
-			fprintf(f, "%s%.1f,%.1f", run++ ? " " : "",
-				X(s->start_s + (double)j * step), Y(v < 0 ? 0 : v));
+/* Series k as polylines, broken where a value is missing. */
+static void write_lines(FILE *f, const struct chart *c, const struct timeline_series *s, size_t k)
+{
+	bool open = false;
+	size_t run = 0;
+	for (size_t j = 0; j < s->n; j++) {
+		double v = s->values[j];
+		if (!isfinite(v)) {
+			if (open)
+				fputs("\"/>\n", f);
+			open = false;
+			continue;
 		}
-		if (open)
-			fputs("\"/>\n", f);
-		for (size_t j = 0; j < s->n && s->n <= MAX_MARKERS; j++) {
-			double v = s->values[j], t = s->start_s + (double)j * step;
-			if (!isfinite(v))
-				continue;
-			/* A lone point between gaps has no line: show its marker. */
-			bool lone = (j == 0 || !isfinite(s->values[j - 1])) &&
-				    (j + 1 == s->n || !isfinite(s->values[j + 1]));
-			char value[48];
-			flamegraph_format_value(value, sizeof(value), v, MS_FLAME_MEM, false);
-			fprintf(
-			    f,
-			    "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"%s>"
-			    "<title>",
-			    X(t), Y(v < 0 ? 0 : v), color, lone ? " style=\"fill-opacity:1\"" : "");
-			flamegraph_write_xml(f, s->label ? s->label : "", 0);
-			fprintf(f, ": %s at %.0fs</title></circle>\n", value, t);
+		if (!open) {
+			fprintf(f,
+				"<polyline class=\"line\" stroke=\"%s\" stroke-width=\"%s\" "
+				"points=\"",
+				palette[k % NR_COLORS], k ? "1.5" : "2.5");
+			open = true;
+			run = 0;
 		}
-		fputs("</g>\n", f);
+		fprintf(f, "%s%.1f,%.1f", run++ ? " " : "",
+			x_of(c, s->start_s + (double)j * interval_of(s)), y_of(c, v));
 	}
+	if (open)
+		fputs("\"/>\n", f);
+}
 
+/* A marker with a tooltip on every point of series k, unless there are too many. */
+static void write_markers(FILE *f, const struct chart *c, const struct timeline_series *s, size_t k)
+{
+	for (size_t j = 0; j < s->n && s->n <= MAX_MARKERS; j++) {
+		double v = s->values[j], t = s->start_s + (double)j * interval_of(s);
+		if (!isfinite(v))
+			continue;
+		/* A lone point between gaps has no line: show its marker. */
+		bool lone = (j == 0 || !isfinite(s->values[j - 1])) &&
+			    (j + 1 == s->n || !isfinite(s->values[j + 1]));
+		char value[48];
+		svg_format_bytes(value, sizeof(value), v, false);
+		fprintf(f,
+			"<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"%s>"
+			"<title>",
+			x_of(c, t), y_of(c, v), palette[k % NR_COLORS],
+			lone ? " style=\"fill-opacity:1\"" : "");
+		svg_write_text(f, label_of(s), 0);
+		fprintf(f, ": %s at %.0fs</title></circle>\n", value, t);
+	}
+}
+
+static void write_legend(FILE *f, const struct timeline_series *series, size_t n, unsigned int top)
+{
 	fputs("<g id=\"legend\">\n", f);
 	for (size_t k = 0; k < n; k++) {
 		const struct timeline_series *s = &series[k];
-		double y = legend_top + (double)k * LEGEND_ROW;
+		double y = top + (double)k * LEGEND_ROW;
 		double last = NAN, peak = NAN;
 		for (size_t j = 0; j < s->n; j++) {
 			if (!isfinite(s->values[j]))
@@ -242,22 +240,46 @@ int timeline_write_svg(FILE *f, const char *title, const struct timeline_series 
 			"stroke-width=\"%s\"/><text x=\"%d\" y=\"%.1f\"><title>",
 			PLOT_LEFT, y, PLOT_LEFT + 24, y, palette[k % NR_COLORS], k ? "2" : "3",
 			PLOT_LEFT + 32, y + 4);
-		flamegraph_write_xml(f, s->label ? s->label : "", 0);
+		svg_write_text(f, label_of(s), 0);
 		fputs("</title>", f);
-		flamegraph_write_xml(f, s->label ? s->label : "", LEGEND_CHARS);
+		svg_write_text(f, label_of(s), LEGEND_CHARS);
 		if (isnan(last)) {
 			fputs(": no data</text>\n", f);
 			continue;
 		}
 		char a[48], b[48];
-		flamegraph_format_value(a, sizeof(a), last, MS_FLAME_MEM, false);
-		flamegraph_format_value(b, sizeof(b), peak, MS_FLAME_MEM, false);
+		svg_format_bytes(a, sizeof(a), last, false);
+		svg_format_bytes(b, sizeof(b), peak, false);
 		fprintf(f, ": last %s, peak %s</text>\n", a, b);
 	}
-	fputs("</g>\n</svg>\n", f);
-#undef X
-#undef Y
-	if (fflush(f) || ferror(f))
-		return -EIO;
-	return 0;
+	fputs("</g>\n", f);
+}
+
+int timeline_write_svg(FILE *f, const char *title, const struct timeline_series *series, size_t n)
+{
+	if (n && !series)
+		return -EINVAL;
+
+	struct chart c;
+	chart_scale(&c, series, n);
+	const unsigned int legend_top = PLOT_TOP + PLOT_HEIGHT + AXIS_SPACE + 10;
+	const unsigned int height = legend_top + (unsigned int)(n ? n : 1) * LEGEND_ROW + 10;
+
+	svg_begin(f, WIDTH, height, "", "Drawn by memspy. Hover a point for its value.");
+	svg_write_style(f, timeline_css);
+	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%u\" fill=\"#ffffff\"/>\n", WIDTH,
+		height);
+	svg_write_text_element(f, "title", WIDTH / 2, 28, title ? title : "Memory over time");
+	write_axes(f, &c);
+	/* Draw the first series last so it stays on top. */
+	for (size_t k = n; k-- > 0;) {
+		fprintf(f, "<g class=\"series\" data-label-index=\"%zu\"><title>", k);
+		svg_write_text(f, label_of(&series[k]), 0);
+		fputs("</title>\n", f);
+		write_lines(f, &c, &series[k], k);
+		write_markers(f, &c, &series[k], k);
+		fputs("</g>\n", f);
+	}
+	write_legend(f, series, n, legend_top);
+	return svg_end(f);
 }

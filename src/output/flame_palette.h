@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Flame graph colours: a frame's fill from its kind and name, or in a diff from its change. */
+#ifndef MEMSPY_FLAME_PALETTE_H
+#define MEMSPY_FLAME_PALETTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "output/flamegraph.h"
+
+/* The fill of a frame named len bytes of name, "rgb(r,g,b)": a hue for its kind
+ * (native frames green for memory, red for CPU), the shade from a hash of the
+ * name, so that a function gets the same colour in every graph, like
+ * flamegraph.pl --hash. */
+void flame_palette_frame(const char *name, size_t len, enum flame_kind kind,
+			 enum flame_colors colors, char *buf, size_t size);
+/* The fill of a frame that went from base to value: red when it grew, blue when it
+ * shrank, white when unchanged; the colour is deeper the closer |value - base| is to
+ * max_change (the largest change of any frame drawn). */
+void flame_palette_diff(uint64_t value, uint64_t base, double max_change, char *buf, size_t size);
+
+#endif
