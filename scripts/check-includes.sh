@@ -29,7 +29,8 @@ list=$(mktemp "${TMPDIR:-/tmp}/check-includes.XXXXXX")
 trap 'rm -f "$list"' EXIT
 # every file the includes may name, then the sources to check
 find src include bpf -type f 2>/dev/null | LC_ALL=C sort > "$list"
-# shellcheck disable=SC2046
+sources=$(grep -E '^src/.*\.[ch]$' "$list") || { echo "check-includes: no sources in $top/src" >&2; exit 2; }
+# shellcheck disable=SC2086
 MS_ALLOWED=$ALLOWED LC_ALL=C awk -v list="$list" '
 function fail(msg) {
 	print msg
@@ -217,4 +218,4 @@ END {
 	}
 	print "check-includes: " files " files, " includes " includes: no violations"
 }
-' $(grep -E '^src/.*\.[ch]$' "$list")
+' $sources
