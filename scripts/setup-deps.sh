@@ -1,8 +1,85 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Install what memspy needs to build, run its demo, tests and benchmarks, from Debian 12's
-# packages. Run as root. Safe to run again.
+# packages. Run as root. Safe to run again. With --print-mirror, only print the
+# Debian mirror it would build the trixie chroot from (any user).
 set -e
+
+# debian_mirror: "URI FILE", the first enabled "deb" source of apt's own
+# configuration that serves this system's release (VERSION_CODENAME of
+# /etc/os-release) and the file naming it: the mirror this machine already uses
+# also holds trixie. One-line sources (sources.list, sources.list.d/*.list) and
+# deb822 ones (sources.list.d/*.sources), where apt-config says they are; only
+# schemes debootstrap can fetch from.
+debian_mirror() {
+	SL=/etc/apt/sources.list SP=/etc/apt/sources.list.d/
+	release=$(. /etc/os-release 2>/dev/null && echo "$VERSION_CODENAME")
+	[ -n "$release" ] || return 1
+	if command -v apt-config >/dev/null; then
+		eval "$(apt-config shell SL Dir::Etc::sourcelist/f SP Dir::Etc::sourceparts/d)"
+	fi
+	files=$(ls -d "$SL" "${SP%/}"/*.list "${SP%/}"/*.sources 2>/dev/null) || true
+	[ -n "$files" ] || return 1
+	# shellcheck disable=SC2086
+	awk -v release="$release" '
+	function take(types, uris, suites,    x, n, i, want) {
+		if (types !~ /(^|[ \t])deb([ \t]|$)/)
+			return
+		n = split(suites, x, /[ \t]+/)
+		for (i = 1; i <= n; i++)
+			want = want || x[i] == release
+		n = split(uris, x, /[ \t]+/)
+		for (i = 1; want && i <= n; i++)
+			if (x[i] ~ /^(https?|ftp|file):/) {
+				print x[i], file
+				found = 1
+				exit
+			}
+	}
+	function paragraph() {
+		if (tolower(f["enabled"]) !~ /^[ \t]*no[ \t]*$/)
+			take(f["types"], f["uris"], f["suites"])
+		split("", f)
+		key = ""
+	}
+	FNR == 1 {
+		if (deb822)
+			paragraph()
+		deb822 = FILENAME ~ /\.sources$/
+		file = FILENAME
+	}
+	/^[ \t]*#/ { next }
+	!deb822 {	# deb [ options ] uri suite component...
+		line = $0
+		sub(/#.*/, "", line)
+		gsub(/\[[^]]*\]/, " ", line)
+		sub(/^[ \t]+/, "", line)
+		if (split(line, w, /[ \t]+/) >= 3)
+			take(w[1], w[2], w[3])
+		next
+	}
+	/^[ \t]*$/ { paragraph(); next }
+	/^[ \t]/ { if (key != "") f[key] = f[key] " " $0; next }
+	{
+		key = tolower(substr($0, 1, index($0, ":") - 1))
+		f[key] = substr($0, index($0, ":") + 1)
+	}
+	END {
+		if (!found && deb822)
+			paragraph()
+		exit !found
+	}
+	' $files
+}
+
+if [ "$1" = --print-mirror ]; then
+	if m=$(debian_mirror); then
+		echo "setup-deps: Debian mirror ${m% *} (from ${m##* })"
+		exit 0
+	fi
+	echo "setup-deps: no deb source for this release in apt's sources lists" >&2
+	exit 1
+fi
 if [ "$(id -u)" != 0 ]; then
 	echo "setup-deps: run as root (sudo $0)" >&2
 	exit 1
@@ -30,21 +107,31 @@ apt-get install -y -qq --no-install-recommends $BUILD $TEST > /dev/null
 npm ci --silent --no-audit --no-fund --prefix "$(dirname "$0")/../tests/browser"
 # CPython 3.13 target (tests/integration/python313_frames.sh): Debian trixie's
 # python3, about 35 s and 260 MB; kept once built. Built aside and renamed, so an
-# interrupted run never leaves a half chroot that looks done.
-TRIXIE=/var/lib/memspy/trixie
-if [ ! -x "$TRIXIE/usr/bin/python3.13" ]; then
+# interrupted run never leaves a half chroot that looks done. From the mirror apt
+# uses here, never a host named in this script; MEMSPY_TRIXIE, which the tests
+# read too, puts it elsewhere.
+TRIXIE=${MEMSPY_TRIXIE:-/var/lib/memspy/trixie}
+if [ -x "$TRIXIE/usr/bin/python3.13" ]; then
+	echo "setup-deps: $TRIXIE already built"
+elif ! m=$(debian_mirror); then
+	echo "setup-deps: no deb source for this release in apt's sources lists:" \
+		"no mirror to build the Debian trixie chroot in $TRIXIE from; the CPython" \
+		"3.13 tests will fail" >&2
+else
+	MIRROR=${m% *}
+	echo "setup-deps: building $TRIXIE from ${MIRROR} (from ${m##* })"
 	mkdir -p "$(dirname "$TRIXIE")"
 	rm -rf "$TRIXIE.tmp"
 	# the demo and every other test need no chroot: a failed download only warns
 	if debootstrap --variant=minbase --include=python3 trixie "$TRIXIE.tmp" \
-		http://deb.debian.org/debian > /dev/null; then
+		"$MIRROR" > /dev/null; then
 		rm -rf "$TRIXIE"
 		mv "$TRIXIE.tmp" "$TRIXIE"
 	else
 		rm -rf "$TRIXIE.tmp"
 		echo "setup-deps: could not build the Debian trixie chroot in $TRIXIE" \
-			"(deb.debian.org unreachable?): the CPython 3.13 test will fail; run" \
-			"this script again" >&2
+			"($MIRROR unreachable, or without trixie?): the CPython 3.13 tests will" \
+			"fail; run this script again" >&2
 	fi
 fi
 echo "setup-deps: done"

@@ -17,6 +17,11 @@ Suite *suite_outdir(void);
 Suite *suite_target_dwfl(void);
 Suite *suite_python(void);
 Suite *suite_python_globals(void);
+/* Not in the runner: check_python313_globals runs it, as root, in the chroot
+ * python313_root() names (MEMSPY_TRIXIE, else where scripts/setup-deps.sh puts
+ * Debian trixie, whose python3 is 3.13). */
+Suite *suite_python_globals_313(void);
+const char *python313_root(void);
 Suite *suite_rss_pages(void);
 Suite *suite_symbolize(void);
 Suite *suite_flamegraph(void);

@@ -50,6 +50,7 @@ grep -q '_\[k\]' "$F" && fail "kernel frames without --kernel"
 start_memspy -d 2 -o "$T/k" --no-heap --kernel "$TARGET_PID"
 wait_exit "$MEMSPY_PID" 20
 [ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy --kernel exited $EXIT_STATUS"; }
+check_no_probes_left "$MEMSPY_PID"
 # the threads read their CPU clock by a system call (CLOCK_THREAD_CPUTIME_ID has no
 # vDSO path): about one sample in ten is in the kernel
 grep -q '_\[k\]' "$T/k/cpu.folded" || fail "no kernel frames with --kernel"
@@ -61,6 +62,7 @@ PIDS="$PIDS $SLEEPER"
 start_memspy -d 3 -o "$T/sleep" "$SLEEPER"
 wait_exit "$MEMSPY_PID" 20
 [ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy on a sleeping target exited $EXIT_STATUS"; }
+check_no_probes_left "$MEMSPY_PID"
 [ -e "$T/sleep/cpu.folded" ] || fail "no cpu.folded for the sleeping target"
 n=$(awk '{s += $NF} END {print s + 0}' "$T/sleep/cpu.folded")
 echo "sleeping target: $n samples in 3 s"

@@ -11,6 +11,7 @@ wait_for "$T/target.out" '^done' 30
 kill -INT "$MEMSPY_PID"
 wait_exit "$MEMSPY_PID"
 [ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy exited $EXIT_STATUS"; }
+check_no_probes_left "$MEMSPY_PID"
 F="$T/out/heap.folded"
 cat "$F"
 a=$(folded_value "$F" 'thread_leak_a ')

@@ -50,6 +50,7 @@ scenario() {
 	fi
 	wait_exit "$MEMSPY_PID" $((DURATION + 60))
 	[ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy exited $EXIT_STATUS"; }
+	check_no_probes_left "$MEMSPY_PID"
 	wait "$WRK" 2>/dev/null
 	grep -E 'Requests/sec|Non-2xx|Socket errors' "$T/wrk-$mode.out"
 	kill -TERM "$MASTER"
@@ -99,5 +100,4 @@ PY
 scenario leak leak leak
 scenario leak leak leak children
 scenario cache page cache
-check_no_probes_left "$MEMSPY_PID"
 echo "PASS"

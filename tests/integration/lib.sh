@@ -6,6 +6,7 @@
 : "${TARGETS:=$(pwd)/tests/targets}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/memspy-test.XXXXXX")
 PIDS=""
+WATCHED=""
 
 cleanup() {
 	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
@@ -55,7 +56,9 @@ start_memspy() {
 	"$MEMSPY" attach "$@" > "$T/memspy.out" 2> "$T/memspy.err" &
 	MEMSPY_PID=$!
 	PIDS="$PIDS $MEMSPY_PID"
+	watch_bpf "$MEMSPY_PID"
 	wait_for "$T/memspy.err" 'attached to pid' 30
+	wait_bpf_seen "$MEMSPY_PID"
 }
 
 # wait_exit PID [SECONDS]: wait for a background child; sets EXIT_STATUS.
@@ -72,29 +75,77 @@ wait_exit() {
 	EXIT_STATUS=$?
 }
 
-# After memspy exits, no program, link or perf event of it may remain: a link or
-# perf event keeps its program loaded, so a memspy program still loaded once no
-# memspy runs is a probe left behind. Programs are freed a moment after their last
-# holder closes, hence the wait. Another memspy still running (a second test run at
-# the same time) owns programs of the same names: then only its perf events can be
-# told apart (by pid), and the program check waits for it.
+# watch_bpf PID: until PID is gone, record the ids of the BPF programs, maps and
+# links it holds (from its fds' fdinfo) in $T/bpf.PID; $T/bpf.PID.done when it
+# is gone. These ids are its own: the kernel does not hand out an id again (it
+# counts up to 2^31 before it wraps), so another memspy running meanwhile, of
+# this test run or another, cannot be mistaken for it.
+watch_bpf() {
+	(
+		while [ -d "/proc/$1/fdinfo" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; do
+			cat "/proc/$1/fdinfo/"* 2>/dev/null |
+				sed -nE 's/^(prog|map|link)_id:[[:space:]]*([0-9]+)$/\1 \2/p' | sort -u
+			sleep 0.1
+		done >> "$T/bpf.$1"
+		: > "$T/bpf.$1.done"
+	) 2>/dev/null &
+	PIDS="$PIDS $!"
+	WATCHED="$WATCHED $1"
+}
+
+# wait_bpf_seen PID: until the watcher saw a BPF program of PID (attached, PID
+# holds them until it is told to stop).
+wait_bpf_seen() {
+	local i=0
+	while ! grep -q '^prog ' "$T/bpf.$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le 100 ] || fail "memspy pid $1 holds no BPF program: $(cat "/proc/$1/status" 2>&1 | head -3)"
+		sleep 0.1
+	done
+}
+
+# bpf_left PID...: the recorded programs, maps and links of the PIDs that still
+# exist, one "kind id" a line.
+bpf_left() {
+	local p kind
+	for p in "$@"; do cat "$T/bpf.$p"; done | sort -u > "$T/bpf.ours"
+	for kind in prog map link; do
+		bpftool "$kind" list 2>/dev/null | sed -n "s/^\([0-9][0-9]*\): .*/$kind \1/p"
+	done | awk 'NR == FNR { ours[$0] = 1; next } $0 in ours' "$T/bpf.ours" -
+}
+
+# check_no_probes_left [PID...]: after the memspy PIDs (all watched and not yet
+# checked when none is given) exited, none of the BPF programs, maps and links
+# they held may remain: a uprobe or perf event still attached, a pin, a child
+# that inherited an fd, all keep them. The kernel frees them a moment after
+# their last holder closes, hence the wait.
 check_no_probes_left() {
+	local p pids i left id
+	pids=$(echo ${*:-$WATCHED})
 	command -v bpftool >/dev/null || fail "bpftool missing"
-	if [ -n "$1" ] && bpftool perf show 2>/dev/null | grep -q "pid $1 "; then
-		fail "perf events of memspy pid $1 remain: $(bpftool perf show)"
-	fi
-	local i=0 names='name (uprobe_alloc|uretprobe_alloc|uprobe_free|on_cpu_sample) '
-	while bpftool prog show 2>/dev/null | grep -qE "$names"; do
+	[ -n "$pids" ] || fail "check_no_probes_left: no memspy was watched"
+	for p in $pids; do
+		i=0
+		while [ ! -e "$T/bpf.$p.done" ]; do
+			i=$((i + 1))
+			[ $i -le 100 ] || fail "memspy pid $p still runs: cannot check what it left"
+			sleep 0.1
+		done
+		grep -q '^prog ' "$T/bpf.$p" || fail "no BPF program of memspy pid $p was seen"
+	done
+	i=0
+	# shellcheck disable=SC2086
+	while left=$(bpf_left $pids) && [ -n "$left" ]; do
 		i=$((i + 1))
 		if [ $i -gt 100 ]; then
-			if pgrep -x memspy >/dev/null; then
-				echo "note: another memspy is running; its programs hide ours"
-				return 0
-			fi
-			fail "memspy programs still loaded: $(bpftool prog show | grep -E "$names")"
+			for id in $(echo "$left" | sed -n 's/^prog //p'); do bpftool prog show id "$id"; done
+			fail "BPF objects of memspy pid $pids remain after it exited:" $left
 		fi
 		sleep 0.1
 	done
+	echo "ok: none of the $(wc -l < "$T/bpf.ours") BPF programs, maps and links of memspy" \
+		"pid $pids remain"
+	for p in $pids; do WATCHED=$(echo " $WATCHED " | sed "s/ $p / /; s/^ *//; s/ *$//"); done
 }
 
 # free_port FROM: the first loopback TCP port from FROM on that nothing holds.
@@ -118,6 +169,25 @@ PY
 # folded_value FILE REGEX: sum of the values of lines matching REGEX.
 folded_value() {
 	grep -E -- "$2" "$1" | awk '{s += $NF} END {printf "%d\n", s}'
+}
+
+# patch_symbol FILE SYMBOL SKIP BYTES: overwrite the bytes at SKIP bytes into SYMBOL's
+# initial value in FILE (printf escapes in BYTES), found through the PT_LOAD
+# segment that holds it.
+patch_symbol() {
+	local addr off=""
+	addr=$(readelf -sW --dyn-syms "$1" | awk -v s="$2" '$8 == s {print "0x" $2; exit}')
+	[ -n "$addr" ] || fail "no $2 in $1"
+	# Type Offset VirtAddr PhysAddr FileSiz ...: the segment holding addr
+	off=$(readelf -lW "$1" | awk '$1 == "LOAD" {print $2, $3, $5}' |
+		while read -r o v n; do
+			if [ $((addr)) -ge $((v)) ] && [ $((addr)) -lt $((v + n)) ]; then
+				echo $((addr - v + o))
+				break
+			fi
+		done)
+	[ -n "$off" ] || fail "$2 of $1 not in the file"
+	printf "$4" | dd of="$1" bs=1 seek=$((off + $3)) conv=notrunc status=none
 }
 
 # check_python_frames VERSION [THREAD_ROOT_RE]: attach to $TARGET_PID, running

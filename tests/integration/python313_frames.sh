@@ -30,31 +30,13 @@ sleep 0.5
 check_python_frames 3.13 '(clone3|__clone3|clone|\[libc\.so\.6\+0x[0-9a-f]+\])$'
 kill -TERM "$TARGET_PID"
 
-# patch FILE SYMBOL SKIP BYTES: overwrite the bytes at SKIP bytes into SYMBOL's
-# initial value in FILE (printf escapes in BYTES), found through the PT_LOAD
-# segment that holds it.
-patch() {
-	local addr off=""
-	addr=$(readelf -sW --dyn-syms "$1" | awk -v s="$2" '$8 == s {print "0x" $2; exit}')
-	[ -n "$addr" ] || fail "no $2 in $1"
-	# Type Offset VirtAddr PhysAddr FileSiz ...: the segment holding addr
-	off=$(readelf -lW "$1" | awk '$1 == "LOAD" {print $2, $3, $5}' |
-		while read -r o v n; do
-			if [ $((addr)) -ge $((v)) ] && [ $((addr)) -lt $((v + n)) ]; then
-				echo $((addr - v + o))
-				break
-			fi
-		done)
-	[ -n "$off" ] || fail "$2 of $1 not in the file"
-	printf "$4" | dd of="$1" bs=1 seek=$((off + $3)) conv=notrunc status=none
-}
-
 # other_python NAME: run the copy $IN/NAME, expect the warning and native stacks
 other_python() {
 	start_target chroot "$MEMSPY_TRIXIE" "$INNER/$1" "$INNER/frames.py"
 	start_memspy -d 3 -o "$T/$1" "$TARGET_PID"
 	wait_exit "$MEMSPY_PID" 30
 	[ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy on $1 exited $EXIT_STATUS"; }
+	check_no_probes_left "$MEMSPY_PID"
 	grep "pid $TARGET_PID runs CPython" "$T/memspy.err"
 	[ "$(grep -c "pid $TARGET_PID runs CPython" "$T/memspy.err")" = 1 ] ||
 		fail "not one warning for $1"
@@ -70,10 +52,10 @@ other_python() {
 
 # Py_Version says 3.12.5: a version memspy has no layout for
 cp "$MEMSPY_TRIXIE/usr/bin/python3.13" "$IN/python3.12-fake"
-patch "$IN/python3.12-fake" Py_Version 0 '\360\005\014\003'
+patch_symbol "$IN/python3.12-fake" Py_Version 0 '\360\005\014\003'
 other_python python3.12-fake 3.12.5
 # the _Py_DebugOffsets cookie damaged: offsets memspy cannot trust
 cp "$MEMSPY_TRIXIE/usr/bin/python3.13" "$IN/python3.13-baddebug"
-patch "$IN/python3.13-baddebug" _PyRuntime 0 'ydebugpy'
+patch_symbol "$IN/python3.13-baddebug" _PyRuntime 0 'ydebugpy'
 other_python python3.13-baddebug '3\.13\.[0-9]*'
 echo "PASS"

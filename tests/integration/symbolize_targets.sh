@@ -19,6 +19,7 @@ run_leak() {
 	kill -INT "$MEMSPY_PID"
 	wait_exit "$MEMSPY_PID"
 	[ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "$label: memspy exited $EXIT_STATUS"; }
+	check_no_probes_left "$MEMSPY_PID"
 	kill -TERM "$TARGET_PID"
 	wait_exit "$TARGET_PID"
 	F="$T/$label/heap.folded"

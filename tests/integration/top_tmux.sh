@@ -76,6 +76,8 @@ start_top "$TARGET_PID"
 wait_screen "pid $TARGET_PID \(leaky\)" 30
 TOP_PID=$(pgrep -f "^$MEMSPY top $TARGET_PID\$" | head -n1)
 [ -n "$TOP_PID" ] || fail "no memspy top process found"
+watch_bpf "$TOP_PID"
+wait_bpf_seen "$TOP_PID"
 kill -USR1 "$TARGET_PID"
 wait_screen 'LEAK +leak_steady' 15
 wait_screen 'busy_transient' 10
@@ -154,6 +156,8 @@ start_top "$TARGET_PID"
 wait_screen "pid $TARGET_PID \(leaky\)" 30
 TOP_PID=$(pgrep -f "^$MEMSPY top $TARGET_PID\$" | head -n1)
 [ -n "$TOP_PID" ] || fail "no memspy top process found"
+watch_bpf "$TOP_PID"
+wait_bpf_seen "$TOP_PID"
 kill -TERM "$TARGET_PID"
 wait_top_exit
 [ "$TOP_EXIT" = 0 ] || { cat "$T/top.err"; fail "memspy top exited $TOP_EXIT when the target exited"; }
