@@ -65,9 +65,11 @@ function folder_of(path,    part) {
 	return split(path, part, "/") >= 3 ? part[2] : ""
 }
 
+# a private header x_impl.h belongs to module x: x.c including it is no cycle
 function module_of(path) {
 	sub(/^src\//, "", path)
 	sub(/\.[ch]$/, "", path)
+	sub(/_impl$/, "", path)
 	return path
 }
 

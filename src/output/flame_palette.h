@@ -6,7 +6,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "output/flamegraph.h"
+/* What the values are: bytes (shown as KiB/MiB/GiB, native frames green) or CPU
+ * samples (native frames red). */
+enum flame_colors {
+	MS_FLAME_MEM,
+	MS_FLAME_CPU,
+};
+
+/* How a frame is coloured, found from its name the way perf and py-spy spell it. */
+enum flame_kind {
+	MS_FRAME_NATIVE,
+	MS_FRAME_KERNEL,  /* "name_[k]" (perf script | stackcollapse-perf.pl --all) */
+	MS_FRAME_INLINED, /* "name_[i]" */
+	MS_FRAME_JIT,	  /* "name_[j]" */
+	MS_FRAME_PYTHON,  /* "func (file.py:12)" (py-spy, memspy) or "name_[py]" */
+};
 
 /* The fill of a frame named len bytes of name, "rgb(r,g,b)": a hue for its kind
  * (native frames green for memory, red for CPU), the shade from a hash of the

@@ -8,23 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "output/flame_palette.h"
 #include "output/flame_tree.h"
-
-/* What the values are: bytes (shown as KiB/MiB/GiB, native frames green) or CPU
- * samples (native frames red). */
-enum flame_colors {
-	MS_FLAME_MEM,
-	MS_FLAME_CPU,
-};
-
-/* How a frame is coloured, found from its name the way perf and py-spy spell it. */
-enum flame_kind {
-	MS_FRAME_NATIVE,
-	MS_FRAME_KERNEL,  /* "name_[k]" (perf script | stackcollapse-perf.pl --all) */
-	MS_FRAME_INLINED, /* "name_[i]" */
-	MS_FRAME_JIT,	  /* "name_[j]" */
-	MS_FRAME_PYTHON,  /* "func (file.py:12)" (py-spy, memspy) or "name_[py]" */
-};
 
 struct flame_options {
 	const char *title;	  /* NULL: "Flame Graph" (or "Differential Flame Graph") */
