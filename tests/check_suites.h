@@ -21,5 +21,6 @@ Suite *suite_rss_pages(void);
 Suite *suite_symbolize(void);
 Suite *suite_flamegraph(void);
 Suite *suite_timeline(void);
+Suite *suite_ingest(void);
 
 #endif
