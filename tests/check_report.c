@@ -7,6 +7,7 @@
 #include "check_suites.h"
 #include "output/report.h"
 #include "output/report_rss.h"
+#include "probes/rss_probes.h"
 #include "profile/site_name.h"
 
 #define SEC 1000000000ull

@@ -28,5 +28,6 @@ Suite *suite_flamegraph(void);
 Suite *suite_timeline(void);
 /* Every deterministic output against tests/data/golden. */
 Suite *suite_golden(void);
+Suite *suite_ingest(void);
 
 #endif

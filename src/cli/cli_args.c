@@ -8,7 +8,7 @@
 
 #include "cli/cli_args.h"
 #include "memspy/events.h"
-#include "run/session.h"
+#include "run/run.h"
 
 #define DEFAULT_SAMPLE_BYTES (512 * 1024)
 
@@ -44,9 +44,9 @@ int cli_parse_pid(const char *s, pid_t *out)
 	return 0;
 }
 
-void cli_session_defaults(struct session_opts *o)
+void cli_run_defaults(struct run_opts *o)
 {
-	*o = (struct session_opts){
+	*o = (struct run_opts){
 		.sample_mean = DEFAULT_SAMPLE_BYTES,
 		.stack_bytes = MS_DEFAULT_STACK_BYTES,
 		.max_tracked = 1 << 20,
@@ -57,7 +57,7 @@ void cli_session_defaults(struct session_opts *o)
 	};
 }
 
-int cli_session_option(const char *cmd, int c, const char *arg, struct session_opts *o)
+int cli_run_option(const char *cmd, int c, const char *arg, struct run_opts *o)
 {
 	uint64_t v;
 	char *end;
@@ -107,8 +107,8 @@ int cli_session_option(const char *cmd, int c, const char *arg, struct session_o
 	}
 }
 
-int cli_session_finish(const char *cmd, int argc, char **argv, int optind,
-		       struct session_opts *o)
+int cli_run_finish(const char *cmd, int argc, char **argv, int optind,
+		       struct run_opts *o)
 {
 	if (optind < argc) {
 		if (o->pid || optind + 1 < argc) {

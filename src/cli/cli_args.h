@@ -12,7 +12,7 @@ int cli_parse_size(const char *s, uint64_t *out);
 /* A positive process id. Returns 0 or -EINVAL. */
 int cli_parse_pid(const char *s, pid_t *out);
 
-struct session_opts;
+struct run_opts;
 
 /* Long options both commands take, beside their single-letter -p, -s, -F, -v. */
 enum {
@@ -24,13 +24,13 @@ enum {
 };
 
 /* Defaults of a recording run. */
-void cli_session_defaults(struct session_opts *o);
+void cli_run_defaults(struct run_opts *o);
 /* Apply option c (with optarg arg) if it is one both commands share. Returns 1 when
  * it was, 0 when it is the command's own, -1 after printing why arg is wrong. */
-int cli_session_option(const char *cmd, int c, const char *arg, struct session_opts *o);
+int cli_run_option(const char *cmd, int c, const char *arg, struct run_opts *o);
 /* Take the pid from the arguments left after the options and check the options
  * agree. Returns 0, or 2 after printing a usage error. */
-int cli_session_finish(const char *cmd, int argc, char **argv, int optind,
-		       struct session_opts *o);
+int cli_run_finish(const char *cmd, int argc, char **argv, int optind,
+		       struct run_opts *o);
 
 #endif

@@ -7,7 +7,7 @@
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "memspy/events.h"
-#include "run/session.h"
+#include "run/run.h"
 
 static void attach_usage(FILE *f)
 {
@@ -80,15 +80,15 @@ int cmd_attach(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct session_opts o;
+	struct run_opts o;
 	uint64_t v;
 	char *end;
 	int c;
 
-	cli_session_defaults(&o);
+	cli_run_defaults(&o);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:d:o:s:n:F:qvh", longopts, NULL)) != -1) {
-		int shared = cli_session_option("attach", c, optarg, &o);
+		int shared = cli_run_option("attach", c, optarg, &o);
 		if (shared < 0)
 			return 2;
 		if (shared)
@@ -153,8 +153,8 @@ int cmd_attach(int argc, char **argv)
 			return 2;
 		}
 	}
-	int bad = cli_session_finish("attach", argc, argv, optind, &o);
+	int bad = cli_run_finish("attach", argc, argv, optind, &o);
 	if (bad)
 		return bad;
-	return session_run(&o);
+	return run_main(&o);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* `memspy top`: follow a running process live, turning the session's profile into
- * the rows and header the terminal view draws. */
+/* `memspy top`: follow a running process live, turning the run's snapshot (rows)
+ * and counters (header) into what the terminal view draws. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -13,22 +13,16 @@
 #include "cli/cli_args.h"
 #include "cli/commands.h"
 #include "target/procstat.h"
-#include "profile/cpu_profile.h"
-#include "profile/leak.h"
 #include "memspy/events.h"
 #include "profile/profile.h"
-#include "profile/site_name.h"
-#include "run/session.h"
+#include "run/run.h"
 #include "output/top_view.h"
 
 /* Events are taken at least this often (ms), so the ring buffer never fills while
  * the screen waits for its next refresh; keys answer within this time too. */
 #define POLL_MS 50
-/* Growth per second is the slope over this many recent points (one a second). */
-#define GROWTH_POINTS 6
 /* RSS growth is measured over this many refreshes. */
 #define RSS_WINDOW 6
-#define MAX_SUSPECTS 64
 /* Rates are measured over at least this long. */
 #define MIN_RATE_SPAN_S 0.25
 
@@ -87,8 +81,8 @@ static void top_usage(FILE *f)
 
 /* The live state behind the screen: the data shown and what rates are taken from. */
 struct top {
-	struct session *s;
-	const struct session_opts *o;
+	struct run *r;
+	const struct run_opts *o;
 	double interval_s;
 	struct top_data d;
 	size_t cap[MS_TOP_NR_TABLES];
@@ -103,83 +97,6 @@ struct top {
 	size_t nr_rss_hist;
 };
 
-static struct top_row *rows_reserve(struct top *t, enum ms_top_table table, size_t n)
-{
-	if (n > t->cap[table]) {
-		struct top_row *r = realloc(t->d.rows[table], n * sizeof(*r));
-		if (!r)
-			return NULL;
-		t->d.rows[table] = r;
-		t->cap[table] = n;
-	}
-	return t->d.rows[table];
-}
-
-static void build_heap_rows(struct top *t)
-{
-	struct profile *p = session__profile(t->s);
-	const struct stacktab *stacks = session__stacks(t->s);
-	struct leak_suspect sus[MAX_SUSPECTS];
-	size_t n, nsus = 0;
-	const struct site_stats *sites = profile__sites(p, &n);
-	double live = profile__live_bytes(p);
-	struct top_row *rows = rows_reserve(t, MS_TOP_HEAP, n);
-
-	t->d.nr_rows[MS_TOP_HEAP] = 0;
-	if (!rows)
-		return;
-	if (t->o->heap) {
-		double noise = t->o->sample_mean <= 1 ? 0 : 3.0 * (double)t->o->sample_mean;
-		nsus = leak_rank(p, noise, sus, MAX_SUSPECTS);
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct site_stats *st = &sites[i];
-		struct top_row *r = &rows[i];
-
-		*r = (struct top_row){
-			.live_bytes = st->live_bytes,
-			.live_count = st->live_count,
-			.growth = leak_recent_slope(profile__site_series(p, st->stack_id),
-					       GROWTH_POINTS),
-			.share = live > 0 ? 100.0 * st->live_bytes / live : 0,
-			.alloc_bytes = st->alloc_bytes,
-			.key = st->stack_id,
-			.frame = site_name_frame(stacks, st->stack_id),
-		};
-		for (size_t k = 0; k < nsus; k++)
-			if (sus[k].stack_id == st->stack_id)
-				r->suspect = sus[k].slope;
-	}
-	t->d.nr_rows[MS_TOP_HEAP] = n;
-}
-
-static void build_cpu_rows(struct top *t)
-{
-	const struct cpu_profile *c = session__cpu(t->s);
-	uint64_t total = cpu_profile__total(c);
-	double freq = t->o->freq_hz ? (double)t->o->freq_hz : 1;
-	struct cpu_function *fns = NULL;
-
-	t->d.nr_rows[MS_TOP_CPU] = 0;
-	if (!total)
-		return;
-	long n = cpu_profile_functions(c, session__stacks(t->s), 1, &fns);
-	struct top_row *rows = n > 0 ? rows_reserve(t, MS_TOP_CPU, (size_t)n) : NULL;
-	if (rows) {
-		for (long i = 0; i < n; i++)
-			rows[i] = (struct top_row){
-				.self_pct = 100.0 * (double)fns[i].self / (double)total,
-				.total_pct = 100.0 * (double)fns[i].total / (double)total,
-				.self_s = (double)fns[i].self / freq,
-				.total_s = (double)fns[i].total / freq,
-				.key = fns[i].frame_id,
-				.frame = fns[i].frame_id,
-			};
-		t->d.nr_rows[MS_TOP_CPU] = (size_t)n;
-	}
-	free(fns);
-}
-
 static void build_header(struct top *t, uint64_t now)
 {
 	struct top_header *h = &t->d.h;
@@ -190,9 +107,9 @@ static void build_header(struct top *t, uint64_t now)
 	 * keep measuring from the previous refresh until enough time has passed. */
 	bool rates = dt >= MIN_RATE_SPAN_S;
 
-	session__counters(t->s, c);
-	h->elapsed_s = (double)(now - session__start_ns(t->s)) / 1e9;
-	h->live_heap = profile__live_bytes(session__profile(t->s));
+	run__counters(t->r, c);
+	h->elapsed_s = (double)(now - run__start_ns(t->r)) / 1e9;
+	h->live_heap = profile__live_bytes(run__profile(t->r));
 	h->heap_samples = c[MS_CNT_SAMPLED] - t->base[MS_CNT_SAMPLED];
 	h->cpu_samples = c[MS_CNT_CPU_SAMPLES] - t->base[MS_CNT_CPU_SAMPLES];
 	h->lost = c[MS_CNT_LOST_ALLOC] + c[MS_CNT_LOST_FREE] + c[MS_CNT_LOST_CPU] -
@@ -240,23 +157,25 @@ static void build_header(struct top *t, uint64_t now)
 		t->prev_ns = now;
 }
 
-/* Take a new picture of the session for the screen. */
+/* Take a new picture of the run for the screen. */
 static void top_refresh(struct top *t)
 {
 	uint64_t now = clock_now_ns();
 
 	build_header(t, now);
 	if (t->o->heap)
-		build_heap_rows(t);
+		t->d.nr_rows[MS_TOP_HEAP] =
+			run__heap_rows(t->r, &t->d.rows[MS_TOP_HEAP], &t->cap[MS_TOP_HEAP]);
 	if (t->o->cpu)
-		build_cpu_rows(t);
-	t->d.stacks = session__stacks(t->s);
+		t->d.nr_rows[MS_TOP_CPU] =
+			run__cpu_rows(t->r, &t->d.rows[MS_TOP_CPU], &t->cap[MS_TOP_CPU]);
+	t->d.stacks = run__stacks(t->r);
 }
 
 /* Start the counting over: at attach, and on the r key. */
 static void top_restart(struct top *t)
 {
-	session__counters(t->s, t->base);
+	run__counters(t->r, t->base);
 	memcpy(t->prev, t->base, sizeof(t->base));
 	t->prev_ns = clock_now_ns();
 	t->have_cpu_ticks = procstat_cpu_ticks(t->o->pid, &t->prev_cpu_ticks) == 0;
@@ -279,16 +198,16 @@ static void top_restart(struct top *t)
 
 enum top_end { TOP_END_QUIT, TOP_END_SIGNAL, TOP_END_EXITED, TOP_END_ERROR };
 
-/* Follow the session and the keys until one of them ends the run. */
+/* Follow the run and the keys until one of them ends it. */
 static enum top_end top_loop(struct top *t, struct top_view *v, int *err)
 {
 	uint64_t interval = (uint64_t)(t->interval_s * 1e9), next = 0;
 
 	for (;;) {
-		int r = session__poll(t->s, POLL_MS);
-		if (r == SESSION_SIGNALLED)
+		int r = run__poll(t->r, POLL_MS);
+		if (r == RUN_SIGNALLED)
 			return TOP_END_SIGNAL;
-		if (r == SESSION_TARGET_EXITED)
+		if (r == RUN_TARGET_EXITED)
 			return TOP_END_EXITED;
 		if (r < 0) {
 			*err = r;
@@ -300,7 +219,7 @@ static enum top_end top_loop(struct top *t, struct top_view *v, int *err)
 		if (k & TOP_KEY_QUIT)
 			return TOP_END_QUIT;
 		if (k & TOP_KEY_RESET) {
-			session__reset(t->s);
+			run__reset(t->r);
 			top_restart(t);
 			next = 0;
 		}
@@ -318,7 +237,7 @@ static enum top_end top_loop(struct top *t, struct top_view *v, int *err)
 	}
 }
 
-static int top_run(const struct session_opts *o, double interval_s)
+static int top_run(const struct run_opts *o, double interval_s)
 {
 	struct top t = {.o = o, .interval_s = interval_s};
 	char why[128];
@@ -331,13 +250,13 @@ static int top_run(const struct session_opts *o, double interval_s)
 			why, (int)o->pid);
 		return 2;
 	}
-	t.s = session__open(o);
-	if (!t.s)
+	t.r = run__open(o);
+	if (!t.r)
 		return 1;
-	uint64_t attached_ns = session__start_ns(t.s); /* a reset moves the session's start */
+	uint64_t attached_ns = run__start_ns(t.r); /* a reset moves the run's start */
 	t.d.h = (struct top_header){
 		.pid = o->pid,
-		.comm = session__comm(t.s),
+		.comm = run__comm(t.r),
 		.sample_mean = o->sample_mean,
 		.freq_hz = o->freq_hz,
 		.interval_s = interval_s,
@@ -348,7 +267,7 @@ static int top_run(const struct session_opts *o, double interval_s)
 	struct top_view *v = top_view__new(o->heap ? MS_TOP_HEAP : MS_TOP_CPU);
 	if (!v) {
 		fprintf(stderr, "memspy top: cannot set up the terminal: %s\n", strerror(errno));
-		session__free(t.s);
+		run__free(t.r);
 		return 1;
 	}
 	enum top_end end = top_loop(&t, v, &err);
@@ -358,11 +277,11 @@ static int top_run(const struct session_opts *o, double interval_s)
 	/* Taking the probes out can take seconds (the kernel waits at each uprobe). */
 	if (end != TOP_END_EXITED)
 		fprintf(stderr, "memspy top: detaching from pid %d...\n", (int)o->pid);
-	session__stop(t.s);
+	run__stop(t.r);
 	switch (end) {
 	case TOP_END_EXITED:
 		printf("memspy top: pid %d (%s) exited after %.1f s\n", (int)o->pid,
-		       session__comm(t.s), secs);
+		       run__comm(t.r), secs);
 		break;
 	case TOP_END_ERROR:
 		fprintf(stderr, "memspy top: reading the BPF ring buffer failed: %s\n",
@@ -373,7 +292,7 @@ static int top_run(const struct session_opts *o, double interval_s)
 	case TOP_END_SIGNAL:
 		break;
 	}
-	session__free(t.s);
+	run__free(t.r);
 	for (int i = 0; i < MS_TOP_NR_TABLES; i++)
 		free(t.d.rows[i]);
 	return status;
@@ -396,19 +315,19 @@ int cmd_top(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct session_opts o;
+	struct run_opts o;
 	double interval = 1;
 	char *end;
 	int c;
 
-	cli_session_defaults(&o);
+	cli_run_defaults(&o);
 	o.no_output = true;
 	o.no_rss = true; /* the views are the heap and the CPU: page faults would go unseen */
 	o.quiet_attach = true;
 	o.quiet = true;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:i:s:F:vh", longopts, NULL)) != -1) {
-		int shared = cli_session_option("top", c, optarg, &o);
+		int shared = cli_run_option("top", c, optarg, &o);
 		if (shared < 0)
 			return 2;
 		if (shared)
@@ -432,7 +351,7 @@ int cmd_top(int argc, char **argv)
 			return 2;
 		}
 	}
-	int bad = cli_session_finish("top", argc, argv, optind, &o);
+	int bad = cli_run_finish("top", argc, argv, optind, &o);
 	if (bad)
 		return bad;
 	return top_run(&o, interval);

@@ -16,15 +16,6 @@ static void format_periods(uint32_t lo, uint32_t hi, char *buf, size_t size)
 		snprintf(buf, size, "1 in %u to 1 in %u, following the fault rate", lo, hi);
 }
 
-uint32_t rss_period_for(double faults_per_s)
-{
-	uint32_t period = 1;
-
-	while (period < MS_RSS_MAX_PERIOD && faults_per_s / period > MS_RSS_SAMPLES_PER_S)
-		period *= 2;
-	return period;
-}
-
 int report_rss_write_profile(const char *dir, const struct stacktab *t,
 			     const struct cpu_profile *p, int pid, const char *comm,
 			     uint32_t min_period, uint32_t max_period)

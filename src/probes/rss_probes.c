@@ -112,6 +112,15 @@ void rss_probes__set_period(struct rss_probes *r, uint32_t period)
 	__atomic_store_n(&r->skel->data->rss_period, period ? period : 1, __ATOMIC_RELAXED);
 }
 
+uint32_t rss_period_for(double faults_per_s)
+{
+	uint32_t period = 1;
+
+	while (period < MS_RSS_MAX_PERIOD && faults_per_s / period > MS_RSS_SAMPLES_PER_S)
+		period *= 2;
+	return period;
+}
+
 int rss_probes__events_fd(const struct rss_probes *r)
 {
 	return bpf_map__fd(r->skel->maps.rss_events);

@@ -10,6 +10,13 @@
 
 #include "memspy/events.h"
 
+/* Page faults are sampled one in a period that follows the target's fault rate:
+ * every fault while faults are rare (a slow leak shows fault by fault), about
+ * MS_RSS_SAMPLES_PER_S samples a second in a fault storm, never rarer than one in
+ * MS_RSS_MAX_PERIOD. */
+#define MS_RSS_SAMPLES_PER_S 100
+#define MS_RSS_MAX_PERIOD 4096
+
 struct rss_probes_opts {
 	pid_t pid;
 	uint32_t period;      /* one sample every this many new-page faults, at first */
@@ -31,6 +38,9 @@ void rss_probes__free(struct rss_probes *r);
 int rss_probes__events_fd(const struct rss_probes *r);
 /* Sample one new-page fault in period from now on (at least 1). */
 void rss_probes__set_period(struct rss_probes *r, uint32_t period);
+/* The sampling period for the next second after faults_per_s faults a second: a
+ * power of two, 1 to MS_RSS_MAX_PERIOD. */
+uint32_t rss_period_for(double faults_per_s);
 /* Sum the per-CPU counters (enum ms_rss_counter). 0 or -errno. */
 int rss_probes__counters(const struct rss_probes *r, uint64_t out[MS_RSS_COUNT]);
 

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The run's probes: attach what the options ask for, find where the heap probes
+ * sit in the target, and follow the page-fault rate with the RSS sampling period. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "probes/capture.h"
+#include "probes/cpu_probes.h"
+#include "probes/follow_probes.h"
+#include "probes/heap_probes.h"
+#include "probes/rss_probes.h"
+#include "python/python.h"
+#include "run/ingest.h"
+#include "run/run_state.h"
+#include "target/procmaps.h"
+
+/* Read one more ring buffer into ingestion. Nonzero on failure. */
+static int add_ring(struct run *r, int fd)
+{
+	if (r->cap)
+		return capture__add(r->cap, fd);
+	r->cap = capture__new(fd, ingest_record, r);
+	return r->cap ? 0 : -1;
+}
+
+static const struct ms_python_offsets *target_python(const struct run *r)
+{
+	return python__offsets(r->procs[0]->py);
+}
+
+static int attach_heap(struct run *r, int procs_fd, char *err, size_t errlen)
+{
+	const struct run_opts *o = &r->opts;
+	struct heap_probes_opts hopts = {
+		.pid = o->pid,
+		.sample_mean = o->sample_mean,
+		.stack_bytes = o->stack_bytes,
+		.max_tracked = o->max_tracked,
+		.seed = clock_now_ns() ^ (uint64_t)getpid(),
+		.python = target_python(r),
+		.children = o->children,
+		.procs_fd = procs_fd,
+	};
+
+	r->heap = heap_probes__open(&hopts, &r->alloc, err, errlen);
+	return r->heap ? 0 : -EIO;
+}
+
+static int attach_cpu(struct run *r, int procs_fd, char *err, size_t errlen)
+{
+	const struct run_opts *o = &r->opts;
+	struct cpu_probes_opts copts = {
+		.pid = o->pid,
+		.freq_hz = o->freq_hz,
+		.stack_bytes = o->stack_bytes,
+		.kernel = o->kernel,
+		.python = target_python(r),
+		.children = o->children,
+		.procs_fd = procs_fd,
+	};
+
+	r->cpu_probes = cpu_probes__open(&copts, err, errlen);
+	return r->cpu_probes ? 0 : -EIO;
+}
+
+/* RSS growth is an extra: without it the run goes on (reported once). */
+static void attach_rss(struct run *r, int procs_fd)
+{
+	const struct run_opts *o = &r->opts;
+	struct rss_probes_opts ropts = {
+		.pid = o->pid,
+		.period = 1,
+		.stack_bytes = o->stack_bytes,
+		.python = target_python(r),
+		.children = o->children,
+		.procs_fd = procs_fd,
+	};
+	char err[512];
+
+	r->rss_probes = rss_probes__open(&ropts, err, sizeof(err));
+	if (!r->rss_probes)
+		ms_warn("%s: no rss.folded", err);
+}
+
+/* Attach everything the options ask for. Prints the reason and returns -errno on
+ * failure. */
+int run_attach_probes(struct run *r)
+{
+	const struct run_opts *o = &r->opts;
+	char err[512];
+	int procs_fd = -1;
+
+	if (o->children) {
+		r->follow = follow_probes__open(o->pid, err, sizeof(err));
+		if (!r->follow)
+			goto fail;
+		procs_fd = follow_probes__map_fd(r->follow);
+	}
+	if (o->heap && attach_heap(r, procs_fd, err, sizeof(err)))
+		goto fail;
+	if (r->heap && add_ring(r, heap_probes__events_fd(r->heap)))
+		goto fail_ring;
+	if (o->cpu && attach_cpu(r, procs_fd, err, sizeof(err)))
+		goto fail;
+	if (r->cpu_probes && add_ring(r, cpu_probes__events_fd(r->cpu_probes)))
+		goto fail_ring;
+	if (!o->no_rss)
+		attach_rss(r, procs_fd);
+	if (r->rss_probes && add_ring(r, rss_probes__events_fd(r->rss_probes)))
+		goto fail_ring;
+	if (r->rss_probes)
+		r->rss_period = r->rss_period_min = r->rss_period_max = 1;
+	return 0;
+fail_ring:
+	ms_err("cannot read the BPF ring buffer: %s", strerror(errno));
+	return -EIO;
+fail:
+	if (run_target_exited(r))
+		ms_err("pid %d exited while memspy was attaching", (int)o->pid);
+	else
+		ms_err("%s", err);
+	return -EIO;
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Where our entry probes sit in the target's address space, so CPU samples that
+ * land while the kernel handles one of them can be mapped back (run_in_own_probe). */
+void run_find_probe_ips(struct run *r)
+{
+	struct procmaps maps;
+
+	if (!r->heap || !r->alloc.n || procmaps_read(r->opts.pid, &maps))
+		return;
+	r->probe_ips = calloc(r->alloc.n, sizeof(*r->probe_ips));
+	for (size_t i = 0; r->probe_ips && i < r->alloc.n; i++) {
+		uint64_t off = r->alloc.entries[i].file_offset;
+		for (size_t j = 0; j < maps.n; j++) {
+			const struct map_entry *e = &maps.entries[j];
+			if (strcmp(e->path, r->alloc.module) || off < e->offset ||
+			    off >= e->offset + (e->end - e->start))
+				continue;
+			r->probe_ips[r->nr_probe_ips++] = e->start + (off - e->offset);
+			break;
+		}
+	}
+	if (r->probe_ips)
+		qsort(r->probe_ips, r->nr_probe_ips, sizeof(*r->probe_ips), compare_u64);
+	procmaps_release(&maps);
+}
+
+/* x86_64 puts the uprobes page (trampoline and out-of-line slots) at the top of
+ * the user address space. */
+#define MS_UPROBES_AREA 0x7fffffffe000ULL
+
+bool run_in_own_probe(const struct run *r, uint64_t ip)
+{
+	uint64_t before = ip - 1;
+
+	if (ip >= MS_UPROBES_AREA && ip < MS_UPROBES_AREA + 4096)
+		return true; /* the BPF side mapped back every case it could */
+	return r->nr_probe_ips &&
+	       (bsearch(&ip, r->probe_ips, r->nr_probe_ips, sizeof(*r->probe_ips), compare_u64) ||
+		bsearch(&before, r->probe_ips, r->nr_probe_ips, sizeof(*r->probe_ips),
+			compare_u64));
+}
+
+/* Set the page-fault sampling period from the new-page fault rate of the last
+ * tenth of a second or more: a fault storm right after attach costs a tenth of a second of
+ * every-fault sampling at most. */
+void run_adapt_rss_period(struct run *r, uint64_t ts)
+{
+	uint64_t c[MS_RSS_COUNT];
+	uint32_t period;
+
+	if (!r->rss_probes || r->stopped || ts < r->rss_faults_ns + MS_TICK_NS / 10 ||
+	    rss_probes__counters(r->rss_probes, c))
+		return;
+	if (r->rss_faults_ns && ts > r->rss_faults_ns) {
+		period = rss_period_for((double)(c[MS_RSS_NEW_PAGES] - r->rss_faults_seen) * 1e9 /
+					(double)(ts - r->rss_faults_ns));
+		if (period != r->rss_period) {
+			rss_probes__set_period(r->rss_probes, period);
+			r->rss_period = period;
+			if (period < r->rss_period_min)
+				r->rss_period_min = period;
+			if (period > r->rss_period_max)
+				r->rss_period_max = period;
+		}
+	}
+	r->rss_faults_seen = c[MS_RSS_NEW_PAGES];
+	r->rss_faults_ns = ts;
+}

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Ingestion: each record the BPF programs send (allocation, free, CPU sample,
+ * sampled page fault, released pages) becomes an update of its process's profiles
+ * and, with --children, of the merged ones, whose stacks start with the process. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "memspy/events.h"
+#include "profile/cpu_profile.h"
+#include "profile/profile.h"
+#include "profile/rss_pages.h"
+#include "profile/stacktab.h"
+#include "python/python.h"
+#include "python/python_merge.h"
+#include "run/ingest.h"
+#include "run/run_state.h"
+#include "symbolize/ksyms.h"
+#include "symbolize/target_dwfl.h"
+#include "target/procstat.h"
+
+#define MS_MAX_FRAMES 256    /* unwound frames kept per stack */
+#define MS_MAX_NAMES 512     /* frames after inline expansion */
+#define MS_THREAD_SLOTS 1024 /* a power of two */
+
+/* The root frame of a thread for --threads: "name-tid", looked up once per tid. */
+static uint32_t thread_frame(struct run *r, struct proc *p, uint32_t tid)
+{
+	if (!p->threads && !(p->threads = calloc(MS_THREAD_SLOTS, sizeof(*p->threads))))
+		return r->unknown_frame;
+	size_t mask = MS_THREAD_SLOTS - 1, at = (tid * 2654435761u) & mask;
+	for (size_t probe = 0; probe < MS_THREAD_SLOTS; probe++, at = (at + 1) & mask) {
+		struct thread_slot *slot = &p->threads[at];
+		if (slot->frame && slot->tid == tid)
+			return slot->frame - 1;
+		if (slot->frame)
+			continue;
+		char comm[64], name[96];
+		procstat_thread_comm(p->pid, (pid_t)tid, comm, sizeof(comm));
+		snprintf(name, sizeof(name), "%s-%u", comm[0] ? comm : p->comm, tid);
+		uint32_t id = stacktab__frame(r->stacks, name);
+		/* A full table keeps working: new threads just are not remembered. */
+		if (probe < MS_THREAD_SLOTS / 2)
+			*slot = (struct thread_slot){tid, id + 1};
+		return id;
+	}
+	return r->unknown_frame;
+}
+
+/* Turn innermost-first lookup addresses (and kernel frames, innermost first) into
+ * interned frame ids, root first: thread, user frames, then kernel frames. */
+static size_t frames_of(struct run *r, struct proc *p, uint32_t tid, const uint64_t *pcs,
+			size_t n, const struct ms_py_stack *py, bool complete, const uint64_t *kpcs,
+			size_t nk, uint32_t *out, size_t max)
+{
+	const char *names[32];
+	struct py_merge_item items[MS_MAX_FRAMES + MS_MAX_PY_FRAMES];
+	size_t k = 0, ni = python__merge(p->py, pcs, n, py, complete, items,
+					  sizeof(items) / sizeof(items[0]));
+
+	if (r->opts.threads && k < max)
+		out[k++] = thread_frame(r, p, tid);
+	if (n == 0 && nk == 0 && k < max)
+		out[k++] = r->unknown_frame;
+	/* native frames, each evaluator frame replaced by its Python frames */
+	for (size_t i = 0; i < ni && k < max; i++) {
+		if (items[i].py != MS_MERGE_NONE) {
+			out[k++] = stacktab__frame(r->stacks, python__frame(p->py, py->code[items[i].py],
+									  py->instr[items[i].py]));
+			continue;
+		}
+		size_t m = target_dwfl__symbolize(p->dwfl, pcs[items[i].native], names, 32);
+		for (size_t j = 0; j < m && k < max; j++)
+			out[k++] = stacktab__frame(r->stacks, names[j]);
+	}
+	for (size_t i = nk; i-- > 0 && k < max;) {
+		char buf[300];
+		const char *sym = r->ksyms ? ksyms__lookup(r->ksyms, kpcs[i]) : NULL;
+		/* flamegraph.pl colours frames ending in _[k] as kernel frames */
+		snprintf(buf, sizeof(buf), "%s_[k]", sym ? sym : "[kernel]");
+		out[k++] = stacktab__frame(r->stacks, buf);
+	}
+	return k;
+}
+
+/* Intern frames[1..nf] as the process's stack (*id) and, with --children,
+ * frames[0..nf] with the process at the root as the merged one (*merged_id,
+ * UINT32_MAX without merging or out of memory). -ENOMEM when the first failed. */
+static int intern_stacks(struct run *r, struct proc *p, uint32_t *frames, size_t nf,
+			 bool complete, uint32_t *id, uint32_t *merged_id)
+{
+	*merged_id = UINT32_MAX;
+	if (stacktab__intern(r->stacks, frames + 1, nf, !complete, id))
+		return -ENOMEM;
+	frames[0] = p->frame;
+	if (r->merged && stacktab__intern(r->stacks, frames, nf + 1, !complete, merged_id))
+		*merged_id = UINT32_MAX;
+	return 0;
+}
+
+/* A block's key in the merged profile: forked processes hand out the same
+ * addresses. User addresses stay below 2^47, so the tgid goes above. */
+static uint64_t merged_key(uint64_t addr, uint32_t tgid)
+{
+	return addr ^ ((uint64_t)tgid << 47);
+}
+
+static void ingest_alloc(struct run *r, struct proc *p, const struct ms_alloc_event *ev,
+			 size_t size)
+{
+	uint64_t pcs[MS_MAX_FRAMES];
+	uint32_t frames[MS_MAX_NAMES], id, mid;
+	bool complete = false;
+	size_t len = ev->stack_len, n = 0;
+
+	if (size < MS_ALLOC_EVENT_HDR_SIZE || len > size - MS_ALLOC_EVENT_HDR_SIZE)
+		return; /* malformed record: ignore rather than trust */
+	if (p->dwfl)
+		n = target_dwfl__unwind(p->dwfl, (pid_t)ev->hdr.tid, (const uint64_t *)ev->regs,
+					ev->stack, len, true, pcs, MS_MAX_FRAMES, &complete);
+	p->prof.totals.unwind_failed += n == 0;
+	p->prof.totals.truncated += !complete;
+	if (r->merged) {
+		r->merged->totals.unwind_failed += n == 0;
+		r->merged->totals.truncated += !complete;
+	}
+	/* frames[0] is left for the process, the root of the merged stack */
+	size_t nf = frames_of(r, p, ev->hdr.tid, pcs, n, &ev->py, complete, NULL, 0, frames + 1,
+			      MS_MAX_NAMES - 1);
+	if (intern_stacks(r, p, frames, nf, complete, &id, &mid))
+		return;
+	profile__alloc(p->prof.heap, ev->addr, ev->size, id, ev->hdr.ts_ns);
+	if (mid != UINT32_MAX)
+		profile__alloc(r->merged->heap, merged_key(ev->addr, ev->hdr.tgid), ev->size, mid,
+			       ev->hdr.ts_ns);
+}
+
+static void ingest_free(struct run *r, struct proc *p, const struct ms_free_event *ev,
+			size_t size)
+{
+	if (size < sizeof(*ev))
+		return;
+	profile__free_block(p->prof.heap, ev->addr, ev->hdr.ts_ns);
+	if (r->merged)
+		profile__free_block(r->merged->heap, merged_key(ev->addr, ev->hdr.tgid),
+				    ev->hdr.ts_ns);
+}
+
+/* The stack of a CPU sample or a sampled page fault, root first, in frames + 1
+ * (frames[0] is left for the process). Returns the number of frames, or -1 for a
+ * record to drop: malformed, or taken inside memspy's own probes (counted). */
+static long sample_frames(struct run *r, struct proc *p, const struct ms_cpu_event *ev,
+			  size_t size, uint32_t *frames, bool *complete)
+{
+	uint64_t pcs[MS_MAX_FRAMES];
+	size_t len = ev->stack_len, n = 0, nk = ev->nr_kstack;
+
+	*complete = false;
+	if (size < MS_CPU_EVENT_HDR_SIZE || len > size - MS_CPU_EVENT_HDR_SIZE)
+		return -1;
+	if (nk > MS_MAX_KSTACK)
+		nk = MS_MAX_KSTACK;
+	if (ev->user_regs_valid) {
+		struct unwind_extras x = {
+			.stack_start = ev->stack_start,
+			.fix_slots = (const uint64_t *)ev->ret_slots,
+			.fix_addrs = (const uint64_t *)ev->ret_addrs,
+			.nr_fix = ev->nr_ret_fixups > MS_MAX_RET_FIXUPS ? MS_MAX_RET_FIXUPS
+									 : ev->nr_ret_fixups,
+		};
+		/* A sample taken while the kernel handles one of memspy's own probes
+		 * (pc at or just past the breakpoint, or in the trampoline before the
+		 * return is recorded) sees user registers and stack half rewritten by
+		 * the kernel. That time is memspy's overhead, not the target's: count
+		 * it apart rather than draw it as broken stacks. */
+		if ((ev->hdr.kind == MS_EV_CPU && ev->in_uprobe) ||
+		    run_in_own_probe(r, ev->regs[MS_REG_IP])) {
+			p->prof.cpu_in_probes++;
+			if (r->merged)
+				r->merged->cpu_in_probes++;
+			return -1;
+		}
+		if (p->dwfl)
+			n = target_dwfl__unwind_ex(p->dwfl, (pid_t)ev->hdr.tid,
+						   (const uint64_t *)ev->regs, ev->stack, len, &x,
+						   false, pcs, MS_MAX_FRAMES, complete);
+	} else {
+		p->prof.cpu_no_user++;
+		if (r->merged)
+			r->merged->cpu_no_user++;
+	}
+	return (long)frames_of(r, p, ev->hdr.tid, pcs, n, &ev->py, *complete,
+			       (const uint64_t *)ev->kstack, r->opts.kernel ? nk : 0, frames + 1,
+			       MS_MAX_NAMES - 1);
+}
+
+static void ingest_cpu_sample(struct run *r, struct proc *p, const struct ms_cpu_event *ev,
+			      size_t size)
+{
+	uint32_t frames[MS_MAX_NAMES], id, mid;
+	bool complete;
+	long nf = sample_frames(r, p, ev, size, frames, &complete);
+
+	if (nf < 0)
+		return;
+	if (!complete) {
+		p->prof.cpu_truncated++;
+		if (r->merged)
+			r->merged->cpu_truncated++;
+	}
+	if (intern_stacks(r, p, frames, (size_t)nf, complete, &id, &mid))
+		return;
+	cpu_profile__add(p->prof.cpu, id, 1);
+	if (mid != UINT32_MAX)
+		cpu_profile__add(r->merged->cpu, mid, 1);
+}
+
+/* The process a page was charged in, and the run that merges it (--children). */
+struct rss_owner {
+	struct run *run;
+	struct proc *proc;
+};
+
+/* A sampled page left its place: its bytes leave rss.folded, the process's and
+ * the merged one. */
+static void rss_page_gone(void *ctx, const struct rss_page *page)
+{
+	const struct rss_owner *o = ctx;
+	struct profiles *merged = o->run->merged;
+	uint64_t bytes = (uint64_t)page->weight * MS_RSS_PAGE;
+
+	cpu_profile__remove(o->proc->prof.rss, page->stack, bytes);
+	o->proc->prof.rss_released += bytes;
+	if (merged) {
+		cpu_profile__remove(merged->rss, page->merged, bytes);
+		merged->rss_released += bytes;
+	}
+}
+
+/* A sampled fault on a new page: its bytes join rss.folded until they leave. */
+static void ingest_rss_fault(struct run *r, struct proc *p, const struct ms_cpu_event *ev,
+			     size_t size)
+{
+	uint32_t frames[MS_MAX_NAMES], id, mid;
+	uint64_t bytes = (uint64_t)ev->weight * MS_RSS_PAGE;
+	bool complete;
+	long nf = sample_frames(r, p, ev, size, frames, &complete);
+
+	if (nf < 0 || intern_stacks(r, p, frames, (size_t)nf, complete, &id, &mid))
+		return;
+	cpu_profile__add(p->prof.rss, id, bytes);
+	p->prof.rss_samples++;
+	if (r->merged) {
+		if (mid == UINT32_MAX)
+			return;
+		cpu_profile__add(r->merged->rss, mid, bytes);
+		r->merged->rss_samples++;
+	}
+	struct rss_page page = {.addr = ev->addr, .weight = ev->weight, .stack = id,
+				.merged = r->merged ? mid : 0};
+	struct rss_owner owner = {r, p};
+	rss_pages__add(p->rss_pages, &page, rss_page_gone, &owner);
+}
+
+static void ingest_rss_release(struct run *r, struct proc *p, const struct ms_rss_release *rel,
+			       size_t size)
+{
+	struct rss_owner owner = {r, p};
+
+	if (size < sizeof(*rel))
+		return;
+	rss_pages__release(p->rss_pages, rel->start, rel->len, rel->new_start, rel->new_len,
+			   rss_page_gone, &owner);
+}
+
+/* --children: the first record of a process not seen yet (forked since attach,
+ * or already running then). It gets no modules here: a forked child maps what
+ * its parent did, so the run reads them right after this pass over the rings,
+ * and holds its records until then. NULL on lack of memory (records dropped). */
+static struct proc *ingest_new_proc(struct run *r, uint32_t tgid)
+{
+	struct proc *p = run_add_proc(r, tgid);
+
+	if (!p)
+		return NULL;
+	p->modules_pending = true;
+	r->nr_pending++;
+	return p;
+}
+
+/* The process that sent a record: the target alone, or with --children any. */
+static struct proc *proc_of(struct run *r, uint32_t tgid)
+{
+	struct proc *p = run_find_proc(r, tgid);
+
+	if (p || !r->opts.children)
+		return p;
+	return ingest_new_proc(r, tgid);
+}
+
+static void ingest_one(struct run *r, struct proc *p, const void *rec, size_t size)
+{
+	const struct ms_event_header *h = rec;
+
+	switch (h->kind) {
+	case MS_EV_ALLOC:
+		ingest_alloc(r, p, rec, size);
+		break;
+	case MS_EV_FREE:
+		ingest_free(r, p, rec, size);
+		break;
+	case MS_EV_CPU:
+		ingest_cpu_sample(r, p, rec, size);
+		break;
+	case MS_EV_RSS:
+		ingest_rss_fault(r, p, rec, size);
+		break;
+	case MS_EV_RSS_RELEASE:
+		ingest_rss_release(r, p, rec, size);
+		break;
+	default:
+		break;
+	}
+}
+
+int ingest_record(void *ctx, const void *rec, size_t size)
+{
+	struct run *r = ctx;
+	const struct ms_event_header *h = rec;
+	struct proc *p;
+
+	if (size < sizeof(*h))
+		return 0;
+	p = proc_of(r, h->tgid);
+	if (!p)
+		return 0;
+	if (p->modules_pending)
+		proc__hold(p, rec, size); /* bounded by one pass over the rings */
+	else
+		ingest_one(r, p, rec, size);
+	return 0;
+}
+
+void ingest_held(struct run *r, struct proc *p)
+{
+	struct held_record *h = proc__take_held(p);
+
+	while (h) {
+		struct held_record *next = h->next;
+		ingest_one(r, p, h->data, h->size);
+		free(h);
+		h = next;
+	}
+}

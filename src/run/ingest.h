@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Ingestion: turn the records the BPF programs send into updates of the profiles
+ * of the process that sent them (and of the merged profiles with --children). */
+#ifndef MEMSPY_INGEST_H
+#define MEMSPY_INGEST_H
+
+#include <stddef.h>
+
+struct run;
+struct proc;
+
+/* A capture_fn: ctx is the run. Dispatches on the record's kind; malformed
+ * records and records of processes the run does not follow are ignored. The
+ * first record of a process not seen yet (--children) sets it up without modules
+ * and holds its records until the run reads them (run__open_new_procs): nothing
+ * here opens a module. Always returns 0. */
+int ingest_record(void *ctx, const void *rec, size_t size);
+/* The records p got before its modules were read, oldest first. */
+void ingest_held(struct run *r, struct proc *p);
+
+#endif

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* One process of a run: its profiles, its modules and the records held for it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile/cpu_profile.h"
+#include "profile/profile.h"
+#include "profile/rss_pages.h"
+#include "python/python.h"
+#include "python/python_globals.h"
+#include "run/proc.h"
+#include "symbolize/target_dwfl.h"
+#include "target/procstat.h"
+
+int profiles__init(struct profiles *p, uint64_t sample_mean)
+{
+	*p = (struct profiles){0};
+	p->heap = profile__new(sample_mean);
+	p->cpu = cpu_profile__new();
+	p->rss = cpu_profile__new();
+	if (p->heap && p->cpu && p->rss)
+		return 0;
+	profiles__release(p);
+	return -ENOMEM;
+}
+
+void profiles__release(struct profiles *p)
+{
+	profile__free(p->heap);
+	cpu_profile__free(p->cpu);
+	cpu_profile__free(p->rss);
+	free(p->rss_series);
+	*p = (struct profiles){0};
+}
+
+void profiles__start(struct profiles *p, uint64_t ts)
+{
+	p->start_ns = ts;
+	profile__tick(p->heap, ts);
+}
+
+void profiles__reset(struct profiles *p, uint64_t sample_mean, uint64_t ts)
+{
+	struct profile *heap = profile__new(sample_mean);
+	struct cpu_profile *cpu = cpu_profile__new();
+
+	if (!heap || !cpu) {
+		profile__free(heap);
+		cpu_profile__free(cpu);
+		return;
+	}
+	profile__free(p->heap);
+	cpu_profile__free(p->cpu);
+	p->heap = heap;
+	p->cpu = cpu;
+	p->nr_rss = 0;
+	profiles__start(p, ts);
+}
+
+void profiles__tick(struct profiles *p, uint64_t ts, double rss)
+{
+	profile__tick(p->heap, ts);
+	if (p->nr_rss == p->cap_rss) {
+		size_t nc = p->cap_rss ? p->cap_rss * 2 : 256;
+		double *nr = realloc(p->rss_series, nc * sizeof(*nr));
+		if (!nr)
+			return;
+		p->rss_series = nr;
+		p->cap_rss = nc;
+	}
+	/* An exited process keeps its last reading. */
+	p->rss_series[p->nr_rss] = rss >= 0 ? rss : p->nr_rss ? p->rss_series[p->nr_rss - 1] : 0;
+	p->nr_rss++;
+}
+
+struct proc *proc__new(pid_t pid, const char *comm, uint64_t sample_mean)
+{
+	struct proc *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	p->held_tail = &p->held;
+	p->rss_pages = rss_pages__new();
+	if (!p->rss_pages || profiles__init(&p->prof, sample_mean)) {
+		rss_pages__free(p->rss_pages);
+		free(p);
+		return NULL;
+	}
+	if (comm)
+		snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	else
+		procstat_comm(pid, p->comm, sizeof(p->comm));
+	return p;
+}
+
+void proc__free(struct proc *p)
+{
+	if (!p)
+		return;
+	struct held_record *h = proc__take_held(p);
+	while (h) {
+		struct held_record *next = h->next;
+		free(h);
+		h = next;
+	}
+	target_dwfl__free(p->dwfl);
+	python__free(p->py);
+	python_globals__free(p->py_globals);
+	rss_pages__free(p->rss_pages);
+	profiles__release(&p->prof);
+	free(p->threads);
+	free(p);
+}
+
+int proc__open_dwfl(struct proc *p, struct symcache *shared)
+{
+	p->dwfl = target_dwfl__open(p->pid);
+	if (!p->dwfl)
+		return errno ? -errno : -ENOENT;
+	/* workers map the master's files: name each address once */
+	target_dwfl__share_symcache(p->dwfl, shared);
+	return 0;
+}
+
+void proc__open_python(struct proc *p, bool quiet, int verbose)
+{
+	p->py = python__open(p->pid, quiet, verbose);
+	p->py_globals = python_globals__new(p->pid, python__offsets(p->py),
+					     python__code_layout(p->py));
+}
+
+int proc__hold(struct proc *p, const void *rec, size_t size)
+{
+	struct held_record *h = malloc(sizeof(*h) + size);
+
+	if (!h)
+		return -ENOMEM;
+	h->next = NULL;
+	h->size = size;
+	memcpy(h->data, rec, size);
+	*p->held_tail = h;
+	p->held_tail = &h->next;
+	return 0;
+}
+
+struct held_record *proc__take_held(struct proc *p)
+{
+	struct held_record *h = p->held;
+
+	p->held = NULL;
+	p->held_tail = &p->held;
+	return h;
+}

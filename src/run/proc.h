@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* One process of a run: what it recorded and the modules its stacks are read with.
+ * Internal to src/run. */
+#ifndef MEMSPY_PROC_H
+#define MEMSPY_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "memspy/events.h"
+#include "output/report.h" /* struct heap_totals */
+
+struct symcache;
+
+/* What one process, or the merged processes of a --children run, recorded. */
+struct profiles {
+	struct profile *heap;	    /* live sampled blocks per stack */
+	struct cpu_profile *cpu;    /* CPU samples per stack */
+	struct cpu_profile *rss;    /* bytes of new pages still mapped, per stack */
+	struct heap_totals totals;  /* stacks unwound; the BPF side's counts come at the end */
+	uint64_t cpu_truncated;	    /* CPU stacks whose unwinding stopped early */
+	uint64_t cpu_no_user;	    /* CPU samples without user registers */
+	uint64_t cpu_in_probes;	    /* CPU samples inside memspy's own probe traps */
+	uint64_t rss_samples;	    /* page-fault samples */
+	uint64_t rss_released;	    /* bytes of sampled pages given back since */
+	double *rss_series;	    /* RSS in bytes, one point per tick */
+	size_t nr_rss, cap_rss;
+	uint64_t start_ns;	    /* attach, the process's first record, or the last reset */
+};
+
+/* 0 or -ENOMEM (nothing is left allocated then). */
+int profiles__init(struct profiles *p, uint64_t sample_mean);
+void profiles__release(struct profiles *p);
+/* Start the series at ts. */
+void profiles__start(struct profiles *p, uint64_t ts);
+/* Forget the heap and CPU profiles and the RSS series, and start again at ts. */
+void profiles__reset(struct profiles *p, uint64_t sample_mean, uint64_t ts);
+/* Record a point of every series; rss < 0: unreadable, the last point repeats. */
+void profiles__tick(struct profiles *p, uint64_t ts, double rss);
+
+struct thread_slot {
+	uint32_t tid;
+	uint32_t frame; /* frame id + 1; 0: free slot */
+};
+
+/* A record that came before its process's modules were read. */
+struct held_record {
+	struct held_record *next;
+	size_t size;
+	uint64_t data[]; /* the record, aligned as the ring buffer hands it over */
+};
+
+struct proc {
+	pid_t pid;
+	char comm[64];
+	char dir[4096];			/* --children: <run dir>/<pid>, its own outputs */
+	uint32_t frame;			/* --children: "name-pid", root of its merged stacks */
+	struct profiles prof;
+	struct target_dwfl *dwfl;	/* NULL: its stacks print [unknown] */
+	struct python *py;		/* CPython frames; NULL for other processes */
+	struct python_globals *py_globals; /* its growing module-level containers */
+	struct rss_pages *rss_pages;	/* the sampled pages behind prof.rss */
+	struct thread_slot *threads;	/* --threads: MS_THREAD_SLOTS, open addressing */
+	struct ms_proc counts;		/* --children: its counters, read at stop */
+	bool modules_pending;		/* seen, modules not read yet: records are held */
+	struct held_record *held, **held_tail;
+};
+
+/* A process with no modules yet, its series not started. comm NULL: read it from
+ * /proc. NULL on lack of memory. */
+struct proc *proc__new(pid_t pid, const char *comm, uint64_t sample_mean);
+/* Accepts NULL. */
+void proc__free(struct proc *p);
+/* Read the process's modules for unwinding and naming, sharing the run's cache of
+ * names. 0, or -errno (its stacks print [unknown]). */
+int proc__open_dwfl(struct proc *p, struct symcache *shared);
+/* Look for CPython in the process: its frames and growing containers. */
+void proc__open_python(struct proc *p, bool quiet, int verbose);
+/* Keep a copy of a record until the modules are read. 0 or -ENOMEM (dropped). */
+int proc__hold(struct proc *p, const void *rec, size_t size);
+/* Take the held records, oldest first; the caller frees each. */
+struct held_record *proc__take_held(struct proc *p);
+
+#endif

@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The life cycle of a run: check the target, make the output directory, read the
+ * target's modules, attach the probes, poll them (ingest.c turns the records into
+ * profiles), stop, and hand over to write.c for the outputs. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "output/outdir.h"
+#include "probes/capture.h"
+#include "probes/cpu_probes.h"
+#include "probes/follow_probes.h"
+#include "probes/heap_probes.h"
+#include "probes/probe_common.h"
+#include "probes/rss_probes.h"
+#include "profile/stacktab.h"
+#include "python/python_globals.h"
+#include "run/ingest.h"
+#include "run/run.h"
+#include "run/run_state.h"
+#include "run/snapshot.h"
+#include "run/write.h"
+#include "symbolize/ksyms.h"
+#include "symbolize/symcache.h"
+#include "symbolize/target_dwfl.h"
+#include "target/procstat.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = {0};
+
+	/* sigaction, not signal(): a background job of a non-interactive shell starts
+	 * with SIGINT ignored, and kill -INT must still end the run. */
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static const char *signal_reason(int sig)
+{
+	switch (sig) {
+	case SIGINT:
+		return "interrupted (SIGINT)";
+	case SIGTERM:
+		return "terminated (SIGTERM)";
+	default:
+		return "hangup (SIGHUP)";
+	}
+}
+
+/* Check the pid names a user process we may attach to. Prints the reason. */
+static int check_target(pid_t pid)
+{
+	char path[64], buf[16];
+	if (pid <= 0) {
+		ms_err("%d is not a process id", (int)pid);
+		return -EINVAL;
+	}
+	if (pid == getpid()) {
+		ms_err("pid %d is memspy itself", (int)pid);
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	if (access(path, F_OK)) {
+		ms_err("no process with pid %d (check the pid with ps or pidof)",
+			(int)pid);
+		return -ESRCH;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (readlink(path, buf, sizeof(buf)) < 0 && errno == ENOENT) {
+		ms_err("pid %d is a kernel thread (it has no user-space memory to profile)",
+			(int)pid);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A pidfd turns readable when the process exits, zombie or not. */
+static int open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+bool run_target_exited(const struct run *r)
+{
+	if (r->pidfd >= 0) {
+		struct pollfd p = {.fd = r->pidfd, .events = POLLIN};
+		return poll(&p, 1, 0) > 0;
+	}
+	return kill(r->opts.pid, 0) && errno == ESRCH;
+}
+
+struct proc *run_find_proc(const struct run *r, uint32_t tgid)
+{
+	for (size_t i = 0; i < r->nr_procs; i++)
+		if ((uint32_t)r->procs[i]->pid == tgid)
+			return r->procs[i];
+	return NULL;
+}
+
+/* --children: a process's root frame ("name-pid") and its own output directory. */
+static void name_proc(struct run *r, struct proc *p)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "%s-%u", p->comm[0] ? p->comm : "?", (uint32_t)p->pid);
+	p->frame = stacktab__frame(r->stacks, name);
+	if (!r->opts.no_output &&
+	    snprintf(p->dir, sizeof(p->dir), "%s/%u", r->dir, (uint32_t)p->pid) >=
+		    (int)sizeof(p->dir))
+		p->dir[0] = '\0'; /* too long a path: outputs fail there, reported then */
+}
+
+struct proc *run_add_proc(struct run *r, uint32_t tgid)
+{
+	const char *comm = tgid == (uint32_t)r->opts.pid ? r->comm : NULL;
+	struct proc *p;
+
+	if (r->nr_procs == r->cap_procs) {
+		size_t nc = r->cap_procs ? r->cap_procs * 2 : 16;
+		struct proc **np = realloc(r->procs, nc * sizeof(*np));
+		if (!np)
+			return NULL;
+		r->procs = np;
+		r->cap_procs = nc;
+	}
+	p = proc__new((pid_t)tgid, comm, r->opts.sample_mean);
+	if (!p)
+		return NULL;
+	/* Each process of a --children run starts when it is first seen; the one
+	 * process of a plain run starts with the run. */
+	if (r->merged) {
+		name_proc(r, p);
+		profiles__start(&p->prof, clock_now_ns());
+	}
+	r->procs[r->nr_procs++] = p;
+	return p;
+}
+
+void run__open_new_procs(struct run *r)
+{
+	for (size_t i = 0; r->nr_pending && i < r->nr_procs; i++) {
+		struct proc *p = r->procs[i];
+		if (!p->modules_pending)
+			continue;
+		if (!r->offline) {
+			proc__open_dwfl(p, r->symcache); /* failing, its stacks print [unknown] */
+			proc__open_python(p, true, r->opts.verbose);
+		}
+		p->modules_pending = false;
+		r->nr_pending--;
+		ingest_held(r, p);
+	}
+}
+
+static int open_outdir(struct run *r)
+{
+	const struct run_opts *o = &r->opts;
+	int e;
+
+	if (o->no_output)
+		return 0;
+	if (o->outdir)
+		snprintf(r->dir, sizeof(r->dir), "%s", o->outdir);
+	else
+		outdir_default_name(o->pid, time(NULL), r->dir, sizeof(r->dir));
+	r->made_dir = access(r->dir, F_OK) != 0;
+	e = outdir_create(r->dir);
+	if (e)
+		ms_err("cannot create output directory %s: %s", r->dir, strerror(-e));
+	return e;
+}
+
+static int resolve_allocator(struct run *r)
+{
+	pid_t pid = r->opts.pid;
+	int e = allocator_resolve_pid(pid, &r->alloc);
+
+	if (e == -ENOENT && kill(pid, 0) == 0)
+		ms_err("pid %d: no allocator found (no mapped module defines "
+			"malloc); use --no-heap to sample the CPU only",
+			(int)pid);
+	else if (e)
+		ms_err("cannot read the mappings of pid %d: %s", (int)pid, strerror(-e));
+	return e;
+}
+
+/* What every process shares: the stack table, the names cache, the merged
+ * profiles of --children. 0 or -ENOMEM (not reported). */
+static int open_shared(struct run *r)
+{
+	r->stacks = stacktab__new();
+	r->symcache = symcache__new();
+	if (!r->stacks || !r->symcache)
+		return -ENOMEM;
+	r->unknown_frame = stacktab__frame(r->stacks, "[unknown]");
+	if (r->opts.children) {
+		r->merged = calloc(1, sizeof(*r->merged));
+		if (!r->merged || profiles__init(r->merged, r->opts.sample_mean))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void open_ksyms(struct run *r)
+{
+	if (!r->opts.cpu || !r->opts.kernel)
+		return;
+	r->ksyms = ksyms__load(NULL);
+	if (!r->ksyms)
+		ms_warn("cannot read kernel symbols from /proc/kallsyms (%s): "
+				"kernel frames print as [kernel]_[k]",
+			strerror(errno));
+}
+
+/* The target, the first process: its modules are read before the probes fire,
+ * as they may vanish with it. */
+static int open_target(struct run *r)
+{
+	const struct run_opts *o = &r->opts;
+	struct proc *p = run_add_proc(r, (uint32_t)o->pid);
+	int e;
+
+	if (!p) {
+		ms_err("out of memory");
+		return -ENOMEM;
+	}
+	e = proc__open_dwfl(p, r->symcache);
+	if (e) {
+		ms_err("cannot read the modules of pid %d: %s", (int)o->pid, strerror(-e));
+		return e;
+	}
+	proc__open_python(p, o->quiet_attach, o->verbose);
+	return 0;
+}
+
+static void say_attached(const struct run *r)
+{
+	const struct run_opts *o = &r->opts;
+
+	if (o->quiet_attach)
+		return;
+	if (r->heap)
+		ms_info("attached to pid %d (%s): %zu heap probes on %s (%s), "
+			"sampling %s%s%s; Ctrl-C to stop",
+			(int)o->pid, r->comm, heap_probes__nr_links(r->heap), r->alloc.module,
+			r->alloc.why, o->sample_mean <= 1 ? "every allocation" : "by bytes",
+			r->cpu_probes ? "; CPU sampling on" : "",
+			o->children ? "; following children" : "");
+	else if (r->cpu_probes)
+		ms_info("attached to pid %d (%s): CPU sampling at %u Hz%s; Ctrl-C "
+			"to stop",
+			(int)o->pid, r->comm, o->freq_hz,
+			r->rss_probes ? ", page faults on new pages" : "");
+	else
+		ms_info("attached to pid %d (%s): page faults on new pages; Ctrl-C to "
+			"stop",
+			(int)o->pid, r->comm);
+}
+
+static struct run *run_alloc(const struct run_opts *opts)
+{
+	struct run *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->opts = *opts;
+	r->pidfd = -1;
+	return r;
+}
+
+/* Everything before the probes: checks, directory, allocator, shared tables,
+ * the target's modules. Reports the failure. */
+static int open_before_probes(struct run *r)
+{
+	const struct run_opts *o = &r->opts;
+	char err[512];
+
+	if (check_target(o->pid))
+		return -EINVAL;
+	if (probe_check_environment(err, sizeof(err))) {
+		ms_err("%s", err);
+		return -EPERM;
+	}
+	procstat_comm(o->pid, r->comm, sizeof(r->comm));
+	if (open_outdir(r) || (o->heap && resolve_allocator(r)))
+		return -EIO;
+	if (open_shared(r)) {
+		ms_err("out of memory");
+		return -ENOMEM;
+	}
+	open_ksyms(r);
+	return open_target(r);
+}
+
+struct run *run__open(const struct run_opts *opts)
+{
+	struct run *r = run_alloc(opts);
+
+	if (!r) {
+		ms_err("out of memory");
+		return NULL;
+	}
+	install_signals();
+	probe_set_verbose(opts->verbose);
+	if (open_before_probes(r))
+		goto fail;
+	r->pidfd = open_pidfd(opts->pid);
+	if (run_attach_probes(r))
+		goto fail;
+	run_find_probe_ips(r);
+	uint64_t start = clock_now_ns();
+	say_attached(r);
+	r->next_tick = start + MS_TICK_NS;
+	profiles__start(run_main_profiles(r), start);
+	return r;
+fail:
+	/* A run that never started leaves no empty directory behind. */
+	if (r->made_dir)
+		rmdir(r->dir);
+	run__free(r);
+	return NULL;
+}
+
+struct run *run__new_offline(const struct run_opts *opts)
+{
+	struct run *r = run_alloc(opts);
+
+	if (!r)
+		return NULL;
+	r->offline = true;
+	r->opts.no_output = true;
+	procstat_comm(opts->pid, r->comm, sizeof(r->comm));
+	if (open_shared(r) || !run_add_proc(r, (uint32_t)opts->pid)) {
+		run__free(r);
+		return NULL;
+	}
+	profiles__start(run_main_profiles(r), clock_now_ns());
+	return r;
+}
+
+/* Record a point of every series: each process's, and the merged ones, whose RSS
+ * is the sum over the processes still running. */
+static void tick(struct run *r, uint64_t ts)
+{
+	double sum = 0;
+
+	for (size_t i = 0; i < r->nr_procs; i++) {
+		struct proc *p = r->procs[i];
+		double rss = procstat_rss_bytes(p->pid);
+		python_globals__tick(p->py_globals, ts);
+		profiles__tick(&p->prof, ts, rss);
+		if (rss > 0)
+			sum += rss;
+	}
+	if (r->merged)
+		profiles__tick(r->merged, ts, sum);
+}
+
+int run__poll(struct run *r, int timeout_ms)
+{
+	if (r->stopped)
+		return RUN_STOPPED;
+	if (stop_signal)
+		return RUN_SIGNALLED;
+	int e = capture__poll(r->cap, timeout_ms);
+	run__open_new_procs(r);
+	if (e < 0 && e != -EINTR) {
+		ms_err("reading the ring buffer failed: %s", strerror(-e));
+		return e;
+	}
+	uint64_t t = clock_now_ns();
+	run_adapt_rss_period(r, t);
+	if (t >= r->next_tick) {
+		tick(r, t);
+		r->next_tick += MS_TICK_NS * ((t - r->next_tick) / MS_TICK_NS + 1);
+	}
+	if (stop_signal)
+		return RUN_SIGNALLED;
+	if (run_target_exited(r))
+		return RUN_TARGET_EXITED;
+	return 0;
+}
+
+int run__signal(void)
+{
+	return stop_signal;
+}
+
+void run__counters(const struct run *r, uint64_t *out)
+{
+	uint64_t c[MS_CNT_COUNT] = {0};
+
+	if (r->stopped) {
+		memcpy(out, r->counters, sizeof(r->counters));
+		return;
+	}
+	memset(out, 0, sizeof(uint64_t) * MS_CNT_COUNT);
+	if (r->heap)
+		heap_probes__counters(r->heap, out);
+	if (r->cpu_probes && cpu_probes__counters(r->cpu_probes, c) == 0) {
+		out[MS_CNT_CPU_SAMPLES] = c[MS_CNT_CPU_SAMPLES];
+		out[MS_CNT_LOST_CPU] = c[MS_CNT_LOST_CPU];
+	}
+}
+
+void run__stop(struct run *r)
+{
+	if (r->stopped)
+		return;
+	r->end_ns = clock_now_ns();
+	/* Detach first so nothing new arrives, then take what is still queued. */
+	if (r->heap)
+		heap_probes__detach(r->heap);
+	if (r->cpu_probes)
+		cpu_probes__detach(r->cpu_probes);
+	if (r->rss_probes)
+		rss_probes__detach(r->rss_probes);
+	follow_probes__detach(r->follow);
+	if (r->cap)
+		capture__drain(r->cap);
+	run__open_new_procs(r);
+	if (r->rss_probes)
+		rss_probes__counters(r->rss_probes, r->rss_counters);
+	run__counters(r, r->counters);
+	for (size_t i = 0; r->follow && i < r->nr_procs; i++)
+		follow_probes__lookup(r->follow, r->procs[i]->pid, &r->procs[i]->counts);
+	r->stopped = true;
+	tick(r, r->end_ns);
+}
+
+int run__write_outputs(struct run *r, const char *end_reason)
+{
+	run__stop(r);
+	return write_outputs(r, end_reason);
+}
+
+void run__free(struct run *r)
+{
+	if (!r)
+		return;
+	capture__free(r->cap);
+	heap_probes__free(r->heap);
+	cpu_probes__free(r->cpu_probes);
+	rss_probes__free(r->rss_probes);
+	follow_probes__free(r->follow);
+	if (r->pidfd >= 0)
+		close(r->pidfd);
+	for (size_t i = 0; i < r->nr_procs; i++)
+		proc__free(r->procs[i]);
+	free(r->procs);
+	symcache__free(r->symcache); /* after every dwfl using it: procs went first */
+	if (r->merged)
+		profiles__release(r->merged);
+	free(r->merged);
+	ksyms__free(r->ksyms);
+	stacktab__free(r->stacks);
+	allocator_release(&r->alloc);
+	free(r->probe_ips);
+	free(r);
+}
+
+void run__reset(struct run *r)
+{
+	for (size_t i = 0; i < r->nr_procs; i++)
+		profiles__reset(&r->procs[i]->prof, r->opts.sample_mean, clock_now_ns());
+	if (r->merged)
+		profiles__reset(r->merged, r->opts.sample_mean, clock_now_ns());
+}
+
+const struct stacktab *run__stacks(const struct run *r)
+{
+	return r->stacks;
+}
+
+struct profile *run__profile(const struct run *r)
+{
+	return run_main_profiles(r)->heap;
+}
+
+const struct cpu_profile *run__cpu(const struct run *r)
+{
+	return run_main_profiles(r)->cpu;
+}
+
+struct profile *run__proc_profile(const struct run *r, pid_t pid)
+{
+	const struct proc *p = run_find_proc(r, (uint32_t)pid);
+	return p ? p->prof.heap : NULL;
+}
+
+const struct cpu_profile *run__proc_cpu(const struct run *r, pid_t pid)
+{
+	const struct proc *p = run_find_proc(r, (uint32_t)pid);
+	return p ? p->prof.cpu : NULL;
+}
+
+size_t run__nr_procs(const struct run *r)
+{
+	return r->nr_procs;
+}
+
+const char *run__comm(const struct run *r)
+{
+	return r->comm;
+}
+
+uint64_t run__start_ns(const struct run *r)
+{
+	return run_main_profiles(r)->start_ns;
+}
+
+const struct run_opts *run__opts(const struct run *r)
+{
+	return &r->opts;
+}
+
+int run_main(const struct run_opts *o)
+{
+	struct run *r = run__open(o);
+	const char *end_reason = "stopped";
+
+	if (!r)
+		return 1;
+	uint64_t deadline = o->duration_s > 0 ? run__start_ns(r) + (uint64_t)(o->duration_s * 1e9) : 0;
+	for (;;) {
+		int e = run__poll(r, 100);
+		if (e == RUN_SIGNALLED) {
+			end_reason = signal_reason(run__signal());
+			break;
+		}
+		if (e == RUN_TARGET_EXITED) {
+			end_reason = "target exited";
+			ms_info("pid %d exited; writing the report", (int)o->pid);
+			break;
+		}
+		if (e < 0) {
+			end_reason = "ring buffer error";
+			break;
+		}
+		if (deadline && clock_now_ns() >= deadline) {
+			end_reason = "duration reached";
+			break;
+		}
+	}
+	int status = run__write_outputs(r, end_reason) ? 1 : 0;
+	run__free(r);
+	return status;
+}
+
+size_t run__heap_rows(const struct run *r, struct top_row **rows, size_t *cap)
+{
+	return snapshot_heap_rows(run__profile(r), r->stacks, &r->opts, rows, cap);
+}
+
+size_t run__cpu_rows(const struct run *r, struct top_row **rows, size_t *cap)
+{
+	return snapshot_cpu_rows(run__cpu(r), r->stacks, r->opts.freq_hz, rows, cap);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What a run was asked to record: the options of attach and top, as the CLI
+ * parsed them. Plain data, shared by every file of src/run. */
+#ifndef MEMSPY_RUN_OPTS_H
+#define MEMSPY_RUN_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct run_opts {
+	pid_t pid;
+	const char *outdir;	/* NULL: memspy-<pid>-<YYYYmmdd-HHMMSS> */
+	double duration_s;	/* 0: until Ctrl-C, SIGTERM or the target's exit */
+	uint64_t sample_mean;	/* Poisson mean in bytes; 1 records every allocation */
+	uint32_t stack_bytes;	/* user stack copied per sample */
+	uint32_t max_tracked;	/* tracked blocks the BPF map holds */
+	size_t top_n;		/* sites in the report */
+	bool heap;		/* track the heap (--no-heap turns it off) */
+	bool cpu;		/* sample the CPU (--no-cpu turns it off) */
+	uint32_t freq_hz;	/* CPU samples per second (-F) */
+	bool kernel;		/* kernel frames in CPU stacks (--kernel) */
+	bool no_rss;		/* no page-fault sampling, no rss.folded (--no-rss) */
+	bool threads;		/* thread as the root frame, "name-tid" (--threads) */
+	bool children;		/* follow descendants, present and future (--children) */
+	bool no_output;		/* no output directory (memspy top) */
+	bool quiet_attach;	/* no "attached to" line on stderr (memspy top) */
+	bool quiet;		/* do not print the report on stdout */
+	int verbose;
+};
+
+#endif

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The run's state, shared by the files of src/run (life cycle, ingestion, outputs,
+ * snapshots) and by nothing else. */
+#ifndef MEMSPY_RUN_STATE_H
+#define MEMSPY_RUN_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "memspy/events.h"
+#include "run/proc.h"
+#include "run/run_opts.h"
+#include "target/allocator.h"
+
+#define MS_TICK_NS 1000000000ULL /* a point of every series each second */
+
+struct run {
+	struct run_opts opts;
+	char comm[64];			/* the target's */
+	char dir[4096];			/* output directory; empty with no_output */
+	bool made_dir;			/* the directory is ours: remove it if attach fails */
+	bool offline;			/* run__new_offline: no probes, no modules */
+	/* probes */
+	struct allocator alloc;
+	struct follow_probes *follow;	/* --children: fork and exit programs, procs map */
+	struct heap_probes *heap;
+	struct cpu_probes *cpu_probes;
+	struct rss_probes *rss_probes;	/* sampled page faults; NULL with --no-rss */
+	struct capture *cap;
+	int pidfd;
+	uint64_t *probe_ips;		/* sorted addresses of our entry probes in the target */
+	size_t nr_probe_ips;
+	uint32_t rss_period, rss_period_min, rss_period_max; /* sampling now, over the run */
+	uint64_t rss_faults_seen, rss_faults_ns; /* new-page faults at the last adaptation */
+	/* shared by every process */
+	struct stacktab *stacks;
+	struct symcache *symcache;	/* names of module addresses, for every dwfl */
+	struct ksyms *ksyms;		/* --kernel */
+	uint32_t unknown_frame;		/* "[unknown]" */
+	/* The processes, the target first: one, or with --children every process
+	 * seen. Each keeps its own profiles (written to <dir>/<pid>/ with --children);
+	 * merged holds them all, stacks starting with the process ("name-pid"). */
+	struct proc **procs;
+	size_t nr_procs, cap_procs;
+	size_t nr_pending;		/* procs whose modules are not read yet */
+	struct profiles *merged;	/* --children only */
+	/* life cycle */
+	uint64_t next_tick;
+	uint64_t end_ns;		/* set by run__stop */
+	bool stopped;
+	uint64_t counters[MS_CNT_COUNT];     /* read at stop */
+	uint64_t rss_counters[MS_RSS_COUNT]; /* read at stop */
+};
+
+/* The profiles the run reports: the merged ones, or its one process's. */
+static inline struct profiles *run_main_profiles(const struct run *r)
+{
+	return r->merged ? r->merged : &r->procs[0]->prof;
+}
+
+/* attach.c: attach every probe the options ask for, reading their rings into
+ * ingestion. Prints the reason and returns -errno on failure. */
+int run_attach_probes(struct run *r);
+/* Where the heap probes sit in the target, for run_in_own_probe. */
+void run_find_probe_ips(struct run *r);
+/* The pc of a CPU sample lies in one of memspy's own probe traps. */
+bool run_in_own_probe(const struct run *r, uint64_t ip);
+/* Follow the new-page fault rate with the RSS sampling period (at most every
+ * tenth of a second). */
+void run_adapt_rss_period(struct run *r, uint64_t ts);
+/* The target has exited (zombie or gone). */
+bool run_target_exited(const struct run *r);
+/* The process of tgid, or NULL. */
+struct proc *run_find_proc(const struct run *r, uint32_t tgid);
+/* Add a process with no modules yet (with --children, named and its series
+ * started now). NULL on lack of memory. */
+struct proc *run_add_proc(struct run *r, uint32_t tgid);
+
+#endif

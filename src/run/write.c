@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The outputs of a stopped run: each set (the run's, and with --children each
+ * process's) goes through the sinks: heap, CPU and RSS flame graphs, the timeline
+ * and report.txt. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "output/outdir.h"
+#include "output/report.h"
+#include "output/report_cpu.h"
+#include "output/report_rss.h"
+#include "output/sinks.h"
+#include "output/timeline.h"
+#include "profile/cpu_profile.h"
+#include "profile/leak.h"
+#include "profile/profile.h"
+#include "profile/site_name.h"
+#include "python/python_globals.h"
+#include "run/python_growth.h"
+#include "run/run_state.h"
+#include "run/snapshot.h"
+#include "run/write.h"
+
+#define MS_MAX_SUSPECTS 32
+
+/* One set of outputs: the run's (its one process, or the merged processes) or,
+ * with --children, one process's. */
+struct out_set {
+	const char *dir;
+	pid_t pid;
+	const char *comm;
+	struct profiles *prof;
+	struct python_globals *py_globals; /* growing Python containers; NULL: none */
+	const uint64_t *counters;	   /* enum ms_counter */
+	const uint64_t *rss_counters;	   /* enum ms_rss_counter */
+	bool merged;			   /* --children: the processes are listed first */
+	bool print;			   /* the report also goes to stdout */
+};
+
+static int write_heap_profile(const struct run *r, const struct out_set *o)
+{
+	size_t n;
+	const struct site_stats *sites = profile__sites(o->prof->heap, &n);
+	uint32_t *ids = calloc(n ? n : 1, sizeof(*ids));
+	uint64_t *vals = calloc(n ? n : 1, sizeof(*vals));
+	char sub[160];
+	int err = -ENOMEM;
+
+	if (ids && vals) {
+		for (size_t i = 0; i < n; i++) {
+			ids[i] = sites[i].stack_id;
+			vals[i] = sites[i].live_bytes > 0 ? (uint64_t)(sites[i].live_bytes + 0.5) : 0;
+		}
+		snprintf(sub, sizeof(sub), "live heap of pid %d (%s) at the end of the run%s",
+			 (int)o->pid, o->comm, r->opts.sample_mean <= 1 ? "" : " (estimated)");
+		err = sinks_write_profile(o->dir, "heap", r->stacks, ids, vals, n, MS_FLAME_MEM,
+					  "Live heap", sub);
+	} else {
+		ms_err("out of memory writing heap.folded");
+	}
+	free(ids);
+	free(vals);
+	return err;
+}
+
+static int write_cpu_profile(const struct run *r, const struct out_set *o)
+{
+	const uint32_t *ids;
+	const uint64_t *vals;
+	size_t n = cpu_profile__stacks(o->prof->cpu, &ids, &vals);
+	char sub[160];
+
+	snprintf(sub, sizeof(sub), "on-CPU samples of pid %d (%s) at %u Hz", (int)o->pid,
+		 o->comm, r->opts.freq_hz);
+	return sinks_write_profile(o->dir, "cpu", r->stacks, ids, vals, n, MS_FLAME_CPU, "CPU",
+				   sub);
+}
+
+/* RSS, estimated live heap and the top suspects' live bytes over the run. */
+static int write_timeline(const struct run *r, const struct out_set *o,
+			  const struct leak_suspect *sus, size_t nsus)
+{
+	const struct profiles *p = o->prof;
+	struct timeline_series ts[7];
+	char labels[5][128], title[128];
+	size_t k = 0;
+	const struct series *total = profile__total_series(p->heap);
+
+	if (p->nr_rss)
+		ts[k++] = (struct timeline_series){"RSS", p->rss_series, p->nr_rss, 0, 1.0};
+	if (r->opts.heap && total->n)
+		ts[k++] = (struct timeline_series){
+			"live heap (memspy estimate)", total->points, total->n, 0,
+			total->interval_ns ? (double)total->interval_ns / 1e9 : 1.0};
+	for (size_t i = 0; i < nsus && i < 5; i++) {
+		const struct series *se = profile__site_series(p->heap, sus[i].stack_id);
+		snprintf(labels[i], sizeof(labels[i]), "suspect #%zu: %s", i + 1,
+			 site_name(r->stacks, sus[i].stack_id));
+		if (se->n)
+			ts[k++] = (struct timeline_series){
+				labels[i], se->points, se->n,
+				(double)(se->start_ns - p->start_ns) / 1e9,
+				se->interval_ns ? (double)se->interval_ns / 1e9 : 1.0};
+	}
+	snprintf(title, sizeof(title), "Memory of pid %d (%s)", (int)o->pid, o->comm);
+	return sinks_write_timeline(o->dir, title, ts, k);
+}
+
+/* --children: the processes of the run, each with its own outputs. */
+static void write_procs(FILE *f, const struct run *r)
+{
+	char live[32], rss[32];
+
+	fprintf(f, "memspy --children: %zu processes followed from pid %d (%s); stacks in the "
+		   "files here start with the process (name-pid), and <pid>/ holds each "
+		   "process's own outputs\n",
+		r->nr_procs, (int)r->opts.pid, r->comm);
+	fprintf(f, "  %8s %8s  %-16s %12s %12s %12s %12s\n", "pid", "parent", "name",
+		"allocations", "live heap", "cpu samples", "rss touched");
+	for (size_t i = 0; i < r->nr_procs; i++) {
+		const struct proc *p = r->procs[i];
+		report_format_bytes(profile__live_bytes(p->prof.heap), live, sizeof(live));
+		report_format_bytes((double)cpu_profile__total(p->prof.rss), rss, sizeof(rss));
+		fprintf(f, "  %8d %8u  %-16s %12" PRIu64 " %12s %12" PRIu64 " %12s\n", (int)p->pid,
+			p->counts.parent, p->comm, (uint64_t)p->counts.alloc_calls,
+			r->heap ? live : "-", cpu_profile__total(p->prof.cpu),
+			r->rss_probes ? rss : "-");
+	}
+	if (r->heap)
+		fprintf(f, "  note: a child that exec()s another program stays followed; its heap "
+			   "is seen only while it allocates through %s\n",
+			r->alloc.module);
+	fprintf(f, "\n");
+}
+
+static void write_report_to(FILE *f, const struct run *r, const struct out_set *o,
+			    const char *end_reason, const struct report_input *heap,
+			    const struct cpu_report_input *cpu)
+{
+	if (o->merged)
+		write_procs(f, r);
+	if (heap)
+		report_write(f, heap);
+	else
+		fprintf(f, "memspy report: pid %d (%s), %.1f s, ended by %s; heap not tracked "
+			   "(--no-heap)\n",
+			(int)o->pid, o->comm, (double)(r->end_ns - o->prof->start_ns) / 1e9,
+			end_reason);
+	if (cpu)
+		report_cpu_write(f, cpu);
+	if (r->rss_probes)
+		report_rss_write(f, r->stacks, o->prof->rss, o->prof->rss_released,
+				 o->rss_counters, r->rss_period_min, r->rss_period_max);
+}
+
+/* report.txt, and stdout unless quiet. */
+static int write_report(const struct run *r, const struct out_set *o, const char *end_reason,
+			const struct leak_suspect *suspects, size_t nsus)
+{
+	const struct profiles *p = o->prof;
+	struct container_growth growth[MS_MAX_SUSPECTS];
+	size_t ngrowth = python_growth_rank(o->py_globals, growth, MS_MAX_SUSPECTS);
+	double duration = (double)(r->end_ns - p->start_ns) / 1e9;
+	struct report_input in = {
+		.pid = o->pid,
+		.comm = o->comm,
+		.allocator = r->alloc.module,
+		.allocator_why = r->alloc.why,
+		.end_reason = end_reason,
+		.duration_s = duration,
+		.now_ns = r->end_ns,
+		.stacks = r->stacks,
+		.profile = p->heap,
+		.suspects = suspects,
+		.nr_suspects = nsus,
+		.growth = growth,
+		.nr_growth = ngrowth,
+		.totals = p->totals,
+		.top_n = r->opts.top_n,
+	};
+	struct cpu_report_input cin = {
+		.profile = p->cpu,
+		.stacks = r->stacks,
+		.freq_hz = r->opts.freq_hz,
+		.duration_s = duration,
+		.taken = o->counters[MS_CNT_CPU_SAMPLES],
+		.lost = o->counters[MS_CNT_LOST_CPU],
+		.truncated = p->cpu_truncated,
+		.no_user = p->cpu_no_user,
+		.in_probes = p->cpu_in_probes,
+		.top_n = r->opts.top_n,
+	};
+	const struct report_input *hp = r->opts.heap ? &in : NULL;
+	const struct cpu_report_input *cp = r->opts.cpu ? &cin : NULL;
+	struct atomic_file af = {0};
+	int err = atomic_file__open(&af, o->dir, "report.txt");
+
+	if (!err) {
+		write_report_to(af.f, r, o, end_reason, hp, cp);
+		err = atomic_file__commit(&af);
+	}
+	if (err) {
+		atomic_file__abort(&af);
+		ms_err("cannot write %s/report.txt: %s", o->dir, strerror(-err));
+	}
+	if (o->print)
+		write_report_to(stdout, r, o, end_reason, hp, cp);
+	return err;
+}
+
+static void set_totals(struct heap_totals *t, const uint64_t *c)
+{
+	t->alloc_calls = c[MS_CNT_ALLOC_CALLS];
+	t->alloc_bytes = c[MS_CNT_ALLOC_BYTES];
+	t->free_calls = c[MS_CNT_FREE_CALLS];
+	t->lost_events = c[MS_CNT_LOST_ALLOC] + c[MS_CNT_LOST_FREE];
+	t->unseen_calls = c[MS_CNT_NO_THREAD_STATE];
+	t->map_full = c[MS_CNT_MAP_FULL];
+	t->unknown_frees = c[MS_CNT_UNKNOWN_FREE];
+}
+
+/* Every output of one set into its directory. */
+static int write_set(const struct run *r, const struct out_set *o, const char *end_reason)
+{
+	struct leak_suspect suspects[MS_MAX_SUSPECTS];
+	size_t nsus = 0;
+	int status = 0;
+
+	set_totals(&o->prof->totals, o->counters);
+	if (r->heap) {
+		nsus = heap_suspects(o->prof->heap, r->opts.sample_mean, suspects,
+				     MS_MAX_SUSPECTS);
+		if (write_heap_profile(r, o))
+			status = -EIO;
+	}
+	if (r->cpu_probes && write_cpu_profile(r, o))
+		status = -EIO;
+	if (r->rss_probes &&
+	    report_rss_write_profile(o->dir, r->stacks, o->prof->rss, (int)o->pid, o->comm,
+				     r->rss_period_min, r->rss_period_max))
+		status = -EIO;
+	if (write_timeline(r, o, suspects, nsus))
+		status = -EIO;
+	if (write_report(r, o, end_reason, suspects, nsus))
+		status = -EIO;
+	return status;
+}
+
+/* One process of a --children run: its counters come from the procs map, the
+ * run's lost events and full maps are reported once, in the run's report. */
+static int write_proc(const struct run *r, struct proc *p, const char *end_reason)
+{
+	uint64_t c[MS_CNT_COUNT] = {0}, rc[MS_RSS_COUNT] = {0};
+	struct out_set o = {
+		.dir = p->dir,
+		.pid = p->pid,
+		.comm = p->comm,
+		.prof = &p->prof,
+		.py_globals = p->py_globals,
+		.counters = c,
+		.rss_counters = rc,
+	};
+	int e;
+
+	c[MS_CNT_ALLOC_CALLS] = p->counts.alloc_calls;
+	c[MS_CNT_ALLOC_BYTES] = p->counts.alloc_bytes;
+	c[MS_CNT_FREE_CALLS] = p->counts.free_calls;
+	c[MS_CNT_UNKNOWN_FREE] = p->counts.unknown_frees;
+	c[MS_CNT_CPU_SAMPLES] = cpu_profile__total(p->prof.cpu) + p->prof.cpu_in_probes;
+	rc[MS_RSS_FAULTS] = p->prof.rss_samples;
+	e = outdir_create(p->dir);
+	if (e) {
+		ms_err("cannot create output directory %s: %s", p->dir,
+			strerror(-e));
+		return e;
+	}
+	return write_set(r, &o, end_reason);
+}
+
+int write_outputs(struct run *r, const char *end_reason)
+{
+	struct out_set o = {
+		.dir = r->dir,
+		.pid = r->opts.pid,
+		.comm = r->comm,
+		.prof = run_main_profiles(r),
+		.py_globals = r->merged ? NULL : r->procs[0]->py_globals,
+		.counters = r->counters,
+		.rss_counters = r->rss_counters,
+		.merged = r->merged != NULL,
+		.print = !r->opts.quiet,
+	};
+	int status = 0;
+
+	for (size_t i = 0; r->merged && i < r->nr_procs; i++)
+		if (write_proc(r, r->procs[i], end_reason))
+			status = -EIO;
+	if (write_set(r, &o, end_reason))
+		status = -EIO;
+	if (!r->opts.quiet)
+		printf("\noutputs in %s/\n", r->dir);
+	return status;
+}
