@@ -10,6 +10,7 @@
 #include "target/allocator.h"
 #include "check_suites.h"
 #include "target/elfsyms.h"
+#include "target/runtime_heap.h"
 #include "memspy/events.h"
 
 static const char *libc_path(void)
@@ -147,6 +148,35 @@ START_TEST(none_found)
 }
 END_TEST
 
+/* Runtimes with heaps of their own: by the library that carries them, never for a
+ * plain C program (this one), and told even when no allocator is found. */
+START_TEST(runtime_heaps)
+{
+	struct procmaps m = {0};
+	struct allocator a;
+	char exe[PATH_MAX];
+
+	ck_assert(realpath("/proc/self/exe", exe));
+	add_map(&m, exe, 0x400000);
+	ck_assert_int_eq(allocator_resolve(&m, exe, NULL, NULL, &a), -2);
+	ck_assert_ptr_null(a.runtime);
+	add_map(&m, "/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so", 0x7f0000000000ULL);
+	ck_assert_int_eq(allocator_resolve(&m, exe, NULL, NULL, &a), -2);
+	ck_assert_ptr_nonnull(a.runtime);
+	ck_assert_str_eq(a.runtime->heap, "the Java heap");
+	free(m.entries[1].path);
+	m.entries[1].path = strdup("/usr/lib/x86_64-linux-gnu/libnode.so.108");
+	ck_assert_ptr_nonnull(runtime_heap_find(&m, exe));
+	ck_assert_str_eq(runtime_heap_find(&m, exe)->manager, "V8");
+	m.entries[1].path[strlen(m.entries[1].path) - 4] = 'X'; /* libnodeX: another library */
+	ck_assert_ptr_null(runtime_heap_find(&m, NULL));
+	procmaps_release(&m);
+	ck_assert_int_eq(allocator_resolve_pid(getpid(), &a), 0);
+	ck_assert_ptr_null(a.runtime);
+	allocator_release(&a);
+}
+END_TEST
+
 START_TEST(resolves_self)
 {
 	struct allocator a;
@@ -166,6 +196,7 @@ Suite *suite_allocator(void)
 	tcase_add_test(tc, interposer_beats_libc);
 	tcase_add_test(tc, preload_beats_interposer);
 	tcase_add_test(tc, none_found);
+	tcase_add_test(tc, runtime_heaps);
 	tcase_add_test(tc, resolves_self);
 	suite_add_tcase(s, tc);
 	return s;

@@ -194,17 +194,34 @@ static int open_outdir(struct run *r)
 	return e;
 }
 
+/* A runtime heap is told once here, and in the report: its growth shows only in
+ * the new pages, never in the heap the malloc probes see. */
 static int resolve_allocator(struct run *r)
 {
 	pid_t pid = r->opts.pid;
 	int e = allocator_resolve_pid(pid, &r->alloc);
+	const struct runtime_heap *rt = r->alloc.runtime;
 
-	if (e == -ENOENT && kill(pid, 0) == 0)
+	if (e == -ENOENT && kill(pid, 0) == 0 && rt)
+		ms_err("pid %d: no allocator found (no mapped module defines malloc): it is "
+		       "a %s program, and %s manages %s without malloc; use --no-heap to "
+		       "sample the CPU and the new pages still mapped (rss.folded), which "
+		       "show where its memory grows",
+		       (int)pid, rt->language, rt->manager, rt->heap);
+	else if (e == -ENOENT && kill(pid, 0) == 0)
 		ms_err("pid %d: no allocator found (no mapped module defines "
-			"malloc); use --no-heap to sample the CPU only",
+			"malloc); use --no-heap to sample the CPU and new pages only",
 			(int)pid);
 	else if (e)
 		ms_err("cannot read the mappings of pid %d: %s", (int)pid, strerror(-e));
+	else if (rt)
+		ms_warn("pid %d is a %s program: the malloc probes see only C allocations (%s), "
+			"not %s, which %s manages itself; %s",
+			(int)pid, rt->language, rt->seen, rt->heap, rt->manager,
+			r->opts.no_rss ? "without --no-rss, rss.folded shows where its "
+					 "memory grows"
+				       : "rss.folded and the report's rss section show where "
+					 "its memory grows");
 	return e;
 }
 

@@ -279,6 +279,26 @@ static bool preload_names(const char *preload, const char *path)
 	return hit;
 }
 
+/* A runtime's own heap, which no malloc probe sees (the executable's mapping at
+ * offset 0 is the file to read). 0 or -ENOMEM. */
+static int find_runtime(const struct procmaps *maps, const char *exe, const char *map_files,
+			struct allocator *out)
+{
+	char *open_path = NULL;
+
+	for (size_t i = 0; exe && !open_path && i < maps->n; i++) {
+		const struct map_entry *e = &maps->entries[i];
+		if (!map_entry_is_file(e) || e->offset != 0 || strcmp(e->path, exe))
+			continue;
+		open_path = open_path_of(map_files, e);
+		if (!open_path)
+			return -ENOMEM;
+	}
+	out->runtime = runtime_heap_find(maps, open_path);
+	free(open_path);
+	return 0;
+}
+
 int allocator_resolve(const struct procmaps *maps, const char *exe, const char *preload,
 		      const char *map_files, struct allocator *out)
 {
@@ -288,8 +308,12 @@ int allocator_resolve(const struct procmaps *maps, const char *exe, const char *
 		"defined in the executable", "LD_PRELOAD", "shared library that interposes malloc",
 		"the C library"};
 	const struct map_entry *best[NR_RANKS] = {0};
+	int err;
 
 	memset(out, 0, sizeof(*out));
+	err = find_runtime(maps, exe, map_files, out);
+	if (err)
+		return err;
 	for (size_t i = 0; i < maps->n; i++) {
 		const struct map_entry *e = &maps->entries[i];
 		if (!map_entry_is_file(e) || e->offset != 0)
@@ -324,7 +348,7 @@ int allocator_resolve(const struct procmaps *maps, const char *exe, const char *
 			allocator_release(out);
 			return -ENOMEM;
 		}
-		int err = collect_entries(out->open_path, out);
+		err = collect_entries(out->open_path, out);
 		if (err)
 			allocator_release(out);
 		return err;

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "target/procmaps.h"
+#include "target/runtime_heap.h"
 
 struct alloc_entry {
 	const char *symbol; /* a probed name of alloc_names (base/alloc_names.h) */
@@ -24,6 +25,7 @@ struct allocator {
 	const char *why;   /* static text: "exported by the executable", "LD_PRELOAD", ... */
 	struct alloc_entry *entries; /* one per distinct address: aliases dropped */
 	size_t n;
+	const struct runtime_heap *runtime; /* a heap the probes cannot see; NULL: none */
 };
 
 /* Choose among mapped modules: the executable if it defines malloc, then LD_PRELOAD
@@ -31,7 +33,9 @@ struct allocator {
  * library that exports malloc (jemalloc, tcmalloc, mimalloc), then libc.
  * map_files is the directory to open mapped files through ("/proc/<pid>/map_files"),
  * or NULL to open the paths as given. exe is the path of the main executable as
- * mapped. Returns 0 or -errno (-ENOENT: no allocator found). */
+ * mapped. Sets out->runtime when a language runtime keeps a heap of its own there
+ * (runtime_heap_find), even on -ENOENT. Returns 0 or -errno (-ENOENT: no
+ * allocator found). */
 int allocator_resolve(const struct procmaps *maps, const char *exe, const char *preload,
 		      const char *map_files, struct allocator *out);
 /* Same, reading everything from /proc/<pid>. */

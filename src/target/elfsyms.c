@@ -134,6 +134,45 @@ bool elfsyms__exports(struct elfsyms *s, const char *name)
 	return find_in(s, s->dynsym, name, &sym) == 0;
 }
 
+bool elfsyms__exports_prefix(struct elfsyms *s, const char *prefix)
+{
+	size_t len = strlen(prefix);
+	GElf_Shdr sh;
+	Elf_Data *data;
+
+	if (!s->dynsym || !gelf_getshdr(s->dynsym, &sh) ||
+	    !(data = elf_getdata(s->dynsym, NULL)) || !sh.sh_entsize)
+		return false;
+	for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+		GElf_Sym sym;
+		if (!gelf_getsym(data, (int)i, &sym))
+			break;
+		if (sym.st_shndx == SHN_UNDEF || GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+			continue;
+		const char *sn = elf_strptr(s->elf, sh.sh_link, sym.st_name);
+		if (sn && !strncmp(sn, prefix, len))
+			return true;
+	}
+	return false;
+}
+
+bool elfsyms__has_section(struct elfsyms *s, const char *name)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(s->elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(s->elf, scn))) {
+		GElf_Shdr sh;
+		const char *sn;
+		if (gelf_getshdr(scn, &sh) && (sn = elf_strptr(s->elf, shstrndx, sh.sh_name)) &&
+		    !strcmp(sn, name))
+			return true;
+	}
+	return false;
+}
+
 const char *elfsyms__section_of(struct elfsyms *s, uint64_t vaddr)
 {
 	size_t shstrndx;

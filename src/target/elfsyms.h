@@ -19,5 +19,9 @@ int elfsyms__find(struct elfsyms *s, const char *name, uint64_t *vaddr, uint64_t
 const char *elfsyms__section_of(struct elfsyms *s, uint64_t vaddr);
 /* True when the name is defined in .dynsym, i.e. exported for interposition. */
 bool elfsyms__exports(struct elfsyms *s, const char *name);
+/* True when some function defined in .dynsym has a name starting with prefix. */
+bool elfsyms__exports_prefix(struct elfsyms *s, const char *prefix);
+/* True when the file has a section of that name (".go.buildinfo"). */
+bool elfsyms__has_section(struct elfsyms *s, const char *name);
 
 #endif
