@@ -68,7 +68,7 @@ static void check_registry(const char *root)
 		_exit(127);
 	}
 	usleep(500 * 1000); /* imports done, the loop running */
-	struct python *py = python__open(pid, true, 0);
+	struct python *py = python__open(pid, true, 0, NULL, 0);
 	ck_assert_msg(py, "python3 not readable: Debian's 3.11 or trixie's 3.13 expected");
 	struct python_globals *pg =
 		python_globals__new(pid, python__offsets(py), python__code_layout(py));

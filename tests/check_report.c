@@ -204,6 +204,44 @@ START_TEST(test_sampled_report)
 }
 END_TEST
 
+/* What memspy cannot see is said in the report, not only on stderr: a runtime's
+ * own heap (pointing at the new pages) and Python frames that are off. */
+START_TEST(test_unseen_report)
+{
+	struct stacktab *t = stacktab__new();
+	struct profile *p = profile__new(512 * 1024);
+	struct report_input in = { 0 };
+	char *out;
+
+	in.stacks = t;
+	in.profile = p;
+	in.unseen = (struct unseen_heap){ "the Go heap", "the Go runtime", "cgo code" };
+	in.rss = true;
+	in.python_off = "CPython 3.12.5 (/x), whose frames memspy cannot read (why)";
+	out = render(&in);
+	ck_assert_ptr_nonnull(strstr(out, "  not seen   the Go heap, which the Go runtime manages "
+					  "itself:\n             these probes see only C "
+					  "allocations (cgo code);"));
+	ck_assert_ptr_nonnull(strstr(out, "(== rss ==, rss.folded)"));
+	ck_assert_ptr_nonnull(strstr(out, "among C allocations only: the Go heap is not seen"));
+	ck_assert_ptr_nonnull(strstr(out, "  python     frames off: CPython 3.12.5 (/x), whose "
+					  "frames memspy cannot read (why)\n"));
+	free(out);
+	in.rss = false;
+	in.python_off = "";
+	out = render(&in);
+	ck_assert_ptr_nonnull(strstr(out, "run without --no-rss"));
+	ck_assert_ptr_null(strstr(out, "python "));
+	free(out);
+	in.unseen.heap = NULL;
+	out = render(&in);
+	ck_assert_ptr_null(strstr(out, "not seen"));
+	free(out);
+	profile__free(p);
+	stacktab__free(t);
+}
+END_TEST
+
 /* Page-fault sampling follows the fault rate: every fault when rare, about
  * MS_RSS_SAMPLES_PER_S samples a second in a storm, bounded. */
 START_TEST(test_rss_period)
@@ -227,6 +265,7 @@ Suite *suite_report(void)
 	tcase_add_test(tc, test_rss_period);
 	tcase_add_test(tc, test_exact_report);
 	tcase_add_test(tc, test_sampled_report);
+	tcase_add_test(tc, test_unseen_report);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -74,6 +74,31 @@ static void write_stack(FILE *f, const struct stacktab *t, uint32_t stack_id)
 		fprintf(f, "      (no frames)\n");
 }
 
+void report_write_python(FILE *f, const char *off)
+{
+	if (off && *off)
+		fprintf(f, "  python     frames off: %s\n", off);
+}
+
+/* Why a report of no growth can be wrong for a Go program: its heap never goes
+ * through malloc, and only the new pages show where it grows. */
+static void write_unseen(FILE *f, const struct report_input *in)
+{
+	const struct unseen_heap *u = &in->unseen;
+
+	if (!u->heap)
+		return;
+	fprintf(f, "  not seen   %s, which %s manages itself:\n"
+		   "             these probes see only C allocations (%s);\n",
+		u->heap, u->manager, u->seen);
+	if (in->rss)
+		fprintf(f, "             the new pages still mapped (== rss ==, rss.folded) show\n"
+			   "             where its memory grows\n");
+	else
+		fprintf(f, "             run without --no-rss: the new pages still mapped\n"
+			   "             (rss.folded) show where its memory grows\n");
+}
+
 static void write_header(FILE *f, const struct report_input *in, bool exact)
 {
 	char buf[64], dur[32];
@@ -85,6 +110,8 @@ static void write_header(FILE *f, const struct report_input *in, bool exact)
 	if (in->allocator_why && *in->allocator_why)
 		fprintf(f, " (%s)", in->allocator_why);
 	fputc('\n', f);
+	write_unseen(f, in);
+	report_write_python(f, in->python_off);
 	format_duration(in->duration_s, dur, sizeof(dur));
 	fprintf(f, "  run        %s", dur);
 	if (in->end_reason && *in->end_reason)
@@ -284,6 +311,9 @@ static void write_suspects(FILE *f, const struct report_input *in,
 	qsort(rows, nrows, sizeof(*rows), cmp_row);
 	if (!nrows)
 		fprintf(f, "  none found: no site's live bytes grew steadily beyond sampling noise\n");
+	if (in->unseen.heap)
+		fprintf(f, "  (among C allocations only: %s is not seen, see \"not seen\" above)\n",
+			in->unseen.heap);
 	for (size_t k = 0; k < nrows; k++) {
 		const struct leak_suspect *s = rows[k].heap;
 		const struct container_growth *g = rows[k].py;

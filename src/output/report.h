@@ -3,6 +3,7 @@
 #ifndef MEMSPY_REPORT_H
 #define MEMSPY_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,11 +25,21 @@ struct heap_totals {
 	uint64_t unwind_failed;	 /* sampled stacks that could not be unwound at all */
 };
 
+/* A heap a language runtime keeps itself, out of the malloc probes' sight. */
+struct unseen_heap {
+	const char *heap;    /* "the Go heap"; NULL: none */
+	const char *manager; /* "the Go runtime" */
+	const char *seen;    /* what the probes see there: "cgo code, C libraries" */
+};
+
 struct report_input {
 	pid_t pid;
 	const char *comm;	     /* target's command name */
 	const char *allocator;	     /* module probed */
 	const char *allocator_why;   /* why that module */
+	struct unseen_heap unseen;   /* a runtime's own heap; .heap NULL: none */
+	bool rss;		     /* new pages were sampled: "== rss ==", rss.folded */
+	const char *python_off;	     /* why a CPython's frames are off; NULL or "": on, or none */
 	const char *end_reason;	     /* "Ctrl-C", "duration reached", "target exited", ... */
 	double duration_s;	     /* length of the run */
 	uint64_t now_ns;	     /* end of the run, CLOCK_MONOTONIC, for ages */
@@ -51,8 +62,13 @@ struct report_input {
  * "#1 title  +97.7 KiB/s  (grew 1.9 MiB over 20.0 s, rose in 95% of intervals)".
  * Growing Python containers rank among the suspects by their estimated bytes per
  * second, titled by the line that stores into them; one whose writer is already a
- * heap suspect is told under that suspect. */
+ * heap suspect is told under that suspect. A heap the probes cannot see (a Go
+ * program's) gets a "  not seen   the Go heap, ..." line under the allocator that
+ * points at the new pages, and the suspects say they cover C allocations only. */
 void report_write(FILE *f, const struct report_input *in);
+/* The header line "  python     frames off: <off>" when off is set: the same
+ * reason the warning gave, kept with the run's outputs. */
+void report_write_python(FILE *f, const char *off);
 /* Format bytes as "12.3 MiB". */
 void report_format_bytes(double bytes, char *buf, size_t size);
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/log.h"
 #include "python/python.h"
@@ -31,12 +32,48 @@ static const char *unsupported_why(int why)
 	}
 }
 
-struct python *python__open(pid_t pid, bool quiet, int verbose)
+/* Why frames are off in a CPython memspy found but cannot read: the same words
+ * for the warning and the report. */
+static void unsupported_str(const struct python_info *info, char *buf, size_t size)
+{
+	char ver[32];
+
+	python_version_str(info->version, ver, sizeof(ver));
+	if (!info->version)
+		snprintf(buf, size, "a CPython (%s) whose version cannot be read: stacks show "
+			 "the interpreter's native frames", info->module);
+	else
+		snprintf(buf, size, "CPython %s (%s), whose frames memspy cannot read (%s; "
+			 "supported: " MS_PY_SUPPORTED "): stacks show the interpreter's native "
+			 "frames", ver, info->module, unsupported_why(info->why));
+}
+
+static struct python *frames_off(pid_t pid, struct python *py, int err, char *off, size_t size)
+{
+	char why[sizeof(py->info.module) + 512];
+
+	if (err == ENOTSUP)
+		unsupported_str(&py->info, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "a CPython (%s) whose memory cannot be read (%s): "
+			 "stacks show the interpreter's native frames", py->info.module,
+			 strerror(err));
+	ms_warn("pid %d runs %s", (int)pid, why);
+	if (off)
+		snprintf(off, size, "%s", why);
+	free(py);
+	errno = err;
+	return NULL;
+}
+
+struct python *python__open(pid_t pid, bool quiet, int verbose, char *off, size_t size)
 {
 	struct python *py = calloc(1, sizeof(*py));
 	char ver[32];
 	int err;
 
+	if (off && size)
+		off[0] = '\0';
 	if (!py)
 		return NULL;
 	err = python_detect(pid, &py->info);
@@ -45,28 +82,12 @@ struct python *python__open(pid_t pid, bool quiet, int verbose)
 		errno = -err;
 		return NULL;
 	}
-	python_version_str(py->info.version, ver, sizeof(ver));
-	if (!py->info.supported) {
-		if (!py->info.version)
-			ms_warn("pid %d runs a CPython (%s) whose version cannot be "
-					"read: Python frames off, stacks show the interpreter's native "
-					"frames", (int)pid, py->info.module);
-		else
-			ms_warn("pid %d runs CPython %s (%s), whose frames memspy "
-					"cannot read (%s; supported: " MS_PY_SUPPORTED "): stacks show "
-					"the interpreter's native frames", (int)pid, ver,
-				py->info.module, unsupported_why(py->info.why));
-		free(py);
-		errno = ENOTSUP;
-		return NULL;
-	}
+	if (!py->info.supported)
+		return frames_off(pid, py, ENOTSUP, off, size);
 	py->names = python_names__new(pid, &py->info.code);
-	if (!py->names) {
-		ms_warn("cannot read the memory of pid %d: %m: Python frames off",
-			(int)pid);
-		free(py);
-		return NULL;
-	}
+	if (!py->names)
+		return frames_off(pid, py, errno ? errno : EIO, off, size);
+	python_version_str(py->info.version, ver, sizeof(ver));
 	if (!quiet)
 		ms_info("pid %d runs CPython %s (%s): Python frames on", (int)pid,
 			ver, py->info.module);

@@ -16,8 +16,11 @@ struct python;
 
 /* Look for CPython in pid. Returns NULL (errno ENOENT) when pid runs no CPython,
  * and NULL after printing a warning when it runs one memspy cannot read (stacks
- * stay native: never wrong names). Prints which interpreter was found unless quiet. */
-struct python *python__open(pid_t pid, bool quiet, int verbose);
+ * stay native: never wrong names); then, when off is not NULL, it receives the
+ * warning's reason for the report ("CPython 3.12.5 (/usr/bin/python3.12), whose
+ * frames memspy cannot read (...)"), and is "" otherwise. Prints which
+ * interpreter was found unless quiet. */
+struct python *python__open(pid_t pid, bool quiet, int verbose, char *off, size_t size);
 /* Accepts NULL. */
 void python__free(struct python *py);
 /* What the BPF programs need (rodata), or NULL when py is NULL. */

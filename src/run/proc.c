@@ -127,7 +127,7 @@ int proc__open_dwfl(struct proc *p, struct symcache *shared)
 
 void proc__open_python(struct proc *p, bool quiet, int verbose)
 {
-	p->py = python__open(p->pid, quiet, verbose);
+	p->py = python__open(p->pid, quiet, verbose, p->py_off, sizeof(p->py_off));
 	p->py_globals = python_globals__new(p->pid, python__offsets(p->py),
 					     python__code_layout(p->py));
 }

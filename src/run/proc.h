@@ -60,6 +60,7 @@ struct proc {
 	struct profiles prof;
 	struct target_dwfl *dwfl;	/* NULL: its stacks print [unknown] */
 	struct python *py;		/* CPython frames; NULL for other processes */
+	char py_off[1024];		/* why a CPython's frames are off; "": on or none */
 	struct python_globals *py_globals; /* its growing module-level containers */
 	struct rss_pages *rss_pages;	/* the sampled pages behind prof.rss */
 	struct thread_slot *threads;	/* --threads: MS_THREAD_SLOTS, open addressing */

@@ -37,6 +37,8 @@ struct out_set {
 	struct python_globals *py_globals; /* growing Python containers; NULL: none */
 	const uint64_t *counters;	   /* enum ms_counter */
 	const uint64_t *rss_counters;	   /* enum ms_rss_counter */
+	const char *py_off;		   /* why Python frames are off; "": on, or none */
+	const struct runtime_heap *runtime; /* a heap the probes cannot see; NULL: none */
 	bool merged;			   /* --children: the processes are listed first */
 	bool print;			   /* the report also goes to stdout */
 };
@@ -143,18 +145,28 @@ static void write_report_to(FILE *f, const struct run *r, const struct out_set *
 {
 	if (o->merged)
 		write_procs(f, r);
-	if (heap)
+	if (heap) {
 		report_write(f, heap);
-	else
+	} else {
 		fprintf(f, "memspy report: pid %d (%s), %.1f s, ended by %s; heap not tracked "
 			   "(--no-heap)\n",
 			(int)o->pid, o->comm, (double)(r->end_ns - o->prof->start_ns) / 1e9,
 			end_reason);
+		report_write_python(f, o->py_off);
+	}
 	if (cpu)
 		report_cpu_write(f, cpu);
 	if (r->rss_probes)
 		report_rss_write(f, r->stacks, o->prof->rss, o->prof->rss_released,
 				 o->rss_counters, r->rss_period_min, r->rss_period_max);
+}
+
+/* The report's copy of what allocator resolution found: output knows no target. */
+static struct unseen_heap unseen_of(const struct runtime_heap *rt)
+{
+	if (!rt)
+		return (struct unseen_heap){0};
+	return (struct unseen_heap){.heap = rt->heap, .manager = rt->manager, .seen = rt->seen};
 }
 
 /* report.txt, and stdout unless quiet. */
@@ -170,6 +182,9 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 		.comm = o->comm,
 		.allocator = r->alloc.module,
 		.allocator_why = r->alloc.why,
+		.unseen = unseen_of(o->runtime),
+		.rss = r->rss_probes != NULL,
+		.python_off = o->py_off,
 		.end_reason = end_reason,
 		.duration_s = duration,
 		.now_ns = r->end_ns,
@@ -261,6 +276,8 @@ static int write_proc(const struct run *r, struct proc *p, const char *end_reaso
 		.comm = p->comm,
 		.prof = &p->prof,
 		.py_globals = p->py_globals,
+		.py_off = p->py_off,
+		.runtime = p->pid == r->opts.pid ? r->alloc.runtime : NULL,
 		.counters = c,
 		.rss_counters = rc,
 	};
@@ -289,6 +306,8 @@ int write_outputs(struct run *r, const char *end_reason)
 		.comm = r->comm,
 		.prof = run_main_profiles(r),
 		.py_globals = r->merged ? NULL : r->procs[0]->py_globals,
+		.py_off = r->merged ? NULL : r->procs[0]->py_off,
+		.runtime = r->alloc.runtime,
 		.counters = r->counters,
 		.rss_counters = r->rss_counters,
 		.merged = r->merged != NULL,
