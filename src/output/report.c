@@ -309,11 +309,11 @@ static void write_suspects(FILE *f, const struct report_input *in,
 		}
 	}
 	qsort(rows, nrows, sizeof(*rows), cmp_row);
+	if (in->unseen.heap)
+		fprintf(f, "  among C allocations only: %s is not seen (see \"not seen\" above)\n",
+			in->unseen.heap);
 	if (!nrows)
 		fprintf(f, "  none found: no site's live bytes grew steadily beyond sampling noise\n");
-	if (in->unseen.heap)
-		fprintf(f, "  (among C allocations only: %s is not seen, see \"not seen\" above)\n",
-			in->unseen.heap);
 	for (size_t k = 0; k < nrows; k++) {
 		const struct leak_suspect *s = rows[k].heap;
 		const struct container_growth *g = rows[k].py;
