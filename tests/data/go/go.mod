@@ -1,0 +1,3 @@
+module memspy.test/grow
+
+go 1.19
