@@ -4,7 +4,7 @@
 # heap and CPU stacks show "function (file.py:LINE)" in place of the evaluator's
 # frames, in the right order, merged with the native frames around them, for the
 # main thread and a second thread; an interpreter memspy cannot read gets native
-# stacks and a warning.
+# stacks, a warning and a line in the report saying why.
 . "$(dirname "$0")/lib.sh"
 need_bpf
 : "${srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -36,6 +36,11 @@ wait_exit "$MEMSPY_PID" 30
 check_no_probes_left "$MEMSPY_PID"
 grep -q 'cannot read.*native frames' "$T/memspy.err" ||
 	{ cat "$T/memspy.err"; fail "no warning for $OTHER"; }
+# the report keeps the warning's reason: Python frames were off, and why
+why=$(sed -n 's/^memspy: pid [0-9]* runs \(.*CPython.*native frames\)$/\1/p' "$T/memspy.err")
+[ -n "$why" ] || { cat "$T/memspy.err"; fail "no reason in the warning for $OTHER"; }
+grep -qxF "  python     frames off: $why" "$T/other/report.txt" ||
+	{ sed -n '1,8p' "$T/other/report.txt"; fail "the report does not say Python frames were off"; }
 [ -e "$T/other/heap.folded" ] && [ -e "$T/other/cpu.folded" ] || fail "no folded files for $OTHER"
 ! grep -q 'frames.py' "$T/other/heap.folded" "$T/other/cpu.folded" ||
 	fail "Python names from an unsupported interpreter"
