@@ -57,6 +57,74 @@ static void attach_usage(FILE *f)
 
 enum { OPT_STACK_BYTES = CLI_OPT_FIRST_OWN, OPT_MAX_TRACKED, OPT_KERNEL, OPT_THREADS, OPT_NO_RSS };
 
+/* One option of attach's own (the shared ones are cli_run_option's): 0 when taken,
+ * 1 after --help, 2 on a bad value (reported). */
+static int attach_option(int c, const char *arg, struct run_opts *o)
+{
+	uint64_t v;
+	char *end;
+
+	switch (c) {
+	case 'd':
+		o->duration_s = strtod(arg, &end);
+		if (*end || end == arg || !(o->duration_s > 0 && o->duration_s <= 1e7)) {
+			fprintf(stderr,
+				"memspy attach: --duration wants a positive number of seconds, "
+				"not '%s'\n",
+				arg);
+			return 2;
+		}
+		return 0;
+	case 'o':
+		o->outdir = arg;
+		return 0;
+	case OPT_STACK_BYTES:
+		if (cli_parse_size(arg, &v) || v < 512 || v > MS_MAX_STACK_BYTES) {
+			fprintf(stderr,
+				"memspy attach: --stack-bytes wants 512 to %d bytes, not '%s'\n",
+				MS_MAX_STACK_BYTES, arg);
+			return 2;
+		}
+		o->stack_bytes = (uint32_t)v;
+		return 0;
+	case OPT_MAX_TRACKED:
+		if (cli_parse_size(arg, &v) || v < 1024 || v > (1u << 26)) {
+			fprintf(stderr,
+				"memspy attach: --max-tracked wants 1024 to 64M, not '%s'\n",
+				arg);
+			return 2;
+		}
+		o->max_tracked = (uint32_t)v;
+		return 0;
+	case 'n':
+		o->top_n = strtoul(arg, &end, 10);
+		if (*end || end == arg) {
+			fprintf(stderr, "memspy attach: --top wants a number, not '%s'\n",
+				arg);
+			return 2;
+		}
+		return 0;
+	case OPT_KERNEL:
+		o->kernel = true;
+		return 0;
+	case OPT_THREADS:
+		o->threads = true;
+		return 0;
+	case OPT_NO_RSS:
+		o->no_rss = true;
+		return 0;
+	case 'q':
+		o->quiet = true;
+		return 0;
+	case 'h':
+		attach_usage(stdout);
+		return 1;
+	default:
+		fprintf(stderr, "run 'memspy attach --help' for the options\n");
+		return 2;
+	}
+}
+
 int cmd_attach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -81,8 +149,6 @@ int cmd_attach(int argc, char **argv)
 		{0},
 	};
 	struct run_opts o;
-	uint64_t v;
-	char *end;
 	int c;
 
 	cli_run_defaults(&o);
@@ -93,65 +159,9 @@ int cmd_attach(int argc, char **argv)
 			return 2;
 		if (shared)
 			continue;
-		switch (c) {
-		case 'd':
-			o.duration_s = strtod(optarg, &end);
-			if (*end || end == optarg || !(o.duration_s > 0 && o.duration_s <= 1e7)) {
-				fprintf(stderr,
-					"memspy attach: --duration wants a positive number of seconds, "
-					"not '%s'\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'o':
-			o.outdir = optarg;
-			break;
-		case OPT_STACK_BYTES:
-			if (cli_parse_size(optarg, &v) || v < 512 || v > MS_MAX_STACK_BYTES) {
-				fprintf(stderr,
-					"memspy attach: --stack-bytes wants 512 to %d bytes, not '%s'\n",
-					MS_MAX_STACK_BYTES, optarg);
-				return 2;
-			}
-			o.stack_bytes = (uint32_t)v;
-			break;
-		case OPT_MAX_TRACKED:
-			if (cli_parse_size(optarg, &v) || v < 1024 || v > (1u << 26)) {
-				fprintf(stderr,
-					"memspy attach: --max-tracked wants 1024 to 64M, not '%s'\n",
-					optarg);
-				return 2;
-			}
-			o.max_tracked = (uint32_t)v;
-			break;
-		case 'n':
-			o.top_n = strtoul(optarg, &end, 10);
-			if (*end || end == optarg) {
-				fprintf(stderr, "memspy attach: --top wants a number, not '%s'\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case OPT_KERNEL:
-			o.kernel = true;
-			break;
-		case OPT_THREADS:
-			o.threads = true;
-			break;
-		case OPT_NO_RSS:
-			o.no_rss = true;
-			break;
-		case 'q':
-			o.quiet = true;
-			break;
-		case 'h':
-			attach_usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr, "run 'memspy attach --help' for the options\n");
-			return 2;
-		}
+		int r = attach_option(c, optarg, &o);
+		if (r)
+			return r == 1 ? 0 : 2;
 	}
 	int bad = cli_run_finish("attach", argc, argv, optind, &o);
 	if (bad)
