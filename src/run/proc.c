@@ -132,6 +132,16 @@ void proc__open_python(struct proc *p, bool quiet, int verbose)
 					     python__code_layout(p->py));
 }
 
+void proc__close_modules(struct proc *p)
+{
+	target_dwfl__free(p->dwfl);
+	python__free(p->py);
+	python_globals__free(p->py_globals);
+	p->dwfl = NULL;
+	p->py = NULL;
+	p->py_globals = NULL;
+}
+
 int proc__hold(struct proc *p, const void *rec, size_t size)
 {
 	struct held_record *h = malloc(sizeof(*h) + size);

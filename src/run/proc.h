@@ -66,6 +66,14 @@ struct proc {
 	struct ms_proc counts;		/* --children: its counters, read at stop */
 	bool modules_pending;		/* seen, modules not read yet: records are held */
 	struct held_record *held, **held_tail;
+	/* --children: its life as the fork, exec and exit records told it */
+	bool comm_from_event;		/* comm is the name a record gave */
+	bool named;			/* frame is set */
+	bool execd;			/* it exec'd during the run */
+	uint64_t exec_ns;		/* an exec whose new modules are not read yet */
+	bool exited;			/* its memory went with it: out of the merged files;
+					 * its own profiles keep what it had at exit */
+	uint64_t exit_ns;
 };
 
 /* A process with no modules yet, its series not started. comm NULL: read it from
@@ -78,6 +86,8 @@ void proc__free(struct proc *p);
 int proc__open_dwfl(struct proc *p, struct symcache *shared);
 /* Look for CPython in the process: its frames and growing containers. */
 void proc__open_python(struct proc *p, bool quiet, int verbose);
+/* Forget the modules and CPython of the program the process ran before exec. */
+void proc__close_modules(struct proc *p);
 /* Keep a copy of a record until the modules are read. 0 or -ENOMEM (dropped). */
 int proc__hold(struct proc *p, const void *rec, size_t size);
 /* Take the held records, oldest first; the caller frees each. */
