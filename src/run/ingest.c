@@ -144,11 +144,17 @@ static void ingest_alloc(struct run *r, struct proc *p, const struct ms_alloc_ev
 	if (intern_stacks(r, p, frames, nf, complete, &id, &mid))
 		return;
 	profile__alloc(p->prof.heap, ev->addr, ev->size, id, ev->hdr.ts_ns);
-	/* A block read after its process exited went with it: only the
-	 * process's own record of what it had at exit gets it. */
-	if (mid != UINT32_MAX && !p->exited)
-		profile__alloc(r->merged->heap, run_merged_key(ev->addr, ev->hdr.tgid), ev->size, mid,
-			       ev->hdr.ts_ns);
+	if (mid == UINT32_MAX)
+		return;
+	uint64_t key = run_merged_key(ev->addr, ev->hdr.tgid);
+	profile__alloc(r->merged->heap, key, ev->size, mid, ev->hdr.ts_ns);
+	/* Read after its process exited (a ring behind the others): the block
+	 * was allocated, and went with the process. */
+	if (p->exited) {
+		double before = profile__live_bytes(r->merged->heap);
+		profile__free_block(r->merged->heap, key, p->exit_ns);
+		r->exit_released += before - profile__live_bytes(r->merged->heap);
+	}
 }
 
 static void ingest_free(struct run *r, struct proc *p, const struct ms_free_event *ev,

@@ -21,8 +21,11 @@ int ingest_record(void *ctx, const void *rec, size_t size);
 void ingest_held(struct run *r, struct proc *p, uint64_t before_ns);
 /* ingest_proc.c, --children: a fork, exec or exit record (struct
  * ms_proc_event). A fork or exec names the process; an exec has its modules
- * read again by the next run__open_new_procs; an exit takes the process's live
- * heap and sampled pages out of the merged profiles. */
+ * read again by the next run__open_new_procs; an exit has the process's live
+ * heap and sampled pages taken out of the merged profiles by ingest_exits. */
 void ingest_proc_event(struct run *r, const void *rec, size_t size);
+/* Release the memory of the processes whose exit was read, once their held
+ * records are in (run__open_new_procs). */
+void ingest_exits(struct run *r);
 
 #endif

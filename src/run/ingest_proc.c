@@ -64,25 +64,39 @@ static void page_gone_with_proc(void *ctx, const struct rss_page *page)
 	cpu_profile__remove(r->merged->rss, page->merged, (uint64_t)page->weight * MS_RSS_PAGE);
 }
 
-/* Its live blocks and sampled pages leave the merged profiles now; records of
- * it still queued update only its own profiles (ingest.c), which thus keep what
- * it had at exit. */
+/* The exit is taken after the records read in the same pass (ingest_exits):
+ * until then they may still be held for the process. */
 static void proc_exited(struct run *r, struct proc *p, const struct ms_proc_event *ev)
+{
+	if (!p->exit_ns)
+		p->exit_ns = ev->hdr.ts_ns;
+}
+
+/* Its live blocks and sampled pages leave the merged profiles; records of it
+ * read later update only its own profiles (ingest.c), which thus keep what it
+ * had at exit. */
+static void release_exited(struct run *r, struct proc *p)
 {
 	size_t n = profile__nr_live(p->prof.heap);
 	uint64_t *addrs = malloc((n ? n : 1) * sizeof(*addrs));
+	double before = profile__live_bytes(r->merged->heap);
 
-	if (p->exited) {
-		free(addrs);
-		return;
-	}
 	p->exited = true;
-	p->exit_ns = ev->hdr.ts_ns;
 	n = addrs ? profile__live_addrs(p->prof.heap, addrs, n) : 0;
 	for (size_t i = 0; i < n; i++)
-		profile__free_block(r->merged->heap, run_merged_key(addrs[i], p->pid), ev->hdr.ts_ns);
+		profile__free_block(r->merged->heap, run_merged_key(addrs[i], p->pid), p->exit_ns);
 	free(addrs);
+	r->exit_released += before - profile__live_bytes(r->merged->heap);
 	rss_pages__release(p->rss_pages, 0, UINT64_MAX, 0, 0, page_gone_with_proc, r);
+}
+
+void ingest_exits(struct run *r)
+{
+	for (size_t i = 0; r->merged && i < r->nr_procs; i++) {
+		struct proc *p = r->procs[i];
+		if (p->exit_ns && !p->exited && !p->modules_pending)
+			release_exited(r, p);
+	}
 }
 
 void ingest_proc_event(struct run *r, const void *rec, size_t size)

@@ -81,11 +81,13 @@ struct proc {
 struct proc *proc__new(pid_t pid, const char *comm, uint64_t sample_mean);
 /* Accepts NULL. */
 void proc__free(struct proc *p);
-/* Read the process's modules for unwinding and naming, sharing the run's cache of
- * names. 0, or -errno (its stacks print [unknown]). */
-int proc__open_dwfl(struct proc *p, struct symcache *shared);
-/* Look for CPython in the process: its frames and growing containers. */
-void proc__open_python(struct proc *p, bool quiet, int verbose);
+/* Read the modules of process from (p's pid, or the parent a child that is gone
+ * was forked from: fork copies the address space) for unwinding and naming p's
+ * stacks, sharing the run's cache of names. 0, or -errno (its stacks print
+ * [unknown]). */
+int proc__open_dwfl(struct proc *p, pid_t from, struct symcache *shared);
+/* Look for CPython in process from, for p: its frames and growing containers. */
+void proc__open_python(struct proc *p, pid_t from, bool quiet, int verbose);
 /* Forget the modules and CPython of the program the process ran before exec. */
 void proc__close_modules(struct proc *p);
 /* Keep a copy of a record until the modules are read. 0 or -ENOMEM (dropped). */

@@ -174,15 +174,20 @@ struct proc *run_add_pending_proc(struct run *r, uint32_t tgid, const char *comm
 
 /* Read a process's modules and CPython, and tell the BPF side where its
  * interpreter is. Quiet but for a program exec'd during the run, which nobody
- * was told of yet. */
+ * was told of yet. A child already gone (a short-lived worker) is read through
+ * the parent it was forked from, unless it exec'd. */
 static void open_modules(struct run *r, struct proc *p)
 {
 	const struct ms_python_offsets *py;
+	pid_t from = p->pid;
 
 	if (r->offline)
 		return;
-	proc__open_dwfl(p, r->symcache); /* failing, its stacks print [unknown] */
-	proc__open_python(p, !p->execd || r->opts.quiet_attach, r->opts.verbose);
+	if (kill(p->pid, 0) && errno == ESRCH && !p->execd && p->counts.parent &&
+	    kill((pid_t)p->counts.parent, 0) == 0)
+		from = (pid_t)p->counts.parent;
+	proc__open_dwfl(p, from, r->symcache); /* failing, its stacks print [unknown] */
+	proc__open_python(p, from, !p->execd || r->opts.quiet_attach, r->opts.verbose);
 	py = python__offsets(p->py);
 	if (r->follow && py && py->runtime && follow_probes__set_python(r->follow, p->pid, py))
 		ms_warn("pid %d (%s): cannot tell the BPF programs where its Python runs: "
@@ -219,6 +224,7 @@ void run__open_new_procs(struct run *r)
 	for (size_t i = 0; r->nr_pending && i < r->nr_procs; i++)
 		if (r->procs[i]->modules_pending)
 			open_pending(r, r->procs[i]);
+	ingest_exits(r);
 }
 
 static int open_outdir(struct run *r)
@@ -296,12 +302,12 @@ static int open_target(struct run *r)
 	}
 	if (r->merged)
 		name_proc(r, p);
-	e = proc__open_dwfl(p, r->symcache);
+	e = proc__open_dwfl(p, o->pid, r->symcache);
 	if (e) {
 		ms_err("cannot read the modules of pid %d: %s", (int)o->pid, strerror(-e));
 		return e;
 	}
-	proc__open_python(p, o->quiet_attach, o->verbose);
+	proc__open_python(p, o->pid, o->quiet_attach, o->verbose);
 	return 0;
 }
 

@@ -47,6 +47,7 @@ struct run {
 	size_t nr_procs, cap_procs;
 	size_t nr_pending;		/* procs whose modules are not read yet */
 	struct profiles *merged;	/* --children only */
+	double exit_released;		/* merged live bytes gone with exited processes */
 	/* life cycle */
 	uint64_t next_tick;
 	uint64_t end_ns;		/* set by run__stop */

@@ -294,13 +294,9 @@ static void set_totals(struct heap_totals *t, const uint64_t *c)
 static void set_exit_totals(const struct run *r, struct heap_totals *t)
 {
 	t->exited_procs = 0;
-	t->exit_released = 0;
-	for (size_t i = 0; i < r->nr_procs; i++) {
-		if (!r->procs[i]->exited)
-			continue;
-		t->exited_procs++;
-		t->exit_released += profile__live_bytes(r->procs[i]->prof.heap);
-	}
+	t->exit_released = r->exit_released;
+	for (size_t i = 0; i < r->nr_procs; i++)
+		t->exited_procs += r->procs[i]->exited;
 }
 
 /* Every output of one set into its directory. */
