@@ -256,6 +256,7 @@ START_TEST(test_children_exit)
 	ck_assert_double_eq(live_at(r, merged, "worker-5000002", NULL), 340);
 
 	feed_proc(r, MS_EV_EXIT, PID_B, 0, "worker");
+	run__open_new_procs(r); /* exits are taken after the records of the pass */
 	ck_assert_double_eq(profile__live_bytes(merged), 100);
 	ck_assert_double_eq(profile__live_bytes(run__proc_profile(r, PID_B)), 340);
 	feed_alloc(r, PID_B, PID_B, 0x3000, 7); /* queued before the exit, read after */
