@@ -9,7 +9,6 @@
 
 #include "memspy/events.h"
 #include "user_stack.bpf.h"
-#include "python.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -19,6 +18,7 @@ const volatile __u32 want_kernel = 0;
 const volatile __u64 wakeup_bytes = 1 << 20;
 
 #include "follow.bpf.h"
+#include "python.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -15,6 +15,18 @@ struct {
 	__type(value, struct ms_proc);
 } procs SEC(".maps");
 
+/* The CPython offsets of each followed process that runs one, set by user space
+ * once it has found the interpreter there, copied to a forked child and dropped
+ * at exec by follow.bpf.c: a shell that execs python3 gets Python frames from
+ * when its new program has been read. Without follow_children it holds nothing
+ * and python.bpf.h reads the one target's offsets from py_off. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MS_MAX_PROCS);
+	__type(key, __u32); /* tgid */
+	__type(value, struct ms_python_offsets);
+} py_procs SEC(".maps");
+
 /* The entry of a followed, running process, or NULL. */
 static __always_inline struct ms_proc *followed_proc(__u32 tgid)
 {

@@ -9,7 +9,6 @@
 
 #include "memspy/events.h"
 #include "user_stack.bpf.h"
-#include "python.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -21,6 +20,7 @@ const volatile __u64 wakeup_bytes = 1 << 20; /* wake the reader once this much i
 const volatile __u64 countdowns[MS_COUNTDOWN_SLOTS] = {};
 
 #include "follow.bpf.h"
+#include "python.bpf.h"
 
 /* What a thread is doing inside the allocator: entry to return. */
 struct thread_state {

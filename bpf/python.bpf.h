@@ -5,8 +5,24 @@
 #ifndef MEMSPY_PYTHON_BPF_H
 #define MEMSPY_PYTHON_BPF_H
 
+/* Include after follow.bpf.h: with follow_children, each process has its own
+ * offsets in py_procs. */
+
 /* Set by user space before load; py_off.runtime == 0 leaves Python frames off. */
 const volatile struct ms_python_offsets py_off = {};
+
+/* The offsets of the current process's CPython, or NULL when it runs none. A
+ * plain run reads the constants of py_off (the verifier knows their values);
+ * --children looks the process up, as a shell may exec python3 at any time. */
+static __always_inline const volatile struct ms_python_offsets *python_offsets(void)
+{
+	__u32 tgid;
+
+	if (!follow_children)
+		return py_off.runtime ? &py_off : NULL;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	return bpf_map_lookup_elem(&py_procs, &tgid);
+}
 
 #define MS_PY_MAX_INTERPS 4
 #define MS_PY_MAX_THREADS 256
@@ -29,39 +45,41 @@ static __always_inline __u64 py_read_u64(__u64 addr, int *err)
 	return v;
 }
 
-static __always_inline __u64 py_find_tstate(__u32 tid, __u32 *flags)
+static __always_inline __u64 py_find_tstate(const volatile struct ms_python_offsets *off,
+					     __u32 tid, __u32 *flags)
 {
 	__u64 *cached = bpf_map_lookup_elem(&py_tstates, &tid);
 	__u64 interp, ts;
 	int err = 0;
 
 	/* A stale entry (the state freed, its memory gone) must not fail the walk. */
-	if (cached && py_read_u64(*cached + py_off.tstate_native_tid, &err) == tid && !err)
+	if (cached && py_read_u64(*cached + off->tstate_native_tid, &err) == tid && !err)
 		return *cached;
 	err = 0;
-	interp = py_read_u64(py_off.runtime + py_off.runtime_interp_head, &err);
+	interp = py_read_u64(off->runtime + off->runtime_interp_head, &err);
 	for (int i = 0; i < MS_PY_MAX_INTERPS && interp && !err; i++) {
-		ts = py_read_u64(interp + py_off.interp_threads_head, &err);
+		ts = py_read_u64(interp + off->interp_threads_head, &err);
 		for (int j = 0; j < MS_PY_MAX_THREADS && ts && !err; j++) {
-			if (py_read_u64(ts + py_off.tstate_native_tid, &err) == tid && !err) {
+			if (py_read_u64(ts + off->tstate_native_tid, &err) == tid && !err) {
 				bpf_map_update_elem(&py_tstates, &tid, &ts, BPF_ANY);
 				return ts;
 			}
-			ts = py_read_u64(ts + py_off.tstate_next, &err);
+			ts = py_read_u64(ts + off->tstate_next, &err);
 		}
-		interp = py_read_u64(interp + py_off.interp_next, &err);
+		interp = py_read_u64(interp + off->interp_next, &err);
 	}
 	*flags |= err ? MS_PY_READ_FAIL : MS_PY_NO_THREAD;
 	return 0;
 }
 
 /* The innermost frame of thread state ts. */
-static __always_inline __u64 py_top_frame(__u64 ts, int *err)
+static __always_inline __u64 py_top_frame(const volatile struct ms_python_offsets *off,
+					   __u64 ts, int *err)
 {
-	__u64 p = py_read_u64(ts + py_off.tstate_frame, err);
+	__u64 p = py_read_u64(ts + off->tstate_frame, err);
 
-	if (py_off.layout & MS_PY_LAYOUT_CFRAME)
-		p = p ? py_read_u64(p + py_off.cframe_current, err) : 0;
+	if (off->layout & MS_PY_LAYOUT_CFRAME)
+		p = p ? py_read_u64(p + off->cframe_current, err) : 0;
 	return p;
 }
 
@@ -72,7 +90,8 @@ static __always_inline __u64 py_top_frame(__u64 ts, int *err)
  * would then follow every combination of the two. */
 static __always_inline void read_python_stack(struct ms_py_stack *out, __u32 tid)
 {
-	bool shims = py_off.layout & MS_PY_LAYOUT_SHIM;
+	const volatile struct ms_python_offsets *off = python_offsets();
+	bool shims;
 	__u64 ts, frame;
 	__u8 entry;
 	int err = 0;
@@ -80,26 +99,27 @@ static __always_inline void read_python_stack(struct ms_py_stack *out, __u32 tid
 	out->nr = 0;
 	out->flags = 0;
 	out->entry = 0;
-	if (!py_off.runtime)
+	if (!off || !off->runtime)
 		return;
-	ts = py_find_tstate(tid, &out->flags);
+	shims = off->layout & MS_PY_LAYOUT_SHIM;
+	ts = py_find_tstate(off, tid, &out->flags);
 	if (!ts)
 		return;
-	frame = py_top_frame(ts, &err);
+	frame = py_top_frame(off, ts, &err);
 	for (int i = 0; i < MS_MAX_PY_FRAMES; i++) {
 		if (!frame || err)
 			break;
-		out->code[i] = py_read_u64(frame + py_off.frame_code, &err);
-		out->instr[i] = py_read_u64(frame + py_off.frame_instr, &err);
+		out->code[i] = py_read_u64(frame + off->frame_code, &err);
+		out->instr[i] = py_read_u64(frame + off->frame_instr, &err);
 		entry = 0;
-		if (bpf_probe_read_user(&entry, 1, (void *)(frame + py_off.frame_entry)))
+		if (bpf_probe_read_user(&entry, 1, (void *)(frame + off->frame_entry)))
 			err = 1;
 		if (err)
 			break;
-		if (shims ? entry == py_off.shim_owner : entry != 0)
+		if (shims ? entry == off->shim_owner : entry != 0)
 			out->entry |= 1ULL << i;
 		out->nr = i + 1;
-		frame = py_read_u64(frame + py_off.frame_previous, &err);
+		frame = py_read_u64(frame + off->frame_previous, &err);
 	}
 	if (err)
 		out->flags |= MS_PY_READ_FAIL;

@@ -11,7 +11,6 @@
 
 #include "memspy/events.h"
 #include "user_stack.bpf.h"
-#include "python.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -24,6 +23,7 @@ const volatile __u64 wakeup_bytes = 1 << 20;
 __u32 rss_period = 1;
 
 #include "follow.bpf.h"
+#include "python.bpf.h"
 
 #define NR_MMAP 9
 #define NR_MUNMAP 11

@@ -3,8 +3,11 @@
  * first records of a forked process) fed to a run with nothing attached, checked
  * against the profiles they build: live bytes per stack, CPU counts, and which
  * process each lands in. No BPF, no root: frames print [unknown]. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/clock.h"
 
 #include "check_suites.h"
 #include "memspy/events.h"
@@ -59,17 +62,55 @@ static void feed_free(struct run *r, uint32_t tgid, uint64_t addr)
 	ck_assert_int_eq(ingest_record(r, &ev, sizeof(ev)), 0);
 }
 
-static void feed_cpu(struct run *r, uint32_t tgid, uint32_t tid, uint64_t ip)
+static void feed_cpu_at(struct run *r, uint32_t tgid, uint32_t tid, uint64_t ip, uint64_t ts)
 {
 	struct ms_cpu_event *ev = calloc(1, sizeof(*ev));
 
 	ck_assert_ptr_nonnull(ev);
-	ev->hdr = (struct ms_event_header){.ts_ns = 3, .kind = MS_EV_CPU, .tgid = tgid,
+	ev->hdr = (struct ms_event_header){.ts_ns = ts, .kind = MS_EV_CPU, .tgid = tgid,
 					   .tid = tid};
 	ev->user_regs_valid = 1;
 	ev->regs[MS_REG_IP] = ip;
 	ck_assert_int_eq(ingest_record(r, ev, MS_CPU_EVENT_HDR_SIZE), 0);
 	free(ev);
+}
+
+/* A CPU sample taken now, inside the run's window. */
+static void feed_cpu(struct run *r, uint32_t tgid, uint32_t tid, uint64_t ip)
+{
+	feed_cpu_at(r, tgid, tid, ip, clock_now_ns());
+}
+
+static void feed_proc(struct run *r, uint32_t kind, uint32_t tgid, uint32_t parent,
+		      const char *comm)
+{
+	struct ms_proc_event ev = {
+		.hdr = {.ts_ns = clock_now_ns(), .kind = kind, .tgid = tgid, .tid = tgid},
+		.parent = parent,
+	};
+
+	snprintf(ev.comm, sizeof(ev.comm), "%s", comm);
+	ck_assert_int_eq(ingest_record(r, &ev, sizeof(ev)), 0);
+}
+
+/* The value of the folded line whose frames, root first, are names, or -1. */
+static int64_t stack_count(const struct run *r, const struct cpu_profile *c, const char *names)
+{
+	const uint32_t *ids;
+	const uint64_t *counts;
+	size_t n = cpu_profile__stacks(c, &ids, &counts);
+
+	for (size_t i = 0; i < n; i++) {
+		const uint32_t *frames;
+		size_t nf = stacktab__stack(run__stacks(r), ids[i], &frames);
+		char line[512] = "";
+		for (size_t k = 0; k < nf; k++)
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s",
+				 k ? ";" : "", stacktab__frame_name(run__stacks(r), frames[k]));
+		if (!strcmp(line, names))
+			return (int64_t)counts[i];
+	}
+	return -1;
 }
 
 /* The live bytes of the site whose root frame is named root (NULL: any site), and
@@ -175,6 +216,93 @@ START_TEST(test_children_fork)
 }
 END_TEST
 
+/* Only CPU samples taken between the run's start and its end count: the share
+ * of a CPU is their number over that time. */
+START_TEST(test_cpu_window)
+{
+	struct run *r = offline_run(false, false);
+	uint64_t start = run__start_ns(r);
+
+	feed_cpu_at(r, PID_A, PID_A, 0x401000, start - 1000); /* attaching */
+	feed_cpu_at(r, PID_A, PID_A, 0x401000, start);
+	feed_cpu(r, PID_A, PID_A, 0x401000);
+	ck_assert_uint_eq(cpu_profile__total(run__cpu(r)), 2);
+	run__stop(r);
+	uint64_t end = clock_now_ns();
+	/* queued before the end, read while detaching: counted */
+	feed_cpu_at(r, PID_A, PID_A, 0x401000, start + 1);
+	/* taken while detaching, after the end */
+	feed_cpu_at(r, PID_A, PID_A, 0x401000, end + 1000000);
+	ck_assert_uint_eq(cpu_profile__total(run__cpu(r)), 3);
+	run__free(r);
+}
+END_TEST
+
+/* --children: a fork record names the child with the name it had then; its exit
+ * takes its live heap out of the merged profile, while its own profile keeps
+ * what it had at exit; records read after the exit reach only its own. */
+START_TEST(test_children_exit)
+{
+	struct run *r = offline_run(true, false);
+	struct profile *merged = run__profile(r);
+
+	feed_alloc(r, PID_A, PID_A, 0x1000, 100);
+	feed_proc(r, MS_EV_FORK, PID_B, PID_A, "worker");
+	feed_alloc(r, PID_B, PID_B, 0x1000, 300);
+	feed_alloc(r, PID_B, PID_B, 0x2000, 40);
+	run__open_new_procs(r);
+	ck_assert_uint_eq(run__nr_procs(r), 2);
+	ck_assert_double_eq(profile__live_bytes(merged), 440);
+	ck_assert_double_eq(live_at(r, merged, "worker-5000002", NULL), 340);
+
+	feed_proc(r, MS_EV_EXIT, PID_B, 0, "worker");
+	run__open_new_procs(r); /* exits are taken after the records of the pass */
+	ck_assert_double_eq(profile__live_bytes(merged), 100);
+	ck_assert_double_eq(profile__live_bytes(run__proc_profile(r, PID_B)), 340);
+	feed_alloc(r, PID_B, PID_B, 0x3000, 7); /* queued before the exit, read after */
+	ck_assert_double_eq(profile__live_bytes(merged), 100);
+	ck_assert_double_eq(profile__live_bytes(run__proc_profile(r, PID_B)), 347);
+	/* its CPU time stays: it was spent */
+	feed_cpu(r, PID_B, PID_B, 0x401000);
+	ck_assert_uint_eq(cpu_profile__total(run__cpu(r)), 1);
+	run__free(r);
+}
+END_TEST
+
+/* --children: a process that forks and exits before any of its records is
+ * still listed, under the name it had. */
+START_TEST(test_children_short_lived)
+{
+	struct run *r = offline_run(true, false);
+
+	feed_proc(r, MS_EV_FORK, PID_B, PID_A, "quick");
+	feed_proc(r, MS_EV_EXIT, PID_B, 0, "quick");
+	run__open_new_procs(r);
+	ck_assert_uint_eq(run__nr_procs(r), 2);
+	ck_assert_ptr_nonnull(run__proc_profile(r, PID_B));
+	run__free(r);
+}
+END_TEST
+
+/* --children: a truncated stack in the merged files starts with its process,
+ * then the marker; the process's own stack is marked as before. */
+START_TEST(test_children_truncated_order)
+{
+	struct run *r = offline_run(true, false);
+	struct ms_cpu_event *ev = calloc(1, sizeof(*ev));
+
+	ck_assert_ptr_nonnull(ev);
+	ev->hdr = (struct ms_event_header){.ts_ns = clock_now_ns(), .kind = MS_EV_CPU,
+					   .tgid = PID_A, .tid = PID_A};
+	ev->user_regs_valid = 1; /* no modules: nothing unwinds, the stack is truncated */
+	ingest_record(r, ev, MS_CPU_EVENT_HDR_SIZE);
+	free(ev);
+	ck_assert_int_eq(stack_count(r, run__cpu(r), "?-5000001;[truncated];[unknown]"), 1);
+	ck_assert_int_eq(stack_count(r, run__proc_cpu(r, PID_A), "[unknown]"), 1);
+	run__free(r);
+}
+END_TEST
+
 Suite *suite_ingest(void)
 {
 	Suite *s = suite_create("ingest");
@@ -182,6 +310,10 @@ Suite *suite_ingest(void)
 
 	tcase_add_test(tc, test_one_process);
 	tcase_add_test(tc, test_children_fork);
+	tcase_add_test(tc, test_cpu_window);
+	tcase_add_test(tc, test_children_exit);
+	tcase_add_test(tc, test_children_short_lived);
+	tcase_add_test(tc, test_children_truncated_order);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -32,6 +32,9 @@ enum ms_event_kind {
 	MS_EV_CPU = 3,	 /* struct ms_cpu_event */
 	MS_EV_RSS = 4,	 /* struct ms_cpu_event of a sampled page fault (rss.bpf.c) */
 	MS_EV_RSS_RELEASE = 5, /* struct ms_rss_release: pages unmapped or moved */
+	MS_EV_FORK = 6,	       /* struct ms_proc_event: a followed process forked tgid */
+	MS_EV_EXEC = 7,	       /* struct ms_proc_event: tgid runs a new program */
+	MS_EV_EXIT = 8,	       /* struct ms_proc_event: tgid's last thread exited */
 };
 
 /* Counters of the RSS program (its own per-CPU map). */
@@ -180,6 +183,15 @@ struct ms_rss_release {
 	__u64 new_start, new_len;
 };
 
+/* --children: a followed process forked, exec()'d or exited (follow.bpf.c). The
+ * name is taken then: a short-lived process is gone before /proc can be read. */
+struct ms_proc_event {
+	struct ms_event_header hdr; /* tid: the thread that forked, exec'd or exited */
+	char comm[16];		    /* the process's name at the event (TASK_COMM_LEN) */
+	__u32 parent;		    /* MS_EV_FORK: the forking process's tgid */
+	__u32 reserved;
+};
+
 /* A CPU sample: user registers and stack, and kernel frames when asked for. */
 struct ms_cpu_event {
 	struct ms_event_header hdr;
@@ -220,5 +232,6 @@ _Static_assert(sizeof(struct ms_cpu_event) ==
 			       sizeof(struct ms_py_stack) + 16 + 24 + 8 + MS_MAX_STACK_BYTES,
 	       "cpu event layout");
 _Static_assert(sizeof(struct ms_rss_release) == 24 + 32, "rss release layout");
+_Static_assert(sizeof(struct ms_proc_event) == 24 + 16 + 8, "proc event layout");
 
 #endif

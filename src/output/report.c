@@ -148,6 +148,12 @@ static void write_totals(FILE *f, const struct report_input *in, bool exact)
 		report_format_bytes(profile__live_bytes(in->profile), buf, sizeof(buf));
 		fprintf(f, "  live              ~%s (estimate)\n", buf);
 	}
+	if (tt->exited_procs) {
+		report_format_bytes(tt->exit_released, buf, sizeof(buf));
+		fprintf(f, "  released at exit  %s%s of the blocks freed went with the %" PRIu64
+			   " process%s that exited (their heap is gone with them)\n",
+			exact ? "" : "~", buf, tt->exited_procs, tt->exited_procs == 1 ? "" : "es");
+	}
 	fprintf(f, "  samples           %" PRIu64 "%s\n", profile__samples(in->profile),
 		exact ? " (every allocation)" : "");
 	fprintf(f, "  lost events       %" PRIu64 "%s\n", tt->lost_events,

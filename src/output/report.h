@@ -23,6 +23,8 @@ struct heap_totals {
 	uint64_t unknown_frees;	 /* frees of blocks never seen allocated (exact mode) */
 	uint64_t truncated;	 /* sampled stacks whose unwinding stopped early */
 	uint64_t unwind_failed;	 /* sampled stacks that could not be unwound at all */
+	uint64_t exited_procs;	 /* --children: processes that exited during the run */
+	double exit_released;	 /* the live bytes they took along (counted as freed) */
 };
 
 /* A heap a language runtime keeps itself, out of the malloc probes' sight. */

@@ -46,7 +46,8 @@ struct cpu_probes *cpu_probes__open(const struct cpu_probes_opts *o, char *err, 
 	if (o->python)
 		c->skel->rodata->py_off = *o->python;
 	c->skel->rodata->follow_children = o->children;
-	e = probe_setup_procs_map(c->skel->maps.procs, o->children, o->procs_fd, err, errlen);
+	e = probe_setup_procs_map(c->skel->maps.procs, c->skel->maps.py_procs, o->children,
+				  o->procs_fd, o->py_procs_fd, err, errlen);
 	if (e)
 		goto fail;
 	bpf_map__set_max_entries(c->skel->maps.cpu_scratch, (uint32_t)c->nr_cpus);

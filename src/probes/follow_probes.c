@@ -101,6 +101,53 @@ int follow_probes__map_fd(const struct follow_probes *f)
 	return bpf_map__fd(f->skel->maps.procs);
 }
 
+int follow_probes__py_procs_fd(const struct follow_probes *f)
+{
+	return bpf_map__fd(f->skel->maps.py_procs);
+}
+
+int follow_probes__events_fd(const struct follow_probes *f)
+{
+	return bpf_map__fd(f->skel->maps.proc_events);
+}
+
+int follow_probes__set_python(struct follow_probes *f, pid_t tgid,
+			      const struct ms_python_offsets *py)
+{
+	uint32_t key = (uint32_t)tgid;
+
+	if (bpf_map_update_elem(follow_probes__py_procs_fd(f), &key, py, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+long follow_probes__list(const struct follow_probes *f, uint32_t **tgids)
+{
+	int fd = follow_probes__map_fd(f);
+	uint32_t key, next, *ids = malloc(MS_MAX_PROCS * sizeof(*ids));
+	long n = 0;
+	void *prev = NULL;
+
+	if (!ids)
+		return -ENOMEM;
+	while (n < MS_MAX_PROCS && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		ids[n++] = next;
+		key = next;
+		prev = &key;
+	}
+	*tgids = ids;
+	return n;
+}
+
+uint64_t follow_probes__lost(const struct follow_probes *f)
+{
+	uint64_t c[1] = {0};
+
+	probe_sum_percpu_counters(bpf_map__fd(f->skel->maps.lost_proc_events),
+				  libbpf_num_possible_cpus(), c, 1);
+	return c[0];
+}
+
 void follow_probes__detach(struct follow_probes *f)
 {
 	if (f)

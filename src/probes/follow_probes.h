@@ -5,6 +5,7 @@
 #define MEMSPY_FOLLOW_PROBES_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "memspy/events.h"
@@ -17,6 +18,19 @@ struct follow_probes;
 struct follow_probes *follow_probes__open(pid_t root, char *err, size_t errlen);
 /* The procs map's fd, for bpf_map__reuse_fd in the other objects before load. */
 int follow_probes__map_fd(const struct follow_probes *f);
+/* The map of the followed processes' CPython offsets, shared the same way. */
+int follow_probes__py_procs_fd(const struct follow_probes *f);
+/* The ring of fork, exec and exit records (struct ms_proc_event). */
+int follow_probes__events_fd(const struct follow_probes *f);
+/* Read Python frames of tgid with offsets py from now on (until it execs or
+ * exits). 0 or -errno. */
+int follow_probes__set_python(struct follow_probes *f, pid_t tgid,
+			      const struct ms_python_offsets *py);
+/* Every process in the map, running or exited: *tgids (malloc'ed, the caller
+ * frees it) gets their ids. Returns their number, or -errno. */
+long follow_probes__list(const struct follow_probes *f, uint32_t **tgids);
+/* Records the ring had no room for (fork, exec or exit not seen). */
+uint64_t follow_probes__lost(const struct follow_probes *f);
 /* Stop following new processes; the map stays readable. Idempotent. */
 void follow_probes__detach(struct follow_probes *f);
 /* Detach and unload. Accepts NULL. */

@@ -58,7 +58,8 @@ struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const st
 	if (o->python)
 		h->skel->rodata->py_off = *o->python;
 	h->skel->rodata->follow_children = o->children;
-	e = probe_setup_procs_map(h->skel->maps.procs, o->children, o->procs_fd, err, errlen);
+	e = probe_setup_procs_map(h->skel->maps.procs, h->skel->maps.py_procs, o->children,
+				  o->procs_fd, o->py_procs_fd, err, errlen);
 	if (e)
 		goto fail;
 	sampling_fill_countdowns((uint64_t *)h->skel->rodata->countdowns, MS_COUNTDOWN_SLOTS,

@@ -20,6 +20,7 @@ struct heap_probes_opts {
 	bool children;		/* --children: probe every process mapping the allocator,
 				 * keep the ones in the procs map below */
 	int procs_fd;		/* the map of followed processes (follow_probes) */
+	int py_procs_fd;	/* their CPython offsets (follow_probes) */
 };
 
 struct heap_probes;

@@ -99,14 +99,20 @@ int probe_sum_percpu_counters(int map_fd, int nr_cpus, uint64_t *out, uint32_t n
 	return 0;
 }
 
-int probe_setup_procs_map(struct bpf_map *procs, bool children, int procs_fd, char *err,
-			size_t errlen)
+int probe_setup_procs_map(struct bpf_map *procs, struct bpf_map *py_procs, bool children,
+			  int procs_fd, int py_procs_fd, char *err, size_t errlen)
 {
-	if (!children)
-		return bpf_map__set_max_entries(procs, 1);
-	int e = bpf_map__reuse_fd(procs, procs_fd);
+	int e;
+
+	if (!children) {
+		e = bpf_map__set_max_entries(procs, 1);
+		return e ? e : bpf_map__set_max_entries(py_procs, 1);
+	}
+	e = bpf_map__reuse_fd(procs, procs_fd);
+	if (!e)
+		e = bpf_map__reuse_fd(py_procs, py_procs_fd);
 	if (e)
-		snprintf(err, errlen, "cannot share the --children map: %s", strerror(-e));
+		snprintf(err, errlen, "cannot share the --children maps: %s", strerror(-e));
 	return e;
 }
 

@@ -20,11 +20,11 @@ void probe_error_explain(const char *what, int err, char *buf, size_t size);
 int probe_check_environment(char *buf, size_t size);
 /* Sum a per-CPU array of u64 counters. Returns 0 or -errno. */
 int probe_sum_percpu_counters(int map_fd, int nr_cpus, uint64_t *out, uint32_t n);
-/* Before load: with children, make procs the run's shared --children map
- * (procs_fd); without, shrink the unused map to one entry. 0 or -errno, with the
- * reason in err. */
-int probe_setup_procs_map(struct bpf_map *procs, bool children, int procs_fd, char *err,
-			size_t errlen);
+/* Before load: with children, make procs and py_procs the run's shared --children
+ * maps (procs_fd, py_procs_fd); without, shrink the unused maps to one entry. 0 or
+ * -errno, with the reason in err. */
+int probe_setup_procs_map(struct bpf_map *procs, struct bpf_map *py_procs, bool children,
+			  int procs_fd, int py_procs_fd, char *err, size_t errlen);
 /* Open the perf event attr on every online CPU, system-wide on that CPU (a
  * per-process event cannot follow threads created later into a BPF program), and
  * attach prog to each. links (nr_cpus long) receive the links, which own the event

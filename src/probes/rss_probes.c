@@ -45,7 +45,8 @@ struct rss_probes *rss_probes__open(const struct rss_probes_opts *o, char *err, 
 		r->skel->rodata->py_off = *o->python;
 	r->skel->rodata->follow_children = o->children;
 	r->skel->data->rss_period = o->period ? o->period : 1;
-	e = probe_setup_procs_map(r->skel->maps.procs, o->children, o->procs_fd, err, errlen);
+	e = probe_setup_procs_map(r->skel->maps.procs, r->skel->maps.py_procs, o->children,
+				  o->procs_fd, o->py_procs_fd, err, errlen);
 	if (e)
 		goto fail;
 	bpf_map__set_max_entries(r->skel->maps.rss_scratch, (uint32_t)r->nr_cpus);

@@ -24,6 +24,7 @@ struct rss_probes_opts {
 	const struct ms_python_offsets *python; /* read Python frames; NULL: none */
 	bool children;	      /* --children: filter on the procs map below */
 	int procs_fd;	      /* the map of followed processes (follow_probes) */
+	int py_procs_fd;      /* their CPython offsets (follow_probes) */
 };
 
 struct rss_probes;

@@ -565,6 +565,16 @@ size_t profile__nr_live(const struct profile *p)
 	return p->nr_live;
 }
 
+size_t profile__live_addrs(const struct profile *p, uint64_t *out, size_t max)
+{
+	size_t k = 0;
+
+	for (size_t s = 0; s < p->nr_sites; s++)
+		for (uint32_t i = p->sites[s].head; i != MS_NIL && k < max; i = p->blocks[i].next)
+			out[k++] = p->blocks[i].addr;
+	return k;
+}
+
 size_t profile__block_capacity(const struct profile *p)
 {
 	return p->blocks_cap;

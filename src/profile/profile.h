@@ -61,6 +61,10 @@ uint64_t profile__sample_mean(const struct profile *p);
 /* Sampled blocks live now, and the entries the block table holds room for (memory
  * accounting and tests). */
 size_t profile__nr_live(const struct profile *p);
+/* The addresses of up to max live sampled blocks, site by site (a process that
+ * exits takes its blocks along: the caller frees them elsewhere). Returns how
+ * many were written. */
+size_t profile__live_addrs(const struct profile *p, uint64_t *out, size_t max);
 size_t profile__block_capacity(const struct profile *p);
 
 #endif

@@ -2,6 +2,7 @@
 /* The run's probes: attach what the options ask for, find where the heap probes
  * sit in the target, and follow the page-fault rate with the RSS sampling period. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,7 +33,7 @@ static const struct ms_python_offsets *target_python(const struct run *r)
 	return python__offsets(r->procs[0]->py);
 }
 
-static int attach_heap(struct run *r, int procs_fd, char *err, size_t errlen)
+static int attach_heap(struct run *r, const int *fds, char *err, size_t errlen)
 {
 	const struct run_opts *o = &r->opts;
 	struct heap_probes_opts hopts = {
@@ -43,14 +44,15 @@ static int attach_heap(struct run *r, int procs_fd, char *err, size_t errlen)
 		.seed = clock_now_ns() ^ (uint64_t)getpid(),
 		.python = target_python(r),
 		.children = o->children,
-		.procs_fd = procs_fd,
+		.procs_fd = fds[0],
+		.py_procs_fd = fds[1],
 	};
 
 	r->heap = heap_probes__open(&hopts, &r->alloc, err, errlen);
 	return r->heap ? 0 : -EIO;
 }
 
-static int attach_cpu(struct run *r, int procs_fd, char *err, size_t errlen)
+static int attach_cpu(struct run *r, const int *fds, char *err, size_t errlen)
 {
 	const struct run_opts *o = &r->opts;
 	struct cpu_probes_opts copts = {
@@ -60,7 +62,8 @@ static int attach_cpu(struct run *r, int procs_fd, char *err, size_t errlen)
 		.kernel = o->kernel,
 		.python = target_python(r),
 		.children = o->children,
-		.procs_fd = procs_fd,
+		.procs_fd = fds[0],
+		.py_procs_fd = fds[1],
 	};
 
 	r->cpu_probes = cpu_probes__open(&copts, err, errlen);
@@ -68,7 +71,7 @@ static int attach_cpu(struct run *r, int procs_fd, char *err, size_t errlen)
 }
 
 /* RSS growth is an extra: without it the run goes on (reported once). */
-static void attach_rss(struct run *r, int procs_fd)
+static void attach_rss(struct run *r, const int *fds)
 {
 	const struct run_opts *o = &r->opts;
 	struct rss_probes_opts ropts = {
@@ -77,7 +80,8 @@ static void attach_rss(struct run *r, int procs_fd)
 		.stack_bytes = o->stack_bytes,
 		.python = target_python(r),
 		.children = o->children,
-		.procs_fd = procs_fd,
+		.procs_fd = fds[0],
+		.py_procs_fd = fds[1],
 	};
 	char err[512];
 
@@ -86,34 +90,70 @@ static void attach_rss(struct run *r, int procs_fd)
 		ms_warn("%s: no rss.folded", err);
 }
 
+/* --children: the fork and exec programs, with the target's CPython (if any)
+ * known to the BPF side before any sample, and their own ring of records. */
+static int attach_follow(struct run *r, char *err, size_t errlen)
+{
+	const struct ms_python_offsets *py = target_python(r);
+
+	r->follow = follow_probes__open(r->opts.pid, err, errlen);
+	if (!r->follow)
+		return -EIO;
+	if (py && py->runtime && follow_probes__set_python(r->follow, r->opts.pid, py))
+		ms_warn("cannot tell the BPF programs where pid %d's Python runs: Python "
+			"frames off", (int)r->opts.pid);
+	r->follow_cap = capture__new(follow_probes__events_fd(r->follow), ingest_record, r);
+	if (!r->follow_cap) {
+		snprintf(err, errlen, "cannot read the --children ring buffer: %s",
+			 strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* --children: every process followed from the start, idle ones included, is
+ * listed; their modules are read in the first pass. */
+static void add_followed_procs(struct run *r)
+{
+	uint32_t *tgids = NULL;
+	long n = follow_probes__list(r->follow, &tgids);
+
+	for (long i = 0; i < n; i++)
+		if (!run_find_proc(r, tgids[i]))
+			run_add_pending_proc(r, tgids[i], NULL);
+	free(tgids);
+}
+
 /* Attach everything the options ask for. Prints the reason and returns -errno on
  * failure. */
 int run_attach_probes(struct run *r)
 {
 	const struct run_opts *o = &r->opts;
 	char err[512];
-	int procs_fd = -1;
+	int fds[2] = {-1, -1}; /* --children: procs and py_procs */
 
 	if (o->children) {
-		r->follow = follow_probes__open(o->pid, err, sizeof(err));
-		if (!r->follow)
+		if (attach_follow(r, err, sizeof(err)))
 			goto fail;
-		procs_fd = follow_probes__map_fd(r->follow);
+		fds[0] = follow_probes__map_fd(r->follow);
+		fds[1] = follow_probes__py_procs_fd(r->follow);
 	}
-	if (o->heap && attach_heap(r, procs_fd, err, sizeof(err)))
+	if (o->heap && attach_heap(r, fds, err, sizeof(err)))
 		goto fail;
 	if (r->heap && add_ring(r, heap_probes__events_fd(r->heap)))
 		goto fail_ring;
-	if (o->cpu && attach_cpu(r, procs_fd, err, sizeof(err)))
+	if (o->cpu && attach_cpu(r, fds, err, sizeof(err)))
 		goto fail;
 	if (r->cpu_probes && add_ring(r, cpu_probes__events_fd(r->cpu_probes)))
 		goto fail_ring;
 	if (!o->no_rss)
-		attach_rss(r, procs_fd);
+		attach_rss(r, fds);
 	if (r->rss_probes && add_ring(r, rss_probes__events_fd(r->rss_probes)))
 		goto fail_ring;
 	if (r->rss_probes)
 		r->rss_period = r->rss_period_min = r->rss_period_max = 1;
+	if (r->follow)
+		add_followed_procs(r);
 	return 0;
 fail_ring:
 	ms_err("cannot read the BPF ring buffer: %s", strerror(errno));

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "memspy/events.h"
 #include "profile/cpu_profile.h"
@@ -83,26 +84,39 @@ static size_t frames_of(struct run *r, struct proc *p, uint32_t tid, const uint6
 	return k;
 }
 
+/* The merged stack of a truncated one: the process (and with --threads the
+ * thread) come first, as in every merged stack, then the [truncated] marker
+ * where the lost frames would be. Returns the number of frames in out. */
+static size_t merged_truncated(const struct run *r, const uint32_t *frames, size_t n,
+			       uint32_t *out)
+{
+	size_t lead = r->opts.threads && n > 1 ? 2 : 1;
+
+	memcpy(out, frames, lead * sizeof(*out));
+	out[lead] = r->truncated_frame;
+	memcpy(out + lead + 1, frames + lead, (n - lead) * sizeof(*out));
+	return n + 1;
+}
+
 /* Intern frames[1..nf] as the process's stack (*id) and, with --children,
  * frames[0..nf] with the process at the root as the merged one (*merged_id,
  * UINT32_MAX without merging or out of memory). -ENOMEM when the first failed. */
 static int intern_stacks(struct run *r, struct proc *p, uint32_t *frames, size_t nf,
 			 bool complete, uint32_t *id, uint32_t *merged_id)
 {
+	uint32_t buf[MS_MAX_NAMES + 1];
+
 	*merged_id = UINT32_MAX;
 	if (stacktab__intern(r->stacks, frames + 1, nf, !complete, id))
 		return -ENOMEM;
+	if (!r->merged)
+		return 0;
 	frames[0] = p->frame;
-	if (r->merged && stacktab__intern(r->stacks, frames, nf + 1, !complete, merged_id))
+	if (complete ? stacktab__intern(r->stacks, frames, nf + 1, false, merged_id)
+		     : stacktab__intern(r->stacks, buf, merged_truncated(r, frames, nf + 1, buf),
+					false, merged_id))
 		*merged_id = UINT32_MAX;
 	return 0;
-}
-
-/* A block's key in the merged profile: forked processes hand out the same
- * addresses. User addresses stay below 2^47, so the tgid goes above. */
-static uint64_t merged_key(uint64_t addr, uint32_t tgid)
-{
-	return addr ^ ((uint64_t)tgid << 47);
 }
 
 static void ingest_alloc(struct run *r, struct proc *p, const struct ms_alloc_event *ev,
@@ -130,9 +144,17 @@ static void ingest_alloc(struct run *r, struct proc *p, const struct ms_alloc_ev
 	if (intern_stacks(r, p, frames, nf, complete, &id, &mid))
 		return;
 	profile__alloc(p->prof.heap, ev->addr, ev->size, id, ev->hdr.ts_ns);
-	if (mid != UINT32_MAX)
-		profile__alloc(r->merged->heap, merged_key(ev->addr, ev->hdr.tgid), ev->size, mid,
-			       ev->hdr.ts_ns);
+	if (mid == UINT32_MAX)
+		return;
+	uint64_t key = run_merged_key(ev->addr, ev->hdr.tgid);
+	profile__alloc(r->merged->heap, key, ev->size, mid, ev->hdr.ts_ns);
+	/* Read after its process exited (a ring behind the others): the block
+	 * was allocated, and went with the process. */
+	if (p->exited) {
+		double before = profile__live_bytes(r->merged->heap);
+		profile__free_block(r->merged->heap, key, p->exit_ns);
+		r->exit_released += before - profile__live_bytes(r->merged->heap);
+	}
 }
 
 static void ingest_free(struct run *r, struct proc *p, const struct ms_free_event *ev,
@@ -142,7 +164,7 @@ static void ingest_free(struct run *r, struct proc *p, const struct ms_free_even
 		return;
 	profile__free_block(p->prof.heap, ev->addr, ev->hdr.ts_ns);
 	if (r->merged)
-		profile__free_block(r->merged->heap, merged_key(ev->addr, ev->hdr.tgid),
+		profile__free_block(r->merged->heap, run_merged_key(ev->addr, ev->hdr.tgid),
 				    ev->hdr.ts_ns);
 }
 
@@ -194,13 +216,26 @@ static long sample_frames(struct run *r, struct proc *p, const struct ms_cpu_eve
 			       MS_MAX_NAMES - 1);
 }
 
+/* Whether a CPU sample falls in the recorded window, from the run's start (or
+ * last reset) to its end. The sampling program fires while the run attaches its
+ * other probes and until it is detached, after the heap probes' slow detach:
+ * samples from then would count time that the report's duration, the
+ * denominator of the CPU share, leaves out. */
+static bool in_window(const struct run *r, uint64_t ts)
+{
+	return ts >= run_main_profiles(r)->start_ns && (!r->end_ns || ts <= r->end_ns);
+}
+
 static void ingest_cpu_sample(struct run *r, struct proc *p, const struct ms_cpu_event *ev,
 			      size_t size)
 {
 	uint32_t frames[MS_MAX_NAMES], id, mid;
 	bool complete;
-	long nf = sample_frames(r, p, ev, size, frames, &complete);
+	long nf;
 
+	if (!in_window(r, ev->hdr.ts_ns))
+		return;
+	nf = sample_frames(r, p, ev, size, frames, &complete);
 	if (nf < 0)
 		return;
 	if (!complete) {
@@ -250,6 +285,8 @@ static void ingest_rss_fault(struct run *r, struct proc *p, const struct ms_cpu_
 		return;
 	cpu_profile__add(p->prof.rss, id, bytes);
 	p->prof.rss_samples++;
+	if (p->exited)
+		return; /* read after the exit: the page went with the process */
 	if (r->merged) {
 		if (mid == UINT32_MAX)
 			return;
@@ -273,29 +310,18 @@ static void ingest_rss_release(struct run *r, struct proc *p, const struct ms_rs
 			   rss_page_gone, &owner);
 }
 
-/* --children: the first record of a process not seen yet (forked since attach,
- * or already running then). It gets no modules here: a forked child maps what
- * its parent did, so the run reads them right after this pass over the rings,
- * and holds its records until then. NULL on lack of memory (records dropped). */
-static struct proc *ingest_new_proc(struct run *r, uint32_t tgid)
-{
-	struct proc *p = run_add_proc(r, tgid);
-
-	if (!p)
-		return NULL;
-	p->modules_pending = true;
-	r->nr_pending++;
-	return p;
-}
-
-/* The process that sent a record: the target alone, or with --children any. */
+/* The process that sent a record: the target alone, or with --children any.
+ * With --children a process not seen yet (its fork record still queued in the
+ * other ring) gets no modules here: a forked child maps what its parent did, so
+ * the run reads them right after this pass over the rings, and holds its
+ * records until then. NULL on lack of memory (records dropped). */
 static struct proc *proc_of(struct run *r, uint32_t tgid)
 {
 	struct proc *p = run_find_proc(r, tgid);
 
 	if (p || !r->opts.children)
 		return p;
-	return ingest_new_proc(r, tgid);
+	return run_add_pending_proc(r, tgid, NULL);
 }
 
 static void ingest_one(struct run *r, struct proc *p, const void *rec, size_t size)
@@ -331,6 +357,11 @@ int ingest_record(void *ctx, const void *rec, size_t size)
 
 	if (size < sizeof(*h))
 		return 0;
+	if (h->kind == MS_EV_FORK || h->kind == MS_EV_EXEC || h->kind == MS_EV_EXIT) {
+		if (r->opts.children)
+			ingest_proc_event(r, rec, size);
+		return 0;
+	}
 	p = proc_of(r, h->tgid);
 	if (!p)
 		return 0;
@@ -341,14 +372,21 @@ int ingest_record(void *ctx, const void *rec, size_t size)
 	return 0;
 }
 
-void ingest_held(struct run *r, struct proc *p)
+void ingest_held(struct run *r, struct proc *p, uint64_t before_ns)
 {
 	struct held_record *h = proc__take_held(p);
 
 	while (h) {
 		struct held_record *next = h->next;
-		ingest_one(r, p, h->data, h->size);
-		free(h);
+		const struct ms_event_header *hdr = (const void *)h->data;
+		if (hdr->ts_ns < before_ns) {
+			ingest_one(r, p, h->data, h->size);
+			free(h);
+		} else { /* held on, in order */
+			h->next = NULL;
+			*p->held_tail = h;
+			p->held_tail = &h->next;
+		}
 		h = next;
 	}
 }

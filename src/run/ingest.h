@@ -5,6 +5,7 @@
 #define MEMSPY_INGEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct run;
 struct proc;
@@ -15,7 +16,16 @@ struct proc;
  * and holds its records until the run reads them (run__open_new_procs): nothing
  * here opens a module. Always returns 0. */
 int ingest_record(void *ctx, const void *rec, size_t size);
-/* The records p got before its modules were read, oldest first. */
-void ingest_held(struct run *r, struct proc *p);
+/* The records p got before its modules were read that were taken before
+ * before_ns, oldest first; later ones stay held (UINT64_MAX: all). */
+void ingest_held(struct run *r, struct proc *p, uint64_t before_ns);
+/* ingest_proc.c, --children: a fork, exec or exit record (struct
+ * ms_proc_event). A fork or exec names the process; an exec has its modules
+ * read again by the next run__open_new_procs; an exit has the process's live
+ * heap and sampled pages taken out of the merged profiles by ingest_exits. */
+void ingest_proc_event(struct run *r, const void *rec, size_t size);
+/* Release the memory of the processes whose exit was read, once their held
+ * records are in (run__open_new_procs). */
+void ingest_exits(struct run *r);
 
 #endif

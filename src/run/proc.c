@@ -115,9 +115,9 @@ void proc__free(struct proc *p)
 	free(p);
 }
 
-int proc__open_dwfl(struct proc *p, struct symcache *shared)
+int proc__open_dwfl(struct proc *p, pid_t from, struct symcache *shared)
 {
-	p->dwfl = target_dwfl__open(p->pid);
+	p->dwfl = target_dwfl__open(from);
 	if (!p->dwfl)
 		return errno ? -errno : -ENOENT;
 	/* workers map the master's files: name each address once */
@@ -125,11 +125,21 @@ int proc__open_dwfl(struct proc *p, struct symcache *shared)
 	return 0;
 }
 
-void proc__open_python(struct proc *p, bool quiet, int verbose)
+void proc__open_python(struct proc *p, pid_t from, bool quiet, int verbose)
 {
-	p->py = python__open(p->pid, quiet, verbose, p->py_off, sizeof(p->py_off));
-	p->py_globals = python_globals__new(p->pid, python__offsets(p->py),
+	p->py = python__open(from, quiet, verbose, p->py_off, sizeof(p->py_off));
+	p->py_globals = python_globals__new(from, python__offsets(p->py),
 					     python__code_layout(p->py));
+}
+
+void proc__close_modules(struct proc *p)
+{
+	target_dwfl__free(p->dwfl);
+	python__free(p->py);
+	python_globals__free(p->py_globals);
+	p->dwfl = NULL;
+	p->py = NULL;
+	p->py_globals = NULL;
 }
 
 int proc__hold(struct proc *p, const void *rec, size_t size)

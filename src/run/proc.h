@@ -67,6 +67,14 @@ struct proc {
 	struct ms_proc counts;		/* --children: its counters, read at stop */
 	bool modules_pending;		/* seen, modules not read yet: records are held */
 	struct held_record *held, **held_tail;
+	/* --children: its life as the fork, exec and exit records told it */
+	bool comm_from_event;		/* comm is the name a record gave */
+	bool named;			/* frame is set */
+	bool execd;			/* it exec'd during the run */
+	uint64_t exec_ns;		/* an exec whose new modules are not read yet */
+	bool exited;			/* its memory went with it: out of the merged files;
+					 * its own profiles keep what it had at exit */
+	uint64_t exit_ns;
 };
 
 /* A process with no modules yet, its series not started. comm NULL: read it from
@@ -74,11 +82,15 @@ struct proc {
 struct proc *proc__new(pid_t pid, const char *comm, uint64_t sample_mean);
 /* Accepts NULL. */
 void proc__free(struct proc *p);
-/* Read the process's modules for unwinding and naming, sharing the run's cache of
- * names. 0, or -errno (its stacks print [unknown]). */
-int proc__open_dwfl(struct proc *p, struct symcache *shared);
-/* Look for CPython in the process: its frames and growing containers. */
-void proc__open_python(struct proc *p, bool quiet, int verbose);
+/* Read the modules of process from (p's pid, or the parent a child that is gone
+ * was forked from: fork copies the address space) for unwinding and naming p's
+ * stacks, sharing the run's cache of names. 0, or -errno (its stacks print
+ * [unknown]). */
+int proc__open_dwfl(struct proc *p, pid_t from, struct symcache *shared);
+/* Look for CPython in process from, for p: its frames and growing containers. */
+void proc__open_python(struct proc *p, pid_t from, bool quiet, int verbose);
+/* Forget the modules and CPython of the program the process ran before exec. */
+void proc__close_modules(struct proc *p);
 /* Keep a copy of a record until the modules are read. 0 or -ENOMEM (dropped). */
 int proc__hold(struct proc *p, const void *rec, size_t size);
 /* Take the held records, oldest first; the caller frees each. */

@@ -22,6 +22,7 @@
 #include "probes/probe_common.h"
 #include "probes/rss_probes.h"
 #include "profile/stacktab.h"
+#include "python/python.h"
 #include "python/python_globals.h"
 #include "run/ingest.h"
 #include "run/run.h"
@@ -115,7 +116,8 @@ bool run_target_exited(const struct run *r)
 
 struct proc *run_find_proc(const struct run *r, uint32_t tgid)
 {
-	for (size_t i = 0; i < r->nr_procs; i++)
+	/* the latest first: a pid may be reused after its process exited */
+	for (size_t i = r->nr_procs; i-- > 0;)
 		if ((uint32_t)r->procs[i]->pid == tgid)
 			return r->procs[i];
 	return NULL;
@@ -128,15 +130,15 @@ static void name_proc(struct run *r, struct proc *p)
 
 	snprintf(name, sizeof(name), "%s-%u", p->comm[0] ? p->comm : "?", (uint32_t)p->pid);
 	p->frame = stacktab__frame(r->stacks, name);
+	p->named = true;
 	if (!r->opts.no_output &&
 	    snprintf(p->dir, sizeof(p->dir), "%s/%u", r->dir, (uint32_t)p->pid) >=
 		    (int)sizeof(p->dir))
 		p->dir[0] = '\0'; /* too long a path: outputs fail there, reported then */
 }
 
-struct proc *run_add_proc(struct run *r, uint32_t tgid)
+struct proc *run_add_proc(struct run *r, uint32_t tgid, const char *comm)
 {
-	const char *comm = tgid == (uint32_t)r->opts.pid ? r->comm : NULL;
 	struct proc *p;
 
 	if (r->nr_procs == r->cap_procs) {
@@ -150,30 +152,79 @@ struct proc *run_add_proc(struct run *r, uint32_t tgid)
 	p = proc__new((pid_t)tgid, comm, r->opts.sample_mean);
 	if (!p)
 		return NULL;
+	p->comm_from_event = comm != NULL;
 	/* Each process of a --children run starts when it is first seen; the one
 	 * process of a plain run starts with the run. */
-	if (r->merged) {
-		name_proc(r, p);
+	if (r->merged)
 		profiles__start(&p->prof, clock_now_ns());
-	}
 	r->procs[r->nr_procs++] = p;
 	return p;
 }
 
+struct proc *run_add_pending_proc(struct run *r, uint32_t tgid, const char *comm)
+{
+	struct proc *p = run_add_proc(r, tgid, comm);
+
+	if (!p)
+		return NULL;
+	p->modules_pending = true;
+	r->nr_pending++;
+	return p;
+}
+
+/* Read a process's modules and CPython, and tell the BPF side where its
+ * interpreter is. Quiet but for a program exec'd during the run, which nobody
+ * was told of yet. A child already gone (a short-lived worker) is read through
+ * the parent it was forked from, unless it exec'd. */
+static void open_modules(struct run *r, struct proc *p)
+{
+	const struct ms_python_offsets *py;
+	pid_t from = p->pid;
+
+	if (r->offline)
+		return;
+	if (kill(p->pid, 0) && errno == ESRCH && !p->execd && p->counts.parent &&
+	    kill((pid_t)p->counts.parent, 0) == 0)
+		from = (pid_t)p->counts.parent;
+	proc__open_dwfl(p, from, r->symcache); /* failing, its stacks print [unknown] */
+	proc__open_python(p, from, !p->execd || r->opts.quiet_attach, r->opts.verbose);
+	py = python__offsets(p->py);
+	if (r->follow && py && py->runtime && follow_probes__set_python(r->follow, p->pid, py))
+		ms_warn("pid %d (%s): cannot tell the BPF programs where its Python runs: "
+			"Python frames off", (int)p->pid, p->comm);
+}
+
+/* A process seen since the last pass, or one that exec'd: the records from
+ * before an exec are read with the old program's modules (none for a process
+ * never read), then the new program's are read, the process named, its records
+ * taken. */
+static void open_pending(struct run *r, struct proc *p)
+{
+	if (p->exec_ns) {
+		if (!p->named && r->merged)
+			name_proc(r, p);
+		ingest_held(r, p, p->exec_ns);
+		proc__close_modules(p);
+		p->exec_ns = 0;
+	}
+	open_modules(r, p);
+	if (r->merged)
+		name_proc(r, p); /* after an exec, its records go under the new name */
+	p->modules_pending = false;
+	r->nr_pending--;
+	ingest_held(r, p, UINT64_MAX);
+}
+
 void run__open_new_procs(struct run *r)
 {
-	for (size_t i = 0; r->nr_pending && i < r->nr_procs; i++) {
-		struct proc *p = r->procs[i];
-		if (!p->modules_pending)
-			continue;
-		if (!r->offline) {
-			proc__open_dwfl(p, r->symcache); /* failing, its stacks print [unknown] */
-			proc__open_python(p, true, r->opts.verbose);
-		}
-		p->modules_pending = false;
-		r->nr_pending--;
-		ingest_held(r, p);
-	}
+	/* Fork and exec records first: they name the processes whose records this
+	 * pass read, and tell of the programs they run now. */
+	if (r->follow_cap)
+		capture__drain(r->follow_cap);
+	for (size_t i = 0; r->nr_pending && i < r->nr_procs; i++)
+		if (r->procs[i]->modules_pending)
+			open_pending(r, r->procs[i]);
+	ingest_exits(r);
 }
 
 static int open_outdir(struct run *r)
@@ -234,6 +285,7 @@ static int open_shared(struct run *r)
 	if (!r->stacks || !r->symcache)
 		return -ENOMEM;
 	r->unknown_frame = stacktab__frame(r->stacks, "[unknown]");
+	r->truncated_frame = stacktab__frame(r->stacks, "[truncated]");
 	if (r->opts.children) {
 		r->merged = calloc(1, sizeof(*r->merged));
 		if (!r->merged || profiles__init(r->merged, r->opts.sample_mean))
@@ -258,19 +310,21 @@ static void open_ksyms(struct run *r)
 static int open_target(struct run *r)
 {
 	const struct run_opts *o = &r->opts;
-	struct proc *p = run_add_proc(r, (uint32_t)o->pid);
+	struct proc *p = run_add_proc(r, (uint32_t)o->pid, r->comm);
 	int e;
 
 	if (!p) {
 		ms_err("out of memory");
 		return -ENOMEM;
 	}
-	e = proc__open_dwfl(p, r->symcache);
+	if (r->merged)
+		name_proc(r, p);
+	e = proc__open_dwfl(p, o->pid, r->symcache);
 	if (e) {
 		ms_err("cannot read the modules of pid %d: %s", (int)o->pid, strerror(-e));
 		return e;
 	}
-	proc__open_python(p, o->quiet_attach, o->verbose);
+	proc__open_python(p, o->pid, o->quiet_attach, o->verbose);
 	return 0;
 }
 
@@ -371,10 +425,12 @@ struct run *run__new_offline(const struct run_opts *opts)
 	r->offline = true;
 	r->opts.no_output = true;
 	procstat_comm(opts->pid, r->comm, sizeof(r->comm));
-	if (open_shared(r) || !run_add_proc(r, (uint32_t)opts->pid)) {
+	if (open_shared(r) || !run_add_proc(r, (uint32_t)opts->pid, r->comm)) {
 		run__free(r);
 		return NULL;
 	}
+	if (r->merged)
+		name_proc(r, r->procs[0]);
 	profiles__start(run_main_profiles(r), clock_now_ns());
 	return r;
 }
@@ -460,6 +516,10 @@ void run__stop(struct run *r)
 	if (r->cap)
 		capture__drain(r->cap);
 	run__open_new_procs(r);
+	if (r->follow && follow_probes__lost(r->follow))
+		ms_warn("%llu fork, exec or exit records were lost (ring buffer full): the "
+			"processes they concern may be missing or shown as running",
+			(unsigned long long)follow_probes__lost(r->follow));
 	if (r->rss_probes)
 		rss_probes__counters(r->rss_probes, r->rss_counters);
 	run__counters(r, r->counters);
@@ -480,6 +540,7 @@ void run__free(struct run *r)
 	if (!r)
 		return;
 	capture__free(r->cap);
+	capture__free(r->follow_cap);
 	heap_probes__free(r->heap);
 	cpu_probes__free(r->cpu_probes);
 	rss_probes__free(r->rss_probes);

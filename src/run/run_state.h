@@ -28,6 +28,7 @@ struct run {
 	struct cpu_probes *cpu_probes;
 	struct rss_probes *rss_probes;	/* sampled page faults; NULL with --no-rss */
 	struct capture *cap;
+	struct capture *follow_cap;	/* --children: fork, exec and exit records */
 	int pidfd;
 	uint64_t *probe_ips;		/* sorted addresses of our entry probes in the target */
 	size_t nr_probe_ips;
@@ -38,6 +39,7 @@ struct run {
 	struct symcache *symcache;	/* names of module addresses, for every dwfl */
 	struct ksyms *ksyms;		/* --kernel */
 	uint32_t unknown_frame;		/* "[unknown]" */
+	uint32_t truncated_frame;	/* "[truncated]", in merged stacks after the process */
 	/* The processes, the target first: one, or with --children every process
 	 * seen. Each keeps its own profiles (written to <dir>/<pid>/ with --children);
 	 * merged holds them all, stacks starting with the process ("name-pid"). */
@@ -45,6 +47,7 @@ struct run {
 	size_t nr_procs, cap_procs;
 	size_t nr_pending;		/* procs whose modules are not read yet */
 	struct profiles *merged;	/* --children only */
+	double exit_released;		/* merged live bytes gone with exited processes */
 	/* life cycle */
 	uint64_t next_tick;
 	uint64_t end_ns;		/* set by run__stop */
@@ -57,6 +60,13 @@ struct run {
 static inline struct profiles *run_main_profiles(const struct run *r)
 {
 	return r->merged ? r->merged : &r->procs[0]->prof;
+}
+
+/* A block's key in the merged profile: forked processes hand out the same
+ * addresses. User addresses stay below 2^47, so the tgid goes above. */
+static inline uint64_t run_merged_key(uint64_t addr, uint32_t tgid)
+{
+	return addr ^ ((uint64_t)tgid << 47);
 }
 
 /* attach.c: attach every probe the options ask for, reading their rings into
@@ -73,8 +83,11 @@ void run_adapt_rss_period(struct run *r, uint64_t ts);
 bool run_target_exited(const struct run *r);
 /* The process of tgid, or NULL. */
 struct proc *run_find_proc(const struct run *r, uint32_t tgid);
-/* Add a process with no modules yet (with --children, named and its series
- * started now). NULL on lack of memory. */
-struct proc *run_add_proc(struct run *r, uint32_t tgid);
+/* Add a process with no modules yet (with --children, its series started now).
+ * comm NULL: read its name from /proc. NULL on lack of memory. */
+struct proc *run_add_proc(struct run *r, uint32_t tgid, const char *comm);
+/* --children: add a process whose modules the next run__open_new_procs reads,
+ * holding its records until then. NULL on lack of memory. */
+struct proc *run_add_pending_proc(struct run *r, uint32_t tgid, const char *comm);
 
 #endif

@@ -41,6 +41,8 @@ struct out_set {
 	const struct runtime_heap *runtime; /* a heap the probes cannot see; NULL: none */
 	bool merged;			   /* --children: the processes are listed first */
 	bool print;			   /* the report also goes to stdout */
+	const struct proc *exited;	   /* --children: a process that exited, whose
+					    * outputs show what it had at exit */
 };
 
 static int write_heap_profile(const struct run *r, const struct out_set *o)
@@ -112,6 +114,60 @@ static int write_timeline(const struct run *r, const struct out_set *o,
 	return sinks_write_timeline(o->dir, title, ts, k);
 }
 
+/* What an exited process held when it exited, all released with it: its own
+ * profiles stop there. */
+static void exit_figures(const struct run *r, const struct proc *p, char *heap, char *rss,
+			 size_t size)
+{
+	report_format_bytes(r->heap ? profile__live_bytes(p->prof.heap) : 0, heap, size);
+	report_format_bytes(r->rss_probes ? (double)cpu_profile__total(p->prof.rss) : 0, rss,
+			    size);
+}
+
+/* The process's state: running, or when it exited and what went with it. */
+static void write_proc_state(FILE *f, const struct run *r, const struct proc *p)
+{
+	char heap[32], rss[32];
+
+	if (!p->exited) {
+		fprintf(f, "running%s\n", p->execd ? " (exec'd during the run)" : "");
+		return;
+	}
+	exit_figures(r, p, heap, rss, sizeof(heap));
+	fprintf(f, "exited at %.1f s: %s of live heap and %s of RSS pages released with it\n",
+		p->exit_ns > run_main_profiles(r)->start_ns
+			? (double)(p->exit_ns - run_main_profiles(r)->start_ns) / 1e9
+			: 0.0,
+		heap, rss);
+}
+
+/* The processes that exited, in one line: what they took along is in none of
+ * the merged files. */
+static void write_exited_total(FILE *f, const struct run *r)
+{
+	double heap = 0, rss = 0;
+	size_t n = 0;
+	char hb[32], rb[32];
+
+	for (size_t i = 0; i < r->nr_procs; i++) {
+		const struct proc *p = r->procs[i];
+		if (!p->exited)
+			continue;
+		n++;
+		heap += r->heap ? profile__live_bytes(p->prof.heap) : 0;
+		rss += r->rss_probes ? (double)cpu_profile__total(p->prof.rss) : 0;
+	}
+	if (!n)
+		return;
+	report_format_bytes(heap, hb, sizeof(hb));
+	report_format_bytes(rss, rb, sizeof(rb));
+	fprintf(f, "  %zu of the %zu processes exited during the run: the %s of live heap and %s "
+		   "of RSS pages they held were released with them, so the live heap, "
+		   "heap.folded, rss.folded and the leak suspects here leave them out (<pid>/ "
+		   "keeps what each held at exit)\n",
+		n, r->nr_procs, hb, rb);
+}
+
 /* --children: the processes of the run, each with its own outputs. */
 static void write_procs(FILE *f, const struct run *r)
 {
@@ -121,17 +177,22 @@ static void write_procs(FILE *f, const struct run *r)
 		   "files here start with the process (name-pid), and <pid>/ holds each "
 		   "process's own outputs\n",
 		r->nr_procs, (int)r->opts.pid, r->comm);
-	fprintf(f, "  %8s %8s  %-16s %12s %12s %12s %12s\n", "pid", "parent", "name",
-		"allocations", "live heap", "cpu samples", "rss touched");
+	fprintf(f, "  %8s %8s  %-16s %12s %12s %12s %12s  %s\n", "pid", "parent", "name",
+		"allocations", "live heap", "cpu samples", "rss touched", "state");
 	for (size_t i = 0; i < r->nr_procs; i++) {
 		const struct proc *p = r->procs[i];
-		report_format_bytes(profile__live_bytes(p->prof.heap), live, sizeof(live));
-		report_format_bytes((double)cpu_profile__total(p->prof.rss), rss, sizeof(rss));
-		fprintf(f, "  %8d %8u  %-16s %12" PRIu64 " %12s %12" PRIu64 " %12s\n", (int)p->pid,
+		/* an exited process holds nothing now */
+		report_format_bytes(p->exited ? 0 : profile__live_bytes(p->prof.heap), live,
+				    sizeof(live));
+		report_format_bytes(p->exited ? 0 : (double)cpu_profile__total(p->prof.rss), rss,
+				    sizeof(rss));
+		fprintf(f, "  %8d %8u  %-16s %12" PRIu64 " %12s %12" PRIu64 " %12s  ", (int)p->pid,
 			p->counts.parent, p->comm, (uint64_t)p->counts.alloc_calls,
 			r->heap ? live : "-", cpu_profile__total(p->prof.cpu),
 			r->rss_probes ? rss : "-");
+		write_proc_state(f, r, p);
 	}
+	write_exited_total(f, r);
 	if (r->heap)
 		fprintf(f, "  note: a child that exec()s another program stays followed; its heap "
 			   "is seen only while it allocates through %s\n",
@@ -145,6 +206,11 @@ static void write_report_to(FILE *f, const struct run *r, const struct out_set *
 {
 	if (o->merged)
 		write_procs(f, r);
+	if (o->exited) {
+		fprintf(f, "pid %d (%s) ", (int)o->pid, o->comm);
+		write_proc_state(f, r, o->exited);
+		fprintf(f, "  the figures below are what it held when it exited\n\n");
+	}
 	if (heap) {
 		report_write(f, heap);
 	} else {
@@ -238,6 +304,16 @@ static void set_totals(struct heap_totals *t, const uint64_t *c)
 	t->unknown_frees = c[MS_CNT_UNKNOWN_FREE];
 }
 
+/* --children: the live bytes that left the merged heap with the processes that
+ * exited. */
+static void set_exit_totals(const struct run *r, struct heap_totals *t)
+{
+	t->exited_procs = 0;
+	t->exit_released = r->exit_released;
+	for (size_t i = 0; i < r->nr_procs; i++)
+		t->exited_procs += r->procs[i]->exited;
+}
+
 /* Every output of one set into its directory. */
 static int write_set(const struct run *r, const struct out_set *o, const char *end_reason)
 {
@@ -246,6 +322,8 @@ static int write_set(const struct run *r, const struct out_set *o, const char *e
 	int status = 0;
 
 	set_totals(&o->prof->totals, o->counters);
+	if (o->merged)
+		set_exit_totals(r, &o->prof->totals);
 	if (r->heap) {
 		nsus = heap_suspects(o->prof->heap, r->opts.sample_mean, suspects,
 				     MS_MAX_SUSPECTS);
@@ -280,6 +358,7 @@ static int write_proc(const struct run *r, struct proc *p, const char *end_reaso
 		.runtime = p->pid == r->opts.pid ? r->alloc.runtime : NULL,
 		.counters = c,
 		.rss_counters = rc,
+		.exited = p->exited ? p : NULL,
 	};
 	int e;
 
