@@ -5,11 +5,11 @@
 # under its new name.
 . "$(dirname "$0")/lib.sh"
 need_bpf
-command -v python3 >/dev/null || fail "python3 missing (scripts/setup-deps.sh installs it)"
+[ -x /usr/bin/python3 ] || fail "Debian's /usr/bin/python3 missing (scripts/setup-deps.sh installs it)"
 
 mkfifo "$T/go"
 # read is a shell builtin: the shell waits in it without forking
-start_target sh -c 'echo ready; read x < "$1"; exec python3 "$2"' sh "$T/go" \
+start_target sh -c 'echo ready; read x < "$1"; exec /usr/bin/python3 "$2"' sh "$T/go" \
 	"$srcdir/tests/data/python/exec_target.py"
 start_memspy --children -d 6 --sample-bytes 65536 -o "$T/out" "$TARGET_PID"
 echo go > "$T/go"

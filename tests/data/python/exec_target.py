@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The program a followed shell execs (children_exec_python.sh): it allocates
-# blocks big enough for malloc and burns CPU in a function of its own, for 8 s.
+# blocks big enough for malloc and burns CPU in a function of its own, for 30 s:
+# it must outlive a run slowed down by a loaded machine (the test ends it).
 import time
 
 kept = []
@@ -16,6 +17,6 @@ def exec_script_work():
     return total
 
 
-end = time.monotonic() + 8
+end = time.monotonic() + 30
 while time.monotonic() < end:
     exec_script_work()
