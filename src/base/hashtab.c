@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The one hash table of memspy: an index from hashes to the caller's entry numbers. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/hashtab.h"
+
+#define MS_HASHTAB_MIN_SLOTS 8
+/* Slots are found by the low 32 bits of a hash, so more would never be reached. */
+#define MS_HASHTAB_MAX_SLOTS ((size_t)1 << 32)
+
+uint64_t hash_bytes(const void *data, size_t len, uint64_t seed)
+{
+	const unsigned char *p = data;
+	uint64_t h = hash_u64(seed ^ len), w;
+
+	/* Each word through the full mix: a few cycles per 8 bytes, against FNV's few
+	 * per byte, and no weak low bits for a power-of-two table. */
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		h = hash_u64(h ^ w);
+	}
+	w = 0;
+	if (len)
+		memcpy(&w, p, len);
+	return hash_u64(h ^ w ^ 0x9e3779b97f4a7c15ull);
+}
+
+static struct hashtab_slot *slots_new(size_t n)
+{
+	struct hashtab_slot *s = malloc(n * sizeof(*s));
+
+	if (s)
+		memset(s, 0xff, n * sizeof(*s)); /* idx MS_HASHTAB_NONE: all free */
+	return s;
+}
+
+int hashtab__init(struct hashtab *t, size_t entries, size_t max_entries)
+{
+	size_t n = MS_HASHTAB_MIN_SLOTS;
+
+	while (n < MS_HASHTAB_MAX_SLOTS && n / 2 < entries)
+		n *= 2;
+	*t = (struct hashtab){.mask = n - 1, .max_entries = max_entries};
+	t->slots = slots_new(n);
+	return t->slots ? 0 : -ENOMEM;
+}
+
+void hashtab__fini(struct hashtab *t)
+{
+	free(t->slots);
+	t->slots = NULL;
+	t->n = 0;
+}
+
+void hashtab__clear(struct hashtab *t)
+{
+	memset(t->slots, 0xff, (t->mask + 1) * sizeof(*t->slots));
+	t->n = 0;
+}
+
+static void put(struct hashtab_slot *slots, size_t mask, struct hashtab_slot s)
+{
+	size_t i = s.hash & mask;
+
+	while (slots[i].idx != MS_HASHTAB_NONE)
+		i = (i + 1) & mask;
+	slots[i] = s;
+}
+
+static int grow(struct hashtab *t)
+{
+	size_t n = (t->mask + 1) * 2;
+	struct hashtab_slot *ns = n <= MS_HASHTAB_MAX_SLOTS ? slots_new(n) : NULL;
+
+	if (!ns)
+		return -ENOMEM;
+	for (size_t i = 0; i <= t->mask; i++)
+		if (t->slots[i].idx != MS_HASHTAB_NONE)
+			put(ns, n - 1, t->slots[i]);
+	free(t->slots);
+	t->slots = ns;
+	t->mask = n - 1;
+	return 0;
+}
+
+int hashtab__insert(struct hashtab *t, uint64_t hash, uint32_t idx)
+{
+	if (t->max_entries && t->n >= t->max_entries)
+		return -ENOSPC;
+	/* A probe ends at a free slot: one must always be left. */
+	if ((t->n + 1) * 2 > t->mask + 1 && grow(t) && t->n + 1 > t->mask)
+		return -ENOMEM;
+	put(t->slots, t->mask, (struct hashtab_slot){.hash = (uint32_t)hash, .idx = idx});
+	t->n++;
+	return 0;
+}
+
+void hashtab__remove_at(struct hashtab *t, size_t i)
+{
+	size_t mask = t->mask, j = i;
+
+	for (;;) {
+		j = (j + 1) & mask;
+		if (t->slots[j].idx == MS_HASHTAB_NONE)
+			break;
+		size_t home = t->slots[j].hash & mask;
+		/* Move j back into the hole at i unless its home lies cyclically in (i, j]:
+		 * then a probe from its home would no longer pass through i. */
+		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+			t->slots[i] = t->slots[j];
+			i = j;
+		}
+	}
+	t->slots[i].idx = MS_HASHTAB_NONE;
+	t->n--;
+}
+
+/* The slot of entry idx under hash, or SIZE_MAX. */
+static size_t slot_of(const struct hashtab *t, uint64_t hash, uint32_t idx)
+{
+	size_t pos;
+
+	for (uint32_t i = hashtab__first(t, hash, &pos); i != MS_HASHTAB_NONE;
+	     i = hashtab__next(t, hash, &pos))
+		if (i == idx)
+			return pos;
+	return SIZE_MAX;
+}
+
+bool hashtab__remove(struct hashtab *t, uint64_t hash, uint32_t idx)
+{
+	size_t pos = slot_of(t, hash, idx);
+
+	if (pos == SIZE_MAX)
+		return false;
+	hashtab__remove_at(t, pos);
+	return true;
+}
+
+bool hashtab__renumber(struct hashtab *t, uint64_t hash, uint32_t from, uint32_t to)
+{
+	size_t pos = slot_of(t, hash, from);
+
+	if (pos == SIZE_MAX)
+		return false;
+	t->slots[pos].idx = to;
+	return true;
+}
