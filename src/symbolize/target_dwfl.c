@@ -19,6 +19,7 @@
 #include <elfutils/libdwfl.h>
 
 #include "base/clock.h"
+#include "base/hashtab.h"
 #include "symbolize/debuginfo_find.h"
 #include "symbolize/dwarf_index.h"
 #include "symbolize/jitmap.h"
@@ -38,13 +39,13 @@ _Static_assert(MS_NR_REGS == 17, "libdwfl's x86_64 backend unwinds DWARF registe
 /* Longest chain of nested DWARF scopes (lexical blocks included) followed from
  * an address out to its function; a deeper one (malformed DWARF) is cut there. */
 #define MS_MAX_SCOPES         256
-#define MS_PC_MIN_SLOTS       1024
+#define MS_PC_MIN_ENTRIES     512
 
 /* The session's front of its symcache: a pc seen again costs one probe here, no
  * module lookup. */
-struct pc_slot {
+struct pc_entry {
 	uint64_t pc;
-	struct symcache_entry *e; /* NULL marks a free slot */
+	struct symcache_entry *e;
 };
 
 /* A module's key in the symcache, looked up once per module. */
@@ -95,8 +96,9 @@ struct target_dwfl {
 	struct symcache *own_cache; /* made on the first lookup when none is shared */
 	struct module_id *modids;   /* of the modules symbolized so far through cache */
 	size_t nmodids;
-	struct pc_slot *pcs; /* open addressing, power-of-two slots */
+	struct pc_entry *pcs; /* in the order first symbolized */
 	size_t npcs, pcs_cap;
+	struct hashtab pcs_by_pc;
 };
 
 static char *debuginfo_path; /* NULL: libdwfl's default ":.debug:/usr/lib/debug" */
@@ -443,9 +445,9 @@ static struct target_dwfl *session_new(const Dwfl_Callbacks *cb)
 		return NULL;
 	t->mem_fd = -1;
 	t->dwfl = dwfl_begin(cb);
-	t->pcs_cap = MS_PC_MIN_SLOTS;
-	t->pcs = calloc(t->pcs_cap, sizeof(*t->pcs));
-	if (!t->dwfl || !t->pcs) {
+	t->pcs_cap = MS_PC_MIN_ENTRIES;
+	t->pcs = malloc(t->pcs_cap * sizeof(*t->pcs));
+	if (!t->dwfl || !t->pcs || hashtab__init(&t->pcs_by_pc, t->pcs_cap, 0)) {
 		target_dwfl__free(t);
 		return NULL;
 	}
@@ -531,6 +533,7 @@ void target_dwfl__free(struct target_dwfl *t)
 		free(t->modsyms[i].syms);
 	free(t->modsyms);
 	free(t->pcs);
+	hashtab__fini(&t->pcs_by_pc);
 	free(t->modids);
 	symcache__free(t->own_cache);
 	procmaps_release(&t->maps);
@@ -999,34 +1002,35 @@ static void locate_in_module(struct target_dwfl *t, Dwfl_Module *mod, uint64_t p
 	}
 }
 
-static size_t pc_slot_of(const struct target_dwfl *t, uint64_t pc)
+/* The cache entry of pc from the session's pc table; NULL when not there. */
+static struct symcache_entry *pc_find(const struct target_dwfl *t, uint64_t pc)
 {
-	uint64_t h = pc * 0x9e3779b97f4a7c15ull;
-	size_t mask = t->pcs_cap - 1;
-	size_t i = (size_t)(h >> 32) & mask;
+	uint64_t h = hash_u64(pc);
+	size_t pos;
 
-	while (t->pcs[i].e && t->pcs[i].pc != pc)
-		i = (i + 1) & mask;
-	return i;
+	for (uint32_t i = hashtab__first(&t->pcs_by_pc, h, &pos); i != MS_HASHTAB_NONE;
+	     i = hashtab__next(&t->pcs_by_pc, h, &pos))
+		if (t->pcs[i].pc == pc)
+			return t->pcs[i].e;
+	return NULL;
 }
 
-/* Keep the load at most one half so probes stay short. */
-static int pcs_reserve(struct target_dwfl *t)
+/* Remember e as pc's entry, absent so far. 0 or -ENOMEM. */
+static int pc_add(struct target_dwfl *t, uint64_t pc, struct symcache_entry *e)
 {
-	if ((t->npcs + 1) * 2 <= t->pcs_cap)
-		return 0;
-	size_t old_cap = t->pcs_cap;
-	struct pc_slot *old = t->pcs;
-	struct pc_slot *ns = calloc(old_cap * 2, sizeof(*ns));
-
-	if (!ns)
+	if (t->npcs >= MS_HASHTAB_NONE - 1)
 		return -ENOMEM;
-	t->pcs = ns;
-	t->pcs_cap = old_cap * 2;
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].e)
-			t->pcs[pc_slot_of(t, old[i].pc)] = old[i];
-	free(old);
+	if (t->npcs == t->pcs_cap) {
+		struct pc_entry *np = realloc(t->pcs, t->pcs_cap * 2 * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		t->pcs = np;
+		t->pcs_cap *= 2;
+	}
+	if (hashtab__insert(&t->pcs_by_pc, hash_u64(pc), (uint32_t)t->npcs))
+		return -ENOMEM;
+	t->pcs[t->npcs++] = (struct pc_entry){.pc = pc, .e = e};
 	return 0;
 }
 
@@ -1111,12 +1115,12 @@ static const char unknown_name[] = "[unknown]";
  * not cached, a JIT map may name it later) or when out of memory. */
 static struct symcache_entry *sym_entry_get(struct target_dwfl *t, uint64_t pc, bool *outside)
 {
-	size_t i = pc_slot_of(t, pc);
+	struct symcache_entry *e = pc_find(t, pc);
 	struct module_id m;
 
 	*outside = false;
-	if (t->pcs[i].e)
-		return t->pcs[i].e;
+	if (e)
+		return e;
 	Dwfl_Module *mod = module_at(t, pc);
 	if (!mod) {
 		*outside = true;
@@ -1125,17 +1129,12 @@ static struct symcache_entry *sym_entry_get(struct target_dwfl *t, uint64_t pc, 
 	struct symcache *cache = cache_of(t);
 	if (!cache || !module_id_get(t, cache, mod, &m))
 		return NULL;
-	struct symcache_entry *e = symcache__find(cache, m.id, pc - m.bias);
+	e = symcache__find(cache, m.id, pc - m.bias);
 	if (!e)
 		e = symbolize_new(t, cache, mod, pc, m.id, pc - m.bias);
 	/* Without room in the pc table, the symcache finds it again next time. */
-	size_t cap = t->pcs_cap;
-	if (e && !pcs_reserve(t)) {
-		if (t->pcs_cap != cap) /* the table grew: another slot */
-			i = pc_slot_of(t, pc);
-		t->pcs[i] = (struct pc_slot){.pc = pc, .e = e};
-		t->npcs++;
-	}
+	if (e)
+		pc_add(t, pc, e);
 	return e;
 }
 
@@ -1200,7 +1199,7 @@ void target_dwfl__share_symcache(struct target_dwfl *t, struct symcache *c)
 	 * the session) but are no longer found: ids and pcs restart in c. */
 	t->cache = c;
 	t->nmodids = 0;
-	memset(t->pcs, 0, t->pcs_cap * sizeof(*t->pcs));
+	hashtab__clear(&t->pcs_by_pc);
 	t->npcs = 0;
 }
 
