@@ -85,15 +85,14 @@ static int grow(struct hashtab *t)
 	return 0;
 }
 
-int hashtab__insert(struct hashtab *t, uint64_t hash, uint32_t idx)
+/* The slow path of hashtab__insert: room for one more entry, or why not. */
+int hashtab__make_room_(struct hashtab *t)
 {
 	if (t->max_entries && t->n >= t->max_entries)
 		return -ENOSPC;
 	/* A probe ends at a free slot: one must always be left. */
 	if ((t->n + 1) * 2 > t->mask + 1 && grow(t) && t->n + 1 > t->mask)
 		return -ENOMEM;
-	put(t->slots, t->mask, (struct hashtab_slot){.hash = (uint32_t)hash, .idx = idx});
-	t->n++;
 	return 0;
 }
 

@@ -30,15 +30,13 @@ struct hashtab {
 };
 
 /* A 64-bit integer (an address, an id, two ids folded) mixed so that every input
- * bit moves every output bit: heap addresses differ mostly in their middle bits. */
+ * bit moves the low bits a table indexes by: heap addresses differ mostly in their
+ * middle bits. One 64x64->128-bit multiply, its halves folded (wyhash's mix). */
 static inline uint64_t hash_u64(uint64_t x)
 {
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x;
+	unsigned __int128 r = (unsigned __int128)(x ^ 0xa0761d6478bd642full) * 0xe7037ed1a0b428dbull;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
 /* len bytes (a string, an array of frame ids), eight at a time; seed separates keys
@@ -53,12 +51,30 @@ void hashtab__fini(struct hashtab *t);
 /* Forget every entry, keeping the slots. */
 void hashtab__clear(struct hashtab *t);
 
+/* Private: the slow path of hashtab__insert. */
+int hashtab__make_room_(struct hashtab *t);
+
 /* Add entry idx (< MS_HASHTAB_NONE) under hash. The caller makes sure its key is not
  * in yet: the table cannot tell. Grows past half full. 0; -ENOSPC at max_entries;
  * -ENOMEM when it cannot grow and has one free slot left (till then it fills up
  * instead, slower, so a process short of memory keeps adding). On error the table
  * is unchanged. */
-int hashtab__insert(struct hashtab *t, uint64_t hash, uint32_t idx);
+static inline int hashtab__insert(struct hashtab *t, uint64_t hash, uint32_t idx)
+{
+	size_t i;
+
+	if ((t->n + 1) * 2 > t->mask + 1 || t->max_entries) {
+		int err = hashtab__make_room_(t);
+
+		if (err)
+			return err;
+	}
+	for (i = (uint32_t)hash & t->mask; t->slots[i].idx != MS_HASHTAB_NONE;)
+		i = (i + 1) & t->mask;
+	t->slots[i] = (struct hashtab_slot){.hash = (uint32_t)hash, .idx = idx};
+	t->n++;
+	return 0;
+}
 
 /* The entries stored under hash, in probe order: first, then next until
  * MS_HASHTAB_NONE. *pos is the candidate's slot (for hashtab__remove_at); after
