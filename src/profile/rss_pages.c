@@ -95,18 +95,22 @@ int rss_pages__add(struct rss_pages *m, const struct rss_page *page, rss_page_go
 	return 0;
 }
 
+static bool in_range(const struct rss_page *p, uint64_t lo, uint64_t hi)
+{
+	return p->addr >= lo && p->addr < hi;
+}
+
 /* Take the pages of [lo, hi) out into out (room for the fewer of m->n and the
  * range's pages): by address when the range has fewer pages than the map holds,
- * else by a scan of the whole map. */
+ * else by a scan of the pages held. */
 static size_t take_range(struct rss_pages *m, uint64_t lo, uint64_t hi, struct rss_page *out)
 {
-	size_t k = 0;
+	size_t k = 0, pos;
 
 	if (hi <= lo || !m->n)
 		return 0;
 	if ((hi - lo) / MS_RSS_PAGE <= m->n) {
 		for (uint64_t a = lo; a < hi; a += MS_RSS_PAGE) {
-			size_t pos;
 			uint32_t i = find(m, a, &pos);
 			if (i != MS_HASHTAB_NONE) {
 				out[k++] = m->pages[i];
@@ -115,17 +119,35 @@ static size_t take_range(struct rss_pages *m, uint64_t lo, uint64_t hi, struct r
 		}
 		return k;
 	}
-	for (size_t i = 0; i < m->n;) {
-		uint64_t a = m->pages[i].addr;
-		if (a >= lo && a < hi) {
-			size_t pos;
-			find(m, a, &pos);
-			out[k++] = m->pages[i];
-			remove_at(m, (uint32_t)i, pos); /* the last page moved into i: look again */
-		} else {
-			i++;
+	for (size_t i = 0; i < m->n; i++)
+		k += in_range(&m->pages[i], lo, hi);
+	if (k < m->n / 4) {
+		k = 0;
+		for (size_t i = 0; i < m->n;) {
+			if (in_range(&m->pages[i], lo, hi)) {
+				find(m, m->pages[i].addr, &pos);
+				out[k++] = m->pages[i];
+				remove_at(m, (uint32_t)i, pos); /* the last page moved into i */
+			} else {
+				i++;
+			}
 		}
+		return k;
 	}
+	/* Many leave (a whole arena unmapped): keep the rest in place and index them
+	 * again, cheaper than taking the leaving ones out of the index one by one. */
+	size_t kept = 0;
+	k = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		if (in_range(&m->pages[i], lo, hi))
+			out[k++] = m->pages[i];
+		else
+			m->pages[kept++] = m->pages[i];
+	}
+	m->n = kept;
+	hashtab__clear(&m->by_addr);
+	for (size_t i = 0; i < kept; i++) /* fewer than it held: cannot fail */
+		hashtab__insert(&m->by_addr, page_hash(m->pages[i].addr), (uint32_t)i);
 	return k;
 }
 
