@@ -100,44 +100,45 @@ static bool in_range(const struct rss_page *p, uint64_t lo, uint64_t hi)
 	return p->addr >= lo && p->addr < hi;
 }
 
-/* Take the pages of [lo, hi) out into out (room for the fewer of m->n and the
- * range's pages): by address when the range has fewer pages than the map holds,
- * else by a scan of the pages held. */
-static size_t take_range(struct rss_pages *m, uint64_t lo, uint64_t hi, struct rss_page *out)
+/* The pages of [lo, hi) into out, looked up page by page. */
+static size_t take_by_address(struct rss_pages *m, uint64_t lo, uint64_t hi, struct rss_page *out)
 {
 	size_t k = 0, pos;
 
-	if (hi <= lo || !m->n)
-		return 0;
-	if ((hi - lo) / MS_RSS_PAGE <= m->n) {
-		for (uint64_t a = lo; a < hi; a += MS_RSS_PAGE) {
-			uint32_t i = find(m, a, &pos);
-			if (i != MS_HASHTAB_NONE) {
-				out[k++] = m->pages[i];
-				remove_at(m, i, pos);
-			}
+	for (uint64_t a = lo; a < hi; a += MS_RSS_PAGE) {
+		uint32_t i = find(m, a, &pos);
+		if (i != MS_HASHTAB_NONE) {
+			out[k++] = m->pages[i];
+			remove_at(m, i, pos);
 		}
-		return k;
 	}
-	for (size_t i = 0; i < m->n; i++)
-		k += in_range(&m->pages[i], lo, hi);
-	if (k < m->n / 4) {
-		k = 0;
-		for (size_t i = 0; i < m->n;) {
-			if (in_range(&m->pages[i], lo, hi)) {
-				find(m, m->pages[i].addr, &pos);
-				out[k++] = m->pages[i];
-				remove_at(m, (uint32_t)i, pos); /* the last page moved into i */
-			} else {
-				i++;
-			}
+	return k;
+}
+
+/* The pages of [lo, hi) into out, found by a scan and removed one by one. */
+static size_t take_few(struct rss_pages *m, uint64_t lo, uint64_t hi, struct rss_page *out)
+{
+	size_t k = 0, pos;
+
+	for (size_t i = 0; i < m->n;) {
+		if (in_range(&m->pages[i], lo, hi)) {
+			find(m, m->pages[i].addr, &pos);
+			out[k++] = m->pages[i];
+			remove_at(m, (uint32_t)i, pos); /* the last page moved into i */
+		} else {
+			i++;
 		}
-		return k;
 	}
-	/* Many leave (a whole arena unmapped): keep the rest in place and index them
-	 * again, cheaper than taking the leaving ones out of the index one by one. */
-	size_t kept = 0;
-	k = 0;
+	return k;
+}
+
+/* The pages of [lo, hi) into out when many leave (a whole arena unmapped): the
+ * rest stay in place and are indexed again, cheaper than taking the leaving ones
+ * out of the index one by one. */
+static size_t take_many(struct rss_pages *m, uint64_t lo, uint64_t hi, struct rss_page *out)
+{
+	size_t k = 0, kept = 0;
+
 	for (size_t i = 0; i < m->n; i++) {
 		if (in_range(&m->pages[i], lo, hi))
 			out[k++] = m->pages[i];
@@ -149,6 +150,22 @@ static size_t take_range(struct rss_pages *m, uint64_t lo, uint64_t hi, struct r
 	for (size_t i = 0; i < kept; i++) /* fewer than it held: cannot fail */
 		hashtab__insert(&m->by_addr, page_hash(m->pages[i].addr), (uint32_t)i);
 	return k;
+}
+
+/* Take the pages of [lo, hi) out into out (room for the fewer of m->n and the
+ * range's pages): by address when the range has fewer pages than the map holds,
+ * else by a scan of the pages held. */
+static size_t take_range(struct rss_pages *m, uint64_t lo, uint64_t hi, struct rss_page *out)
+{
+	size_t n = 0;
+
+	if (hi <= lo || !m->n)
+		return 0;
+	if ((hi - lo) / MS_RSS_PAGE <= m->n)
+		return take_by_address(m, lo, hi, out);
+	for (size_t i = 0; i < m->n; i++)
+		n += in_range(&m->pages[i], lo, hi);
+	return n < m->n / 4 ? take_few(m, lo, hi, out) : take_many(m, lo, hi, out);
 }
 
 size_t rss_pages__release(struct rss_pages *m, uint64_t start, uint64_t len, uint64_t new_start,
