@@ -76,15 +76,7 @@ static inline int hashtab__insert(struct hashtab *t, uint64_t hash, uint32_t idx
 	return 0;
 }
 
-/* The entries stored under hash, in probe order: first, then next until
- * MS_HASHTAB_NONE. *pos is the candidate's slot (for hashtab__remove_at); after
- * MS_HASHTAB_NONE it is the free slot that ended the probe. Any insert or remove
- * ends the walk. Typical use, with the caller's inline key check:
- *
- *	for (i = hashtab__first(t, h, &pos); i != MS_HASHTAB_NONE; i = hashtab__next(t, h, &pos))
- *		if (entries[i].addr == addr)
- *			return i;
- */
+/* Private: walk from slot i to the next slot holding hash, or a free one. */
 static inline uint32_t hashtab__scan_(const struct hashtab *t, uint32_t hash, size_t i,
 				      size_t *pos)
 {
@@ -98,6 +90,15 @@ static inline uint32_t hashtab__scan_(const struct hashtab *t, uint32_t hash, si
 	}
 }
 
+/* The entries stored under hash, in probe order: first, then next until
+ * MS_HASHTAB_NONE. *pos is the candidate's slot (for hashtab__remove_at); after
+ * MS_HASHTAB_NONE it is the free slot that ended the probe. Any insert or remove
+ * ends the walk. Typical use, with the caller's inline key check:
+ *
+ *	for (i = hashtab__first(t, h, &pos); i != MS_HASHTAB_NONE; i = hashtab__next(t, h, &pos))
+ *		if (entries[i].addr == addr)
+ *			return i;
+ */
 static inline uint32_t hashtab__first(const struct hashtab *t, uint64_t hash, size_t *pos)
 {
 	return hashtab__scan_(t, (uint32_t)hash, (uint32_t)hash & t->mask, pos);
