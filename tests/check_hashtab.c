@@ -181,7 +181,8 @@ static void oracle_run(uint64_t (*hash)(uint64_t), unsigned seed, size_t steps)
 		if (step % 1024 == 0) {
 			for (size_t j = 0; j < KEYS; j++) {
 				uint64_t kj = j * 0x10010 + 0x5555000000ull;
-				ck_assert_uint_eq(set_find(&s, kj, &pos) != MS_HASHTAB_NONE, present[j]);
+				ck_assert_uint_eq(set_find(&s, kj, &pos) != MS_HASHTAB_NONE,
+						  present[j]);
 			}
 		}
 	}

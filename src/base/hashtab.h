@@ -34,7 +34,8 @@ struct hashtab {
  * middle bits. One 64x64->128-bit multiply, its halves folded (wyhash's mix). */
 static inline uint64_t hash_u64(uint64_t x)
 {
-	unsigned __int128 r = (unsigned __int128)(x ^ 0xa0761d6478bd642full) * 0xe7037ed1a0b428dbull;
+	unsigned __int128 r =
+	    (unsigned __int128)(x ^ 0xa0761d6478bd642full) * 0xe7037ed1a0b428dbull;
 
 	return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
@@ -77,8 +78,7 @@ static inline int hashtab__insert(struct hashtab *t, uint64_t hash, uint32_t idx
 }
 
 /* Private: walk from slot i to the next slot holding hash, or a free one. */
-static inline uint32_t hashtab__scan_(const struct hashtab *t, uint32_t hash, size_t i,
-				      size_t *pos)
+static inline uint32_t hashtab__scan_(const struct hashtab *t, uint32_t hash, size_t i, size_t *pos)
 {
 	for (;; i = (i + 1) & t->mask) {
 		const struct hashtab_slot *s = &t->slots[i];

@@ -81,8 +81,8 @@ int rss_pages__add(struct rss_pages *m, const struct rss_page *page, rss_page_go
 		return 0;
 	}
 	if (m->n == m->cap) {
-		struct rss_page *np = m->n < MS_HASHTAB_NONE / 2 ?
-			realloc(m->pages, m->cap * 2 * sizeof(*np)) : NULL;
+		struct rss_page *np =
+		    m->n < MS_HASHTAB_NONE / 2 ? realloc(m->pages, m->cap * 2 * sizeof(*np)) : NULL;
 
 		if (!np)
 			return -ENOMEM;

@@ -7,22 +7,22 @@
 #include "base/hashtab.h"
 #include "profile/stacktab.h"
 
-#define MS_TAB_MIN_IDS 128u
-#define MS_NO_ID UINT32_MAX
+#define MS_TAB_MIN_IDS	  128u
+#define MS_NO_ID	  UINT32_MAX
 #define MS_TRUNCATED_SEED 0x9e3779b9u /* hash_bytes seed of a truncated stack */
 
 struct stack_rec {
-	size_t off;	 /* first frame in the pool */
-	uint32_t n;	 /* frames */
-	bool truncated;	 /* unwinding stopped early */
+	size_t off;	/* first frame in the pool */
+	uint32_t n;	/* frames */
+	bool truncated; /* unwinding stopped early */
 };
 
 struct stacktab {
-	char **names;	      /* frame id -> name */
+	char **names; /* frame id -> name */
 	size_t nr_frames, cap_frames;
 	struct hashtab frame_ids; /* names, by hash_bytes of the string */
 
-	uint32_t *pool;	      /* frames of every stack, back to back */
+	uint32_t *pool; /* frames of every stack, back to back */
 	size_t pool_len, pool_cap;
 	struct stack_rec *stacks;
 	size_t nr_stacks, cap_stacks;
