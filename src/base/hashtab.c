@@ -7,33 +7,50 @@
 #include "base/hashtab.h"
 
 #define MS_HASHTAB_MIN_SLOTS 8
-/* Slots are found by the low 32 bits of a hash, so more would never be reached. */
+/* Slots are found by the top 32 bits of a hash, so more would never be reached. */
 #define MS_HASHTAB_MAX_SLOTS ((size_t)1 << 32)
+
+/* One 64x64->128-bit multiply, its halves folded (wyhash's mix): every bit of a
+ * and b moves every bit of the result. */
+static uint64_t mum(uint64_t a, uint64_t b)
+{
+	unsigned __int128 r =
+	    (unsigned __int128)(a ^ 0xa0761d6478bd642full) * (b ^ 0xe7037ed1a0b428dbull);
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
 
 uint64_t hash_bytes(const void *data, size_t len, uint64_t seed)
 {
 	const unsigned char *p = data;
-	uint64_t h = hash_u64(seed ^ len), w;
+	uint64_t h = mum(seed, len), w;
 
-	/* Each word through the full mix: a few cycles per 8 bytes, against FNV's few
-	 * per byte, and no weak low bits for a power-of-two table. */
+	/* A few cycles per 8 bytes, against FNV's few per byte. */
 	for (; len >= 8; p += 8, len -= 8) {
 		memcpy(&w, p, 8);
-		h = hash_u64(h ^ w);
+		h = mum(h ^ w, 0x8ebc6af09c88c6e3ull);
 	}
 	w = 0;
 	if (len)
 		memcpy(&w, p, len);
-	return hash_u64(h ^ w ^ 0x9e3779b97f4a7c15ull);
+	return mum(h ^ w, 0x589965cc75374cc3ull);
 }
 
+/* All free. calloc: a big table comes as fresh zero pages, with no pass over it. */
 static struct hashtab_slot *slots_new(size_t n)
 {
-	struct hashtab_slot *s = malloc(n * sizeof(*s));
+	return calloc(n, sizeof(struct hashtab_slot));
+}
 
-	if (s)
-		memset(s, 0xff, n * sizeof(*s)); /* idx MS_HASHTAB_NONE: all free */
-	return s;
+/* n slots, a power of two. */
+static void set_size(struct hashtab *t, size_t n)
+{
+	unsigned bits = 0;
+
+	while (((size_t)1 << bits) < n)
+		bits++;
+	t->mask = n - 1;
+	t->shift = 32 - bits;
 }
 
 int hashtab__init(struct hashtab *t, size_t entries, size_t max_entries)
@@ -42,7 +59,8 @@ int hashtab__init(struct hashtab *t, size_t entries, size_t max_entries)
 
 	while (n < MS_HASHTAB_MAX_SLOTS && n / 2 < entries)
 		n *= 2;
-	*t = (struct hashtab){.mask = n - 1, .max_entries = max_entries};
+	*t = (struct hashtab){.max_entries = max_entries};
+	set_size(t, n);
 	t->slots = slots_new(n);
 	return t->slots ? 0 : -ENOMEM;
 }
@@ -56,32 +74,33 @@ void hashtab__fini(struct hashtab *t)
 
 void hashtab__clear(struct hashtab *t)
 {
-	memset(t->slots, 0xff, (t->mask + 1) * sizeof(*t->slots));
+	memset(t->slots, 0, (t->mask + 1) * sizeof(*t->slots));
 	t->n = 0;
 }
 
-static void put(struct hashtab_slot *slots, size_t mask, struct hashtab_slot s)
+static void put(struct hashtab *t, struct hashtab_slot s)
 {
-	size_t i = s.hash & mask;
+	size_t i = s.hash >> t->shift;
 
-	while (slots[i].idx != MS_HASHTAB_NONE)
-		i = (i + 1) & mask;
-	slots[i] = s;
+	while (t->slots[i].entry)
+		i = (i + 1) & t->mask;
+	t->slots[i] = s;
 }
 
 static int grow(struct hashtab *t)
 {
 	size_t n = (t->mask + 1) * 2;
-	struct hashtab_slot *ns = n <= MS_HASHTAB_MAX_SLOTS ? slots_new(n) : NULL;
+	struct hashtab_slot *old = t->slots, *ns = n <= MS_HASHTAB_MAX_SLOTS ? slots_new(n) : NULL;
+	size_t old_n = t->mask + 1;
 
 	if (!ns)
 		return -ENOMEM;
-	for (size_t i = 0; i <= t->mask; i++)
-		if (t->slots[i].idx != MS_HASHTAB_NONE)
-			put(ns, n - 1, t->slots[i]);
-	free(t->slots);
 	t->slots = ns;
-	t->mask = n - 1;
+	set_size(t, n);
+	for (size_t i = 0; i < old_n; i++)
+		if (old[i].entry)
+			put(t, old[i]);
+	free(old);
 	return 0;
 }
 
@@ -102,9 +121,9 @@ void hashtab__remove_at(struct hashtab *t, size_t i)
 
 	for (;;) {
 		j = (j + 1) & mask;
-		if (t->slots[j].idx == MS_HASHTAB_NONE)
+		if (!t->slots[j].entry)
 			break;
-		size_t home = t->slots[j].hash & mask;
+		size_t home = t->slots[j].hash >> t->shift;
 		/* Move j back into the hole at i unless its home lies cyclically in (i, j]:
 		 * then a probe from its home would no longer pass through i. */
 		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
@@ -112,7 +131,7 @@ void hashtab__remove_at(struct hashtab *t, size_t i)
 			i = j;
 		}
 	}
-	t->slots[i].idx = MS_HASHTAB_NONE;
+	t->slots[i].entry = 0;
 	t->n--;
 }
 
@@ -144,6 +163,6 @@ bool hashtab__renumber(struct hashtab *t, uint64_t hash, uint32_t from, uint32_t
 
 	if (pos == SIZE_MAX)
 		return false;
-	t->slots[pos].idx = to;
+	t->slots[pos].entry = to + 1;
 	return true;
 }

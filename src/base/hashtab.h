@@ -14,30 +14,30 @@
 /* 8 bytes, so a probe mostly stays in one cache line and reads the caller's entry
  * only when the stored hash matches. */
 struct hashtab_slot {
-	uint32_t hash; /* the low 32 bits of the key's hash */
-	uint32_t idx;  /* the caller's entry number; MS_HASHTAB_NONE when free */
+	uint32_t hash;	/* the top 32 bits of the key's hash */
+	uint32_t entry; /* the caller's entry number + 1; 0 when free (calloc'd slots) */
 };
 
-/* Linear probing, at most half full, deletion by shifting back (no tombstones, so
- * endless inserts and removes keep probes short). The table holds numbers, never
- * keys: it hashes nothing itself and grows from the hashes it stores. Embed it by
- * value; its fields are private. Not thread-safe. */
+/* Linear probing from the slot the hash's top bits name, at most half full,
+ * deletion by shifting back (no tombstones, so endless inserts and removes keep
+ * probes short). The table holds numbers, never keys: it hashes nothing itself and
+ * grows from the hashes it stores. Embed it by value; its fields are private. Not
+ * thread-safe. */
 struct hashtab {
 	struct hashtab_slot *slots;
 	size_t mask;	    /* slots - 1; a power of two */
+	unsigned shift;	    /* 32 - log2(slots): a slot's home is its hash >> shift */
 	size_t n;	    /* entries */
 	size_t max_entries; /* 0: no bound */
 };
 
-/* A 64-bit integer (an address, an id, two ids folded) mixed so that every input
- * bit moves the low bits a table indexes by: heap addresses differ mostly in their
- * middle bits. One 64x64->128-bit multiply, its halves folded (wyhash's mix). */
+/* A 64-bit integer (an address, an id, two ids folded): Fibonacci hashing, whose
+ * top bits, the ones a table takes, depend on every bit of x. Keys in arithmetic
+ * progression (heap blocks of one size, pages, ids) land evenly spread, without the
+ * collisions a random-looking mix would give them. */
 static inline uint64_t hash_u64(uint64_t x)
 {
-	unsigned __int128 r =
-	    (unsigned __int128)(x ^ 0xa0761d6478bd642full) * 0xe7037ed1a0b428dbull;
-
-	return (uint64_t)r ^ (uint64_t)(r >> 64);
+	return x * 0x9e3779b97f4a7c15ull;
 }
 
 /* len bytes (a string, an array of frame ids), eight at a time; seed separates keys
@@ -70,9 +70,9 @@ static inline int hashtab__insert(struct hashtab *t, uint64_t hash, uint32_t idx
 		if (err)
 			return err;
 	}
-	for (i = (uint32_t)hash & t->mask; t->slots[i].idx != MS_HASHTAB_NONE;)
+	for (i = (uint32_t)(hash >> 32) >> t->shift; t->slots[i].entry;)
 		i = (i + 1) & t->mask;
-	t->slots[i] = (struct hashtab_slot){.hash = (uint32_t)hash, .idx = idx};
+	t->slots[i] = (struct hashtab_slot){.hash = (uint32_t)(hash >> 32), .entry = idx + 1};
 	t->n++;
 	return 0;
 }
@@ -83,9 +83,9 @@ static inline uint32_t hashtab__scan_(const struct hashtab *t, uint32_t hash, si
 	for (;; i = (i + 1) & t->mask) {
 		const struct hashtab_slot *s = &t->slots[i];
 
-		if (s->idx == MS_HASHTAB_NONE || s->hash == hash) {
+		if (!s->entry || s->hash == hash) {
 			*pos = i;
-			return s->idx;
+			return s->entry - 1; /* MS_HASHTAB_NONE when free */
 		}
 	}
 }
@@ -101,12 +101,12 @@ static inline uint32_t hashtab__scan_(const struct hashtab *t, uint32_t hash, si
  */
 static inline uint32_t hashtab__first(const struct hashtab *t, uint64_t hash, size_t *pos)
 {
-	return hashtab__scan_(t, (uint32_t)hash, (uint32_t)hash & t->mask, pos);
+	return hashtab__scan_(t, (uint32_t)(hash >> 32), (uint32_t)(hash >> 32) >> t->shift, pos);
 }
 
 static inline uint32_t hashtab__next(const struct hashtab *t, uint64_t hash, size_t *pos)
 {
-	return hashtab__scan_(t, (uint32_t)hash, (*pos + 1) & t->mask, pos);
+	return hashtab__scan_(t, (uint32_t)(hash >> 32), (*pos + 1) & t->mask, pos);
 }
 
 /* Remove the entry in slot pos, as hashtab__first/next found it. Never fails, never
