@@ -5,6 +5,7 @@
 
 #include <check.h>
 
+Suite *suite_hashtab(void);
 Suite *suite_procmaps(void);
 Suite *suite_allocator(void);
 Suite *suite_sampling(void);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hashtab.h"
 #include "profile/profile.h"
 #include "base/sampling.h"
 
@@ -48,14 +49,12 @@ struct profile {
 	size_t blocks_top;   /* blocks[top..cap) never used since the last rebuild */
 	uint32_t free_head;  /* freed entries below top */
 	size_t nr_live;
-	uint32_t *slots;     /* addr hash -> block index; 2 * blocks_cap of them */
-	unsigned slot_bits;
+	struct hashtab by_addr; /* live blocks; sized for blocks_cap, so never grows */
 
 	struct site *sites;
 	struct site_stats *stats; /* parallel to sites, handed out as is */
 	size_t nr_sites, sites_cap;
-	uint32_t *site_slots; /* stack id hash -> site index */
-	size_t site_mask;
+	struct hashtab by_stack; /* sites by stack id */
 
 	double live_bytes, freed_bytes;
 	uint64_t samples;
@@ -68,77 +67,16 @@ struct profile {
 
 static const struct series empty_series;
 
-static inline size_t addr_slot(const struct profile *p, uint64_t addr)
+/* The live block at addr, with its slot in by_addr; MS_NIL when none. */
+static uint32_t block_find(const struct profile *p, uint64_t addr, size_t *pos)
 {
-	/* Fibonacci hashing: the top bits mix in every address bit, including the high
-	 * ones, while the low bits of heap addresses are mostly alignment zeros. */
-	return (size_t)((addr * 0x9e3779b97f4a7c15ull) >> (64 - p->slot_bits));
-}
+	uint64_t h = hash_u64(addr);
 
-static inline size_t id_slot(uint32_t id, size_t mask)
-{
-	return (size_t)(((uint64_t)id * 0x9e3779b97f4a7c15ull) >> 32) & mask;
-}
-
-static unsigned log2_of(size_t pow2)
-{
-	unsigned bits = 0;
-
-	while (((size_t)1 << bits) < pow2)
-		bits++;
-	return bits;
-}
-
-static uint32_t *new_slots(size_t n)
-{
-	uint32_t *s = malloc(n * sizeof(*s));
-
-	if (s)
-		memset(s, 0xff, n * sizeof(*s));
-	return s;
-}
-
-static void slot_insert(struct profile *p, uint32_t idx)
-{
-	size_t mask = ((size_t)1 << p->slot_bits) - 1;
-	size_t i = addr_slot(p, p->blocks[idx].addr);
-
-	while (p->slots[i] != MS_NIL)
-		i = (i + 1) & mask;
-	p->slots[i] = idx;
-}
-
-static size_t slot_find(const struct profile *p, uint64_t addr)
-{
-	size_t mask = ((size_t)1 << p->slot_bits) - 1;
-
-	for (size_t i = addr_slot(p, addr); p->slots[i] != MS_NIL; i = (i + 1) & mask)
-		if (p->blocks[p->slots[i]].addr == addr)
+	for (uint32_t i = hashtab__first(&p->by_addr, h, pos); i != MS_HASHTAB_NONE;
+	     i = hashtab__next(&p->by_addr, h, pos))
+		if (p->blocks[i].addr == addr)
 			return i;
-	return SIZE_MAX;
-}
-
-/* Backward-shift deletion: no tombstones, so a table that sees endless churn never
- * fills up with dead slots and never needs a cleaning rehash. */
-static void slot_delete(struct profile *p, size_t i)
-{
-	size_t mask = ((size_t)1 << p->slot_bits) - 1;
-	size_t j = i;
-
-	for (;;) {
-		size_t k;
-
-		j = (j + 1) & mask;
-		if (p->slots[j] == MS_NIL)
-			break;
-		k = addr_slot(p, p->blocks[p->slots[j]].addr);
-		/* Move slots[j] back into the hole unless its home lies cyclically in (i, j]. */
-		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
-			p->slots[i] = p->slots[j];
-			i = j;
-		}
-	}
-	p->slots[i] = MS_NIL;
+	return MS_NIL;
 }
 
 /* Lay the live blocks out again in a table of cap entries, site by site in
@@ -146,12 +84,11 @@ static void slot_delete(struct profile *p, size_t i)
 static int rebuild(struct profile *p, size_t cap)
 {
 	struct block *nb = malloc(cap * sizeof(*nb));
-	uint32_t *ns = new_slots(cap * 2);
+	struct hashtab nt;
 	uint32_t j = 0;
 
-	if (!nb || !ns) {
+	if (!nb || hashtab__init(&nt, cap, 0)) {
 		free(nb);
-		free(ns);
 		return -ENOMEM;
 	}
 	for (size_t s = 0; s < p->nr_sites; s++) {
@@ -173,15 +110,15 @@ static int rebuild(struct profile *p, size_t cap)
 			site->head = MS_NIL;
 	}
 	free(p->blocks);
-	free(p->slots);
+	hashtab__fini(&p->by_addr);
 	p->blocks = nb;
 	p->blocks_cap = cap;
 	p->blocks_top = j;
 	p->free_head = MS_NIL;
-	p->slots = ns;
-	p->slot_bits = log2_of(cap * 2);
+	p->by_addr = nt;
+	/* Sized for cap entries: these cannot fail. */
 	for (uint32_t i = 0; i < j; i++)
-		slot_insert(p, i);
+		hashtab__insert(&p->by_addr, hash_u64(nb[i].addr), i);
 	return 0;
 }
 
@@ -210,13 +147,10 @@ struct profile *profile__new(uint64_t sample_mean)
 	p->sample_mean = sample_mean;
 	p->blocks_cap = MS_MIN_BLOCKS;
 	p->blocks = malloc(p->blocks_cap * sizeof(*p->blocks));
-	p->slots = new_slots(p->blocks_cap * 2);
-	p->slot_bits = log2_of(p->blocks_cap * 2);
 	p->free_head = MS_NIL;
-	p->site_mask = 255;
-	p->site_slots = new_slots(p->site_mask + 1);
 	p->ticks_per_point = 1;
-	if (!p->blocks || !p->slots || !p->site_slots) {
+	if (!p->blocks || hashtab__init(&p->by_addr, p->blocks_cap, 0) ||
+	    hashtab__init(&p->by_stack, 128, 0)) {
 		profile__free(p);
 		errno = ENOMEM;
 		return NULL;
@@ -233,28 +167,22 @@ void profile__free(struct profile *p)
 	free(p->total.s.points);
 	free(p->sites);
 	free(p->stats);
-	free(p->site_slots);
+	hashtab__fini(&p->by_stack);
 	free(p->blocks);
-	free(p->slots);
+	hashtab__fini(&p->by_addr);
 	free(p);
 }
 
 static uint32_t site_find(const struct profile *p, uint32_t stack_id)
 {
-	for (size_t i = id_slot(stack_id, p->site_mask); p->site_slots[i] != MS_NIL;
-	     i = (i + 1) & p->site_mask)
-		if (p->stats[p->site_slots[i]].stack_id == stack_id)
-			return p->site_slots[i];
+	uint64_t h = hash_u64(stack_id);
+	size_t pos;
+
+	for (uint32_t i = hashtab__first(&p->by_stack, h, &pos); i != MS_HASHTAB_NONE;
+	     i = hashtab__next(&p->by_stack, h, &pos))
+		if (p->stats[i].stack_id == stack_id)
+			return i;
 	return MS_NIL;
-}
-
-static void site_slot_insert(struct profile *p, uint32_t s)
-{
-	size_t i = id_slot(p->stats[s].stack_id, p->site_mask);
-
-	while (p->site_slots[i] != MS_NIL)
-		i = (i + 1) & p->site_mask;
-	p->site_slots[i] = s;
 }
 
 static uint32_t site_get(struct profile *p, uint32_t stack_id)
@@ -279,24 +207,14 @@ static uint32_t site_get(struct profile *p, uint32_t stack_id)
 		p->stats = st;
 		p->sites_cap = cap;
 	}
-	if ((p->nr_sites + 1) * 2 > p->site_mask + 1) {
-		size_t mask = (p->site_mask + 1) * 2 - 1;
-		uint32_t *slots = new_slots(mask + 1);
-
-		if (!slots)
-			return MS_NIL;
-		free(p->site_slots);
-		p->site_slots = slots;
-		p->site_mask = mask;
-		for (uint32_t i = 0; i < p->nr_sites; i++)
-			site_slot_insert(p, i);
-	}
-	s = (uint32_t)p->nr_sites++;
+	s = (uint32_t)p->nr_sites;
+	if (hashtab__insert(&p->by_stack, hash_u64(stack_id), s))
+		return MS_NIL;
+	p->nr_sites++;
 	memset(&p->sites[s], 0, sizeof(p->sites[s]));
 	p->sites[s].head = p->sites[s].tail = MS_NIL;
 	memset(&p->stats[s], 0, sizeof(p->stats[s]));
 	p->stats[s].stack_id = stack_id;
-	site_slot_insert(p, s);
 	return s;
 }
 
@@ -344,9 +262,9 @@ static void update_oldest(struct profile *p, uint32_t s)
 	p->stats[s].oldest_live_ns = head == MS_NIL ? 0 : p->blocks[head].ts_ns;
 }
 
-static void release(struct profile *p, size_t slot)
+/* Block idx, in slot pos of by_addr, was freed. */
+static void release(struct profile *p, uint32_t idx, size_t pos)
 {
-	uint32_t idx = p->slots[slot];
 	struct block *b = &p->blocks[idx];
 	uint32_t s = b->site;
 	struct site_stats *st = &p->stats[s];
@@ -364,7 +282,7 @@ static void release(struct profile *p, size_t slot)
 
 	site_unlink(p, idx);
 	update_oldest(p, s);
-	slot_delete(p, slot);
+	hashtab__remove_at(&p->by_addr, pos);
 	b->next = p->free_head;
 	p->free_head = idx;
 }
@@ -372,13 +290,13 @@ static void release(struct profile *p, size_t slot)
 int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t stack_id,
 		   uint64_t ts_ns)
 {
-	size_t slot = slot_find(p, addr);
-	uint32_t s, idx;
+	size_t pos;
+	uint32_t s, idx = block_find(p, addr, &pos);
 	struct block *b;
 	double w, c;
 
-	if (slot != SIZE_MAX)
-		release(p, slot);
+	if (idx != MS_NIL)
+		release(p, idx, pos);
 	s = site_get(p, stack_id);
 	if (s == MS_NIL)
 		return -ENOMEM;
@@ -390,8 +308,9 @@ int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t sta
 	b->size = size;
 	b->ts_ns = ts_ns;
 	b->site = s;
+	/* Never fails: by_addr has a slot for every entry of blocks. */
+	hashtab__insert(&p->by_addr, hash_u64(addr), idx);
 	site_link(p, idx);
-	slot_insert(p, idx);
 	p->nr_live++;
 
 	w = sampling_weight(size, p->sample_mean);
@@ -410,11 +329,12 @@ int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t sta
 
 bool profile__free_block(struct profile *p, uint64_t addr, uint64_t ts_ns)
 {
-	size_t slot = slot_find(p, addr);
+	size_t pos;
+	uint32_t idx = block_find(p, addr, &pos);
 
-	if (slot == SIZE_MAX)
+	if (idx == MS_NIL)
 		return false;
-	release(p, slot);
+	release(p, idx, pos);
 	/* Give memory back after a peak; the hysteresis (shrink to a quarter once an
 	 * eighth is used) keeps a heap that oscillates from rebuilding every time. */
 	if (p->blocks_cap > MS_MIN_BLOCKS && p->nr_live * 8 <= p->blocks_cap) {

@@ -1,72 +1,44 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Sampled pages still in place: open addressing on the page address, linear
- * probing, deletion by shifting back (no tombstones, so a long run with many
- * releases keeps short probe chains). */
+/* Sampled pages still in place: a dense array of pages, indexed by address. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "base/hashtab.h"
 #include "profile/rss_pages.h"
 
-#define MIN_SLOTS 1024
+#define MIN_PAGES 512
 
 struct rss_pages {
-	struct rss_page *slots; /* addr 0 marks a free slot: page 0 is never mapped */
-	size_t cap;		/* a power of two */
-	size_t n;
+	struct rss_page *pages; /* dense: a removal moves the last page into the hole */
+	size_t n, cap;
+	struct hashtab by_addr;
 };
 
-static size_t slot_of(const struct rss_pages *m, uint64_t addr)
+static uint64_t page_hash(uint64_t addr)
 {
-	return (size_t)(((addr / MS_RSS_PAGE) * 0x9e3779b97f4a7c15ull) >> 20) & (m->cap - 1);
+	return hash_u64(addr);
 }
 
-/* The slot holding addr, or the free slot where it would go. */
-static size_t find(const struct rss_pages *m, uint64_t addr)
+/* The page at addr, with its slot in by_addr; MS_HASHTAB_NONE when none. */
+static uint32_t find(const struct rss_pages *m, uint64_t addr, size_t *pos)
 {
-	size_t i = slot_of(m, addr);
+	uint64_t h = page_hash(addr);
 
-	while (m->slots[i].addr && m->slots[i].addr != addr)
-		i = (i + 1) & (m->cap - 1);
-	return i;
+	for (uint32_t i = hashtab__first(&m->by_addr, h, pos); i != MS_HASHTAB_NONE;
+	     i = hashtab__next(&m->by_addr, h, pos))
+		if (m->pages[i].addr == addr)
+			return i;
+	return MS_HASHTAB_NONE;
 }
 
-static int grow(struct rss_pages *m)
+/* Remove page i, in slot pos of by_addr. */
+static void remove_at(struct rss_pages *m, uint32_t i, size_t pos)
 {
-	struct rss_page *old = m->slots;
-	size_t old_cap = m->cap;
-	struct rss_page *ns = calloc(old_cap * 2, sizeof(*ns));
-
-	if (!ns)
-		return -ENOMEM;
-	m->slots = ns;
-	m->cap = old_cap * 2;
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].addr)
-			m->slots[find(m, old[i].addr)] = old[i];
-	free(old);
-	return 0;
-}
-
-/* Empty slot i and move later entries of its probe chain back into the hole. */
-static void remove_at(struct rss_pages *m, size_t i)
-{
-	size_t mask = m->cap - 1, j = i;
-
-	m->n--;
-	for (;;) {
-		m->slots[i].addr = 0;
-		for (;;) {
-			j = (j + 1) & mask;
-			if (!m->slots[j].addr)
-				return;
-			size_t home = slot_of(m, m->slots[j].addr);
-			/* j's entry may fill the hole unless its home lies in (i, j] */
-			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
-				break;
-		}
-		m->slots[i] = m->slots[j];
-		i = j;
+	hashtab__remove_at(&m->by_addr, pos);
+	if (i != --m->n) {
+		m->pages[i] = m->pages[m->n];
+		hashtab__renumber(&m->by_addr, page_hash(m->pages[i].addr), (uint32_t)m->n, i);
 	}
 }
 
@@ -76,10 +48,10 @@ struct rss_pages *rss_pages__new(void)
 
 	if (!m)
 		return NULL;
-	m->cap = MIN_SLOTS;
-	m->slots = calloc(m->cap, sizeof(*m->slots));
-	if (!m->slots) {
-		free(m);
+	m->cap = MIN_PAGES;
+	m->pages = malloc(m->cap * sizeof(*m->pages));
+	if (!m->pages || hashtab__init(&m->by_addr, m->cap, 0)) {
+		rss_pages__free(m);
 		return NULL;
 	}
 	return m;
@@ -89,55 +61,111 @@ void rss_pages__free(struct rss_pages *m)
 {
 	if (!m)
 		return;
-	free(m->slots);
+	free(m->pages);
+	hashtab__fini(&m->by_addr);
 	free(m);
 }
 
 int rss_pages__add(struct rss_pages *m, const struct rss_page *page, rss_page_gone_fn *gone,
 		   void *ctx)
 {
+	size_t pos;
+	uint32_t i;
+
 	if (!page->addr)
 		return 0;
-	if ((m->n + 1) * 2 > m->cap && grow(m))
+	i = find(m, page->addr, &pos);
+	if (i != MS_HASHTAB_NONE) {
+		gone(ctx, &m->pages[i]);
+		m->pages[i] = *page;
+		return 0;
+	}
+	if (m->n == m->cap) {
+		struct rss_page *np =
+		    m->n < MS_HASHTAB_NONE / 2 ? realloc(m->pages, m->cap * 2 * sizeof(*np)) : NULL;
+
+		if (!np)
+			return -ENOMEM;
+		m->pages = np;
+		m->cap *= 2;
+	}
+	if (hashtab__insert(&m->by_addr, page_hash(page->addr), (uint32_t)m->n))
 		return -ENOMEM;
-	size_t i = find(m, page->addr);
-	if (m->slots[i].addr)
-		gone(ctx, &m->slots[i]);
-	else
-		m->n++;
-	m->slots[i] = *page;
+	m->pages[m->n++] = *page;
 	return 0;
 }
 
-/* Take the pages of [lo, hi) out into out (room for the fewer of m->n and the
- * range's pages): by address when the range has fewer pages than the map holds,
- * else by a scan of the whole map. */
-static size_t take_range(struct rss_pages *m, uint64_t lo, uint64_t hi, struct rss_page *out)
+static bool in_range(const struct rss_page *p, uint64_t lo, uint64_t hi)
 {
-	size_t k = 0;
+	return p->addr >= lo && p->addr < hi;
+}
 
-	if (hi <= lo || !m->n)
-		return 0;
-	if ((hi - lo) / MS_RSS_PAGE <= m->n) {
-		for (uint64_t a = lo; a < hi; a += MS_RSS_PAGE) {
-			size_t i = find(m, a);
-			if (m->slots[i].addr) {
-				out[k++] = m->slots[i];
-				remove_at(m, i);
-			}
+/* The pages of [lo, hi) into out, looked up page by page. */
+static size_t take_by_address(struct rss_pages *m, uint64_t lo, uint64_t hi, struct rss_page *out)
+{
+	size_t k = 0, pos;
+
+	for (uint64_t a = lo; a < hi; a += MS_RSS_PAGE) {
+		uint32_t i = find(m, a, &pos);
+		if (i != MS_HASHTAB_NONE) {
+			out[k++] = m->pages[i];
+			remove_at(m, i, pos);
 		}
-		return k;
 	}
-	for (size_t i = 0; i < m->cap;) {
-		uint64_t a = m->slots[i].addr;
-		if (a && a >= lo && a < hi) { /* 0: a free slot */
-			out[k++] = m->slots[i];
-			remove_at(m, i); /* a later entry may have shifted into i: look again */
+	return k;
+}
+
+/* The pages of [lo, hi) into out, found by a scan and removed one by one. */
+static size_t take_few(struct rss_pages *m, uint64_t lo, uint64_t hi, struct rss_page *out)
+{
+	size_t k = 0, pos;
+
+	for (size_t i = 0; i < m->n;) {
+		if (in_range(&m->pages[i], lo, hi)) {
+			find(m, m->pages[i].addr, &pos);
+			out[k++] = m->pages[i];
+			remove_at(m, (uint32_t)i, pos); /* the last page moved into i */
 		} else {
 			i++;
 		}
 	}
 	return k;
+}
+
+/* The pages of [lo, hi) into out when many leave (a whole arena unmapped): the
+ * rest stay in place and are indexed again, cheaper than taking the leaving ones
+ * out of the index one by one. */
+static size_t take_many(struct rss_pages *m, uint64_t lo, uint64_t hi, struct rss_page *out)
+{
+	size_t k = 0, kept = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		if (in_range(&m->pages[i], lo, hi))
+			out[k++] = m->pages[i];
+		else
+			m->pages[kept++] = m->pages[i];
+	}
+	m->n = kept;
+	hashtab__clear(&m->by_addr);
+	for (size_t i = 0; i < kept; i++) /* fewer than it held: cannot fail */
+		hashtab__insert(&m->by_addr, page_hash(m->pages[i].addr), (uint32_t)i);
+	return k;
+}
+
+/* Take the pages of [lo, hi) out into out (room for the fewer of m->n and the
+ * range's pages): by address when the range has fewer pages than the map holds,
+ * else by a scan of the pages held. */
+static size_t take_range(struct rss_pages *m, uint64_t lo, uint64_t hi, struct rss_page *out)
+{
+	size_t n = 0;
+
+	if (hi <= lo || !m->n)
+		return 0;
+	if ((hi - lo) / MS_RSS_PAGE <= m->n)
+		return take_by_address(m, lo, hi, out);
+	for (size_t i = 0; i < m->n; i++)
+		n += in_range(&m->pages[i], lo, hi);
+	return n < m->n / 4 ? take_few(m, lo, hi, out) : take_many(m, lo, hi, out);
 }
 
 size_t rss_pages__release(struct rss_pages *m, uint64_t start, uint64_t len, uint64_t new_start,

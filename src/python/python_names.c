@@ -8,13 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/hashtab.h"
 #include "python/python_names.h"
 
 #define MAX_STR 1024		 /* characters of a name or path read */
 #define MAX_LINETABLE (1 << 20)	 /* bytes of a location table read */
+#define MIN_ENTRIES   128
 
 struct code_entry {
-	uint64_t code;	   /* PyCodeObject *; 0: free slot */
+	uint64_t code;	   /* PyCodeObject * */
 	int firstlineno;
 	char *name, *file;
 	uint8_t *tab;
@@ -22,26 +24,20 @@ struct code_entry {
 };
 
 struct frame_entry {
-	uint64_t code, instr; /* code 0: free slot */
+	uint64_t code, instr;
 	char *text;
 };
 
 struct python_names {
 	struct python_code_layout l;
 	int fd;
-	struct code_entry *codes;
-	size_t ncodes, capcodes; /* capacity a power of two */
-	struct frame_entry *frames;
+	struct code_entry *codes; /* in the order first read */
+	size_t ncodes, capcodes;
+	struct hashtab codes_by_addr;
+	struct frame_entry *frames; /* in the order first named */
 	size_t nframes, capframes;
+	struct hashtab frames_by_key; /* by code and instruction */
 };
-
-static uint64_t hash64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
-}
 
 struct python_names *python_names__new(pid_t pid, const struct python_code_layout *l)
 {
@@ -53,8 +49,9 @@ struct python_names *python_names__new(pid_t pid, const struct python_code_layou
 	n->l = *l;
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
 	n->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (n->fd < 0) {
-		free(n);
+	if (n->fd < 0 || hashtab__init(&n->codes_by_addr, MIN_ENTRIES, 0) ||
+	    hashtab__init(&n->frames_by_key, MIN_ENTRIES, 0)) {
+		python_names__free(n);
 		return NULL;
 	}
 	return n;
@@ -71,13 +68,14 @@ void python_names__free(struct python_names *n)
 {
 	if (!n)
 		return;
-	for (size_t i = 0; i < n->capcodes; i++)
-		if (n->codes[i].code)
-			free_code(&n->codes[i]);
-	for (size_t i = 0; i < n->capframes; i++)
+	for (size_t i = 0; i < n->ncodes; i++)
+		free_code(&n->codes[i]);
+	for (size_t i = 0; i < n->nframes; i++)
 		free(n->frames[i].text);
 	free(n->codes);
 	free(n->frames);
+	hashtab__fini(&n->codes_by_addr);
+	hashtab__fini(&n->frames_by_key);
 	if (n->fd >= 0)
 		close(n->fd);
 	free(n);
@@ -206,44 +204,31 @@ static char *read_str(struct python_names *n, uint64_t obj)
 	return out;
 }
 
-static int grow(void **slots, size_t *cap, size_t size)
+/* Room in *arr, which holds n entries of size bytes, for one more. 0 or -ENOMEM. */
+static int reserve(void **arr, size_t *cap, size_t n, size_t size)
 {
-	size_t nc = *cap ? *cap * 2 : 256;
-	void *p = calloc(nc, size);
+	size_t nc = *cap ? *cap * 2 : MIN_ENTRIES;
+	void *p;
 
-	if (!p)
+	if (n < *cap)
+		return 0;
+	if (n >= MS_HASHTAB_NONE - 1 || !(p = realloc(*arr, nc * size)))
 		return -ENOMEM;
-	*slots = p;
+	*arr = p;
 	*cap = nc;
 	return 0;
 }
 
-static struct code_entry *code_slot(struct python_names *n, uint64_t code)
+static struct code_entry *code_find(const struct python_names *n, uint64_t code)
 {
-	if (n->ncodes * 2 >= n->capcodes) {
-		struct code_entry *old = n->codes;
-		size_t oldcap = n->capcodes;
-		if (grow((void **)&n->codes, &n->capcodes, sizeof(*n->codes))) {
-			n->codes = old;
-			n->capcodes = oldcap;
-			if (!old || n->ncodes + 1 >= oldcap)
-				return NULL;
-		} else {
-			for (size_t i = 0; i < oldcap; i++) {
-				if (!old[i].code)
-					continue;
-				size_t j = hash64(old[i].code) & (n->capcodes - 1);
-				while (n->codes[j].code)
-					j = (j + 1) & (n->capcodes - 1);
-				n->codes[j] = old[i];
-			}
-			free(old);
-		}
-	}
-	size_t j = hash64(code) & (n->capcodes - 1);
-	while (n->codes[j].code && n->codes[j].code != code)
-		j = (j + 1) & (n->capcodes - 1);
-	return &n->codes[j];
+	uint64_t h = hash_u64(code);
+	size_t pos;
+
+	for (uint32_t i = hashtab__first(&n->codes_by_addr, h, &pos); i != MS_HASHTAB_NONE;
+	     i = hashtab__next(&n->codes_by_addr, h, &pos))
+		if (n->codes[i].code == code)
+			return &n->codes[i];
+	return NULL;
 }
 
 /* The code entry of code, read from the target the first time only: a frame's name
@@ -254,11 +239,12 @@ static struct code_entry *code_entry(struct python_names *n, uint64_t code)
 	uint8_t hdr[256];
 	uint64_t name_obj, file_obj, tabobj, tablen = 0;
 	int32_t first;
-	struct code_entry *c = code_slot(n, code);
+	struct code_entry *c = code_find(n, code);
 
-	if (!c || c->code)
+	if (c)
 		return c;
-	if (n->l.code > sizeof(hdr) || read_mem(n, code, hdr, n->l.code))
+	if (reserve((void **)&n->codes, &n->capcodes, n->ncodes, sizeof(*n->codes)) ||
+	    n->l.code > sizeof(hdr) || read_mem(n, code, hdr, n->l.code))
 		return NULL;
 	memcpy(&name_obj, hdr + n->l.name, 8);
 	memcpy(&file_obj, hdr + n->l.filename, 8);
@@ -271,12 +257,13 @@ static struct code_entry *code_entry(struct python_names *n, uint64_t code)
 		free(tab);
 		tab = NULL;
 	}
-	if (!name) {
+	if (!name || hashtab__insert(&n->codes_by_addr, hash_u64(code), (uint32_t)n->ncodes)) {
+		free(name);
 		free(file);
 		free(tab);
 		return NULL;
 	}
-	n->ncodes++;
+	c = &n->codes[n->ncodes++];
 	*c = (struct code_entry){
 		.code = code,
 		.firstlineno = first,
@@ -288,48 +275,50 @@ static struct code_entry *code_entry(struct python_names *n, uint64_t code)
 	return c;
 }
 
-static struct frame_entry *frame_slot(struct python_names *n, uint64_t code, uint64_t instr)
+static uint64_t frame_hash(uint64_t code, uint64_t instr)
 {
-	if (n->nframes * 2 >= n->capframes) {
-		struct frame_entry *old = n->frames;
-		size_t oldcap = n->capframes;
-		if (grow((void **)&n->frames, &n->capframes, sizeof(*n->frames))) {
-			n->frames = old;
-			n->capframes = oldcap;
-			if (!old || n->nframes + 1 >= oldcap)
-				return NULL;
-		} else {
-			for (size_t i = 0; i < oldcap; i++) {
-				if (!old[i].code)
-					continue;
-				size_t j = hash64(old[i].code ^ hash64(old[i].instr)) & (n->capframes - 1);
-				while (n->frames[j].code)
-					j = (j + 1) & (n->capframes - 1);
-				n->frames[j] = old[i];
-			}
-			free(old);
-		}
+	return hash_u64(code ^ hash_u64(instr));
+}
+
+static const char *frame_find(const struct python_names *n, uint64_t code, uint64_t instr)
+{
+	uint64_t h = frame_hash(code, instr);
+	size_t pos;
+
+	for (uint32_t i = hashtab__first(&n->frames_by_key, h, &pos); i != MS_HASHTAB_NONE;
+	     i = hashtab__next(&n->frames_by_key, h, &pos))
+		if (n->frames[i].code == code && n->frames[i].instr == instr)
+			return n->frames[i].text;
+	return NULL;
+}
+
+/* Keep text, which the table takes over, as the name of (code, instr). 0 or
+ * -ENOMEM (text freed). */
+static int frame_add(struct python_names *n, uint64_t code, uint64_t instr, char *text)
+{
+	if (reserve((void **)&n->frames, &n->capframes, n->nframes, sizeof(*n->frames)) ||
+	    hashtab__insert(&n->frames_by_key, frame_hash(code, instr), (uint32_t)n->nframes)) {
+		free(text);
+		return -ENOMEM;
 	}
-	size_t j = hash64(code ^ hash64(instr)) & (n->capframes - 1);
-	while (n->frames[j].code && (n->frames[j].code != code || n->frames[j].instr != instr))
-		j = (j + 1) & (n->capframes - 1);
-	return &n->frames[j];
+	n->frames[n->nframes++] = (struct frame_entry){.code = code, .instr = instr, .text = text};
+	return 0;
 }
 
 const char *python_names__frame(struct python_names *n, uint64_t code, uint64_t instr)
 {
 	struct code_entry *c;
-	struct frame_entry *f;
+	const char *known;
 	char buf[2 * MAX_STR + 64];
 	int line = -1;
 
 	if (!code)
 		return "[python]";
-	f = frame_slot(n, code, instr);
-	if (f && f->code)
-		return f->text;
+	known = frame_find(n, code, instr);
+	if (known)
+		return known;
 	c = code_entry(n, code);
-	if (!c || !f)
+	if (!c)
 		return "[python]";
 	/* 3.11's prev_instr points at the code unit (2 bytes) last started, one
 	 * before the first when the frame has not started; 3.13's instr_ptr at the
@@ -344,10 +333,8 @@ const char *python_names__frame(struct python_names *n, uint64_t code, uint64_t 
 		snprintf(buf, sizeof(buf), "%s (%s)", c->name,
 			 c->file ? python_short_path(c->file) : "?");
 	char *text = strdup(buf);
-	if (!text)
+	if (!text || frame_add(n, code, instr, text))
 		return "[python]";
-	n->nframes++;
-	*f = (struct frame_entry){.code = code, .instr = instr, .text = text};
 	return text;
 }
 

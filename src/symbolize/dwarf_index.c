@@ -10,6 +10,7 @@
 
 #include <dwarf.h>
 
+#include "base/hashtab.h"
 #include "symbolize/dwarf_index.h"
 
 /* Scope nesting walked in one CU; deeper scopes (malformed DWARF) are not
@@ -19,7 +20,7 @@
 #define DWX_MAX_IMPORTS 16
 /* DIEs one CU's walk may visit: a bound on the time a malformed CU can cost. */
 #define DWX_MAX_DIES  (1u << 24)
-#define DWX_MIN_SLOTS 64
+#define DWX_MIN_CUS   32
 /* Scratch entries kept between builds; a walk that needed more gives them back. */
 #define DWX_KEEP_SCRATCH 4096
 
@@ -43,7 +44,7 @@ struct dwx_range {
 
 /* One CU's index, looked up by the address of its CU DIE's data. */
 struct dwx_cu {
-	const void *key; /* NULL: a free slot */
+	const void *key; /* the CU DIE's data */
 	struct dwx_node *nodes;
 	struct dwx_range *ranges;
 	size_t bytes;	   /* nodes and ranges; 0 when not built (or evicted) */
@@ -62,8 +63,9 @@ struct builder {
 };
 
 struct dwarf_index {
-	struct dwx_cu *cus; /* open addressing, power-of-two slots */
+	struct dwx_cu *cus; /* every CU looked up so far */
 	size_t ncus, cap;
+	struct hashtab by_key;
 	size_t bytes, max_bytes;
 	uint64_t tick;
 	size_t builds;
@@ -76,9 +78,10 @@ struct dwarf_index *dwarf_index__new(size_t max_bytes)
 
 	if (!x)
 		return NULL;
-	x->cap = DWX_MIN_SLOTS;
-	x->cus = calloc(x->cap, sizeof(*x->cus));
-	if (!x->cus) {
+	x->cap = DWX_MIN_CUS;
+	x->cus = malloc(x->cap * sizeof(*x->cus));
+	if (!x->cus || hashtab__init(&x->by_key, x->cap, 0)) {
+		free(x->cus);
 		free(x);
 		errno = ENOMEM;
 		return NULL;
@@ -101,9 +104,10 @@ void dwarf_index__free(struct dwarf_index *x)
 {
 	if (!x)
 		return;
-	for (size_t i = 0; i < x->cap; i++)
+	for (size_t i = 0; i < x->ncus; i++)
 		cu_release(x, &x->cus[i]);
 	free(x->cus);
+	hashtab__fini(&x->by_key);
 	free(x->scratch.nodes);
 	free(x->scratch.ranges);
 	free(x);
@@ -249,7 +253,7 @@ static void evict(struct dwarf_index *x, size_t need, const struct dwx_cu *keep)
 {
 	while (x->bytes && x->bytes + need > x->max_bytes) {
 		struct dwx_cu *lru = NULL;
-		for (size_t i = 0; i < x->cap; i++) {
+		for (size_t i = 0; i < x->ncus; i++) {
 			struct dwx_cu *c = &x->cus[i];
 			if (c->bytes && c != keep && (!lru || c->last_use < lru->last_use))
 				lru = c;
@@ -332,40 +336,30 @@ static int cu_build(struct dwarf_index *x, struct dwx_cu *c, Dwarf_Die *cudie)
 
 /* ---------------------------------------------------------------- lookup */
 
-static size_t key_slot(const struct dwarf_index *x, const void *key)
-{
-	uint64_t h = (uint64_t)(uintptr_t)key * 0x9e3779b97f4a7c15ull;
-	size_t mask = x->cap - 1;
-	size_t i = (size_t)(h >> 32) & mask;
-
-	while (x->cus[i].key && x->cus[i].key != key)
-		i = (i + 1) & mask;
-	return i;
-}
-
+/* The CU of key, added (not built) on its first lookup; NULL on ENOMEM. The
+ * pointer is good until the next cu_get. */
 static struct dwx_cu *cu_get(struct dwarf_index *x, const void *key)
 {
-	size_t i = key_slot(x, key);
+	uint64_t h = hash_u64((uintptr_t)key);
+	size_t pos;
 
-	if (x->cus[i].key)
-		return &x->cus[i];
-	if ((x->ncus + 1) * 2 > x->cap) {
-		struct dwx_cu *old = x->cus;
-		size_t old_cap = x->cap;
-		struct dwx_cu *nc = calloc(old_cap * 2, sizeof(*nc));
+	for (uint32_t i = hashtab__first(&x->by_key, h, &pos); i != MS_HASHTAB_NONE;
+	     i = hashtab__next(&x->by_key, h, &pos))
+		if (x->cus[i].key == key)
+			return &x->cus[i];
+	if (x->ncus >= MS_HASHTAB_NONE - 1)
+		return NULL;
+	if (x->ncus == x->cap) {
+		struct dwx_cu *nc = realloc(x->cus, x->cap * 2 * sizeof(*nc));
 		if (!nc)
 			return NULL;
 		x->cus = nc;
-		x->cap = old_cap * 2;
-		for (size_t k = 0; k < old_cap; k++)
-			if (old[k].key)
-				x->cus[key_slot(x, old[k].key)] = old[k];
-		free(old);
-		i = key_slot(x, key);
+		x->cap *= 2;
 	}
-	x->cus[i] = (struct dwx_cu){.key = key};
-	x->ncus++;
-	return &x->cus[i];
+	if (hashtab__insert(&x->by_key, h, (uint32_t)x->ncus))
+		return NULL;
+	x->cus[x->ncus] = (struct dwx_cu){.key = key};
+	return &x->cus[x->ncus++];
 }
 
 /* The first child of group in DIE order whose ranges hold pc; 0 when none. */

@@ -4,17 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hashtab.h"
 #include "symbolize/symcache.h"
 
-#define MS_SYMCACHE_MIN_SLOTS 1024
-#define MS_SYMCACHE_CHUNK     256 /* entries allocated at once, a power of two */
-
-/* 8 bytes, so the table of a long run stays small: most probes end in the
- * slot, and only a hash match reads the entry. */
-struct slot {
-	uint32_t hash;
-	uint32_t entry; /* index + 1; 0 marks a free slot */
-};
+#define MS_SYMCACHE_MIN_ENTRIES 512
+#define MS_SYMCACHE_CHUNK	256 /* entries allocated at once, a power of two */
 
 struct module_key {
 	unsigned char *build_id; /* NULL: a private module, never matched */
@@ -22,19 +16,18 @@ struct module_key {
 	char *name;
 };
 
-/* Interned strings, sorted: a lookup is a binary search, and an insertion (once per
- * distinct source file of a run) moves the tail. Each string keeps its address
- * until the pool is released, which is all locations need. */
+/* Interned strings: each keeps its address until the pool is released, which is
+ * all locations need. */
 struct strpool {
 	char **strs;
 	size_t n, cap;
+	struct hashtab by_str;
 };
 
 struct symcache {
 	struct module_key *modules; /* indexed by module id */
 	size_t nmodules, cap_modules;
-	struct slot *slots; /* open addressing, power-of-two slots */
-	size_t nslots;
+	struct hashtab by_key; /* entries by (module, offset) */
 	/* Entries in chunks that never move, so sessions keep pointers to them. */
 	struct symcache_entry **chunks;
 	size_t nentries, nchunks, cap_chunks;
@@ -49,9 +42,8 @@ struct symcache *symcache__new(void)
 
 	if (!c)
 		goto fail;
-	c->nslots = MS_SYMCACHE_MIN_SLOTS;
-	c->slots = calloc(c->nslots, sizeof(*c->slots));
-	if (!c->slots)
+	if (hashtab__init(&c->by_key, MS_SYMCACHE_MIN_ENTRIES, 0) ||
+	    hashtab__init(&c->files.by_str, 64, 0))
 		goto fail;
 	return c;
 fail:
@@ -81,10 +73,11 @@ void symcache__free(struct symcache *c)
 	for (size_t i = 0; i < c->nchunks; i++)
 		free(c->chunks[i]);
 	free(c->chunks);
-	free(c->slots);
+	hashtab__fini(&c->by_key);
 	for (size_t i = 0; i < c->files.n; i++)
 		free(c->files.strs[i]);
 	free(c->files.strs);
+	hashtab__fini(&c->files.by_str);
 	free(c);
 }
 
@@ -124,112 +117,76 @@ int symcache__module(struct symcache *c, const unsigned char *build_id, size_t l
 	return 0;
 }
 
-static uint32_t key_hash(uint32_t module, uint64_t offset)
+static uint64_t key_hash(uint32_t module, uint64_t offset)
 {
-	uint64_t h = (offset ^ ((uint64_t)module * 0xff51afd7ed558ccdull)) * 0x9e3779b97f4a7c15ull;
-
-	return (uint32_t)(h >> 32);
-}
-
-/* The slot holding (module, offset), or the free slot where it belongs. */
-static size_t slot_of(const struct symcache *c, uint32_t module, uint64_t offset)
-{
-	uint32_t h = key_hash(module, offset);
-	size_t mask = c->nslots - 1;
-
-	for (size_t i = h & mask;; i = (i + 1) & mask) {
-		const struct slot *s = &c->slots[i];
-		if (!s->entry)
-			return i;
-		if (s->hash != h)
-			continue;
-		const struct symcache_entry *e = entry_at(c, s->entry - 1);
-		if (e->offset == offset && e->module == module)
-			return i;
-	}
+	return hash_u64(offset ^ hash_u64(module));
 }
 
 struct symcache_entry *symcache__find(struct symcache *c, uint32_t module, uint64_t offset)
 {
-	uint32_t entry = c->slots[slot_of(c, module, offset)].entry;
+	uint64_t h = key_hash(module, offset);
+	size_t pos;
 
-	if (!entry)
-		return NULL;
-	c->shared_hits++;
-	return entry_at(c, entry - 1);
+	for (uint32_t i = hashtab__first(&c->by_key, h, &pos); i != MS_HASHTAB_NONE;
+	     i = hashtab__next(&c->by_key, h, &pos)) {
+		struct symcache_entry *e = entry_at(c, i);
+
+		if (e->offset == offset && e->module == module) {
+			c->shared_hits++;
+			return e;
+		}
+	}
+	return NULL;
 }
 
-/* Room for one more entry, and the load of the slots kept at most one half so
- * probes stay short. */
+/* Room for one more entry. */
 static int reserve(struct symcache *c)
 {
 	if (c->nentries >= UINT32_MAX - 1)
 		return -ENOMEM;
-	if (c->nentries == c->nchunks * MS_SYMCACHE_CHUNK) {
-		if (c->nchunks == c->cap_chunks) {
-			size_t nc = c->cap_chunks ? c->cap_chunks * 2 : 16;
-			struct symcache_entry **np = realloc(c->chunks, nc * sizeof(*np));
-			if (!np)
-				return -ENOMEM;
-			c->chunks = np;
-			c->cap_chunks = nc;
-		}
-		struct symcache_entry *chunk = malloc(MS_SYMCACHE_CHUNK * sizeof(*chunk));
-		if (!chunk)
-			return -ENOMEM;
-		c->chunks[c->nchunks++] = chunk;
-	}
-	if ((c->nentries + 1) * 2 <= c->nslots)
+	if (c->nentries < c->nchunks * MS_SYMCACHE_CHUNK)
 		return 0;
-	size_t mask = c->nslots * 2 - 1;
-	struct slot *ns = calloc(mask + 1, sizeof(*ns));
-	if (!ns)
-		return -ENOMEM;
-	for (size_t i = 0; i < c->nslots; i++) {
-		if (!c->slots[i].entry)
-			continue;
-		size_t j = c->slots[i].hash & mask;
-		while (ns[j].entry)
-			j = (j + 1) & mask;
-		ns[j] = c->slots[i];
+	if (c->nchunks == c->cap_chunks) {
+		size_t nc = c->cap_chunks ? c->cap_chunks * 2 : 16;
+		struct symcache_entry **np = realloc(c->chunks, nc * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		c->chunks = np;
+		c->cap_chunks = nc;
 	}
-	free(c->slots);
-	c->slots = ns;
-	c->nslots = mask + 1;
+	struct symcache_entry *chunk = malloc(MS_SYMCACHE_CHUNK * sizeof(*chunk));
+	if (!chunk)
+		return -ENOMEM;
+	c->chunks[c->nchunks++] = chunk;
 	return 0;
 }
 
 struct symcache_entry *symcache__add(struct symcache *c, uint32_t module, uint64_t offset,
 				     const char **names, size_t n)
 {
-	if (n > UINT32_MAX || reserve(c)) {
+	if (n > UINT32_MAX || reserve(c) ||
+	    hashtab__insert(&c->by_key, key_hash(module, offset), (uint32_t)c->nentries)) {
 		free(names);
 		return NULL;
 	}
-	struct symcache_entry *e = entry_at(c, c->nentries);
+	struct symcache_entry *e = entry_at(c, c->nentries++);
 	*e = (struct symcache_entry){
 	    .offset = offset, .module = module, .n = (uint32_t)n, .names = names};
-	c->slots[slot_of(c, module, offset)] =
-	    (struct slot){.hash = key_hash(module, offset), .entry = (uint32_t)++c->nentries};
 	return e;
 }
 
 /* The pool's copy of str, added when absent; NULL on ENOMEM. */
 static const char *strpool_intern(struct strpool *p, const char *str)
 {
-	size_t lo = 0, hi = p->n;
+	uint64_t h = hash_bytes(str, strlen(str), 0);
+	size_t pos;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int cmp = strcmp(p->strs[mid], str);
-
-		if (!cmp)
-			return p->strs[mid];
-		if (cmp < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	for (uint32_t i = hashtab__first(&p->by_str, h, &pos); i != MS_HASHTAB_NONE;
+	     i = hashtab__next(&p->by_str, h, &pos))
+		if (!strcmp(p->strs[i], str))
+			return p->strs[i];
+	if (p->n >= MS_HASHTAB_NONE - 1)
+		return NULL;
 	if (p->n == p->cap) {
 		size_t nc = p->cap ? p->cap * 2 : 64;
 		char **ns = realloc(p->strs, nc * sizeof(*ns));
@@ -239,11 +196,11 @@ static const char *strpool_intern(struct strpool *p, const char *str)
 		p->cap = nc;
 	}
 	char *copy = strdup(str);
-	if (!copy)
+	if (!copy || hashtab__insert(&p->by_str, h, (uint32_t)p->n)) {
+		free(copy);
 		return NULL;
-	memmove(p->strs + lo + 1, p->strs + lo, (p->n - lo) * sizeof(*p->strs));
-	p->strs[lo] = copy;
-	p->n++;
+	}
+	p->strs[p->n++] = copy;
 	return copy;
 }
 

@@ -292,9 +292,9 @@ static struct target_dwfl *session_new(const Dwfl_Callbacks *cb)
 		return NULL;
 	t->mem_fd = -1;
 	t->dwfl = dwfl_begin(cb);
-	t->pcs_cap = MS_PC_MIN_SLOTS;
-	t->pcs = calloc(t->pcs_cap, sizeof(*t->pcs));
-	if (!t->dwfl || !t->pcs) {
+	t->pcs_cap = MS_PC_MIN_ENTRIES;
+	t->pcs = malloc(t->pcs_cap * sizeof(*t->pcs));
+	if (!t->dwfl || !t->pcs || hashtab__init(&t->pcs_by_pc, t->pcs_cap, 0)) {
 		target_dwfl__free(t);
 		return NULL;
 	}
@@ -379,6 +379,7 @@ void target_dwfl__free(struct target_dwfl *t)
 		free(t->modsyms[i].syms);
 	free(t->modsyms);
 	free(t->pcs);
+	hashtab__fini(&t->pcs_by_pc);
 	free(t->modids);
 	symcache__free(t->own_cache);
 	procmaps_release(&t->maps);

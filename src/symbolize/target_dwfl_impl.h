@@ -14,19 +14,20 @@
 
 #include <elfutils/libdwfl.h>
 
+#include "base/hashtab.h"
 #include "target/procmaps.h"
 #include "symbolize/symcache.h"
 #include "symbolize/target_dwfl.h"
 
 /* Longest inline chain kept for one address; deeper chains keep the outermost. */
 #define MS_MAX_INLINE_NAMES   32
-#define MS_PC_MIN_SLOTS       1024
+#define MS_PC_MIN_ENTRIES     512
 
 /* The session's front of its symcache: a pc seen again costs one probe here, no
  * module lookup. */
-struct pc_slot {
+struct pc_entry {
 	uint64_t pc;
-	struct symcache_entry *e; /* NULL marks a free slot */
+	struct symcache_entry *e;
 };
 
 /* A module's key in the symcache, looked up once per module. */
@@ -77,8 +78,9 @@ struct target_dwfl {
 	struct symcache *own_cache; /* made on the first lookup when none is shared */
 	struct module_id *modids;   /* of the modules symbolized so far through cache */
 	size_t nmodids;
-	struct pc_slot *pcs; /* open addressing, power-of-two slots */
+	struct pc_entry *pcs; /* in the order first symbolized */
 	size_t npcs, pcs_cap;
+	struct hashtab pcs_by_pc;
 };
 
 /* The module holding addr, checked against the module's own range; NULL when none. */

@@ -8,34 +8,35 @@
 #include "symbolize/jitmap.h"
 #include "symbolize/target_dwfl_impl.h"
 
-static size_t pc_slot_of(const struct target_dwfl *t, uint64_t pc)
+/* The cache entry of pc from the session's pc table; NULL when not there. */
+static struct symcache_entry *pc_find(const struct target_dwfl *t, uint64_t pc)
 {
-	uint64_t h = pc * 0x9e3779b97f4a7c15ull;
-	size_t mask = t->pcs_cap - 1;
-	size_t i = (size_t)(h >> 32) & mask;
+	uint64_t h = hash_u64(pc);
+	size_t pos;
 
-	while (t->pcs[i].e && t->pcs[i].pc != pc)
-		i = (i + 1) & mask;
-	return i;
+	for (uint32_t i = hashtab__first(&t->pcs_by_pc, h, &pos); i != MS_HASHTAB_NONE;
+	     i = hashtab__next(&t->pcs_by_pc, h, &pos))
+		if (t->pcs[i].pc == pc)
+			return t->pcs[i].e;
+	return NULL;
 }
 
-/* Keep the load at most one half so probes stay short. */
-static int pcs_reserve(struct target_dwfl *t)
+/* Remember e as pc's entry, absent so far. 0 or -ENOMEM. */
+static int pc_add(struct target_dwfl *t, uint64_t pc, struct symcache_entry *e)
 {
-	if ((t->npcs + 1) * 2 <= t->pcs_cap)
-		return 0;
-	size_t old_cap = t->pcs_cap;
-	struct pc_slot *old = t->pcs;
-	struct pc_slot *ns = calloc(old_cap * 2, sizeof(*ns));
-
-	if (!ns)
+	if (t->npcs >= MS_HASHTAB_NONE - 1)
 		return -ENOMEM;
-	t->pcs = ns;
-	t->pcs_cap = old_cap * 2;
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].e)
-			t->pcs[pc_slot_of(t, old[i].pc)] = old[i];
-	free(old);
+	if (t->npcs == t->pcs_cap) {
+		struct pc_entry *np = realloc(t->pcs, t->pcs_cap * 2 * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		t->pcs = np;
+		t->pcs_cap *= 2;
+	}
+	if (hashtab__insert(&t->pcs_by_pc, hash_u64(pc), (uint32_t)t->npcs))
+		return -ENOMEM;
+	t->pcs[t->npcs++] = (struct pc_entry){.pc = pc, .e = e};
 	return 0;
 }
 
@@ -120,12 +121,12 @@ static const char unknown_name[] = "[unknown]";
  * not cached, a JIT map may name it later) or when out of memory. */
 static struct symcache_entry *sym_entry_get(struct target_dwfl *t, uint64_t pc, bool *outside)
 {
-	size_t i = pc_slot_of(t, pc);
+	struct symcache_entry *e = pc_find(t, pc);
 	struct module_id m;
 
 	*outside = false;
-	if (t->pcs[i].e)
-		return t->pcs[i].e;
+	if (e)
+		return e;
 	Dwfl_Module *mod = target_dwfl_module_at(t, pc);
 	if (!mod) {
 		*outside = true;
@@ -134,17 +135,12 @@ static struct symcache_entry *sym_entry_get(struct target_dwfl *t, uint64_t pc, 
 	struct symcache *cache = cache_of(t);
 	if (!cache || !module_id_get(t, cache, mod, &m))
 		return NULL;
-	struct symcache_entry *e = symcache__find(cache, m.id, pc - m.bias);
+	e = symcache__find(cache, m.id, pc - m.bias);
 	if (!e)
 		e = symbolize_new(t, cache, mod, pc, m.id, pc - m.bias);
 	/* Without room in the pc table, the symcache finds it again next time. */
-	size_t cap = t->pcs_cap;
-	if (e && !pcs_reserve(t)) {
-		if (t->pcs_cap != cap) /* the table grew: another slot */
-			i = pc_slot_of(t, pc);
-		t->pcs[i] = (struct pc_slot){.pc = pc, .e = e};
-		t->npcs++;
-	}
+	if (e)
+		pc_add(t, pc, e);
 	return e;
 }
 
@@ -209,7 +205,7 @@ void target_dwfl__share_symcache(struct target_dwfl *t, struct symcache *c)
 	 * the session) but are no longer found: ids and pcs restart in c. */
 	t->cache = c;
 	t->nmodids = 0;
-	memset(t->pcs, 0, t->pcs_cap * sizeof(*t->pcs));
+	hashtab__clear(&t->pcs_by_pc);
 	t->npcs = 0;
 }
 
