@@ -4,11 +4,17 @@
 #include <stdio.h>
 
 #include "output/flame_palette.h"
-#include "output/flame_tree_impl.h"
 
+/* The shade of a name: FNV-1a, then mixed. Not a table's hash: it is kept as it
+ * is so that a function keeps its colour from one memspy version to the next. */
 static uint32_t name_hash(const char *s, size_t len)
 {
-	uint32_t h = flame_hash(s, len);
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
 	h ^= h >> 15;
 	h *= 0x2c1b3c6d;
 	h ^= h >> 12;

@@ -6,23 +6,12 @@
 
 #include "output/flame_tree_impl.h"
 
-#define DEFAULT_LIMIT (1u << 21) /* nodes: about 100 MB with the hash tables */
+#define DEFAULT_LIMIT (1u << 21) /* nodes: about 160 MB with the hash tables */
 #define MAX_CUT_SHARE 0.0005	 /* compaction never drops frames above half of 0.1% */
 
-uint32_t flame_hash(const char *s, size_t len)
+static uint64_t kid_hash(uint32_t parent, uint32_t name)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
-static uint32_t hash_pair(uint32_t a, uint32_t b)
-{
-	uint64_t x = ((uint64_t)a << 32 | b) * 0x9e3779b97f4a7c15ull;
-	return (uint32_t)(x >> 32) ^ (uint32_t)x;
+	return hash_u64((uint64_t)parent << 32 | name);
 }
 
 int flame_grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -45,12 +34,7 @@ struct flame_tree *flame_tree__new(void)
 	struct flame_tree *t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	t->cap_names = 1024;
-	t->cap_kids = 1024;
-	t->names = calloc(t->cap_names, sizeof(*t->names));
-	t->name_hashes = calloc(t->cap_names, sizeof(*t->name_hashes));
-	t->kids = calloc(t->cap_kids, sizeof(*t->kids));
-	if (!t->names || !t->name_hashes || !t->kids ||
+	if (hashtab__init(&t->names_by_str, 512, 0) || hashtab__init(&t->kids, 512, 0) ||
 	    flame_grow((void **)&t->nodes, &t->cap_nodes, 1, sizeof(*t->nodes))) {
 		flame_tree__free(t);
 		errno = ENOMEM;
@@ -80,8 +64,8 @@ void flame_tree__free(struct flame_tree *t)
 	free(t->nodes);
 	free(t->pool);
 	free(t->names);
-	free(t->name_hashes);
-	free(t->kids);
+	hashtab__fini(&t->names_by_str);
+	hashtab__fini(&t->kids);
 	free(t->prev);
 	free(t->path);
 	free(t->ends);
@@ -93,87 +77,31 @@ const char *flame_tree__node_name(const struct flame_tree *t, uint32_t n)
 	return t->nodes[n].name == NO_NODE ? "all" : t->pool + t->nodes[n].name;
 }
 
-static int names_rehash(struct flame_tree *t)
-{
-	size_t cap = t->cap_names * 2;
-	uint32_t *names = calloc(cap, sizeof(*names));
-	uint32_t *hashes = calloc(cap, sizeof(*hashes));
-	if (!names || !hashes) {
-		free(names);
-		free(hashes);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < t->cap_names; i++) {
-		if (!t->names[i])
-			continue;
-		size_t j = t->name_hashes[i] & (cap - 1);
-		while (names[j])
-			j = (j + 1) & (cap - 1);
-		names[j] = t->names[i];
-		hashes[j] = t->name_hashes[i];
-	}
-	free(t->names);
-	free(t->name_hashes);
-	t->names = names;
-	t->name_hashes = hashes;
-	t->cap_names = cap;
-	return 0;
-}
-
 /* Intern a frame name; sets *off to its offset in the pool. */
 static int intern(struct flame_tree *t, const char *s, size_t len, uint32_t *off)
 {
-	uint32_t h = flame_hash(s, len);
-	size_t mask = t->cap_names - 1;
-	for (size_t j = h & mask;; j = (j + 1) & mask) {
-		uint32_t e = t->names[j];
-		if (!e)
-			break;
-		const char *name = t->pool + e - 1;
-		if (t->name_hashes[j] == h && !strncmp(name, s, len) && !name[len]) {
-			*off = e - 1;
+	uint64_t h = hash_bytes(s, len, 0);
+	size_t pos;
+
+	for (uint32_t i = hashtab__first(&t->names_by_str, h, &pos); i != MS_HASHTAB_NONE;
+	     i = hashtab__next(&t->names_by_str, h, &pos)) {
+		const char *name = t->pool + t->names[i];
+		if (!strncmp(name, s, len) && !name[len]) {
+			*off = t->names[i];
 			return 0;
 		}
 	}
-	if (t->pool_len + len + 1 >= UINT32_MAX)
+	if (t->pool_len + len + 1 >= UINT32_MAX || t->nr_names + 1 >= MS_HASHTAB_NONE)
 		return -EOVERFLOW;
-	if (flame_grow((void **)&t->pool, &t->pool_cap, t->pool_len + len + 1, 1))
-		return -ENOMEM;
-	if ((t->nr_names + 1) * 2 > t->cap_names && names_rehash(t))
+	if (flame_grow((void **)&t->pool, &t->pool_cap, t->pool_len + len + 1, 1) ||
+	    flame_grow((void **)&t->names, &t->cap_names, t->nr_names + 1, sizeof(*t->names)) ||
+	    hashtab__insert(&t->names_by_str, h, (uint32_t)t->nr_names))
 		return -ENOMEM;
 	*off = t->pool_len;
 	memcpy(t->pool + t->pool_len, s, len);
 	t->pool[t->pool_len + len] = '\0';
 	t->pool_len += len + 1;
-	mask = t->cap_names - 1;
-	size_t j = h & mask;
-	while (t->names[j])
-		j = (j + 1) & mask;
-	t->names[j] = *off + 1;
-	t->name_hashes[j] = h;
-	t->nr_names++;
-	return 0;
-}
-
-static int kids_rehash(struct flame_tree *t)
-{
-	size_t cap = t->cap_kids * 2;
-	uint32_t *kids = calloc(cap, sizeof(*kids));
-	if (!kids)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->cap_kids; i++) {
-		uint32_t e = t->kids[i];
-		if (!e)
-			continue;
-		const struct fnode *n = &t->nodes[e - 1];
-		size_t j = hash_pair(n->parent, n->name) & (cap - 1);
-		while (kids[j])
-			j = (j + 1) & (cap - 1);
-		kids[j] = e;
-	}
-	free(t->kids);
-	t->kids = kids;
-	t->cap_kids = cap;
+	t->names[t->nr_names++] = *off;
 	return 0;
 }
 
@@ -184,34 +112,24 @@ static int child(struct flame_tree *t, uint32_t parent, const char *s, size_t le
 	int err = intern(t, s, len, &name);
 	if (err)
 		return err;
-	size_t mask = t->cap_kids - 1;
-	size_t j = hash_pair(parent, name) & mask;
-	for (;; j = (j + 1) & mask) {
-		uint32_t e = t->kids[j];
-		if (!e)
-			break;
-		if (t->nodes[e - 1].parent == parent && t->nodes[e - 1].name == name) {
-			*out = e - 1;
+	uint64_t h = kid_hash(parent, name);
+	size_t pos;
+	for (uint32_t i = hashtab__first(&t->kids, h, &pos); i != MS_HASHTAB_NONE;
+	     i = hashtab__next(&t->kids, h, &pos)) {
+		if (t->nodes[i].parent == parent && t->nodes[i].name == name) {
+			*out = i;
 			return 0;
 		}
 	}
 	if (t->nr_nodes + 1 >= NO_NODE)
 		return -EOVERFLOW;
-	if (flame_grow((void **)&t->nodes, &t->cap_nodes, t->nr_nodes + 1, sizeof(*t->nodes)))
+	if (flame_grow((void **)&t->nodes, &t->cap_nodes, t->nr_nodes + 1, sizeof(*t->nodes)) ||
+	    hashtab__insert(&t->kids, h, (uint32_t)t->nr_nodes))
 		return -ENOMEM;
 	uint32_t n = t->nr_nodes++;
 	t->nodes[n] = (struct fnode){
 	    .name = name, .parent = parent, .child = NO_NODE, .next = t->nodes[parent].child};
 	t->nodes[parent].child = n;
-	if ((t->nr_nodes + 1) * 2 > t->cap_kids) {
-		if (kids_rehash(t))
-			return -ENOMEM;
-		mask = t->cap_kids - 1;
-		j = hash_pair(parent, name) & mask;
-	}
-	while (t->kids[j])
-		j = (j + 1) & mask;
-	t->kids[j] = n + 1;
 	*out = n;
 	return 0;
 }
@@ -238,16 +156,13 @@ static int compact(struct flame_tree *t, uint64_t cut)
 	}
 	free(map);
 	t->nr_nodes = kept;
-	memset(t->kids, 0, t->cap_kids * sizeof(*t->kids));
-	size_t mask = t->cap_kids - 1;
+	/* the table never holds more than before: re-inserting cannot fail */
+	hashtab__clear(&t->kids);
 	for (size_t i = 1; i < kept; i++) {
 		struct fnode *n = &t->nodes[i];
 		n->next = t->nodes[n->parent].child;
 		t->nodes[n->parent].child = (uint32_t)i;
-		size_t j = hash_pair(n->parent, n->name) & mask;
-		while (t->kids[j])
-			j = (j + 1) & mask;
-		t->kids[j] = (uint32_t)i + 1;
+		hashtab__insert(&t->kids, kid_hash(n->parent, n->name), (uint32_t)i);
 	}
 	t->prev_len = 0;
 	t->path_len = 0;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "base/hashtab.h"
 #include "output/flame_tree.h"
 
 #define NO_NODE UINT32_MAX
@@ -25,11 +26,10 @@ struct flame_tree {
 	size_t nr_nodes, cap_nodes;
 	char *pool; /* NUL-terminated names, back to back */
 	size_t pool_len, pool_cap;
-	uint32_t *names; /* open addressing: name offset + 1, 0 empty */
-	uint32_t *name_hashes;
+	uint32_t *names; /* pool offset of each interned name */
 	size_t nr_names, cap_names;
-	uint32_t *kids; /* open addressing on (parent, name): node index + 1, 0 empty */
-	size_t cap_kids;
+	struct hashtab names_by_str; /* entries of names, by hash_bytes of the name */
+	struct hashtab kids;	     /* node indexes, by hash_u64 of (parent, name) */
 	/* the previous stack read and its path, since sorted input repeats prefixes */
 	char *prev;
 	size_t prev_len, prev_cap;
@@ -43,8 +43,6 @@ struct flame_tree {
 /* Make *p (*cap elements of elem bytes) hold at least need elements, doubling
  * from 64. Returns 0 or -ENOMEM, *p left as it was. */
 int flame_grow(void **p, size_t *cap, size_t need, size_t elem);
-/* FNV-1a of len bytes of s: frame names in the tree, and their colours. */
-uint32_t flame_hash(const char *s, size_t len);
 /* The frame name of node n; "all" for the root. */
 const char *flame_tree__node_name(const struct flame_tree *t, uint32_t n);
 /* Children of node n in name order, into *buf (*cap elements, grown as needed);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hashtab.h"
 #include "memspy/events.h"
 #include "profile/cpu_profile.h"
 #include "profile/profile.h"
@@ -22,30 +23,36 @@
 
 #define MS_MAX_FRAMES 256    /* unwound frames kept per stack */
 #define MS_MAX_NAMES 512     /* frames after inline expansion */
-#define MS_THREAD_SLOTS 1024 /* a power of two */
+#define MS_MAX_THREADS 512  /* threads named once per process */
 
-/* The root frame of a thread for --threads: "name-tid", looked up once per tid. */
+/* The root frame of a thread for --threads: "name-tid", looked up once per tid. A
+ * full table keeps working: threads past MS_MAX_THREADS are named each time. */
 static uint32_t thread_frame(struct run *r, struct proc *p, uint32_t tid)
 {
-	if (!p->threads && !(p->threads = calloc(MS_THREAD_SLOTS, sizeof(*p->threads))))
-		return r->unknown_frame;
-	size_t mask = MS_THREAD_SLOTS - 1, at = (tid * 2654435761u) & mask;
-	for (size_t probe = 0; probe < MS_THREAD_SLOTS; probe++, at = (at + 1) & mask) {
-		struct thread_slot *slot = &p->threads[at];
-		if (slot->frame && slot->tid == tid)
-			return slot->frame - 1;
-		if (slot->frame)
-			continue;
-		char comm[64], name[96];
-		procstat_thread_comm(p->pid, (pid_t)tid, comm, sizeof(comm));
-		snprintf(name, sizeof(name), "%s-%u", comm[0] ? comm : p->comm, tid);
-		uint32_t id = stacktab__frame(r->stacks, name);
-		/* A full table keeps working: new threads just are not remembered. */
-		if (probe < MS_THREAD_SLOTS / 2)
-			*slot = (struct thread_slot){tid, id + 1};
-		return id;
+	uint64_t h = hash_u64(tid);
+	size_t pos;
+
+	if (!p->threads) {
+		p->threads = calloc(MS_MAX_THREADS, sizeof(*p->threads));
+		if (p->threads && hashtab__init(&p->threads_by_tid, 64, MS_MAX_THREADS)) {
+			free(p->threads);
+			p->threads = NULL;
+		}
+		if (!p->threads)
+			return r->unknown_frame;
 	}
-	return r->unknown_frame;
+	for (uint32_t i = hashtab__first(&p->threads_by_tid, h, &pos); i != MS_HASHTAB_NONE;
+	     i = hashtab__next(&p->threads_by_tid, h, &pos))
+		if (p->threads[i].tid == tid)
+			return p->threads[i].frame;
+	char comm[64], name[96];
+	procstat_thread_comm(p->pid, (pid_t)tid, comm, sizeof(comm));
+	snprintf(name, sizeof(name), "%s-%u", comm[0] ? comm : p->comm, tid);
+	uint32_t id = stacktab__frame(r->stacks, name);
+	if (p->nr_threads < MS_MAX_THREADS &&
+	    !hashtab__insert(&p->threads_by_tid, h, (uint32_t)p->nr_threads))
+		p->threads[p->nr_threads++] = (struct thread_name){tid, id};
+	return id;
 }
 
 /* Turn innermost-first lookup addresses (and kernel frames, innermost first) into

@@ -112,6 +112,7 @@ void proc__free(struct proc *p)
 	rss_pages__free(p->rss_pages);
 	profiles__release(&p->prof);
 	free(p->threads);
+	hashtab__fini(&p->threads_by_tid);
 	free(p);
 }
 

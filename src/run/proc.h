@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "base/hashtab.h"
 #include "memspy/events.h"
 #include "output/report.h" /* struct heap_totals */
 
@@ -40,9 +41,9 @@ void profiles__reset(struct profiles *p, uint64_t sample_mean, uint64_t ts);
 /* Record a point of every series; rss < 0: unreadable, the last point repeats. */
 void profiles__tick(struct profiles *p, uint64_t ts, double rss);
 
-struct thread_slot {
+struct thread_name {
 	uint32_t tid;
-	uint32_t frame; /* frame id + 1; 0: free slot */
+	uint32_t frame; /* "name-tid" */
 };
 
 /* A record that came before its process's modules were read. */
@@ -63,7 +64,9 @@ struct proc {
 	char py_off[1024];		/* why a CPython's frames are off; "": on or none */
 	struct python_globals *py_globals; /* its growing module-level containers */
 	struct rss_pages *rss_pages;	/* the sampled pages behind prof.rss */
-	struct thread_slot *threads;	/* --threads: MS_THREAD_SLOTS, open addressing */
+	struct thread_name *threads;	/* --threads: the root frame of each thread seen */
+	size_t nr_threads;
+	struct hashtab threads_by_tid;	/* entries of threads; empty until --threads needs it */
 	struct ms_proc counts;		/* --children: its counters, read at stop */
 	bool modules_pending;		/* seen, modules not read yet: records are held */
 	struct held_record *held, **held_tail;
