@@ -3,7 +3,8 @@
 # The CPU share the report gives is the CPU time of the recorded window over its
 # length: a single-threaded busy loop shows within 5 points of the share of a CPU
 # it really got (100% on an idle machine; samples taken while memspy attaches
-# its other probes or detaches them are not counted), for -d 2 and -d 5.
+# its other probes or detaches them are not counted), for -d 2 and -d 5. On a
+# machine too loaded to give it 90% of a CPU, only overstating is checked.
 . "$(dirname "$0")/lib.sh"
 need_bpf
 
@@ -27,8 +28,15 @@ line, c0, c1, t0, t1, hz = sys.argv[1:]
 shown = float(re.search(r"(\d+)% of one CPU", line).group(1))
 real = min(100.0, 100.0 * (int(c1) - int(c0)) / int(hz) / (float(t1) - float(t0)))
 print("shown %.0f%%, the target's own %.1f%%" % (shown, real))
-assert real >= 50, "the machine gave the target too little CPU to judge (%.0f%%)" % real
-assert abs(shown - real) <= 5, "shown %.0f%%, expected %.1f%%" % (shown, real)
+# the bug this guards against counted samples taken while detaching: 130-140%
+assert shown <= 105, "shown %.0f%%: more than one CPU for one thread" % shown
+if real >= 90:
+    assert abs(shown - real) <= 5, "shown %.0f%%, expected %.1f%%" % (shown, real)
+else:
+    # a loaded machine moves the target's share from one second to the next, so
+    # the span around the window says too little of the window itself
+    print("the target got %.0f%% of a CPU (a loaded machine): only checking it is "
+          "not overstated" % real)
 PY
 done
 kill -TERM "$TARGET_PID"
