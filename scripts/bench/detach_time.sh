@@ -29,7 +29,8 @@ for c in redis-server redis-benchmark gunicorn wrk; do
 done
 
 now() { date +%s.%N; }
-median() { sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] }'; }
+# median: of the space-separated numbers on stdin
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] }'; }
 
 # wait_line FILE PATTERN PID: until FILE has PATTERN; fails if PID exits first
 wait_line() {
@@ -41,9 +42,9 @@ wait_line() {
 
 # measure NAME ARGS...: ROUNDS runs of memspy attach ARGS; prints the line
 measure() {
-	local name=$1 i t0 t1 t2 t3 ms probes="" att="" det=""
+	local name=$1 t0 t1 t2 t3 ms probes="" att="" det=""
 	shift
-	for i in $(seq "$ROUNDS"); do
+	for _ in $(seq "$ROUNDS"); do
 		rm -rf "$W/out"
 		t0=$(now)
 		"$MEMSPY" attach -o "$W/out" "$@" > /dev/null 2> "$W/ms.err" &
@@ -61,7 +62,7 @@ measure() {
 		det="$det $(echo "$t3 - $t2" | bc)"
 	done
 	printf '%-36s %3s heap probes   attach %5s s   detach %5s s\n' "$name" "$probes" \
-		"$(echo $att | tr ' ' '\n' | median)" "$(echo $det | tr ' ' '\n' | median)"
+		"$(echo "$att" | median)" "$(echo "$det" | median)"
 }
 
 redis() {

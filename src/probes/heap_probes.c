@@ -23,8 +23,8 @@ struct heap_probes {
 };
 
 /* Attach prog to the entries of a that are frees (or that are not), as one group. */
-static int attach_group(struct heap_probes *h, struct bpf_program *prog, bool retprobe,
-			bool frees, pid_t pid, const struct allocator *a, char *err, size_t errlen)
+static int attach_group(struct heap_probes *h, struct bpf_program *prog, bool retprobe, bool frees,
+			pid_t pid, const struct allocator *a, char *err, size_t errlen)
 {
 	/* offsets, cookies, and the entry each came from */
 	uint64_t *buf = calloc(3 * (a->n + 1), sizeof(*buf));
@@ -49,7 +49,8 @@ static int attach_group(struct heap_probes *h, struct bpf_program *prog, bool re
 		char what[256];
 		snprintf(what, sizeof(what), "attach %s to %s in %s",
 			 retprobe ? "return probes" : "uprobes",
-			 failed < n ? a->entries[entry[failed]].symbol : "the allocator's entry points",
+			 failed < n ? a->entries[entry[failed]].symbol
+				    : "the allocator's entry points",
 			 a->module);
 		probe_error_explain(what, e, err, errlen);
 	}
