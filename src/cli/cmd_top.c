@@ -274,7 +274,8 @@ static int top_run(const struct run_opts *o, double interval_s)
 	double secs = (double)(clock_now_ns() - attached_ns) / 1e9;
 	/* The terminal first, whatever ended the run: every message below must be readable. */
 	top_view__free(v);
-	/* Taking the probes out can take seconds (the kernel waits at each uprobe). */
+	/* Taking the probes out waits for the kernel: a tenth of a second, seconds on
+	 * kernels without uprobe_multi links (one wait per probe). */
 	if (end != TOP_END_EXITED)
 		fprintf(stderr, "memspy top: detaching from pid %d...\n", (int)o->pid);
 	run__stop(t.r);

@@ -13,25 +13,49 @@
 #include "memspy/events.h" /* before the skeleton: its rodata holds struct ms_python_offsets */
 #include "probes/heap.skel.h"
 #include "probes/heap_probes.h"
+#include "probes/uprobe_set.h"
 #include "base/sampling.h"
 
 struct heap_probes {
 	struct heap *skel;
-	struct bpf_link **links;
-	size_t nr_links;
+	struct uprobe_set *probes;
 	int nr_cpus;
 };
 
-static int attach_one(struct heap_probes *h, struct bpf_program *prog, bool retprobe, pid_t pid,
-		      const char *path, uint64_t offset, uint64_t cookie)
+/* Attach prog to the entries of a that are frees (or that are not), as one group. */
+static int attach_group(struct heap_probes *h, struct bpf_program *prog, bool retprobe, bool frees,
+			pid_t pid, const struct allocator *a, char *err, size_t errlen)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe, .bpf_cookie = cookie);
-	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, pid, path, offset, &opts);
+	/* offsets, cookies, and the entry each came from */
+	uint64_t *buf = calloc(3 * (a->n + 1), sizeof(*buf));
+	uint64_t *offsets = buf, *cookies = buf + a->n + 1, *entry = buf + 2 * (a->n + 1);
+	size_t n = 0, failed = 0;
+	int e;
 
-	if (!l)
-		return -errno;
-	h->links[h->nr_links++] = l;
-	return 0;
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		if ((a->entries[i].fn == MS_FN_FREE) != frees)
+			continue;
+		offsets[n] = a->entries[i].file_offset;
+		cookies[n] = a->entries[i].fn;
+		entry[n++] = i;
+	}
+	e = uprobe_set__add(h->probes, prog, retprobe, pid, a->open_path, offsets, cookies, n,
+			    &failed);
+	if (e) {
+		char what[256];
+		snprintf(what, sizeof(what), "attach %s to %s in %s",
+			 retprobe ? "return probes" : "uprobes",
+			 failed < n ? a->entries[entry[failed]].symbol
+				    : "the allocator's entry points",
+			 a->module);
+		probe_error_explain(what, e, err, errlen);
+	}
+	free(buf);
+	return e;
 }
 
 struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const struct allocator *a,
@@ -58,6 +82,9 @@ struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const st
 	if (o->python)
 		h->skel->rodata->py_off = *o->python;
 	h->skel->rodata->follow_children = o->children;
+	uprobe_set_prepare(h->skel->progs.uprobe_free);
+	uprobe_set_prepare(h->skel->progs.uretprobe_alloc);
+	uprobe_set_prepare(h->skel->progs.uprobe_alloc);
 	e = probe_setup_procs_map(h->skel->maps.procs, h->skel->maps.py_procs, o->children,
 				  o->procs_fd, o->py_procs_fd, err, errlen);
 	if (e)
@@ -73,8 +100,8 @@ struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const st
 		probe_error_explain("load the heap BPF programs", e, err, errlen);
 		goto fail;
 	}
-	h->links = calloc(a->n * 2 + 1, sizeof(*h->links));
-	if (!h->links) {
+	h->probes = uprobe_set__new(a->n * 2 + 1);
+	if (!h->probes) {
 		e = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -87,30 +114,14 @@ struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const st
 	 * during attach is freed unseen; return probes before entry probes, so no call
 	 * is entered without its return being watched (a lost return would leave the
 	 * thread inside an allocator call for the rest of the run). */
-	for (int pass = 0; pass < 3; pass++) {
-		for (size_t i = 0; i < a->n; i++) {
-			const struct alloc_entry *ae = &a->entries[i];
-			bool is_free = ae->fn == MS_FN_FREE;
-			if (pass == 0 && is_free)
-				e = attach_one(h, h->skel->progs.uprobe_free, false, pid,
-					       a->open_path, ae->file_offset, ae->fn);
-			else if (pass == 1 && !is_free)
-				e = attach_one(h, h->skel->progs.uretprobe_alloc, true, pid,
-					       a->open_path, ae->file_offset, ae->fn);
-			else if (pass == 2 && !is_free)
-				e = attach_one(h, h->skel->progs.uprobe_alloc, false, pid,
-					       a->open_path, ae->file_offset, ae->fn);
-			else
-				continue;
-			if (e) {
-				char what[256];
-				snprintf(what, sizeof(what), "attach a uprobe to %s in %s",
-					 ae->symbol, a->module);
-				probe_error_explain(what, e, err, errlen);
-				goto fail;
-			}
-		}
-	}
+	e = attach_group(h, h->skel->progs.uprobe_free, false, true, pid, a, err, errlen);
+	if (!e)
+		e = attach_group(h, h->skel->progs.uretprobe_alloc, true, false, pid, a, err,
+				 errlen);
+	if (!e)
+		e = attach_group(h, h->skel->progs.uprobe_alloc, false, false, pid, a, err, errlen);
+	if (e)
+		goto fail;
 	return h;
 fail:
 	heap_probes__free(h);
@@ -120,9 +131,8 @@ fail:
 
 void heap_probes__detach(struct heap_probes *h)
 {
-	for (size_t i = 0; i < h->nr_links; i++)
-		bpf_link__destroy(h->links[i]);
-	h->nr_links = 0;
+	if (h->probes)
+		uprobe_set__detach(h->probes);
 }
 
 void heap_probes__free(struct heap_probes *h)
@@ -130,8 +140,7 @@ void heap_probes__free(struct heap_probes *h)
 	if (!h)
 		return;
 	/* Links first: the probes leave the target before the programs go away. */
-	heap_probes__detach(h);
-	free(h->links);
+	uprobe_set__free(h->probes);
 	heap__destroy(h->skel);
 	free(h);
 }
@@ -149,5 +158,5 @@ int heap_probes__counters(const struct heap_probes *h, uint64_t out[MS_CNT_COUNT
 
 size_t heap_probes__nr_links(const struct heap_probes *h)
 {
-	return h->nr_links;
+	return uprobe_set__nr_probes(h->probes);
 }
