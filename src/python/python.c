@@ -127,7 +127,21 @@ const char *python__frame(struct python *py, uint64_t code, uint64_t instr)
 	return python_names__frame(py->names, code, instr);
 }
 
-size_t python__merge(const struct python *py, const uint64_t *pcs, size_t n,
+/* Leave out the frames of the interpreter's own code objects (3.13's __init__
+ * shim): they run no Python source, and would print as "__init__ (__init__)"
+ * between a class's caller and its __init__. */
+static size_t drop_code_shims(struct python *py, const struct ms_py_stack *pys, size_t nr,
+			      uint32_t *raw, uint64_t *entry)
+{
+	uint64_t drop = 0;
+
+	for (size_t i = 0; i < nr; i++)
+		if (python_names__is_shim(py->names, pys->code[raw[i]]))
+			drop |= 1ULL << i;
+	return drop ? python_merge_drop_frames(drop, nr, raw, entry) : nr;
+}
+
+size_t python__merge(struct python *py, const uint64_t *pcs, size_t n,
 		     const struct ms_py_stack *pys, bool complete, struct py_merge_item *out,
 		     size_t max)
 {
@@ -141,6 +155,7 @@ size_t python__merge(const struct python *py, const uint64_t *pcs, size_t n,
 	nr = py && pys ? (pys->nr > MS_MAX_PY_FRAMES ? MS_MAX_PY_FRAMES : pys->nr) : 0;
 	if (nr && (py->info.off.layout & MS_PY_LAYOUT_SHIM)) {
 		nr = python_merge_drop_shims(pys->entry, nr, raw, &entry);
+		nr = drop_code_shims(py, pys, nr, raw, &entry);
 	} else {
 		for (size_t i = 0; i < nr; i++)
 			raw[i] = (uint32_t)i;

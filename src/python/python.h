@@ -34,9 +34,10 @@ bool python__is_eval(const struct python *py, uint64_t pc);
 const char *python__frame(struct python *py, uint64_t code, uint64_t instr);
 /* Merge the event's Python frames into n native pcs (innermost first): root-first
  * items as python_merge writes them, whose py indexes point into pys's arrays (the
- * 3.13 evaluator's shim frames left out); with py NULL or no Python frames, the
+ * 3.13 evaluator's shim frames and the interpreter's own __init__ shim code left
+ * out: python_names__is_shim); with py NULL or no Python frames, the
  * native frames alone. complete: the native stack reached its root. */
-size_t python__merge(const struct python *py, const uint64_t *pcs, size_t n,
+size_t python__merge(struct python *py, const uint64_t *pcs, size_t n,
 		     const struct ms_py_stack *pys, bool complete, struct py_merge_item *out,
 		     size_t max);
 
