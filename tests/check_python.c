@@ -127,6 +127,38 @@ START_TEST(test_merge)
 }
 END_TEST
 
+/* The __init__ shim code object between a caller and its __init__ goes; the
+ * group marks stay on the frames that end each evaluator call. */
+START_TEST(test_drop_frames)
+{
+	uint32_t raw[64] = {10, 11, 12, 13, 14};
+	uint64_t entry = 1 << 1 | 1 << 4;
+
+	/* __init__, shim, make | main, <module>: the shim (1) ended its group */
+	ck_assert_uint_eq(python_merge_drop_frames(1 << 1, 5, raw, &entry), 4);
+	ck_assert_uint_eq(raw[0], 10);
+	ck_assert_uint_eq(raw[1], 12);
+	ck_assert_uint_eq(raw[2], 13);
+	ck_assert_uint_eq(raw[3], 14);
+	ck_assert_uint_eq(entry, 1 << 0 | 1 << 3);
+	/* a frame inside a group: the marks move down with the frames after it */
+	uint32_t raw2[64] = {0, 1, 2, 3};
+	entry = 1 << 2 | 1 << 3;
+	ck_assert_uint_eq(python_merge_drop_frames(1 << 1, 4, raw2, &entry), 3);
+	ck_assert_uint_eq(raw2[1], 2);
+	ck_assert_uint_eq(entry, 1 << 1 | 1 << 2);
+	/* the only frame of its group stays: without it the groups would pair with
+	 * the wrong evaluator frames */
+	uint32_t raw3[64] = {0, 1, 2};
+	entry = 1 << 0 | 1 << 1 | 1 << 2;
+	ck_assert_uint_eq(python_merge_drop_frames(1 << 1, 3, raw3, &entry), 3);
+	ck_assert_uint_eq(entry, 1 << 0 | 1 << 1 | 1 << 2);
+	entry = 0;
+	ck_assert_uint_eq(python_merge_drop_frames(0, 0, raw3, &entry), 0);
+	ck_assert_uint_eq(entry, 0);
+}
+END_TEST
+
 START_TEST(test_drop_shims)
 {
 	uint32_t raw[64];
@@ -338,6 +370,7 @@ Suite *suite_python(void)
 	tcase_add_test(tc, test_short_path);
 	tcase_add_test(tc, test_merge);
 	tcase_add_test(tc, test_drop_shims);
+	tcase_add_test(tc, test_drop_frames);
 	tcase_add_test(tc, test_find_cold);
 	tcase_add_test(tc, test_layout);
 	tcase_add_test(tc, test_layout_313);

@@ -2,6 +2,7 @@
 /* Unit tests of target_dwfl: unwinds and names a copy of this process's own stack. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,6 +281,34 @@ START_TEST(test_symbolize_unknown_and_libc)
 }
 END_TEST
 
+/* glibc's write: GCC split it and inlined the cancellable part back into it, so
+ * its DWARF shows __libc_write "inlined" into itself; that is no call and must
+ * not print as "__write;__GI___libc_write_[i]". Needs libc's debug info
+ * (libc6-dbg, which the test dependencies install). */
+START_TEST(test_libc_self_inline)
+{
+	struct target_dwfl *t = target_dwfl__open(getpid());
+	void *w = dlsym(RTLD_DEFAULT, "write");
+	const ElfW(Sym) *sym = NULL;
+	Dl_info info;
+	bool has_dwarf = false;
+
+	ck_assert_ptr_nonnull(t);
+	ck_assert(w && dladdr1(w, &info, (void **)&sym, RTLD_DL_SYMENT) && sym);
+	for (uint64_t pc = (uintptr_t)w; pc < (uintptr_t)w + sym->st_size; pc++) {
+		struct frame_loc locs[8];
+		size_t n = target_dwfl__symbolize_loc(t, pc, locs, 8);
+		has_dwarf |= locs[n - 1].file != NULL;
+		ck_assert_msg(n == 1, "pc %#lx: %s then %s", (unsigned long)pc, locs[0].name,
+			      locs[n - 1].name);
+		ck_assert_msg(strstr(locs[0].name, "write"), "pc %#lx: %s", (unsigned long)pc,
+			      locs[0].name);
+	}
+	ck_assert_msg(has_dwarf, "no DWARF for libc's write: install libc6-dbg");
+	target_dwfl__free(t);
+}
+END_TEST
+
 /* qsort's comparator runs inside libc: its caller frames come from libc's CFI. */
 static struct target_dwfl *cmp_t;
 static size_t cmp_frames;
@@ -387,6 +416,7 @@ Suite *suite_target_dwfl(void)
 	tcase_add_test(tc, test_garbage_registers);
 	tcase_add_test(tc, test_symbolize_unknown_and_libc);
 	tcase_add_test(tc, test_unwind_through_libc);
+	tcase_add_test(tc, test_libc_self_inline);
 	tcase_add_test(tc, test_refresh_and_demangle);
 	tcase_add_test(tc, test_open_errors);
 	suite_add_tcase(s, tc);

@@ -14,7 +14,7 @@
 
 struct python {
 	struct python_info info;
-	struct python_names *names;
+	struct python_names *names; /* NULL: frames off */
 };
 
 /* Why python_detect found frames unreadable, for the warning. */
@@ -48,6 +48,7 @@ static void unsupported_str(const struct python_info *info, char *buf, size_t si
 			 "frames", ver, info->module, unsupported_why(info->why));
 }
 
+/* Warn that py's frames are off and why; py stays, for its evaluator's range. */
 static struct python *frames_off(pid_t pid, struct python *py, int err, char *off, size_t size)
 {
 	char why[sizeof(py->info.module) + 512];
@@ -61,9 +62,8 @@ static struct python *frames_off(pid_t pid, struct python *py, int err, char *of
 	ms_warn("pid %d runs %s", (int)pid, why);
 	if (off)
 		snprintf(off, size, "%s", why);
-	free(py);
-	errno = err;
-	return NULL;
+	py->info.supported = false;
+	return py;
 }
 
 struct python *python__open(pid_t pid, bool quiet, int verbose, char *off, size_t size)
@@ -82,6 +82,10 @@ struct python *python__open(pid_t pid, bool quiet, int verbose, char *off, size_
 		errno = -err;
 		return NULL;
 	}
+	if (verbose)
+		ms_info("evaluator at %#lx-%#lx, cold part %#lx-%#lx",
+			(unsigned long)py->info.eval_start, (unsigned long)py->info.eval_end,
+			(unsigned long)py->info.cold_start, (unsigned long)py->info.cold_end);
 	if (!py->info.supported)
 		return frames_off(pid, py, ENOTSUP, off, size);
 	py->names = python_names__new(pid, &py->info.code);
@@ -91,10 +95,6 @@ struct python *python__open(pid_t pid, bool quiet, int verbose, char *off, size_
 	if (!quiet)
 		ms_info("pid %d runs CPython %s (%s): Python frames on", (int)pid,
 			ver, py->info.module);
-	if (verbose)
-		ms_info("evaluator at %#lx-%#lx, cold part %#lx-%#lx",
-			(unsigned long)py->info.eval_start, (unsigned long)py->info.eval_end,
-			(unsigned long)py->info.cold_start, (unsigned long)py->info.cold_end);
 	return py;
 }
 
@@ -106,14 +106,19 @@ void python__free(struct python *py)
 	free(py);
 }
 
+bool python__frames_on(const struct python *py)
+{
+	return py && py->names;
+}
+
 const struct python_code_layout *python__code_layout(const struct python *py)
 {
-	return py ? &py->info.code : NULL;
+	return python__frames_on(py) ? &py->info.code : NULL;
 }
 
 const struct ms_python_offsets *python__offsets(const struct python *py)
 {
-	return py ? &py->info.off : NULL;
+	return python__frames_on(py) ? &py->info.off : NULL;
 }
 
 bool python__is_eval(const struct python *py, uint64_t pc)
@@ -122,12 +127,31 @@ bool python__is_eval(const struct python *py, uint64_t pc)
 		      (pc >= py->info.cold_start && pc < py->info.cold_end));
 }
 
+const char *python__eval_name(const struct python *py, uint64_t pc)
+{
+	return python__is_eval(py, pc) ? "_PyEval_EvalFrameDefault" : NULL;
+}
+
 const char *python__frame(struct python *py, uint64_t code, uint64_t instr)
 {
 	return python_names__frame(py->names, code, instr);
 }
 
-size_t python__merge(const struct python *py, const uint64_t *pcs, size_t n,
+/* Leave out the frames of the interpreter's own code objects (3.13's __init__
+ * shim): they run no Python source, and would print as "__init__ (__init__)"
+ * between a class's caller and its __init__. */
+static size_t drop_code_shims(struct python *py, const struct ms_py_stack *pys, size_t nr,
+			      uint32_t *raw, uint64_t *entry)
+{
+	uint64_t drop = 0;
+
+	for (size_t i = 0; i < nr; i++)
+		if (python_names__is_shim(py->names, pys->code[raw[i]]))
+			drop |= 1ULL << i;
+	return drop ? python_merge_drop_frames(drop, nr, raw, entry) : nr;
+}
+
+size_t python__merge(struct python *py, const uint64_t *pcs, size_t n,
 		     const struct ms_py_stack *pys, bool complete, struct py_merge_item *out,
 		     size_t max)
 {
@@ -138,9 +162,11 @@ size_t python__merge(const struct python *py, const uint64_t *pcs, size_t n,
 
 	if (n > MAX_NATIVE)
 		n = MAX_NATIVE;
-	nr = py && pys ? (pys->nr > MS_MAX_PY_FRAMES ? MS_MAX_PY_FRAMES : pys->nr) : 0;
+	nr = python__frames_on(py) && pys ? (pys->nr > MS_MAX_PY_FRAMES ? MS_MAX_PY_FRAMES : pys->nr)
+					   : 0;
 	if (nr && (py->info.off.layout & MS_PY_LAYOUT_SHIM)) {
 		nr = python_merge_drop_shims(pys->entry, nr, raw, &entry);
+		nr = drop_code_shims(py, pys, nr, raw, &entry);
 	} else {
 		for (size_t i = 0; i < nr; i++)
 			raw[i] = (uint32_t)i;

@@ -305,12 +305,11 @@ int python_detect(pid_t pid, struct python_info *info)
 				info->version = v;
 			info->off.runtime = rt.st_value + bias;
 			info->why = layout_of(pid, rt.st_size, info);
-			if (!info->why) {
-				find_eval(&f, bias, info);
-				/* without the evaluator's range nothing can be merged */
-				if (!info->eval_start)
-					info->why = -ENOENT;
-			}
+			/* with frames off too: the evaluator's frames are named as one */
+			find_eval(&f, bias, info);
+			/* without the evaluator's range nothing can be merged */
+			if (!info->why && !info->eval_start)
+				info->why = -ENOENT;
 			info->supported = !info->why;
 			if (!info->supported)
 				info->off.runtime = 0;

@@ -22,7 +22,8 @@ struct python_info {
 				 * evaluator symbol); else 0 */
 	struct ms_python_offsets off;	/* for the BPF side */
 	struct python_code_layout code;	/* for names */
-	uint64_t eval_start, eval_end;	/* _PyEval_EvalFrameDefault in the target */
+	uint64_t eval_start, eval_end;	/* _PyEval_EvalFrameDefault in the target, also
+					 * when not supported; 0, 0 when not found */
 	uint64_t cold_start, cold_end;	/* its .cold part; 0, 0 when none was found */
 };
 

@@ -58,3 +58,28 @@ size_t python_merge_drop_shims(uint64_t shims, size_t nr, uint32_t *raw, uint64_
 	}
 	return k;
 }
+
+size_t python_merge_drop_frames(uint64_t drop, size_t nr, uint32_t *raw, uint64_t *entry)
+{
+	uint64_t in = *entry, out = 0;
+	bool group_empty = true; /* no frame kept since the last group ended */
+	size_t k = 0;
+
+	for (size_t i = 0; i < nr && i < 64; i++) {
+		bool ends = (in >> i) & 1;
+		if ((drop >> i) & 1 && !(ends && group_empty)) {
+			if (ends) {
+				out |= 1ULL << (k - 1);
+				group_empty = true;
+			}
+			continue;
+		}
+		raw[k] = raw[i];
+		if (ends)
+			out |= 1ULL << k;
+		k++;
+		group_empty = ends;
+	}
+	*entry = out;
+	return k;
+}

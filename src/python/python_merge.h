@@ -36,4 +36,11 @@ size_t python_merge(const bool *is_eval, size_t n, uint64_t entry, size_t nr_py,
  * were kept; nr is at most 64. */
 size_t python_merge_drop_shims(uint64_t shims, size_t nr, uint32_t *raw, uint64_t *entry);
 
+/* Leave out the frames raw[i] (i < nr, at most 64) whose bit i of drop is set,
+ * compacting raw and *entry (bits as python_merge takes them): a dropped frame
+ * that ended its evaluator call passes the mark to the frame kept just inside
+ * it, and is kept when there is none, since a group lost would pair the others
+ * with the wrong evaluator frames. Returns how many frames are left. */
+size_t python_merge_drop_frames(uint64_t drop, size_t nr, uint32_t *raw, uint64_t *entry);
+
 #endif

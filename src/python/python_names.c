@@ -338,6 +338,17 @@ const char *python_names__frame(struct python_names *n, uint64_t code, uint64_t 
 	return text;
 }
 
+bool python_names__is_shim(struct python_names *n, uint64_t code)
+{
+	struct code_entry *c = code ? code_entry(n, code) : NULL;
+
+	/* Code compiled from source is named after a file (a path, "<stdin>")
+	 * and has a line at its first instruction; the shim is named "__init__"
+	 * twice and its one-entry location table gives no line at all. */
+	return c && c->tab && c->file && !strcmp(c->file, c->name) && !strpbrk(c->file, "/.<") &&
+	       python_linetable_line(c->tab, c->tablen, c->firstlineno, 0) < 0;
+}
+
 char *python_names__read_str(struct python_names *n, uint64_t obj)
 {
 	return read_str(n, obj);

@@ -4,6 +4,7 @@
 #ifndef MEMSPY_PYTHON_NAMES_H
 #define MEMSPY_PYTHON_NAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -20,6 +21,13 @@ void python_names__free(struct python_names *n);
  * cannot be read. Each code object is read once, when first seen: later frames of
  * the same address come from the cache. The string lives until python_names__free. */
 const char *python_names__frame(struct python_names *n, uint64_t code, uint64_t instr);
+
+/* Whether code is a code object the interpreter made for its own use rather than
+ * compiled from source: 3.13's __init__ shim (_Py_InitCleanup), pushed between a
+ * call of a class and its Python __init__, whose name and file are both
+ * "__init__" and whose location table gives no line. Read as python_names__frame reads
+ * code objects (once, cached); false when it cannot be read. */
+bool python_names__is_shim(struct python_names *n, uint64_t code);
 
 /* A str object of the target as UTF-8 (caller frees), or NULL when it cannot be
  * read as one. */

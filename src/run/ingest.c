@@ -77,7 +77,10 @@ static size_t frames_of(struct run *r, struct proc *p, uint32_t tid, const uint6
 									  py->instr[items[i].py]));
 			continue;
 		}
-		size_t m = target_dwfl__symbolize(p->dwfl, pcs[items[i].native], names, 32);
+		const char *eval = python__eval_name(p->py, pcs[items[i].native]);
+		size_t m = eval ? 1 : target_dwfl__symbolize(p->dwfl, pcs[items[i].native], names, 32);
+		if (eval)
+			names[0] = eval;
 		for (size_t j = 0; j < m && k < max; j++)
 			out[k++] = stacktab__frame(r->stacks, names[j]);
 	}

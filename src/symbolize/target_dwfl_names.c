@@ -128,38 +128,107 @@ static size_t scope_chain(struct target_dwfl *t, Dwarf_Die *cu, uint64_t pc, Dwa
 	return scan_scopes(cu, pc, chain, max);
 }
 
+/* A name without the prefixes glibc gives the aliases of one function
+ * (__GI___libc_write, __libc_write, __write: "write"). */
+static const char *alias_base(const char *s)
+{
+	for (;;) {
+		if (!strncmp(s, "__GI_", 5))
+			s += 5;
+		else if (!strncmp(s, "__libc_", 7))
+			s += 7;
+		else if (*s == '_')
+			s++;
+		else
+			return s;
+	}
+}
+
+/* The abstract definition behind a concrete or inlined instance (itself when
+ * it has none), as a DIE offset to compare. */
+static Dwarf_Off origin_offset(Dwarf_Die *die, Dwarf_Die *origin)
+{
+	Dwarf_Attribute attr;
+
+	if (!dwarf_attr(die, DW_AT_abstract_origin, &attr) || !dwarf_formref_die(&attr, origin))
+		*origin = *die;
+	return dwarf_dieoffset(origin);
+}
+
+/* Whether the inlined instance die, directly inside the function level outer,
+ * is that same function rather than a call: GCC splits a function and inlines
+ * the part back into it, and DWARF then shows the function inlined into itself
+ * at its own declaration line (glibc's __libc_write in __write, printed as
+ * "__write;__GI___libc_write_[i]"). A recursive call inlined once is the same
+ * function too, but called from a line of its body: kept. An alias under
+ * another name (__GI___foo in __foo) is dropped as well. */
+static bool is_self_copy(Dwarf_Die *die, Dwarf_Die *outer)
+{
+	Dwarf_Die o1, o2;
+	Dwarf_Attribute attr;
+	Dwarf_Word call_line;
+	int decl_line;
+
+	if (origin_offset(die, &o1) == origin_offset(outer, &o2))
+		return dwarf_formudata(dwarf_attr(die, DW_AT_call_line, &attr), &call_line) == 0 &&
+		       dwarf_decl_line(&o1, &decl_line) == 0 && call_line == (Dwarf_Word)decl_line;
+	const char *a = die_name(die), *b = die_name(outer);
+	return a && b && strcmp(a, b) && *alias_base(a) && !strcmp(alias_base(a), alias_base(b));
+}
+
+/* The function-level scopes of a scope chain (inlined instances, innermost
+ * first, then the subprogram, last in levels), at most max. */
+static size_t function_levels(Dwarf_Die *scopes, size_t n, Dwarf_Die *levels, size_t max)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k < max; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram)
+			levels[k++] = scopes[i];
+		if (tag == DW_TAG_subprogram)
+			break;
+	}
+	return k;
+}
+
 /* The DWARF view of addr: the name of the subprogram containing it (NULL when
- * unknown) and the inlined calls in between, innermost first, with their DIEs.
- * Either inl or dies may be NULL: names are looked up only for inl. */
+ * unknown) and the inlined calls in between, innermost first, with their DIEs;
+ * a function's copy of itself is no call and is left out. Either inl or dies
+ * may be NULL: names are looked up only for inl. */
 static const char *dwarf_scopes(struct target_dwfl *t, Dwfl_Module *mod, uint64_t addr,
 				const char **inl, Dwarf_Die *dies, size_t *ninl)
 {
 	Dwarf_Addr bias;
-	Dwarf_Die scopes[MS_MAX_SCOPES];
-	const char *sub = NULL;
+	Dwarf_Die scopes[MS_MAX_SCOPES], levels[MS_MAX_SCOPES];
+	bool keep[MS_MAX_SCOPES];
 
 	*ninl = 0;
 	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias);
 	if (!cu)
 		return NULL;
 	size_t n = scope_chain(t, cu, addr - bias, scopes, MS_MAX_SCOPES);
-	for (size_t i = 0; i < n; i++) {
-		int tag = dwarf_tag(&scopes[i]);
-		if (tag == DW_TAG_inlined_subroutine) {
-			if (*ninl < MS_MAX_INLINE_NAMES - 1) {
-				const char *name = inl ? die_name(&scopes[i]) : NULL;
-				if (dies)
-					dies[*ninl] = scopes[i];
-				if (inl)
-					inl[*ninl] = name ? name : "[unknown]";
-				(*ninl)++;
-			}
-		} else if (tag == DW_TAG_subprogram) {
-			sub = inl ? die_name(&scopes[i]) : NULL;
-			break;
-		}
+	size_t nl = function_levels(scopes, n, levels, MS_MAX_SCOPES);
+	bool has_sub = nl && dwarf_tag(&levels[nl - 1]) == DW_TAG_subprogram;
+	size_t ni = has_sub ? nl - 1 : nl, outer = has_sub ? nl - 1 : SIZE_MAX;
+
+	/* outward in: each level compared with the closest outer one kept */
+	for (size_t i = ni; i-- > 0;) {
+		keep[i] = outer == SIZE_MAX || !is_self_copy(&levels[i], &levels[outer]);
+		if (keep[i])
+			outer = i;
 	}
-	return sub;
+	for (size_t i = 0; i < ni && *ninl < MS_MAX_INLINE_NAMES - 1; i++) {
+		if (!keep[i])
+			continue;
+		const char *name = inl ? die_name(&levels[i]) : NULL;
+		if (dies)
+			dies[*ninl] = levels[i];
+		if (inl)
+			inl[*ninl] = name ? name : "[unknown]";
+		(*ninl)++;
+	}
+	return has_sub && inl ? die_name(&levels[nl - 1]) : NULL;
 }
 
 uint64_t target_dwfl_module_bias(Dwfl_Module *mod)

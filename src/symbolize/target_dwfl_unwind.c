@@ -136,6 +136,27 @@ static bool should_refresh(struct target_dwfl *t, uint64_t pc)
 	return true;
 }
 
+/* Whether pc lies in the function a thread starts in: glibc's clone3 child
+ * path marks the end of the stack (.cfi_undefined rip) only a few instructions
+ * in, and start_thread's caller is clone3, so a stack that ends there lost
+ * nothing. Named by symbol (libc's .symtab, from libc6-dbg): without one, an
+ * outermost frame there still counts as truncated. */
+static bool is_thread_start(struct target_dwfl *t, uint64_t pc)
+{
+	static const char *const roots[] = {"clone", "__clone", "clone3", "__clone3",
+					    "start_thread"};
+	Dwfl_Module *mod = target_dwfl_module_at(t, pc);
+	const char *name = mod ? dwfl_module_addrname(mod, pc) : NULL;
+
+	if (!name)
+		return false;
+	size_t len = strcspn(name, "@"); /* a versioned .symtab name */
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (strlen(roots[i]) == len && !strncmp(name, roots[i], len))
+			return true;
+	return false;
+}
+
 size_t target_dwfl__unwind(struct target_dwfl *t, pid_t tid, const uint64_t *regs,
 			   const void *stack, size_t len, bool first_is_return_address,
 			   uint64_t *pcs, size_t max, bool *complete)
@@ -181,6 +202,9 @@ size_t target_dwfl__unwind_ex(struct target_dwfl *t, pid_t tid, const uint64_t *
 	 * also when it could not be read: only a run without failed reads is complete.
 	 * Our own aborts return DWARF_CB_ABORT, errors -1. */
 	*complete = r == 0 && !t->cur.read_failed && !u.outside && u.n > 0;
+	/* a thread's first frame ends its stack, whatever the CFI says there */
+	if (!*complete && u.n > 0)
+		*complete = is_thread_start(t, pcs[u.n - 1]);
 	t->cur = (struct cur_sample){0};
 	return u.n;
 }

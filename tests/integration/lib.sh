@@ -190,6 +190,18 @@ patch_symbol() {
 	printf "$4" | dd of="$1" bs=1 seek=$((off + $3)) conv=notrunc status=none
 }
 
+# patch_symbol_info FILE SYMBOL BYTE: overwrite st_info (binding and type, printf
+# escapes in BYTE) of SYMBOL's .dynsym entry in FILE.
+patch_symbol_info() {
+	local idx off
+	idx=$(readelf -sW --dyn-syms "$1" |
+		awk -v s="$2" '/^Symbol table/ {d = /\.dynsym/} d && $8 == s {sub(":", "", $1); print $1; exit}')
+	off=$(readelf -SW "$1" | awk '{for (i = 1; i < NF; i++) if ($i == ".dynsym") print $(i + 3)}')
+	[ -n "$idx" ] && [ -n "$off" ] || fail "no $2 in the .dynsym of $1"
+	# Elf64_Sym: 24 bytes, st_info at 4
+	printf "$3" | dd of="$1" bs=1 seek=$((0x$off + idx * 24 + 4)) conv=notrunc status=none
+}
+
 # check_python_frames VERSION [THREAD_ROOT_RE]: attach to $TARGET_PID, running
 # tests/data/python/frames.py, for 5 s into $T/out, and check that CPython VERSION
 # was detected and its frames (python_frames_check.py, which THREAD_ROOT_RE goes to).

@@ -7,7 +7,8 @@
 # a second thread. The offsets come from the interpreter's _Py_DebugOffsets, read
 # from the process through its chroot. Copies of the same binary that claim
 # another version, or whose debug offsets are damaged, get native stacks and a
-# warning naming the version and the supported ones, never wrong names.
+# warning naming the version and the supported ones, never wrong names. The
+# interpreter's own __init__ shim frame never shows.
 . "$(dirname "$0")/lib.sh"
 need_bpf
 : "${srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -29,6 +30,24 @@ sleep 0.5
 # trixie's libc exports no clone3: the spinner thread's root is an address in it
 check_python_frames 3.13 '(clone3|__clone3|clone|\[libc\.so\.6\+0x[0-9a-f]+\])$'
 kill -TERM "$TARGET_PID"
+
+# A class called from Python: 3.13 runs its __init__ behind a shim code object
+# of the interpreter's ("__init__" in file "__init__", no line), which is left
+# out: the caller's frame is followed by the real __init__ with its line.
+cp "$srcdir/tests/data/python/init_shim.py" "$IN/init_shim.py"
+start_target chroot "$MEMSPY_TRIXIE" /usr/bin/python3.13 "$INNER/init_shim.py"
+start_memspy -d 4 --sample-bytes 65536 -o "$T/init" "$TARGET_PID"
+wait_exit "$MEMSPY_PID" 60
+[ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy on init_shim.py exited $EXIT_STATUS"; }
+check_no_probes_left "$MEMSPY_PID"
+kill -TERM "$TARGET_PID"
+mark() { grep -n "# L:$1\$" "$IN/init_shim.py" | cut -d: -f1; }
+chain="make (init_shim.py:$(mark make));__init__ (init_shim.py:$(mark init));"
+cat "$T/init/heap.folded" "$T/init/cpu.folded" > "$T/init/all.folded"
+! grep -F '(__init__)' "$T/init/all.folded" || fail "a frame of the __init__ shim"
+n=$(grep -cF ";$chain" "$T/init/all.folded")
+echo "init_shim.py: $n stacks with $chain"
+[ "$n" -gt 0 ] || { cat "$T/init/all.folded"; fail "no stack with $chain"; }
 
 # other_python NAME: run the copy $IN/NAME, expect the warning and native stacks
 other_python() {
