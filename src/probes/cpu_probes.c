@@ -40,14 +40,14 @@ struct cpu_probes *cpu_probes__open(const struct cpu_probes_opts *o, char *err, 
 		snprintf(err, errlen, "cannot open the CPU BPF object: %s", strerror(-e));
 		goto fail;
 	}
-	c->skel->rodata->target_tgid = (uint32_t)o->pid;
-	c->skel->rodata->stack_bytes = o->stack_bytes;
+	c->skel->rodata->target_tgid = (uint32_t)o->target.pid;
+	c->skel->rodata->stack_bytes = o->target.stack_bytes;
 	c->skel->rodata->want_kernel = o->kernel;
-	if (o->python)
-		c->skel->rodata->py_off = *o->python;
-	c->skel->rodata->follow_children = o->children;
-	e = probe_setup_procs_map(c->skel->maps.procs, c->skel->maps.py_procs, o->children,
-				  o->procs_fd, o->py_procs_fd, err, errlen);
+	if (o->target.python)
+		c->skel->rodata->py_off = *o->target.python;
+	c->skel->rodata->follow_children = o->target.children;
+	e = probe_setup_procs_map(c->skel->maps.procs, c->skel->maps.py_procs, o->target.children,
+				  o->target.procs_fd, o->target.py_procs_fd, err, errlen);
 	if (e)
 		goto fail;
 	bpf_map__set_max_entries(c->skel->maps.cpu_scratch, (uint32_t)c->nr_cpus);

@@ -9,16 +9,12 @@
 #include <sys/types.h>
 
 #include "memspy/events.h"
+#include "probes/probe_common.h"
 
 struct cpu_probes_opts {
-	pid_t pid;
+	struct probe_target target;
 	uint32_t freq_hz;     /* samples per second of CPU time (-F) */
-	uint32_t stack_bytes; /* user stack copied per sample */
 	bool kernel;	      /* also record kernel frames */
-	const struct ms_python_offsets *python; /* read Python frames; NULL: none */
-	bool children;	      /* --children: filter on the procs map below */
-	int procs_fd;	      /* the map of followed processes (follow_probes) */
-	int py_procs_fd;      /* their CPython offsets (follow_probes) */
 };
 
 struct cpu_probes;

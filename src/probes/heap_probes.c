@@ -76,17 +76,17 @@ struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const st
 		snprintf(err, errlen, "cannot open the heap BPF object: %s", strerror(-e));
 		goto fail;
 	}
-	h->skel->rodata->target_tgid = (uint32_t)o->pid;
+	h->skel->rodata->target_tgid = (uint32_t)o->target.pid;
 	h->skel->rodata->sample_all = o->sample_mean <= 1;
-	h->skel->rodata->stack_bytes = o->stack_bytes;
-	if (o->python)
-		h->skel->rodata->py_off = *o->python;
-	h->skel->rodata->follow_children = o->children;
+	h->skel->rodata->stack_bytes = o->target.stack_bytes;
+	if (o->target.python)
+		h->skel->rodata->py_off = *o->target.python;
+	h->skel->rodata->follow_children = o->target.children;
 	uprobe_set_prepare(h->skel->progs.uprobe_free);
 	uprobe_set_prepare(h->skel->progs.uretprobe_alloc);
 	uprobe_set_prepare(h->skel->progs.uprobe_alloc);
-	e = probe_setup_procs_map(h->skel->maps.procs, h->skel->maps.py_procs, o->children,
-				  o->procs_fd, o->py_procs_fd, err, errlen);
+	e = probe_setup_procs_map(h->skel->maps.procs, h->skel->maps.py_procs, o->target.children,
+				  o->target.procs_fd, o->target.py_procs_fd, err, errlen);
 	if (e)
 		goto fail;
 	sampling_fill_countdowns((uint64_t *)h->skel->rodata->countdowns, MS_COUNTDOWN_SLOTS,
@@ -109,7 +109,7 @@ struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const st
 	/* --children: a forked child maps the same allocator file, and uprobes with a
 	 * pid only fire in that process; probe every process that maps the file and
 	 * let the BPF side keep the followed ones. */
-	pid_t pid = o->children ? -1 : o->pid;
+	pid_t pid = o->target.children ? -1 : o->target.pid;
 	/* Order matters while the target runs: frees first, so no block tracked
 	 * during attach is freed unseen; return probes before entry probes, so no call
 	 * is entered without its return being watched (a lost return would leave the

@@ -9,18 +9,14 @@
 
 #include "target/allocator.h"
 #include "memspy/events.h"
+#include "probes/probe_common.h"
 
 struct heap_probes_opts {
-	pid_t pid;
+	struct probe_target target; /* with children, every process mapping the
+				     * allocator is probed: the procs map filters */
 	uint64_t sample_mean;	/* bytes; <= 1 records every allocation */
-	uint32_t stack_bytes;	/* user stack copied per sample */
 	uint32_t max_tracked;	/* capacity of the tracked-address map */
 	uint64_t seed;		/* shuffles the countdown table */
-	const struct ms_python_offsets *python; /* read Python frames; NULL: none */
-	bool children;		/* --children: probe every process mapping the allocator,
-				 * keep the ones in the procs map below */
-	int procs_fd;		/* the map of followed processes (follow_probes) */
-	int py_procs_fd;	/* their CPython offsets (follow_probes) */
 };
 
 struct heap_probes;

@@ -7,6 +7,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+#include "memspy/events.h"
+
+/* What every sampling probe set (heap, cpu, rss) is told about its target. */
+struct probe_target {
+	pid_t pid;
+	uint32_t stack_bytes;	/* user stack copied per sample */
+	const struct ms_python_offsets *python; /* read Python frames; NULL: none */
+	bool children;		/* --children: keep the processes of the procs map */
+	int procs_fd;		/* the map of followed processes (follow_probes) */
+	int py_procs_fd;	/* their CPython offsets (follow_probes) */
+};
 
 struct bpf_link;
 struct bpf_map;

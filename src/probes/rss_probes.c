@@ -39,14 +39,14 @@ struct rss_probes *rss_probes__open(const struct rss_probes_opts *o, char *err, 
 		snprintf(err, errlen, "cannot open the RSS BPF object: %s", strerror(-e));
 		goto fail;
 	}
-	r->skel->rodata->target_tgid = (uint32_t)o->pid;
-	r->skel->rodata->stack_bytes = o->stack_bytes;
-	if (o->python)
-		r->skel->rodata->py_off = *o->python;
-	r->skel->rodata->follow_children = o->children;
+	r->skel->rodata->target_tgid = (uint32_t)o->target.pid;
+	r->skel->rodata->stack_bytes = o->target.stack_bytes;
+	if (o->target.python)
+		r->skel->rodata->py_off = *o->target.python;
+	r->skel->rodata->follow_children = o->target.children;
 	r->skel->data->rss_period = o->period ? o->period : 1;
-	e = probe_setup_procs_map(r->skel->maps.procs, r->skel->maps.py_procs, o->children,
-				  o->procs_fd, o->py_procs_fd, err, errlen);
+	e = probe_setup_procs_map(r->skel->maps.procs, r->skel->maps.py_procs, o->target.children,
+				  o->target.procs_fd, o->target.py_procs_fd, err, errlen);
 	if (e)
 		goto fail;
 	bpf_map__set_max_entries(r->skel->maps.rss_scratch, (uint32_t)r->nr_cpus);

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "memspy/events.h"
+#include "probes/probe_common.h"
 
 /* Page faults are sampled one in a period that follows the target's fault rate:
  * every fault while faults are rare (a slow leak shows fault by fault), about
@@ -18,13 +19,8 @@
 #define MS_RSS_MAX_PERIOD 4096
 
 struct rss_probes_opts {
-	pid_t pid;
+	struct probe_target target;
 	uint32_t period;      /* one sample every this many new-page faults, at first */
-	uint32_t stack_bytes; /* user stack copied per sample */
-	const struct ms_python_offsets *python; /* read Python frames; NULL: none */
-	bool children;	      /* --children: filter on the procs map below */
-	int procs_fd;	      /* the map of followed processes (follow_probes) */
-	int py_procs_fd;      /* their CPython offsets (follow_probes) */
 };
 
 struct rss_probes;

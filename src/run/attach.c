@@ -33,19 +33,27 @@ static const struct ms_python_offsets *target_python(const struct run *r)
 	return python__offsets(r->procs[0]->py);
 }
 
+/* What every probe set is told of the target; fds: the --children maps or -1. */
+static struct probe_target target_of(const struct run *r, const int *fds)
+{
+	return (struct probe_target){
+		.pid = r->opts.pid,
+		.stack_bytes = r->opts.stack_bytes,
+		.python = target_python(r),
+		.children = r->opts.children,
+		.procs_fd = fds[0],
+		.py_procs_fd = fds[1],
+	};
+}
+
 static int attach_heap(struct run *r, const int *fds, char *err, size_t errlen)
 {
 	const struct run_opts *o = &r->opts;
 	struct heap_probes_opts hopts = {
-		.pid = o->pid,
+		.target = target_of(r, fds),
 		.sample_mean = o->sample_mean,
-		.stack_bytes = o->stack_bytes,
 		.max_tracked = o->max_tracked,
 		.seed = clock_now_ns() ^ (uint64_t)getpid(),
-		.python = target_python(r),
-		.children = o->children,
-		.procs_fd = fds[0],
-		.py_procs_fd = fds[1],
 	};
 
 	r->heap = heap_probes__open(&hopts, &r->alloc, err, errlen);
@@ -56,14 +64,9 @@ static int attach_cpu(struct run *r, const int *fds, char *err, size_t errlen)
 {
 	const struct run_opts *o = &r->opts;
 	struct cpu_probes_opts copts = {
-		.pid = o->pid,
+		.target = target_of(r, fds),
 		.freq_hz = o->freq_hz,
-		.stack_bytes = o->stack_bytes,
 		.kernel = o->kernel,
-		.python = target_python(r),
-		.children = o->children,
-		.procs_fd = fds[0],
-		.py_procs_fd = fds[1],
 	};
 
 	r->cpu_probes = cpu_probes__open(&copts, err, errlen);
@@ -73,15 +76,9 @@ static int attach_cpu(struct run *r, const int *fds, char *err, size_t errlen)
 /* RSS growth is an extra: without it the run goes on (reported once). */
 static void attach_rss(struct run *r, const int *fds)
 {
-	const struct run_opts *o = &r->opts;
 	struct rss_probes_opts ropts = {
-		.pid = o->pid,
+		.target = target_of(r, fds),
 		.period = 1,
-		.stack_bytes = o->stack_bytes,
-		.python = target_python(r),
-		.children = o->children,
-		.procs_fd = fds[0],
-		.py_procs_fd = fds[1],
 	};
 	char err[512];
 
