@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "cli/commands.h"
 #include "config.h"
 
@@ -33,8 +34,15 @@ static void usage(FILE *f)
 		   "example: sudo memspy attach -d 30 $(pidof myserver)\n");
 }
 
+/* Every message of the library reaches the user here: one line on stderr, named. */
+static void cli_log(enum ms_log_level level, const char *msg, void *ctx)
+{
+	fprintf(stderr, "memspy: %s\n", msg);
+}
+
 int main(int argc, char **argv)
 {
+	ms_log_set_sink(cli_log, NULL);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
