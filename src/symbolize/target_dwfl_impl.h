@@ -14,6 +14,7 @@
 
 #include <elfutils/libdwfl.h>
 
+#include "target/elfload.h"
 #include "target/procmaps.h"
 #include "symbolize/symcache.h"
 #include "symbolize/target_dwfl.h"
@@ -48,6 +49,15 @@ struct cur_sample {
 	size_t nr_fix;
 };
 
+/* The PT_LOAD headers of a mapped file, read once per session: a module's bias
+ * comes from them on every report. */
+struct file_loads {
+	uint64_t inode;
+	unsigned dev_major, dev_minor;
+	int err; /* 0, or why loads is empty (the file could not be read) */
+	struct elf_loads loads;
+};
+
 /* A module's function symbols sorted by address: libdwfl's dwfl_module_addrinfo
  * scans every symbol per lookup (10,000 in libc's .symtab). */
 struct modsyms {
@@ -67,6 +77,8 @@ struct target_dwfl {
 	struct jitmap *jit;	/* /tmp/perf-<pid>.map inside the target's root */
 	int mem_fd; /* /proc/<pid>/mem, read only; -1 when unavailable */
 	struct procmaps maps;	  /* the last good read of /proc/<pid>/maps */
+	struct file_loads *files; /* of every file mapped so far */
+	size_t nfiles;
 	uint64_t last_refresh_ns; /* CLOCK_MONOTONIC of the last automatic refresh */
 	struct cur_sample cur;
 	struct modsyms *modsyms; /* one per module symbolized so far */
