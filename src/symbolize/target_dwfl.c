@@ -479,6 +479,15 @@ int target_dwfl__refresh(struct target_dwfl *t)
 	return report_modules(t, true);
 }
 
+bool target_dwfl_in_jit(const struct target_dwfl *t, uint64_t addr)
+{
+	const struct map_entry *m = procmaps_find(&t->maps, addr);
+
+	/* Not [vsyscall] or [uprobes]: pseudo mappings are the kernel's code. */
+	return m && m->perms[2] == 'x' && !map_entry_is_file(m) &&
+	       (!m->path[0] || !strncmp(m->path, "[anon:", 6));
+}
+
 bool target_dwfl__has_module(struct target_dwfl *t, uint64_t addr)
 {
 	return target_dwfl_module_at(t, addr) != NULL;

@@ -44,6 +44,7 @@ struct cur_sample {
 	uint64_t sp;
 	size_t len;
 	bool read_failed; /* libdwfl takes an unreadable return address for the end */
+	bool stack_only;  /* reads outside the copy fail: a frame-pointer step */
 	const uint64_t *fix_slots; /* stack slots whose word a pending uretprobe replaced */
 	const uint64_t *fix_addrs; /* ... and the real return addresses */
 	size_t nr_fix;
@@ -95,6 +96,10 @@ struct target_dwfl {
 
 /* The module holding addr, checked against the module's own range; NULL when none. */
 Dwfl_Module *target_dwfl_module_at(struct target_dwfl *t, uint64_t addr);
+
+/* Whether addr is code no module holds: an anonymous executable mapping (JIT
+ * code, named from the JIT map when there is one) in the last read of the maps. */
+bool target_dwfl_in_jit(const struct target_dwfl *t, uint64_t addr);
 
 /* Hand the session's Dwfl the callbacks that unwind a captured sample (one
  * pseudo-thread, memory from the copy). False when no module's ELF can be
