@@ -291,6 +291,7 @@ START_TEST(test_unwind_through_jit)
 	ck_assert_int_gt(find_name(flat, nf, "test_unwind_through_jit_fn"), 2);
 	ck_assert_str_eq(flat[nf - 1], "_start");
 	ck_assert(complete);
+	ck_assert(!target_dwfl__stopped_in_jit(t));
 
 	/* The copy cut just above the stub's return address slot: its saved rbp
 	 * is past the end, and the step is not taken from anywhere else. */
@@ -304,6 +305,7 @@ START_TEST(test_unwind_through_jit)
 				&complete);
 	ck_assert_uint_eq(n, 2);
 	ck_assert(!complete);
+	ck_assert(target_dwfl__stopped_in_jit(t));
 	target_dwfl__free(t);
 	munmap(code, 4096);
 	free(c.stack);

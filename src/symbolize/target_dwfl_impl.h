@@ -82,6 +82,7 @@ struct target_dwfl {
 	size_t nfiles;
 	uint64_t last_refresh_ns; /* CLOCK_MONOTONIC of the last automatic refresh */
 	struct cur_sample cur;
+	bool stopped_in_jit; /* the last unwind: see target_dwfl__stopped_in_jit */
 	struct modsyms *modsyms; /* one per module symbolized so far */
 	size_t nmodsyms;
 	struct dwarf_index *dwx;    /* DWARF scopes per CU, made on the first lookup */
