@@ -243,7 +243,8 @@ static const struct elf_loads *loads_of(struct target_dwfl *t, const struct map_
 
 	for (size_t i = 0; i < t->nfiles; i++) {
 		f = &t->files[i];
-		if (f->inode == m->inode && f->dev_major == m->dev_major && f->dev_minor == m->dev_minor)
+		if (f->inode == m->inode && f->dev_major == m->dev_major &&
+		    f->dev_minor == m->dev_minor)
 			return f->err ? NULL : &f->loads;
 	}
 	f = realloc(t->files, (t->nfiles + 1) * sizeof(*f));

@@ -97,10 +97,11 @@ int target_dwfl__set_debuginfo_path(const char *path);
  * the load bias). Outside every module, the JIT map /tmp/perf-<pid>.map (read in
  * the target's root, re-read when it grows) names the address, with the suffix
  * "_[j]"; JIT code it does not name (an anonymous executable mapping) prints as
- * "[unknown]_[j]", anything else as "[unknown]"; such names are not cached. Debug info is looked up in this order: a separate
- * file by build-id, by .gnu_debuglink (on the host when its build-id or CRC
- * matches, else inside the target's root), then the module's .gnu_debugdata
- * (MiniDebugInfo), .symtab, .dynsym. Module files are read as the target mapped
+ * "[unknown]_[j]", anything else as "[unknown]"; such names are not cached.
+ * Debug info is looked up in this order: a separate file by build-id, by
+ * .gnu_debuglink (on the host when its build-id or CRC matches, else inside the
+ * target's root), then the module's .gnu_debugdata (MiniDebugInfo), .symtab,
+ * .dynsym. Module files are read as the target mapped
  * them (/proc/<pid>/map_files, else /proc/<pid>/root/<path> when it is the same
  * inode) and opened at open/refresh, so they stay readable after the target exits
  * or the file is deleted. Results are cached per module (by build-id) and offset

@@ -222,8 +222,8 @@ size_t target_dwfl__unwind_ex(struct target_dwfl *t, pid_t tid, const uint64_t *
 	 * Our own aborts return DWARF_CB_ABORT, errors -1. */
 	*complete = r == 0 && !t->cur.read_failed && !u.outside && !u.bad_step && u.n > 0;
 	/* Only JIT frames lie outside every module. */
-	t->stopped_in_jit = !*complete && u.n > 0 && u.n < max &&
-			    !target_dwfl_module_at(t, pcs[u.n - 1]);
+	t->stopped_in_jit =
+	    !*complete && u.n > 0 && u.n < max && !target_dwfl_module_at(t, pcs[u.n - 1]);
 	t->cur = (struct cur_sample){0};
 	return u.n;
 }

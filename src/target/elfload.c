@@ -28,9 +28,10 @@ int elf_loads_read(int fd, struct elf_loads *out)
 		GElf_Phdr ph;
 		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
 			continue;
-		out->segs[out->n++] = (struct elf_segment){
-		    .offset = ph.p_offset, .vaddr = ph.p_vaddr, .filesz = ph.p_filesz,
-		    .align = ph.p_align};
+		out->segs[out->n++] = (struct elf_segment){.offset = ph.p_offset,
+							   .vaddr = ph.p_vaddr,
+							   .filesz = ph.p_filesz,
+							   .align = ph.p_align};
 	}
 	err = out->n ? 0 : -ENOEXEC;
 out:
