@@ -263,8 +263,8 @@ static const struct elf_loads *loads_of(struct target_dwfl *t, const struct map_
 }
 
 /* The module of the file mapped by entry i: the mappings of the same load of the
- * file that follow it, across gaps and anonymous mappings (.bss), up to another
- * file's. Same load: the program headers put each mapping's file offset at its
+ * file that follow it, across gaps, anonymous mappings (.bss) and inaccessible
+ * ones, up to another file's. Same load: the program headers put each mapping's file offset at its
  * address with one bias. A file whose headers cannot be read takes the mappings
  * that touch. *low is where libdwfl must see the module start, low > prev_high:
  * libdwfl takes the bias as the module's start minus the file's first segment,
@@ -289,7 +289,10 @@ static size_t module_extent(struct target_dwfl *t, size_t i, uint64_t prev_high,
 		reach = n->end;
 		if (is_vdso(n))
 			break;
-		if (!map_entry_is_file(n))
+		/* ld.so reserves a library's whole span with one mapping of the file
+		 * and maps the segments over it: what is left between them stays,
+		 * inaccessible, at offsets no segment may hold. */
+		if (!map_entry_is_file(n) || !strncmp(n->perms, "---", 3))
 			continue;
 		if (!same_file(m, n) || (l && !elf_loads_agree(l, bias, n->start, n->offset)))
 			break;

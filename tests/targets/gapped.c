@@ -2,9 +2,13 @@
 /* A CPU test target linked so that its mappings have gaps (Makefile.am: non-PIE,
  * 2 MiB segment alignment, code in a segment of its own): its text is mapped at
  * 0x600000 from file offset 0x200000, nothing between it and its headers at
- * 0x400000. Burns CPU in main -> gap_outer -> gap_inner until SIGTERM. */
+ * 0x400000. Its library libgapped.so is linked the same way. Burns CPU in main ->
+ * gap_outer -> gap_inner and in main -> gap_outer -> gap_lib_burn (the library)
+ * until SIGTERM. */
 #include <signal.h>
 #include <stdio.h>
+
+unsigned long gap_lib_burn(unsigned long n);
 
 static volatile sig_atomic_t quit;
 volatile unsigned long gap_sink;
@@ -28,6 +32,7 @@ __attribute__((noinline)) static unsigned long gap_inner(unsigned long n)
 __attribute__((noinline)) static void gap_outer(void)
 {
 	gap_sink += gap_inner(gap_rounds);
+	gap_sink += gap_lib_burn(gap_rounds);
 	gap_sink++;
 }
 
