@@ -147,7 +147,7 @@ static int frame_cb(Dwfl_Frame *frame, void *arg)
 	}
 	if (!target_dwfl_module_at(t, pc)) {
 		/* JIT code has no module and no CFI: libdwfl's next step follows
-		 * the frame pointer (V8 and CPython's JIT keep one), reading only
+		 * the frame pointer (V8 keeps one), reading only
 		 * the copied stack. Its frames are named from the JIT map. */
 		if (!jitmap__lookup(t->jit, pc) && !target_dwfl_in_jit(t, pc)) {
 			u->outside = true;
