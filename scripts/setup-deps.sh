@@ -99,8 +99,10 @@ TEST="$TEST golang-1.19-go"
 TEST="$TEST time linux-perf"
 # a Debian trixie chroot for the CPython 3.13 test (Debian 12 has no python3.13)
 TEST="$TEST debootstrap"
-# Node for the browser test: Debian's, unless a Node with npm is already installed
-# (a nodesource nodejs bundles npm and conflicts with Debian's npm package).
+# Node for the browser test and the JIT test target (tests/integration/symbolize_jit.sh,
+# which runs on Debian's node 18 as on later ones): Debian's, unless a Node with npm
+# is already installed (a nodesource nodejs bundles npm and conflicts with Debian's
+# npm package).
 command -v npm >/dev/null || TEST="$TEST nodejs npm"
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $BUILD $TEST > /dev/null

@@ -503,6 +503,7 @@ START_TEST(test_report_cpu)
 				      .taken = 130,
 				      .lost = 3,
 				      .truncated = 2,
+				      .truncated_jit = 1,
 				      .no_user = 4,
 				      .in_probes = 7,
 				      .top_n = 5};

@@ -241,6 +241,78 @@ START_TEST(test_garbage_registers)
 }
 END_TEST
 
+/* Generated code as a JIT makes it, in an anonymous executable mapping with no
+ * CFI but a frame pointer: push %rbp; mov %rsp,%rbp; call *%rsi; pop %rbp; ret.
+ * Called as stub(c, fn): it calls fn(c). */
+static const unsigned char jit_stub_code[] = {0x55, 0x48, 0x89, 0xe5, 0xff, 0xd6, 0x5d, 0xc3};
+#define JIT_STUB_RETURN 6 /* offset of the return address of its call */
+
+MS_KEEP_FRAME static int jit_callee(struct capture *c)
+{
+	self_capture_regs(c->regs);
+	copy_stack(c);
+	return (int)(c->len & 1) + 1;
+}
+
+MS_KEEP_FRAME static int jit_host(struct capture *c, void *code)
+{
+	int (*stub)(struct capture *, int (*)(struct capture *)) =
+	    (int (*)(struct capture *, int (*)(struct capture *)))code;
+
+	return stub(c, jit_callee) + 2;
+}
+
+/* Unwinding crosses the generated code by its frame pointer and goes on with
+ * the CFI of its caller to _start; a copy that ends inside its frame stops
+ * there, truncated. */
+START_TEST(test_unwind_through_jit)
+{
+	struct capture c = {.stack = malloc(COPY_MAX)};
+	uint64_t pcs[MAX_FRAMES];
+	const char *flat[MAX_FRAMES * 4];
+	bool complete = false;
+	unsigned char *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert_ptr_ne(code, MAP_FAILED);
+	memcpy(code, jit_stub_code, sizeof(jit_stub_code));
+	ck_assert_int_ge(jit_host(&c, code), 3);
+	struct target_dwfl *t = target_dwfl__open(getpid());
+	ck_assert_ptr_nonnull(t);
+	size_t n = target_dwfl__unwind(t, getpid(), c.regs, c.stack, c.len, true, pcs, MAX_FRAMES,
+				       &complete);
+	size_t nf = symbolize_stack(t, pcs, n, flat, MAX_FRAMES * 4);
+	if (!complete || nf < 5)
+		dump_stack(flat, nf);
+	ck_assert_uint_ge(nf, 4);
+	ck_assert_int_eq(find_name(flat, nf, "jit_callee"), 0);
+	ck_assert_str_eq(flat[1], "[unknown]_[j]");
+	ck_assert_uint_eq(pcs[1], (uint64_t)(uintptr_t)code + JIT_STUB_RETURN - 1);
+	ck_assert_int_eq(find_name(flat, nf, "jit_host"), 2);
+	ck_assert_int_gt(find_name(flat, nf, "test_unwind_through_jit_fn"), 2);
+	ck_assert_str_eq(flat[nf - 1], "_start");
+	ck_assert(complete);
+	ck_assert(!target_dwfl__stopped_in_jit(t));
+
+	/* The copy cut just above the stub's return address slot: its saved rbp
+	 * is past the end, and the step is not taken from anywhere else. */
+	uint64_t ret = (uint64_t)(uintptr_t)code + JIT_STUB_RETURN;
+	size_t slot = 0;
+	while (slot + 8 <= c.len && memcmp(c.stack + slot, &ret, 8))
+		slot += 8;
+	ck_assert_uint_lt(slot + 8, c.len);
+	complete = true;
+	n = target_dwfl__unwind(t, getpid(), c.regs, c.stack, slot + 8, true, pcs, MAX_FRAMES,
+				&complete);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(!complete);
+	ck_assert(target_dwfl__stopped_in_jit(t));
+	target_dwfl__free(t);
+	munmap(code, 4096);
+	free(c.stack);
+}
+END_TEST
+
 START_TEST(test_symbolize_unknown_and_libc)
 {
 	const char *names[8];
@@ -417,6 +489,7 @@ Suite *suite_target_dwfl(void)
 	tcase_add_test(tc, test_symbolize_unknown_and_libc);
 	tcase_add_test(tc, test_unwind_through_libc);
 	tcase_add_test(tc, test_libc_self_inline);
+	tcase_add_test(tc, test_unwind_through_jit);
 	tcase_add_test(tc, test_refresh_and_demangle);
 	tcase_add_test(tc, test_open_errors);
 	suite_add_tcase(s, tc);

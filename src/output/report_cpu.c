@@ -47,6 +47,10 @@ void report_cpu_write(FILE *f, const struct cpu_report_input *in)
 	if (kept)
 		fprintf(f, " (%.1f%%; shown under [truncated])", 100.0 * (double)in->truncated / (double)kept);
 	fprintf(f, "\n");
+	if (in->truncated_jit)
+		fprintf(f, "    in JIT code     %llu (stopped in generated code that keeps no frame\n"
+			   "                    pointer, or whose frame lies past the copied stack)\n",
+			(unsigned long long)in->truncated_jit);
 	if (in->in_probes)
 		fprintf(f, "  in memspy probes  %llu samples in the kernel's handling of memspy's own\n"
 			   "                    heap probes: memspy's overhead, left out of the profile\n",

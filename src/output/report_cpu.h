@@ -18,6 +18,7 @@ struct cpu_report_input {
 	uint64_t taken;	     /* samples the BPF program took for the target */
 	uint64_t lost;	     /* dropped: ring buffer full */
 	uint64_t truncated;  /* stacks whose unwinding stopped early */
+	uint64_t truncated_jit; /* ... in JIT code */
 	uint64_t no_user;    /* samples without user registers (kernel-only) */
 	uint64_t in_probes;  /* samples inside memspy's own probe traps, left out */
 	size_t top_n;

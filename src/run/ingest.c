@@ -249,9 +249,13 @@ static void ingest_cpu_sample(struct run *r, struct proc *p, const struct ms_cpu
 	if (nf < 0)
 		return;
 	if (!complete) {
+		bool jit = ev->user_regs_valid && p->dwfl && target_dwfl__stopped_in_jit(p->dwfl);
 		p->prof.cpu_truncated++;
-		if (r->merged)
+		p->prof.cpu_truncated_jit += jit;
+		if (r->merged) {
 			r->merged->cpu_truncated++;
+			r->merged->cpu_truncated_jit += jit;
+		}
 	}
 	if (intern_stacks(r, p, frames, (size_t)nf, complete, &id, &mid))
 		return;

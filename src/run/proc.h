@@ -22,6 +22,7 @@ struct profiles {
 	struct cpu_profile *rss;    /* bytes of new pages still mapped, per stack */
 	struct heap_totals totals;  /* stacks unwound; the BPF side's counts come at the end */
 	uint64_t cpu_truncated;	    /* CPU stacks whose unwinding stopped early */
+	uint64_t cpu_truncated_jit; /* ... of them, in JIT code */
 	uint64_t cpu_no_user;	    /* CPU samples without user registers */
 	uint64_t cpu_in_probes;	    /* CPU samples inside memspy's own probe traps */
 	uint64_t rss_samples;	    /* page-fault samples */

@@ -271,6 +271,7 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 		.taken = o->counters[MS_CNT_CPU_SAMPLES],
 		.lost = o->counters[MS_CNT_LOST_CPU],
 		.truncated = p->cpu_truncated,
+		.truncated_jit = p->cpu_truncated_jit,
 		.no_user = p->cpu_no_user,
 		.in_probes = p->cpu_in_probes,
 		.top_n = r->opts.top_n,

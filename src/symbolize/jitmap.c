@@ -92,12 +92,17 @@ size_t jitmap__count(const struct jitmap *m)
 	return m ? m->n : 0;
 }
 
+/* Names are kept with the suffix JIT frames carry in folded stacks, so the flame
+ * graph colours them (perf's "_[j]"); one copy, made here. */
+static const char jit_suffix[] = "_[j]";
+
 static const char *store_name(struct jitmap *m, const char *s, size_t len)
 {
 	struct name_chunk *c = m->chunks;
+	size_t need = len + sizeof(jit_suffix);
 
-	if (!c || c->cap - c->used < len + 1) {
-		size_t cap = len + 1 > MS_JIT_NAME_CHUNK ? len + 1 : MS_JIT_NAME_CHUNK;
+	if (!c || c->cap - c->used < need) {
+		size_t cap = need > MS_JIT_NAME_CHUNK ? need : MS_JIT_NAME_CHUNK;
 		c = malloc(sizeof(*c) + cap);
 		if (!c)
 			return NULL;
@@ -108,8 +113,8 @@ static const char *store_name(struct jitmap *m, const char *s, size_t len)
 	}
 	char *out = c->data + c->used;
 	memcpy(out, s, len);
-	out[len] = '\0';
-	c->used += len + 1;
+	memcpy(out + len, jit_suffix, sizeof(jit_suffix));
+	c->used += need;
 	return out;
 }
 

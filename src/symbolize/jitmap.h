@@ -20,7 +20,8 @@ void jitmap__free(struct jitmap *m);
  * grown (or been replaced) since the last read, at most every 20 ms; lines are
  * "START SIZE name" with START and SIZE in hex (optional 0x), malformed lines are
  * skipped. When entries overlap, the latest line wins (code regions get reused).
- * The string stays valid until jitmap__free, also across re-reads. */
+ * The name carries the suffix "_[j]" of JIT frames in folded stacks. The string
+ * stays valid until jitmap__free, also across re-reads. */
 const char *jitmap__lookup(struct jitmap *m, uint64_t addr);
 
 /* Number of entries read so far. */

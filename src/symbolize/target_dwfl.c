@@ -17,6 +17,7 @@
 #include "symbolize/debuginfo_find.h"
 #include "symbolize/dwarf_index.h"
 #include "symbolize/jitmap.h"
+#include "target/elfload.h"
 #include "target/procroot.h"
 #include "symbolize/target_dwfl_impl.h"
 
@@ -84,26 +85,15 @@ static bool is_vdso(const struct map_entry *m)
 
 /* ---------------------------------------------------------------- module files */
 
-/* The ELF file of a module, as the target mapped it: its own mapping through
- * map_files (the very inode, even deleted or replaced), else its path inside the
- * target's root when that still names the same inode. Never the host's path. The
- * vDSO is read from the target's memory. */
-static int cb_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
-		       char **file_name, Elf **elfp)
+/* The ELF file of mapping m (NULL: none known) of path, as the target mapped
+ * it: the mapping itself through map_files (the very inode, even deleted or
+ * replaced), else its path inside the target's root when that still names the
+ * same inode. Never the host's path. An fd, or -1. */
+static int mapping_open(struct target_dwfl *t, const struct map_entry *m, const char *path)
 {
-	struct target_dwfl *t = *userdata;
-	char path[4096];
 	struct stat st;
 	int fd = -1;
 
-	if (!t || !modname || modname[0] != '/')
-		return dwfl_linux_proc_find_elf(mod, userdata, modname, base, file_name, elfp);
-	*elfp = NULL;
-	if (procroot_strip_deleted(modname, path, sizeof(path)))
-		return -1;
-	const struct map_entry *m = procmaps_find(&t->maps, base);
-	if (m && m->start != base)
-		m = NULL;
 	if (m)
 		fd = procroot_open_mapping(t->pid, m->start, m->end);
 	if (fd < 0) {
@@ -125,6 +115,37 @@ static int cb_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, D
 			fd = -1;
 		}
 	}
+	return fd;
+}
+
+/* The first mapping of path at or above addr: a module starts at its file's
+ * lowest address, which can lie below its first mapping (see module_extent). */
+static const struct map_entry *mapping_from(const struct target_dwfl *t, uint64_t addr,
+					    const char *path)
+{
+	for (size_t i = 0; i < t->maps.n; i++) {
+		const struct map_entry *m = &t->maps.entries[i];
+		if (m->end > addr && map_entry_is_file(m))
+			return m->start >= addr && !strcmp(m->path, path) ? m : NULL;
+	}
+	return NULL;
+}
+
+/* The ELF file of a module (mapping_open). The vDSO is read from the target's
+ * memory. */
+static int cb_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+		       char **file_name, Elf **elfp)
+{
+	struct target_dwfl *t = *userdata;
+	char path[4096];
+	int fd;
+
+	if (!t || !modname || modname[0] != '/')
+		return dwfl_linux_proc_find_elf(mod, userdata, modname, base, file_name, elfp);
+	*elfp = NULL;
+	if (procroot_strip_deleted(modname, path, sizeof(path)))
+		return -1;
+	fd = mapping_open(t, mapping_from(t, base, path), path);
 	if (fd < 0)
 		return -1;
 	/* The name the target knows it by: debug info is looked up from it. */
@@ -214,15 +235,87 @@ static int open_module(Dwfl_Module *mod, void **userdata, const char *name, Dwar
 	return DWARF_CB_OK;
 }
 
+/* The PT_LOAD headers of m's file, read on its first mapping; NULL when the
+ * file cannot be read or is no ELF file (or on ENOMEM). */
+static const struct elf_loads *loads_of(struct target_dwfl *t, const struct map_entry *m)
+{
+	struct file_loads *f;
+
+	for (size_t i = 0; i < t->nfiles; i++) {
+		f = &t->files[i];
+		if (f->inode == m->inode && f->dev_major == m->dev_major &&
+		    f->dev_minor == m->dev_minor)
+			return f->err ? NULL : &f->loads;
+	}
+	f = realloc(t->files, (t->nfiles + 1) * sizeof(*f));
+	if (!f)
+		return NULL;
+	t->files = f;
+	f = &t->files[t->nfiles++];
+	*f = (struct file_loads){.inode = m->inode, .dev_major = m->dev_major,
+				 .dev_minor = m->dev_minor, .err = -ENOENT};
+	int fd = mapping_open(t, m, m->path);
+	if (fd >= 0) {
+		f->err = elf_loads_read(fd, &f->loads);
+		close(fd);
+	}
+	return f->err ? NULL : &f->loads;
+}
+
+/* The module of the file mapped by entry i: the mappings of the same load of the
+ * file that follow it, across gaps, anonymous mappings (.bss) and inaccessible
+ * ones, up to another file's. Same load: the program headers put each mapping's file offset at its
+ * address with one bias. A file whose headers cannot be read takes the mappings
+ * that touch. *low is where libdwfl must see the module start, low > prev_high:
+ * libdwfl takes the bias as the module's start minus the file's first segment,
+ * and a module reported at its first mapping past a gap (text aligned to 2 MiB,
+ * node's split text) named every address too low. Returns the next entry. */
+static size_t module_extent(struct target_dwfl *t, size_t i, uint64_t prev_high, uint64_t *low,
+			    uint64_t *high)
+{
+	const struct map_entry *m = &t->maps.entries[i];
+	const struct elf_loads *l = loads_of(t, m);
+	uint64_t bias, reach = m->end;
+	size_t j, next = i + 1;
+
+	if (l && elf_loads_bias(l, m->start, m->offset, &bias))
+		l = NULL;
+	*low = m->start;
+	*high = m->end;
+	for (j = i + 1; j < t->maps.n; j++) {
+		const struct map_entry *n = &t->maps.entries[j];
+		if (!l && n->start != reach)
+			break;
+		reach = n->end;
+		if (is_vdso(n))
+			break;
+		/* ld.so reserves a library's whole span with one mapping of the file
+		 * and maps the segments over it: what is left between them stays,
+		 * inaccessible, at offsets no segment may hold. */
+		if (!map_entry_is_file(n) || !strncmp(n->perms, "---", 3))
+			continue;
+		if (!same_file(m, n) || (l && !elf_loads_agree(l, bias, n->start, n->offset)))
+			break;
+		*high = n->end;
+		next = j + 1;
+	}
+	/* A module that would overlap the one before keeps its first mapping's
+	 * start (its names then are off, as they were before). */
+	if (l && bias + elf_loads_base(l) <= m->start && bias + elf_loads_base(l) >= prev_high)
+		*low = bias + elf_loads_base(l);
+	return next;
+}
+
 /* Report the snapshot's modules. Not dwfl_linux_proc_report: it joins every
  * mapping of a file that no other file's mapping separates, so an executable that
  * mmaps itself (libelf does, backtrace libraries do) became one module spanning
- * the heap and everything up to that mmap. Here a module's mappings must touch;
- * anonymous ones in between (.bss) may. */
+ * the heap and everything up to that mmap. Here a module's mappings are one load
+ * of the file (module_extent). */
 static int report_modules(struct target_dwfl *t, bool keep_old)
 {
 	const struct procmaps *ms = &t->maps;
 	char name[PATH_MAX + sizeof(" (deleted)")];
+	uint64_t low, high = 0;
 	int err = 0;
 
 	/* begin_add keeps modules that are gone (dlclose, exit): stacks captured
@@ -233,35 +326,27 @@ static int report_modules(struct target_dwfl *t, bool keep_old)
 		dwfl_report_begin(t->dwfl);
 	for (size_t i = 0; i < ms->n;) {
 		const struct map_entry *m = &ms->entries[i];
-		uint64_t high = m->end, reach = m->end;
-		size_t j = i + 1;
 
 		if (is_vdso(m)) {
 			/* The name dwfl_linux_proc_find_elf reads from memory. */
 			snprintf(name, sizeof(name), "[vdso: %d]", (int)t->pid);
+			low = m->start;
+			high = m->end;
+			i++;
 		} else if (!map_entry_is_file(m)) {
 			i++;
 			continue;
 		} else {
 			/* The name as the kernel prints it: cb_find_elf strips the suffix. */
 			snprintf(name, sizeof(name), "%s%s", m->path, m->deleted ? " (deleted)" : "");
-			for (; j < ms->n && ms->entries[j].start == reach; j++) {
-				const struct map_entry *n = &ms->entries[j];
-				if (map_entry_is_file(n) || is_vdso(n)) {
-					if (!map_entry_is_file(n) || !same_file(m, n))
-						break;
-					high = n->end;
-				}
-				reach = n->end;
-			}
+			i = module_extent(t, i, high, &low, &high);
 		}
-		Dwfl_Module *mod = dwfl_report_module(t->dwfl, name, m->start, high);
+		Dwfl_Module *mod = dwfl_report_module(t->dwfl, name, low, high);
 		void **ud;
 		if (mod && dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL))
 			*ud = t;
 		if (!mod && !err)
 			err = -ENOMEM;
-		i = j;
 	}
 	if (dwfl_report_end(t->dwfl, NULL, NULL) != 0 && !err)
 		err = -EIO;
@@ -374,6 +459,9 @@ void target_dwfl__free(struct target_dwfl *t)
 	if (t->mem_fd >= 0)
 		close(t->mem_fd);
 	jitmap__free(t->jit);
+	for (size_t i = 0; i < t->nfiles; i++)
+		elf_loads_release(&t->files[i].loads);
+	free(t->files);
 	dwarf_index__free(t->dwx);
 	for (size_t i = 0; i < t->nmodsyms; i++)
 		free(t->modsyms[i].syms);
@@ -394,6 +482,15 @@ int target_dwfl__refresh(struct target_dwfl *t)
 	if (err)
 		return err;
 	return report_modules(t, true);
+}
+
+bool target_dwfl_in_jit(const struct target_dwfl *t, uint64_t addr)
+{
+	const struct map_entry *m = procmaps_find(&t->maps, addr);
+
+	/* Not [vsyscall] or [uprobes]: pseudo mappings are the kernel's code. */
+	return m && m->perms[2] == 'x' && !map_entry_is_file(m) &&
+	       (!m->path[0] || !strncmp(m->path, "[anon:", 6));
 }
 
 bool target_dwfl__has_module(struct target_dwfl *t, uint64_t addr)

@@ -33,9 +33,13 @@ bool target_dwfl__has_module(struct target_dwfl *t, uint64_t addr);
  * 0 unwinds what registers alone allow). Fills pcs with at most max addresses,
  * innermost first, each already suitable for symbol lookup (return addresses minus
  * one; the first frame minus one too when first_is_return_address, as at a
- * uretprobe). Unwinding stops at the first pc outside every known module; such a
- * pc makes the session refresh once and retry, when the pc lies in no mapping the
- * last read of the maps knew and no such refresh ran in the last 20 ms. Sets
+ * uretprobe). Each frame's CFI gives the step to its caller; a frame without
+ * (JIT code in anonymous executable memory, or a range of the JIT map) is left by
+ * its frame pointer: return address at rbp+8, caller's rbp at rbp, reading only
+ * the copy, and the caller must lie higher on the stack and in code. Unwinding
+ * stops at the first pc outside every known module and JIT code; such a pc makes
+ * the session refresh once and retry, when the pc lies in no mapping the last
+ * read of the maps knew and no such refresh ran in the last 20 ms. Sets
  * *complete only when unwinding reached the outermost frame (the CFI leaves the
  * return address undefined: _start, clone3) with every read inside the copy; a
  * cap at max, a read past the copy, an unknown pc or an error leave it false.
@@ -44,6 +48,11 @@ bool target_dwfl__has_module(struct target_dwfl *t, uint64_t addr);
 size_t target_dwfl__unwind(struct target_dwfl *t, pid_t tid, const uint64_t *regs,
 			   const void *stack, size_t len, bool first_is_return_address,
 			   uint64_t *pcs, size_t max, bool *complete);
+
+/* Whether the last unwind of t was truncated in JIT code: its outermost frame
+ * is JIT code whose frame-pointer step failed or led nowhere (code that keeps no
+ * frame pointer, or a copy too short). */
+bool target_dwfl__stopped_in_jit(const struct target_dwfl *t);
 
 /* What a sample may carry beyond registers and stack. */
 struct unwind_extras {
@@ -86,11 +95,13 @@ int target_dwfl__set_debuginfo_path(const char *path);
  * time (memspy does not link it). An address without a symbol prints as
  * "[module+0xoffset]" (module basename, offset as in the file: the address minus
  * the load bias). Outside every module, the JIT map /tmp/perf-<pid>.map (read in
- * the target's root, re-read when it grows) names the address, else "[unknown]";
- * such names are not cached. Debug info is looked up in this order: a separate
- * file by build-id, by .gnu_debuglink (on the host when its build-id or CRC
- * matches, else inside the target's root), then the module's .gnu_debugdata
- * (MiniDebugInfo), .symtab, .dynsym. Module files are read as the target mapped
+ * the target's root, re-read when it grows) names the address, with the suffix
+ * "_[j]"; JIT code it does not name (an anonymous executable mapping) prints as
+ * "[unknown]_[j]", anything else as "[unknown]"; such names are not cached.
+ * Debug info is looked up in this order: a separate file by build-id, by
+ * .gnu_debuglink (on the host when its build-id or CRC matches, else inside the
+ * target's root), then the module's .gnu_debugdata (MiniDebugInfo), .symtab,
+ * .dynsym. Module files are read as the target mapped
  * them (/proc/<pid>/map_files, else /proc/<pid>/root/<path> when it is the same
  * inode) and opened at open/refresh, so they stay readable after the target exits
  * or the file is deleted. Results are cached per module (by build-id) and offset

@@ -15,6 +15,7 @@
 #include <elfutils/libdwfl.h>
 
 #include "base/hashtab.h"
+#include "target/elfload.h"
 #include "target/procmaps.h"
 #include "symbolize/symcache.h"
 #include "symbolize/target_dwfl.h"
@@ -44,9 +45,19 @@ struct cur_sample {
 	uint64_t sp;
 	size_t len;
 	bool read_failed; /* libdwfl takes an unreadable return address for the end */
+	bool stack_only;  /* reads outside the copy fail: a frame-pointer step */
 	const uint64_t *fix_slots; /* stack slots whose word a pending uretprobe replaced */
 	const uint64_t *fix_addrs; /* ... and the real return addresses */
 	size_t nr_fix;
+};
+
+/* The PT_LOAD headers of a mapped file, read once per session: a module's bias
+ * comes from them on every report. */
+struct file_loads {
+	uint64_t inode;
+	unsigned dev_major, dev_minor;
+	int err; /* 0, or why loads is empty (the file could not be read) */
+	struct elf_loads loads;
 };
 
 /* A module's function symbols sorted by address: libdwfl's dwfl_module_addrinfo
@@ -68,8 +79,11 @@ struct target_dwfl {
 	struct jitmap *jit;	/* /tmp/perf-<pid>.map inside the target's root */
 	int mem_fd; /* /proc/<pid>/mem, read only; -1 when unavailable */
 	struct procmaps maps;	  /* the last good read of /proc/<pid>/maps */
+	struct file_loads *files; /* of every file mapped so far */
+	size_t nfiles;
 	uint64_t last_refresh_ns; /* CLOCK_MONOTONIC of the last automatic refresh */
 	struct cur_sample cur;
+	bool stopped_in_jit; /* the last unwind: see target_dwfl__stopped_in_jit */
 	struct modsyms *modsyms; /* one per module symbolized so far */
 	size_t nmodsyms;
 	struct dwarf_index *dwx;    /* DWARF scopes per CU, made on the first lookup */
@@ -85,6 +99,10 @@ struct target_dwfl {
 
 /* The module holding addr, checked against the module's own range; NULL when none. */
 Dwfl_Module *target_dwfl_module_at(struct target_dwfl *t, uint64_t addr);
+
+/* Whether addr is code no module holds: an anonymous executable mapping (JIT
+ * code, named from the JIT map when there is one) in the last read of the maps. */
+bool target_dwfl_in_jit(const struct target_dwfl *t, uint64_t addr);
 
 /* Hand the session's Dwfl the callbacks that unwind a captured sample (one
  * pseudo-thread, memory from the copy). False when no module's ELF can be

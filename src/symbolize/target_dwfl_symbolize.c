@@ -114,6 +114,7 @@ static struct symcache_entry *symbolize_new(struct target_dwfl *t, struct symcac
 }
 
 static const char unknown_name[] = "[unknown]";
+static const char unknown_jit_name[] = "[unknown]_[j]";
 
 /* The cache entry of pc: through the session's pc table, else from the symcache
  * by module and offset (another process of the run may have named it), else
@@ -145,11 +146,14 @@ static struct symcache_entry *sym_entry_get(struct target_dwfl *t, uint64_t pc, 
 }
 
 /* Name of an address without a cache entry: outside every module a JIT symbol,
- * else (or out of memory) "[unknown]". */
+ * or "[unknown]_[j]" in JIT code the map does not name, else (or out of memory)
+ * "[unknown]". */
 static const char *uncached_name(struct target_dwfl *t, uint64_t pc, bool outside)
 {
 	const char *name = outside ? jitmap__lookup(t->jit, pc) : NULL;
 
+	if (!name && outside && target_dwfl_in_jit(t, pc))
+		return unknown_jit_name;
 	return name ? name : unknown_name;
 }
 

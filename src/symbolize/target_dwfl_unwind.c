@@ -57,6 +57,11 @@ static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void
 		memcpy(result, c->stack + off, sizeof(*result));
 		return true;
 	}
+	/* A frame pointer that is no frame pointer must not read code as a frame. */
+	if (c->stack_only) {
+		t->cur.read_failed = true;
+		return false;
+	}
 	/* Read-only file mappings hold the same bytes now as at capture time; anything
 	 * else (heap, other stacks) may have changed since, so it is not read. */
 	const struct map_entry *m = t->mem_fd >= 0 ? procmaps_find(&t->maps, addr) : NULL;
@@ -100,24 +105,56 @@ struct unwind_ctx {
 	bool first_is_return_address;
 	bool outside; /* stopped at a pc no module covers */
 	uint64_t outside_pc;
+	bool bad_step; /* a step went down the stack or out of code */
+	uint64_t last_sp;
 };
+
+/* Whether the frame at pc is where a sound step could lead: above the frame
+ * before on the stack, and in code (a pc in no mapping is left to the caller,
+ * which may re-read the maps). libdwfl's frame-pointer step (its x86_64 fallback
+ * where there is no CFI) only checks the first. */
+static bool step_ok(struct unwind_ctx *u, Dwfl_Frame *frame, uint64_t pc)
+{
+	const struct map_entry *m = procmaps_find(&u->t->maps, pc);
+	Dwarf_Word sp;
+
+	if (m && m->perms[2] != 'x')
+		return false;
+	if (dwfl_frame_reg(frame, MS_REG_SP, &sp) != 0)
+		return true;
+	if (u->n > 0 && sp <= u->last_sp)
+		return false;
+	u->last_sp = sp;
+	return true;
+}
 
 static int frame_cb(Dwfl_Frame *frame, void *arg)
 {
 	struct unwind_ctx *u = arg;
+	struct target_dwfl *t = u->t;
 	Dwarf_Addr pc;
 	bool isactivation;
 
+	t->cur.stack_only = false;
 	if (!dwfl_frame_pc(frame, &pc, &isactivation))
 		return DWARF_CB_ABORT;
 	/* A return address points after the call, possibly into the next function. */
 	if (!isactivation || (u->n == 0 && u->first_is_return_address))
 		pc--;
-	/* JIT code has no module; its frames are named from the JIT map. */
-	if (!target_dwfl_module_at(u->t, pc) && !jitmap__lookup(u->t->jit, pc)) {
-		u->outside = true;
-		u->outside_pc = pc;
+	if (!step_ok(u, frame, pc)) {
+		u->bad_step = true;
 		return DWARF_CB_ABORT;
+	}
+	if (!target_dwfl_module_at(t, pc)) {
+		/* JIT code has no module and no CFI: libdwfl's next step follows
+		 * the frame pointer (V8 keeps one), reading only
+		 * the copied stack. Its frames are named from the JIT map. */
+		if (!jitmap__lookup(t->jit, pc) && !target_dwfl_in_jit(t, pc)) {
+			u->outside = true;
+			u->outside_pc = pc;
+			return DWARF_CB_ABORT;
+		}
+		t->cur.stack_only = true;
 	}
 	u->pcs[u->n++] = pc;
 	return u->n < u->max ? DWARF_CB_OK : DWARF_CB_ABORT;
@@ -179,6 +216,7 @@ size_t target_dwfl__unwind_ex(struct target_dwfl *t, pid_t tid, const uint64_t *
 	int r;
 
 	*complete = false;
+	t->stopped_in_jit = false;
 	if (!max)
 		return 0;
 	t->cur = (struct cur_sample){
@@ -195,16 +233,26 @@ size_t target_dwfl__unwind_ex(struct target_dwfl *t, pid_t tid, const uint64_t *
 	    target_dwfl_module_at(t, u.outside_pc)) {
 		u.n = 0;
 		u.outside = false;
+		u.bad_step = false;
 		t->cur.read_failed = false;
+		t->cur.stack_only = false;
 		r = dwfl_getthread_frames(t->dwfl, tid, frame_cb, &u);
 	}
 	/* 0 when the CFI left the return address undefined (the outermost frame), but
 	 * also when it could not be read: only a run without failed reads is complete.
 	 * Our own aborts return DWARF_CB_ABORT, errors -1. */
-	*complete = r == 0 && !t->cur.read_failed && !u.outside && u.n > 0;
+	*complete = r == 0 && !t->cur.read_failed && !u.outside && !u.bad_step && u.n > 0;
 	/* a thread's first frame ends its stack, whatever the CFI says there */
 	if (!*complete && u.n > 0)
 		*complete = is_thread_start(t, pcs[u.n - 1]);
+	/* Only JIT frames lie outside every module. */
+	t->stopped_in_jit =
+	    !*complete && u.n > 0 && u.n < max && !target_dwfl_module_at(t, pcs[u.n - 1]);
 	t->cur = (struct cur_sample){0};
 	return u.n;
+}
+
+bool target_dwfl__stopped_in_jit(const struct target_dwfl *t)
+{
+	return t->stopped_in_jit;
 }
