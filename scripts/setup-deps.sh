@@ -99,6 +99,10 @@ TEST="$TEST golang-1.19-go"
 TEST="$TEST time linux-perf"
 # a Debian trixie chroot for the CPython 3.13 test (Debian 12 has no python3.13)
 TEST="$TEST debootstrap"
+# debug files fetched by build-id (tests/integration/symbolize_debuginfod.sh): the
+# client library memspy loads only when a server is configured, and a server the
+# test runs on loopback over a directory of debug files
+TEST="$TEST libdebuginfod1 debuginfod"
 # Node for the browser test and the JIT test target (tests/integration/symbolize_jit.sh,
 # which runs on Debian's node 18 as on later ones): Debian's, unless a Node with npm
 # is already installed (a nodesource nodejs bundles npm and conflicts with Debian's

@@ -225,6 +225,7 @@ static void write_report_to(FILE *f, const struct run *r, const struct out_set *
 	if (r->rss_probes)
 		report_rss_write(f, r->stacks, o->prof->rss, o->prof->rss_released,
 				 o->rss_counters, r->rss_period_min, r->rss_period_max);
+	run_debuginfod_report(f, r);
 }
 
 /* The report's copy of what allocator resolution found: output knows no target. */
