@@ -134,8 +134,9 @@ START_TEST(test_exact_report)
 	in.now_ns = 20 * SEC;
 	in.stacks = t;
 	in.profile = p;
-	in.nr_suspects = leak_rank(p, 0, sus, 4);
+	in.nr_suspects = leak_rank(p, work_of(p), 0, sus, 4);
 	in.suspects = sus;
+	in.work = work_of(p);
 	in.totals.alloc_calls = 100;
 	in.totals.alloc_bytes = 20 * 4 * 13107 + 20 * 1000;
 	in.totals.free_calls = 19;
@@ -156,8 +157,10 @@ START_TEST(test_exact_report)
 					  "oldest 20.0 s old\n      malloc\n      leak_d\n      leak_c\n"));
 	ck_assert_ptr_nonnull(strstr(out, "#2  busy\n    live 1000 B in 1 block, oldest 1.0 s old"));
 	ck_assert_ptr_nonnull(strstr(out, "      main\n      __libc_start_call_main\n      _start\n"));
-	ck_assert_ptr_nonnull(strstr(out, "== leak suspects ==\n#1 leak_d  +51.2 KiB/s  (grew "
-					  "972.8 KiB over 19.0 s, rose in 100% of intervals)\n"));
+	ck_assert_ptr_nonnull(strstr(out, "== leak suspects ==\n#1 leak_d  +1004.8 MiB per GiB "
+					  "allocated, +51.2 KiB/s of load\n      grew 972.8 KiB "
+					  "over 19.0 s (19.0 s of load), rose in 100% of load "
+					  "intervals, kept all of it\n"));
 	ck_assert_ptr_nonnull(strstr(out, "(stack of site #1 above)"));
 	/* sections in order */
 	ck_assert(strstr(out, "== totals ==") < strstr(out, "== top allocation"));

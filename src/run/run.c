@@ -435,12 +435,40 @@ struct run *run__new_offline(const struct run_opts *opts)
 	return r;
 }
 
+/* The bytes the processes allocated so far, as the probes counted them exactly:
+ * the work that leak suspects are judged against. Each process of a --children
+ * run has its own count; a process that exited keeps its last one. */
+static void tick_allocated(struct run *r)
+{
+	uint64_t c[MS_CNT_COUNT];
+	struct ms_proc counts;
+
+	if (!r->heap)
+		return;
+	if (r->stopped) /* detached: the counts read at stop are the last ones */
+		memcpy(c, r->counters, sizeof(c));
+	else if (heap_probes__counters(r->heap, c))
+		return;
+	profile__set_allocated(run_main_profiles(r)->heap, (double)c[MS_CNT_ALLOC_BYTES]);
+	for (size_t i = 0; r->merged && r->follow && i < r->nr_procs; i++) {
+		struct proc *p = r->procs[i];
+
+		if (r->stopped)
+			counts = p->counts;
+		else if (p->exited || follow_probes__lookup(r->follow, p->pid, &counts))
+			continue;
+		if (counts.alloc_bytes) /* 0: its entry is gone; keep the last count */
+			profile__set_allocated(p->prof.heap, (double)counts.alloc_bytes);
+	}
+}
+
 /* Record a point of every series: each process's, and the merged ones, whose RSS
  * is the sum over the processes still running. */
 static void tick(struct run *r, uint64_t ts)
 {
 	double sum = 0;
 
+	tick_allocated(r);
 	for (size_t i = 0; i < r->nr_procs; i++) {
 		struct proc *p = r->procs[i];
 		double rss = procstat_rss_bytes(p->pid);

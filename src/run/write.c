@@ -241,7 +241,12 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 {
 	const struct profiles *p = o->prof;
 	struct container_growth growth[MS_MAX_SUSPECTS];
-	size_t ngrowth = python_growth_rank(o->py_globals, growth, MS_MAX_SUSPECTS);
+	struct leak_work work;
+	size_t ngrowth;
+
+	/* Without the heap probes nothing counts the work: time stands for it. */
+	leak_work_init(&work, r->heap ? profile__allocated_series(p->heap) : NULL);
+	ngrowth = python_growth_rank(o->py_globals, &work, growth, MS_MAX_SUSPECTS);
 	double duration = (double)(r->end_ns - p->start_ns) / 1e9;
 	struct report_input in = {
 		.pid = o->pid,
@@ -260,6 +265,7 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 		.nr_suspects = nsus,
 		.growth = growth,
 		.nr_growth = ngrowth,
+		.work = &work,
 		.totals = p->totals,
 		.top_n = r->opts.top_n,
 	};
