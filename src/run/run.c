@@ -25,6 +25,7 @@
 #include "python/python.h"
 #include "python/python_globals.h"
 #include "run/ingest.h"
+#include "run/load_cmd.h"
 #include "run/run.h"
 #include "run/run_state.h"
 #include "run/snapshot.h"
@@ -53,18 +54,6 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-}
-
-static const char *signal_reason(int sig)
-{
-	switch (sig) {
-	case SIGINT:
-		return "interrupted (SIGINT)";
-	case SIGTERM:
-		return "terminated (SIGTERM)";
-	default:
-		return "hangup (SIGHUP)";
-	}
 }
 
 /* Check the pid names a user process we may attach to. Prints the reason. */
@@ -586,6 +575,7 @@ void run__free(struct run *r)
 	stacktab__free(r->stacks);
 	allocator_release(&r->alloc);
 	free(r->probe_ips);
+	load_cmd__free(r->load);
 	free(r);
 }
 
@@ -642,39 +632,6 @@ uint64_t run__start_ns(const struct run *r)
 const struct run_opts *run__opts(const struct run *r)
 {
 	return &r->opts;
-}
-
-int run_main(const struct run_opts *o)
-{
-	struct run *r = run__open(o);
-	const char *end_reason = "stopped";
-
-	if (!r)
-		return 1;
-	uint64_t deadline = o->duration_s > 0 ? run__start_ns(r) + (uint64_t)(o->duration_s * 1e9) : 0;
-	for (;;) {
-		int e = run__poll(r, 100);
-		if (e == RUN_SIGNALLED) {
-			end_reason = signal_reason(run__signal());
-			break;
-		}
-		if (e == RUN_TARGET_EXITED) {
-			end_reason = "target exited";
-			ms_info("pid %d exited; writing the report", (int)o->pid);
-			break;
-		}
-		if (e < 0) {
-			end_reason = "ring buffer error";
-			break;
-		}
-		if (deadline && clock_now_ns() >= deadline) {
-			end_reason = "duration reached";
-			break;
-		}
-	}
-	int status = run__write_outputs(r, end_reason) ? 1 : 0;
-	run__free(r);
-	return status;
 }
 
 size_t run__heap_rows(const struct run *r, struct top_row **rows, size_t *cap)

@@ -12,6 +12,7 @@
 #include "output/outdir.h"
 #include "output/report.h"
 #include "output/report_cpu.h"
+#include "output/report_load.h"
 #include "output/report_rss.h"
 #include "output/sinks.h"
 #include "output/timeline.h"
@@ -20,6 +21,7 @@
 #include "profile/profile.h"
 #include "profile/site_name.h"
 #include "python/python_globals.h"
+#include "run/load_cmd.h"
 #include "run/python_growth.h"
 #include "run/run_state.h"
 #include "run/snapshot.h"
@@ -200,6 +202,19 @@ static void write_procs(FILE *f, const struct run *r)
 	fprintf(f, "\n");
 }
 
+/* Its last lines go with the report: a load test that failed explains the run. */
+static void write_load(FILE *f, const struct load_cmd *c)
+{
+	char status[160], tail[2048];
+
+	load_cmd__describe(c, status, sizeof(status));
+	load_cmd__tail(c, 10, tail, sizeof(tail));
+	report_load_write(f, &(struct load_report){.line = load_cmd__line(c),
+						   .user = load_cmd__user(c),
+						   .status = status,
+						   .tail = tail});
+}
+
 static void write_report_to(FILE *f, const struct run *r, const struct out_set *o,
 			    const char *end_reason, const struct report_input *heap,
 			    const struct cpu_report_input *cpu)
@@ -225,6 +240,8 @@ static void write_report_to(FILE *f, const struct run *r, const struct out_set *
 	if (r->rss_probes)
 		report_rss_write(f, r->stacks, o->prof->rss, o->prof->rss_released,
 				 o->rss_counters, r->rss_period_min, r->rss_period_max);
+	if (r->load)
+		write_load(f, r->load);
 }
 
 /* The report's copy of what allocator resolution found: output knows no target. */
