@@ -258,6 +258,35 @@ START_TEST(test_rss_period)
 }
 END_TEST
 
+/* rss's top list: stacks that share a title are one entry, summed. */
+START_TEST(test_rss_titles_merged)
+{
+	struct stacktab *t = stacktab__new();
+	struct cpu_profile *c = cpu_profile__new();
+	static const char *const callers[] = {"a (app.py:10)", "b (app.py:20)", "c (app.py:25)"};
+	static const char *const other[] = {"main", "load (app.py:40)", "malloc"};
+	uint64_t counters[MS_RSS_COUNT] = {0};
+	char *out = NULL;
+	size_t len;
+	FILE *f = open_memstream(&out, &len);
+
+	for (size_t i = 0; i < 3; i++) {
+		const char *names[] = {"main", callers[i], "<listcomp> (app.py:33)", "malloc"};
+
+		ck_assert_int_eq(cpu_profile__add(c, intern(t, names, 4), 100 * 4096), 0);
+	}
+	ck_assert_int_eq(cpu_profile__add(c, intern(t, other, 3), 200 * 4096), 0);
+	report_rss_write(f, t, c, 0, counters, 1, 1);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(out, "  #1 <listcomp> (app.py:33)  ~1.2 MiB (60%) in 3 stacks\n"
+					  "  #2 load (app.py:40)  ~800.0 KiB (40%)\n"));
+	ck_assert_ptr_null(strstr(out, "#3"));
+	free(out);
+	cpu_profile__free(c);
+	stacktab__free(t);
+}
+END_TEST
+
 Suite *suite_report(void)
 {
 	Suite *s = suite_create("report");
@@ -269,6 +298,7 @@ Suite *suite_report(void)
 	tcase_add_test(tc, test_exact_report);
 	tcase_add_test(tc, test_sampled_report);
 	tcase_add_test(tc, test_unseen_report);
+	tcase_add_test(tc, test_rss_titles_merged);
 	suite_add_tcase(s, tc);
 	return s;
 }
