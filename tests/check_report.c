@@ -7,6 +7,7 @@
 #include "check_suites.h"
 #include "output/report.h"
 #include "output/report_rss.h"
+#include "output/report_verdict.h"
 #include "probes/rss_probes.h"
 #include "profile/site_name.h"
 
@@ -287,6 +288,55 @@ START_TEST(test_rss_titles_merged)
 }
 END_TEST
 
+static char *verdict(const struct verdict_input *in)
+{
+	char *out = NULL;
+	size_t len;
+	FILE *f = open_memstream(&out, &len);
+
+	report_verdict_write(f, in);
+	fclose(f);
+	return out;
+}
+
+/* The verdict: the likeliest leak per unit of work, or why there is none. */
+START_TEST(test_verdict)
+{
+	struct stacktab *t = stacktab__new();
+	static const char *const leak[] = {"main", "leak (app.py:32)", "malloc"};
+	struct series alloc = {.n = 3, .interval_ns = 1000000000ull};
+	struct leak_work w;
+	struct leak_suspect s = {.stack_id = intern(t, leak, 3), .slope = 4 << 20,
+				 .per_gib = 400 << 20, .growth = 50 << 20, .peak = 50 << 20};
+	struct verdict_input in = {.stacks = t, .work = &w, .suspects = &s, .nr_suspects = 1,
+				   .rss_start = -1, .rss_end = -1,
+				   .load_status = "exited with status 0"};
+	char *out;
+
+	alloc.points = (double[]){0, 1e8, 2e8};
+	leak_work_init(&w, &alloc);
+	w.no_work = false;
+	out = verdict(&in);
+	if (getenv("MEMSPY_SHOW_REPORT"))
+		fputs(out, stderr);
+	ck_assert_ptr_nonnull(strstr(out, "== verdict ==\n  leak (app.py:32) grew by 50.0 MiB, "
+					  "400.0 MiB per GiB the process allocated\n  (4.0 MiB per "
+					  "second of load), and kept all of it: look there first"));
+	ck_assert_ptr_nonnull(strstr(out, "The\n  load command exited with status 0."));
+	free(out);
+	w.no_work = true;
+	out = verdict(&in);
+	ck_assert_ptr_nonnull(strstr(out, "No verdict on leaks: the process hardly worked"));
+	free(out);
+	w.no_work = false;
+	in.nr_suspects = 0;
+	out = verdict(&in);
+	ck_assert_ptr_nonnull(strstr(out, "No leak found: over 2 s of load"));
+	free(out);
+	stacktab__free(t);
+}
+END_TEST
+
 Suite *suite_report(void)
 {
 	Suite *s = suite_create("report");
@@ -299,6 +349,7 @@ Suite *suite_report(void)
 	tcase_add_test(tc, test_sampled_report);
 	tcase_add_test(tc, test_unseen_report);
 	tcase_add_test(tc, test_rss_titles_merged);
+	tcase_add_test(tc, test_verdict);
 	suite_add_tcase(s, tc);
 	return s;
 }

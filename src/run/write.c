@@ -14,6 +14,7 @@
 #include "output/report_cpu.h"
 #include "output/report_load.h"
 #include "output/report_rss.h"
+#include "output/report_verdict.h"
 #include "output/sinks.h"
 #include "output/timeline.h"
 #include "profile/cpu_profile.h"
@@ -215,9 +216,34 @@ static void write_load(FILE *f, const struct load_cmd *c)
 						   .tail = tail});
 }
 
+/* The last word: what grew, per unit of work, where to look. judged holds the
+ * suspects and containers whether or not the heap section is written. */
+static void write_verdict(FILE *f, const struct run *r, const struct out_set *o,
+			  const struct report_input *judged)
+{
+	const struct profiles *p = o->prof;
+	char status[160];
+	struct verdict_input v = {
+		.stacks = r->stacks,
+		.work = r->heap ? judged->work : NULL,
+		.suspects = judged->suspects,
+		.nr_suspects = judged->nr_suspects,
+		.growth = judged->growth,
+		.nr_growth = judged->nr_growth,
+		.rss_start = p->nr_rss ? p->rss_series[0] : -1,
+		.rss_end = p->nr_rss ? p->rss_series[p->nr_rss - 1] : -1,
+	};
+
+	if (r->load) {
+		load_cmd__describe(r->load, status, sizeof(status));
+		v.load_status = status;
+	}
+	report_verdict_write(f, &v);
+}
+
 static void write_report_to(FILE *f, const struct run *r, const struct out_set *o,
 			    const char *end_reason, const struct report_input *heap,
-			    const struct cpu_report_input *cpu)
+			    const struct cpu_report_input *cpu, const struct report_input *judged)
 {
 	if (o->merged)
 		write_procs(f, r);
@@ -242,6 +268,7 @@ static void write_report_to(FILE *f, const struct run *r, const struct out_set *
 				 o->rss_counters, r->rss_period_min, r->rss_period_max);
 	if (r->load)
 		write_load(f, r->load);
+	write_verdict(f, r, o, judged);
 }
 
 /* The report's copy of what allocator resolution found: output knows no target. */
@@ -304,7 +331,7 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 	int err = atomic_file__open(&af, o->dir, "report.txt");
 
 	if (!err) {
-		write_report_to(af.f, r, o, end_reason, hp, cp);
+		write_report_to(af.f, r, o, end_reason, hp, cp, &in);
 		err = atomic_file__commit(&af);
 	}
 	if (err) {
@@ -312,7 +339,7 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 		ms_err("cannot write %s/report.txt: %s", o->dir, strerror(-err));
 	}
 	if (o->print)
-		write_report_to(stdout, r, o, end_reason, hp, cp);
+		write_report_to(stdout, r, o, end_reason, hp, cp, &in);
 	return err;
 }
 
