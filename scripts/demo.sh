@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The demo: start the bundled leaky target under its load loop, attach memspy for a
-# few seconds, and show the report and the files it wrote. Run as root from the
-# build directory.
+# The demo: start the bundled leaky target, attach memspy with a load command that
+# starts the target's load loop and lasts a few seconds, and show the report and
+# the files it wrote. Run as root from the build directory. Under sudo the load
+# command runs as the invoking user, so the target does too (it signals it).
 set -e
 B=$(cd "$(dirname "$0")/.." && pwd)
 MEMSPY=${MEMSPY:-$B/memspy}
@@ -17,7 +18,13 @@ if [ "$(id -u)" != 0 ]; then
 fi
 rm -rf "$OUT"
 TOUT=$(mktemp "${TMPDIR:-/tmp}/memspy-demo.XXXXXX")
-"$TARGET" steady $((SECONDS_TO_RUN + 5)) > "$TOUT" &
+if [ -n "$SUDO_UID" ] && [ "$SUDO_UID" != 0 ] && command -v setpriv >/dev/null; then
+	chmod a+r "$TOUT"
+	setpriv --reuid="$SUDO_UID" --regid="${SUDO_GID:-$SUDO_UID}" --clear-groups \
+		"$TARGET" steady $((SECONDS_TO_RUN + 5)) > "$TOUT" &
+else
+	"$TARGET" steady $((SECONDS_TO_RUN + 5)) > "$TOUT" &
+fi
 PID=$!
 trap 'kill $PID 2>/dev/null; rm -f "$TOUT"' EXIT
 # SIGUSR1 before leaky installed its handler would kill it: wait for its "ready"
@@ -28,9 +35,9 @@ until grep -q '^ready' "$TOUT"; do
 	sleep 0.1
 done
 echo "demo: leaky (pid $PID) leaks 4 MiB/s in leak_steady beside a busy allocate-and-free loop"
-kill -USR1 $PID
-echo "demo: sudo memspy attach -d $SECONDS_TO_RUN -o $OUT $PID"
-"$MEMSPY" attach -d "$SECONDS_TO_RUN" -o "$OUT" "$PID"
+LOAD="kill -USR1 $PID && sleep $SECONDS_TO_RUN"
+echo "demo: sudo memspy attach -o $OUT $PID -- sh -c '$LOAD'"
+"$MEMSPY" attach -o "$OUT" "$PID" -- sh -c "$LOAD"
 echo
 echo "demo: files written:"
 ls -l "$OUT"

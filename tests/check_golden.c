@@ -359,9 +359,10 @@ START_TEST(test_report_heap_exact)
 	static const char *const freed[] = {"_start", "main", "parse", "xmalloc", "malloc"};
 	static const char *const cut[] = {"worker", "grow_buffer", "realloc"};
 	struct container_growth growth[3] = {
-	    {"cache.entries", "store (cache.py:40)", "dict", 12, 212, 10.0, 150.0, 19.0},
-	    {"app.pending", "", "list", 3, 98, 5.0, 100.0, 19.0},
-	    {"app.seen", "handler (app.py:77)", "set", 0, 66, 3.5, 64.0, 18.0},
+	    {"cache.entries", "store (cache.py:40)", "dict", 12, 212, 10.0, 150.0, 19.0, 190000.0,
+	     19.0},
+	    {"app.pending", "", "list", 3, 98, 5.0, 100.0, 19.0, 95000.0, 19.0},
+	    {"app.seen", "handler (app.py:77)", "set", 0, 66, 3.5, 64.0, 18.0, 66000.0, 18.0},
 	};
 	uint32_t leak_id = INTERN(t, leak, false), busy_id = INTERN(t, busy, false);
 	uint32_t py_id = INTERN(t, py, false), freed_id = INTERN(t, freed, false);
@@ -390,8 +391,9 @@ START_TEST(test_report_heap_exact)
 	in.now_ns = 20 * SEC;
 	in.stacks = t;
 	in.profile = p;
-	in.nr_suspects = leak_rank(p, 0, sus, 8);
+	in.nr_suspects = leak_rank(p, work_of(p), 0, sus, 8);
 	in.suspects = sus;
+	in.work = work_of(p);
 	in.growth = growth;
 	in.nr_growth = 3;
 	in.totals = (struct heap_totals){.alloc_calls = 123,
@@ -438,8 +440,9 @@ START_TEST(test_report_heap_sampled)
 	in.now_ns = 3725 * SEC;
 	in.stacks = t;
 	in.profile = p;
-	in.nr_suspects = leak_rank(p, 0, sus, 4);
+	in.nr_suspects = leak_rank(p, work_of(p), 0, sus, 4);
 	in.suspects = sus;
+	in.work = work_of(p);
 	in.totals = (struct heap_totals){.alloc_calls = 987654,
 					 .alloc_bytes = 123456789,
 					 .free_calls = 876543,

@@ -7,6 +7,7 @@
 #include "check_suites.h"
 #include "output/report.h"
 #include "output/report_rss.h"
+#include "output/report_verdict.h"
 #include "probes/rss_probes.h"
 #include "profile/site_name.h"
 
@@ -134,8 +135,9 @@ START_TEST(test_exact_report)
 	in.now_ns = 20 * SEC;
 	in.stacks = t;
 	in.profile = p;
-	in.nr_suspects = leak_rank(p, 0, sus, 4);
+	in.nr_suspects = leak_rank(p, work_of(p), 0, sus, 4);
 	in.suspects = sus;
+	in.work = work_of(p);
 	in.totals.alloc_calls = 100;
 	in.totals.alloc_bytes = 20 * 4 * 13107 + 20 * 1000;
 	in.totals.free_calls = 19;
@@ -156,8 +158,10 @@ START_TEST(test_exact_report)
 					  "oldest 20.0 s old\n      malloc\n      leak_d\n      leak_c\n"));
 	ck_assert_ptr_nonnull(strstr(out, "#2  busy\n    live 1000 B in 1 block, oldest 1.0 s old"));
 	ck_assert_ptr_nonnull(strstr(out, "      main\n      __libc_start_call_main\n      _start\n"));
-	ck_assert_ptr_nonnull(strstr(out, "== leak suspects ==\n#1 leak_d  +51.2 KiB/s  (grew "
-					  "972.8 KiB over 19.0 s, rose in 100% of intervals)\n"));
+	ck_assert_ptr_nonnull(strstr(out, "== leak suspects ==\n#1 leak_d  +1004.8 MiB per GiB "
+					  "allocated, +51.2 KiB/s of load\n      grew 972.8 KiB "
+					  "over 19.0 s (19.0 s of load), rose in 100% of load "
+					  "intervals, kept all of it\n"));
 	ck_assert_ptr_nonnull(strstr(out, "(stack of site #1 above)"));
 	/* sections in order */
 	ck_assert(strstr(out, "== totals ==") < strstr(out, "== top allocation"));
@@ -255,6 +259,84 @@ START_TEST(test_rss_period)
 }
 END_TEST
 
+/* rss's top list: stacks that share a title are one entry, summed. */
+START_TEST(test_rss_titles_merged)
+{
+	struct stacktab *t = stacktab__new();
+	struct cpu_profile *c = cpu_profile__new();
+	static const char *const callers[] = {"a (app.py:10)", "b (app.py:20)", "c (app.py:25)"};
+	static const char *const other[] = {"main", "load (app.py:40)", "malloc"};
+	uint64_t counters[MS_RSS_COUNT] = {0};
+	char *out = NULL;
+	size_t len;
+	FILE *f = open_memstream(&out, &len);
+
+	for (size_t i = 0; i < 3; i++) {
+		const char *names[] = {"main", callers[i], "<listcomp> (app.py:33)", "malloc"};
+
+		ck_assert_int_eq(cpu_profile__add(c, intern(t, names, 4), 100 * 4096), 0);
+	}
+	ck_assert_int_eq(cpu_profile__add(c, intern(t, other, 3), 200 * 4096), 0);
+	report_rss_write(f, t, c, 0, counters, 1, 1);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(out, "  #1 <listcomp> (app.py:33)  ~1.2 MiB (60%) in 3 stacks\n"
+					  "  #2 load (app.py:40)  ~800.0 KiB (40%)\n"));
+	ck_assert_ptr_null(strstr(out, "#3"));
+	free(out);
+	cpu_profile__free(c);
+	stacktab__free(t);
+}
+END_TEST
+
+static char *verdict(const struct verdict_input *in)
+{
+	char *out = NULL;
+	size_t len;
+	FILE *f = open_memstream(&out, &len);
+
+	report_verdict_write(f, in);
+	fclose(f);
+	return out;
+}
+
+/* The verdict: the likeliest leak per unit of work, or why there is none. */
+START_TEST(test_verdict)
+{
+	struct stacktab *t = stacktab__new();
+	static const char *const leak[] = {"main", "leak (app.py:32)", "malloc"};
+	struct series alloc = {.n = 3, .interval_ns = 1000000000ull};
+	struct leak_work w;
+	struct leak_suspect s = {.stack_id = intern(t, leak, 3), .slope = 4 << 20,
+				 .per_gib = 400 << 20, .growth = 50 << 20, .peak = 50 << 20};
+	struct verdict_input in = {.stacks = t, .work = &w, .suspects = &s, .nr_suspects = 1,
+				   .rss_start = -1, .rss_end = -1,
+				   .load_status = "exited with status 0"};
+	char *out;
+
+	alloc.points = (double[]){0, 1e8, 2e8};
+	leak_work_init(&w, &alloc);
+	w.no_work = false;
+	out = verdict(&in);
+	if (getenv("MEMSPY_SHOW_REPORT"))
+		fputs(out, stderr);
+	ck_assert_ptr_nonnull(strstr(out, "== verdict ==\n  leak (app.py:32) grew by 50.0 MiB, "
+					  "400.0 MiB per GiB the process allocated\n  (4.0 MiB per "
+					  "second of load), and kept all of it: look there first"));
+	ck_assert_ptr_nonnull(strstr(out, "The\n  load command exited with status 0."));
+	free(out);
+	w.no_work = true;
+	out = verdict(&in);
+	ck_assert_ptr_nonnull(strstr(out, "No verdict on leaks: the process hardly worked"));
+	free(out);
+	w.no_work = false;
+	in.nr_suspects = 0;
+	out = verdict(&in);
+	ck_assert_ptr_nonnull(strstr(out, "No leak found: over 2 s of load"));
+	free(out);
+	stacktab__free(t);
+}
+END_TEST
+
 Suite *suite_report(void)
 {
 	Suite *s = suite_create("report");
@@ -266,6 +348,8 @@ Suite *suite_report(void)
 	tcase_add_test(tc, test_exact_report);
 	tcase_add_test(tc, test_sampled_report);
 	tcase_add_test(tc, test_unseen_report);
+	tcase_add_test(tc, test_rss_titles_merged);
+	tcase_add_test(tc, test_verdict);
 	suite_add_tcase(s, tc);
 	return s;
 }

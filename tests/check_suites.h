@@ -5,6 +5,19 @@
 
 #include <check.h>
 
+#include "profile/leak.h"
+#include "profile/profile.h"
+
+/* The work of a test profile, its estimated bytes allocated, as leak_rank and the
+ * report take it. Valid until the next call in the same file. */
+static inline const struct leak_work *work_of(const struct profile *p)
+{
+	static struct leak_work w;
+
+	leak_work_init(&w, profile__allocated_series(p));
+	return &w;
+}
+
 Suite *suite_hashtab(void);
 Suite *suite_procmaps(void);
 Suite *suite_allocator(void);

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli_args.h"
 #include "cli/commands.h"
@@ -12,13 +13,23 @@
 static void attach_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: memspy attach [options] <pid>\n"
-		"       memspy attach [options] -p <pid>\n"
+		"usage: memspy attach [options] <pid> [-- CMD [ARGS]]\n"
+		"       memspy attach [options] -p <pid> [-- CMD [ARGS]]\n"
 		"\n"
 		"Record the live heap and the CPU time of a running process until Ctrl-C,\n"
 		"SIGTERM, -d SECONDS or the target's exit; nothing is injected and the process\n"
 		"keeps running. Writes heap.folded, heap.svg, cpu.folded, cpu.svg, timeline.svg\n"
 		"and report.txt to the output directory and prints the report.\n"
+		"\n"
+		"Leak suspects are judged against the bytes the process allocated, not the\n"
+		"time: memory that grew under load and stayed is a suspect; with no load there\n"
+		"is nothing to judge. Give the load as CMD after --: it starts once the probes\n"
+		"are live, as the user who ran sudo (SUDO_UID, SUDO_GID), and the run ends\n"
+		"when it exits (or at -d, Ctrl-C or the target's exit, whichever comes first;\n"
+		"Ctrl-C is passed on to it, and a CMD still running a few seconds later gets\n"
+		"SIGTERM, then SIGKILL). Its output is echoed to stderr, and its status and\n"
+		"last lines go into the report. memspy exits with CMD's status when CMD failed\n"
+		"(128+N when signal N killed it), with its own otherwise.\n"
 		"\n"
 		"options:\n"
 		"  -p, --pid PID          process to attach to (or give it as the argument)\n"
@@ -52,6 +63,8 @@ static void attach_usage(FILE *f)
 		"  sudo memspy attach $(pidof redis-server)          # until Ctrl-C\n"
 		"  sudo memspy attach -d 60 -o leak-run 4242          # one minute into ./leak-run\n"
 		"  sudo memspy attach --sample-bytes 1 -d 10 4242     # every allocation, exact\n"
+		"  sudo memspy attach 4242 -- wrk -d 30s http://127.0.0.1:8000/leak\n"
+		"                                                     # for as long as wrk runs\n"
 		"\n"
 		"Needs root (BPF and uprobes) and a kernel with BTF. See memspy(1).\n");
 }
@@ -154,6 +167,18 @@ int cmd_attach(int argc, char **argv)
 	int c;
 
 	cli_run_defaults(&o);
+	/* Everything after "--" is the load command's, options included. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--"))
+			continue;
+		if (i + 1 == argc) {
+			fprintf(stderr, "memspy attach: '--' wants a command after it\n");
+			return 2;
+		}
+		o.cmd = argv + i + 1;
+		argc = i;
+		break;
+	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:d:o:s:n:F:qvh", longopts, NULL)) != -1) {
 		int shared = cli_run_option("attach", c, optarg, &o);

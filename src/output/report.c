@@ -127,6 +127,22 @@ static void write_header(FILE *f, const struct report_input *in, bool exact)
 	}
 }
 
+/* The seconds of work that growth is judged against. */
+static void write_load(FILE *f, const struct leak_work *w)
+{
+	char load[32], span[32], rate[32], median[32];
+
+	if (!w || !w->allocated)
+		return;
+	format_duration(w->load_s, load, sizeof(load));
+	format_duration(w->span_s, span, sizeof(span));
+	report_format_bytes(w->load_rate, rate, sizeof(rate));
+	report_format_bytes(w->median_rate, median, sizeof(median));
+	fprintf(f, "  load              %s of %s allocating at least %s/s (median %s/s);\n"
+		   "                    leaks are judged against the bytes allocated\n",
+		load, span, rate, median);
+}
+
 static void write_totals(FILE *f, const struct report_input *in, bool exact)
 {
 	const struct heap_totals *tt = &in->totals;
@@ -135,6 +151,7 @@ static void write_totals(FILE *f, const struct report_input *in, bool exact)
 	fprintf(f, "\n== totals ==\n");
 	format_exact((double)tt->alloc_bytes, buf, sizeof(buf));
 	fprintf(f, "  allocated         %" PRIu64 " calls, %s (exact)\n", tt->alloc_calls, buf);
+	write_load(f, in->work);
 	if (exact) {
 		format_exact(profile__freed_bytes(in->profile), buf, sizeof(buf));
 		fprintf(f, "  freed             %" PRIu64 " calls; %s of blocks tracked\n",
@@ -283,6 +300,89 @@ static void write_growth(FILE *f, const struct container_growth *g, const char *
 	fprintf(f, ")\n");
 }
 
+/* What a suspect kept of its growth: "kept all of it", or what it gave back. */
+static void write_kept(FILE *f, const struct leak_suspect *s)
+{
+	char buf[32];
+
+	if (s->released <= 0 || s->peak <= 0) {
+		fprintf(f, "kept all of it\n");
+		return;
+	}
+	report_format_bytes(s->released, buf, sizeof(buf));
+	fprintf(f, "released %s (%.0f%%) since its peak\n", buf, 100.0 * s->released / s->peak);
+}
+
+/* "#1 title  +X per GiB allocated", then how it grew: per second of load, in how
+ * many load intervals, what it kept. Against time when nothing counted the work. */
+static void write_suspect_lines(FILE *f, const struct report_input *in, size_t rank,
+				const struct leak_suspect *s)
+{
+	double pct = s->intervals ? 100.0 * s->rises / s->intervals : 100.0 * s->rise_share;
+	bool per_work = in->work && in->work->allocated;
+	char rate[32], growth[32], span[32], load[32];
+
+	report_format_bytes(per_work ? s->per_gib : s->slope, rate, sizeof(rate));
+	report_format_bytes(s->growth, growth, sizeof(growth));
+	format_duration(s->span_s, span, sizeof(span));
+	format_duration(s->load_s, load, sizeof(load));
+	fprintf(f, "#%zu %s  %s%s%s", rank, site_name(in->stacks, s->stack_id),
+		s->slope >= 0 ? "+" : "", rate, per_work ? " per GiB allocated" : "/s");
+	if (per_work) {
+		report_format_bytes(s->slope, rate, sizeof(rate));
+		fprintf(f, ", %s%s/s of load\n      grew %s over %s (%s of load), rose in %.0f%% of "
+			   "load intervals%s, ",
+			s->slope >= 0 ? "+" : "", rate, growth, span, load, pct,
+			s->intervals && !s->falls && s->rises < s->intervals ? ", never fell" : "");
+	} else {
+		fprintf(f, "\n      grew %s over %s, rose in %.0f%% of intervals%s, ", growth, span,
+			pct, s->intervals && !s->falls && s->rises < s->intervals ? ", never fell" : "");
+	}
+	write_kept(f, s);
+}
+
+/* A growing container that no heap suspect stores into. */
+static void write_container_lines(FILE *f, const struct report_input *in, size_t rank,
+				  const struct container_growth *g, double rate_s)
+{
+	bool per_work = in->work && in->work->allocated;
+	char rate[32], span[32], load[32];
+
+	report_format_bytes(per_work ? g->entries_per_gib * g->bytes_per_entry : rate_s, rate,
+			    sizeof(rate));
+	format_duration(g->span_s, span, sizeof(span));
+	format_duration(g->load_s, load, sizeof(load));
+	fprintf(f, "#%zu %s  ~+%s%s", rank, g->writer[0] ? g->writer : g->name, rate,
+		per_work ? " per GiB allocated" : "/s");
+	if (per_work) {
+		report_format_bytes(rate_s, rate, sizeof(rate));
+		fprintf(f, ", ~+%s/s of load\n      a module-level Python %s, longer with the "
+			   "work over %s (%s of load)\n",
+			rate, g->type, span, load);
+	} else {
+		fprintf(f, "\n      a module-level Python %s, longer at every reading over %s\n",
+			g->type, span);
+	}
+	write_growth(f, g, "      ");
+	fprintf(f, "      %s\n",
+		g->writer[0] ? "(the line above stores into it)"
+			     : "(no function of its module stores into it by name)");
+}
+
+/* A run in which the process hardly allocated: growth there proves nothing. */
+static void write_no_work(FILE *f, const struct leak_work *w)
+{
+	char total[32], peak[32];
+
+	report_format_bytes(w->total, total, sizeof(total));
+	report_format_bytes(w->peak_rate, peak, sizeof(peak));
+	fprintf(f, "  none judged: there was no work to judge by. The process allocated %s in\n"
+		   "  all (at most %s/s), and memory that does not grow while a process is idle\n"
+		   "  says nothing about leaks. Put it under load while memspy records, e.g.\n"
+		   "  memspy attach <pid> -- <load command>\n",
+		total, peak);
+}
+
 static void write_suspects(FILE *f, const struct report_input *in,
 			   const struct site_stats *const *top, size_t listed)
 {
@@ -318,36 +418,22 @@ static void write_suspects(FILE *f, const struct report_input *in,
 	if (in->unseen.heap)
 		fprintf(f, "  among C allocations only: %s is not seen (see \"not seen\" above)\n",
 			in->unseen.heap);
-	if (!nrows)
-		fprintf(f, "  none found: no site's live bytes grew steadily beyond sampling noise\n");
+	if (in->work && in->work->no_work)
+		write_no_work(f, in->work);
+	else if (!nrows)
+		fprintf(f, "  none found: no site grew with the work beyond sampling noise and "
+			   "kept it\n");
 	for (size_t k = 0; k < nrows; k++) {
 		const struct leak_suspect *s = rows[k].heap;
 		const struct container_growth *g = rows[k].py;
-		char rate[64], growth[64], span[32];
 
 		if (k)
 			fputc('\n', f);
 		if (!s) {
-			report_format_bytes(rows[k].rate, rate, sizeof(rate));
-			format_duration(g->span_s, span, sizeof(span));
-			fprintf(f, "#%zu %s  ~+%s/s  (a module-level Python %s, longer at every "
-				   "reading over %s)\n",
-				k + 1, g->writer[0] ? g->writer : g->name, rate, g->type, span);
-			write_growth(f, g, "      ");
-			fprintf(f, "      %s\n",
-				g->writer[0] ? "(the line above stores into it)"
-					     : "(no function of its module stores into it by name)");
+			write_container_lines(f, in, k + 1, g, rows[k].rate);
 			continue;
 		}
-		double pct = s->intervals ? 100.0 * s->rises / s->intervals : 100.0 * s->rise_share;
-
-		report_format_bytes(s->slope, rate, sizeof(rate));
-		report_format_bytes(s->growth, growth, sizeof(growth));
-		format_duration(s->span_s, span, sizeof(span));
-		fprintf(f, "#%zu %s  %s%s/s  (grew %s over %s, rose in %.0f%% of intervals%s)\n",
-			k + 1, site_name(in->stacks, s->stack_id), s->slope >= 0 ? "+" : "", rate,
-			growth, span, pct,
-			s->intervals && !s->falls && s->rises < s->intervals ? ", never fell" : "");
+		write_suspect_lines(f, in, k + 1, s);
 		if (g)
 			write_growth(f, g, "      and ");
 		size_t at;

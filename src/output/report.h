@@ -49,6 +49,7 @@ struct report_input {
 	struct profile *profile;
 	const struct leak_suspect *suspects;
 	size_t nr_suspects;
+	const struct leak_work *work; /* what growth was judged against; NULL: time */
 	const struct container_growth *growth; /* growing module-level Python containers */
 	size_t nr_growth;
 	struct heap_totals totals;

@@ -1,11 +1,82 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* RSS growth in the outputs: rss.folded/rss.svg and the report's section. */
+#include <stdlib.h>
+
 #include "output/report.h"
 #include "output/report_rss.h"
 #include "profile/site_name.h"
 #include "output/sinks.h"
 
 #define TOP_N 5
+
+/* Stacks that share a title (the frame a reader knows them by): a list comprehension
+ * reached from five callers is one entry, not five alike. */
+struct rss_title {
+	uint32_t frame;
+	uint64_t bytes;
+	size_t stacks;
+};
+
+/* Sum the stacks' bytes by title; returns the titles (caller frees) or NULL. */
+static struct rss_title *by_title(const struct stacktab *t, const uint32_t *ids,
+				  const uint64_t *vals, size_t n, size_t *nr)
+{
+	struct rss_title *r = calloc(n ? n : 1, sizeof(*r));
+
+	*nr = 0;
+	for (size_t i = 0; r && i < n; i++) {
+		uint32_t frame = site_name_frame(t, ids[i]);
+		size_t k;
+
+		if (!vals[i])
+			continue;
+		for (k = 0; k < *nr && r[k].frame != frame; k++)
+			;
+		if (k == *nr)
+			r[(*nr)++] = (struct rss_title){.frame = frame};
+		r[k].bytes += vals[i];
+		r[k].stacks++;
+	}
+	return r;
+}
+
+static int cmp_title(const void *a, const void *b)
+{
+	const struct rss_title *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return x->frame < y->frame ? -1 : x->frame > y->frame;
+}
+
+static void write_top(FILE *f, const struct stacktab *t, const uint32_t *ids,
+		      const uint64_t *vals, size_t n, uint64_t total)
+{
+	size_t nr;
+	struct rss_title *r = by_title(t, ids, vals, n, &nr);
+	char a[32];
+
+	if (!r)
+		return;
+	qsort(r, nr, sizeof(*r), cmp_title);
+	if (nr)
+		fprintf(f, "  top stacks by new pages still mapped (rss.folded; a page counts for the\n"
+			   "  code that first wrote to it: with a pooled allocator such as Python's\n"
+			   "  that may be another user of the pool than the code that keeps it;\n"
+			   "  stacks under one title are summed):\n");
+	for (size_t j = 0; j < nr && j < TOP_N; j++) {
+		const char *name = r[j].frame == UINT32_MAX ? "[no frames]"
+							    : stacktab__frame_name(t, r[j].frame);
+
+		report_format_bytes((double)r[j].bytes, a, sizeof(a));
+		fprintf(f, "  #%zu %s  ~%s (%.0f%%)", j + 1, name ? name : "[unknown]", a,
+			total ? 100.0 * (double)r[j].bytes / (double)total : 0.0);
+		if (r[j].stacks > 1)
+			fprintf(f, " in %zu stacks", r[j].stacks);
+		fputc('\n', f);
+	}
+	free(r);
+}
 
 /* "1 in 64", or "1 in 1 to 1 in 64" when the period moved during the run. */
 static void format_periods(uint32_t lo, uint32_t hi, char *buf, size_t size)
@@ -42,7 +113,7 @@ void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profil
 
 	const uint32_t *ids;
 	const uint64_t *vals;
-	size_t n = cpu_profile__stacks(p, &ids, &vals), top[TOP_N], ntop = 0;
+	size_t n = cpu_profile__stacks(p, &ids, &vals);
 	char a[32], b[32], d[32], e[32], g[32];
 	uint64_t total = cpu_profile__total(p);
 
@@ -77,27 +148,5 @@ void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profil
 	report_format_bytes((double)c[MS_RSS_BRK_GROW], d, sizeof(d));
 	report_format_bytes((double)c[MS_RSS_BRK_SHRINK], e, sizeof(e));
 	fprintf(f, "  anonymous mmap    +%s, munmap -%s, brk +%s -%s\n", a, b, d, e);
-	/* the largest stacks, by selection: n is small next to the samples */
-	for (size_t k = 0; k < TOP_N; k++) {
-		size_t best = SIZE_MAX;
-		for (size_t i = 0; i < n; i++) {
-			bool taken = false;
-			for (size_t j = 0; j < ntop; j++)
-				taken |= top[j] == i;
-			if (!taken && vals[i] && (best == SIZE_MAX || vals[i] > vals[best]))
-				best = i;
-		}
-		if (best == SIZE_MAX)
-			break;
-		top[ntop++] = best;
-	}
-	if (ntop)
-		fprintf(f, "  top stacks by new pages still mapped (rss.folded; a page counts for the\n"
-			   "  code that first wrote to it: with a pooled allocator such as Python's\n"
-			   "  that may be another user of the pool than the code that keeps it):\n");
-	for (size_t j = 0; j < ntop; j++) {
-		report_format_bytes((double)vals[top[j]], a, sizeof(a));
-		fprintf(f, "  #%zu %s  ~%s (%.0f%%)\n", j + 1, site_name(t, ids[top[j]]), a,
-			total ? 100.0 * (double)vals[top[j]] / (double)total : 0.0);
-	}
+	write_top(f, t, ids, vals, n, total);
 }

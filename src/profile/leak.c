@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Leak suspects: sites whose live bytes grew steadily and were still growing at the end,
- * and containers whose length did. */
+/* Leak suspects: sites whose live bytes grew with the work the process did and kept
+ * what they grew, and containers whose length did. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,30 +18,40 @@
 #define MS_LEAK_TAIL_T 2.5
 /* Fewest points in the last quarter for its own t test. */
 #define MS_LEAK_TAIL_MIN_T_POINTS 5
+/* A load interval allocates at least this share of the run's median rate... */
+#define MS_LEAK_LOAD_SHARE 0.1
+/* ...and at least this many bytes a second: below it a process is idle (a gunicorn
+ * worker waiting for requests allocates nothing through malloc). */
+#define MS_LEAK_IDLE_RATE 1024.0
+/* Fewer load intervals than this: there was no work to judge growth by. */
+#define MS_LEAK_MIN_LOAD 3
+/* A suspect still holds at least this share of what it grew at its peak. */
+#define MS_LEAK_KEPT_SHARE 0.5
 
-/* Least-squares fit of points[from..to) against time dt apart; returns the slope,
- * the standard deviation of the residuals and the standard error of the slope. */
-static double fit(const double *y, size_t from, size_t to, double dt, double *sd, double *se)
+#define GIB 1073741824.0
+
+/* Least-squares fit of y against x over [from, to); returns the slope, the standard
+ * deviation of the residuals and the standard error of the slope. */
+static double fit(const double *x, const double *y, size_t from, size_t to, double *sd,
+		  double *se)
 {
 	size_t n = to - from;
 	double mx = 0, my = 0, sxx = 0, sxy = 0, slope, icpt, ss = 0;
 
 	for (size_t i = from; i < to; i++) {
-		mx += (double)(i - from) * dt;
+		mx += x[i];
 		my += y[i];
 	}
 	mx /= (double)n;
 	my /= (double)n;
 	for (size_t i = from; i < to; i++) {
-		double dx = (double)(i - from) * dt - mx;
-
-		sxx += dx * dx;
-		sxy += dx * (y[i] - my);
+		sxx += (x[i] - mx) * (x[i] - mx);
+		sxy += (x[i] - mx) * (y[i] - my);
 	}
 	slope = sxx > 0 ? sxy / sxx : 0;
 	icpt = my - slope * mx;
 	for (size_t i = from; i < to; i++) {
-		double r = y[i] - (icpt + slope * (double)(i - from) * dt);
+		double r = y[i] - (icpt + slope * x[i]);
 
 		ss += r * r;
 	}
@@ -50,43 +60,158 @@ static double fit(const double *y, size_t from, size_t to, double dt, double *sd
 	return slope;
 }
 
-bool leak_is_suspect(const struct series *s, double noise_bytes, struct leak_suspect *out)
+static double series_dt(const struct series *s)
 {
-	double dt = s->interval_ns ? (double)s->interval_ns / 1e9 : 1.0;
-	double sd, se, tail_sd, tail_se, tail_slope, half_slope, half_se, threshold;
-	size_t n = s->n, tail, half, changed;
+	return s->interval_ns ? (double)s->interval_ns / 1e9 : 1.0;
+}
 
-	out->slope = out->growth = out->rise_share = out->span_s = 0;
-	out->rises = out->falls = 0;
-	out->intervals = n ? (uint32_t)(n - 1) : 0;
-	if (n < 3)
-		return false;
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void leak_work_init(struct leak_work *w, const struct series *allocated)
+{
+	const struct series *a = allocated;
+	size_t n = a ? a->n : 0, nload = 0;
+	double dt = a ? series_dt(a) : 1.0, rates[n ? n : 1];
+
+	*w = (struct leak_work){.allocated = a};
+	if (!a)
+		return;
+	w->span_s = n ? (double)(n - 1) * dt : 0;
+	w->total = n ? a->points[n - 1] - a->points[0] : 0;
 	for (size_t i = 1; i < n; i++) {
-		if (s->points[i] > s->points[i - 1])
+		rates[i - 1] = (a->points[i] - a->points[i - 1]) / dt;
+		if (rates[i - 1] > w->peak_rate)
+			w->peak_rate = rates[i - 1];
+	}
+	if (n > 1) {
+		qsort(rates, n - 1, sizeof(*rates), cmp_double);
+		w->median_rate = rates[(n - 1) / 2];
+	}
+	w->load_rate = MS_LEAK_LOAD_SHARE * w->median_rate;
+	if (w->load_rate < MS_LEAK_IDLE_RATE)
+		w->load_rate = MS_LEAK_IDLE_RATE;
+	for (size_t i = 0; i + 1 < n; i++)
+		nload += rates[i] >= w->load_rate;
+	w->load_s = (double)nload * dt;
+	w->no_work = nload < MS_LEAK_MIN_LOAD;
+}
+
+/* Bytes allocated by time t (linear between points, held past the ends); the
+ * time in seconds when time is the work. */
+static double work_at(const struct leak_work *w, uint64_t t)
+{
+	const struct series *a = w->allocated;
+	double pos;
+	size_t i;
+
+	if (!a)
+		return (double)t / 1e9;
+	if (!a->n)
+		return 0;
+	if (t <= a->start_ns || a->n == 1)
+		return a->points[0];
+	pos = (double)(t - a->start_ns) / (double)(a->interval_ns ? a->interval_ns : 1);
+	i = (size_t)pos;
+	if (i >= a->n - 1)
+		return a->points[a->n - 1];
+	return a->points[i] + (pos - (double)i) * (a->points[i + 1] - a->points[i]);
+}
+
+/* A series as the test sees it: its first point, then its points at the ends of
+ * load intervals, placed by the bytes allocated since its first point. */
+struct work_points {
+	double *x, *y;
+	size_t n;
+	double load_s;
+};
+
+static int work_points_make(const struct series *s, const struct leak_work *w,
+			    struct work_points *wp)
+{
+	double dt = series_dt(s), w0, prev;
+
+	wp->x = malloc(2 * s->n * sizeof(double));
+	if (!wp->x)
+		return -1;
+	wp->y = wp->x + s->n;
+	wp->x[0] = 0;
+	wp->y[0] = s->points[0];
+	wp->n = 1;
+	wp->load_s = 0;
+	w0 = prev = work_at(w, s->start_ns);
+	for (size_t i = 1; i < s->n; i++) {
+		double wi = work_at(w, s->start_ns + i * s->interval_ns);
+
+		if (!w->allocated || (wi > prev && (wi - prev) / dt >= w->load_rate)) {
+			wp->x[wp->n] = wi - w0;
+			wp->y[wp->n++] = s->points[i];
+			wp->load_s += dt;
+		}
+		prev = wi;
+	}
+	return 0;
+}
+
+/* Start of the last `share` of the work, with at least 3 points in it. */
+static size_t work_tail(const struct work_points *wp, double share)
+{
+	double from = wp->x[wp->n - 1] * (1 - share);
+	size_t i = wp->n - 3;
+
+	while (i > 0 && wp->x[i - 1] >= from)
+		i--;
+	return i;
+}
+
+/* Rises and falls between the load points, the growth and what was given back. */
+static void describe(const struct series *s, const struct work_points *wp,
+		     struct leak_suspect *out)
+{
+	double peak = s->points[0];
+
+	for (size_t i = 1; i < wp->n; i++) {
+		if (wp->y[i] > wp->y[i - 1])
 			out->rises++;
-		else if (s->points[i] < s->points[i - 1])
+		else if (wp->y[i] < wp->y[i - 1])
 			out->falls++;
 	}
-	/*
-	 * Flat intervals say nothing either way: a sampled leak moves in steps of about
-	 * one sample's weight, with flat seconds between them, and an exact run of a slow
-	 * leak does the same. Judge by the intervals that moved.
-	 */
-	changed = out->rises + out->falls;
-	out->rise_share = changed ? (double)out->rises / (double)changed : 0;
-	out->growth = s->points[n - 1] - s->points[0];
-	out->span_s = (double)(n - 1) * dt;
-	out->slope = fit(s->points, 0, n, dt, &sd, &se);
+	for (size_t i = 1; i < s->n; i++)
+		if (s->points[i] > peak)
+			peak = s->points[i];
+	out->intervals = (uint32_t)(wp->n - 1);
+	out->rise_share = out->rises + out->falls
+				  ? (double)out->rises / (double)(out->rises + out->falls)
+				  : 0;
+	out->growth = s->points[s->n - 1] - s->points[0];
+	out->peak = peak - s->points[0];
+	out->released = out->peak - out->growth;
+	out->span_s = (double)(s->n - 1) * series_dt(s);
+	out->load_s = wp->load_s;
+}
 
-	tail = (n + 3) / 4;
-	if (tail < 3)
-		tail = 3;
-	tail_slope = fit(s->points, n - tail, n, dt, &tail_sd, &tail_se);
-	half = (n + 1) / 2;
-	if (half < 3)
-		half = 3;
-	half_slope = fit(s->points, n - half, n, dt, &tail_sd, &half_se);
+/* The verdict on the load points: grew with the work, still growing in its last
+ * part, kept most of it, and beyond the noise. */
+static bool judge(const struct work_points *wp, const struct leak_work *w, double noise_bytes,
+		  struct leak_suspect *out)
+{
+	size_t n = wp->n, tail = work_tail(wp, 0.25), half = work_tail(wp, 0.5);
+	double sd, se, tail_sd, tail_se, half_sd, half_se, slope, tail_slope, half_slope;
+	double threshold;
 
+	slope = fit(wp->x, wp->y, 0, n, &sd, &se);
+	tail_slope = fit(wp->x, wp->y, tail, n, &tail_sd, &tail_se);
+	half_slope = fit(wp->x, wp->y, half, n, &half_sd, &half_se);
+	if (w->allocated) {
+		out->per_gib = slope * GIB;
+		out->slope = wp->load_s > 0 ? slope * wp->x[n - 1] / wp->load_s : 0;
+	} else {
+		out->slope = slope;
+	}
 	threshold = MS_LEAK_NOISE_SIGMAS * sd;
 	if (threshold < noise_bytes)
 		threshold = noise_bytes;
@@ -94,29 +219,69 @@ bool leak_is_suspect(const struct series *s, double noise_bytes, struct leak_sus
 	 * "Still rising" must be more than the wobble of a level that has settled: a
 	 * cache that filled early and then churns has a tail slope of either sign, so
 	 * ask for a slope clearly above its own standard error, over the last quarter
-	 * and, with more points to judge by, over the second half. A quarter of a short
-	 * run has too few points for a t test (one degree of freedom with three): there
-	 * the second half alone is tested and the tail need only still climb.
+	 * of the work and, with more points to judge by, over its second half. A
+	 * quarter of a short run has too few points for a t test: there the second
+	 * half alone is tested and the tail need only still climb.
 	 */
-	bool tail_ok = tail_slope > 0 && tail_slope >= MS_LEAK_TAIL_RATIO * out->slope &&
-		       (tail < MS_LEAK_TAIL_MIN_T_POINTS || tail_slope > MS_LEAK_TAIL_T * tail_se);
-	return out->rise_share > 0.5 && out->slope > 0 && tail_ok &&
-	       half_slope > MS_LEAK_TAIL_T * half_se && out->growth > threshold;
+	bool tail_ok = tail_slope > 0 && tail_slope >= MS_LEAK_TAIL_RATIO * slope &&
+		       (n - tail < MS_LEAK_TAIL_MIN_T_POINTS || tail_slope > MS_LEAK_TAIL_T * tail_se);
+	return out->rise_share > 0.5 && slope > 0 && tail_ok &&
+	       half_slope > MS_LEAK_TAIL_T * half_se && out->growth > threshold &&
+	       out->growth >= MS_LEAK_KEPT_SHARE * out->peak;
 }
 
-size_t leak_rank(const struct profile *p, double noise_bytes, struct leak_suspect *out,
-		 size_t max)
+bool leak_is_suspect(const struct series *s, const struct leak_work *w, double noise_bytes,
+		     struct leak_suspect *out)
+{
+	struct work_points wp;
+	bool verdict = false;
+
+	memset(out, 0, sizeof(*out));
+	if (s->n < 3 || w->no_work || work_points_make(s, w, &wp))
+		return false;
+	describe(s, &wp, out);
+	if (wp.n >= 3)
+		verdict = judge(&wp, w, noise_bytes, out);
+	free(wp.x);
+	return verdict;
+}
+
+/* Insert cand into out[0..*nr), ranked by growth per second of load. */
+static void rank_insert(struct leak_suspect *out, size_t *nr, size_t max,
+			const struct leak_suspect *cand)
+{
+	size_t at;
+
+	for (at = *nr; at > 0; at--) {
+		const struct leak_suspect *o = &out[at - 1];
+
+		if (o->slope > cand->slope ||
+		    (o->slope == cand->slope && o->stack_id < cand->stack_id))
+			break;
+	}
+	if (at >= max)
+		return;
+	if (*nr < max)
+		(*nr)++;
+	for (size_t j = *nr - 1; j > at; j--)
+		out[j] = out[j - 1];
+	out[at] = *cand;
+}
+
+size_t leak_rank(const struct profile *p, const struct leak_work *w, double noise_bytes,
+		 struct leak_suspect *out, size_t max)
 {
 	double mean = (double)profile__sample_mean(p);
 	const struct site_stats *sites;
 	size_t nr_sites, nr = 0;
 
+	if (w->no_work)
+		return 0;
 	sites = profile__sites(p, &nr_sites);
 	for (size_t i = 0; i < nr_sites; i++) {
 		const struct series *s = profile__site_series(p, sites[i].stack_id);
 		double noise = noise_bytes;
 		struct leak_suspect cand;
-		size_t at;
 
 		/*
 		 * A sampled estimate of a level L is a sum of about L / mean samples of
@@ -130,24 +295,10 @@ size_t leak_rank(const struct profile *p, double noise_bytes, struct leak_suspec
 			if (noise < sampling)
 				noise = sampling;
 		}
-		if (!leak_is_suspect(s, noise, &cand))
+		if (!leak_is_suspect(s, w, noise, &cand))
 			continue;
 		cand.stack_id = sites[i].stack_id;
-		/* Insertion into the ranked output: max is small. */
-		for (at = nr; at > 0; at--) {
-			const struct leak_suspect *o = &out[at - 1];
-
-			if (o->slope > cand.slope ||
-			    (o->slope == cand.slope && o->stack_id < cand.stack_id))
-				break;
-		}
-		if (at >= max)
-			continue;
-		if (nr < max)
-			nr++;
-		for (size_t j = nr - 1; j > at; j--)
-			out[j] = out[j - 1];
-		out[at] = cand;
+		rank_insert(out, &nr, max, &cand);
 	}
 	return nr;
 }
@@ -155,24 +306,29 @@ size_t leak_rank(const struct profile *p, double noise_bytes, struct leak_suspec
 double leak_recent_slope(const struct series *s, size_t last)
 {
 	size_t k = s->n < last ? s->n : last;
-	double dt = (double)s->interval_ns / 1e9, sd, se;
+	double dt = (double)s->interval_ns / 1e9, x[k ? k : 1], sd, se;
 
 	if (k < 2 || dt <= 0)
 		return 0;
-	return fit(s->points, s->n - k, s->n, dt, &sd, &se);
+	for (size_t i = 0; i < k; i++)
+		x[i] = (double)i * dt;
+	return fit(x, s->points + s->n - k, 0, k, &sd, &se);
 }
 
-bool leak_container_grows(const struct series *lengths, struct container_growth *out)
+bool leak_container_grows(const struct series *lengths, const struct leak_work *w,
+			  struct container_growth *out)
 {
 	struct leak_suspect verdict;
 
-	if (lengths->n < 3 || !leak_is_suspect(lengths, 0, &verdict))
+	if (lengths->n < 3 || !leak_is_suspect(lengths, w, 0, &verdict))
 		return false;
 	memset(out, 0, sizeof(*out));
 	out->len_start = (int64_t)lengths->points[0];
 	out->len_end = (int64_t)lengths->points[lengths->n - 1];
 	out->entries_per_s = verdict.slope;
+	out->entries_per_gib = verdict.per_gib;
 	out->span_s = verdict.span_s;
+	out->load_s = verdict.load_s;
 	return true;
 }
 

@@ -57,9 +57,13 @@ struct profile {
 	struct hashtab by_stack; /* sites by stack id */
 
 	double live_bytes, freed_bytes;
+	double allocated_est;	  /* estimated bytes allocated, from the samples */
+	double allocated_exact;	  /* bytes allocated as the probes counted them */
+	bool has_exact;		  /* allocated_exact was given: it is the work measure */
 	uint64_t samples;
 
 	struct tseries total;
+	struct tseries allocated; /* bytes allocated since the start, per point */
 	uint64_t ticks;		  /* ticks so far */
 	uint64_t ticks_per_point; /* doubles each time the series merge */
 	uint64_t first_tick_ns, last_tick_ns;
@@ -165,6 +169,7 @@ void profile__free(struct profile *p)
 	for (size_t i = 0; i < p->nr_sites; i++)
 		free(p->sites[i].series.s.points);
 	free(p->total.s.points);
+	free(p->allocated.s.points);
 	free(p->sites);
 	free(p->stats);
 	hashtab__fini(&p->by_stack);
@@ -323,6 +328,7 @@ int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t sta
 	p->sites[s].live_blocks++;
 	update_oldest(p, s);
 	p->live_bytes += w;
+	p->allocated_est += w;
 	p->samples++;
 	return 0;
 }
@@ -424,6 +430,7 @@ void profile__tick(struct profile *p, uint64_t ts_ns)
 	point = p->ticks / p->ticks_per_point;
 	if (point >= MS_SERIES_CAP) {
 		series_halve(&p->total, p->ticks_per_point);
+		series_halve(&p->allocated, p->ticks_per_point);
 		for (size_t i = 0; i < p->nr_sites; i++)
 			series_halve(&p->sites[i].series, p->ticks_per_point);
 		p->ticks_per_point *= 2;
@@ -436,6 +443,8 @@ void profile__tick(struct profile *p, uint64_t ts_ns)
 	interval = base * p->ticks_per_point;
 	series_add(&p->total, point, p->live_bytes);
 	series_place(&p->total, p->first_tick_ns, interval);
+	series_add(&p->allocated, point, p->has_exact ? p->allocated_exact : p->allocated_est);
+	series_place(&p->allocated, p->first_tick_ns, interval);
 	for (size_t i = 0; i < p->nr_sites; i++) {
 		series_add(&p->sites[i].series, point, p->stats[i].live_bytes);
 		series_place(&p->sites[i].series, p->first_tick_ns, interval);
@@ -458,6 +467,17 @@ const struct series *profile__site_series(const struct profile *p, uint32_t stac
 const struct series *profile__total_series(const struct profile *p)
 {
 	return &p->total.s;
+}
+
+void profile__set_allocated(struct profile *p, double bytes)
+{
+	p->allocated_exact = bytes;
+	p->has_exact = true;
+}
+
+const struct series *profile__allocated_series(const struct profile *p)
+{
+	return &p->allocated.s;
 }
 
 double profile__live_bytes(const struct profile *p)

@@ -53,6 +53,11 @@ const struct site_stats *profile__sites(const struct profile *p, size_t *n);
 /* Live-bytes series of a site (empty when it has none), and of the whole heap. */
 const struct series *profile__site_series(const struct profile *p, uint32_t stack_id);
 const struct series *profile__total_series(const struct profile *p);
+/* The work the process did: bytes it allocated since the start, on the total's
+ * grid. The probes' exact count when given (profile__set_allocated before each
+ * tick), else the estimate from the samples, so an offline profile has one too. */
+void profile__set_allocated(struct profile *p, double bytes);
+const struct series *profile__allocated_series(const struct profile *p);
 /* Totals over the run. */
 double profile__live_bytes(const struct profile *p);
 double profile__freed_bytes(const struct profile *p);

@@ -4,7 +4,8 @@
 
 #include "run/python_growth.h"
 
-size_t python_growth_rank(struct python_globals *g, struct container_growth *out, size_t max)
+size_t python_growth_rank(struct python_globals *g, const struct leak_work *w,
+			  struct container_growth *out, size_t max)
 {
 	struct python_container c;
 	size_t nr = 0;
@@ -16,7 +17,7 @@ size_t python_growth_rank(struct python_globals *g, struct container_growth *out
 		if (c.n < 3)
 			continue;
 		s.interval_ns = (c.last_ns - c.first_ns) / (c.n - 1);
-		if (!leak_container_grows(&s, r))
+		if (!leak_container_grows(&s, w, r))
 			continue;
 		snprintf(r->name, sizeof(r->name), "%s", c.name);
 		r->type = c.type;

@@ -9,9 +9,10 @@
 #include "profile/leak.h"
 #include "python/python_globals.h"
 
-/* Containers whose length rose steadily (leak_container_grows), ranked by
+/* Containers whose length rose steadily with the work w (leak_container_grows), ranked by
  * estimated bytes per second, largest first. Fills at most max; returns their
  * number. Accepts NULL g (0). */
-size_t python_growth_rank(struct python_globals *g, struct container_growth *out, size_t max);
+size_t python_growth_rank(struct python_globals *g, const struct leak_work *w,
+			  struct container_growth *out, size_t max);
 
 #endif

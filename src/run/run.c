@@ -25,6 +25,7 @@
 #include "python/python.h"
 #include "python/python_globals.h"
 #include "run/ingest.h"
+#include "run/load_cmd.h"
 #include "run/run.h"
 #include "run/run_state.h"
 #include "run/snapshot.h"
@@ -54,18 +55,6 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-}
-
-static const char *signal_reason(int sig)
-{
-	switch (sig) {
-	case SIGINT:
-		return "interrupted (SIGINT)";
-	case SIGTERM:
-		return "terminated (SIGTERM)";
-	default:
-		return "hangup (SIGHUP)";
-	}
 }
 
 /* Check the pid names a user process we may attach to. Prints the reason. */
@@ -436,12 +425,40 @@ struct run *run__new_offline(const struct run_opts *opts)
 	return r;
 }
 
+/* The bytes the processes allocated so far, as the probes counted them exactly:
+ * the work that leak suspects are judged against. Each process of a --children
+ * run has its own count; a process that exited keeps its last one. */
+static void tick_allocated(struct run *r)
+{
+	uint64_t c[MS_CNT_COUNT];
+	struct ms_proc counts;
+
+	if (!r->heap)
+		return;
+	if (r->stopped) /* detached: the counts read at stop are the last ones */
+		memcpy(c, r->counters, sizeof(c));
+	else if (heap_probes__counters(r->heap, c))
+		return;
+	profile__set_allocated(run_main_profiles(r)->heap, (double)c[MS_CNT_ALLOC_BYTES]);
+	for (size_t i = 0; r->merged && r->follow && i < r->nr_procs; i++) {
+		struct proc *p = r->procs[i];
+
+		if (r->stopped)
+			counts = p->counts;
+		else if (p->exited || follow_probes__lookup(r->follow, p->pid, &counts))
+			continue;
+		if (counts.alloc_bytes) /* 0: its entry is gone; keep the last count */
+			profile__set_allocated(p->prof.heap, (double)counts.alloc_bytes);
+	}
+}
+
 /* Record a point of every series: each process's, and the merged ones, whose RSS
  * is the sum over the processes still running. */
 static void tick(struct run *r, uint64_t ts)
 {
 	double sum = 0;
 
+	tick_allocated(r);
 	for (size_t i = 0; i < r->nr_procs; i++) {
 		struct proc *p = r->procs[i];
 		double rss = procstat_rss_bytes(p->pid);
@@ -562,6 +579,7 @@ void run__free(struct run *r)
 	stacktab__free(r->stacks);
 	allocator_release(&r->alloc);
 	free(r->probe_ips);
+	load_cmd__free(r->load);
 	free(r);
 }
 
@@ -618,39 +636,6 @@ uint64_t run__start_ns(const struct run *r)
 const struct run_opts *run__opts(const struct run *r)
 {
 	return &r->opts;
-}
-
-int run_main(const struct run_opts *o)
-{
-	struct run *r = run__open(o);
-	const char *end_reason = "stopped";
-
-	if (!r)
-		return 1;
-	uint64_t deadline = o->duration_s > 0 ? run__start_ns(r) + (uint64_t)(o->duration_s * 1e9) : 0;
-	for (;;) {
-		int e = run__poll(r, 100);
-		if (e == RUN_SIGNALLED) {
-			end_reason = signal_reason(run__signal());
-			break;
-		}
-		if (e == RUN_TARGET_EXITED) {
-			end_reason = "target exited";
-			ms_info("pid %d exited; writing the report", (int)o->pid);
-			break;
-		}
-		if (e < 0) {
-			end_reason = "ring buffer error";
-			break;
-		}
-		if (deadline && clock_now_ns() >= deadline) {
-			end_reason = "duration reached";
-			break;
-		}
-	}
-	int status = run__write_outputs(r, end_reason) ? 1 : 0;
-	run__free(r);
-	return status;
 }
 
 size_t run__heap_rows(const struct run *r, struct top_row **rows, size_t *cap)

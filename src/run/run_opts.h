@@ -12,7 +12,7 @@
 struct run_opts {
 	pid_t pid;
 	const char *outdir;	/* NULL: memspy-<pid>-<YYYYmmdd-HHMMSS> */
-	double duration_s;	/* 0: until Ctrl-C, SIGTERM or the target's exit */
+	double duration_s;	/* 0: until Ctrl-C, SIGTERM, the target's or cmd's exit */
 	uint64_t sample_mean;	/* Poisson mean in bytes; 1 records every allocation */
 	uint32_t stack_bytes;	/* user stack copied per sample */
 	uint32_t max_tracked;	/* tracked blocks the BPF map holds */
@@ -32,6 +32,7 @@ struct run_opts {
 				      * /etc/debuginfod/ (with --debuginfod) */
 	double debuginfod_timeout_s; /* all fetching stops after this (--debuginfod-timeout) */
 	int verbose;
+	char *const *cmd;	/* attach -- CMD ARGS: the load command; NULL: none */
 };
 
 #endif

@@ -56,6 +56,7 @@ struct run {
 	uint64_t next_tick;
 	uint64_t end_ns;		/* set by run__stop */
 	bool stopped;
+	struct load_cmd *load;		/* attach -- CMD: the load command; NULL: none */
 	uint64_t counters[MS_CNT_COUNT];     /* read at stop */
 	uint64_t rss_counters[MS_RSS_COUNT]; /* read at stop */
 };

@@ -20,8 +20,10 @@ size_t heap_suspects(const struct profile *p, uint64_t sample_mean, struct leak_
 	/* A site must grow by more than a few samples' worth to stand out from the
 	 * spread sampling adds; exact runs have none. */
 	double noise = sample_mean <= 1 ? 0 : 3.0 * (double)sample_mean;
+	struct leak_work w;
 
-	return leak_rank(p, noise, out, max);
+	leak_work_init(&w, profile__allocated_series(p));
+	return leak_rank(p, &w, noise, out, max);
 }
 
 static struct top_row *rows_reserve(struct top_row **rows, size_t *cap, size_t n)

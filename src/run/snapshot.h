@@ -17,7 +17,8 @@ struct run_opts;
 struct stacktab;
 
 /* The leak suspects of a heap profile recorded with sample_mean (leak_rank with the
- * noise of that sampling), at most max, steepest first. Returns their number. */
+ * noise of that sampling, against the bytes the process allocated), at most max,
+ * steepest first. Returns their number. */
 size_t heap_suspects(const struct profile *p, uint64_t sample_mean, struct leak_suspect *out,
 		     size_t max);
 /* The rows of memspy top from a heap profile recorded with o's sampling, and from

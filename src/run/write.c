@@ -12,7 +12,9 @@
 #include "output/outdir.h"
 #include "output/report.h"
 #include "output/report_cpu.h"
+#include "output/report_load.h"
 #include "output/report_rss.h"
+#include "output/report_verdict.h"
 #include "output/sinks.h"
 #include "output/timeline.h"
 #include "profile/cpu_profile.h"
@@ -20,6 +22,7 @@
 #include "profile/profile.h"
 #include "profile/site_name.h"
 #include "python/python_globals.h"
+#include "run/load_cmd.h"
 #include "run/python_growth.h"
 #include "run/run_state.h"
 #include "run/snapshot.h"
@@ -200,9 +203,47 @@ static void write_procs(FILE *f, const struct run *r)
 	fprintf(f, "\n");
 }
 
+/* Its last lines go with the report: a load test that failed explains the run. */
+static void write_load(FILE *f, const struct load_cmd *c)
+{
+	char status[160], tail[2048];
+
+	load_cmd__describe(c, status, sizeof(status));
+	load_cmd__tail(c, 10, tail, sizeof(tail));
+	report_load_write(f, &(struct load_report){.line = load_cmd__line(c),
+						   .user = load_cmd__user(c),
+						   .status = status,
+						   .tail = tail});
+}
+
+/* The last word: what grew, per unit of work, where to look. judged holds the
+ * suspects and containers whether or not the heap section is written. */
+static void write_verdict(FILE *f, const struct run *r, const struct out_set *o,
+			  const struct report_input *judged)
+{
+	const struct profiles *p = o->prof;
+	char status[160];
+	struct verdict_input v = {
+		.stacks = r->stacks,
+		.work = r->heap ? judged->work : NULL,
+		.suspects = judged->suspects,
+		.nr_suspects = judged->nr_suspects,
+		.growth = judged->growth,
+		.nr_growth = judged->nr_growth,
+		.rss_start = p->nr_rss ? p->rss_series[0] : -1,
+		.rss_end = p->nr_rss ? p->rss_series[p->nr_rss - 1] : -1,
+	};
+
+	if (r->load) {
+		load_cmd__describe(r->load, status, sizeof(status));
+		v.load_status = status;
+	}
+	report_verdict_write(f, &v);
+}
+
 static void write_report_to(FILE *f, const struct run *r, const struct out_set *o,
 			    const char *end_reason, const struct report_input *heap,
-			    const struct cpu_report_input *cpu)
+			    const struct cpu_report_input *cpu, const struct report_input *judged)
 {
 	if (o->merged)
 		write_procs(f, r);
@@ -226,6 +267,9 @@ static void write_report_to(FILE *f, const struct run *r, const struct out_set *
 		report_rss_write(f, r->stacks, o->prof->rss, o->prof->rss_released,
 				 o->rss_counters, r->rss_period_min, r->rss_period_max);
 	run_debuginfod_report(f, r);
+	if (r->load)
+		write_load(f, r->load);
+	write_verdict(f, r, o, judged);
 }
 
 /* The report's copy of what allocator resolution found: output knows no target. */
@@ -242,7 +286,12 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 {
 	const struct profiles *p = o->prof;
 	struct container_growth growth[MS_MAX_SUSPECTS];
-	size_t ngrowth = python_growth_rank(o->py_globals, growth, MS_MAX_SUSPECTS);
+	struct leak_work work;
+	size_t ngrowth;
+
+	/* Without the heap probes nothing counts the work: time stands for it. */
+	leak_work_init(&work, r->heap ? profile__allocated_series(p->heap) : NULL);
+	ngrowth = python_growth_rank(o->py_globals, &work, growth, MS_MAX_SUSPECTS);
 	double duration = (double)(r->end_ns - p->start_ns) / 1e9;
 	struct report_input in = {
 		.pid = o->pid,
@@ -261,6 +310,7 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 		.nr_suspects = nsus,
 		.growth = growth,
 		.nr_growth = ngrowth,
+		.work = &work,
 		.totals = p->totals,
 		.top_n = r->opts.top_n,
 	};
@@ -283,7 +333,7 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 	int err = atomic_file__open(&af, o->dir, "report.txt");
 
 	if (!err) {
-		write_report_to(af.f, r, o, end_reason, hp, cp);
+		write_report_to(af.f, r, o, end_reason, hp, cp, &in);
 		err = atomic_file__commit(&af);
 	}
 	if (err) {
@@ -291,7 +341,7 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 		ms_err("cannot write %s/report.txt: %s", o->dir, strerror(-err));
 	}
 	if (o->print)
-		write_report_to(stdout, r, o, end_reason, hp, cp);
+		write_report_to(stdout, r, o, end_reason, hp, cp, &in);
 	return err;
 }
 

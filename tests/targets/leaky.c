@@ -9,6 +9,10 @@
  *   leaky sampled   80 MiB leaked in 4 KiB blocks by leak_d, 80 MiB churned
  *   leaky steady S  for S seconds: leak_steady leaks 4 MiB/s; busy_transient
  *                   allocates 8 MiB/s and frees at a steady level
+ *   leaky giveback S  for S seconds under busy_transient's load: leak_steady grows
+ *                   4 MiB/s for S/2 seconds, then frees it all by 3S/4
+ *   leaky cache S   for S seconds under busy_transient's load: fill_cache grows
+ *                   4 MiB/s for the first 30% of them, then holds its level
  *   leaky fork N    forks N children (the first of which forks a grandchild); each
  *                   leaks 10 blocks of one size through leak_in_child and prints
  *                   "child PID SIZE"; the parent then leaks 5 x 4000 bytes through
@@ -130,6 +134,38 @@ static void run_steady(double seconds)
 	}
 }
 
+/* 50 ms of busy_transient's load: 400 KiB into a ring that frees as much. */
+static void busy_step(int s)
+{
+	static void *ring[256];
+
+	for (int j = 0; j < 100; j++) {
+		int k = (s * 100 + j) % 256;
+		free(ring[k]);
+		ring[k] = busy_transient(4096);
+	}
+}
+
+static void run_shape(int giveback, double seconds)
+{
+	static void *held[1 << 17];
+	int steps = (int)(seconds * 20), nheld = 0;
+
+	for (int s = 0; s < steps && !quit; s++) {
+		if (giveback && s < steps / 2)
+			for (int j = 0; j < 50 && nheld < (1 << 17); j++)
+				held[nheld++] = leak_steady(4096);
+		else if (giveback)
+			for (int j = 0; j < 100 && nheld; j++)
+				free(held[--nheld]);
+		else if (s < steps * 3 / 10)
+			for (int j = 0; j < 50 && nheld < (1 << 17); j++)
+				held[nheld++] = fill_cache(4096);
+		busy_step(s);
+		sleep_ms(50);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "exact";
@@ -150,6 +186,8 @@ int main(int argc, char **argv)
 		run_sampled();
 	else if (!strcmp(mode, "steady"))
 		run_steady(argc > 2 ? atof(argv[2]) : 8);
+	else if (!strcmp(mode, "giveback") || !strcmp(mode, "cache"))
+		run_shape(!strcmp(mode, "giveback"), argc > 2 ? atof(argv[2]) : 8);
 	else if (!strcmp(mode, "fork"))
 		run_fork(argc > 2 ? atoi(argv[2]) : 2);
 	else {

@@ -11,6 +11,7 @@ void *grow_kept(size_t from, size_t to);
 void churn_all(size_t n);
 void *leak_steady(size_t n);
 void *busy_transient(size_t n);
+void *fill_cache(size_t n);
 void *leak_in_child(size_t n);
 extern volatile unsigned long leaky_sink;
 #endif

@@ -91,6 +91,14 @@ __attribute__((noinline)) void *leak_steady(size_t n)
 	return p;
 }
 
+/* "cache" mode: a cache that fills early, then holds its level. */
+__attribute__((noinline)) void *fill_cache(size_t n)
+{
+	void *p = malloc(n);
+	touch(p, n);
+	return p;
+}
+
 /* "fork" mode: the leak of every child process. */
 __attribute__((noinline)) void *leak_in_child(size_t n)
 {
