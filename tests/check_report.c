@@ -68,6 +68,56 @@ START_TEST(test_titles)
 }
 END_TEST
 
+/* Sites listed together that share a name are told apart by where their stacks
+ * first differ; unique names and stacks alike up to truncation stay plain. */
+START_TEST(test_titles_shared)
+{
+	struct stacktab *t = stacktab__new();
+	static const char *const steady[] = { "main", "run_steady", "leak_steady", "malloc" };
+	static const char *const burst[] = { "main", "run_burst", "leak_steady", "malloc" };
+	static const char *const other[] = { "main", "run_steady", "cache_put", "malloc" };
+	static const char *const cut[] = { "run_steady", "leak_steady", "malloc" };
+	static const char *const viacalloc[] = { "main", "run_steady", "leak_steady", "calloc" };
+	static const char *const py_tuple[] = { "main", "run (app.py:3)", "leak (app.py:9)",
+						 "PyTuple_New", "_PyObject_Malloc" };
+	static const char *const py_list[] = { "main", "run (app.py:3)", "leak (app.py:9)",
+						"list_resize", "PyMem_Realloc" };
+	uint32_t frames[3], ids[4];
+	char titles[4][MS_SITE_TITLE_MAX];
+
+	ids[0] = intern(t, steady, 4);
+	ids[1] = intern(t, burst, 4);
+	ids[2] = intern(t, other, 4);
+	site_titles(t, ids, 3, titles);
+	ck_assert_str_eq(titles[0], "leak_steady (via run_steady)");
+	ck_assert_str_eq(titles[1], "leak_steady (via run_burst)");
+	ck_assert_str_eq(titles[2], "cache_put");
+	/* alone in its list, a site keeps its name */
+	site_titles(t, ids + 1, 1, titles);
+	ck_assert_str_eq(titles[0], "leak_steady");
+	/* the same callers up to where unwinding stopped: one site for a reader */
+	for (size_t i = 0; i < 3; i++)
+		frames[i] = stacktab__frame(t, cut[i]);
+	ck_assert_int_eq(stacktab__intern(t, frames, 3, true, &ids[1]), 0);
+	site_titles(t, ids, 2, titles);
+	ck_assert_str_eq(titles[0], "leak_steady");
+	ck_assert_str_eq(titles[1], "leak_steady");
+	ck_assert(site_same_stack(t, ids[0], ids[1]));
+	ck_assert(!site_same_stack(t, ids[0], intern(t, burst, 4)));
+	/* callers alike: the callee tells them apart */
+	ids[1] = intern(t, viacalloc, 4);
+	site_titles(t, ids, 2, titles);
+	ck_assert_str_eq(titles[0], "leak_steady (calling malloc)");
+	ck_assert_str_eq(titles[1], "leak_steady (calling calloc)");
+	ids[0] = intern(t, py_tuple, 5);
+	ids[1] = intern(t, py_list, 5);
+	site_titles(t, ids, 2, titles);
+	ck_assert_str_eq(titles[0], "leak (app.py:9) (calling PyTuple_New)");
+	ck_assert_str_eq(titles[1], "leak (app.py:9) (calling list_resize)");
+	stacktab__free(t);
+}
+END_TEST
+
 START_TEST(test_format_bytes)
 {
 	char buf[32];
@@ -105,6 +155,50 @@ static char *render(struct report_input *in)
 }
 
 /* An exact run: a leak through a chain of functions, a busy site, a freed one. */
+/* Two leaking sites that share a leaf, and a truncated copy of one: the top list
+ * and the suspects tell the first two apart by caller and sum the third in. */
+START_TEST(test_report_shared_titles)
+{
+	struct stacktab *t = stacktab__new();
+	struct profile *p = profile__new(1);
+	static const char *const steady[] = { "main", "run_steady", "leak_steady", "malloc" };
+	static const char *const burst[] = { "main", "run_burst", "leak_steady", "malloc" };
+	uint32_t a = intern(t, steady, 4), b = intern(t, burst, 4), c, frames[3];
+	struct leak_suspect sus[4];
+	struct report_input in = { 0 };
+	char *out;
+
+	for (size_t i = 0; i < 3; i++)
+		frames[i] = stacktab__frame(t, steady[i + 1]);
+	ck_assert_int_eq(stacktab__intern(t, frames, 3, true, &c), 0);
+	for (uint64_t s = 0; s < 20; s++) {
+		profile__alloc(p, 0x100000 + s * 64, 4096, a, s * SEC);
+		profile__alloc(p, 0x200000 + s * 64, 2048, b, s * SEC);
+		profile__alloc(p, 0x300000 + s * 64, 16, c, s * SEC);
+		profile__tick(p, s * SEC + SEC - 1);
+	}
+	in.comm = "leaky";
+	in.stacks = t;
+	in.profile = p;
+	in.work = work_of(p);
+	in.nr_suspects = leak_rank(p, in.work, 0, sus, 4);
+	in.suspects = sus;
+	ck_assert_uint_eq(in.nr_suspects, 3);
+	out = render(&in);
+	ck_assert_ptr_nonnull(strstr(out, "#1  leak_steady (via run_steady)\n    (2 stacks alike "
+					  "but where unwinding stopped, summed)\n    live 82240 B"));
+	ck_assert_ptr_nonnull(strstr(out, "#2  leak_steady (via run_burst)\n"));
+	ck_assert_ptr_nonnull(strstr(out, "== leak suspects ==\n#1 leak_steady (via run_steady)  "));
+	ck_assert_ptr_nonnull(strstr(out, "#2 leak_steady (via run_burst)  "));
+	ck_assert_ptr_nonnull(strstr(out, "(2 stacks alike but where unwinding stopped, summed)\n"
+					  "      (stack of site #1 above)"));
+	ck_assert_ptr_null(strstr(out, "#3 "));
+	free(out);
+	profile__free(p);
+	stacktab__free(t);
+}
+END_TEST
+
 START_TEST(test_exact_report)
 {
 	struct stacktab *t = stacktab__new();
@@ -343,6 +437,8 @@ Suite *suite_report(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_titles);
+	tcase_add_test(tc, test_titles_shared);
+	tcase_add_test(tc, test_report_shared_titles);
 	tcase_add_test(tc, test_format_bytes);
 	tcase_add_test(tc, test_rss_period);
 	tcase_add_test(tc, test_exact_report);

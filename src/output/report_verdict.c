@@ -8,6 +8,8 @@
 #include "profile/site_name.h"
 
 #define MS_VERDICT_WIDTH 80
+/* Suspects the first is told apart from (the report lists 32 at most). */
+#define MS_VERDICT_TITLED 32
 
 struct para {
 	char buf[2048];
@@ -49,16 +51,32 @@ static void wrap(FILE *f, const char *s)
 	}
 }
 
+/* The first suspect's title as the suspects list prints it: told apart from the
+ * others that share its name. */
+static void suspect_title(const struct verdict_input *in, char *out)
+{
+	uint32_t ids[MS_VERDICT_TITLED];
+	char titles[MS_VERDICT_TITLED][MS_SITE_TITLE_MAX];
+	size_t n = in->nr_suspects < MS_VERDICT_TITLED ? in->nr_suspects : MS_VERDICT_TITLED;
+
+	for (size_t i = 0; i < n; i++)
+		ids[i] = in->suspects[i].stack_id;
+	site_titles(in->stacks, ids, n, titles);
+	memcpy(out, titles[0], MS_SITE_TITLE_MAX);
+}
+
 /* The likeliest leak, a heap site: what it grew, per unit of work, what it kept. */
 static void say_site(struct para *p, const struct verdict_input *in)
 {
 	const struct leak_suspect *s = &in->suspects[0];
-	char growth[32], per_gib[32], per_s[32];
+	char growth[32], per_gib[32], per_s[32], title[MS_SITE_TITLE_MAX];
+
+	suspect_title(in, title);
 
 	report_format_bytes(s->growth, growth, sizeof(growth));
 	report_format_bytes(s->per_gib, per_gib, sizeof(per_gib));
 	report_format_bytes(s->slope, per_s, sizeof(per_s));
-	say(p, "%s grew by %s", site_name(in->stacks, s->stack_id), growth);
+	say(p, "%s grew by %s", title, growth);
 	if (in->work && in->work->allocated)
 		say(p, ", %s per GiB the process allocated (%s per second of load)", per_gib,
 		    per_s);

@@ -103,10 +103,15 @@ static int write_timeline(const struct run *r, const struct out_set *o,
 		ts[k++] = (struct timeline_series){
 			"live heap (memspy estimate)", total->points, total->n, 0,
 			total->interval_ns ? (double)total->interval_ns / 1e9 : 1.0};
+	uint32_t ids[MS_MAX_SUSPECTS];
+	char titles[MS_MAX_SUSPECTS][MS_SITE_TITLE_MAX];
+
+	for (size_t i = 0; i < nsus; i++)
+		ids[i] = sus[i].stack_id;
+	site_titles(r->stacks, ids, nsus, titles);
 	for (size_t i = 0; i < nsus && i < 5; i++) {
 		const struct series *se = profile__site_series(p->heap, sus[i].stack_id);
-		snprintf(labels[i], sizeof(labels[i]), "suspect #%zu: %s", i + 1,
-			 site_name(r->stacks, sus[i].stack_id));
+		snprintf(labels[i], sizeof(labels[i]), "suspect #%zu: %.110s", i + 1, titles[i]);
 		if (se->n)
 			ts[k++] = (struct timeline_series){
 				labels[i], se->points, se->n,
