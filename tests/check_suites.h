@@ -37,6 +37,7 @@ Suite *suite_python_globals(void);
 Suite *suite_python_globals_313(void);
 const char *python313_root(void);
 Suite *suite_rss_pages(void);
+Suite *suite_rss_growth(void);
 Suite *suite_symbolize(void);
 Suite *suite_flamegraph(void);
 Suite *suite_timeline(void);
