@@ -427,6 +427,72 @@ START_TEST(test_verdict)
 	out = verdict(&in);
 	ck_assert_ptr_nonnull(strstr(out, "No leak found: over 2 s of load"));
 	free(out);
+	/* no heap suspect: the RSS suspect, judged against the new pages faulted in */
+	s.released = 10 << 20;
+	s.peak = 60 << 20;
+	in.rss_work = &w;
+	in.rss_suspects = &s;
+	in.nr_rss_suspects = 1;
+	w.faults = true;
+	out = verdict(&in);
+	ck_assert_ptr_nonnull(strstr(out, "No heap site grew with the work, but RSS did: the new "
+					  "pages of leak\n  (app.py:32) grew by 50.0 MiB, 400.0 MiB "
+					  "per GiB of new pages the process\n  faulted in (4.0 MiB per "
+					  "second of load), and kept 83% of their peak: look\n  there "
+					  "first (the first RSS suspect in == rss =="));
+	free(out);
+	/* and when the allocator saw no work */
+	w.faults = false;
+	in.work = &(struct leak_work){.no_work = true};
+	out = verdict(&in);
+	ck_assert_ptr_nonnull(strstr(out, "The process hardly allocated through its allocator, "
+					  "but its RSS grew"));
+	ck_assert_ptr_null(strstr(out, "faulted in"));
+	free(out);
+	stacktab__free(t);
+}
+END_TEST
+
+/* The RSS suspects at the end of "== rss ==": per GiB of work, per second of load,
+ * what was given back, the stack; and what they were judged against. */
+START_TEST(test_rss_suspects)
+{
+	struct stacktab *t = stacktab__new();
+	static const char *const leak[] = {"main", "keep (app.py:9)", "PyTuple_New"};
+	struct series faulted = {.n = 3, .interval_ns = 1000000000ull,
+				 .points = (double[]){0, 1e8, 2e8}};
+	struct leak_work w;
+	struct leak_suspect s = {.stack_id = intern(t, leak, 3), .slope = 4 << 20,
+				 .per_gib = 400 << 20, .growth = 50 << 20, .peak = 60 << 20,
+				 .released = 10 << 20, .span_s = 30, .load_s = 20, .intervals = 20,
+				 .rises = 18, .falls = 1};
+	struct rss_suspects_input in = {.stacks = t, .work = &w, .suspects = &s, .nr_suspects = 1,
+					.work_why = "the heap was not tracked (--no-heap)"};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	leak_work_init_faults(&w, &faulted);
+	w.no_work = false;
+	report_rss_write_suspects(f, &in);
+	in.nr_suspects = 0;
+	report_rss_write_suspects(f, &in);
+	w.no_work = true;
+	report_rss_write_suspects(f, &in);
+	fclose(f);
+	if (getenv("MEMSPY_SHOW_REPORT"))
+		fputs(buf, stderr);
+	ck_assert_ptr_nonnull(strstr(buf, "judged against the new pages faulted in, since\n  the heap "
+					  "was not tracked (--no-heap): 2 s of load at 9.5 MiB/s or "
+					  "more\n"
+					  "  #1 keep (app.py:9)  +400.0 MiB per GiB of new pages, "
+					  "+4.0 MiB/s of load\n      grew 50.0 MiB over 30.0 s (20.0 s "
+					  "of load), rose in 90% of load intervals, released 10.0 MiB "
+					  "(17%) since its peak\n      PyTuple_New\n      keep (app.py:9)\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "  none: no stack's new pages grew with the work"));
+	ck_assert_ptr_nonnull(strstr(buf, "  suspects          none judged: the process hardly "
+					  "worked (190.7 MiB of new pages faulted in)\n"));
+	free(buf);
 	stacktab__free(t);
 }
 END_TEST
@@ -446,6 +512,7 @@ Suite *suite_report(void)
 	tcase_add_test(tc, test_unseen_report);
 	tcase_add_test(tc, test_rss_titles_merged);
 	tcase_add_test(tc, test_verdict);
+	tcase_add_test(tc, test_rss_suspects);
 	suite_add_tcase(s, tc);
 	return s;
 }

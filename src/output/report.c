@@ -57,8 +57,7 @@ static void format_exact(double bytes, char *buf, size_t size)
 	snprintf(buf, size, "%.0f B (%s)", bytes, human);
 }
 
-/* The full stack under a title, leaf first as debuggers print it. */
-static void write_stack(FILE *f, const struct stacktab *t, uint32_t stack_id)
+void report_write_stack(FILE *f, const struct stacktab *t, uint32_t stack_id)
 {
 	const uint32_t *frames;
 	size_t n = stacktab__stack(t, stack_id, &frames);
@@ -332,7 +331,7 @@ static struct top_site *write_top_sites(FILE *f, const struct report_input *in, 
 		if (i)
 			fputc('\n', f);
 		write_site_line(f, in, i + 1, &r[i], titles[i], exact);
-		write_stack(f, in->stacks, r[i].st.stack_id);
+		report_write_stack(f, in->stacks, r[i].st.stack_id);
 	}
 	free(titles);
 	*listed = nr;
@@ -383,30 +382,29 @@ static void write_kept(FILE *f, const struct leak_suspect *s)
 	fprintf(f, "released %s (%.0f%%) since its peak\n", buf, 100.0 * s->released / s->peak);
 }
 
-/* "#1 title  +X per GiB allocated", then how it grew: per second of load, in how
- * many load intervals, what it kept. Against time when nothing counted the work. */
-static void write_suspect_lines(FILE *f, const struct report_input *in, size_t rank,
-				const struct leak_suspect *s, const char *title)
+void report_write_suspect(FILE *f, const char *lead, size_t rank, const struct leak_suspect *s,
+			  const char *title, const struct leak_work *w)
 {
 	double pct = s->intervals ? 100.0 * s->rises / s->intervals : 100.0 * s->rise_share;
-	bool per_work = in->work && in->work->allocated;
+	bool per_work = w && w->allocated;
+	const char *never = s->intervals && !s->falls && s->rises < s->intervals ? ", never fell"
+										 : "";
 	char rate[32], growth[32], span[32], load[32];
 
 	report_format_bytes(per_work ? s->per_gib : s->slope, rate, sizeof(rate));
 	report_format_bytes(s->growth, growth, sizeof(growth));
 	format_duration(s->span_s, span, sizeof(span));
 	format_duration(s->load_s, load, sizeof(load));
-	fprintf(f, "#%zu %s  %s%s%s", rank, title,
-		s->slope >= 0 ? "+" : "", rate, per_work ? " per GiB allocated" : "/s");
+	fprintf(f, "%s#%zu %s  %s%s%s", lead, rank, title, s->slope >= 0 ? "+" : "", rate,
+		!per_work ? "/s" : w->faults ? " per GiB of new pages" : " per GiB allocated");
 	if (per_work) {
 		report_format_bytes(s->slope, rate, sizeof(rate));
 		fprintf(f, ", %s%s/s of load\n      grew %s over %s (%s of load), rose in %.0f%% of "
 			   "load intervals%s, ",
-			s->slope >= 0 ? "+" : "", rate, growth, span, load, pct,
-			s->intervals && !s->falls && s->rises < s->intervals ? ", never fell" : "");
+			s->slope >= 0 ? "+" : "", rate, growth, span, load, pct, never);
 	} else {
 		fprintf(f, "\n      grew %s over %s, rose in %.0f%% of intervals%s, ", growth, span,
-			pct, s->intervals && !s->falls && s->rises < s->intervals ? ", never fell" : "");
+			pct, never);
 	}
 	write_kept(f, s);
 }
@@ -535,7 +533,7 @@ static void write_heap_suspect(FILE *f, const struct report_input *in, size_t ra
 	const struct leak_suspect *s = &row->sum;
 	size_t at = listed_rank(in, top, listed, s->stack_id);
 
-	write_suspect_lines(f, in, rank, s, title);
+	report_write_suspect(f, "", rank, s, title, in->work);
 	if (row->stacks > 1)
 		fprintf(f, "      (%zu stacks alike but where unwinding stopped, summed)\n",
 			row->stacks);
@@ -544,7 +542,7 @@ static void write_heap_suspect(FILE *f, const struct report_input *in, size_t ra
 	if (at)
 		fprintf(f, "      (stack of site #%zu above)\n", at);
 	else
-		write_stack(f, in->stacks, s->stack_id);
+		report_write_stack(f, in->stacks, s->stack_id);
 }
 
 static void write_suspects(FILE *f, const struct report_input *in, const struct top_site *top,

@@ -88,6 +88,34 @@ static void say_site(struct para *p, const struct verdict_input *in)
 	       "timeline.svg show it too).");
 }
 
+/* The likeliest RSS leak, when no heap site grew: the new pages under a title. */
+static void say_rss(struct para *p, const struct verdict_input *in)
+{
+	const struct leak_suspect *s = &in->rss_suspects[0];
+	const struct leak_work *w = in->rss_work;
+	char growth[32], per_gib[32], per_s[32];
+
+	report_format_bytes(s->growth, growth, sizeof(growth));
+	report_format_bytes(s->per_gib, per_gib, sizeof(per_gib));
+	report_format_bytes(s->slope, per_s, sizeof(per_s));
+	if (!in->work)
+		say(p, "The heap was not tracked, but RSS was: ");
+	else if (in->work->no_work)
+		say(p, "The process hardly allocated through its allocator, but its RSS grew: ");
+	else
+		say(p, "No heap site grew with the work, but RSS did: ");
+	say(p, "the new pages of %s grew by %s", site_name(in->stacks, s->stack_id), growth);
+	if (w->allocated)
+		say(p, ", %s per GiB %s (%s per second of load)", per_gib,
+		    w->faults ? "of new pages the process faulted in" : "the process allocated",
+		    per_s);
+	else
+		say(p, " (%s/s)", per_s);
+	say(p, s->released > 0 ? ", and kept %.0f%% of their peak" : ", and kept all of it",
+	    s->peak > 0 ? 100.0 * (s->peak - s->released) / s->peak : 100.0);
+	say(p, ": look there first (the first RSS suspect in == rss ==; rss.folded shows it).");
+}
+
 static void say_container(struct para *p, const struct container_growth *g, bool first)
 {
 	say(p, first ? " The %s %s grew from %lld to %lld entries%s%s: look there first."
@@ -102,7 +130,9 @@ void report_verdict_write(FILE *f, const struct verdict_input *in)
 	char a[32], b[32];
 
 	fprintf(f, "\n== verdict ==\n");
-	if (in->work && in->work->no_work) {
+	if (!in->nr_suspects && !in->nr_growth && in->nr_rss_suspects) {
+		say_rss(&p, in);
+	} else if (in->work && in->work->no_work) {
 		report_format_bytes(in->work->total, a, sizeof(a));
 		say(&p, "No verdict on leaks: the process hardly worked while memspy recorded "
 			"(it allocated %s in all). Run it again under load, e.g. memspy attach "
@@ -117,13 +147,17 @@ void report_verdict_write(FILE *f, const struct verdict_input *in)
 	} else if (in->nr_growth) {
 		say(&p, "No heap site grew with the work.");
 		say_container(&p, &in->growth[0], true);
+		if (in->nr_rss_suspects)
+			say(&p, " The new pages of %s grew with the work too.",
+			    site_name(in->stacks, in->rss_suspects[0].stack_id));
 	} else {
 		say(&p, "No leak found: ");
 		if (in->work && in->work->allocated) {
 			report_format_bytes(in->work->total, a, sizeof(a));
 			say(&p, "over %.0f s of load (%s allocated), ", in->work->load_s, a);
 		}
-		say(&p, "no site's live memory grew with the work and stayed.");
+		say(&p, "no site's live memory grew with the work and stayed%s.",
+		    in->rss_work && !in->rss_work->no_work ? ", nor did any stack's new pages" : "");
 	}
 	if (in->rss_start >= 0 && in->rss_end >= 0) {
 		report_format_bytes(in->rss_start, a, sizeof(a));
