@@ -160,11 +160,11 @@ static void write_judged_by(FILE *f, const struct rss_suspects_input *in)
 
 	report_format_bytes(w->load_rate, rate, sizeof(rate));
 	if (!w->faults) {
-		fprintf(f, "  suspects (new pages that grew with the bytes allocated and stayed;\n"
+		fprintf(f, "\n  suspects (new pages that grew with the bytes allocated and stayed;\n"
 			   "  stacks under one title judged together):\n");
 		return;
 	}
-	fprintf(f, "  suspects (new pages that grew with the work and stayed; stacks under one\n"
+	fprintf(f, "\n  suspects (new pages that grew with the work and stayed; stacks under one\n"
 		   "  title judged together), judged against the new pages faulted in, since\n"
 		   "  %s: %.0f s of load at %s/s or more\n",
 		in->work_why ? in->work_why : "nothing counted the bytes allocated", w->load_s, rate);
