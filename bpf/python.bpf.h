@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Read the current thread's Python frames (CPython 3.11 and 3.13 layouts, offsets
+/* Read the current thread's Python frames (CPython 3.11 and 3.13+ layouts, offsets
  * from user space) at the moment of an event: frames are reused as soon as a
  * function returns, so they cannot be read later. Shared by the heap and CPU programs. */
 #ifndef MEMSPY_PYTHON_BPF_H
@@ -92,7 +92,7 @@ static __always_inline void read_python_stack(struct ms_py_stack *out, __u32 tid
 {
 	const volatile struct ms_python_offsets *off = python_offsets();
 	bool shims;
-	__u64 ts, frame;
+	__u64 ts, frame, tags;
 	__u8 entry;
 	int err = 0;
 
@@ -102,6 +102,7 @@ static __always_inline void read_python_stack(struct ms_py_stack *out, __u32 tid
 	if (!off || !off->runtime)
 		return;
 	shims = off->layout & MS_PY_LAYOUT_SHIM;
+	tags = off->layout & MS_PY_LAYOUT_STACKREF ? MS_PY_STACKREF_TAGS : 0;
 	ts = py_find_tstate(off, tid, &out->flags);
 	if (!ts)
 		return;
@@ -109,7 +110,8 @@ static __always_inline void read_python_stack(struct ms_py_stack *out, __u32 tid
 	for (int i = 0; i < MS_MAX_PY_FRAMES; i++) {
 		if (!frame || err)
 			break;
-		out->code[i] = py_read_u64(frame + off->frame_code, &err);
+		/* a tagged reference's tag bits say how it is counted, not where */
+		out->code[i] = py_read_u64(frame + off->frame_code, &err) & ~tags;
 		out->instr[i] = py_read_u64(frame + off->frame_instr, &err);
 		entry = 0;
 		if (bpf_probe_read_user(&entry, 1, (void *)(frame + off->frame_entry)))

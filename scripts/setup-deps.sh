@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Install what memspy needs to build, run its demo, tests and benchmarks, from Debian 12's
 # packages. Run as root. Safe to run again. With --print-mirror, only print the
-# Debian mirror it would build the trixie chroot from (any user).
+# Debian mirror it would build the trixie and sid chroots from (any user).
 set -e
 
 # debian_mirror: "URI FILE", the first enabled "deb" source of apt's own
@@ -97,8 +97,13 @@ TEST="redis-server redis-tools libc6-dbg elfutils binutils libxml2-utils tmux \
 TEST="$TEST golang-1.19-go"
 # benchmarks (scripts/bench): GNU time for memspy's peak RSS, perf to compare against
 TEST="$TEST time linux-perf"
-# a Debian trixie chroot for the CPython 3.13 test (Debian 12 has no python3.13)
+# Debian trixie and sid chroots for the CPython 3.13, 3.14 and 3.15 tests (Debian 12
+# has none of them)
 TEST="$TEST debootstrap"
+# debug files fetched by build-id (tests/integration/symbolize_debuginfod.sh): the
+# client library memspy loads only when a server is configured, and a server the
+# test runs on loopback over a directory of debug files
+TEST="$TEST libdebuginfod1 debuginfod"
 # Node for the browser test and the JIT test target (tests/integration/symbolize_jit.sh,
 # which runs on Debian's node 18 as on later ones): Debian's, unless a Node with npm
 # is already installed (a nodesource nodejs bundles npm and conflicts with Debian's
@@ -110,33 +115,46 @@ apt-get install -y -qq --no-install-recommends $BUILD $TEST > /dev/null
 # start their own servers on other ports.
 # the browser test drives Debian's chromium with playwright-core, pinned by the lock file
 npm ci --silent --no-audit --no-fund --prefix "$(dirname "$0")/../tests/browser"
-# CPython 3.13 target (tests/integration/python313_frames.sh): Debian trixie's
-# python3, about 35 s and 260 MB; kept once built. Built aside and renamed, so an
-# interrupted run never leaves a half chroot that looks done. From the mirror apt
-# uses here, never a host named in this script; MEMSPY_TRIXIE, which the tests
-# read too, puts it elsewhere.
-TRIXIE=${MEMSPY_TRIXIE:-/var/lib/memspy/trixie}
-if [ -x "$TRIXIE/usr/bin/python3.13" ]; then
-	echo "setup-deps: $TRIXIE already built"
-elif ! m=$(debian_mirror); then
-	echo "setup-deps: no deb source for this release in apt's sources lists:" \
-		"no mirror to build the Debian trixie chroot in $TRIXIE from; the CPython" \
-		"3.13 tests will fail" >&2
-else
-	MIRROR=${m% *}
-	echo "setup-deps: building $TRIXIE from ${MIRROR} (from ${m##* })"
-	mkdir -p "$(dirname "$TRIXIE")"
-	rm -rf "$TRIXIE.tmp"
-	# the demo and every other test need no chroot: a failed download only warns
-	if debootstrap --variant=minbase --include=python3 trixie "$TRIXIE.tmp" \
-		"$MIRROR" > /dev/null; then
-		rm -rf "$TRIXIE"
-		mv "$TRIXIE.tmp" "$TRIXIE"
-	else
-		rm -rf "$TRIXIE.tmp"
-		echo "setup-deps: could not build the Debian trixie chroot in $TRIXIE" \
-			"($MIRROR unreachable, or without trixie?): the CPython 3.13 tests will" \
-			"fail; run this script again" >&2
+# build_chroot DIR SUITE PACKAGES WHAT: a Debian SUITE chroot in DIR with PACKAGES
+# (comma-separated), for the CPython WHAT tests; kept once DIR/TEST_FILE exists.
+# Built aside and renamed, so an interrupted run never leaves a half chroot
+# that looks done. From the mirror apt uses here, never a host named in this
+# script. The demo and every other test need no chroot: a failed download only
+# warns.
+build_chroot() {
+	dir=$1 suite=$2 pkgs=$3 what=$4 test_file=$5
+	if [ -x "$dir/$test_file" ]; then
+		echo "setup-deps: $dir already built"
+		return 0
 	fi
-fi
+	if ! m=$(debian_mirror); then
+		echo "setup-deps: no deb source for this release in apt's sources lists:" \
+			"no mirror to build the Debian $suite chroot in $dir from; the CPython" \
+			"$what tests will fail" >&2
+		return 0
+	fi
+	MIRROR=${m% *}
+	echo "setup-deps: building $dir from ${MIRROR} (from ${m##* })"
+	mkdir -p "$(dirname "$dir")"
+	rm -rf "$dir.tmp"
+	if debootstrap --variant=minbase --include="$pkgs" "$suite" "$dir.tmp" \
+		"$MIRROR" > /dev/null; then
+		rm -rf "$dir"
+		mv "$dir.tmp" "$dir"
+	else
+		rm -rf "$dir.tmp"
+		echo "setup-deps: could not build the Debian $suite chroot in $dir" \
+			"($MIRROR unreachable, or without $suite?): the CPython $what tests" \
+			"will fail; run this script again" >&2
+	fi
+}
+# CPython 3.13 target (tests/integration/python313_frames.sh): Debian trixie's
+# python3, about 35 s and 260 MB. MEMSPY_TRIXIE, which the tests read too, puts it
+# elsewhere.
+build_chroot "${MEMSPY_TRIXIE:-/var/lib/memspy/trixie}" trixie python3 3.13 usr/bin/python3.13
+# CPython 3.14 and 3.15 targets (tests/integration/python314_frames.sh,
+# python315_frames.sh, tests/check_python_sid_globals): Debian unstable's, about
+# 45 s; bookworm's debootstrap knows sid. MEMSPY_SID puts it elsewhere.
+build_chroot "${MEMSPY_SID:-/var/lib/memspy/sid}" sid python3.14,python3.15 "3.14 and 3.15" \
+	usr/bin/python3.15
 echo "setup-deps: done"

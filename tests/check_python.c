@@ -57,6 +57,9 @@ START_TEST(test_linetable_golden)
 	check_linetables(MS_TEST_DATA "/python/linetable.txt", 2, 20);
 	/* 3.13 keeps 3.11's location table format */
 	check_linetables(MS_TEST_DATA "/python/linetable_3.13.txt", 2, 20);
+	/* and 3.14 and 3.15 too: the same entry kinds, checked on sid's builds */
+	check_linetables(MS_TEST_DATA "/python/linetable_3.14.txt", 10, 200);
+	check_linetables(MS_TEST_DATA "/python/linetable_3.15.txt", 10, 200);
 }
 END_TEST
 
@@ -217,18 +220,25 @@ START_TEST(test_layout)
 	ck_assert_uint_eq(python_layout_debug_size(0x030b02f0), 0);
 	ck_assert_int_eq(python_layout_for(0x030c01f0, NULL, 0, 0, &off, &code), -ENOTSUP);
 	ck_assert_int_eq(python_layout_for(0x030a0df0, NULL, 0, 0, &off, &code), -ENOTSUP);
-	ck_assert_int_eq(python_layout_for(0x030e00f0, NULL, 0, 0, &off, &code), -ENOTSUP);
-	/* 3.13 without its debug offsets cannot be read */
+	ck_assert_int_eq(python_layout_for(0x031000f0, NULL, 0, 0, &off, &code), -ENOTSUP);
+	ck_assert_uint_eq(python_layout_debug_size(0x031000f0), 0);
+	/* 3.13 to 3.15 without their debug offsets cannot be read */
 	ck_assert_int_eq(python_layout_for(0x030d05f0, NULL, 0, 0, &off, &code), -EINVAL);
+	ck_assert_int_eq(python_layout_for(0x030e0af0, NULL, 0, 0, &off, &code), -EINVAL);
+	ck_assert_int_eq(python_layout_for(0x030f02f0, NULL, 0, 0, &off, &code), -EINVAL);
 	python_version_str(0x030b02f0, v, sizeof(v));
 	ck_assert_str_eq(v, "3.11.2");
 }
 END_TEST
 
-/* The _Py_DebugOffsets of Debian trixie's python3.13, as read from a process. */
-static size_t debug_offsets_313(uint8_t *buf, size_t size)
+/* The _Py_DebugOffsets of a Debian python3.X, as read from a process. */
+static size_t debug_offsets_of(const char *name, uint8_t *buf, size_t size)
 {
-	FILE *f = fopen(MS_TEST_DATA "/python/debug_offsets_3.13.5.txt", "r");
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/python/%s", MS_TEST_DATA, name);
+	f = fopen(path, "r");
 	char line[256];
 	size_t len = 0;
 
@@ -255,7 +265,7 @@ START_TEST(test_layout_313)
 	struct ms_python_offsets off;
 	struct python_code_layout code;
 	uint8_t d[1024], bad[1024];
-	size_t len = debug_offsets_313(d, sizeof(d));
+	size_t len = debug_offsets_of("debug_offsets_3.13.5.txt", d, sizeof(d));
 	uint64_t x;
 
 	ck_assert_uint_eq(python_layout_debug_size(v), 584);
@@ -284,6 +294,8 @@ START_TEST(test_layout_313)
 	ck_assert_uint_eq(code.str_length, 16);
 	ck_assert_uint_eq(code.str_ascii_data, 40);
 	ck_assert_uint_eq(code.str_compact_data, 56);
+	ck_assert_uint_eq(code.tuple_items, 24);
+	ck_assert_uint_eq(code.interp_modules, 7656);
 	/* an unknown symbol size is not checked */
 	ck_assert_int_eq(python_layout_for(v, d, len, 0, &off, &code), 0);
 
@@ -306,6 +318,80 @@ START_TEST(test_layout_313)
 	x = 1; /* free-threaded */
 	memcpy(bad + 16, &x, 8);
 	ck_assert_int_eq(python_layout_for(v, bad, len, runtime_size, &off, &code), -ENOTSUP);
+}
+END_TEST
+
+/* What 3.14 and 3.15 must give: offsetof() of each field, compiled against sid's
+ * libpython3.14-dev and libpython3.15-dev with Py_BUILD_CORE (3.15 moved the frame
+ * and code fields down its _Py_DebugOffsets, not in the structures). */
+static void check_layout_sid(const char *file, uint32_t v, size_t end, uint64_t runtime_size,
+			     uint32_t native_tid_at, uint32_t modules_at)
+{
+	struct ms_python_offsets off;
+	struct python_code_layout code;
+	uint8_t d[1024], bad[1024];
+	size_t len = debug_offsets_of(file, d, sizeof(d));
+
+	ck_assert_uint_eq(python_layout_debug_size(v), end);
+	ck_assert_uint_eq(len, end);
+	ck_assert_int_eq(python_layout_for(v, d, len, runtime_size, &off, &code), 0);
+	ck_assert_uint_eq(off.layout, MS_PY_LAYOUT_SHIM | MS_PY_LAYOUT_STACKREF);
+	ck_assert_uint_eq(off.tstate_next, 8);
+	ck_assert_uint_eq(off.tstate_native_tid, native_tid_at);
+	ck_assert_uint_eq(off.tstate_frame, 72);
+	ck_assert_uint_eq(off.frame_code, 0);
+	ck_assert_uint_eq(off.frame_previous, 8);
+	ck_assert_uint_eq(off.frame_instr, 56);
+	ck_assert_uint_eq(off.frame_entry, 74);
+	ck_assert_uint_eq(off.shim_owner, 3); /* FRAME_OWNED_BY_INTERPRETER */
+	ck_assert_uint_eq(code.linetable, 136);
+	ck_assert_uint_eq(code.code, 208);
+	ck_assert_uint_eq(code.str_ascii_data, 40);
+	ck_assert_uint_eq(code.str_compact_data, 56);
+	ck_assert_uint_eq(code.tuple_items, 32); /* 3.14 caches a tuple's hash */
+	ck_assert_uint_eq(code.interp_modules, modules_at);
+	ck_assert_int_eq(python_layout_for(v, d, len, runtime_size + 8, &off, &code), -EINVAL);
+	ck_assert_int_eq(python_layout_for(v, d, len - 1, runtime_size, &off, &code), -EINVAL);
+	memcpy(bad, d, len);
+	bad[0] = 'y';
+	ck_assert_int_eq(python_layout_for(v, bad, len, runtime_size, &off, &code), -EINVAL);
+}
+
+START_TEST(test_layout_sid)
+{
+	struct ms_python_offsets off;
+	struct python_code_layout code;
+	uint8_t d[1024];
+	size_t len;
+
+	/* sizeof(_PyRuntimeState): the _PyRuntime symbols' sizes */
+	check_layout_sid("debug_offsets_3.14.10.txt", 0x030e0af0, 760, 316616, 160, 7688);
+	check_layout_sid("debug_offsets_3.15.2.txt", 0x030f02f0, 888, 346568, 184, 7592);
+	/* one minor version's debug offsets read as another's: refused */
+	len = debug_offsets_of("debug_offsets_3.14.10.txt", d, sizeof(d));
+	ck_assert_int_eq(python_layout_for(0x030f02f0, d, len, 0, &off, &code), -EINVAL);
+	len = debug_offsets_of("debug_offsets_3.15.2.txt", d, sizeof(d));
+	ck_assert_int_eq(python_layout_for(0x030e0af0, d, len, 0, &off, &code), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_allocator_offsets)
+{
+	struct python_allocator_layout a;
+
+	ck_assert_int_eq(python_allocator_offsets(0x030e0af0, &a), 0);
+	ck_assert_uint_eq(a.raw, 880);
+	ck_assert_uint_eq(a.mem, 920);
+	ck_assert_uint_eq(a.obj, 960);
+	ck_assert_int_eq(python_allocator_offsets(0x030f02f0, &a), 0);
+	ck_assert_uint_eq(a.raw, 1008);
+	ck_assert_uint_eq(a.mem, 1048);
+	ck_assert_uint_eq(a.obj, 1088);
+	/* each domain one PyMemAllocatorEx (ctx and four functions) after the other */
+	ck_assert_uint_eq(a.mem - a.raw, 40);
+	ck_assert_uint_eq(a.obj - a.mem, 40);
+	ck_assert_int_eq(python_allocator_offsets(0x030b02f0, &a), -ENOTSUP);
+	ck_assert_int_eq(python_allocator_offsets(0x031000f0, &a), -ENOTSUP);
 }
 END_TEST
 
@@ -374,6 +460,8 @@ Suite *suite_python(void)
 	tcase_add_test(tc, test_find_cold);
 	tcase_add_test(tc, test_layout);
 	tcase_add_test(tc, test_layout_313);
+	tcase_add_test(tc, test_layout_sid);
+	tcase_add_test(tc, test_allocator_offsets);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
 	return s;

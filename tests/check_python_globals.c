@@ -45,8 +45,15 @@ const char *python313_root(void)
 	return root && *root ? root : "/var/lib/memspy/trixie";
 }
 
-/* Run the script under python3 (in root, when given: a chroot) and watch it. */
-static void check_registry(const char *root)
+const char *python_sid_root(void)
+{
+	const char *root = getenv("MEMSPY_SID");
+
+	return root && *root ? root : "/var/lib/memspy/sid";
+}
+
+/* Run the script under python (in root, when given: a chroot) and watch it. */
+static void check_registry(const char *root, const char *python)
 {
 	char path[700], dir[600];
 	struct container_growth g[8];
@@ -64,12 +71,12 @@ static void check_registry(const char *root)
 	if (!pid) {
 		if (root && (chroot(root) || chdir("/")))
 			_exit(126);
-		execl("/usr/bin/python3", "python3", path + (root ? strlen(root) : 0), (char *)NULL);
+		execl(python, python, path + (root ? strlen(root) : 0), (char *)NULL);
 		_exit(127);
 	}
 	usleep(500 * 1000); /* imports done, the loop running */
 	struct python *py = python__open(pid, true, 0, NULL, 0);
-	ck_assert_msg(py, "python3 not readable: Debian's 3.11 or trixie's 3.13 expected");
+	ck_assert_msg(py, "%s not readable: Debian's 3.11, trixie's 3.13 or sid's expected", python);
 	struct python_globals *pg =
 		python_globals__new(pid, python__offsets(py), python__code_layout(py));
 	ck_assert_ptr_nonnull(pg);
@@ -98,7 +105,7 @@ static void check_registry(const char *root)
 
 START_TEST(test_growing_registry)
 {
-	check_registry(NULL);
+	check_registry(NULL, "/usr/bin/python3");
 }
 END_TEST
 
@@ -107,7 +114,21 @@ END_TEST
  * where it cannot chroot into the trixie tree. */
 START_TEST(test_growing_registry_313)
 {
-	check_registry(python313_root());
+	check_registry(python313_root(), "/usr/bin/python3");
+}
+END_TEST
+
+/* 3.14 and 3.15: offsets and a tuple's items from _Py_DebugOffsets, other opcodes.
+ * Run by check_python_sid_globals, which skips where it cannot chroot. */
+START_TEST(test_growing_registry_314)
+{
+	check_registry(python_sid_root(), "/usr/bin/python3.14");
+}
+END_TEST
+
+START_TEST(test_growing_registry_315)
+{
+	check_registry(python_sid_root(), "/usr/bin/python3.15");
 }
 END_TEST
 
@@ -138,6 +159,18 @@ Suite *suite_python_globals_313(void)
 
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_growing_registry_313);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *suite_python_globals_sid(void)
+{
+	Suite *s = suite_create("python_globals_sid");
+	TCase *tc = tcase_create("chroot");
+
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_growing_registry_314);
+	tcase_add_test(tc, test_growing_registry_315);
 	suite_add_tcase(s, tc);
 	return s;
 }

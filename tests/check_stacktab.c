@@ -87,6 +87,48 @@ START_TEST(test_many)
 }
 END_TEST
 
+/* A placeholder frame expanded into a function and its inlined call, in every
+ * stack that has it: ids stay, interning the new frames finds the old stack. */
+START_TEST(test_expand_frames)
+{
+	struct stacktab *t = stacktab__new();
+	uint32_t main_id = stacktab__frame(t, "main");
+	uint32_t ph = stacktab__frame(t, "[prog+0x10]");
+	uint32_t leaf = stacktab__frame(t, "malloc");
+	uint32_t a[] = {main_id, ph, leaf}, b[] = {ph}, c[] = {main_id, leaf};
+	uint32_t ida, idb, idc, id;
+	const uint32_t *fr;
+
+	ck_assert_int_eq(stacktab__intern(t, a, 3, false, &ida), 0);
+	ck_assert_int_eq(stacktab__intern(t, b, 1, true, &idb), 0);
+	ck_assert_int_eq(stacktab__intern(t, c, 2, false, &idc), 0);
+	ck_assert_uint_eq(stacktab__find_frame(t, "[prog+0x10]"), ph);
+	ck_assert_uint_eq(stacktab__find_frame(t, "absent"), UINT32_MAX);
+	ck_assert_uint_eq(stacktab__nr_frames(t), 3);
+
+	uint32_t to[] = {stacktab__frame(t, "work"), stacktab__frame(t, "helper_[i]")};
+	struct frame_expansion x = {.frame = ph, .to = to, .n = 2};
+	ck_assert_int_eq(stacktab__expand_frames(t, &x, 1), 0);
+	ck_assert_uint_eq(stacktab__stack(t, ida, &fr), 4);
+	ck_assert_uint_eq(fr[0], main_id);
+	ck_assert_uint_eq(fr[1], to[0]);
+	ck_assert_uint_eq(fr[2], to[1]);
+	ck_assert_uint_eq(fr[3], leaf);
+	ck_assert_uint_eq(stacktab__stack(t, idb, &fr), 2);
+	ck_assert(stacktab__truncated(t, idb));
+	ck_assert_uint_eq(stacktab__stack(t, idc, &fr), 2);
+	ck_assert_uint_eq(fr[1], leaf);
+
+	uint32_t again[] = {main_id, to[0], to[1], leaf};
+	ck_assert_int_eq(stacktab__intern(t, again, 4, false, &id), 0);
+	ck_assert_uint_eq(id, ida);
+	ck_assert_int_eq(stacktab__intern(t, to, 2, true, &id), 0);
+	ck_assert_uint_eq(id, idb);
+	ck_assert_uint_eq(stacktab__nr_stacks(t), 3);
+	stacktab__free(t);
+}
+END_TEST
+
 START_TEST(test_free_null)
 {
 	stacktab__free(NULL);
@@ -101,6 +143,7 @@ Suite *suite_stacktab(void)
 	tcase_add_test(tc, test_frames_interned);
 	tcase_add_test(tc, test_stacks_interned);
 	tcase_add_test(tc, test_many);
+	tcase_add_test(tc, test_expand_frames);
 	tcase_add_test(tc, test_free_null);
 	suite_add_tcase(s, tc);
 	return s;

@@ -36,6 +36,10 @@ Suite *suite_python_globals(void);
  * Debian trixie, whose python3 is 3.13). */
 Suite *suite_python_globals_313(void);
 const char *python313_root(void);
+/* The same for Debian sid's python3.14 and python3.15, in the chroot
+ * python_sid_root() names (MEMSPY_SID, else where scripts/setup-deps.sh puts it). */
+Suite *suite_python_globals_sid(void);
+const char *python_sid_root(void);
 Suite *suite_rss_pages(void);
 Suite *suite_rss_growth(void);
 Suite *suite_symbolize(void);

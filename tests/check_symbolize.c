@@ -20,6 +20,7 @@
 #include <elfutils/libdw.h>
 
 #include "check_suites.h"
+#include "symbolize/debuginfod_fetch.h"
 #include "symbolize/dwarf_index.h"
 #include "symbolize/jitmap.h"
 #include "symbolize/symcache.h"
@@ -239,11 +240,11 @@ START_TEST(test_minidebuginfo)
 	stop_child(&c);
 
 	/* The same stripped without it: module and file offset. */
-	start_child("strip", &c);
+	start_child("fetched", &c);
 	t = target_dwfl__open(c.pid);
 	ck_assert_ptr_nonnull(t);
 	ck_assert_uint_eq(target_dwfl__symbolize(t, c.static_fn, names, 4), 1);
-	ck_assert_msg(!strncmp(names[0], "[strip+0x", 9), "got %s", names[0]);
+	ck_assert_msg(!strncmp(names[0], "[fetched+0x", 11), "got %s", names[0]);
 	target_dwfl__free(t);
 	stop_child(&c);
 }
@@ -452,6 +453,53 @@ START_TEST(test_no_debuginfod)
 	ck_assert_uint_ge(target_dwfl__symbolize(t, 0x555500001100ull, names, 4), 1);
 	target_dwfl__free(t);
 	ck_assert_ptr_null(dlopen("libdebuginfod.so.1", RTLD_LAZY | RTLD_NOLOAD));
+}
+END_TEST
+
+/* A debug file that arrives once a stripped module's addresses were named: the
+ * names given before (placeholders) are replaced in the symcache, and listed as
+ * renamed; from then on the module is named with inline chains and lines. */
+START_TEST(test_adopt_debuginfo)
+{
+	static const unsigned char id[] = {0x66, 0x65, 0x74, 0x63, 0x68, 0x65, 0x64, 0, 0, 0,
+					   0, 0, 0, 0, 0, 0, 0, 0, 0, 0xaa}; /* build.sh's */
+	char path[600];
+	const char *names[8];
+	const struct symcache_rename *rn;
+	struct symcache *cache = symcache__new();
+	struct child c;
+
+	start_child("fetched", &c);
+	struct target_dwfl *t = target_dwfl__open(c.pid);
+	ck_assert_ptr_nonnull(t);
+	target_dwfl__share_symcache(t, cache);
+	ck_assert_uint_eq(target_dwfl__symbolize(t, c.pc, names, 8), 1);
+	ck_assert_msg(!strncmp(names[0], "[fetched+0x", 11), "named %s", names[0]);
+	const char *placeholder = names[0];
+
+	size_t len = sizeof(id);
+	ck_assert_int_eq(target_dwfl__adopt_debuginfo(t, (const unsigned char *)"nope", 4, path),
+			 -ENOENT);
+	snprintf(path, sizeof(path), "%s/dbg", build_dir); /* not an ELF file */
+	ck_assert_int_eq(target_dwfl__adopt_debuginfo(t, id, len, path), -ENOEXEC);
+	snprintf(path, sizeof(path), "%s/full", build_dir); /* DWARF, another build-id */
+	ck_assert_int_eq(target_dwfl__adopt_debuginfo(t, id, len, path), -ENOEXEC);
+	ck_assert_uint_eq(symcache__renames(cache, &rn), 0);
+
+	snprintf(path, sizeof(path), "%s/aside/fetched.debug", build_dir);
+	ck_assert_int_eq(target_dwfl__adopt_debuginfo(t, id, len, path), 0);
+	ck_assert_uint_eq(symcache__renames(cache, &rn), 1);
+	ck_assert_uint_eq(rn[0].old_n, 1);
+	ck_assert_str_eq(rn[0].old_names[0], placeholder); /* still valid */
+	ck_assert_uint_eq(rn[0].e->n, 3);
+	ck_assert_str_eq(rn[0].e->names[0], "sym_host");
+	symcache__clear_renames(cache);
+	check_inline_chain(t, c.pc);
+	ck_assert_uint_eq(target_dwfl__symbolize(t, c.static_fn, names, 4), 1);
+	ck_assert_str_eq(names[0], "sym_static");
+	target_dwfl__free(t);
+	symcache__free(cache);
+	stop_child(&c);
 }
 END_TEST
 
@@ -886,6 +934,45 @@ START_TEST(test_symcache_table)
 }
 END_TEST
 
+/* The servers --debuginfod takes from /etc/debuginfod when sudo dropped
+ * DEBUGINFOD_URLS: every word of every .urls file, comments left out; an
+ * explicit list first, then the variable. Nothing is loaded for any of it. */
+START_TEST(test_debuginfod_servers)
+{
+	char dir[] = "/tmp/memspy-urls.XXXXXX", path[64], cmd[128];
+	char *s;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_ptr_null(dbgfetch_servers_from(dir));
+	snprintf(path, sizeof(path), "%s/a.urls", dir);
+	FILE *f = fopen(path, "w");
+	fprintf(f, "# Debian's server\nhttps://a.example  http://b.example:8002 # two\n");
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/b.urls", dir);
+	f = fopen(path, "w");
+	fprintf(f, "http://c.example\n");
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/ignored.conf", dir);
+	fclose(fopen(path, "w"));
+	s = dbgfetch_servers_from(dir);
+	ck_assert_str_eq(s, "https://a.example http://b.example:8002 http://c.example");
+	free(s);
+	setenv("DEBUGINFOD_URLS", "http://env.example", 1);
+	s = dbgfetch_servers("http://given.example", true);
+	ck_assert_str_eq(s, "http://given.example");
+	free(s);
+	s = dbgfetch_servers(NULL, false);
+	ck_assert_str_eq(s, "http://env.example");
+	free(s);
+	setenv("DEBUGINFOD_URLS", "", 1);
+	ck_assert_ptr_null(dbgfetch_servers(NULL, false));
+	unsetenv("DEBUGINFOD_URLS");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_ptr_null(dlopen("libdebuginfod.so.1", RTLD_LAZY | RTLD_NOLOAD));
+}
+END_TEST
+
 Suite *suite_symbolize(void)
 {
 	Suite *s = suite_create("symbolize");
@@ -904,6 +991,7 @@ Suite *suite_symbolize(void)
 	tcase_add_test(tc, test_jit_map);
 	tcase_add_test(tc, test_malformed_modules);
 	tcase_add_test(tc, test_no_debuginfod);
+	tcase_add_test(tc, test_adopt_debuginfo);
 	tcase_add_test(tc, test_offline_file);
 	tcase_add_test(tc, test_index_matches_scan);
 	tcase_add_test(tc, test_index_eviction);
@@ -915,6 +1003,10 @@ Suite *suite_symbolize(void)
 	TCase *tp = tcase_create("jitmap");
 	tcase_add_test(tp, test_jitmap_parse);
 	suite_add_tcase(s, tp);
+
+	TCase *td = tcase_create("debuginfod");
+	tcase_add_test(td, test_debuginfod_servers);
+	suite_add_tcase(s, td);
 
 	TCase *tsc = tcase_create("symcache");
 	tcase_add_test(tsc, test_symcache_table);

@@ -98,23 +98,27 @@ struct ms_python_offsets {
 	__u32 interp_threads_head; /* PyInterpreterState.threads.head */
 	__u32 tstate_next;	   /* PyThreadState.next */
 	__u32 tstate_native_tid;   /* PyThreadState.native_thread_id */
-	__u32 tstate_frame;	   /* PyThreadState.cframe (3.11), .current_frame (3.13) */
+	__u32 tstate_frame;	   /* PyThreadState.cframe (3.11), .current_frame (3.13+) */
 	__u32 cframe_current;	   /* _PyCFrame.current_frame (3.11 only) */
-	__u32 frame_code;	   /* _PyInterpreterFrame.f_code (3.11), .f_executable (3.13) */
+	__u32 frame_code;	   /* _PyInterpreterFrame.f_code (3.11), .f_executable (3.13+) */
 	__u32 frame_previous;	   /* _PyInterpreterFrame.previous */
-	__u32 frame_instr;	   /* _PyInterpreterFrame.prev_instr (3.11), .instr_ptr (3.13) */
-	__u32 frame_entry;	   /* _PyInterpreterFrame.is_entry (3.11), .owner (3.13): a byte */
-	__u32 shim_owner;	   /* owner of the frame each evaluator call pushes first (3.13) */
+	__u32 frame_instr;	   /* _PyInterpreterFrame.prev_instr (3.11), .instr_ptr (3.13+) */
+	__u32 frame_entry;	   /* _PyInterpreterFrame.is_entry (3.11), .owner (3.13+): a byte */
+	__u32 shim_owner;	   /* owner of the frame each evaluator call pushes first (3.13+) */
 };
 
 /* 3.11: the thread state points at a _PyCFrame that points at the innermost frame,
  * and the first frame of each evaluator call has is_entry set. */
 #define MS_PY_LAYOUT_CFRAME 1
-/* 3.13: the thread state points at the innermost frame, and each evaluator call
+/* 3.13+: the thread state points at the innermost frame, and each evaluator call
  * pushes a shim frame on the C stack first (owner == shim_owner) that runs no
  * Python code: user space drops it, and the frame read before it is that call's
  * first. */
 #define MS_PY_LAYOUT_SHIM 2
+/* 3.14+: the frame's code object is a _PyStackRef, a pointer whose low bits are
+ * tags (Py_TAG_BITS): the BPF side clears them. */
+#define MS_PY_LAYOUT_STACKREF 4
+#define MS_PY_STACKREF_TAGS 3ULL
 
 /* The Python frames of the sampled thread at the event, innermost first. */
 struct ms_py_stack {

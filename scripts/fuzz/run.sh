@@ -20,6 +20,7 @@ $CC -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	"$HERE/fuzz_symbolize.c" "$SRC"/src/symbolize/target_dwfl*.c "$SRC/src/target/procmaps.c" \
 	"$SRC/src/target/procroot.c" "$SRC/src/symbolize/jitmap.c" "$SRC/src/symbolize/dwarf_index.c" \
 	"$SRC/src/symbolize/symcache.c" "$SRC/src/symbolize/debuginfo_find.c" \
+	"$SRC/src/symbolize/debuginfod_fetch.c" \
 	"$SRC/src/target/elfload.c" "$SRC/src/base/hashtab.c" "$SRC/src/base/log.c" -o "$OUT/fuzz_symbolize" -ldw -lelf -ldl -lpthread
 
 # Seeds: small ELF files with DWARF, inline chains, C++, MiniDebugInfo, stripped.

@@ -54,6 +54,7 @@ void cli_run_defaults(struct run_opts *o)
 		.heap = true,
 		.cpu = true,
 		.freq_hz = 99,
+		.debuginfod_timeout_s = 5,
 	};
 }
 
@@ -101,6 +102,21 @@ int cli_run_option(const char *cmd, int c, const char *arg, struct run_opts *o)
 		return 1;
 	case 'v':
 		o->verbose++;
+		return 1;
+	case CLI_OPT_DEBUGINFOD:
+		o->debuginfod = true;
+		o->debuginfod_urls = arg;
+		return 1;
+	case CLI_OPT_DEBUGINFOD_TIMEOUT:
+		o->debuginfod_timeout_s = strtod(arg, &end);
+		if (*end || end == arg || !(o->debuginfod_timeout_s > 0 &&
+					    o->debuginfod_timeout_s <= 3600)) {
+			fprintf(stderr, "memspy %s: --debuginfod-timeout wants a positive number of "
+					"seconds up to 3600, "
+					"not '%s'\n",
+				cmd, arg);
+			return -1;
+		}
 		return 1;
 	default:
 		return 0;

@@ -20,8 +20,22 @@ enum {
 	CLI_OPT_NO_CPU,
 	CLI_OPT_NO_HEAP,
 	CLI_OPT_CHILDREN,
+	CLI_OPT_DEBUGINFOD,
+	CLI_OPT_DEBUGINFOD_TIMEOUT,
 	CLI_OPT_FIRST_OWN, /* a command's own long options start here */
 };
+
+/* getopt_long entries of the shared debuginfod options, for each command's table. */
+#define CLI_DEBUGINFOD_LONGOPTS                                                       \
+	{"debuginfod", optional_argument, NULL, CLI_OPT_DEBUGINFOD},                  \
+	{"debuginfod-timeout", required_argument, NULL, CLI_OPT_DEBUGINFOD_TIMEOUT}
+/* Their lines in each command's --help. */
+#define CLI_DEBUGINFOD_HELP                                                               \
+	"      --debuginfod[=URLS]  fetch the debug info of modules that have none here\n"  \
+	"                         by build-id from debuginfod servers (URLS, else\n"         \
+	"                         DEBUGINFOD_URLS, else /etc/debuginfod/*.urls); on\n"       \
+	"                         by itself when DEBUGINFOD_URLS is set\n"                   \
+	"      --debuginfod-timeout SECS  time all fetching may take (default 5)\n"
 
 /* Defaults of a recording run. */
 void cli_run_defaults(struct run_opts *o);

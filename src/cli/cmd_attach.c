@@ -53,6 +53,7 @@ static void attach_usage(FILE *f)
 		"      --no-cpu           do not sample the CPU\n"
 		"      --no-rss           do not sample page faults (no rss.folded)\n"
 		"      --no-heap          do not track the heap\n"
+		CLI_DEBUGINFOD_HELP
 		"  -n, --top N            sites and functions listed in the report (default 10)\n"
 		"  -q, --quiet            do not print the report (it is still written)\n"
 		"  -v, --verbose          show libbpf's messages (twice for debug)\n"
@@ -156,6 +157,7 @@ int cmd_attach(int argc, char **argv)
 		{"no-heap", no_argument, NULL, CLI_OPT_NO_HEAP},
 		{"no-rss", no_argument, NULL, OPT_NO_RSS},
 		{"children", no_argument, NULL, CLI_OPT_CHILDREN},
+		CLI_DEBUGINFOD_LONGOPTS,
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},

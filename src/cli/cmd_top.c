@@ -48,6 +48,7 @@ static void top_usage(FILE *f)
 		"      --no-cpu           do not sample the CPU\n"
 		"      --no-heap          do not track the heap\n"
 		"      --children         also follow its children (stacks start with name-pid)\n"
+		CLI_DEBUGINFOD_HELP
 		"  -v, --verbose          show libbpf's messages (twice for debug)\n"
 		"  -h, --help             this text\n"
 		"\n"
@@ -312,6 +313,7 @@ int cmd_top(int argc, char **argv)
 		{"no-cpu", no_argument, NULL, CLI_OPT_NO_CPU},
 		{"no-heap", no_argument, NULL, CLI_OPT_NO_HEAP},
 		{"children", no_argument, NULL, CLI_OPT_CHILDREN},
+		CLI_DEBUGINFOD_LONGOPTS,
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{0},

@@ -165,3 +165,97 @@ size_t stacktab__nr_stacks(const struct stacktab *t)
 {
 	return t->nr_stacks;
 }
+
+uint32_t stacktab__find_frame(const struct stacktab *t, const char *name)
+{
+	uint64_t h = hash_bytes(name, strlen(name), 0);
+	size_t pos;
+
+	for (uint32_t id = hashtab__first(&t->frame_ids, h, &pos); id != MS_HASHTAB_NONE;
+	     id = hashtab__next(&t->frame_ids, h, &pos))
+		if (!strcmp(t->names[id], name))
+			return id;
+	return MS_NO_ID;
+}
+
+/* Per frame id, the index of its expansion in x, or MS_NO_ID. NULL on ENOMEM. */
+static uint32_t *expansion_index(const struct stacktab *t, const struct frame_expansion *x,
+				 size_t n)
+{
+	uint32_t *idx = malloc((t->nr_frames ? t->nr_frames : 1) * sizeof(*idx));
+
+	if (!idx)
+		return NULL;
+	memset(idx, 0xff, t->nr_frames * sizeof(*idx));
+	for (size_t i = 0; i < n; i++)
+		if (x[i].frame < t->nr_frames)
+			idx[x[i].frame] = (uint32_t)i;
+	return idx;
+}
+
+/* The pool with every expanded frame replaced; NULL on ENOMEM. Sets *len and
+ * each stack's offset and length into it (in news). */
+static uint32_t *expanded_pool(const struct stacktab *t, const struct frame_expansion *x,
+			       const uint32_t *idx, struct stack_rec *news, size_t *len)
+{
+	size_t cap = t->pool_len, k = 0;
+	uint32_t *pool = malloc((cap ? cap : 1) * sizeof(*pool));
+
+	for (size_t s = 0; pool && s < t->nr_stacks; s++) {
+		const struct stack_rec *r = &t->stacks[s];
+		news[s] = (struct stack_rec){.off = k, .truncated = r->truncated};
+		for (uint32_t f = 0; pool && f < r->n; f++) {
+			uint32_t id = t->pool[r->off + f], e = idx[id];
+			size_t add = e == MS_NO_ID ? 1 : x[e].n;
+			if (k + add > cap && grow((void **)&pool, &cap, k + add, sizeof(*pool))) {
+				free(pool);
+				pool = NULL;
+				break;
+			}
+			if (e == MS_NO_ID)
+				pool[k] = id;
+			else
+				memcpy(pool + k, x[e].to, add * sizeof(*pool));
+			k += add;
+		}
+		news[s].n = pool ? (uint32_t)(k - news[s].off) : 0;
+	}
+	*len = k;
+	return pool;
+}
+
+int stacktab__expand_frames(struct stacktab *t, const struct frame_expansion *x, size_t n)
+{
+	uint32_t *idx = expansion_index(t, x, n);
+	struct stack_rec *news = malloc((t->nr_stacks ? t->nr_stacks : 1) * sizeof(*news));
+	struct hashtab ids;
+	size_t len = 0, cap;
+	uint32_t *pool = idx && news ? expanded_pool(t, x, idx, news, &len) : NULL;
+	int err = -ENOMEM;
+
+	if (!pool || hashtab__init(&ids, t->nr_stacks ? t->nr_stacks : MS_TAB_MIN_IDS, 0))
+		goto out;
+	for (size_t s = 0; s < t->nr_stacks; s++) {
+		uint64_t h = hash_bytes(pool + news[s].off, news[s].n * sizeof(*pool),
+					news[s].truncated ? MS_TRUNCATED_SEED : 0);
+		if (hashtab__insert(&ids, h, (uint32_t)s)) {
+			hashtab__fini(&ids);
+			goto out;
+		}
+	}
+	hashtab__fini(&t->stack_ids);
+	t->stack_ids = ids;
+	cap = len;
+	free(t->pool);
+	t->pool = pool;
+	t->pool_len = len;
+	t->pool_cap = cap;
+	memcpy(t->stacks, news, t->nr_stacks * sizeof(*news));
+	pool = NULL;
+	err = 0;
+out:
+	free(pool);
+	free(news);
+	free(idx);
+	return err;
+}

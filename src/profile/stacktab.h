@@ -28,4 +28,21 @@ size_t stacktab__stack(const struct stacktab *t, uint32_t id, const uint32_t **f
 bool stacktab__truncated(const struct stacktab *t, uint32_t id);
 size_t stacktab__nr_stacks(const struct stacktab *t);
 
+/* The id of a frame name interned already; UINT32_MAX when it is not. */
+uint32_t stacktab__find_frame(const struct stacktab *t, const char *name);
+
+/* A frame to replace by n frames (root first), say one address's placeholder
+ * name by the function and inlined calls its debug info gives. */
+struct frame_expansion {
+	uint32_t frame;
+	const uint32_t *to;
+	size_t n;
+};
+
+/* Replace each frame x[i].frame by x[i].to in every stack (a frame listed twice
+ * takes the last). Stack ids stay: profiles keyed by them need no change. Two
+ * stacks may become equal; both keep their ids and interning that stack again
+ * finds one of them. 0, or -ENOMEM with nothing changed. */
+int stacktab__expand_frames(struct stacktab *t, const struct frame_expansion *x, size_t n);
+
 #endif

@@ -151,7 +151,19 @@ static size_t drop_code_shims(struct python *py, const struct ms_py_stack *pys, 
 	return drop ? python_merge_drop_frames(drop, nr, raw, entry) : nr;
 }
 
-size_t python__merge(struct python *py, const uint64_t *pcs, size_t n,
+/* CPython 3.14's JIT traces keep no frame pointer of their own: unwinding leaves
+ * one by the frame pointer of the evaluator call that entered it, so that
+ * evaluator frame is skipped. The outermost frame of a run of generated code whose
+ * caller is no evaluator frame therefore stands for it (3.15's traces, left by
+ * their own frame pointer, are followed by their evaluator frame: no change). */
+static void jit_stands_for_eval(bool *is_eval, const bool *jit, size_t n)
+{
+	for (size_t i = 0; jit && i < n; i++)
+		if (jit[i] && !(i + 1 < n && (is_eval[i + 1] || jit[i + 1])))
+			is_eval[i] = true;
+}
+
+size_t python__merge(struct python *py, const uint64_t *pcs, const bool *jit, size_t n,
 		     const struct ms_py_stack *pys, bool complete, struct py_merge_item *out,
 		     size_t max)
 {
@@ -179,6 +191,7 @@ size_t python__merge(struct python *py, const uint64_t *pcs, size_t n,
 	}
 	for (size_t i = 0; i < n; i++)
 		is_eval[i] = python__is_eval(py, pcs[i]);
+	jit_stands_for_eval(is_eval, jit, n);
 	k = python_merge(is_eval, n, entry, nr, complete, out, max);
 	for (size_t i = 0; i < k; i++)
 		if (out[i].py != MS_MERGE_NONE)

@@ -47,8 +47,9 @@ const char *python__frame(struct python *py, uint64_t code, uint64_t instr);
  * items as python_merge writes them, whose py indexes point into pys's arrays (the
  * 3.13 evaluator's shim frames and the interpreter's own __init__ shim code left
  * out: python_names__is_shim); with py NULL or no Python frames, the
- * native frames alone. complete: the native stack reached its root. */
-size_t python__merge(struct python *py, const uint64_t *pcs, size_t n,
+ * native frames alone. complete: the native stack reached its root. jit (NULL:
+ * none): jit[i] when pcs[i] lies in generated code, outside every module. */
+size_t python__merge(struct python *py, const uint64_t *pcs, const bool *jit, size_t n,
 		     const struct ms_py_stack *pys, bool complete, struct py_merge_item *out,
 		     size_t max);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Module-level containers of a CPython 3.11 or 3.13 process, their lengths, and the line
+/* Module-level containers of a CPython 3.11, 3.13, 3.14 or 3.15 process, their lengths, and the line
  * that writes each one: sys.modules, every module's globals, and the bytecode of the functions
  * and methods defined beside them, all read from /proc/<pid>/mem. */
 #include <errno.h>
@@ -12,6 +12,7 @@
 
 #include "python/python_globals.h"
 #include "python/python_names.h"
+#include "python/python_opcodes.h"
 
 #define MAX_CONTAINERS 4096
 #define MAX_DICT_ENTRIES 65536	/* of a module's globals or sys.modules */
@@ -21,8 +22,10 @@
 #define MAX_CODE_UNITS 65536	/* of one function's bytecode read */
 #define MAX_TYPES 1024
 
-/* Object layouts shared by 3.11 and 3.13 (offsetof on Debian's python3.11-dev and
- * trixie's libpython3.13-dev with Py_BUILD_CORE); what differs is in struct layout. */
+/* Object layouts shared by 3.11 to 3.15 (offsetof on Debian's python3.11-dev, trixie's
+ * libpython3.13-dev and sid's libpython3.14-dev and libpython3.15-dev with
+ * Py_BUILD_CORE); what differs is in struct layout, and in python_code_layout where
+ * the interpreter publishes it (a tuple's items moved in 3.14). */
 enum {
 	OB_TYPE = 8,
 	VAR_SIZE = 16,		/* PyVarObject.ob_size */
@@ -30,7 +33,6 @@ enum {
 	KEYS_LOG2_INDEX_BYTES = 9, KEYS_KIND = 10, KEYS_NENTRIES = 24, KEYS_INDICES = 32,
 	LIST_ITEMS = 24, LIST_ALLOCATED = 32,
 	SET_USED = 24, SET_MASK = 32,
-	TUPLE_ITEMS = 24,
 	MODULE_DICT = 16,
 	FUNC_CODE = 48,
 	TYPE_NAME = 24, TYPE_BASICSIZE = 32, TYPE_ITEMSIZE = 40, TYPE_FLAGS = 168, TYPE_DICT = 264,
@@ -42,67 +44,6 @@ enum {
 #define TPFLAGS_UNICODE (1ul << 28)
 #define TPFLAGS_DICT (1ul << 29)
 #define TPFLAGS_TYPE (1ul << 31)
-
-/* What differs between the versions: a few offsets, and the bytecode (opcode
- * numbers after mapping specialized forms to their base, the inline cache units
- * after each, from each version's Lib/opcode.py). */
-struct layout {
-	uint32_t version;	  /* major, minor: 0x030b */
-	uint32_t interp_modules;  /* PyInterpreterState.modules (3.13: imports.modules) */
-	uint8_t store_subscr, load_attr, load_global, extended_arg, load_method; /* 0: none */
-	uint8_t load_attr_shift;  /* LOAD_ATTR's name index is arg >> this (3.13: method bit) */
-	const uint8_t (*specialized)[2];
-	size_t nspecialized;
-	const uint8_t (*caches)[2];
-	size_t ncaches;
-};
-
-static const uint8_t specialized_311[][2] = {
-	{3, 122}, {4, 122}, {5, 122}, {6, 122}, {7, 122}, {8, 122}, {13, 122}, {14, 122},
-	{16, 122}, {17, 25}, {18, 25}, {19, 25}, {20, 25}, {21, 25}, {22, 171}, {23, 171},
-	{24, 171}, {26, 107}, {27, 107}, {28, 107}, {29, 107}, {34, 144}, {38, 140},
-	{39, 106}, {40, 106}, {41, 106}, {42, 106}, {43, 106}, {44, 100}, {45, 124},
-	{46, 124}, {47, 116}, {48, 116}, {55, 116}, {56, 160}, {57, 160}, {58, 160},
-	{59, 160}, {62, 160}, {63, 160}, {64, 166}, {65, 166}, {66, 166}, {67, 166},
-	{72, 166}, {73, 166}, {76, 166}, {77, 166}, {78, 166}, {79, 166}, {80, 166},
-	{81, 166}, {113, 166}, {121, 166}, {127, 166}, {141, 166}, {143, 166}, {150, 151},
-	{153, 95}, {154, 95}, {158, 95}, {159, 95}, {161, 125}, {167, 125}, {168, 60},
-	{169, 60}, {170, 60}, {177, 92}, {178, 92}, {179, 92}, {180, 92},
-};
-static const uint8_t caches_311[][2] = {
-	{25, 4}, {60, 1}, {92, 1}, {95, 4}, {106, 4}, {107, 2}, {116, 5}, {122, 1},
-	{160, 10}, {166, 1}, {171, 4},
-};
-static const uint8_t specialized_313[][2] = {
-	{3, 45}, {150, 45}, {151, 45}, {152, 45}, {153, 45}, {154, 45}, {155, 45},
-	{156, 45}, {157, 5}, {158, 5}, {159, 5}, {160, 5}, {161, 5}, {162, 53}, {163, 53},
-	{164, 53}, {165, 53}, {166, 53}, {167, 53}, {168, 53}, {169, 53}, {170, 53},
-	{171, 53}, {172, 53}, {173, 53}, {174, 53}, {175, 53}, {176, 53}, {177, 53},
-	{178, 53}, {179, 53}, {180, 53}, {181, 53}, {182, 58}, {183, 58}, {184, 58},
-	{185, 59}, {186, 59}, {187, 72}, {188, 72}, {189, 72}, {190, 72}, {191, 82},
-	{192, 82}, {193, 82}, {194, 82}, {195, 82}, {196, 82}, {197, 82}, {198, 82},
-	{199, 82}, {200, 82}, {201, 82}, {202, 82}, {203, 91}, {204, 91}, {205, 93},
-	{206, 93}, {207, 149}, {208, 104}, {209, 108}, {210, 108}, {211, 108}, {212, 39},
-	{213, 39}, {214, 40}, {215, 40}, {216, 40}, {217, 40}, {218, 40}, {219, 40},
-	{220, 117}, {221, 117}, {222, 117},
-};
-static const uint8_t caches_313[][2] = {
-	{5, 1}, {39, 1}, {40, 3}, {45, 1}, {53, 3}, {58, 1}, {59, 1}, {72, 1}, {77, 1},
-	{82, 9}, {91, 4}, {93, 1}, {97, 1}, {98, 1}, {99, 1}, {100, 1}, {104, 1}, {108, 4},
-	{117, 1},
-};
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-static const struct layout layouts[] = {
-	{.version = 0x030b, .interp_modules = 888, .store_subscr = 60, .load_attr = 106,
-	 .load_global = 116, .extended_arg = 144, .load_method = 160, .load_attr_shift = 0,
-	 .specialized = specialized_311, .nspecialized = NELEM(specialized_311),
-	 .caches = caches_311, .ncaches = NELEM(caches_311)},
-	{.version = 0x030d, .interp_modules = 7656, .store_subscr = 39, .load_attr = 82,
-	 .load_global = 91, .extended_arg = 71, .load_method = 0, .load_attr_shift = 1,
-	 .specialized = specialized_313, .nspecialized = NELEM(specialized_313),
-	 .caches = caches_313, .ncaches = NELEM(caches_313)},
-};
 
 enum kind { K_OTHER, K_DICT, K_LIST, K_SET, K_MODULE, K_FUNCTION, K_CLASS, K_STR };
 
@@ -126,7 +67,7 @@ struct container {
 };
 
 struct python_globals {
-	const struct layout *l;
+	const struct python_opcodes *l;
 	struct python_code_layout code; /* code objects and strs: what names frames */
 	int fd;
 	struct python_names *names; /* str objects to UTF-8 */
@@ -324,7 +265,7 @@ static void watch(struct python_globals *g, uint64_t obj, enum kind kind, uint64
 static void scan_modules(struct python_globals *g)
 {
 	uint64_t *mods, *globals;
-	size_t nm = dict_items(g, read_u64(g, g->interp + g->l->interp_modules), &mods);
+	size_t nm = dict_items(g, read_u64(g, g->interp + g->code.interp_modules), &mods);
 	char mname[MAX_NAME], gname[MAX_NAME];
 
 	for (size_t i = 0; i < g->nc; i++)
@@ -359,7 +300,7 @@ static void scan_modules(struct python_globals *g)
  * interpreter state differs from the one the offset came from is left alone. */
 static bool modules_found(struct python_globals *g)
 {
-	uint64_t *mods, modules = read_u64(g, g->interp + g->l->interp_modules);
+	uint64_t *mods, modules = read_u64(g, g->interp + g->code.interp_modules);
 	char name[8];
 	size_t n;
 	bool found = false;
@@ -377,12 +318,9 @@ struct python_globals *python_globals__new(pid_t pid, const struct ms_python_off
 					   const struct python_code_layout *code)
 {
 	struct python_globals *g;
-	const struct layout *l = NULL;
+	const struct python_opcodes *l = off ? python_opcodes_for(off->version) : NULL;
 	char path[64];
 
-	for (size_t i = 0; off && i < NELEM(layouts); i++)
-		if ((off->version >> 16) == layouts[i].version)
-			l = &layouts[i];
 	if (!l || !code) {
 		errno = ENOTSUP;
 		return NULL;
@@ -529,7 +467,7 @@ static int find_store(struct python_globals *g, const uint16_t *u, size_t n, uin
 	static const char *const mutators[] = {"append", "extend", "insert", "add", "update",
 					       "setdefault", "__setitem__", "appendleft",
 					       "extendleft"};
-	const struct layout *l = g->l;
+	const struct python_opcodes *l = g->l;
 	uint32_t ext = 0;
 
 	for (size_t i = 0; i < n;) {
@@ -553,7 +491,7 @@ static int find_store(struct python_globals *g, const uint16_t *u, size_t n, uin
 					return (int)(i * 2);
 				if (((l->load_method && op2 == l->load_method) || op2 == l->load_attr) &&
 				    arg2 < nnames) {
-					if (!read_name(g, read_u64(g, names + TUPLE_ITEMS + 8 * arg2), m,
+					if (!read_name(g, read_u64(g, names + g->code.tuple_items + 8 * arg2), m,
 						       sizeof(m)))
 						break;
 					for (size_t k = 0; k < sizeof(mutators) / sizeof(*mutators); k++)
@@ -583,7 +521,7 @@ static bool code_writes(struct python_globals *g, uint64_t code, const char *glo
 	if (!names || nnames > 4096 || !nunits || nunits > MAX_CODE_UNITS)
 		return false;
 	for (namei = 0; namei < nnames; namei++)
-		if (read_name(g, read_u64(g, names + TUPLE_ITEMS + 8 * namei), buf, sizeof(buf)) &&
+		if (read_name(g, read_u64(g, names + g->code.tuple_items + 8 * namei), buf, sizeof(buf)) &&
 		    !strcmp(buf, global))
 			break;
 	if (namei == nnames)

@@ -33,7 +33,7 @@ struct python_container {
 	uint64_t first_ns, last_ns; /* times of the first and the last reading */
 };
 
-/* Watch pid's module globals (CPython 3.11 or 3.13; NULL with errno ENOTSUP otherwise, or
+/* Watch pid's module globals (CPython 3.11, 3.13, 3.14 or 3.15; NULL with errno ENOTSUP otherwise, or
  * another errno). Reads /proc/<pid>/mem only: the target is never written or stopped. */
 struct python_globals *python_globals__new(pid_t pid, const struct ms_python_offsets *off,
 					   const struct python_code_layout *code);

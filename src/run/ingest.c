@@ -63,7 +63,13 @@ static size_t frames_of(struct run *r, struct proc *p, uint32_t tid, const uint6
 {
 	const char *names[32];
 	struct py_merge_item items[MS_MAX_FRAMES + MS_MAX_PY_FRAMES];
-	size_t k = 0, ni = python__merge(p->py, pcs, n, py, complete, items,
+	bool jit[MS_MAX_FRAMES];
+	bool any_py = p->py && py && py->nr;
+
+	/* generated code is told apart only where Python frames are to be merged */
+	for (size_t i = 0; any_py && i < n && i < MS_MAX_FRAMES; i++)
+		jit[i] = p->dwfl && !target_dwfl__has_module(p->dwfl, pcs[i]);
+	size_t k = 0, ni = python__merge(p->py, pcs, any_py ? jit : NULL, n, py, complete, items,
 					  sizeof(items) / sizeof(items[0]));
 
 	if (r->opts.threads && k < max)

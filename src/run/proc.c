@@ -121,13 +121,15 @@ void proc__free(struct proc *p)
 	free(p);
 }
 
-int proc__open_dwfl(struct proc *p, pid_t from, struct symcache *shared)
+int proc__open_dwfl(struct proc *p, pid_t from, struct symcache *shared,
+		    struct dbgfetch *fetch)
 {
 	p->dwfl = target_dwfl__open(from);
 	if (!p->dwfl)
 		return errno ? -errno : -ENOENT;
 	/* workers map the master's files: name each address once */
 	target_dwfl__share_symcache(p->dwfl, shared);
+	target_dwfl__fetch_debuginfo(p->dwfl, fetch);
 	return 0;
 }
 

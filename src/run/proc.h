@@ -14,6 +14,7 @@
 #include "output/report.h" /* struct heap_totals */
 
 struct symcache;
+struct dbgfetch;
 
 /* What one process, or the merged processes of a --children run, recorded. */
 struct profiles {
@@ -89,9 +90,10 @@ struct proc *proc__new(pid_t pid, const char *comm, uint64_t sample_mean);
 void proc__free(struct proc *p);
 /* Read the modules of process from (p's pid, or the parent a child that is gone
  * was forked from: fork copies the address space) for unwinding and naming p's
- * stacks, sharing the run's cache of names. 0, or -errno (its stacks print
- * [unknown]). */
-int proc__open_dwfl(struct proc *p, pid_t from, struct symcache *shared);
+ * stacks, sharing the run's cache of names and fetching missing debug files
+ * through fetch (NULL: none). 0, or -errno (its stacks print [unknown]). */
+int proc__open_dwfl(struct proc *p, pid_t from, struct symcache *shared,
+		    struct dbgfetch *fetch);
 /* Look for CPython in process from, for p: its frames and growing containers. */
 void proc__open_python(struct proc *p, pid_t from, bool quiet, int verbose);
 /* Forget the modules and CPython of the program the process ran before exec. */

@@ -30,6 +30,7 @@
 #include "run/run_state.h"
 #include "run/snapshot.h"
 #include "run/write.h"
+#include "symbolize/debuginfod_fetch.h"
 #include "symbolize/ksyms.h"
 #include "symbolize/symcache.h"
 #include "symbolize/target_dwfl.h"
@@ -175,7 +176,7 @@ static void open_modules(struct run *r, struct proc *p)
 	if (kill(p->pid, 0) && errno == ESRCH && !p->execd && p->counts.parent &&
 	    kill((pid_t)p->counts.parent, 0) == 0)
 		from = (pid_t)p->counts.parent;
-	proc__open_dwfl(p, from, r->symcache); /* failing, its stacks print [unknown] */
+	proc__open_dwfl(p, from, r->symcache, r->fetch); /* failing, its stacks print [unknown] */
 	proc__open_python(p, from, !p->execd || r->opts.quiet_attach, r->opts.verbose);
 	py = python__offsets(p->py);
 	if (r->follow && py && py->runtime && follow_probes__set_python(r->follow, p->pid, py))
@@ -308,7 +309,7 @@ static int open_target(struct run *r)
 	}
 	if (r->merged)
 		name_proc(r, p);
-	e = proc__open_dwfl(p, o->pid, r->symcache);
+	e = proc__open_dwfl(p, o->pid, r->symcache, r->fetch);
 	if (e) {
 		ms_err("cannot read the modules of pid %d: %s", (int)o->pid, strerror(-e));
 		return e;
@@ -368,7 +369,7 @@ static int open_before_probes(struct run *r)
 	procstat_comm(o->pid, r->comm, sizeof(r->comm));
 	if (open_outdir(r) || (o->heap && resolve_allocator(r)))
 		return -EIO;
-	if (open_shared(r)) {
+	if (open_shared(r) || run_debuginfod_open(r)) {
 		ms_err("out of memory");
 		return -ENOMEM;
 	}
@@ -482,6 +483,7 @@ int run__poll(struct run *r, int timeout_ms)
 		ms_err("reading the ring buffer failed: %s", strerror(-e));
 		return e;
 	}
+	run_debuginfod_poll(r);
 	uint64_t t = clock_now_ns();
 	run_adapt_rss_period(r, t);
 	if (t >= r->next_tick) {
@@ -533,6 +535,7 @@ void run__stop(struct run *r)
 	if (r->cap)
 		capture__drain(r->cap);
 	run__open_new_procs(r);
+	run_debuginfod_stop(r);
 	if (r->follow && follow_probes__lost(r->follow))
 		ms_warn("%llu fork, exec or exit records were lost (ring buffer full): the "
 			"processes they concern may be missing or shown as running",
@@ -568,6 +571,7 @@ void run__free(struct run *r)
 		proc__free(r->procs[i]);
 	free(r->procs);
 	symcache__free(r->symcache); /* after every dwfl using it: procs went first */
+	dbgfetch__free(r->fetch);
 	if (r->merged)
 		profiles__release(r->merged);
 	free(r->merged);

@@ -27,6 +27,10 @@ struct run_opts {
 	bool no_output;		/* no output directory (memspy top) */
 	bool quiet_attach;	/* no "attached to" line on stderr (memspy top) */
 	bool quiet;		/* do not print the report on stdout */
+	bool debuginfod;	/* --debuginfod: fetch missing debug files by build-id */
+	const char *debuginfod_urls; /* --debuginfod=URLS; NULL: DEBUGINFOD_URLS, else
+				      * /etc/debuginfod/ (with --debuginfod) */
+	double debuginfod_timeout_s; /* all fetching stops after this (--debuginfod-timeout) */
 	int verbose;
 	char *const *cmd;	/* attach -- CMD ARGS: the load command; NULL: none */
 };

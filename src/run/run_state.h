@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "memspy/events.h"
 #include "run/proc.h"
@@ -38,6 +39,9 @@ struct run {
 	struct stacktab *stacks;
 	struct symcache *symcache;	/* names of module addresses, for every dwfl */
 	struct ksyms *ksyms;		/* --kernel */
+	struct dbgfetch *fetch;		/* debug files fetched by build-id; NULL: off */
+	unsigned fetch_gen;		/* its generation last handed to the sessions */
+	uint64_t fetch_note_ns;		/* no progress line before this */
 	uint32_t unknown_frame;		/* "[unknown]" */
 	uint32_t truncated_frame;	/* "[truncated]", in merged stacks after the process */
 	/* The processes, the target first: one, or with --children every process
@@ -69,6 +73,17 @@ static inline uint64_t run_merged_key(uint64_t addr, uint32_t tgid)
 {
 	return addr ^ ((uint64_t)tgid << 47);
 }
+
+/* debuginfod.c: start fetching missing debug files when --debuginfod or
+ * DEBUGINFOD_URLS asks for it (and nothing at all otherwise); 0 or -ENOMEM. */
+int run_debuginfod_open(struct run *r);
+/* Hand the files fetched since to the sessions (renaming the frames named
+ * before), and tell of a slow fetch. */
+void run_debuginfod_poll(struct run *r);
+/* Stop fetching (the run has ended) and take what came. */
+void run_debuginfod_stop(struct run *r);
+/* The report's section on fetched debug files; nothing when fetching is off. */
+void run_debuginfod_report(FILE *f, const struct run *r);
 
 /* attach.c: attach every probe the options ask for, reading their rings into
  * ingestion. Prints the reason and returns -errno on failure. */

@@ -292,6 +292,7 @@ static void write_report_to(FILE *f, const struct run *r, const struct out_set *
 						     .suspects = rss->suspects,
 						     .nr_suspects = rss->nr});
 	}
+	run_debuginfod_report(f, r);
 	if (r->load)
 		write_load(f, r->load);
 	write_verdict(f, r, o, judged, r->rss_probes ? rss : NULL);

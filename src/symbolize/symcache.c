@@ -34,6 +34,12 @@ struct symcache {
 	struct strpool files;	/* interned file strings of the locations */
 	const char *last_file;	/* the last one interned */
 	size_t shared_hits;
+	/* Entries named anew since the last symcache__clear_renames; their old
+	 * names and locations stay allocated until symcache__free, as promised. */
+	struct symcache_rename *renames;
+	size_t nrenames, cap_renames;
+	void **retired;
+	size_t nretired, cap_retired;
 };
 
 struct symcache *symcache__new(void)
@@ -78,6 +84,10 @@ void symcache__free(struct symcache *c)
 		free(c->files.strs[i]);
 	free(c->files.strs);
 	hashtab__fini(&c->files.by_str);
+	for (size_t i = 0; i < c->nretired; i++)
+		free(c->retired[i]);
+	free(c->retired);
+	free(c->renames);
 	free(c);
 }
 
@@ -235,4 +245,58 @@ void symcache__stats(const struct symcache *c, size_t *named, size_t *shared_hit
 {
 	*named = c->nentries;
 	*shared_hits = c->shared_hits;
+}
+
+size_t symcache__nr_entries(const struct symcache *c)
+{
+	return c->nentries;
+}
+
+struct symcache_entry *symcache__entry(struct symcache *c, size_t i)
+{
+	return i < c->nentries ? entry_at(c, i) : NULL;
+}
+
+/* Room for one more element in an array of elem-sized ones. */
+static int grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	if (n < *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : 64;
+	void *na = realloc(*arr, nc * elem);
+	if (!na)
+		return -ENOMEM;
+	*arr = na;
+	*cap = nc;
+	return 0;
+}
+
+int symcache__rename(struct symcache *c, struct symcache_entry *e, const char **names, size_t n)
+{
+	if (n > UINT32_MAX ||
+	    grow((void **)&c->renames, &c->cap_renames, c->nrenames, sizeof(*c->renames)) ||
+	    grow((void **)&c->retired, &c->cap_retired, c->nretired + 1, sizeof(*c->retired))) {
+		free(names);
+		return -ENOMEM;
+	}
+	c->renames[c->nrenames++] =
+	    (struct symcache_rename){.e = e, .old_names = e->names, .old_n = e->n};
+	c->retired[c->nretired++] = (void *)e->names;
+	if (e->locs)
+		c->retired[c->nretired++] = e->locs;
+	e->names = names;
+	e->n = (uint32_t)n;
+	e->locs = NULL;
+	return 0;
+}
+
+size_t symcache__renames(const struct symcache *c, const struct symcache_rename **out)
+{
+	*out = c->renames;
+	return c->nrenames;
+}
+
+void symcache__clear_renames(struct symcache *c)
+{
+	c->nrenames = 0;
 }

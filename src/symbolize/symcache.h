@@ -56,6 +56,26 @@ struct symcache_entry *symcache__add(struct symcache *c, uint32_t module, uint64
  * after the call (a libdw session). Does nothing when e has locations already.
  * 0 or -ENOMEM (e keeps none). */
 int symcache__set_locs(struct symcache *c, struct symcache_entry *e, const struct frame_loc *locs);
+/* Every entry, in the order added: how many, and the i-th (NULL past the end). */
+size_t symcache__nr_entries(const struct symcache *c);
+struct symcache_entry *symcache__entry(struct symcache *c, size_t i);
+
+/* An entry named anew, and what it was named before. */
+struct symcache_rename {
+	const struct symcache_entry *e;
+	const char **old_names; /* valid until symcache__free */
+	size_t old_n;
+};
+
+/* Name e anew (a debug file arrived for its module) with n names packed as for
+ * symcache__add, which the cache takes over; its locations are looked up again.
+ * The old names and locations stay valid until symcache__free, and the change is
+ * listed by symcache__renames. 0 or -ENOMEM (names freed, e unchanged). */
+int symcache__rename(struct symcache *c, struct symcache_entry *e, const char **names, size_t n);
+/* The entries renamed since the last symcache__clear_renames, in order. */
+size_t symcache__renames(const struct symcache *c, const struct symcache_rename **out);
+void symcache__clear_renames(struct symcache *c);
+
 /* Addresses named (symcache__add) and entries found again (symcache__find). */
 void symcache__stats(const struct symcache *c, size_t *named, size_t *shared_hits);
 

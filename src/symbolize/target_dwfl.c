@@ -463,6 +463,7 @@ void target_dwfl__free(struct target_dwfl *t)
 		elf_loads_release(&t->files[i].loads);
 	free(t->files);
 	dwarf_index__free(t->dwx);
+	target_dwfl_fetch_release(t);
 	for (size_t i = 0; i < t->nmodsyms; i++)
 		free(t->modsyms[i].syms);
 	free(t->modsyms);

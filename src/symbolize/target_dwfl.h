@@ -134,6 +134,26 @@ size_t target_dwfl__symbolize_loc(struct target_dwfl *t, uint64_t pc, struct fra
  * keep their own cache, so none sees another's results unasked. */
 void target_dwfl__share_symcache(struct target_dwfl *t, struct symcache *c);
 
+struct dbgfetch;
+
+/* Fetch the separate debug files of t's modules that have none locally through
+ * f (src/symbolize/debuginfod_fetch.h; NULL: never), which must outlive t: a
+ * module is asked for on its first address looked up, when it has a build-id
+ * and no DWARF was found for it (the vDSO never). Until its file arrives, its
+ * addresses are named as without one. */
+void target_dwfl__fetch_debuginfo(struct target_dwfl *t, struct dbgfetch *f);
+/* Take the debug files fetched since the last call for the modules waiting for
+ * one: from then on their addresses are named from the file (functions, inline
+ * chains, file:line), and the addresses named before are named anew in the
+ * session's symcache, which lists each change (symcache__renames) for whoever
+ * interned the old names. Returns how many modules took a file. */
+size_t target_dwfl__adopt_fetched(struct target_dwfl *t);
+/* What target_dwfl__adopt_fetched does for one module, with a debug file the
+ * caller has: path must hold DWARF for the module with this build-id. 0,
+ * -ENOENT (no module has it), -ENOEXEC (no DWARF, or another build-id), -ENOMEM. */
+int target_dwfl__adopt_debuginfo(struct target_dwfl *t, const unsigned char *id, size_t len,
+				 const char *path);
+
 /* Inline chains come from a per-CU index of DWARF scopes, built on the first
  * address in each CU (src/dwarf_index.h; at most MS_DWARF_INDEX_MAX_BYTES per
  * session). With on, for addresses not symbolized yet, from libdw's

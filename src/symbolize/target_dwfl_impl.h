@@ -72,6 +72,17 @@ struct modsyms {
 	size_t n;
 };
 
+/* A module without DWARF whose debug file is fetched by build-id: while it
+ * waits, its addresses get what the module itself names; once the file is
+ * there, they are named from a session of their own over it. */
+struct fetch_mod {
+	Dwfl_Module *mod;
+	int state;	   /* enum dbgfetch_state; MS_FETCH_NONE: nothing to fetch */
+	Dwfl *side;	   /* over the fetched file; NULL until it is there */
+	Dwfl_Module *smod; /* the module in side */
+	uint64_t bias, sbias; /* load biases: pc in mod is pc - bias + sbias in smod */
+};
+
 struct target_dwfl {
 	pid_t pid;		/* 0 in an offline session (target_dwfl__open_offline) */
 	bool foreign_root;	/* the target's root directory is not ours (chroot, container) */
@@ -95,6 +106,9 @@ struct target_dwfl {
 	struct pc_entry *pcs; /* in the order first symbolized */
 	size_t npcs, pcs_cap;
 	struct hashtab pcs_by_pc;
+	struct dbgfetch *fetch;	  /* fetches missing debug files; NULL: none */
+	struct fetch_mod *fmods;  /* modules looked up since fetching is on */
+	size_t nfmods;
 };
 
 /* The module holding addr, checked against the module's own range; NULL when none. */
@@ -108,6 +122,16 @@ bool target_dwfl_in_jit(const struct target_dwfl *t, uint64_t addr);
  * pseudo-thread, memory from the copy). False when no module's ELF can be
  * opened to pick the unwinder. */
 bool target_dwfl_attach_unwinder(struct target_dwfl *t);
+
+/* The module and address to name pc of mod from: the session over its fetched
+ * debug file when there is one, else mod and pc as given. On a module's first
+ * lookup, asks t->fetch for its debug file when it has no DWARF. */
+void target_dwfl_naming_module(struct target_dwfl *t, Dwfl_Module **mod, uint64_t *pc);
+/* Name anew the addresses of mod in the session's symcache (its debug file has
+ * arrived), listing the changes there (symcache__renames). */
+void target_dwfl_rename_module(struct target_dwfl *t, Dwfl_Module *mod);
+/* End the sessions over fetched debug files. */
+void target_dwfl_fetch_release(struct target_dwfl *t);
 
 /* Names being assembled for one address, before they go into the cache. */
 struct name_list {

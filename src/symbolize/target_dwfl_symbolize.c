@@ -105,6 +105,7 @@ static struct symcache_entry *symbolize_new(struct target_dwfl *t, struct symcac
 					    uint64_t offset)
 {
 	struct name_list l = {.n = 0};
+	target_dwfl_naming_module(t, &mod, &pc);
 	bool ok = target_dwfl_name_pc(t, mod, pc, &l);
 	const char **packed = ok && l.n ? pack_names(&l) : NULL;
 	size_t count = l.n;
@@ -191,8 +192,11 @@ size_t target_dwfl__symbolize_loc(struct target_dwfl *t, uint64_t pc, struct fra
 		Dwfl_Module *mod = target_dwfl_module_at(t, pc);
 		for (size_t i = 0; i < e->n; i++)
 			locs[i] = (struct frame_loc){.inlined = i > 0};
-		if (mod)
-			target_dwfl_locate_pc(t, mod, pc, locs, e->n);
+		uint64_t npc = pc;
+		if (mod) {
+			target_dwfl_naming_module(t, &mod, &npc);
+			target_dwfl_locate_pc(t, mod, npc, locs, e->n);
+		}
 		if (symcache__set_locs(t->cache, e, locs)) {
 			out[0] = (struct frame_loc){.name = e->names[0]};
 			return 1;
@@ -201,6 +205,42 @@ size_t target_dwfl__symbolize_loc(struct target_dwfl *t, uint64_t pc, struct fra
 	size_t n = e->n < max ? e->n : max;
 	memcpy(out, e->locs, n * sizeof(*out));
 	return n;
+}
+
+/* Whether l holds exactly the names of e. */
+static bool same_names(const struct name_list *l, const struct symcache_entry *e)
+{
+	if (l->n != e->n)
+		return false;
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->names[i], e->names[i]))
+			return false;
+	return true;
+}
+
+void target_dwfl_rename_module(struct target_dwfl *t, Dwfl_Module *mod)
+{
+	struct symcache *cache = cache_of(t);
+	struct module_id m;
+
+	if (!cache || !module_id_get(t, cache, mod, &m))
+		return;
+	for (size_t i = 0; i < symcache__nr_entries(cache); i++) {
+		struct symcache_entry *e = symcache__entry(cache, i);
+		struct name_list l = {.n = 0};
+		Dwfl_Module *nm = mod;
+		uint64_t pc = e->offset + m.bias;
+
+		if (e->module != m.id)
+			continue;
+		target_dwfl_naming_module(t, &nm, &pc);
+		if (target_dwfl_name_pc(t, nm, pc, &l) && l.n && !same_names(&l, e)) {
+			const char **packed = pack_names(&l);
+			if (packed)
+				symcache__rename(cache, e, packed, l.n);
+		}
+		name_list_release(&l);
+	}
 }
 
 void target_dwfl__share_symcache(struct target_dwfl *t, struct symcache *c)

@@ -5,7 +5,7 @@
 # split off by .gnu_debuglink (link/ with its .debug beside it, no build-id),
 # MiniDebugInfo only (mini), stripped to nothing (strip), cxx.cpp (cxx), and
 # inline.c with scopes.c in two compile units (multi); a build-id but no debug file
-# anywhere (nodbg).
+# anywhere (nodbg); stripped with its debug file aside (fetched, aside/fetched.debug).
 # Usage: build.sh SRCDIR OUT
 set -e
 S=$1
@@ -48,3 +48,10 @@ xz -q mini.sym
 objcopy --strip-all mini.full mini
 objcopy --add-section .gnu_debugdata=mini.sym.xz mini
 objcopy --strip-all mini.full strip
+
+# stripped to nothing, its debug file kept where no search looks (as one fetched
+# by build-id would be), with a build-id of its own
+mkdir -p aside
+$CC -O2 -g -Wl,--build-id=0x66657463686564000000000000000000000000aa -o fetched.full "$S/inline.c"
+objcopy --only-keep-debug fetched.full aside/fetched.debug
+objcopy --strip-all fetched.full fetched
