@@ -68,6 +68,56 @@ START_TEST(test_titles)
 }
 END_TEST
 
+/* Sites listed together that share a name are told apart by where their stacks
+ * first differ; unique names and stacks alike up to truncation stay plain. */
+START_TEST(test_titles_shared)
+{
+	struct stacktab *t = stacktab__new();
+	static const char *const steady[] = { "main", "run_steady", "leak_steady", "malloc" };
+	static const char *const burst[] = { "main", "run_burst", "leak_steady", "malloc" };
+	static const char *const other[] = { "main", "run_steady", "cache_put", "malloc" };
+	static const char *const cut[] = { "run_steady", "leak_steady", "malloc" };
+	static const char *const viacalloc[] = { "main", "run_steady", "leak_steady", "calloc" };
+	static const char *const py_tuple[] = { "main", "run (app.py:3)", "leak (app.py:9)",
+						 "PyTuple_New", "_PyObject_Malloc" };
+	static const char *const py_list[] = { "main", "run (app.py:3)", "leak (app.py:9)",
+						"list_resize", "PyMem_Realloc" };
+	uint32_t frames[3], ids[4];
+	char titles[4][MS_SITE_TITLE_MAX];
+
+	ids[0] = intern(t, steady, 4);
+	ids[1] = intern(t, burst, 4);
+	ids[2] = intern(t, other, 4);
+	site_titles(t, ids, 3, titles);
+	ck_assert_str_eq(titles[0], "leak_steady (via run_steady)");
+	ck_assert_str_eq(titles[1], "leak_steady (via run_burst)");
+	ck_assert_str_eq(titles[2], "cache_put");
+	/* alone in its list, a site keeps its name */
+	site_titles(t, ids + 1, 1, titles);
+	ck_assert_str_eq(titles[0], "leak_steady");
+	/* the same callers up to where unwinding stopped: one site for a reader */
+	for (size_t i = 0; i < 3; i++)
+		frames[i] = stacktab__frame(t, cut[i]);
+	ck_assert_int_eq(stacktab__intern(t, frames, 3, true, &ids[1]), 0);
+	site_titles(t, ids, 2, titles);
+	ck_assert_str_eq(titles[0], "leak_steady");
+	ck_assert_str_eq(titles[1], "leak_steady");
+	ck_assert(site_same_stack(t, ids[0], ids[1]));
+	ck_assert(!site_same_stack(t, ids[0], intern(t, burst, 4)));
+	/* callers alike: the callee tells them apart */
+	ids[1] = intern(t, viacalloc, 4);
+	site_titles(t, ids, 2, titles);
+	ck_assert_str_eq(titles[0], "leak_steady (calling malloc)");
+	ck_assert_str_eq(titles[1], "leak_steady (calling calloc)");
+	ids[0] = intern(t, py_tuple, 5);
+	ids[1] = intern(t, py_list, 5);
+	site_titles(t, ids, 2, titles);
+	ck_assert_str_eq(titles[0], "leak (app.py:9) (calling PyTuple_New)");
+	ck_assert_str_eq(titles[1], "leak (app.py:9) (calling list_resize)");
+	stacktab__free(t);
+}
+END_TEST
+
 START_TEST(test_format_bytes)
 {
 	char buf[32];
@@ -105,6 +155,50 @@ static char *render(struct report_input *in)
 }
 
 /* An exact run: a leak through a chain of functions, a busy site, a freed one. */
+/* Two leaking sites that share a leaf, and a truncated copy of one: the top list
+ * and the suspects tell the first two apart by caller and sum the third in. */
+START_TEST(test_report_shared_titles)
+{
+	struct stacktab *t = stacktab__new();
+	struct profile *p = profile__new(1);
+	static const char *const steady[] = { "main", "run_steady", "leak_steady", "malloc" };
+	static const char *const burst[] = { "main", "run_burst", "leak_steady", "malloc" };
+	uint32_t a = intern(t, steady, 4), b = intern(t, burst, 4), c, frames[3];
+	struct leak_suspect sus[4];
+	struct report_input in = { 0 };
+	char *out;
+
+	for (size_t i = 0; i < 3; i++)
+		frames[i] = stacktab__frame(t, steady[i + 1]);
+	ck_assert_int_eq(stacktab__intern(t, frames, 3, true, &c), 0);
+	for (uint64_t s = 0; s < 20; s++) {
+		profile__alloc(p, 0x100000 + s * 64, 4096, a, s * SEC);
+		profile__alloc(p, 0x200000 + s * 64, 2048, b, s * SEC);
+		profile__alloc(p, 0x300000 + s * 64, 16, c, s * SEC);
+		profile__tick(p, s * SEC + SEC - 1);
+	}
+	in.comm = "leaky";
+	in.stacks = t;
+	in.profile = p;
+	in.work = work_of(p);
+	in.nr_suspects = leak_rank(p, in.work, 0, sus, 4);
+	in.suspects = sus;
+	ck_assert_uint_eq(in.nr_suspects, 3);
+	out = render(&in);
+	ck_assert_ptr_nonnull(strstr(out, "#1  leak_steady (via run_steady)\n    (2 stacks alike "
+					  "but where unwinding stopped, summed)\n    live 82240 B"));
+	ck_assert_ptr_nonnull(strstr(out, "#2  leak_steady (via run_burst)\n"));
+	ck_assert_ptr_nonnull(strstr(out, "== leak suspects ==\n#1 leak_steady (via run_steady)  "));
+	ck_assert_ptr_nonnull(strstr(out, "#2 leak_steady (via run_burst)  "));
+	ck_assert_ptr_nonnull(strstr(out, "(2 stacks alike but where unwinding stopped, summed)\n"
+					  "      (stack of site #1 above)"));
+	ck_assert_ptr_null(strstr(out, "#3 "));
+	free(out);
+	profile__free(p);
+	stacktab__free(t);
+}
+END_TEST
+
 START_TEST(test_exact_report)
 {
 	struct stacktab *t = stacktab__new();
@@ -333,6 +427,72 @@ START_TEST(test_verdict)
 	out = verdict(&in);
 	ck_assert_ptr_nonnull(strstr(out, "No leak found: over 2 s of load"));
 	free(out);
+	/* no heap suspect: the RSS suspect, judged against the new pages faulted in */
+	s.released = 10 << 20;
+	s.peak = 60 << 20;
+	in.rss_work = &w;
+	in.rss_suspects = &s;
+	in.nr_rss_suspects = 1;
+	w.faults = true;
+	out = verdict(&in);
+	ck_assert_ptr_nonnull(strstr(out, "No heap site grew with the work, but RSS did: the new "
+					  "pages of leak\n  (app.py:32) grew by 50.0 MiB, 400.0 MiB "
+					  "per GiB of new pages the process\n  faulted in (4.0 MiB per "
+					  "second of load), and kept 83% of their peak: look\n  there "
+					  "first (the first RSS suspect in == rss =="));
+	free(out);
+	/* and when the allocator saw no work */
+	w.faults = false;
+	in.work = &(struct leak_work){.no_work = true};
+	out = verdict(&in);
+	ck_assert_ptr_nonnull(strstr(out, "The process hardly allocated through its allocator, "
+					  "but its RSS grew"));
+	ck_assert_ptr_null(strstr(out, "faulted in"));
+	free(out);
+	stacktab__free(t);
+}
+END_TEST
+
+/* The RSS suspects at the end of "== rss ==": per GiB of work, per second of load,
+ * what was given back, the stack; and what they were judged against. */
+START_TEST(test_rss_suspects)
+{
+	struct stacktab *t = stacktab__new();
+	static const char *const leak[] = {"main", "keep (app.py:9)", "PyTuple_New"};
+	struct series faulted = {.n = 3, .interval_ns = 1000000000ull,
+				 .points = (double[]){0, 1e8, 2e8}};
+	struct leak_work w;
+	struct leak_suspect s = {.stack_id = intern(t, leak, 3), .slope = 4 << 20,
+				 .per_gib = 400 << 20, .growth = 50 << 20, .peak = 60 << 20,
+				 .released = 10 << 20, .span_s = 30, .load_s = 20, .intervals = 20,
+				 .rises = 18, .falls = 1};
+	struct rss_suspects_input in = {.stacks = t, .work = &w, .suspects = &s, .nr_suspects = 1,
+					.work_why = "the heap was not tracked (--no-heap)"};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	leak_work_init_faults(&w, &faulted);
+	w.no_work = false;
+	report_rss_write_suspects(f, &in);
+	in.nr_suspects = 0;
+	report_rss_write_suspects(f, &in);
+	w.no_work = true;
+	report_rss_write_suspects(f, &in);
+	fclose(f);
+	if (getenv("MEMSPY_SHOW_REPORT"))
+		fputs(buf, stderr);
+	ck_assert_ptr_nonnull(strstr(buf, "judged against the new pages faulted in, since\n  the heap "
+					  "was not tracked (--no-heap): 2 s of load at 9.5 MiB/s or "
+					  "more\n"
+					  "  #1 keep (app.py:9)  +400.0 MiB per GiB of new pages, "
+					  "+4.0 MiB/s of load\n      grew 50.0 MiB over 30.0 s (20.0 s "
+					  "of load), rose in 90% of load intervals, released 10.0 MiB "
+					  "(17%) since its peak\n      PyTuple_New\n      keep (app.py:9)\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "  none: no stack's new pages grew with the work"));
+	ck_assert_ptr_nonnull(strstr(buf, "  suspects          none judged: the process hardly "
+					  "worked (190.7 MiB of new pages faulted in)\n"));
+	free(buf);
 	stacktab__free(t);
 }
 END_TEST
@@ -343,6 +503,8 @@ Suite *suite_report(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_titles);
+	tcase_add_test(tc, test_titles_shared);
+	tcase_add_test(tc, test_report_shared_titles);
 	tcase_add_test(tc, test_format_bytes);
 	tcase_add_test(tc, test_rss_period);
 	tcase_add_test(tc, test_exact_report);
@@ -350,6 +512,7 @@ Suite *suite_report(void)
 	tcase_add_test(tc, test_unseen_report);
 	tcase_add_test(tc, test_rss_titles_merged);
 	tcase_add_test(tc, test_verdict);
+	tcase_add_test(tc, test_rss_suspects);
 	suite_add_tcase(s, tc);
 	return s;
 }

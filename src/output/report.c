@@ -57,8 +57,7 @@ static void format_exact(double bytes, char *buf, size_t size)
 	snprintf(buf, size, "%.0f B (%s)", bytes, human);
 }
 
-/* The full stack under a title, leaf first as debuggers print it. */
-static void write_stack(FILE *f, const struct stacktab *t, uint32_t stack_id)
+void report_write_stack(FILE *f, const struct stacktab *t, uint32_t stack_id)
 {
 	const uint32_t *frames;
 	size_t n = stacktab__stack(t, stack_id, &frames);
@@ -216,13 +215,22 @@ static int cmp_live(const void *a, const void *b)
 	return x->stack_id < y->stack_id ? -1 : x->stack_id > y->stack_id;
 }
 
+/* A listed site: the sites whose stacks are alike up to truncation, summed. */
+struct top_site {
+	struct site_stats st; /* the largest one's stack; the sums of all */
+	size_t stacks;	      /* sites summed */
+};
+
 static void write_site_line(FILE *f, const struct report_input *in, size_t rank,
-			    const struct site_stats *st, bool exact)
+			    const struct top_site *ts, const char *title, bool exact)
 {
+	const struct site_stats *st = &ts->st;
 	char buf[64], age[32];
 
-	fprintf(f, "#%-2zu %s%s\n", rank, site_name(in->stacks, st->stack_id),
+	fprintf(f, "#%-2zu %s%s\n", rank, title,
 		stacktab__truncated(in->stacks, st->stack_id) ? "  [truncated stack]" : "");
+	if (ts->stacks > 1)
+		fprintf(f, "    (%zu stacks alike but where unwinding stopped, summed)\n", ts->stacks);
 	if (exact) {
 		format_exact(st->live_bytes, buf, sizeof(buf));
 		fprintf(f, "    live %s in %.0f block%s", buf, st->live_count,
@@ -239,34 +247,93 @@ static void write_site_line(FILE *f, const struct report_input *in, size_t rank,
 	fputc('\n', f);
 }
 
-/* Returns the listed sites (caller frees) so suspects can point back at them. */
-static const struct site_stats **write_top_sites(FILE *f, const struct report_input *in,
-						       bool exact, size_t *listed)
+/* Fold site st into a listed one whose stack it shares up to truncation;
+ * false when there is none. */
+static bool top_merge(const struct report_input *in, struct top_site *r, size_t nr,
+		      const struct site_stats *st)
 {
-	size_t n, nr = 0, top = in->top_n ? in->top_n : MS_REPORT_TOP_DEFAULT;
-	const struct site_stats *sites = profile__sites(in->profile, &n);
-	const struct site_stats **r = calloc(n ? n : 1, sizeof(*r));
+	for (size_t k = 0; k < nr; k++) {
+		struct site_stats *m = &r[k].st;
 
-	*listed = 0;
-	fprintf(f, "\n== top allocation sites by live bytes ==\n");
-	if (!r) {
-		fprintf(f, "  (out of memory ranking sites)\n");
+		if (!site_same_stack(in->stacks, m->stack_id, st->stack_id))
+			continue;
+		m->live_bytes += st->live_bytes;
+		m->live_count += st->live_count;
+		m->samples += st->samples;
+		if (st->oldest_live_ns && (!m->oldest_live_ns || st->oldest_live_ns < m->oldest_live_ns))
+			m->oldest_live_ns = st->oldest_live_ns;
+		r[k].stacks++;
+		return true;
+	}
+	return false;
+}
+
+/* The top sites by live bytes, sites alike up to truncation summed (caller
+ * frees; NULL when out of memory); *nr their number. */
+static struct top_site *top_sites(const struct report_input *in, size_t top, size_t *nr)
+{
+	size_t n, nlive = 0;
+	const struct site_stats *sites = profile__sites(in->profile, &n);
+	const struct site_stats **live = calloc(n ? n : 1, sizeof(*live));
+	struct top_site *r = calloc(top ? top : 1, sizeof(*r));
+
+	*nr = 0;
+	if (!live || !r) {
+		free(live);
+		free(r);
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (sites[i].live_bytes > 0)
-			r[nr++] = &sites[i];
-	qsort(r, nr, sizeof(*r), cmp_live);
+			live[nlive++] = &sites[i];
+	qsort(live, nlive, sizeof(*live), cmp_live);
+	for (size_t i = 0; i < nlive && *nr < top; i++)
+		if (!top_merge(in, r, *nr, live[i]))
+			r[(*nr)++] = (struct top_site){.st = *live[i], .stacks = 1};
+	free(live);
+	return r;
+}
+
+/* Titles of n entries listed together (caller frees; NULL when out of memory). */
+static char (*titles_of(const struct stacktab *t, const uint32_t *ids, size_t n))[MS_SITE_TITLE_MAX]
+{
+	char (*titles)[MS_SITE_TITLE_MAX] = calloc(n ? n : 1, sizeof(*titles));
+
+	if (titles)
+		site_titles(t, ids, n, titles);
+	return titles;
+}
+
+/* Returns the listed sites (caller frees) so suspects can point back at them. */
+static struct top_site *write_top_sites(FILE *f, const struct report_input *in, bool exact,
+					size_t *listed)
+{
+	size_t nr, top = in->top_n ? in->top_n : MS_REPORT_TOP_DEFAULT;
+	struct top_site *r = top_sites(in, top, &nr);
+	uint32_t *ids = calloc(nr ? nr : 1, sizeof(*ids));
+	char (*titles)[MS_SITE_TITLE_MAX] = NULL;
+
+	*listed = 0;
+	fprintf(f, "\n== top allocation sites by live bytes ==\n");
+	for (size_t i = 0; r && ids && i < nr; i++)
+		ids[i] = r[i].st.stack_id;
+	if (r && ids)
+		titles = titles_of(in->stacks, ids, nr);
+	free(ids);
+	if (!titles) {
+		fprintf(f, "  (out of memory ranking sites)\n");
+		free(r);
+		return NULL;
+	}
 	if (!nr)
 		fprintf(f, "  no live allocations were tracked\n");
-	if (nr > top)
-		nr = top;
 	for (size_t i = 0; i < nr; i++) {
 		if (i)
 			fputc('\n', f);
-		write_site_line(f, in, i + 1, r[i], exact);
-		write_stack(f, in->stacks, r[i]->stack_id);
+		write_site_line(f, in, i + 1, &r[i], titles[i], exact);
+		report_write_stack(f, in->stacks, r[i].st.stack_id);
 	}
+	free(titles);
 	*listed = nr;
 	return r;
 }
@@ -276,7 +343,9 @@ static const struct site_stats **write_top_sites(FILE *f, const struct report_in
 struct suspect_row {
 	const struct leak_suspect *heap;
 	const struct container_growth *py;
-	double rate; /* bytes per second, for the ranking */
+	double rate;		 /* bytes per second, for the ranking */
+	struct leak_suspect sum; /* heap, plus the suspects alike up to truncation */
+	size_t stacks;		 /* suspects summed */
 };
 
 static int cmp_row(const void *a, const void *b)
@@ -313,30 +382,29 @@ static void write_kept(FILE *f, const struct leak_suspect *s)
 	fprintf(f, "released %s (%.0f%%) since its peak\n", buf, 100.0 * s->released / s->peak);
 }
 
-/* "#1 title  +X per GiB allocated", then how it grew: per second of load, in how
- * many load intervals, what it kept. Against time when nothing counted the work. */
-static void write_suspect_lines(FILE *f, const struct report_input *in, size_t rank,
-				const struct leak_suspect *s)
+void report_write_suspect(FILE *f, const char *lead, size_t rank, const struct leak_suspect *s,
+			  const char *title, const struct leak_work *w)
 {
 	double pct = s->intervals ? 100.0 * s->rises / s->intervals : 100.0 * s->rise_share;
-	bool per_work = in->work && in->work->allocated;
+	bool per_work = w && w->allocated;
+	const char *never = s->intervals && !s->falls && s->rises < s->intervals ? ", never fell"
+										 : "";
 	char rate[32], growth[32], span[32], load[32];
 
 	report_format_bytes(per_work ? s->per_gib : s->slope, rate, sizeof(rate));
 	report_format_bytes(s->growth, growth, sizeof(growth));
 	format_duration(s->span_s, span, sizeof(span));
 	format_duration(s->load_s, load, sizeof(load));
-	fprintf(f, "#%zu %s  %s%s%s", rank, site_name(in->stacks, s->stack_id),
-		s->slope >= 0 ? "+" : "", rate, per_work ? " per GiB allocated" : "/s");
+	fprintf(f, "%s#%zu %s  %s%s%s", lead, rank, title, s->slope >= 0 ? "+" : "", rate,
+		!per_work ? "/s" : w->faults ? " per GiB of new pages" : " per GiB allocated");
 	if (per_work) {
 		report_format_bytes(s->slope, rate, sizeof(rate));
 		fprintf(f, ", %s%s/s of load\n      grew %s over %s (%s of load), rose in %.0f%% of "
 			   "load intervals%s, ",
-			s->slope >= 0 ? "+" : "", rate, growth, span, load, pct,
-			s->intervals && !s->falls && s->rises < s->intervals ? ", never fell" : "");
+			s->slope >= 0 ? "+" : "", rate, growth, span, load, pct, never);
 	} else {
 		fprintf(f, "\n      grew %s over %s, rose in %.0f%% of intervals%s, ", growth, span,
-			pct, s->intervals && !s->falls && s->rises < s->intervals ? ", never fell" : "");
+			pct, never);
 	}
 	write_kept(f, s);
 }
@@ -383,17 +451,56 @@ static void write_no_work(FILE *f, const struct leak_work *w)
 		total, peak);
 }
 
-static void write_suspects(FILE *f, const struct report_input *in,
-			   const struct site_stats *const *top, size_t listed)
+/* The listed site whose stack a suspect has, up to truncation; 0 when none, else
+ * its rank. */
+static size_t listed_rank(const struct report_input *in, const struct top_site *top,
+			  size_t listed, uint32_t stack_id)
+{
+	for (size_t at = 0; at < listed; at++)
+		if (site_same_stack(in->stacks, top[at].st.stack_id, stack_id))
+			return at + 1;
+	return 0;
+}
+
+/* Fold heap rows whose stacks are alike up to truncation into the first of them:
+ * one site for a reader, its growth the sum. Returns the rows left. */
+static size_t suspect_rows_merge(const struct report_input *in, struct suspect_row *rows,
+				 size_t nrows)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < nrows; i++) {
+		const struct leak_suspect *s = rows[i].heap;
+		size_t k;
+
+		for (k = 0; s && k < kept; k++)
+			if (rows[k].heap && site_same_stack(in->stacks, rows[k].heap->stack_id,
+							    s->stack_id))
+				break;
+		if (!s || k == kept) {
+			rows[kept] = rows[i];
+			rows[kept].stacks = 1;
+			if (s)
+				rows[kept].sum = *s;
+			kept++;
+			continue;
+		}
+		rows[k].stacks++;
+		rows[k].sum.slope += s->slope;
+		rows[k].sum.per_gib += s->per_gib;
+		rows[k].sum.growth += s->growth;
+		rows[k].sum.peak += s->peak;
+		rows[k].sum.released += s->released;
+	}
+	return kept;
+}
+
+/* The rows ranked: heap suspects, and containers either beside the suspect that
+ * stores into them or on their own. Returns their number. */
+static size_t suspect_rows(const struct report_input *in, struct suspect_row *rows)
 {
 	size_t nrows = 0;
-	struct suspect_row *rows = calloc(in->nr_suspects + in->nr_growth + 1, sizeof(*rows));
 
-	fprintf(f, "\n== leak suspects ==\n");
-	if (!rows) {
-		fprintf(f, "  (out of memory ranking suspects)\n");
-		return;
-	}
 	for (size_t i = 0; i < in->nr_suspects; i++)
 		rows[nrows++] = (struct suspect_row){.heap = &in->suspects[i],
 						     .rate = in->suspects[i].slope};
@@ -415,6 +522,47 @@ static void write_suspects(FILE *f, const struct report_input *in,
 		}
 	}
 	qsort(rows, nrows, sizeof(*rows), cmp_row);
+	return suspect_rows_merge(in, rows, nrows);
+}
+
+/* A heap suspect, told apart from the others that share its name. */
+static void write_heap_suspect(FILE *f, const struct report_input *in, size_t rank,
+			       const struct suspect_row *row, const struct top_site *top,
+			       size_t listed, const char *title)
+{
+	const struct leak_suspect *s = &row->sum;
+	size_t at = listed_rank(in, top, listed, s->stack_id);
+
+	report_write_suspect(f, "", rank, s, title, in->work);
+	if (row->stacks > 1)
+		fprintf(f, "      (%zu stacks alike but where unwinding stopped, summed)\n",
+			row->stacks);
+	if (row->py)
+		write_growth(f, row->py, "      and ");
+	if (at)
+		fprintf(f, "      (stack of site #%zu above)\n", at);
+	else
+		report_write_stack(f, in->stacks, s->stack_id);
+}
+
+static void write_suspects(FILE *f, const struct report_input *in, const struct top_site *top,
+			   size_t listed)
+{
+	struct suspect_row *rows = calloc(in->nr_suspects + in->nr_growth + 1, sizeof(*rows));
+	uint32_t *ids = calloc(in->nr_suspects + 1, sizeof(*ids));
+	char (*titles)[MS_SITE_TITLE_MAX] = NULL;
+	size_t nrows;
+
+	fprintf(f, "\n== leak suspects ==\n");
+	for (size_t i = 0; ids && i < in->nr_suspects; i++)
+		ids[i] = in->suspects[i].stack_id;
+	if (ids)
+		titles = titles_of(in->stacks, ids, in->nr_suspects);
+	if (!rows || !titles) {
+		fprintf(f, "  (out of memory ranking suspects)\n");
+		goto out;
+	}
+	nrows = suspect_rows(in, rows);
 	if (in->unseen.heap)
 		fprintf(f, "  among C allocations only: %s is not seen (see \"not seen\" above)\n",
 			in->unseen.heap);
@@ -424,34 +572,24 @@ static void write_suspects(FILE *f, const struct report_input *in,
 		fprintf(f, "  none found: no site grew with the work beyond sampling noise and "
 			   "kept it\n");
 	for (size_t k = 0; k < nrows; k++) {
-		const struct leak_suspect *s = rows[k].heap;
-		const struct container_growth *g = rows[k].py;
-
 		if (k)
 			fputc('\n', f);
-		if (!s) {
-			write_container_lines(f, in, k + 1, g, rows[k].rate);
-			continue;
-		}
-		write_suspect_lines(f, in, k + 1, s);
-		if (g)
-			write_growth(f, g, "      and ");
-		size_t at;
-		for (at = 0; at < listed; at++)
-			if (top[at]->stack_id == s->stack_id)
-				break;
-		if (at < listed)
-			fprintf(f, "      (stack of site #%zu above)\n", at + 1);
+		if (rows[k].heap)
+			write_heap_suspect(f, in, k + 1, &rows[k], top, listed,
+					   titles[rows[k].heap - in->suspects]);
 		else
-			write_stack(f, in->stacks, s->stack_id);
+			write_container_lines(f, in, k + 1, rows[k].py, rows[k].rate);
 	}
+out:
+	free(titles);
+	free(ids);
 	free(rows);
 }
 
 void report_write(FILE *f, const struct report_input *in)
 {
 	bool exact = profile__sample_mean(in->profile) <= 1;
-	const struct site_stats **top;
+	struct top_site *top;
 	size_t listed;
 
 	write_header(f, in, exact);

@@ -72,6 +72,13 @@ void report_write(FILE *f, const struct report_input *in);
 /* The header line "  python     frames off: <off>" when off is set: the same
  * reason the warning gave, kept with the run's outputs. */
 void report_write_python(FILE *f, const char *off);
+/* A suspect's lines, each first line starting with lead: "#1 title  +X per GiB
+ * allocated, +Y/s of load" (per GiB of new pages when w counts faults; "+Y/s"
+ * alone when time is the work), then how it grew and what it gave back. */
+void report_write_suspect(FILE *f, const char *lead, size_t rank, const struct leak_suspect *s,
+			  const char *title, const struct leak_work *w);
+/* The full stack under a title, leaf first as debuggers print it, six spaces in. */
+void report_write_stack(FILE *f, const struct stacktab *t, uint32_t stack_id);
 /* Format bytes as "12.3 MiB". */
 void report_format_bytes(double bytes, char *buf, size_t size);
 

@@ -150,3 +150,51 @@ void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profil
 	fprintf(f, "  anonymous mmap    +%s, munmap -%s, brk +%s -%s\n", a, b, d, e);
 	write_top(f, t, ids, vals, n, total);
 }
+
+/* What the suspects were judged against, and why when it is not the bytes
+ * allocated. */
+static void write_judged_by(FILE *f, const struct rss_suspects_input *in)
+{
+	const struct leak_work *w = in->work;
+	char rate[32];
+
+	report_format_bytes(w->load_rate, rate, sizeof(rate));
+	if (!w->faults) {
+		fprintf(f, "\n  suspects (new pages that grew with the bytes allocated and stayed;\n"
+			   "  stacks under one title judged together):\n");
+		return;
+	}
+	fprintf(f, "\n  suspects (new pages that grew with the work and stayed; stacks under one\n"
+		   "  title judged together), judged against the new pages faulted in, since\n"
+		   "  %s: %.0f s of load at %s/s or more\n",
+		in->work_why ? in->work_why : "nothing counted the bytes allocated", w->load_s, rate);
+}
+
+void report_rss_write_suspects(FILE *f, const struct rss_suspects_input *in)
+{
+	char titles[TOP_N][MS_SITE_TITLE_MAX], total[32];
+	uint32_t ids[TOP_N];
+	size_t n = in->nr_suspects < TOP_N ? in->nr_suspects : TOP_N;
+
+	if (!in->work)
+		return;
+	if (in->work->no_work) {
+		report_format_bytes(in->work->total, total, sizeof(total));
+		fprintf(f, "  suspects          none judged: the process hardly worked (%s %s)\n",
+			total, in->work->faults ? "of new pages faulted in" : "allocated");
+		return;
+	}
+	write_judged_by(f, in);
+	if (!n)
+		fprintf(f, "  none: no stack's new pages grew with the work beyond sampling noise and "
+			   "stayed\n");
+	for (size_t i = 0; i < n; i++)
+		ids[i] = in->suspects[i].stack_id;
+	site_titles(in->stacks, ids, n, titles);
+	for (size_t i = 0; i < n; i++) {
+		report_write_suspect(f, "  ", i + 1, &in->suspects[i], titles[i], in->work);
+		report_write_stack(f, in->stacks, in->suspects[i].stack_id);
+	}
+	if (in->nr_suspects > n)
+		fprintf(f, "  ... and %zu more\n", in->nr_suspects - n);
+}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "profile/cpu_profile.h"
+#include "profile/leak.h"
 #include "memspy/events.h"
 #include "profile/rss_pages.h"
 #include "profile/stacktab.h"
@@ -23,5 +24,21 @@ int report_rss_write_profile(const char *dir, const struct stacktab *t,
 void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profile *p,
 		      uint64_t released_bytes, const uint64_t *counters, uint32_t min_period,
 		      uint32_t max_period);
+
+/* RSS growth judged as heap growth is (profile/rss_growth.h). */
+struct rss_suspects_input {
+	const struct stacktab *stacks;
+	const struct leak_work *work;	      /* what they were judged against */
+	const char *work_why;		      /* why the work is the new pages faulted in
+					       * (work->faults), "the heap was not tracked
+					       * (--no-heap)"; NULL otherwise */
+	const struct leak_suspect *suspects; /* ranked, steepest first */
+	size_t nr_suspects;
+};
+
+/* The end of "== rss ==": the stacks whose new pages grew with the work and
+ * stayed, each with its growth per GiB of work and per second of load, what it
+ * gave back, and its stack; or why there are none. */
+void report_rss_write_suspects(FILE *f, const struct rss_suspects_input *in);
 
 #endif

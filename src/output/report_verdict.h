@@ -17,6 +17,10 @@ struct verdict_input {
 	size_t nr_suspects;
 	const struct container_growth *growth;	/* growing Python containers, ranked */
 	size_t nr_growth;
+	const struct leak_work *rss_work;	/* what RSS growth was judged against;
+						 * NULL: RSS not sampled */
+	const struct leak_suspect *rss_suspects; /* stacks whose new pages grew, ranked */
+	size_t nr_rss_suspects;
 	double rss_start, rss_end;		/* RSS at the ends of the run; < 0: unknown */
 	const char *load_status;		/* the load command's end; NULL: none */
 };

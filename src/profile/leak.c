@@ -101,6 +101,12 @@ void leak_work_init(struct leak_work *w, const struct series *allocated)
 	w->no_work = nload < MS_LEAK_MIN_LOAD;
 }
 
+void leak_work_init_faults(struct leak_work *w, const struct series *faulted)
+{
+	leak_work_init(w, faulted);
+	w->faults = true;
+}
+
 /* Bytes allocated by time t (linear between points, held past the ends); the
  * time in seconds when time is the work. */
 static double work_at(const struct leak_work *w, uint64_t t)
@@ -268,18 +274,16 @@ static void rank_insert(struct leak_suspect *out, size_t *nr, size_t max,
 	out[at] = *cand;
 }
 
-size_t leak_rank(const struct profile *p, const struct leak_work *w, double noise_bytes,
-		 struct leak_suspect *out, size_t max)
+size_t leak_rank_series(const struct leak_candidate *c, size_t n, double mean,
+			const struct leak_work *w, double noise_bytes, struct leak_suspect *out,
+			size_t max)
 {
-	double mean = (double)profile__sample_mean(p);
-	const struct site_stats *sites;
-	size_t nr_sites, nr = 0;
+	size_t nr = 0;
 
 	if (w->no_work)
 		return 0;
-	sites = profile__sites(p, &nr_sites);
-	for (size_t i = 0; i < nr_sites; i++) {
-		const struct series *s = profile__site_series(p, sites[i].stack_id);
+	for (size_t i = 0; i < n; i++) {
+		const struct series *s = c[i].s;
 		double noise = noise_bytes;
 		struct leak_suspect cand;
 
@@ -297,9 +301,30 @@ size_t leak_rank(const struct profile *p, const struct leak_work *w, double nois
 		}
 		if (!leak_is_suspect(s, w, noise, &cand))
 			continue;
-		cand.stack_id = sites[i].stack_id;
+		cand.stack_id = c[i].stack_id;
 		rank_insert(out, &nr, max, &cand);
 	}
+	return nr;
+}
+
+size_t leak_rank(const struct profile *p, const struct leak_work *w, double noise_bytes,
+		 struct leak_suspect *out, size_t max)
+{
+	size_t nr_sites, nr;
+	const struct site_stats *sites = profile__sites(p, &nr_sites);
+	struct leak_candidate *c;
+
+	if (w->no_work)
+		return 0;
+	c = malloc((nr_sites ? nr_sites : 1) * sizeof(*c));
+	if (!c)
+		return 0;
+	for (size_t i = 0; i < nr_sites; i++)
+		c[i] = (struct leak_candidate){sites[i].stack_id,
+					       profile__site_series(p, sites[i].stack_id)};
+	nr = leak_rank_series(c, nr_sites, (double)profile__sample_mean(p), w, noise_bytes, out,
+			      max);
+	free(c);
 	return nr;
 }
 

@@ -22,6 +22,14 @@ struct leak_work {
 	double load_s;	    /* seconds of load */
 	double span_s;	    /* the run's seconds */
 	bool no_work;	    /* fewer than 3 seconds of load: nothing to judge by */
+	bool faults;	    /* allocated counts bytes of new pages faulted in, not bytes
+			     * allocated (leak_work_init_faults) */
+};
+
+/* A series to judge, and the stack it stands for. */
+struct leak_candidate {
+	uint32_t stack_id;
+	const struct series *s;
 };
 
 struct leak_suspect {
@@ -62,6 +70,10 @@ struct container_growth {
  * least a tenth of the run's median rate and at least MS_LEAK_IDLE_RATE (an idle
  * process's housekeeping); with fewer than 3 such intervals there was no work. */
 void leak_work_init(struct leak_work *w, const struct series *allocated);
+/* The same from the bytes of new pages the process faulted in since the start:
+ * the work of a process whose allocator the probes do not see at work (--no-heap,
+ * a runtime's own heap). */
+void leak_work_init_faults(struct leak_work *w, const struct series *faulted);
 
 /* Criteria, on the series' points at the ends of load intervals, placed by the
  * bytes allocated so far (idle intervals are folded into the next load one):
@@ -83,6 +95,11 @@ size_t leak_rank(const struct profile *p, const struct leak_work *w, double nois
 		 struct leak_suspect *out, size_t max);
 /* Least-squares slope of the last `last` points of a series, in units per second
  * (0 with fewer than two points): a site's growth right now (memspy top). */
+/* leak_rank over any series: n candidates whose values are sampled estimates,
+ * one sample standing for about sample_mean bytes (<= 1: exact). */
+size_t leak_rank_series(const struct leak_candidate *c, size_t n, double sample_mean,
+			const struct leak_work *w, double noise_bytes, struct leak_suspect *out,
+			size_t max);
 double leak_recent_slope(const struct series *s, size_t last);
 /* The test for one series (exposed for unit tests). Fills *out except stack_id,
  * whatever the verdict. */

@@ -11,10 +11,6 @@
 #define MS_NIL UINT32_MAX
 /* Smallest block table; below this, shrinking saves nothing worth a rebuild. */
 #define MS_MIN_BLOCKS 1024u
-/* Points a series keeps before neighbours merge: at one tick a second, 512 points
- * cover eight and a half minutes at full resolution, and a series costs 4 KiB. */
-#define MS_SERIES_CAP 512u
-#define MS_SERIES_MIN 16u
 
 /* A live sampled block. Blocks of one site form a list in allocation order, so the
  * oldest live block of a site is always its head. */
@@ -25,14 +21,6 @@ struct block {
 	uint32_t site;	/* index into sites */
 	uint32_t prev;	/* older block of the same site, MS_NIL at the head */
 	uint32_t next;	/* newer block of the same site; the free list when unused */
-};
-
-struct tseries {
-	struct series s;
-	size_t cap;	     /* points allocated */
-	size_t first_point;  /* global point index of s.points[0] */
-	uint32_t last_ticks; /* ticks averaged into the last point */
-	bool started;	     /* has seen a tick */
 };
 
 struct site {
@@ -64,9 +52,7 @@ struct profile {
 
 	struct tseries total;
 	struct tseries allocated; /* bytes allocated since the start, per point */
-	uint64_t ticks;		  /* ticks so far */
-	uint64_t ticks_per_point; /* doubles each time the series merge */
-	uint64_t first_tick_ns, last_tick_ns;
+	struct series_clock clock;
 };
 
 static const struct series empty_series;
@@ -152,7 +138,7 @@ struct profile *profile__new(uint64_t sample_mean)
 	p->blocks_cap = MS_MIN_BLOCKS;
 	p->blocks = malloc(p->blocks_cap * sizeof(*p->blocks));
 	p->free_head = MS_NIL;
-	p->ticks_per_point = 1;
+	series_clock_start(&p->clock);
 	if (!p->blocks || hashtab__init(&p->by_addr, p->blocks_cap, 0) ||
 	    hashtab__init(&p->by_stack, 128, 0)) {
 		profile__free(p);
@@ -167,9 +153,9 @@ void profile__free(struct profile *p)
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->nr_sites; i++)
-		free(p->sites[i].series.s.points);
-	free(p->total.s.points);
-	free(p->allocated.s.points);
+		tseries_fini(&p->sites[i].series);
+	tseries_fini(&p->total);
+	tseries_fini(&p->allocated);
 	free(p->sites);
 	free(p->stats);
 	hashtab__fini(&p->by_stack);
@@ -351,104 +337,22 @@ bool profile__free_block(struct profile *p, uint64_t addr, uint64_t ts_ns)
 	return true;
 }
 
-/* Merge neighbouring points pairwise on the global grid (global point g goes to
- * g / 2), so every series keeps the same time base as the total. */
-static void series_halve(struct tseries *t, uint64_t old_ticks_per_point)
-{
-	size_t first = t->first_point, nfirst = first / 2, n = 0;
-
-	if (!t->started || !t->s.n) {
-		t->first_point = nfirst;
-		return;
-	}
-	for (size_t g = nfirst; g <= (first + t->s.n - 1) / 2; g++) {
-		double sum = 0;
-		unsigned cnt = 0;
-
-		for (size_t o = 2 * g; o <= 2 * g + 1; o++) {
-			if (o >= first && o < first + t->s.n) {
-				sum += t->s.points[o - first];
-				cnt++;
-			}
-		}
-		t->s.points[n++] = sum / cnt;
-		t->last_ticks = (uint32_t)(cnt * old_ticks_per_point);
-	}
-	t->s.n = n;
-	t->first_point = nfirst;
-}
-
-static void series_add(struct tseries *t, size_t point, double v)
-{
-	size_t local;
-
-	if (!t->started) {
-		t->started = true;
-		t->first_point = point;
-	}
-	local = point - t->first_point;
-	if (t->s.n && local == t->s.n - 1) {
-		/* Still inside the last point's interval: keep a running mean. */
-		t->s.points[local] = (t->s.points[local] * t->last_ticks + v) / (t->last_ticks + 1);
-		t->last_ticks++;
-		return;
-	}
-	if (local >= t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : MS_SERIES_MIN;
-		double *np;
-
-		while (cap <= local)
-			cap *= 2;
-		if (cap > MS_SERIES_CAP)
-			cap = MS_SERIES_CAP;
-		np = realloc(t->s.points, cap * sizeof(*np));
-		if (!np)
-			return; /* the point is lost; the next tick fills the gap */
-		t->s.points = np;
-		t->cap = cap;
-	}
-	/* A gap (a point lost to ENOMEM) repeats the current value. */
-	while (t->s.n <= local)
-		t->s.points[t->s.n++] = v;
-	t->last_ticks = 1;
-}
-
-static void series_place(struct tseries *t, uint64_t first_tick_ns, uint64_t interval_ns)
-{
-	t->s.interval_ns = interval_ns;
-	t->s.start_ns = first_tick_ns + t->first_point * interval_ns;
-}
-
 void profile__tick(struct profile *p, uint64_t ts_ns)
 {
-	size_t point;
-	uint64_t base, interval;
+	uint64_t halve;
+	size_t point = series_clock_tick(&p->clock, ts_ns, &halve);
 
-	if (!p->ticks)
-		p->first_tick_ns = ts_ns;
-	p->last_tick_ns = ts_ns;
-	point = p->ticks / p->ticks_per_point;
-	if (point >= MS_SERIES_CAP) {
-		series_halve(&p->total, p->ticks_per_point);
-		series_halve(&p->allocated, p->ticks_per_point);
+	if (halve) {
+		tseries_halve(&p->total, halve);
+		tseries_halve(&p->allocated, halve);
 		for (size_t i = 0; i < p->nr_sites; i++)
-			series_halve(&p->sites[i].series, p->ticks_per_point);
-		p->ticks_per_point *= 2;
-		point = p->ticks / p->ticks_per_point;
+			tseries_halve(&p->sites[i].series, halve);
 	}
-	p->ticks++;
-	/* The tick period is whatever the caller keeps; take the mean spacing so far. */
-	base = p->ticks >= 2 ? (p->last_tick_ns - p->first_tick_ns) / (p->ticks - 1)
-			     : 1000000000ull;
-	interval = base * p->ticks_per_point;
-	series_add(&p->total, point, p->live_bytes);
-	series_place(&p->total, p->first_tick_ns, interval);
-	series_add(&p->allocated, point, p->has_exact ? p->allocated_exact : p->allocated_est);
-	series_place(&p->allocated, p->first_tick_ns, interval);
-	for (size_t i = 0; i < p->nr_sites; i++) {
-		series_add(&p->sites[i].series, point, p->stats[i].live_bytes);
-		series_place(&p->sites[i].series, p->first_tick_ns, interval);
-	}
+	tseries_add(&p->total, &p->clock, point, p->live_bytes);
+	tseries_add(&p->allocated, &p->clock, point,
+		    p->has_exact ? p->allocated_exact : p->allocated_est);
+	for (size_t i = 0; i < p->nr_sites; i++)
+		tseries_add(&p->sites[i].series, &p->clock, point, p->stats[i].live_bytes);
 }
 
 const struct site_stats *profile__sites(const struct profile *p, size_t *n)

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "profile/series.h"
+
 /* A site is one interned stack (stacktab id). */
 struct site_stats {
 	uint32_t stack_id;
@@ -18,19 +20,8 @@ struct site_stats {
 	uint64_t oldest_live_ns; /* timestamp of the oldest live block; 0 when none */
 };
 
-/* Live bytes of every site once per interval. Bounded: when the series would
- * exceed its capacity (512 points), neighbouring points are merged (averaged) and
- * the interval doubles. A point is the mean of the ticks in its interval; the last
- * one may still be filling. Every series shares the total's time grid; a site's
- * series starts at the first tick after the site appeared. interval_ns is the mean
- * spacing of the ticks so far (1 s before the second tick). */
-struct series {
-	double *points;	 /* points[i] at start_ns + i * interval_ns */
-	size_t n;
-	uint64_t start_ns;
-	uint64_t interval_ns;
-};
-
+/* Live bytes of every site, the whole heap and the bytes allocated, once per tick
+ * on one clock (struct series: profile/series.h). */
 struct profile;
 
 /* sample_mean is the Poisson mean in bytes; <= 1 means every allocation is

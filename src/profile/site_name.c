@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Name an allocation site after the first frame that is not the allocator. */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -71,4 +72,118 @@ const char *site_name(const struct stacktab *t, uint32_t stack_id)
 	const char *name = id == UINT32_MAX ? NULL : stacktab__frame_name(t, id);
 
 	return name ? name : "[no frames]";
+}
+
+/* A stack around the frame that names it: callers at k > 0 steps out, callees
+ * at k < 0 steps in. */
+struct named_stack {
+	const uint32_t *frames;
+	size_t n, at; /* frames[at] names it */
+	bool truncated;
+};
+
+static bool named_stack_get(const struct stacktab *t, uint32_t id, struct named_stack *s)
+{
+	uint32_t name = site_name_frame(t, id);
+
+	s->n = stacktab__stack(t, id, &s->frames);
+	s->truncated = stacktab__truncated(t, id);
+	for (s->at = s->n; s->at > 0; s->at--)
+		if (s->frames[s->at - 1] == name)
+			break;
+	if (!s->at)
+		return false;
+	s->at--;
+	return true;
+}
+
+/* The frame k steps from the name; UINT32_MAX past either end. */
+static uint32_t step(const struct named_stack *s, long k)
+{
+	if (k > 0)
+		return (size_t)k <= s->at ? s->frames[s->at - (size_t)k] : UINT32_MAX;
+	return s->at + (size_t)-k < s->n ? s->frames[s->at + (size_t)-k] : UINT32_MAX;
+}
+
+/* Where two stacks with one name first differ: k > 0 among the callers, k < 0
+ * among the callees; 0 when they are alike up to truncation. */
+static long first_difference(const struct named_stack *a, const struct named_stack *b)
+{
+	for (long k = 1;; k++) {
+		uint32_t fa = step(a, k), fb = step(b, k);
+
+		if (fa == fb && fa == UINT32_MAX)
+			break;
+		/* unwinding that stopped early says nothing about further callers */
+		if ((fa == UINT32_MAX && a->truncated) || (fb == UINT32_MAX && b->truncated))
+			break;
+		if (fa != fb)
+			return k;
+	}
+	for (long k = -1;; k--) {
+		uint32_t fa = step(a, k), fb = step(b, k);
+
+		if (fa != fb)
+			return k;
+		if (fa == UINT32_MAX)
+			return 0;
+	}
+}
+
+bool site_same_stack(const struct stacktab *t, uint32_t a, uint32_t b)
+{
+	struct named_stack sa, sb;
+
+	if (a == b)
+		return true;
+	if (site_name_frame(t, a) != site_name_frame(t, b) || !named_stack_get(t, a, &sa) ||
+	    !named_stack_get(t, b, &sb))
+		return false;
+	return first_difference(&sa, &sb) == 0;
+}
+
+/* Order of the places where stacks differ: every caller before any callee. */
+static long depth_rank(long k)
+{
+	return k > 0 ? k : k < 0 ? 1000000 - k : 0;
+}
+
+/* The title of site i among the n listed: its name, told apart from the others
+ * that share it by its frame where the farthest of them first differs. */
+static void title_one(const struct stacktab *t, const uint32_t *ids, size_t n, size_t i,
+		      char *out)
+{
+	uint32_t name = site_name_frame(t, ids[i]);
+	struct named_stack si, sj;
+	long far = 0;
+	uint32_t frame;
+
+	snprintf(out, MS_SITE_TITLE_MAX, "%s", site_name(t, ids[i]));
+	if (!named_stack_get(t, ids[i], &si))
+		return;
+	for (size_t j = 0; j < n; j++) {
+		long k;
+
+		if (j == i || ids[j] == ids[i] || site_name_frame(t, ids[j]) != name ||
+		    !named_stack_get(t, ids[j], &sj))
+			continue;
+		k = first_difference(&si, &sj);
+		if (depth_rank(k) > depth_rank(far))
+			far = k;
+	}
+	if (!far)
+		return;
+	/* past its own end: its outermost caller or its leaf tells it apart */
+	while ((frame = step(&si, far)) == UINT32_MAX && far != 0)
+		far += far > 0 ? -1 : 1;
+	if (far && stacktab__frame_name(t, frame))
+		snprintf(out, MS_SITE_TITLE_MAX, "%s (%s %s)", site_name(t, ids[i]),
+			 far > 0 ? "via" : "calling", stacktab__frame_name(t, frame));
+}
+
+void site_titles(const struct stacktab *t, const uint32_t *stack_ids, size_t n,
+		 char (*titles)[MS_SITE_TITLE_MAX])
+{
+	for (size_t i = 0; i < n; i++)
+		title_one(t, stack_ids, n, i, titles[i]);
 }

@@ -7,6 +7,7 @@
 
 #include "profile/cpu_profile.h"
 #include "profile/profile.h"
+#include "profile/rss_growth.h"
 #include "profile/rss_pages.h"
 #include "python/python.h"
 #include "python/python_globals.h"
@@ -20,7 +21,8 @@ int profiles__init(struct profiles *p, uint64_t sample_mean)
 	p->heap = profile__new(sample_mean);
 	p->cpu = cpu_profile__new();
 	p->rss = cpu_profile__new();
-	if (p->heap && p->cpu && p->rss)
+	p->rss_growth = rss_growth__new();
+	if (p->heap && p->cpu && p->rss && p->rss_growth)
 		return 0;
 	profiles__release(p);
 	return -ENOMEM;
@@ -31,6 +33,7 @@ void profiles__release(struct profiles *p)
 	profile__free(p->heap);
 	cpu_profile__free(p->cpu);
 	cpu_profile__free(p->rss);
+	rss_growth__free(p->rss_growth);
 	free(p->rss_series);
 	*p = (struct profiles){0};
 }
@@ -39,6 +42,7 @@ void profiles__start(struct profiles *p, uint64_t ts)
 {
 	p->start_ns = ts;
 	profile__tick(p->heap, ts);
+	rss_growth__tick(p->rss_growth, p->rss, p->rss_released, ts);
 }
 
 void profiles__reset(struct profiles *p, uint64_t sample_mean, uint64_t ts)
@@ -62,6 +66,7 @@ void profiles__reset(struct profiles *p, uint64_t sample_mean, uint64_t ts)
 void profiles__tick(struct profiles *p, uint64_t ts, double rss)
 {
 	profile__tick(p->heap, ts);
+	rss_growth__tick(p->rss_growth, p->rss, p->rss_released, ts);
 	if (p->nr_rss == p->cap_rss) {
 		size_t nc = p->cap_rss ? p->cap_rss * 2 : 256;
 		double *nr = realloc(p->rss_series, nc * sizeof(*nr));

@@ -21,6 +21,7 @@ struct profiles {
 	struct profile *heap;	    /* live sampled blocks per stack */
 	struct cpu_profile *cpu;    /* CPU samples per stack */
 	struct cpu_profile *rss;    /* bytes of new pages still mapped, per stack */
+	struct rss_growth *rss_growth; /* rss over time, for its biggest stacks */
 	struct heap_totals totals;  /* stacks unwound; the BPF side's counts come at the end */
 	uint64_t cpu_truncated;	    /* CPU stacks whose unwinding stopped early */
 	uint64_t cpu_truncated_jit; /* ... of them, in JIT code */

@@ -20,6 +20,8 @@
 #include "profile/cpu_profile.h"
 #include "profile/leak.h"
 #include "profile/profile.h"
+#include "profile/rss_growth.h"
+#include "profile/rss_pages.h"
 #include "profile/site_name.h"
 #include "python/python_globals.h"
 #include "run/load_cmd.h"
@@ -29,6 +31,14 @@
 #include "run/write.h"
 
 #define MS_MAX_SUSPECTS 32
+
+/* RSS growth judged: against what, why, and the suspects. */
+struct rss_judged {
+	struct leak_work work;
+	const char *why; /* why the work is the new pages faulted in; NULL: bytes allocated */
+	struct leak_suspect suspects[MS_MAX_SUSPECTS];
+	size_t nr;
+};
 
 /* One set of outputs: the run's (its one process, or the merged processes) or,
  * with --children, one process's. */
@@ -103,10 +113,15 @@ static int write_timeline(const struct run *r, const struct out_set *o,
 		ts[k++] = (struct timeline_series){
 			"live heap (memspy estimate)", total->points, total->n, 0,
 			total->interval_ns ? (double)total->interval_ns / 1e9 : 1.0};
+	uint32_t ids[MS_MAX_SUSPECTS];
+	char titles[MS_MAX_SUSPECTS][MS_SITE_TITLE_MAX];
+
+	for (size_t i = 0; i < nsus; i++)
+		ids[i] = sus[i].stack_id;
+	site_titles(r->stacks, ids, nsus, titles);
 	for (size_t i = 0; i < nsus && i < 5; i++) {
 		const struct series *se = profile__site_series(p->heap, sus[i].stack_id);
-		snprintf(labels[i], sizeof(labels[i]), "suspect #%zu: %s", i + 1,
-			 site_name(r->stacks, sus[i].stack_id));
+		snprintf(labels[i], sizeof(labels[i]), "suspect #%zu: %.110s", i + 1, titles[i]);
 		if (se->n)
 			ts[k++] = (struct timeline_series){
 				labels[i], se->points, se->n,
@@ -219,7 +234,7 @@ static void write_load(FILE *f, const struct load_cmd *c)
 /* The last word: what grew, per unit of work, where to look. judged holds the
  * suspects and containers whether or not the heap section is written. */
 static void write_verdict(FILE *f, const struct run *r, const struct out_set *o,
-			  const struct report_input *judged)
+			  const struct report_input *judged, const struct rss_judged *rss)
 {
 	const struct profiles *p = o->prof;
 	char status[160];
@@ -230,6 +245,9 @@ static void write_verdict(FILE *f, const struct run *r, const struct out_set *o,
 		.nr_suspects = judged->nr_suspects,
 		.growth = judged->growth,
 		.nr_growth = judged->nr_growth,
+		.rss_work = rss ? &rss->work : NULL,
+		.rss_suspects = rss ? rss->suspects : NULL,
+		.nr_rss_suspects = rss ? rss->nr : 0,
 		.rss_start = p->nr_rss ? p->rss_series[0] : -1,
 		.rss_end = p->nr_rss ? p->rss_series[p->nr_rss - 1] : -1,
 	};
@@ -243,7 +261,8 @@ static void write_verdict(FILE *f, const struct run *r, const struct out_set *o,
 
 static void write_report_to(FILE *f, const struct run *r, const struct out_set *o,
 			    const char *end_reason, const struct report_input *heap,
-			    const struct cpu_report_input *cpu, const struct report_input *judged)
+			    const struct cpu_report_input *cpu, const struct report_input *judged,
+			    const struct rss_judged *rss)
 {
 	if (o->merged)
 		write_procs(f, r);
@@ -263,13 +282,20 @@ static void write_report_to(FILE *f, const struct run *r, const struct out_set *
 	}
 	if (cpu)
 		report_cpu_write(f, cpu);
-	if (r->rss_probes)
+	if (r->rss_probes) {
 		report_rss_write(f, r->stacks, o->prof->rss, o->prof->rss_released,
 				 o->rss_counters, r->rss_period_min, r->rss_period_max);
+		report_rss_write_suspects(f, &(struct rss_suspects_input){
+						     .stacks = r->stacks,
+						     .work = &rss->work,
+						     .work_why = rss->why,
+						     .suspects = rss->suspects,
+						     .nr_suspects = rss->nr});
+	}
 	run_debuginfod_report(f, r);
 	if (r->load)
 		write_load(f, r->load);
-	write_verdict(f, r, o, judged);
+	write_verdict(f, r, o, judged, r->rss_probes ? rss : NULL);
 }
 
 /* The report's copy of what allocator resolution found: output knows no target. */
@@ -282,7 +308,8 @@ static struct unseen_heap unseen_of(const struct runtime_heap *rt)
 
 /* report.txt, and stdout unless quiet. */
 static int write_report(const struct run *r, const struct out_set *o, const char *end_reason,
-			const struct leak_suspect *suspects, size_t nsus)
+			const struct leak_suspect *suspects, size_t nsus,
+			const struct rss_judged *rss)
 {
 	const struct profiles *p = o->prof;
 	struct container_growth growth[MS_MAX_SUSPECTS];
@@ -333,7 +360,7 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 	int err = atomic_file__open(&af, o->dir, "report.txt");
 
 	if (!err) {
-		write_report_to(af.f, r, o, end_reason, hp, cp, &in);
+		write_report_to(af.f, r, o, end_reason, hp, cp, &in, rss);
 		err = atomic_file__commit(&af);
 	}
 	if (err) {
@@ -341,7 +368,7 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 		ms_err("cannot write %s/report.txt: %s", o->dir, strerror(-err));
 	}
 	if (o->print)
-		write_report_to(stdout, r, o, end_reason, hp, cp, &in);
+		write_report_to(stdout, r, o, end_reason, hp, cp, &in, rss);
 	return err;
 }
 
@@ -366,10 +393,48 @@ static void set_exit_totals(const struct run *r, struct heap_totals *t)
 		t->exited_procs += r->procs[i]->exited;
 }
 
+/*
+ * What RSS growth is judged against: the bytes allocated, as for the heap, unless
+ * they do not tell how hard the process worked. Then the new pages it faulted in
+ * stand for the work, and rss->why says why.
+ */
+static void rss_work(const struct run *r, const struct out_set *o, struct rss_judged *rss)
+{
+	const struct profiles *p = o->prof;
+
+	rss->why = NULL;
+	if (r->heap && !o->runtime) {
+		leak_work_init(&rss->work, profile__allocated_series(p->heap));
+		if (!rss->work.no_work)
+			return;
+	}
+	leak_work_init_faults(&rss->work, rss_growth__faulted_series(p->rss_growth));
+	if (!r->heap)
+		rss->why = "the heap was not tracked (--no-heap)";
+	else if (o->runtime)
+		rss->why = "the allocator probes do not see the runtime's own heap";
+	else
+		rss->why = "the allocator saw too little work to judge by";
+}
+
+/* RSS suspects: stacks whose new pages grew with the work and stayed. */
+static void rss_suspects(const struct run *r, const struct out_set *o, struct rss_judged *rss)
+{
+	const struct profiles *p = o->prof;
+	uint64_t held = cpu_profile__total(p->rss) + p->rss_released;
+	/* the bytes one sampled fault stands for, on average over the run */
+	double mean = p->rss_samples ? (double)held / (double)p->rss_samples : MS_RSS_PAGE;
+
+	rss_work(r, o, rss);
+	rss->nr = rss_growth__rank(p->rss_growth, r->stacks, &rss->work, mean, rss->suspects,
+				   MS_MAX_SUSPECTS);
+}
+
 /* Every output of one set into its directory. */
 static int write_set(const struct run *r, const struct out_set *o, const char *end_reason)
 {
 	struct leak_suspect suspects[MS_MAX_SUSPECTS];
+	struct rss_judged rss = {.nr = 0};
 	size_t nsus = 0;
 	int status = 0;
 
@@ -390,7 +455,9 @@ static int write_set(const struct run *r, const struct out_set *o, const char *e
 		status = -EIO;
 	if (write_timeline(r, o, suspects, nsus))
 		status = -EIO;
-	if (write_report(r, o, end_reason, suspects, nsus))
+	if (r->rss_probes)
+		rss_suspects(r, o, &rss);
+	if (write_report(r, o, end_reason, suspects, nsus, &rss))
 		status = -EIO;
 	return status;
 }
