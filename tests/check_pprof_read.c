@@ -35,8 +35,11 @@ static void encode(const char *default_type, uint8_t **buf, size_t *len)
 	uint32_t ids[3] = {intern(t, inl, 4, false), intern(t, py, 3, true),
 			   intern(t, odd, 4, false)};
 	int64_t vals[6] = {100, 7, 9, 40, 0, 5}; /* alloc, inuse of each stack */
-	struct pprof_desc d = {.types = types, .nr_types = 2, .period_type = {"space", "bytes"},
-			       .period = 1, .default_type = default_type};
+	struct pprof_desc d = {.types = types,
+			       .nr_types = 2,
+			       .period_type = {"space", "bytes"},
+			       .period = 1,
+			       .default_type = default_type};
 
 	ck_assert_int_eq(pprof_encode(t, ids, vals, 3, &d, buf, len), 0);
 	stacktab__free(t);
@@ -66,8 +69,7 @@ static int collect(void *arg, const char *stack, uint64_t value, uint64_t base)
 }
 
 /* The tree read from buf as folded lines in name order; the read's return in *ret. */
-static char *read_back(const uint8_t *buf, size_t len, struct flame_input *in, int *ret,
-		       char *err)
+static char *read_back(const uint8_t *buf, size_t len, struct flame_input *in, int *ret, char *err)
 {
 	static char out[1024];
 	struct flame_tree *t = flame_tree__new();

@@ -10,7 +10,7 @@
 #include "output/pprof_read.h"
 
 /* What is peeked at to tell binary from text; the rest is read only for binary. */
-#define MS_PEEK_SIZE 4096
+#define MS_PEEK_SIZE	  4096
 #define MS_INPUT_MAX_SIZE (1024UL << 20)
 
 /* The bytes already read, then the rest of the file: folded stacks are streamed,

@@ -21,10 +21,10 @@ typedef Perftools__Profiles__Function pb_function;
 #define MS_PPROF_MAX_SIZE (1024UL << 20)
 
 struct reader {
-	pb_profile *p;	   /* locations and functions sorted by id, for bsearch */
-	char *buf;	   /* the stack being spelled, root first */
+	pb_profile *p; /* locations and functions sorted by id, for bsearch */
+	char *buf;     /* the stack being spelled, root first */
 	size_t len, cap;
-	const char *name;  /* of the input, for messages */
+	const char *name; /* of the input, for messages */
 	char *err;
 	size_t errsize;
 };
@@ -93,10 +93,19 @@ static int gunzip(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
 	return err;
 }
 
+static const char *gunzip_why(int err)
+{
+	if (err == -EFBIG)
+		return "gzip data that unpacks to more than 1 GiB";
+	if (err == -ENOMEM)
+		return "out of memory";
+	return "damaged gzip data (truncated or corrupt)";
+}
+
 static const char *str(const pb_profile *p, int64_t i)
 {
-	return i >= 0 && (size_t)i < p->n_string_table && p->string_table[i] ?
-		       p->string_table[i] : "";
+	return i >= 0 && (size_t)i < p->n_string_table && p->string_table[i] ? p->string_table[i]
+									     : "";
 }
 
 static int cmp_location(const void *a, const void *b)
@@ -281,8 +290,8 @@ static int choose_type(const pb_profile *p, const struct flame_input *in, size_t
 			return 0;
 		}
 	list_types(p, types, sizeof(types));
-	return read_fail(r->err, r->errsize, -EINVAL,
-			 "%s: no sample type %s; the profile has %s", r->name, want, types);
+	return read_fail(r->err, r->errsize, -EINVAL, "%s: no sample type %s; the profile has %s",
+			 r->name, want, types);
 }
 
 static int profile_read(struct flame_tree *t, struct reader *r, bool to_base,
@@ -306,8 +315,8 @@ static int profile_read(struct flame_tree *t, struct reader *r, bool to_base,
 	return err;
 }
 
-int pprof_read(struct flame_tree *t, const uint8_t *buf, size_t len, const char *name,
-	       bool to_base, struct flame_input *in, char *err, size_t errsize)
+int pprof_read(struct flame_tree *t, const uint8_t *buf, size_t len, const char *name, bool to_base,
+	       struct flame_input *in, char *err, size_t errsize)
 {
 	bool gz = len >= 2 && buf[0] == 0x1f && buf[1] == 0x8b;
 	struct flame_input defaults = {0};
@@ -317,11 +326,7 @@ int pprof_read(struct flame_tree *t, const uint8_t *buf, size_t len, const char 
 	int ret;
 
 	if (gz && (ret = gunzip(buf, len, &raw, &raw_len)))
-		return read_fail(err, errsize, ret == -EFBIG ? -EFBIG : ret == -ENOMEM ? ret : -EINVAL,
-				 "%s: %s", name,
-				 ret == -EFBIG ? "gzip data that unpacks to more than 1 GiB" :
-				 ret == -ENOMEM ? "out of memory" :
-						  "damaged gzip data (truncated or corrupt)");
+		return read_fail(err, errsize, ret, "%s: %s", name, gunzip_why(ret));
 	r.p = perftools__profiles__profile__unpack(NULL, gz ? raw_len : len, gz ? raw : buf);
 	free(raw);
 	if (!r.p || !r.p->n_sample_type) {

@@ -35,8 +35,8 @@ struct flame_input {
  * -ENOMSG when the data is not gzipped and does not unpack as a Profile with
  * sample types (it may be folded text); -EINVAL with "name: why" in err for a
  * damaged profile or an unknown sample index; -ENOMEM, -EOVERFLOW. */
-int pprof_read(struct flame_tree *t, const uint8_t *buf, size_t len, const char *name,
-	       bool to_base, struct flame_input *in, char *err, size_t errsize);
+int pprof_read(struct flame_tree *t, const uint8_t *buf, size_t len, const char *name, bool to_base,
+	       struct flame_input *in, char *err, size_t errsize);
 
 /* Read path ("-": stdin) into t, a pprof profile or folded stacks, told apart by
  * content (in may be NULL for the defaults). Errors are reported once through
