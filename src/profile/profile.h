@@ -18,7 +18,12 @@ struct site_stats {
 	double alloc_count;	 /* estimated allocations over the run */
 	uint64_t samples;	 /* sampled allocations recorded */
 	uint64_t oldest_live_ns; /* timestamp of the oldest live block; 0 when none */
+	double peak_bytes;	 /* estimated live bytes when the whole heap peaked */
 };
+
+/* Allocation sizes in powers of two: bucket k counts sizes in [2^k, 2^(k+1)),
+ * bucket 0 also sizes 0 and 1. */
+#define MS_SIZE_BUCKETS 64
 
 /* Live bytes of every site, the whole heap and the bytes allocated, once per tick
  * on one clock (struct series: profile/series.h). */
@@ -49,6 +54,16 @@ const struct series *profile__total_series(const struct profile *p);
  * tick), else the estimate from the samples, so an offline profile has one too. */
 void profile__set_allocated(struct profile *p, double bytes);
 const struct series *profile__allocated_series(const struct profile *p);
+/* The high-water mark of the estimated live heap, followed at every allocation
+ * and free: the sites' peak_bytes hold a snapshot taken whenever the total rose
+ * 1% above the last one, and again at the top of each rise (the first free after
+ * it), so the snapshot kept is the highest total seen. Returns that total; *ts_ns
+ * gets its time (0 when nothing was ever live). Not const: a rise still under
+ * way is settled first. */
+double profile__peak(struct profile *p, uint64_t *ts_ns);
+/* Estimated allocations by size, MS_SIZE_BUCKETS entries (exact with a sample
+ * mean <= 1). */
+const double *profile__size_hist(const struct profile *p);
 /* Totals over the run. */
 double profile__live_bytes(const struct profile *p);
 double profile__freed_bytes(const struct profile *p);
