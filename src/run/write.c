@@ -29,6 +29,7 @@
 #include "run/run_state.h"
 #include "run/snapshot.h"
 #include "run/write.h"
+#include "run/write_heap.h"
 
 #define MS_MAX_SUSPECTS 32
 
@@ -445,6 +446,9 @@ static int write_set(const struct run *r, const struct out_set *o, const char *e
 		nsus = heap_suspects(o->prof->heap, r->opts.sample_mean, suspects,
 				     MS_MAX_SUSPECTS);
 		if (write_heap_profile(r, o))
+			status = -EIO;
+		if (write_heap_views(o->dir, o->pid, o->comm, o->prof->heap, r->stacks,
+				     r->opts.sample_mean <= 1))
 			status = -EIO;
 	}
 	if (r->cpu_probes && write_cpu_profile(r, o))
