@@ -89,6 +89,38 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* Every allocation by the power of two of its size: cheap enough to be exact. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MS_SIZE_BUCKETS);
+	__type(key, __u32);
+	__type(value, __u64);
+} sizes SEC(".maps");
+
+/* floor(log2(size)), 0 for 0: a binary search, no loop for the verifier. */
+static __always_inline __u32 size_bucket(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1)
+		r += 1;
+	return r;
+}
+
+static __always_inline void count_size(__u64 size)
+{
+	__u32 k = size_bucket(size);
+	__u64 *c = bpf_map_lookup_elem(&sizes, &k);
+
+	if (c)
+		*c += 1;
+}
+
 static __always_inline void count(__u32 which, __u64 n)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &which);
@@ -310,6 +342,7 @@ int uretprobe_alloc(struct pt_regs *ctx)
 		return 0; /* failed allocations are not live */
 	count(MS_CNT_ALLOC_CALLS, 1);
 	count(MS_CNT_ALLOC_BYTES, size);
+	count_size(size);
 	if (p) {
 		__sync_fetch_and_add(&p->alloc_calls, 1);
 		__sync_fetch_and_add(&p->alloc_bytes, size);

@@ -239,16 +239,26 @@ START_TEST(test_peak_sampled_and_sizes)
 	uint64_t mean = 4096, ts;
 	struct profile *p = profile__new(mean);
 	const double *h;
+	bool exact;
+	uint64_t counted[MS_SIZE_BUCKETS] = {0};
 
 	ck_assert_int_eq(profile__alloc(p, 0x10, 1000, 1, 1), 0);
 	ck_assert_int_eq(profile__alloc(p, 0x20, 3000, 1, 2), 0);
 	ck_assert(profile__free_block(p, 0x10, 3));
 	ck_assert_double_eq_tol(profile__peak(p, &ts),
 				sampling_weight(1000, mean) + sampling_weight(3000, mean), 1e-6);
-	h = profile__size_hist(p);
+	h = profile__size_hist(p, &exact);
+	ck_assert(!exact);
 	ck_assert_double_eq_tol(h[9], sampling_count_weight(1000, mean), 1e-9);
 	ck_assert_double_eq_tol(h[11], sampling_count_weight(3000, mean), 1e-9);
 	ck_assert_double_eq(h[10], 0);
+	/* the probes' exact counts, once given, are the histogram */
+	counted[9] = 7;
+	profile__set_size_hist(p, counted);
+	h = profile__size_hist(p, &exact);
+	ck_assert(exact);
+	ck_assert_double_eq(h[9], 7);
+	ck_assert_double_eq(h[11], 0);
 	profile__free(p);
 
 	p = profile__new(1);
@@ -256,7 +266,8 @@ START_TEST(test_peak_sampled_and_sizes)
 	ck_assert_int_eq(profile__alloc(p, 0x20, 1, 1, 1), 0);
 	ck_assert_int_eq(profile__alloc(p, 0x30, 4096, 1, 1), 0);
 	ck_assert_int_eq(profile__alloc(p, 0x40, 8191, 1, 1), 0);
-	h = profile__size_hist(p);
+	h = profile__size_hist(p, &exact);
+	ck_assert(exact);
 	ck_assert_double_eq(h[0], 2);
 	ck_assert_double_eq(h[12], 2);
 	profile__free(p);

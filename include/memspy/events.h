@@ -18,6 +18,9 @@
 #define MS_DEFAULT_STACK_BYTES 16384
 /* Exponential countdown draws precomputed in user space (BPF has no floats). */
 #define MS_COUNTDOWN_SLOTS 4096
+/* Allocations counted per power of two of their size: bucket k holds [2^k, 2^(k+1)),
+ * bucket 0 also 0. */
+#define MS_SIZE_BUCKETS 64
 #define MS_MAX_KSTACK 64
 /* x86_64's red zone: leaf code may keep data this far below sp. */
 #define MS_RED_ZONE 128

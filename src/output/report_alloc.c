@@ -115,9 +115,10 @@ static void write_most_calls(FILE *f, const struct report_input *in, bool exact)
 
 /* One line per power of two that saw allocations, with a bar scaled to the
  * largest. */
-static void write_sizes(FILE *f, const struct report_input *in, bool exact)
+static void write_sizes(FILE *f, const struct report_input *in)
 {
-	const double *h = profile__size_hist(in->profile);
+	bool exact;
+	const double *h = profile__size_hist(in->profile, &exact);
 	double total = 0, max = 0;
 	char lo[32], hi[32], n[40];
 
@@ -146,5 +147,5 @@ void report_alloc_write(FILE *f, const struct report_input *in, bool exact)
 {
 	write_peak(f, in, exact);
 	write_most_calls(f, in, exact);
-	write_sizes(f, in, exact);
+	write_sizes(f, in);
 }

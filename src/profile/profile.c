@@ -49,7 +49,9 @@ struct profile {
 
 	double peak_total;	/* live bytes at the peak snapshot */
 	uint64_t peak_ts, last_ts;
-	double size_hist[MS_SIZE_BUCKETS];
+	double size_hist[MS_SIZE_BUCKETS];    /* estimated from the samples */
+	double exact_sizes[MS_SIZE_BUCKETS];  /* as the probes counted them */
+	bool has_exact_sizes;
 
 	double live_bytes, freed_bytes;
 	double allocated_est;	  /* estimated bytes allocated, from the samples */
@@ -411,9 +413,17 @@ double profile__peak(struct profile *p, uint64_t *ts_ns)
 	return p->peak_total;
 }
 
-const double *profile__size_hist(const struct profile *p)
+const double *profile__size_hist(const struct profile *p, bool *exact)
 {
-	return p->size_hist;
+	*exact = p->has_exact_sizes || p->sample_mean <= 1;
+	return p->has_exact_sizes ? p->exact_sizes : p->size_hist;
+}
+
+void profile__set_size_hist(struct profile *p, const uint64_t counts[MS_SIZE_BUCKETS])
+{
+	for (int i = 0; i < MS_SIZE_BUCKETS; i++)
+		p->exact_sizes[i] = (double)counts[i];
+	p->has_exact_sizes = true;
 }
 
 const struct site_stats *profile__sites(const struct profile *p, size_t *n)

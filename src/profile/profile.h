@@ -22,8 +22,10 @@ struct site_stats {
 };
 
 /* Allocation sizes in powers of two: bucket k counts sizes in [2^k, 2^(k+1)),
- * bucket 0 also sizes 0 and 1. */
+ * bucket 0 also sizes 0 and 1 (the probes' buckets: memspy/events.h). */
+#ifndef MS_SIZE_BUCKETS
 #define MS_SIZE_BUCKETS 64
+#endif
 
 /* Live bytes of every site, the whole heap and the bytes allocated, once per tick
  * on one clock (struct series: profile/series.h). */
@@ -61,9 +63,11 @@ const struct series *profile__allocated_series(const struct profile *p);
  * gets its time (0 when nothing was ever live). Not const: a rise still under
  * way is settled first. */
 double profile__peak(struct profile *p, uint64_t *ts_ns);
-/* Estimated allocations by size, MS_SIZE_BUCKETS entries (exact with a sample
- * mean <= 1). */
-const double *profile__size_hist(const struct profile *p);
+/* Allocations by size, MS_SIZE_BUCKETS entries: the probes' exact counts once
+ * given (profile__set_size_hist), else estimated from the samples (exact too
+ * with a sample mean <= 1). *exact says which. */
+const double *profile__size_hist(const struct profile *p, bool *exact);
+void profile__set_size_hist(struct profile *p, const uint64_t counts[MS_SIZE_BUCKETS]);
 /* Totals over the run. */
 double profile__live_bytes(const struct profile *p);
 double profile__freed_bytes(const struct profile *p);

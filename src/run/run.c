@@ -521,6 +521,8 @@ void run__counters(const struct run *r, uint64_t *out)
 
 void run__stop(struct run *r)
 {
+	uint64_t sizes[MS_SIZE_BUCKETS];
+
 	if (r->stopped)
 		return;
 	r->end_ns = clock_now_ns();
@@ -543,6 +545,8 @@ void run__stop(struct run *r)
 	if (r->rss_probes)
 		rss_probes__counters(r->rss_probes, r->rss_counters);
 	run__counters(r, r->counters);
+	if (r->heap && heap_probes__sizes(r->heap, sizes) == 0)
+		profile__set_size_hist(run_main_profiles(r)->heap, sizes);
 	for (size_t i = 0; r->follow && i < r->nr_procs; i++)
 		follow_probes__lookup(r->follow, r->procs[i]->pid, &r->procs[i]->counts);
 	r->stopped = true;

@@ -5,7 +5,8 @@
 # Recording every allocation, peak.folded holds exactly the peak's bytes under
 # build_peak, heap.folded none there, alloc.folded adds up to the bytes the probes
 # counted, and the report's size histogram is the target's own. Sampled at the
-# default mean, the peak and the bytes allocated are within 15%.
+# default mean, the peak and the bytes allocated are within 15%, and the size
+# histogram, counted by the probes for every allocation, is still exact.
 . "$(dirname "$0")/lib.sh"
 need_bpf
 
@@ -90,4 +91,9 @@ v=$(folded_value "$O/alloc.folded" '.')
 echo "sampled: alloc.folded $v B, counted $counted B"
 within "$v" "$counted" 15 || fail "sampled alloc.folded $v B not within 15% of $counted B"
 grep -q 'peak live heap ~' "$O/report.txt" || fail "the sampled peak is not marked estimated"
+# the probes count every allocation's size: the histogram is exact when sampling too
+grep '^hist ' "$O/target.out" > "$T/hist.target"
+report_hist "$O/report.txt" > "$T/hist.report"
+diff "$T/hist.target" "$T/hist.report" || fail "the sampled run's size histogram is not the target's"
+grep -q '^== allocation sizes == *$' "$O/report.txt" || fail "the counted histogram is marked estimated"
 echo PASS
