@@ -103,8 +103,10 @@ static int write_timeline(const struct run *r, const struct out_set *o,
 			  const struct leak_suspect *sus, size_t nsus)
 {
 	const struct profiles *p = o->prof;
-	struct timeline_series ts[7];
+	struct timeline_series ts[8];
 	char labels[5][128], title[128];
+	double peak[1];
+	uint64_t peak_ts;
 	size_t k = 0;
 	const struct series *total = profile__total_series(p->heap);
 
@@ -114,6 +116,11 @@ static int write_timeline(const struct run *r, const struct out_set *o,
 		ts[k++] = (struct timeline_series){
 			"live heap (memspy estimate)", total->points, total->n, 0,
 			total->interval_ns ? (double)total->interval_ns / 1e9 : 1.0};
+	/* The peak as a lone marker: between one-second points the line may miss it. */
+	peak[0] = r->opts.heap ? profile__peak(p->heap, &peak_ts) : 0;
+	if (peak[0] > 0 && peak_ts >= p->start_ns)
+		ts[k++] = (struct timeline_series){"peak of the live heap", peak, 1,
+						   (double)(peak_ts - p->start_ns) / 1e9, 1.0};
 	uint32_t ids[MS_MAX_SUSPECTS];
 	char titles[MS_MAX_SUSPECTS][MS_SITE_TITLE_MAX];
 

@@ -75,6 +75,7 @@ grep '^hist ' "$O/target.out" > "$T/hist.target"
 report_hist "$O/report.txt" > "$T/hist.report"
 diff "$T/hist.target" "$T/hist.report" || fail "the report's size histogram is not the target's"
 grep -q '^== most calls ==' "$O/report.txt" || fail "no most calls section"
+grep -q 'peak of the live heap' "$O/timeline.svg" || fail "the peak is not marked on timeline.svg"
 awk '/^== most calls ==/ { getline; getline; print; exit }' "$O/report.txt" | grep -q '200000 .*build_peak' ||
 	fail "build_peak is not first by calls with 200000"
 
