@@ -274,6 +274,36 @@ START_TEST(test_peak_sampled_and_sizes)
 }
 END_TEST
 
+/* Temporary: freed by its own thread right after its allocation, that thread making
+ * no other allocator call in between. */
+START_TEST(test_temporary)
+{
+	struct profile *p = profile__new(1);
+
+	/* thread 5: alloc at its call 1, free at call 2: temporary */
+	ck_assert_int_eq(profile__alloc_by(p, 0x10, 100, 1, 1, 5, 1), 0);
+	ck_assert(profile__free_by(p, 0x10, 2, 5, 2));
+	/* thread 5: its call 4 comes between the allocation (3) and the free (5) */
+	ck_assert_int_eq(profile__alloc_by(p, 0x20, 50, 2, 3, 5, 3), 0);
+	ck_assert_int_eq(profile__alloc_by(p, 0x30, 70, 3, 4, 5, 4), 0);
+	ck_assert(profile__free_by(p, 0x20, 5, 5, 5));
+	/* freed by another thread right after: not temporary */
+	ck_assert(profile__free_by(p, 0x30, 6, 6, 5));
+	/* thread unknown: never temporary */
+	ck_assert_int_eq(profile__alloc(p, 0x40, 10, 1, 7), 0);
+	ck_assert(profile__free_block(p, 0x40, 8));
+	ck_assert_double_eq(site(p, 1)->temp_bytes, 100);
+	ck_assert_double_eq(site(p, 1)->temp_count, 1);
+	ck_assert_double_eq(site(p, 2)->temp_count, 0);
+	ck_assert_double_eq(site(p, 3)->temp_count, 0);
+	/* the counter wraps */
+	ck_assert_int_eq(profile__alloc_by(p, 0x50, 8, 4, 9, 7, UINT32_MAX), 0);
+	ck_assert(profile__free_by(p, 0x50, 10, 7, 0));
+	ck_assert_double_eq(site(p, 4)->temp_count, 1);
+	profile__free(p);
+}
+END_TEST
+
 Suite *suite_profile(void)
 {
 	Suite *s = suite_create("profile");
@@ -289,6 +319,7 @@ Suite *suite_profile(void)
 	tcase_add_test(tc, test_peak_exact);
 	tcase_add_test(tc, test_peak_rising_at_end);
 	tcase_add_test(tc, test_peak_sampled_and_sizes);
+	tcase_add_test(tc, test_temporary);
 	suite_add_tcase(s, tc);
 	return s;
 }

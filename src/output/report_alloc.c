@@ -23,6 +23,20 @@ static void format_est_count(double n, bool exact, char *buf, size_t size)
 	snprintf(buf, size, "%s%.0f", exact ? "" : "~", n);
 }
 
+enum rank_by { BY_PEAK, BY_CALLS, BY_TEMPORARY };
+
+static double rank_key(const struct site_stats *st, enum rank_by by)
+{
+	switch (by) {
+	case BY_PEAK:
+		return st->peak_bytes;
+	case BY_CALLS:
+		return st->alloc_count;
+	default:
+		return st->temp_count;
+	}
+}
+
 /* Sites ranked by one figure, largest first. */
 struct ranked {
 	const struct site_stats *st;
@@ -38,9 +52,9 @@ static int cmp_ranked(const void *a, const void *b)
 	return x->st->stack_id < y->st->stack_id ? -1 : x->st->stack_id > y->st->stack_id;
 }
 
-/* The top sites by key (peak bytes or allocations), titled; returns how many were
- * written, 0 when none or out of memory. */
-static size_t rank_sites(const struct report_input *in, bool by_peak, struct ranked *top,
+/* The top sites by one figure, titled; returns how many were written, 0 when
+ * none or out of memory. */
+static size_t rank_sites(const struct report_input *in, enum rank_by by, struct ranked *top,
 			 size_t max, char (*titles)[MS_SITE_TITLE_MAX])
 {
 	size_t n, k = 0;
@@ -51,7 +65,7 @@ static size_t rank_sites(const struct report_input *in, bool by_peak, struct ran
 	if (!all)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		double key = by_peak ? sites[i].peak_bytes : sites[i].alloc_count;
+		double key = rank_key(&sites[i], by);
 
 		if (key >= 0.5)
 			all[k++] = (struct ranked){&sites[i], key};
@@ -88,27 +102,34 @@ static void write_peak(FILE *f, const struct report_input *in, bool exact)
 		fprintf(f, " (%.0f B)", peak);
 	fprintf(f, " at %.1f s into the run (peak.folded, peak.svg)\n",
 		(double)ts > start ? ((double)ts - start) / 1e9 : 0.0);
-	k = rank_sites(in, true, top, MS_ALLOC_TOP, titles);
+	k = rank_sites(in, BY_PEAK, top, MS_ALLOC_TOP, titles);
 	for (size_t i = 0; i < k; i++) {
 		format_est_bytes(top[i].key, exact, buf, sizeof(buf));
 		fprintf(f, "  %11s %5.1f%%  %s\n", buf, 100.0 * top[i].key / peak, titles[i]);
 	}
 }
 
-static void write_most_calls(FILE *f, const struct report_input *in, bool exact)
+/* Sites by allocations over the run, or by temporary ones (freed by the same
+ * thread before it made any other allocator call). */
+static void write_most_calls(FILE *f, const struct report_input *in, bool exact, bool temp)
 {
 	struct ranked top[MS_ALLOC_TOP];
 	char titles[MS_ALLOC_TOP][MS_SITE_TITLE_MAX], calls[40], bytes[40];
-	size_t k = rank_sites(in, false, top, MS_ALLOC_TOP, titles);
+	size_t k = rank_sites(in, temp ? BY_TEMPORARY : BY_CALLS, top, MS_ALLOC_TOP, titles);
 
-	fprintf(f, "\n== most calls ==%s\n", exact ? "" : " (estimated from the samples)");
+	fprintf(f, "\n== %s ==%s\n", temp ? "most temporary allocations" : "most calls",
+		exact ? "" : " (estimated from the samples)");
+	if (temp)
+		fprintf(f, "  (freed by the thread that allocated them before its next "
+			   "allocator call)\n");
 	if (!k)
-		fprintf(f, "  no allocations were tracked\n");
+		fprintf(f, "  %s\n", temp ? "none" : "no allocations were tracked");
 	else
-		fprintf(f, "  %11s %17s\n", "calls", "allocated");
+		fprintf(f, "  %11s %17s\n", temp ? "temporary" : "calls", "allocated");
 	for (size_t i = 0; i < k; i++) {
 		format_est_count(top[i].key, exact, calls, sizeof(calls));
-		format_est_bytes(top[i].st->alloc_bytes, exact, bytes, sizeof(bytes));
+		format_est_bytes(temp ? top[i].st->temp_bytes : top[i].st->alloc_bytes, exact,
+				 bytes, sizeof(bytes));
 		fprintf(f, "  %11s %17s  %s\n", calls, bytes, titles[i]);
 	}
 }
@@ -146,6 +167,7 @@ static void write_sizes(FILE *f, const struct report_input *in)
 void report_alloc_write(FILE *f, const struct report_input *in, bool exact)
 {
 	write_peak(f, in, exact);
-	write_most_calls(f, in, exact);
+	write_most_calls(f, in, exact, false);
+	write_most_calls(f, in, exact, true);
 	write_sizes(f, in);
 }

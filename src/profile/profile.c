@@ -21,6 +21,8 @@ struct block {
 	uint32_t site;	/* index into sites */
 	uint32_t prev;	/* older block of the same site, MS_NIL at the head */
 	uint32_t next;	/* newer block of the same site; the free list when unused */
+	uint32_t tid;	/* the allocating thread; 0: unknown */
+	uint32_t seq;	/* that thread's allocator calls at the allocation */
 };
 
 struct site {
@@ -323,6 +325,12 @@ static void release(struct profile *p, uint32_t idx, size_t pos)
 int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t stack_id,
 		   uint64_t ts_ns)
 {
+	return profile__alloc_by(p, addr, size, stack_id, ts_ns, 0, 0);
+}
+
+int profile__alloc_by(struct profile *p, uint64_t addr, uint64_t size, uint32_t stack_id,
+		      uint64_t ts_ns, uint32_t tid, uint32_t seq)
+{
 	size_t pos;
 	uint32_t s, idx = block_find(p, addr, &pos);
 	struct block *b;
@@ -343,6 +351,8 @@ int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t sta
 	b->size = size;
 	b->ts_ns = ts_ns;
 	b->site = s;
+	b->tid = tid;
+	b->seq = seq;
 	/* Never fails: by_addr has a slot for every entry of blocks. */
 	hashtab__insert(&p->by_addr, hash_u64(addr), idx);
 	site_link(p, idx);
@@ -369,11 +379,30 @@ int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t sta
 
 bool profile__free_block(struct profile *p, uint64_t addr, uint64_t ts_ns)
 {
+	return profile__free_by(p, addr, ts_ns, 0, 0);
+}
+
+/* Freed by its own thread with no allocator call of that thread in between. */
+static void count_temporary(struct profile *p, const struct block *b, uint32_t tid,
+			    uint32_t seq)
+{
+	struct site_stats *st = &p->stats[b->site];
+
+	if (!tid || tid != b->tid || seq != b->seq + 1)
+		return;
+	st->temp_bytes += sampling_weight(b->size, p->sample_mean);
+	st->temp_count += sampling_count_weight(b->size, p->sample_mean);
+}
+
+bool profile__free_by(struct profile *p, uint64_t addr, uint64_t ts_ns, uint32_t tid,
+		      uint32_t seq)
+{
 	size_t pos;
 	uint32_t idx = block_find(p, addr, &pos);
 
 	if (idx == MS_NIL)
 		return false;
+	count_temporary(p, &p->blocks[idx], tid, seq);
 	release(p, idx, pos);
 	if (ts_ns > p->last_ts)
 		p->last_ts = ts_ns;

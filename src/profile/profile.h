@@ -19,6 +19,8 @@ struct site_stats {
 	uint64_t samples;	 /* sampled allocations recorded */
 	uint64_t oldest_live_ns; /* timestamp of the oldest live block; 0 when none */
 	double peak_bytes;	 /* estimated live bytes when the whole heap peaked */
+	double temp_bytes;	 /* estimated bytes of temporary allocations */
+	double temp_count;	 /* estimated temporary allocations */
 };
 
 /* Allocation sizes in powers of two: bucket k counts sizes in [2^k, 2^(k+1)),
@@ -43,6 +45,15 @@ int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t sta
 		   uint64_t ts_ns);
 /* A tracked block released. Returns true if it was live. */
 bool profile__free_block(struct profile *p, uint64_t addr, uint64_t ts_ns);
+/* The same, knowing the threads: tid (non-zero) allocated the block at its seq-th
+ * allocator call, and tid frees it at its seq-th. A block freed by the thread that
+ * allocated it, with no other allocator call of that thread in between (free seq
+ * = alloc seq + 1), was a temporary allocation: its site's temp_bytes and
+ * temp_count grow. */
+int profile__alloc_by(struct profile *p, uint64_t addr, uint64_t size, uint32_t stack_id,
+		      uint64_t ts_ns, uint32_t tid, uint32_t seq);
+bool profile__free_by(struct profile *p, uint64_t addr, uint64_t ts_ns, uint32_t tid,
+		      uint32_t seq);
 /* Record one point of every site's live bytes (and the total) at ts_ns. */
 void profile__tick(struct profile *p, uint64_t ts_ns);
 /* Stats of every site ever seen, in no particular order; valid until the next call

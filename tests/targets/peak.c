@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* A test target with a known peak: after SIGUSR1, build_peak allocates 200,000
  * blocks of 32 to 4096 bytes (25,000 in each power of two from 32 B to 4 KiB), all
- * live at once; free_peak frees them; then leak_slowly leaks 100 blocks of 1000
- * bytes over about a second. It prints the peak's bytes, the bytes it allocated
+ * live at once; free_peak frees them; make_temporaries allocates and at once
+ * frees 1000 blocks of 100 bytes (temporary allocations), keep_pairs 1000 pairs
+ * of 100-byte blocks each freed after the other was allocated (not temporary);
+ * then leak_slowly leaks 100 blocks of 1000 bytes over about a second. It prints the peak's bytes, the bytes it allocated
  * and its allocations per power of two, then "done", and waits for SIGTERM.
- * Allocation is paced so that a run recording every allocation loses none. */
+ *
+ *   peak [MS]   pause MS milliseconds after every 1000 blocks of the peak (default
+ *               0): a run recording every allocation must not outrun memspy, which
+ *               unwinds each one, or the ring buffer drops events */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +18,10 @@
 #include <unistd.h>
 
 #define NBLOCKS 200000
-#define CHUNK 2000
+#define CHUNK 1000
 
 static volatile sig_atomic_t go, quit;
+static long pace_ms;
 static void *blocks[NBLOCKS];
 static unsigned long hist[64];
 static unsigned long long peak_bytes, alloc_bytes;
@@ -64,8 +70,8 @@ __attribute__((noinline)) static void build_peak(void)
 		memset(blocks[i], 1, 16);
 		count(size);
 		peak_bytes += size;
-		if (i % CHUNK == CHUNK - 1)
-			pause_ms(40);
+		if (pace_ms && i % CHUNK == CHUNK - 1)
+			pause_ms(pace_ms);
 	}
 	peak_sink += (unsigned long)blocks[NBLOCKS - 1];
 }
@@ -74,10 +80,39 @@ __attribute__((noinline)) static void free_peak(void)
 {
 	for (unsigned int i = 0; i < NBLOCKS; i++) {
 		free(blocks[i]);
-		if (i % (CHUNK * 4) == CHUNK * 4 - 1)
-			pause_ms(10);
+		if (pace_ms && i % (CHUNK * 8) == CHUNK * 8 - 1)
+			pause_ms(pace_ms);
 	}
 	peak_sink++;
+}
+
+__attribute__((noinline)) static void make_temporaries(void)
+{
+	for (int i = 0; i < 1000; i++) {
+		char *p = malloc(100);
+
+		memset(p, 1, 100);
+		peak_sink += (unsigned long)p; /* escapes: the pair cannot be elided */
+		free(p);
+		count(100);
+	}
+}
+
+__attribute__((noinline)) static void keep_pairs(void)
+{
+	for (int i = 0; i < 1000; i++) {
+		char *a = malloc(100), *b = malloc(100);
+
+		memset(a, 1, 100);
+		memset(b, 2, 100);
+		peak_sink += (unsigned long)a + (unsigned long)b;
+		free(a);
+		free(b);
+		count(100);
+		count(100);
+		if (i % 100 == 99)
+			pause_ms(5);
+	}
 }
 
 __attribute__((noinline)) static void leak_slowly(void)
@@ -92,10 +127,11 @@ __attribute__((noinline)) static void leak_slowly(void)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct sigaction sa = {0};
 
+	pace_ms = argc > 1 ? atol(argv[1]) : 0;
 	sa.sa_handler = on_usr1;
 	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = on_term;
@@ -106,6 +142,8 @@ int main(void)
 		pause_ms(10);
 	build_peak();
 	free_peak();
+	make_temporaries();
+	keep_pairs();
 	leak_slowly();
 	printf("peak %llu\nallocated %llu\n", peak_bytes, alloc_bytes);
 	for (int k = 0; k < 64; k++)
