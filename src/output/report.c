@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "output/report.h"
-#include "output/report_alloc.h"
 #include "profile/site_name.h"
 
 #define MS_REPORT_TOP_DEFAULT 10
@@ -599,5 +598,4 @@ void report_write(FILE *f, const struct report_input *in)
 	top = write_top_sites(f, in, exact, &listed);
 	write_suspects(f, in, top, listed);
 	free(top);
-	report_alloc_write(f, in, exact);
 }

@@ -164,8 +164,10 @@ static void write_sizes(FILE *f, const struct report_input *in)
 	}
 }
 
-void report_alloc_write(FILE *f, const struct report_input *in, bool exact)
+void report_alloc_write(FILE *f, const struct report_input *in)
 {
+	bool exact = profile__sample_mean(in->profile) <= 1;
+
 	write_peak(f, in, exact);
 	write_most_calls(f, in, exact, false);
 	write_most_calls(f, in, exact, true);

@@ -11,8 +11,9 @@
 
 /* Write "== peak ==" (the high-water mark of the live heap, when, and the sites
  * holding most of it then), "== most calls ==" (sites by allocations over the run)
- * and "== allocation sizes ==" (allocations per power of two). exact: every
- * allocation was recorded; otherwise the figures are estimates and say so. */
-void report_alloc_write(FILE *f, const struct report_input *in, bool exact);
+ * "== most temporary allocations ==" and "== allocation sizes ==" (allocations per
+ * power of two), after report_write's sections. Figures are estimates, and say
+ * so, unless every allocation was recorded or the probes counted them. */
+void report_alloc_write(FILE *f, const struct report_input *in);
 
 #endif

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "output/outdir.h"
 #include "output/report.h"
+#include "output/report_alloc.h"
 #include "output/report_cpu.h"
 #include "output/report_load.h"
 #include "output/report_rss.h"
@@ -281,6 +282,7 @@ static void write_report_to(FILE *f, const struct run *r, const struct out_set *
 	}
 	if (heap) {
 		report_write(f, heap);
+		report_alloc_write(f, heap);
 	} else {
 		fprintf(f, "memspy report: pid %d (%s), %.1f s, ended by %s; heap not tracked "
 			   "(--no-heap)\n",
