@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The peak, the bytes allocated and temporary allocations: a target builds a known
-# peak of 200,000 blocks of 32 B to 4 KiB under build_peak, frees it, makes 1000
-# temporary allocations and 1000 pairs that are not, then leaks slowly elsewhere.
+# peak of 100,000 blocks (200,000 sampled) of 32 B to 4 KiB under build_peak,
+# frees it, makes 1000 temporary allocations and 1000 pairs that are not, then
+# leaks slowly elsewhere.
 # Recording every allocation, peak.folded holds exactly the peak's bytes under
 # build_peak, heap.folded none there, alloc.folded adds up to the bytes the probes
 # counted, and the report's size histogram is the target's own. Sampled at the
@@ -12,13 +13,15 @@
 . "$(dirname "$0")/lib.sh"
 need_bpf
 
-# run NAME PACE MEMSPY-ARGS...: attach, let the target do its work (pausing PACE ms
-# per 1000 blocks of the peak), stop; outputs in $T/NAME
+# run NAME PACE BLOCKS MEMSPY-ARGS...: attach, let the target build its peak of
+# BLOCKS blocks (pausing PACE ms per 1000) and do the rest, stop; outputs in $T/NAME
 run() {
 	name=$1
 	pace=$2
-	shift 2
-	start_target "$TARGETS/peak" "$pace"
+	blocks=$3
+	shift 3
+	rm -rf "${T:?}/$name"
+	start_target "$TARGETS/peak" "$pace" "$blocks"
 	start_memspy "$@" -q -o "$T/$name" "$TARGET_PID"
 	kill -USR1 "$TARGET_PID"
 	wait_for "$T/target.out" '^done' 120
@@ -58,12 +61,17 @@ report_hist() {
 }
 
 # --- every allocation recorded
-# 12,500 blocks a second: half what memspy unwinds here with the other CPU busy
-run exact 80 --sample-bytes 1
+# 12,500 blocks a second, within what memspy unwinds on an idle machine; on a
+# loaded one the ring buffer may drop events: then again, five times slower
 O="$T/exact"
+run exact 80 100000 --sample-bytes 1
+if ! grep -q '^  lost events *0$' "$O/report.txt"; then
+	echo "events lost at 12,500 blocks/s ($(uptime)): again at 2,500 blocks/s"
+	run exact 400 100000 --sample-bytes 1
+fi
 cat "$O/report.txt"
 peak=$(sed -n 's/^peak //p' "$O/target.out")
-grep -q '^  lost events *0' "$O/report.txt" || fail "events were lost: the figures cannot be exact"
+grep -q '^  lost events *0$' "$O/report.txt" || fail "events were lost: the figures cannot be exact"
 v=$(folded_value "$O/peak.folded" ';build_peak( |;)')
 [ "$v" = "$peak" ] || fail "peak.folded has $v B under build_peak, expected $peak"
 grep -q "peak live heap .*($peak B)" "$O/report.txt" || fail "the report's peak is not $peak B"
@@ -86,13 +94,14 @@ sed -n '/^== most temporary allocations ==/,/^$/p' "$O/report.txt" > "$T/temp"
 grep -qE '^ +1000 +97\.7 KiB +make_temporaries$' "$T/temp" ||
 	fail "make_temporaries' 1000 temporary allocations not reported: $(cat "$T/temp")"
 grep -q keep_pairs "$T/temp" && fail "keep_pairs' blocks reported temporary: $(cat "$T/temp")"
-awk '/^== most calls ==/ { getline; getline; print; exit }' "$O/report.txt" | grep -q '200000 .*build_peak' ||
-	fail "build_peak is not first by calls with 200000"
+awk '/^== most calls ==/ { getline; getline; print; exit }' "$O/report.txt" | grep -q '100000 .*build_peak' ||
+	fail "build_peak is not first by calls with 100000"
 
 # --- sampled at the default mean: estimates
-run sampled 0
+run sampled 0 200000
 O="$T/sampled"
 sed -n '/^== peak ==/,$p' "$O/report.txt"
+peak=$(sed -n 's/^peak //p' "$O/target.out")
 v=$(folded_value "$O/peak.folded" ';build_peak( |;)')
 echo "sampled: peak.folded $v B under build_peak, exact $peak B"
 within "$v" "$peak" 15 || fail "sampled peak $v B not within 15% of $peak B"

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* A test target with a known peak: after SIGUSR1, build_peak allocates 200,000
- * blocks of 32 to 4096 bytes (25,000 in each power of two from 32 B to 4 KiB), all
- * live at once; free_peak frees them; make_temporaries allocates and at once
+/* A test target with a known peak: after SIGUSR1, build_peak allocates N blocks
+ * (200,000 by default) of 32 to 4096 bytes (N/8 in each power of two from 32 B to
+ * 4 KiB), all live at once; free_peak frees them; make_temporaries allocates and at once
  * frees 1000 blocks of 100 bytes (temporary allocations), keep_pairs 1000 pairs
  * of 100-byte blocks each freed after the other was allocated (not temporary);
  * then leak_slowly leaks 100 blocks of 1000 bytes over about a second. It prints the peak's bytes, the bytes it allocated
  * and its allocations per power of two, then "done", and waits for SIGTERM.
  *
- *   peak [MS]   pause MS milliseconds after every 1000 blocks of the peak (default
- *               0): a run recording every allocation must not outrun memspy, which
- *               unwinds each one, or the ring buffer drops events */
+ *   peak [MS [N]]   pause MS milliseconds after every 1000 blocks of the peak
+ *                   (default 0): a run recording every allocation must not outrun
+ *                   memspy, which unwinds each one, or the ring buffer drops
+ *                   events; N blocks, at most 200,000 */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 static volatile sig_atomic_t go, quit;
 static long pace_ms;
+static unsigned int nblocks = NBLOCKS;
 static void *blocks[NBLOCKS];
 static unsigned long hist[64];
 static unsigned long long peak_bytes, alloc_bytes;
@@ -63,7 +65,7 @@ static void count(size_t size)
 
 __attribute__((noinline)) static void build_peak(void)
 {
-	for (unsigned int i = 0; i < NBLOCKS; i++) {
+	for (unsigned int i = 0; i < nblocks; i++) {
 		size_t size = block_size(i);
 
 		blocks[i] = malloc(size);
@@ -73,12 +75,12 @@ __attribute__((noinline)) static void build_peak(void)
 		if (pace_ms && i % CHUNK == CHUNK - 1)
 			pause_ms(pace_ms);
 	}
-	peak_sink += (unsigned long)blocks[NBLOCKS - 1];
+	peak_sink += (unsigned long)blocks[nblocks - 1];
 }
 
 __attribute__((noinline)) static void free_peak(void)
 {
-	for (unsigned int i = 0; i < NBLOCKS; i++) {
+	for (unsigned int i = 0; i < nblocks; i++) {
 		free(blocks[i]);
 		if (pace_ms && i % (CHUNK * 8) == CHUNK * 8 - 1)
 			pause_ms(pace_ms);
@@ -132,6 +134,8 @@ int main(int argc, char **argv)
 	struct sigaction sa = {0};
 
 	pace_ms = argc > 1 ? atol(argv[1]) : 0;
+	if (argc > 2 && atol(argv[2]) > 0 && atol(argv[2]) <= NBLOCKS)
+		nblocks = (unsigned int)atol(argv[2]);
 	sa.sa_handler = on_usr1;
 	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = on_term;
