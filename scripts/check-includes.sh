@@ -83,19 +83,27 @@ function is_skeleton(path,    name) {
 	return ("bpf/" name ".bpf.c") in exists
 }
 
+# a generated protobuf-c header, src/DIR/NAME.pb-c.h built from src/DIR/NAME.proto
+function is_protobuf(path,    proto) {
+	proto = path
+	if (!sub(/\.pb-c\.h$/, ".proto", proto))
+		return 0
+	return proto in exists
+}
+
 # Where the compiler finds an include of file (quoted: its folder first; then
 # -I include -I src, the build tree for generated headers): "" when nowhere.
 function resolve(inc, file, angle,    p) {
 	if (inc == "config.h")
 		return "config.h"
 	p = normalize(dirname(file) "/" inc)
-	if (!angle && (p in exists || is_skeleton(p)))
+	if (!angle && (p in exists || is_skeleton(p) || is_protobuf(p)))
 		return p
 	p = normalize("include/" inc)
 	if (p in exists)
 		return p
 	p = normalize("src/" inc)
-	if (p in exists || is_skeleton(p))
+	if (p in exists || is_skeleton(p) || is_protobuf(p))
 		return p
 	return ""
 }

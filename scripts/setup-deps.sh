@@ -86,9 +86,11 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# build: compilers, autotools, libbpf, elfutils, Check, ncurses
+# build: compilers, autotools, libbpf, elfutils, Check, ncurses, protobuf-c and zlib
+# (the pprof files)
 BUILD="build-essential autoconf automake pkg-config clang llvm bpftool \
-	libbpf-dev libelf-dev libdw-dev check libncurses-dev zlib1g-dev"
+	libbpf-dev libelf-dev libdw-dev check libncurses-dev zlib1g-dev \
+	libprotobuf-c-dev protobuf-c-compiler"
 # tests and demo: real targets and loads, libc's debug info, XML and browser checks
 TEST="redis-server redis-tools libc6-dbg elfutils binutils libxml2-utils tmux \
 	python3 python3-flask gunicorn wrk procps util-linux chromium bc"

@@ -598,7 +598,7 @@ END_TEST
 /* a.folded (before) and b.folded (after), read for a diff. */
 static struct flame_tree *diff_ab(bool exact)
 {
-	struct flame_tree *t = diff_read_files(DATA "/a.folded", DATA "/b.folded", exact);
+	struct flame_tree *t = diff_read_files(DATA "/a.folded", DATA "/b.folded", exact, NULL);
 	ck_assert_ptr_nonnull(t);
 	return t;
 }
@@ -621,7 +621,7 @@ START_TEST(test_diff_folded)
 	flame_tree__free(t);
 
 	errno = 0;
-	ck_assert_ptr_null(diff_read_files(DATA "/a.folded", "/nonexistent/b.folded", true));
+	ck_assert_ptr_null(diff_read_files(DATA "/a.folded", "/nonexistent/b.folded", true, NULL));
 	ck_assert_int_eq(errno, ENOENT);
 }
 END_TEST

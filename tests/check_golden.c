@@ -238,7 +238,7 @@ END_TEST
 
 START_TEST(test_diff_svg)
 {
-	struct flame_tree *t = diff_read_files(FLAME "/a.folded", FLAME "/b.folded", false);
+	struct flame_tree *t = diff_read_files(FLAME "/a.folded", FLAME "/b.folded", false, NULL);
 	struct flame_options o = {
 	    .title = "Diff (golden)", .subtitle = "a.folded -> b.folded", .colors = MS_FLAME_MEM};
 	struct capture c;
@@ -255,7 +255,7 @@ END_TEST
 
 START_TEST(test_diff_folded)
 {
-	struct flame_tree *t = diff_read_files(FLAME "/a.folded", FLAME "/b.folded", true);
+	struct flame_tree *t = diff_read_files(FLAME "/a.folded", FLAME "/b.folded", true, NULL);
 	struct capture c;
 
 	ck_assert_ptr_nonnull(t);

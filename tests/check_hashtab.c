@@ -208,6 +208,8 @@ Suite *suite_hashtab(void)
 {
 	Suite *s = suite_create("hashtab");
 	TCase *tc = tcase_create("core");
+	/* randomized runs of 200,000 steps: seconds on a loaded machine */
+	tcase_set_timeout(tc, 60);
 
 	tcase_add_test(tc, test_hash_spread);
 	tcase_add_test(tc, test_grow_and_clear);

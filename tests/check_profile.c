@@ -2,6 +2,7 @@
 /* Unit tests of profile: live blocks, per-site totals, oldest block, bounded series. */
 #include "check_suites.h"
 #include "profile/profile.h"
+#include "profile/series.h"
 #include "base/sampling.h"
 
 #define SEC 1000000000ull
@@ -148,6 +149,46 @@ START_TEST(test_series)
 	ck_assert_double_eq(s->points[9], 1007);
 	ck_assert_uint_eq(profile__site_series(p, 77)->n, 0);
 	profile__free(p);
+}
+END_TEST
+
+/* Downsampling on its own: two series of one clock, one started three ticks late,
+ * halved together each time the clock fills; each point is the mean of its ticks,
+ * on the shared grid, and no series outgrows its cap. */
+START_TEST(test_series_halve)
+{
+	struct series_clock c;
+	struct tseries a = {0}, b = {0};
+	enum { TICKS = 2000 }; /* past 512 and 1024: four ticks a point */
+
+	series_clock_start(&c);
+	for (uint64_t t = 0; t < TICKS; t++) {
+		uint64_t halve;
+		size_t point = series_clock_tick(&c, t * SEC, &halve);
+
+		if (halve) {
+			tseries_halve(&a, halve);
+			tseries_halve(&b, halve);
+		}
+		tseries_add(&a, &c, point, (double)t);
+		if (t >= 3)
+			tseries_add(&b, &c, point, (double)t);
+	}
+	ck_assert_uint_eq(c.ticks_per_point, 4);
+	ck_assert_uint_le(a.cap, MS_SERIES_CAP);
+	ck_assert_uint_le(b.cap, MS_SERIES_CAP);
+	ck_assert_uint_eq(a.s.n, TICKS / 4);
+	ck_assert_uint_eq(b.s.n, TICKS / 4);
+	ck_assert_uint_eq(a.s.interval_ns, 4 * SEC);
+	ck_assert_uint_eq(b.s.start_ns, a.s.start_ns);
+	for (size_t k = 0; k < a.s.n; k++)
+		ck_assert_double_eq_tol(a.s.points[k], 4.0 * k + 1.5, 1e-9);
+	/* b's first point holds only the tick it saw; the rest are a's */
+	ck_assert_double_eq(b.s.points[0], 3);
+	for (size_t k = 1; k < b.s.n; k++)
+		ck_assert_double_eq_tol(b.s.points[k], a.s.points[k], 1e-9);
+	tseries_fini(&a);
+	tseries_fini(&b);
 }
 END_TEST
 
@@ -316,6 +357,7 @@ Suite *suite_profile(void)
 	tcase_add_test(tc, test_table_bounded);
 	tcase_add_test(tc, test_series);
 	tcase_add_test(tc, test_series_merge);
+	tcase_add_test(tc, test_series_halve);
 	tcase_add_test(tc, test_peak_exact);
 	tcase_add_test(tc, test_peak_rising_at_end);
 	tcase_add_test(tc, test_peak_sampled_and_sizes);

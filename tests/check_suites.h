@@ -26,6 +26,8 @@ Suite *suite_stacktab(void);
 Suite *suite_profile(void);
 Suite *suite_leak(void);
 Suite *suite_folded(void);
+Suite *suite_pprof(void);
+Suite *suite_pprof_read(void);
 Suite *suite_report(void);
 Suite *suite_outdir(void);
 Suite *suite_target_dwfl(void);

@@ -50,6 +50,10 @@ static void attach_usage(FILE *f)
 		"                         (a gunicorn master and its workers): one directory of\n"
 		"                         outputs per process, <pid>/, and merged files whose\n"
 		"                         stacks start with the process, name-pid\n"
+		"      --every SECS       also write a snapshot of every output so far each SECS\n"
+		"                         seconds, into snap-0001/, snap-0002/, ... of the\n"
+		"                         output directory; SIGUSR1 writes one at once\n"
+		"      --keep N           keep only the newest N snapshots (default: all)\n"
 		"      --no-cpu           do not sample the CPU\n"
 		"      --no-rss           do not sample page faults (no rss.folded)\n"
 		"      --no-heap          do not track the heap\n"
@@ -69,7 +73,15 @@ static void attach_usage(FILE *f)
 		"Needs root (BPF and uprobes) and a kernel with BTF. See memspy(1).\n");
 }
 
-enum { OPT_STACK_BYTES = CLI_OPT_FIRST_OWN, OPT_MAX_TRACKED, OPT_KERNEL, OPT_THREADS, OPT_NO_RSS };
+enum {
+	OPT_STACK_BYTES = CLI_OPT_FIRST_OWN,
+	OPT_MAX_TRACKED,
+	OPT_KERNEL,
+	OPT_THREADS,
+	OPT_NO_RSS,
+	OPT_EVERY,
+	OPT_KEEP,
+};
 
 /* One option of attach's own (the shared ones are cli_run_option's): 0 when taken,
  * 1 after --help, 2 on a bad value (reported). */
@@ -118,6 +130,26 @@ static int attach_option(int c, const char *arg, struct run_opts *o)
 			return 2;
 		}
 		return 0;
+	case OPT_EVERY:
+		o->every_s = strtod(arg, &end);
+		if (*end || end == arg || !(o->every_s >= 1 && o->every_s <= 1e7)) {
+			fprintf(stderr,
+				"memspy attach: --every wants a number of seconds, 1 or more, "
+				"not '%s'\n",
+				arg);
+			return 2;
+		}
+		return 0;
+	case OPT_KEEP:
+		v = strtoul(arg, &end, 10);
+		if (*end || end == arg || arg[0] == '-' || v < 1 || v > 1000000) {
+			fprintf(stderr, "memspy attach: --keep wants a number of snapshots, "
+					"1 or more, not '%s'\n",
+				arg);
+			return 2;
+		}
+		o->keep = (unsigned)v;
+		return 0;
 	case OPT_KERNEL:
 		o->kernel = true;
 		return 0;
@@ -157,6 +189,8 @@ int cmd_attach(int argc, char **argv)
 		{"no-heap", no_argument, NULL, CLI_OPT_NO_HEAP},
 		{"no-rss", no_argument, NULL, OPT_NO_RSS},
 		{"children", no_argument, NULL, CLI_OPT_CHILDREN},
+		{"every", required_argument, NULL, OPT_EVERY},
+		{"keep", required_argument, NULL, OPT_KEEP},
 		CLI_DEBUGINFOD_LONGOPTS,
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},

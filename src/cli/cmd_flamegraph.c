@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The flamegraph and diff subcommands: folded stacks in, SVG (or folded deltas) out. */
+/* The flamegraph and diff subcommands: folded stacks or pprof in, SVG (or folded deltas) out. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -12,13 +12,14 @@
 #include "cli/commands.h"
 #include "output/diff.h"
 #include "output/flamegraph.h"
+#include "output/pprof_read.h"
 
 static void flamegraph_usage(FILE *f)
 {
 	fputs("usage: memspy flamegraph [--title T] [--colors mem|cpu] [--inverted] [--width PX]\n"
-	      "                         [FILE]\n"
+	      "                         [--sample-index N|NAME] [FILE]\n"
 	      "\n"
-	      "Draw folded stacks as a flame graph: one self-contained SVG written to stdout.\n"
+	      "Draw a profile as a flame graph: one self-contained SVG written to stdout.\n"
 	      "Each box is a function; its width is its share of the total (bytes for a heap\n"
 	      "profile, samples for CPU), and the boxes above it are what it called. Open the\n"
 	      "SVG in a browser: hover for name, value and share, click a box to zoom into it,\n"
@@ -27,8 +28,9 @@ static void flamegraph_usage(FILE *f)
 	      "\n"
 	      "FILE holds folded stacks, one per line, root first: 'main;parse;malloc 4096'.\n"
 	      "memspy attach writes them (heap.folded, cpu.folded); so do perf script |\n"
-	      "stackcollapse-perf.pl and py-spy record -f raw. Without FILE (or with -) the\n"
-	      "stacks are read from stdin.\n"
+	      "stackcollapse-perf.pl and py-spy record -f raw. FILE may also be a pprof\n"
+	      "profile, gzipped or not (heap.pb.gz, cpu.pb.gz, or Go's runtime/pprof output),\n"
+	      "told apart by its content. Without FILE (or with -) it is read from stdin.\n"
 	      "\n"
 	      "options:\n"
 	      "  -t, --title T        title at the top of the graph\n"
@@ -37,6 +39,12 @@ static void flamegraph_usage(FILE *f)
 	      "  -i, --inverted       icicle graph: callers at the top, the hot leaves at the\n"
 	      "                       bottom\n"
 	      "  -w, --width PX       image width in pixels (default 1200)\n"
+	      "  -s, --sample-index N|NAME\n"
+	      "                       which value of a pprof profile to draw, by number from 0\n"
+	      "                       or by type (inuse_space, alloc_objects, cpu, ...); default:\n"
+	      "                       the profile's default type, else its last, as go tool\n"
+	      "                       pprof; ignored for folded stacks. Without --colors, a\n"
+	      "                       type in bytes is drawn as mem, any other as cpu\n"
 	      "  -h, --help           show this help\n"
 	      "\n"
 	      "Colours: green (mem) or red (cpu) native code, blue Python frames ('f (x.py:3)'),\n"
@@ -45,6 +53,7 @@ static void flamegraph_usage(FILE *f)
 	      "\n"
 	      "examples:\n"
 	      "  memspy flamegraph --title 'live heap' memspy-42-*/heap.folded > heap.svg\n"
+	      "  memspy flamegraph --sample-index alloc_space heap.pb.gz > allocated.svg\n"
 	      "  perf script | stackcollapse-perf.pl | memspy flamegraph --colors cpu > cpu.svg\n",
 	      f);
 }
@@ -52,9 +61,10 @@ static void flamegraph_usage(FILE *f)
 static void diff_usage(FILE *f)
 {
 	fputs("usage: memspy diff [--folded] [--title T] [--colors mem|cpu] [--width PX]\n"
-	      "                   A.folded B.folded\n"
+	      "                   [--sample-index N|NAME] A B\n"
 	      "\n"
-	      "Compare two profiles (folded stacks): what changed from A (before) to B (after).\n"
+	      "Compare two profiles (folded stacks or pprof, gzipped or not, told apart by\n"
+	      "content): what changed from A (before) to B (after).\n"
 	      "Writes a differential flame graph to stdout: B's shape, boxes in red grew and\n"
 	      "boxes in blue shrank, the deeper the colour the larger the change; hover a box\n"
 	      "for both values and the change. Stacks found only in A have no width in B and\n"
@@ -67,6 +77,9 @@ static void diff_usage(FILE *f)
 	      "  -t, --title T        title of the graph\n"
 	      "  -c, --colors mem|cpu units: bytes (default) or samples\n"
 	      "  -w, --width PX       image width in pixels (default 1200)\n"
+	      "  -s, --sample-index N|NAME\n"
+	      "                       the value of pprof profiles to compare, by number or type;\n"
+	      "                       default: the default type, else the last, as go tool pprof\n"
 	      "  -h, --help           show this help\n"
 	      "\n"
 	      "Either file may be - for stdin. Both profiles should cover the same time or load:\n"
@@ -83,6 +96,7 @@ static void diff_usage(FILE *f)
 	{"title", required_argument, NULL, 't'},         \
 	{"colors", required_argument, NULL, 'c'},        \
 	{"width", required_argument, NULL, 'w'},         \
+	{"sample-index", required_argument, NULL, 's'},  \
 	{"help", no_argument, NULL, 'h'}
 
 static const struct option flamegraph_long[] = {
@@ -97,13 +111,22 @@ static const struct option diff_long[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* What the command line asks of either command. */
+struct graph_args {
+	struct flame_options o;
+	struct flame_input in;
+	bool folded;	 /* diff --folded */
+	bool colors_set; /* --colors given: pprof input does not choose the palette */
+};
+
 /* Parse the options both commands share; returns -1 to go on, else an exit status. */
-static int parse_args(int argc, char **argv, bool is_diff, struct flame_options *o, bool *folded)
+static int parse_args(int argc, char **argv, bool is_diff, struct graph_args *g)
 {
+	struct flame_options *o = &g->o;
 	int c;
 	optind = 0; /* glibc: start over, the tests call commands more than once */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, is_diff ? ":t:c:w:fh" : ":t:c:iw:h",
+	while ((c = getopt_long(argc, argv, is_diff ? ":t:c:w:s:fh" : ":t:c:iw:s:h",
 				is_diff ? diff_long : flamegraph_long, NULL)) != -1) {
 		switch (c) {
 		case 't':
@@ -121,6 +144,10 @@ static int parse_args(int argc, char **argv, bool is_diff, struct flame_options 
 					optarg);
 				return 2;
 			}
+			g->colors_set = true;
+			break;
+		case 's':
+			g->in.sample_index = optarg;
 			break;
 		case 'i':
 			o->inverted = true;
@@ -140,7 +167,7 @@ static int parse_args(int argc, char **argv, bool is_diff, struct flame_options 
 			break;
 		}
 		case 'f':
-			*folded = true;
+			g->folded = true;
 			break;
 		case 'h':
 			if (is_diff)
@@ -174,6 +201,14 @@ static bool stdout_is_terminal(const char *cmd)
 	return true;
 }
 
+/* A pprof profile says what its values are: bytes are drawn as memory, the rest
+ * (samples, nanoseconds) as CPU, unless --colors said otherwise. */
+static void choose_colors(struct graph_args *g)
+{
+	if (!g->colors_set && g->in.is_pprof)
+		g->o.colors = strcmp(g->in.unit, "bytes") ? MS_FLAME_CPU : MS_FLAME_MEM;
+}
+
 static void set_subtitle(char *buf, size_t size, const struct flame_tree *t,
 			 const struct flame_options *o, const char *what)
 {
@@ -185,10 +220,9 @@ static void set_subtitle(char *buf, size_t size, const struct flame_tree *t,
 
 int cmd_flamegraph(int argc, char **argv)
 {
-	struct flame_options o = {.colors = MS_FLAME_MEM};
-	bool folded = false;
+	struct graph_args g = {.o.colors = MS_FLAME_MEM};
 	char subtitle[PATH_MAX + 64];
-	int ret = parse_args(argc, argv, false, &o, &folded);
+	int ret = parse_args(argc, argv, false, &g);
 	if (ret >= 0)
 		return ret;
 	if (argc - optind > 1) {
@@ -202,8 +236,8 @@ int cmd_flamegraph(int argc, char **argv)
 	bool is_stdin = !strcmp(path, "-");
 	const char *name = is_stdin ? "stdin" : path;
 	if (is_stdin && isatty(STDIN_FILENO)) {
-		fprintf(stderr, "memspy: flamegraph: no input; give a folded stacks FILE or pipe "
-				"one in (see 'memspy flamegraph --help')\n");
+		fprintf(stderr, "memspy: flamegraph: no input; give a profile FILE (folded stacks or "
+				"pprof) or pipe one in (see 'memspy flamegraph --help')\n");
 		return 2;
 	}
 	if (stdout_is_terminal("flamegraph"))
@@ -213,7 +247,8 @@ int cmd_flamegraph(int argc, char **argv)
 		fprintf(stderr, "memspy: flamegraph: out of memory\n");
 		return 1;
 	}
-	ret = flame_tree__read_file(t, path, false);
+	ret = flame_tree__read_input(t, path, false, &g.in);
+	choose_colors(&g);
 	if (!ret && !flame_tree__total(t, false)) {
 		fprintf(stderr,
 			"memspy: %s: no stacks to draw (the input is empty or every count "
@@ -221,9 +256,9 @@ int cmd_flamegraph(int argc, char **argv)
 			name);
 		ret = -ENODATA;
 	} else if (!ret) {
-		set_subtitle(subtitle, sizeof(subtitle), t, &o, name);
-		o.subtitle = subtitle;
-		ret = flame_tree__write_svg(t, stdout, &o);
+		set_subtitle(subtitle, sizeof(subtitle), t, &g.o, name);
+		g.o.subtitle = subtitle;
+		ret = flame_tree__write_svg(t, stdout, &g.o);
 		if (ret)
 			fprintf(stderr, "memspy: cannot write the flame graph to stdout: %s\n",
 				strerror(-ret));
@@ -234,10 +269,9 @@ int cmd_flamegraph(int argc, char **argv)
 
 int cmd_diff(int argc, char **argv)
 {
-	struct flame_options o = {.colors = MS_FLAME_MEM};
-	bool folded = false;
+	struct graph_args g = {.o.colors = MS_FLAME_MEM};
 	char subtitle[256], a_total[48], b_total[48], change[48];
-	int ret = parse_args(argc, argv, true, &o, &folded);
+	int ret = parse_args(argc, argv, true, &g);
 	if (ret >= 0)
 		return ret;
 	if (argc - optind != 2) {
@@ -250,11 +284,12 @@ int cmd_diff(int argc, char **argv)
 		fprintf(stderr, "memspy: diff: only one of A and B can be stdin\n");
 		return 2;
 	}
-	if (!folded && stdout_is_terminal("diff"))
+	if (!g.folded && stdout_is_terminal("diff"))
 		return 2;
-	struct flame_tree *t = diff_read_files(a, b, folded);
+	struct flame_tree *t = diff_read_files(a, b, g.folded, &g.in);
 	if (!t)
 		return 1;
+	choose_colors(&g);
 	uint64_t ta = flame_tree__total(t, true), tb = flame_tree__total(t, false);
 	if (!ta && !tb) {
 		fprintf(stderr,
@@ -264,7 +299,7 @@ int cmd_diff(int argc, char **argv)
 		flame_tree__free(t);
 		return 1;
 	}
-	if (folded) {
+	if (g.folded) {
 		ret = diff_write_folded(t, stdout);
 	} else if (!tb) {
 		fprintf(stderr,
@@ -274,14 +309,14 @@ int cmd_diff(int argc, char **argv)
 		flame_tree__free(t);
 		return 1;
 	} else {
-		flamegraph_format_value(a_total, sizeof(a_total), (double)ta, o.colors, false);
-		flamegraph_format_value(b_total, sizeof(b_total), (double)tb, o.colors, false);
-		flamegraph_format_value(change, sizeof(change), (double)tb - (double)ta, o.colors,
+		flamegraph_format_value(a_total, sizeof(a_total), (double)ta, g.o.colors, false);
+		flamegraph_format_value(b_total, sizeof(b_total), (double)tb, g.o.colors, false);
+		flamegraph_format_value(change, sizeof(change), (double)tb - (double)ta, g.o.colors,
 					true);
 		snprintf(subtitle, sizeof(subtitle),
 			 "A %s, B %s, change %s (red grew, blue shrank)", a_total, b_total, change);
-		o.subtitle = subtitle;
-		ret = flame_tree__write_svg(t, stdout, &o);
+		g.o.subtitle = subtitle;
+		ret = flame_tree__write_svg(t, stdout, &g.o);
 	}
 	if (ret)
 		fprintf(stderr, "memspy: diff: cannot write to stdout: %s\n", strerror(-ret));

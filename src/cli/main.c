@@ -5,6 +5,7 @@
 
 #include "base/log.h"
 #include "cli/commands.h"
+#include "run/run.h"
 #include "config.h"
 
 struct command {
@@ -53,7 +54,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
-		printf("memspy %s\n", PACKAGE_VERSION);
+		char libs[128];
+
+		run__lib_versions(libs, sizeof(libs));
+		printf("memspy %s (%s)\n", PACKAGE_VERSION, libs);
 		return 0;
 	}
 	for (size_t i = 0; i < NR_COMMANDS; i++)

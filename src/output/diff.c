@@ -7,7 +7,8 @@
 #include "base/log.h"
 #include "output/diff.h"
 
-struct flame_tree *diff_read_files(const char *path_a, const char *path_b, bool exact)
+struct flame_tree *diff_read_files(const char *path_a, const char *path_b, bool exact,
+				   struct flame_input *in)
 {
 	struct flame_tree *t = flame_tree__new();
 	if (!t) {
@@ -16,9 +17,9 @@ struct flame_tree *diff_read_files(const char *path_a, const char *path_b, bool 
 	}
 	if (exact)
 		flame_tree__set_limit(t, 0);
-	int ret = flame_tree__read_file(t, path_a, true);
+	int ret = flame_tree__read_input(t, path_a, true, in);
 	if (!ret)
-		ret = flame_tree__read_file(t, path_b, false);
+		ret = flame_tree__read_input(t, path_b, false, in);
 	if (ret) {
 		flame_tree__free(t);
 		errno = -ret;

@@ -140,3 +140,8 @@ int probe_attach_per_cpu(struct bpf_program *prog, struct perf_event_attr *attr,
 	}
 	return 0;
 }
+
+const char *probe_libbpf_version(void)
+{
+	return libbpf_version_string();
+}

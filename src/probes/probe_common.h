@@ -47,5 +47,7 @@ int probe_attach_per_cpu(struct bpf_program *prog, struct perf_event_attr *attr,
 		       size_t errlen);
 /* Route libbpf's messages: silent unless verbose. */
 void probe_set_verbose(int verbose);
+/* The version of the libbpf memspy runs with ("v1.1"), for --version. */
+const char *probe_libbpf_version(void);
 
 #endif

@@ -43,7 +43,24 @@ static void on_stop_signal(int sig)
 	stop_signal = sig;
 }
 
-static void install_signals(void)
+static volatile sig_atomic_t snapshot_asked;
+
+static void on_snapshot_signal(int sig)
+{
+	snapshot_asked = 1;
+}
+
+bool run_take_snapshot_request(void)
+{
+	bool asked = snapshot_asked;
+
+	snapshot_asked = 0;
+	return asked;
+}
+
+/* SIGUSR1 asks for a snapshot only of a run that writes outputs; memspy top keeps
+ * the default (a user's stray kill -USR1 ends it, as it would any program). */
+static void install_signals(bool snapshots)
 {
 	struct sigaction sa = {0};
 
@@ -55,6 +72,10 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (snapshots) {
+		sa.sa_handler = on_snapshot_signal;
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 }
 
 /* Check the pid names a user process we may attach to. Prints the reason. */
@@ -385,7 +406,7 @@ struct run *run__open(const struct run_opts *opts)
 		ms_err("out of memory");
 		return NULL;
 	}
-	install_signals();
+	install_signals(!opts->no_output);
 	probe_set_verbose(opts->verbose);
 	if (open_before_probes(r))
 		goto fail;
@@ -519,10 +540,21 @@ void run__counters(const struct run *r, uint64_t *out)
 	}
 }
 
-void run__stop(struct run *r)
+void run_read_counters(struct run *r)
 {
 	uint64_t sizes[MS_SIZE_BUCKETS];
 
+	if (r->rss_probes)
+		rss_probes__counters(r->rss_probes, r->rss_counters);
+	run__counters(r, r->counters);
+	if (r->heap && heap_probes__sizes(r->heap, sizes) == 0)
+		profile__set_size_hist(run_main_profiles(r)->heap, sizes);
+	for (size_t i = 0; r->follow && i < r->nr_procs; i++)
+		follow_probes__lookup(r->follow, r->procs[i]->pid, &r->procs[i]->counts);
+}
+
+void run__stop(struct run *r)
+{
 	if (r->stopped)
 		return;
 	r->end_ns = clock_now_ns();
@@ -542,13 +574,7 @@ void run__stop(struct run *r)
 		ms_warn("%llu fork, exec or exit records were lost (ring buffer full): the "
 			"processes they concern may be missing or shown as running",
 			(unsigned long long)follow_probes__lost(r->follow));
-	if (r->rss_probes)
-		rss_probes__counters(r->rss_probes, r->rss_counters);
-	run__counters(r, r->counters);
-	if (r->heap && heap_probes__sizes(r->heap, sizes) == 0)
-		profile__set_size_hist(run_main_profiles(r)->heap, sizes);
-	for (size_t i = 0; r->follow && i < r->nr_procs; i++)
-		follow_probes__lookup(r->follow, r->procs[i]->pid, &r->procs[i]->counts);
+	run_read_counters(r);
 	r->stopped = true;
 	tick(r, r->end_ns);
 }

@@ -5,6 +5,7 @@
 #define MEMSPY_RUN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -61,6 +62,15 @@ void run__counters(const struct run *r, uint64_t *out);
 const char *run__comm(const struct run *r);
 uint64_t run__start_ns(const struct run *r);
 const struct run_opts *run__opts(const struct run *r);
+
+/* With --every when one is due, or after SIGUSR1: write everything recorded so
+ * far into <dir>/snap-NNNN/ (whole or not at all), then remove the oldest beyond
+ * --keep. The run goes on either way. Returns 0 or -errno (reported). */
+int run__snapshot_poll(struct run *r);
+
+/* "libbpf 1.1, elfutils 0.188": the libraries' versions as loaded. Returns what
+ * snprintf returns. */
+int run__lib_versions(char *buf, size_t size);
 
 /* Run to the end and write the outputs. Errors are reported once.
  * Returns the process exit status: 0, or 1 on error. */

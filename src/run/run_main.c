@@ -33,6 +33,8 @@ static const char *poll_once(struct run *r, uint64_t deadline)
 	int e = run__poll(r, 100);
 
 	load_cmd__pump(r->load);
+	if (!e)
+		run__snapshot_poll(r); /* a failed snapshot is reported; the run goes on */
 	if (e == RUN_SIGNALLED)
 		return signal_reason(run__signal());
 	if (e == RUN_TARGET_EXITED) {

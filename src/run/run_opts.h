@@ -31,6 +31,8 @@ struct run_opts {
 	const char *debuginfod_urls; /* --debuginfod=URLS; NULL: DEBUGINFOD_URLS, else
 				      * /etc/debuginfod/ (with --debuginfod) */
 	double debuginfod_timeout_s; /* all fetching stops after this (--debuginfod-timeout) */
+	double every_s;		/* --every: a snapshot each interval; 0: none */
+	unsigned keep;		/* --keep: snapshots kept, the newest; 0: all */
 	int verbose;
 	char *const *cmd;	/* attach -- CMD ARGS: the load command; NULL: none */
 };

@@ -57,9 +57,18 @@ struct run {
 	uint64_t end_ns;		/* set by run__stop */
 	bool stopped;
 	struct load_cmd *load;		/* attach -- CMD: the load command; NULL: none */
-	uint64_t counters[MS_CNT_COUNT];     /* read at stop */
-	uint64_t rss_counters[MS_RSS_COUNT]; /* read at stop */
+	uint64_t counters[MS_CNT_COUNT];     /* read at stop (and for snapshots) */
+	uint64_t rss_counters[MS_RSS_COUNT]; /* read at stop (and for snapshots) */
+	/* --every, SIGUSR1: snapshots into <dir>/snap-NNNN/ (snapdirs.c) */
+	uint64_t next_snap_ns;		/* the next --every snapshot; 0: none */
+	unsigned nr_snaps;		/* written so far: the newest one's number */
 };
+
+/* Read the probes' counters into counters, rss_counters and each process's counts
+ * (run__stop does it, and a snapshot of a running run). */
+void run_read_counters(struct run *r);
+/* Whether SIGUSR1 asked for a snapshot since the last call. */
+bool run_take_snapshot_request(void);
 
 /* The profiles the run reports: the merged ones, or its one process's. */
 static inline struct profiles *run_main_profiles(const struct run *r)

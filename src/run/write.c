@@ -31,6 +31,7 @@
 #include "run/snapshot.h"
 #include "run/write.h"
 #include "run/write_heap.h"
+#include "run/write_pprof.h"
 
 #define MS_MAX_SUSPECTS 32
 
@@ -465,6 +466,13 @@ static int write_set(const struct run *r, const struct out_set *o, const char *e
 	if (r->rss_probes &&
 	    report_rss_write_profile(o->dir, r->stacks, o->prof->rss, (int)o->pid, o->comm,
 				     r->rss_period_min, r->rss_period_max))
+		status = -EIO;
+	if (write_pprof(&(struct pprof_set){
+		    .dir = o->dir, .comm = o->comm, .start_ns = o->prof->start_ns,
+		    .end_ns = r->end_ns, .stacks = r->stacks,
+		    .heap = r->heap ? o->prof->heap : NULL, .sample_mean = r->opts.sample_mean,
+		    .cpu = r->cpu_probes ? o->prof->cpu : NULL, .freq_hz = r->opts.freq_hz,
+		    .rss = r->rss_probes ? o->prof->rss : NULL}))
 		status = -EIO;
 	if (write_timeline(r, o, suspects, nsus))
 		status = -EIO;

@@ -498,3 +498,9 @@ bool target_dwfl__has_module(struct target_dwfl *t, uint64_t addr)
 {
 	return target_dwfl_module_at(t, addr) != NULL;
 }
+
+const char *target_dwfl__libdw_version(void)
+{
+	/* the library's own version, whatever the headers memspy was built with said */
+	return dwfl_version(NULL);
+}

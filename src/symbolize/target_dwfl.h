@@ -21,6 +21,8 @@ struct target_dwfl;
  * could be opened to choose the unwinder), ENOMEM. */
 struct target_dwfl *target_dwfl__open(pid_t pid);
 void target_dwfl__free(struct target_dwfl *t);
+/* The version of the elfutils libdw memspy runs with ("0.188"), for --version. */
+const char *target_dwfl__libdw_version(void);
 /* Re-read the process's mappings (libraries loaded since). 0 or -errno; a process
  * that has exited keeps the modules it had. Modules unmapped since stay known, so
  * stacks captured before a dlclose still get names. */

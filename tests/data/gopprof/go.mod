@@ -1,0 +1,3 @@
+module memspy.test/gopprof
+
+go 1.19
