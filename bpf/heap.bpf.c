@@ -31,7 +31,8 @@ struct thread_state {
 	__u64 outer_sp;	 /* sp at the entry of the outermost allocator call under way
 			  * (it points at the return address); 0 when none */
 	__u32 fn;	 /* enum ms_alloc_fn of the outermost call */
-	__u32 pad;
+	__u32 calls;	 /* outermost allocator calls, frees included: a block freed
+			  * at its allocation's count + 1 was temporary */
 };
 
 struct {
@@ -89,6 +90,38 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* Every allocation by the power of two of its size: cheap enough to be exact. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MS_SIZE_BUCKETS);
+	__type(key, __u32);
+	__type(value, __u64);
+} sizes SEC(".maps");
+
+/* floor(log2(size)), 0 for 0: a binary search, no loop for the verifier. */
+static __always_inline __u32 size_bucket(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1)
+		r += 1;
+	return r;
+}
+
+static __always_inline void count_size(__u64 size)
+{
+	__u32 k = size_bucket(size);
+	__u64 *c = bpf_map_lookup_elem(&sizes, &k);
+
+	if (c)
+		*c += 1;
+}
+
 static __always_inline void count(__u32 which, __u64 n)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &which);
@@ -104,7 +137,7 @@ static __always_inline __u64 wakeup_flag(void)
 }
 
 /* Stop tracking addr; tell user space if it was tracked. */
-static __always_inline void untrack(__u64 addr, __u32 fn, struct ms_proc *p)
+static __always_inline void untrack(__u64 addr, __u32 fn, struct ms_proc *p, __u32 seq)
 {
 	struct block_key key = {.addr = addr, .tgid = bpf_get_current_pid_tgid() >> 32};
 	struct ms_free_event ev = {};
@@ -119,6 +152,7 @@ static __always_inline void untrack(__u64 addr, __u32 fn, struct ms_proc *p)
 	}
 	fill_header(&ev.hdr, MS_EV_FREE, fn);
 	ev.addr = addr;
+	ev.seq = seq;
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), wakeup_flag()))
 		count(MS_CNT_LOST_FREE, 1);
 }
@@ -150,7 +184,8 @@ static __always_inline bool take_sample(struct thread_state *st, __u64 size)
 static __always_inline void build_and_send(struct pt_regs *ctx, struct ms_alloc_event *ev,
 					  __u64 addr, __u64 size, __u32 fn);
 
-static __always_inline void record_alloc(struct pt_regs *ctx, __u64 addr, __u64 size, __u32 fn)
+static __always_inline void record_alloc(struct pt_regs *ctx, __u64 addr, __u64 size, __u32 fn,
+					 __u32 seq)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct ms_alloc_event *ev = bpf_map_lookup_elem(&scratch, &cpu);
@@ -164,6 +199,7 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u64 addr, __u64 
 		count(MS_CNT_LOST_ALLOC, 1);
 		return;
 	}
+	ev->seq = seq;
 	build_and_send(ctx, ev, addr, size, fn);
 	*busy = 0;
 }
@@ -230,6 +266,7 @@ int uprobe_alloc(struct pt_regs *ctx)
 	if (st->outer_sp && sp < st->outer_sp)
 		return 0;
 	st->outer_sp = sp;
+	st->calls++;
 	st->out_ptr = 0;
 	st->old_ptr = 0;
 	switch (fn) {
@@ -250,12 +287,12 @@ int uprobe_alloc(struct pt_regs *ctx)
 		 * its address by another thread is not confused with it. A failed
 		 * realloc leaves it live: that rare block is lost to the profile. */
 		if (a1)
-			untrack(a1, fn, p);
+			untrack(a1, fn, p, st->calls);
 		break;
 	case MS_FN_REALLOCARRAY:
 		size = a2 * a3;
 		if (a1)
-			untrack(a1, fn, p);
+			untrack(a1, fn, p, st->calls);
 		break;
 	case MS_FN_POSIX_MEMALIGN:
 		st->out_ptr = a1;
@@ -268,7 +305,7 @@ int uprobe_alloc(struct pt_regs *ctx)
 	case MS_FN_XALLOCX:
 		st->old_ptr = a1;
 		if (a1)
-			untrack(a1, fn, p);
+			untrack(a1, fn, p, st->calls);
 		break;
 	default:
 		break;
@@ -310,12 +347,13 @@ int uretprobe_alloc(struct pt_regs *ctx)
 		return 0; /* failed allocations are not live */
 	count(MS_CNT_ALLOC_CALLS, 1);
 	count(MS_CNT_ALLOC_BYTES, size);
+	count_size(size);
 	if (p) {
 		__sync_fetch_and_add(&p->alloc_calls, 1);
 		__sync_fetch_and_add(&p->alloc_bytes, size);
 	}
 	if (take_sample(st, size))
-		record_alloc(ctx, addr, size, st->fn);
+		record_alloc(ctx, addr, size, st->fn, st->calls);
 	return 0;
 }
 
@@ -332,9 +370,11 @@ int uprobe_free(struct pt_regs *ctx)
 	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0, 0);
 	if (st && st->outer_sp && PT_REGS_SP(ctx) < st->outer_sp)
 		return 0;
+	if (st)
+		st->calls++;
 	count(MS_CNT_FREE_CALLS, 1);
 	if (p)
 		__sync_fetch_and_add(&p->free_calls, 1);
-	untrack(ptr, MS_FN_FREE, p);
+	untrack(ptr, MS_FN_FREE, p, st ? st->calls : 0);
 	return 0;
 }

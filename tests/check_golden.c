@@ -28,6 +28,7 @@
 #include "profile/leak.h"
 #include "profile/profile.h"
 #include "output/report.h"
+#include "output/report_alloc.h"
 #include "output/report_cpu.h"
 #include "output/report_rss.h"
 #include "profile/stacktab.h"
@@ -332,7 +333,10 @@ static void check_report(const char *name, const struct report_input *in)
 {
 	struct capture c;
 
-	report_write(capture__open(&c), in);
+	FILE *f = capture__open(&c);
+
+	report_write(f, in);
+	report_alloc_write(f, in);
 	check_capture(name, &c);
 }
 

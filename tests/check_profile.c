@@ -222,6 +222,129 @@ START_TEST(test_series_merge)
 }
 END_TEST
 
+/* The peak is the top of the highest rise, exactly, with every site as it was then,
+ * however small the last step of the rise was. */
+START_TEST(test_peak_exact)
+{
+	struct profile *p = profile__new(1);
+	uint64_t ts;
+
+	ck_assert_double_eq(profile__peak(p, &ts), 0);
+	ck_assert_uint_eq(ts, 0);
+	/* a rise to 1000 B at site 1 plus 10 B at site 2, in steps far below 1% */
+	for (uint64_t i = 0; i < 1000; i++)
+		ck_assert_int_eq(profile__alloc(p, 0x1000 + i * 16, 1, 1, 10 + i), 0);
+	ck_assert_int_eq(profile__alloc(p, 0x90000, 10, 2, 2000), 0);
+	/* fall: site 1 freed entirely */
+	for (uint64_t i = 0; i < 1000; i++)
+		ck_assert(profile__free_block(p, 0x1000 + i * 16, 3000 + i));
+	/* a lower second rise elsewhere */
+	ck_assert_int_eq(profile__alloc(p, 0xa0000, 500, 3, 5000), 0);
+	ck_assert_double_eq(profile__peak(p, &ts), 1010);
+	ck_assert_uint_eq(ts, 2000);
+	ck_assert_double_eq(site(p, 1)->peak_bytes, 1000);
+	ck_assert_double_eq(site(p, 2)->peak_bytes, 10);
+	ck_assert_double_eq(site(p, 3)->peak_bytes, 0);
+	ck_assert_double_eq(site(p, 1)->live_bytes, 0);
+	profile__free(p);
+}
+END_TEST
+
+/* A rise still under way at the end is the peak, settled when asked for. */
+START_TEST(test_peak_rising_at_end)
+{
+	struct profile *p = profile__new(1);
+	uint64_t ts;
+
+	ck_assert_int_eq(profile__alloc(p, 0x10, 100, 1, 1), 0);
+	ck_assert(profile__free_block(p, 0x10, 2));
+	ck_assert_int_eq(profile__alloc(p, 0x20, 60, 2, 3), 0);
+	ck_assert_int_eq(profile__alloc(p, 0x30, 60, 2, 4), 0);
+	ck_assert_double_eq(profile__peak(p, &ts), 120);
+	ck_assert_uint_eq(ts, 4);
+	ck_assert_double_eq(site(p, 1)->peak_bytes, 0);
+	ck_assert_double_eq(site(p, 2)->peak_bytes, 120);
+	/* a realloc-like move at the top (free, then a larger block) keeps rising */
+	ck_assert(profile__free_block(p, 0x30, 5));
+	ck_assert_int_eq(profile__alloc(p, 0x40, 100, 2, 6), 0);
+	ck_assert_double_eq(profile__peak(p, &ts), 160);
+	ck_assert_uint_eq(ts, 6);
+	profile__free(p);
+}
+END_TEST
+
+/* Sampled: the peak is in estimated bytes; the size histogram counts estimated
+ * allocations per power of two. */
+START_TEST(test_peak_sampled_and_sizes)
+{
+	uint64_t mean = 4096, ts;
+	struct profile *p = profile__new(mean);
+	const double *h;
+	bool exact;
+	uint64_t counted[MS_SIZE_BUCKETS] = {0};
+
+	ck_assert_int_eq(profile__alloc(p, 0x10, 1000, 1, 1), 0);
+	ck_assert_int_eq(profile__alloc(p, 0x20, 3000, 1, 2), 0);
+	ck_assert(profile__free_block(p, 0x10, 3));
+	ck_assert_double_eq_tol(profile__peak(p, &ts),
+				sampling_weight(1000, mean) + sampling_weight(3000, mean), 1e-6);
+	h = profile__size_hist(p, &exact);
+	ck_assert(!exact);
+	ck_assert_double_eq_tol(h[9], sampling_count_weight(1000, mean), 1e-9);
+	ck_assert_double_eq_tol(h[11], sampling_count_weight(3000, mean), 1e-9);
+	ck_assert_double_eq(h[10], 0);
+	/* the probes' exact counts, once given, are the histogram */
+	counted[9] = 7;
+	profile__set_size_hist(p, counted);
+	h = profile__size_hist(p, &exact);
+	ck_assert(exact);
+	ck_assert_double_eq(h[9], 7);
+	ck_assert_double_eq(h[11], 0);
+	profile__free(p);
+
+	p = profile__new(1);
+	ck_assert_int_eq(profile__alloc(p, 0x10, 0, 1, 1), 0);
+	ck_assert_int_eq(profile__alloc(p, 0x20, 1, 1, 1), 0);
+	ck_assert_int_eq(profile__alloc(p, 0x30, 4096, 1, 1), 0);
+	ck_assert_int_eq(profile__alloc(p, 0x40, 8191, 1, 1), 0);
+	h = profile__size_hist(p, &exact);
+	ck_assert(exact);
+	ck_assert_double_eq(h[0], 2);
+	ck_assert_double_eq(h[12], 2);
+	profile__free(p);
+}
+END_TEST
+
+/* Temporary: freed by its own thread right after its allocation, that thread making
+ * no other allocator call in between. */
+START_TEST(test_temporary)
+{
+	struct profile *p = profile__new(1);
+
+	/* thread 5: alloc at its call 1, free at call 2: temporary */
+	ck_assert_int_eq(profile__alloc_by(p, 0x10, 100, 1, 1, 5, 1), 0);
+	ck_assert(profile__free_by(p, 0x10, 2, 5, 2));
+	/* thread 5: its call 4 comes between the allocation (3) and the free (5) */
+	ck_assert_int_eq(profile__alloc_by(p, 0x20, 50, 2, 3, 5, 3), 0);
+	ck_assert_int_eq(profile__alloc_by(p, 0x30, 70, 3, 4, 5, 4), 0);
+	ck_assert(profile__free_by(p, 0x20, 5, 5, 5));
+	/* freed by another thread right after: not temporary */
+	ck_assert(profile__free_by(p, 0x30, 6, 6, 5));
+	/* thread unknown: never temporary */
+	ck_assert_int_eq(profile__alloc(p, 0x40, 10, 1, 7), 0);
+	ck_assert(profile__free_block(p, 0x40, 8));
+	ck_assert_double_eq(site(p, 1)->temp_bytes, 100);
+	ck_assert_double_eq(site(p, 1)->temp_count, 1);
+	ck_assert_double_eq(site(p, 2)->temp_count, 0);
+	ck_assert_double_eq(site(p, 3)->temp_count, 0);
+	/* the counter wraps */
+	ck_assert_int_eq(profile__alloc_by(p, 0x50, 8, 4, 9, 7, UINT32_MAX), 0);
+	ck_assert(profile__free_by(p, 0x50, 10, 7, 0));
+	ck_assert_double_eq(site(p, 4)->temp_count, 1);
+	profile__free(p);
+}
+END_TEST
+
 Suite *suite_profile(void)
 {
 	Suite *s = suite_create("profile");
@@ -235,6 +358,10 @@ Suite *suite_profile(void)
 	tcase_add_test(tc, test_series);
 	tcase_add_test(tc, test_series_merge);
 	tcase_add_test(tc, test_series_halve);
+	tcase_add_test(tc, test_peak_exact);
+	tcase_add_test(tc, test_peak_rising_at_end);
+	tcase_add_test(tc, test_peak_sampled_and_sizes);
+	tcase_add_test(tc, test_temporary);
 	suite_add_tcase(s, tc);
 	return s;
 }

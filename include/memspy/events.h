@@ -18,6 +18,9 @@
 #define MS_DEFAULT_STACK_BYTES 16384
 /* Exponential countdown draws precomputed in user space (BPF has no floats). */
 #define MS_COUNTDOWN_SLOTS 4096
+/* Allocations counted per power of two of their size: bucket k holds [2^k, 2^(k+1)),
+ * bucket 0 also 0. */
+#define MS_SIZE_BUCKETS 64
 #define MS_MAX_KSTACK 64
 /* x86_64's red zone: leaf code may keep data this far below sp. */
 #define MS_RED_ZONE 128
@@ -167,6 +170,8 @@ struct ms_alloc_event {
 	struct ms_py_stack py;	/* Python frames (nr 0 for other processes) */
 	__u32 stack_len;	/* bytes valid in stack[] */
 	__u32 flags;		/* MS_STACK_* */
+	__u32 seq;		/* the thread's allocator calls so far, this one included */
+	__u32 reserved;
 	__u8 stack[MS_MAX_STACK_BYTES]; /* user memory from regs[MS_REG_SP] up */
 };
 
@@ -176,6 +181,10 @@ struct ms_alloc_event {
 struct ms_free_event {
 	struct ms_event_header hdr;
 	__u64 addr;
+	__u32 seq; /* the freeing thread's allocator calls so far, this one included:
+		    * one more than the block's own seq when the thread made no other
+		    * call in between (a temporary allocation) */
+	__u32 reserved;
 };
 
 /* Anonymous or file pages of the target that leave their place: munmap, madvise
@@ -227,9 +236,9 @@ _Static_assert(sizeof(struct ms_event_header) == 24, "header layout");
 _Static_assert(sizeof(struct ms_python_offsets) == 64, "python offsets layout");
 _Static_assert(sizeof(struct ms_py_stack) == 16 * MS_MAX_PY_FRAMES + 16, "python stack layout");
 _Static_assert(sizeof(struct ms_alloc_event) ==
-		       24 + 16 + 8 * MS_NR_REGS + sizeof(struct ms_py_stack) + 8 + MS_MAX_STACK_BYTES,
+		       24 + 16 + 8 * MS_NR_REGS + sizeof(struct ms_py_stack) + 16 + MS_MAX_STACK_BYTES,
 	       "alloc event layout");
-_Static_assert(sizeof(struct ms_free_event) == 32, "free event layout");
+_Static_assert(sizeof(struct ms_free_event) == 40, "free event layout");
 _Static_assert(sizeof(struct ms_proc) == 40, "proc layout");
 _Static_assert(sizeof(struct ms_cpu_event) ==
 		       24 + 8 * MS_NR_REGS + 8 * MS_MAX_KSTACK + 16 * MS_MAX_RET_FIXUPS +

@@ -156,6 +156,12 @@ int heap_probes__counters(const struct heap_probes *h, uint64_t out[MS_CNT_COUNT
 				       MS_CNT_COUNT);
 }
 
+int heap_probes__sizes(const struct heap_probes *h, uint64_t out[MS_SIZE_BUCKETS])
+{
+	return probe_sum_percpu_counters(bpf_map__fd(h->skel->maps.sizes), h->nr_cpus, out,
+				       MS_SIZE_BUCKETS);
+}
+
 size_t heap_probes__nr_links(const struct heap_probes *h)
 {
 	return uprobe_set__nr_probes(h->probes);

@@ -33,6 +33,8 @@ void heap_probes__free(struct heap_probes *h);
 int heap_probes__events_fd(const struct heap_probes *h);
 /* Sum the per-CPU counters (enum ms_counter). Returns 0 or -errno. */
 int heap_probes__counters(const struct heap_probes *h, uint64_t out[MS_CNT_COUNT]);
+/* Sum the per-CPU counts of allocations per power of two of their size. 0 or -errno. */
+int heap_probes__sizes(const struct heap_probes *h, uint64_t out[MS_SIZE_BUCKETS]);
 /* Number of uprobes attached (entry, return and free probes). */
 size_t heap_probes__nr_links(const struct heap_probes *h);
 

@@ -21,11 +21,14 @@ struct block {
 	uint32_t site;	/* index into sites */
 	uint32_t prev;	/* older block of the same site, MS_NIL at the head */
 	uint32_t next;	/* newer block of the same site; the free list when unused */
+	uint32_t tid;	/* the allocating thread; 0: unknown */
+	uint32_t seq;	/* that thread's allocator calls at the allocation */
 };
 
 struct site {
 	uint32_t head, tail; /* oldest and newest live block */
 	uint64_t live_blocks; /* exact number of live sampled blocks */
+	bool dirty;	      /* live bytes moved since the last peak snapshot */
 	struct tseries series;
 };
 
@@ -43,6 +46,14 @@ struct profile {
 	struct site_stats *stats; /* parallel to sites, handed out as is */
 	size_t nr_sites, sites_cap;
 	struct hashtab by_stack; /* sites by stack id */
+	uint32_t *dirty;	 /* sites whose live bytes moved since the snapshot */
+	size_t nr_dirty;
+
+	double peak_total;	/* live bytes at the peak snapshot */
+	uint64_t peak_ts, last_ts;
+	double size_hist[MS_SIZE_BUCKETS];    /* estimated from the samples */
+	double exact_sizes[MS_SIZE_BUCKETS];  /* as the probes counted them */
+	bool has_exact_sizes;
 
 	double live_bytes, freed_bytes;
 	double allocated_est;	  /* estimated bytes allocated, from the samples */
@@ -158,6 +169,7 @@ void profile__free(struct profile *p)
 	tseries_fini(&p->allocated);
 	free(p->sites);
 	free(p->stats);
+	free(p->dirty);
 	hashtab__fini(&p->by_stack);
 	free(p->blocks);
 	hashtab__fini(&p->by_addr);
@@ -196,6 +208,11 @@ static uint32_t site_get(struct profile *p, uint32_t stack_id)
 		if (!st)
 			return MS_NIL;
 		p->stats = st;
+		uint32_t *d = realloc(p->dirty, cap * sizeof(*d));
+
+		if (!d)
+			return MS_NIL;
+		p->dirty = d;
 		p->sites_cap = cap;
 	}
 	s = (uint32_t)p->nr_sites;
@@ -246,6 +263,29 @@ static void site_unlink(struct profile *p, uint32_t idx)
 		site->tail = b->prev;
 }
 
+/* Only sites that moved are copied: a snapshot at the top of every rise then
+ * costs what the events since the last one cost, not the number of sites. */
+static void peak_snapshot(struct profile *p)
+{
+	for (size_t i = 0; i < p->nr_dirty; i++) {
+		uint32_t s = p->dirty[i];
+
+		p->stats[s].peak_bytes = p->stats[s].live_bytes;
+		p->sites[s].dirty = false;
+	}
+	p->nr_dirty = 0;
+	p->peak_total = p->live_bytes;
+	p->peak_ts = p->last_ts;
+}
+
+static void mark_dirty(struct profile *p, uint32_t s)
+{
+	if (p->sites[s].dirty)
+		return;
+	p->sites[s].dirty = true;
+	p->dirty[p->nr_dirty++] = s;
+}
+
 static void update_oldest(struct profile *p, uint32_t s)
 {
 	uint32_t head = p->sites[s].head;
@@ -261,6 +301,10 @@ static void release(struct profile *p, uint32_t idx, size_t pos)
 	struct site_stats *st = &p->stats[s];
 	double w = sampling_weight(b->size, p->sample_mean);
 
+	/* The heap is about to shrink: if it rose past the snapshot, this is the top. */
+	if (p->live_bytes > p->peak_total)
+		peak_snapshot(p);
+	mark_dirty(p, s);
 	st->live_bytes -= w;
 	st->live_count -= sampling_count_weight(b->size, p->sample_mean);
 	/* Sums of doubles drift; an empty site or heap is exactly empty. */
@@ -281,6 +325,12 @@ static void release(struct profile *p, uint32_t idx, size_t pos)
 int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t stack_id,
 		   uint64_t ts_ns)
 {
+	return profile__alloc_by(p, addr, size, stack_id, ts_ns, 0, 0);
+}
+
+int profile__alloc_by(struct profile *p, uint64_t addr, uint64_t size, uint32_t stack_id,
+		      uint64_t ts_ns, uint32_t tid, uint32_t seq)
+{
 	size_t pos;
 	uint32_t s, idx = block_find(p, addr, &pos);
 	struct block *b;
@@ -288,6 +338,8 @@ int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t sta
 
 	if (idx != MS_NIL)
 		release(p, idx, pos);
+	if (ts_ns > p->last_ts)
+		p->last_ts = ts_ns;
 	s = site_get(p, stack_id);
 	if (s == MS_NIL)
 		return -ENOMEM;
@@ -299,6 +351,8 @@ int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t sta
 	b->size = size;
 	b->ts_ns = ts_ns;
 	b->site = s;
+	b->tid = tid;
+	b->seq = seq;
 	/* Never fails: by_addr has a slot for every entry of blocks. */
 	hashtab__insert(&p->by_addr, hash_u64(addr), idx);
 	site_link(p, idx);
@@ -316,17 +370,42 @@ int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t sta
 	p->live_bytes += w;
 	p->allocated_est += w;
 	p->samples++;
+	p->size_hist[size ? 63 - __builtin_clzll(size) : 0] += c;
+	mark_dirty(p, s);
+	if (p->live_bytes >= p->peak_total * 1.01 && p->live_bytes > p->peak_total)
+		peak_snapshot(p);
 	return 0;
 }
 
 bool profile__free_block(struct profile *p, uint64_t addr, uint64_t ts_ns)
+{
+	return profile__free_by(p, addr, ts_ns, 0, 0);
+}
+
+/* Freed by its own thread with no allocator call of that thread in between. */
+static void count_temporary(struct profile *p, const struct block *b, uint32_t tid,
+			    uint32_t seq)
+{
+	struct site_stats *st = &p->stats[b->site];
+
+	if (!tid || tid != b->tid || seq != b->seq + 1)
+		return;
+	st->temp_bytes += sampling_weight(b->size, p->sample_mean);
+	st->temp_count += sampling_count_weight(b->size, p->sample_mean);
+}
+
+bool profile__free_by(struct profile *p, uint64_t addr, uint64_t ts_ns, uint32_t tid,
+		      uint32_t seq)
 {
 	size_t pos;
 	uint32_t idx = block_find(p, addr, &pos);
 
 	if (idx == MS_NIL)
 		return false;
+	count_temporary(p, &p->blocks[idx], tid, seq);
 	release(p, idx, pos);
+	if (ts_ns > p->last_ts)
+		p->last_ts = ts_ns;
 	/* Give memory back after a peak; the hysteresis (shrink to a quarter once an
 	 * eighth is used) keeps a heap that oscillates from rebuilding every time. */
 	if (p->blocks_cap > MS_MIN_BLOCKS && p->nr_live * 8 <= p->blocks_cap) {
@@ -353,6 +432,27 @@ void profile__tick(struct profile *p, uint64_t ts_ns)
 		    p->has_exact ? p->allocated_exact : p->allocated_est);
 	for (size_t i = 0; i < p->nr_sites; i++)
 		tseries_add(&p->sites[i].series, &p->clock, point, p->stats[i].live_bytes);
+}
+
+double profile__peak(struct profile *p, uint64_t *ts_ns)
+{
+	if (p->live_bytes > p->peak_total)
+		peak_snapshot(p);
+	*ts_ns = p->peak_ts;
+	return p->peak_total;
+}
+
+const double *profile__size_hist(const struct profile *p, bool *exact)
+{
+	*exact = p->has_exact_sizes || p->sample_mean <= 1;
+	return p->has_exact_sizes ? p->exact_sizes : p->size_hist;
+}
+
+void profile__set_size_hist(struct profile *p, const uint64_t counts[MS_SIZE_BUCKETS])
+{
+	for (int i = 0; i < MS_SIZE_BUCKETS; i++)
+		p->exact_sizes[i] = (double)counts[i];
+	p->has_exact_sizes = true;
 }
 
 const struct site_stats *profile__sites(const struct profile *p, size_t *n)

@@ -18,7 +18,16 @@ struct site_stats {
 	double alloc_count;	 /* estimated allocations over the run */
 	uint64_t samples;	 /* sampled allocations recorded */
 	uint64_t oldest_live_ns; /* timestamp of the oldest live block; 0 when none */
+	double peak_bytes;	 /* estimated live bytes when the whole heap peaked */
+	double temp_bytes;	 /* estimated bytes of temporary allocations */
+	double temp_count;	 /* estimated temporary allocations */
 };
+
+/* Allocation sizes in powers of two: bucket k counts sizes in [2^k, 2^(k+1)),
+ * bucket 0 also sizes 0 and 1 (the probes' buckets: memspy/events.h). */
+#ifndef MS_SIZE_BUCKETS
+#define MS_SIZE_BUCKETS 64
+#endif
 
 /* Live bytes of every site, the whole heap and the bytes allocated, once per tick
  * on one clock (struct series: profile/series.h). */
@@ -36,6 +45,15 @@ int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t sta
 		   uint64_t ts_ns);
 /* A tracked block released. Returns true if it was live. */
 bool profile__free_block(struct profile *p, uint64_t addr, uint64_t ts_ns);
+/* The same, knowing the threads: tid (non-zero) allocated the block at its seq-th
+ * allocator call, and tid frees it at its seq-th. A block freed by the thread that
+ * allocated it, with no other allocator call of that thread in between (free seq
+ * = alloc seq + 1), was a temporary allocation: its site's temp_bytes and
+ * temp_count grow. */
+int profile__alloc_by(struct profile *p, uint64_t addr, uint64_t size, uint32_t stack_id,
+		      uint64_t ts_ns, uint32_t tid, uint32_t seq);
+bool profile__free_by(struct profile *p, uint64_t addr, uint64_t ts_ns, uint32_t tid,
+		      uint32_t seq);
 /* Record one point of every site's live bytes (and the total) at ts_ns. */
 void profile__tick(struct profile *p, uint64_t ts_ns);
 /* Stats of every site ever seen, in no particular order; valid until the next call
@@ -49,6 +67,18 @@ const struct series *profile__total_series(const struct profile *p);
  * tick), else the estimate from the samples, so an offline profile has one too. */
 void profile__set_allocated(struct profile *p, double bytes);
 const struct series *profile__allocated_series(const struct profile *p);
+/* The high-water mark of the estimated live heap, followed at every allocation
+ * and free: the sites' peak_bytes hold a snapshot taken whenever the total rose
+ * 1% above the last one, and again at the top of each rise (the first free after
+ * it), so the snapshot kept is the highest total seen. Returns that total; *ts_ns
+ * gets its time (0 when nothing was ever live). Not const: a rise still under
+ * way is settled first. */
+double profile__peak(struct profile *p, uint64_t *ts_ns);
+/* Allocations by size, MS_SIZE_BUCKETS entries: the probes' exact counts once
+ * given (profile__set_size_hist), else estimated from the samples (exact too
+ * with a sample mean <= 1). *exact says which. */
+const double *profile__size_hist(const struct profile *p, bool *exact);
+void profile__set_size_hist(struct profile *p, const uint64_t counts[MS_SIZE_BUCKETS]);
 /* Totals over the run. */
 double profile__live_bytes(const struct profile *p);
 double profile__freed_bytes(const struct profile *p);

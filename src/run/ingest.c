@@ -159,11 +159,13 @@ static void ingest_alloc(struct run *r, struct proc *p, const struct ms_alloc_ev
 			      MS_MAX_NAMES - 1);
 	if (intern_stacks(r, p, frames, nf, complete, &id, &mid))
 		return;
-	profile__alloc(p->prof.heap, ev->addr, ev->size, id, ev->hdr.ts_ns);
+	profile__alloc_by(p->prof.heap, ev->addr, ev->size, id, ev->hdr.ts_ns, ev->hdr.tid,
+			  ev->seq);
 	if (mid == UINT32_MAX)
 		return;
 	uint64_t key = run_merged_key(ev->addr, ev->hdr.tgid);
-	profile__alloc(r->merged->heap, key, ev->size, mid, ev->hdr.ts_ns);
+	profile__alloc_by(r->merged->heap, key, ev->size, mid, ev->hdr.ts_ns, ev->hdr.tid,
+			  ev->seq);
 	/* Read after its process exited (a ring behind the others): the block
 	 * was allocated, and went with the process. */
 	if (p->exited) {
@@ -178,10 +180,13 @@ static void ingest_free(struct run *r, struct proc *p, const struct ms_free_even
 {
 	if (size < sizeof(*ev))
 		return;
-	profile__free_block(p->prof.heap, ev->addr, ev->hdr.ts_ns);
+	/* Only a free() ends a temporary allocation: realloc keeps using the data. */
+	uint32_t tid = ev->hdr.fn == MS_FN_FREE ? ev->hdr.tid : 0;
+
+	profile__free_by(p->prof.heap, ev->addr, ev->hdr.ts_ns, tid, ev->seq);
 	if (r->merged)
-		profile__free_block(r->merged->heap, run_merged_key(ev->addr, ev->hdr.tgid),
-				    ev->hdr.ts_ns);
+		profile__free_by(r->merged->heap, run_merged_key(ev->addr, ev->hdr.tgid),
+				 ev->hdr.ts_ns, tid, ev->seq);
 }
 
 /* The stack of a CPU sample or a sampled page fault, root first, in frames + 1

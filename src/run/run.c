@@ -542,9 +542,13 @@ void run__counters(const struct run *r, uint64_t *out)
 
 void run_read_counters(struct run *r)
 {
+	uint64_t sizes[MS_SIZE_BUCKETS];
+
 	if (r->rss_probes)
 		rss_probes__counters(r->rss_probes, r->rss_counters);
 	run__counters(r, r->counters);
+	if (r->heap && heap_probes__sizes(r->heap, sizes) == 0)
+		profile__set_size_hist(run_main_profiles(r)->heap, sizes);
 	for (size_t i = 0; r->follow && i < r->nr_procs; i++)
 		follow_probes__lookup(r->follow, r->procs[i]->pid, &r->procs[i]->counts);
 }

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "output/outdir.h"
 #include "output/report.h"
+#include "output/report_alloc.h"
 #include "output/report_cpu.h"
 #include "output/report_load.h"
 #include "output/report_rss.h"
@@ -29,6 +30,7 @@
 #include "run/run_state.h"
 #include "run/snapshot.h"
 #include "run/write.h"
+#include "run/write_heap.h"
 #include "run/write_pprof.h"
 
 #define MS_MAX_SUSPECTS 32
@@ -103,8 +105,10 @@ static int write_timeline(const struct run *r, const struct out_set *o,
 			  const struct leak_suspect *sus, size_t nsus)
 {
 	const struct profiles *p = o->prof;
-	struct timeline_series ts[7];
+	struct timeline_series ts[8];
 	char labels[5][128], title[128];
+	double peak[1];
+	uint64_t peak_ts;
 	size_t k = 0;
 	const struct series *total = profile__total_series(p->heap);
 
@@ -114,6 +118,11 @@ static int write_timeline(const struct run *r, const struct out_set *o,
 		ts[k++] = (struct timeline_series){
 			"live heap (memspy estimate)", total->points, total->n, 0,
 			total->interval_ns ? (double)total->interval_ns / 1e9 : 1.0};
+	/* The peak as a lone marker: between one-second points the line may miss it. */
+	peak[0] = r->opts.heap ? profile__peak(p->heap, &peak_ts) : 0;
+	if (peak[0] > 0 && peak_ts >= p->start_ns)
+		ts[k++] = (struct timeline_series){"peak of the live heap", peak, 1,
+						   (double)(peak_ts - p->start_ns) / 1e9, 1.0};
 	uint32_t ids[MS_MAX_SUSPECTS];
 	char titles[MS_MAX_SUSPECTS][MS_SITE_TITLE_MAX];
 
@@ -274,6 +283,7 @@ static void write_report_to(FILE *f, const struct run *r, const struct out_set *
 	}
 	if (heap) {
 		report_write(f, heap);
+		report_alloc_write(f, heap);
 	} else {
 		fprintf(f, "memspy report: pid %d (%s), %.1f s, ended by %s; heap not tracked "
 			   "(--no-heap)\n",
@@ -446,6 +456,9 @@ static int write_set(const struct run *r, const struct out_set *o, const char *e
 		nsus = heap_suspects(o->prof->heap, r->opts.sample_mean, suspects,
 				     MS_MAX_SUSPECTS);
 		if (write_heap_profile(r, o))
+			status = -EIO;
+		if (write_heap_views(o->dir, o->pid, o->comm, o->prof->heap, r->stacks,
+				     r->opts.sample_mean <= 1))
 			status = -EIO;
 	}
 	if (r->cpu_probes && write_cpu_profile(r, o))
