@@ -171,32 +171,33 @@ static int attach_option(int c, const char *arg, struct run_opts *o)
 	}
 }
 
+static const struct option attach_longopts[] = {
+	{"pid", required_argument, NULL, 'p'},
+	{"duration", required_argument, NULL, 'd'},
+	{"output", required_argument, NULL, 'o'},
+	{"sample-bytes", required_argument, NULL, 's'},
+	{"all", no_argument, NULL, CLI_OPT_ALL},
+	{"stack-bytes", required_argument, NULL, OPT_STACK_BYTES},
+	{"max-tracked", required_argument, NULL, OPT_MAX_TRACKED},
+	{"top", required_argument, NULL, 'n'},
+	{"freq", required_argument, NULL, 'F'},
+	{"kernel", no_argument, NULL, OPT_KERNEL},
+	{"threads", no_argument, NULL, OPT_THREADS},
+	{"no-cpu", no_argument, NULL, CLI_OPT_NO_CPU},
+	{"no-heap", no_argument, NULL, CLI_OPT_NO_HEAP},
+	{"no-rss", no_argument, NULL, OPT_NO_RSS},
+	{"children", no_argument, NULL, CLI_OPT_CHILDREN},
+	{"every", required_argument, NULL, OPT_EVERY},
+	{"keep", required_argument, NULL, OPT_KEEP},
+	CLI_DEBUGINFOD_LONGOPTS,
+	{"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{0},
+};
+
 int cmd_attach(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"pid", required_argument, NULL, 'p'},
-		{"duration", required_argument, NULL, 'd'},
-		{"output", required_argument, NULL, 'o'},
-		{"sample-bytes", required_argument, NULL, 's'},
-		{"all", no_argument, NULL, CLI_OPT_ALL},
-		{"stack-bytes", required_argument, NULL, OPT_STACK_BYTES},
-		{"max-tracked", required_argument, NULL, OPT_MAX_TRACKED},
-		{"top", required_argument, NULL, 'n'},
-		{"freq", required_argument, NULL, 'F'},
-		{"kernel", no_argument, NULL, OPT_KERNEL},
-		{"threads", no_argument, NULL, OPT_THREADS},
-		{"no-cpu", no_argument, NULL, CLI_OPT_NO_CPU},
-		{"no-heap", no_argument, NULL, CLI_OPT_NO_HEAP},
-		{"no-rss", no_argument, NULL, OPT_NO_RSS},
-		{"children", no_argument, NULL, CLI_OPT_CHILDREN},
-		{"every", required_argument, NULL, OPT_EVERY},
-		{"keep", required_argument, NULL, OPT_KEEP},
-		CLI_DEBUGINFOD_LONGOPTS,
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	struct run_opts o;
 	int c;
 
@@ -214,7 +215,7 @@ int cmd_attach(int argc, char **argv)
 		break;
 	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:d:o:s:n:F:qvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:d:o:s:n:F:qvh", attach_longopts, NULL)) != -1) {
 		int shared = cli_run_option("attach", c, optarg, &o);
 		if (shared < 0)
 			return 2;

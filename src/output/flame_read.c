@@ -39,7 +39,7 @@ static const char *parse_count(const char *s, size_t len, uint64_t *value)
 	return NULL;
 }
 
-static int read_error(char *err, size_t size, int ret, const char *fmt, ...)
+int flame_read_error(char *err, size_t size, int ret, const char *fmt, ...)
 {
 	if (err && size) {
 		va_list ap;
@@ -64,7 +64,7 @@ int flame_tree__read(struct flame_tree *t, FILE *f, const char *name, bool to_ba
 		size_t len = (size_t)got;
 		lineno++;
 		if (memchr(line, '\0', len)) {
-			ret = read_error(err, errsize, -EINVAL,
+			ret = flame_read_error(err, errsize, -EINVAL,
 					 "%s:%lu: not text (NUL byte); expected folded stacks",
 					 name, lineno);
 			break;
@@ -84,7 +84,7 @@ int flame_tree__read(struct flame_tree *t, FILE *f, const char *name, bool to_ba
 		const char *why =
 		    sp > start ? parse_count(line + sp, len - sp, &value) : not_a_number;
 		if (why) {
-			ret = read_error(err, errsize, -EINVAL, "%s:%lu: %s", name, lineno, why);
+			ret = flame_read_error(err, errsize, -EINVAL, "%s:%lu: %s", name, lineno, why);
 			break;
 		}
 		size_t end = sp;
@@ -92,7 +92,7 @@ int flame_tree__read(struct flame_tree *t, FILE *f, const char *name, bool to_ba
 			end--;
 		if (end == start) {
 			ret =
-			    read_error(err, errsize, -EINVAL,
+			    flame_read_error(err, errsize, -EINVAL,
 				       "%s:%lu: empty stack before the sample count", name, lineno);
 			break;
 		}
@@ -100,17 +100,17 @@ int flame_tree__read(struct flame_tree *t, FILE *f, const char *name, bool to_ba
 			continue;
 		ret = flame_tree__add(t, line + start, end - start, value, to_base);
 		if (ret == -EOVERFLOW) {
-			read_error(err, errsize, ret, "%s:%lu: total of sample counts too large",
+			flame_read_error(err, errsize, ret, "%s:%lu: total of sample counts too large",
 				   name, lineno);
 			break;
 		}
 		if (ret) {
-			read_error(err, errsize, ret, "%s:%lu: %s", name, lineno, strerror(-ret));
+			flame_read_error(err, errsize, ret, "%s:%lu: %s", name, lineno, strerror(-ret));
 			break;
 		}
 	}
 	if (!ret && ferror(f))
-		ret = read_error(err, errsize, -EIO, "%s: read error: %s", name,
+		ret = flame_read_error(err, errsize, -EIO, "%s: read error: %s", name,
 				 strerror(errno ? errno : EIO));
 	free(line);
 	return ret;

@@ -32,6 +32,10 @@ int flame_tree__add(struct flame_tree *t, const char *stack, size_t len, uint64_
  * starting with '#' are skipped; a fractional count is rounded. name labels
  * messages. On a malformed line returns -EINVAL with "name:LINE: why" in err;
  * -EIO (err set) when reading fails; -ENOMEM. */
+/* Write the formatted reason into err (size bytes; err NULL: nowhere) and return ret:
+ * how the readers of flame tree input (folded, pprof) fail. */
+int flame_read_error(char *err, size_t size, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 int flame_tree__read(struct flame_tree *t, FILE *f, const char *name, bool to_base, char *err,
 		     size_t errsize);
 /* flame_tree__read of the file at path, "-" meaning stdin; a failure to open or

@@ -29,17 +29,6 @@ struct reader {
 	size_t errsize;
 };
 
-static int read_fail(char *err, size_t size, int ret, const char *fmt, ...)
-{
-	if (err && size) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, size, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 /* Unpack gzip data into *out (malloc'd). 0, -EINVAL when damaged, -EFBIG, -ENOMEM. */
 static int gunzip(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
 {
@@ -207,7 +196,7 @@ static int put_location(struct reader *r, uint64_t id)
 	int err = 0;
 
 	if (!l)
-		return read_fail(r->err, r->errsize, -EINVAL,
+		return flame_read_error(r->err, r->errsize, -EINVAL,
 				 "%s: damaged pprof profile: a sample refers to location %" PRIu64
 				 ", which it does not have",
 				 r->name, id);
@@ -226,7 +215,7 @@ static int add_sample(struct reader *r, struct flame_tree *t, const pb_sample *s
 	int err = 0;
 
 	if (s->n_value != r->p->n_sample_type)
-		return read_fail(r->err, r->errsize, -EINVAL,
+		return flame_read_error(r->err, r->errsize, -EINVAL,
 				 "%s: damaged pprof profile: a sample has %zu values for %zu "
 				 "sample types",
 				 r->name, s->n_value, r->p->n_sample_type);
@@ -241,10 +230,10 @@ static int add_sample(struct reader *r, struct flame_tree *t, const pb_sample *s
 	if (!err)
 		err = flame_tree__add(t, r->buf, r->len, (uint64_t)s->value[idx], to_base);
 	if (err == -EOVERFLOW)
-		return read_fail(r->err, r->errsize, err, "%s: total of sample values too large",
+		return flame_read_error(r->err, r->errsize, err, "%s: total of sample values too large",
 				 r->name);
 	if (err == -ENOMEM)
-		return read_fail(r->err, r->errsize, err, "%s: out of memory", r->name);
+		return flame_read_error(r->err, r->errsize, err, "%s: out of memory", r->name);
 	return err;
 }
 
@@ -290,7 +279,7 @@ static int choose_type(const pb_profile *p, const struct flame_input *in, size_t
 			return 0;
 		}
 	list_types(p, types, sizeof(types));
-	return read_fail(r->err, r->errsize, -EINVAL, "%s: no sample type %s; the profile has %s",
+	return flame_read_error(r->err, r->errsize, -EINVAL, "%s: no sample type %s; the profile has %s",
 			 r->name, want, types);
 }
 
@@ -326,7 +315,7 @@ int pprof_read(struct flame_tree *t, const uint8_t *buf, size_t len, const char 
 	int ret;
 
 	if (gz && (ret = gunzip(buf, len, &raw, &raw_len)))
-		return read_fail(err, errsize, ret, "%s: %s", name, gunzip_why(ret));
+		return flame_read_error(err, errsize, ret, "%s: %s", name, gunzip_why(ret));
 	r.p = perftools__profiles__profile__unpack(NULL, gz ? raw_len : len, gz ? raw : buf);
 	free(raw);
 	if (!r.p || !r.p->n_sample_type) {
@@ -336,7 +325,7 @@ int pprof_read(struct flame_tree *t, const uint8_t *buf, size_t len, const char 
 			perftools__profiles__profile__free_unpacked(r.p, NULL);
 		if (!gz)
 			return -ENOMSG;
-		return read_fail(err, errsize, -EINVAL,
+		return flame_read_error(err, errsize, -EINVAL,
 				 "%s: gzip data but not a pprof profile (%s)", name,
 				 unpacked ? "no sample types" : "not a Profile protobuf");
 	}
