@@ -220,3 +220,28 @@ check_python_frames() {
 		{ cat "$T/memspy.err"; sed -n '1,16p' "$T/out/report.txt"; fail "python frame checks failed"; }
 	grep 'frames.py' "$T/out/report.txt" | head -5
 }
+
+# check_init_shim ROOT PYTHON: run tests/data/python/init_shim.py (copied to $IN,
+# seen as $INNER inside the chroot ROOT) under PYTHON; a class called from Python
+# runs its __init__ behind a shim code object of the interpreter's ("__init__" in
+# file "__init__", no line), which must be left out: the caller's frame is followed
+# by the real __init__ with its line.
+check_init_shim() {
+	cp "$srcdir/tests/data/python/init_shim.py" "$IN/init_shim.py"
+	start_target chroot "$1" "$2" "$INNER/init_shim.py"
+	start_memspy -d 4 --sample-bytes 65536 -o "$T/init" "$TARGET_PID"
+	wait_exit "$MEMSPY_PID" 60
+	[ "$EXIT_STATUS" = 0 ] ||
+		{ cat "$T/memspy.err"; fail "memspy on init_shim.py exited $EXIT_STATUS"; }
+	check_no_probes_left "$MEMSPY_PID"
+	kill -TERM "$TARGET_PID"
+	local make init chain n
+	make=$(grep -n "# L:make\$" "$IN/init_shim.py" | cut -d: -f1)
+	init=$(grep -n "# L:init\$" "$IN/init_shim.py" | cut -d: -f1)
+	chain="make (init_shim.py:$make);__init__ (init_shim.py:$init);"
+	cat "$T/init/heap.folded" "$T/init/cpu.folded" > "$T/init/all.folded"
+	! grep -F '(__init__)' "$T/init/all.folded" || fail "a frame of the __init__ shim"
+	n=$(grep -cF ";$chain" "$T/init/all.folded")
+	echo "init_shim.py: $n stacks with $chain"
+	[ "$n" -gt 0 ] || { cat "$T/init/all.folded"; fail "no stack with $chain"; }
+}

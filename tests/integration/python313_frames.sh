@@ -34,20 +34,7 @@ kill -TERM "$TARGET_PID"
 # A class called from Python: 3.13 runs its __init__ behind a shim code object
 # of the interpreter's ("__init__" in file "__init__", no line), which is left
 # out: the caller's frame is followed by the real __init__ with its line.
-cp "$srcdir/tests/data/python/init_shim.py" "$IN/init_shim.py"
-start_target chroot "$MEMSPY_TRIXIE" /usr/bin/python3.13 "$INNER/init_shim.py"
-start_memspy -d 4 --sample-bytes 65536 -o "$T/init" "$TARGET_PID"
-wait_exit "$MEMSPY_PID" 60
-[ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy on init_shim.py exited $EXIT_STATUS"; }
-check_no_probes_left "$MEMSPY_PID"
-kill -TERM "$TARGET_PID"
-mark() { grep -n "# L:$1\$" "$IN/init_shim.py" | cut -d: -f1; }
-chain="make (init_shim.py:$(mark make));__init__ (init_shim.py:$(mark init));"
-cat "$T/init/heap.folded" "$T/init/cpu.folded" > "$T/init/all.folded"
-! grep -F '(__init__)' "$T/init/all.folded" || fail "a frame of the __init__ shim"
-n=$(grep -cF ";$chain" "$T/init/all.folded")
-echo "init_shim.py: $n stacks with $chain"
-[ "$n" -gt 0 ] || { cat "$T/init/all.folded"; fail "no stack with $chain"; }
+check_init_shim "$MEMSPY_TRIXIE" /usr/bin/python3.13
 
 # other_python NAME: run the copy $IN/NAME, expect the warning and native stacks
 other_python() {
