@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/testpoint.h"
@@ -22,9 +23,14 @@ void ms_testpoint(const char *step)
 		/* Said on stderr so a test can tell this death from a crash. */
 		static const char msg[] = "memspy: test: dying at a named step\n";
 
+		/* Held for a moment first: a test polls what memspy holds (its BPF
+		 * objects, from /proc) and must see this step's before the death. */
+		struct timespec held = {0, 500 * 1000 * 1000};
+
 		if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
 			/* nothing to do: we die either way */
 		}
+		nanosleep(&held, NULL);
 		kill(getpid(), SIGKILL);
 	}
 }

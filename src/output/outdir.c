@@ -113,11 +113,23 @@ fail:
 	return err;
 }
 
+/* Link the unnamed file under path. Returns 0 or -errno. */
+static int link_unnamed(struct atomic_file *af, const char *path)
+{
+	char fdpath[64];
+
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fileno(af->f));
+	if (linkat(AT_FDCWD, fdpath, AT_FDCWD, path, AT_SYMLINK_FOLLOW))
+		return -errno;
+	af->unnamed = false;
+	af->named = path == af->path;
+	return 0;
+}
+
 /* Give the unnamed file its hidden temporary name, whole: from here a kill leaves
  * a complete file under a hidden name at worst. */
 static int name_unnamed(struct atomic_file *af)
 {
-	char fdpath[64];
 	int fd = fileno(af->f);
 	/* The template's XXXXXX become the fd and pid: unique among our own files. */
 	unsigned tag = ((unsigned)fd * 7919u + (unsigned)getpid()) % 1000000u;
@@ -125,12 +137,8 @@ static int name_unnamed(struct atomic_file *af)
 
 	for (int i = 5; i >= 0; i--, tag /= 10)
 		x[i] = (char)('0' + tag % 10);
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
 	unlink(af->tmp_path); /* a leftover of an earlier killed run of ours */
-	if (linkat(AT_FDCWD, fdpath, AT_FDCWD, af->tmp_path, AT_SYMLINK_FOLLOW))
-		return -errno;
-	af->unnamed = false;
-	return 0;
+	return link_unnamed(af, af->tmp_path);
 }
 
 int atomic_file__commit(struct atomic_file *af)
@@ -142,20 +150,25 @@ int atomic_file__commit(struct atomic_file *af)
 		return -EINVAL;
 	if (fflush(af->f) || ferror(af->f) || fsync(fileno(af->f)))
 		err = errno ? -errno : -EIO;
-	if (!err && af->unnamed)
-		err = name_unnamed(af);
+	if (!err)
+		ms_testpoint(MS_STEP_OUTPUT_COMMIT);
+	/* An unnamed file takes its name in one step when the name is free (a new
+	 * output directory); over an older file, through a hidden name and rename. */
+	if (!err && af->unnamed) {
+		err = link_unnamed(af, af->path);
+		if (err == -EEXIST)
+			err = name_unnamed(af);
+	}
 	if (fclose(af->f) && !err)
 		err = errno ? -errno : -EIO;
 	af->f = NULL;
-	if (!err)
-		ms_testpoint(MS_STEP_OUTPUT_COMMIT);
-	if (!err && rename(af->tmp_path, af->path))
+	if (!err && !af->named && rename(af->tmp_path, af->path))
 		err = -errno;
 	if (err) {
 		atomic_file__abort(af);
 		return err;
 	}
-	/* The rename itself is durable once the directory is synced; a failure here
+	/* The name itself is durable once the directory is synced; a failure here
 	 * leaves a complete file in place, so it is not worth failing the run for. */
 	slash = strrchr(af->path, '/');
 	if (slash) {

@@ -23,6 +23,7 @@ struct atomic_file {
 	char *tmp_path;
 	char *path;
 	bool unnamed; /* f is an O_TMPFILE file: tmp_path not made yet */
+	bool named;   /* linked straight under path: no rename to do */
 };
 /* Open dir/name for writing through a hidden temporary (dir/.name.XXXXXX, mode
  * 0644). Returns 0 or -errno; on error *af is zeroed and nothing is left on disk. */
