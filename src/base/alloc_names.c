@@ -125,6 +125,28 @@ const struct alloc_name alloc_names[] = {
 	{ "_PyObject_New", MS_MATCH_PREFIX },
 	{ "_PyObject_GC_New", MS_MATCH_PREFIX },
 	{ "PyType_GenericAlloc", MS_MATCH_NAME },
+	/* PostgreSQL's memory contexts (palloc and friends over AllocSet, Generation
+	 * and Slab contexts, which call malloc for their blocks) */
+	{ "palloc", MS_MATCH_PREFIX },
+	{ "repalloc", MS_MATCH_PREFIX },
+	{ "pstrdup", MS_MATCH_NAME },
+	{ "pnstrdup", MS_MATCH_NAME },
+	{ "MemoryContextAlloc", MS_MATCH_PREFIX },
+	{ "MemoryContextStrdup", MS_MATCH_NAME },
+	{ "MemoryContextCreate", MS_MATCH_NAME },
+	{ "AllocSet", MS_MATCH_ALLOC },
+	{ "AllocSetContextCreate", MS_MATCH_PREFIX },
+	{ "GenerationAlloc", MS_MATCH_NAME },
+	{ "SlabAlloc", MS_MATCH_NAME },
+	/* nginx's pools */
+	{ "ngx_alloc", MS_MATCH_NAME },
+	{ "ngx_calloc", MS_MATCH_NAME },
+	{ "ngx_memalign", MS_MATCH_NAME },
+	{ "ngx_palloc", MS_MATCH_PREFIX },
+	{ "ngx_pnalloc", MS_MATCH_NAME },
+	{ "ngx_pcalloc", MS_MATCH_NAME },
+	{ "ngx_pmemalign", MS_MATCH_NAME },
+	{ "ngx_create_pool", MS_MATCH_NAME },
 	/* Rust's global allocator shims */
 	{ "__rust_alloc", MS_MATCH_PREFIX },
 	{ "__rust_realloc", MS_MATCH_PREFIX },
