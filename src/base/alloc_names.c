@@ -147,6 +147,12 @@ const struct alloc_name alloc_names[] = {
 	{ "ngx_pcalloc", MS_MATCH_NAME },
 	{ "ngx_pmemalign", MS_MATCH_NAME },
 	{ "ngx_create_pool", MS_MATCH_NAME },
+	/* node's and V8's allocators of ArrayBuffer backing stores and C++ objects */
+	{ "node::NodeArrayBufferAllocator::", MS_MATCH_PREFIX },
+	{ "v8::internal::Malloced::", MS_MATCH_PREFIX },
+	{ "v8::internal::BackingStore::Allocate", MS_MATCH_PREFIX },
+	{ "v8::internal::Heap::AllocateExternalBackingStore", MS_MATCH_PREFIX },
+	{ "v8::ArrayBuffer::NewBackingStore", MS_MATCH_PREFIX },
 	/* Rust's global allocator shims */
 	{ "__rust_alloc", MS_MATCH_PREFIX },
 	{ "__rust_realloc", MS_MATCH_PREFIX },
