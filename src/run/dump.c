@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* memspy dump: collect each thread's record from the task iterator (and the
+ * samples of running threads), then unwind, merge and name each stack. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "memspy/events.h"
+#include "probes/capture.h"
+#include "probes/dump_probes.h"
+#include "python/python.h"
+#include "python/python_detect.h"
+#include "python/python_gil.h"
+#include "run/dump.h"
+#include "symbolize/target_dwfl.h"
+#include "target/procstat.h"
+#include "target/syscalls.h"
+
+#define MS_DUMP_MAX_FRAMES 256
+#define MS_DUMP_SAMPLE_PERIOD_NS 1000000ULL /* 1 ms of the thread's own CPU time */
+#define MS_DUMP_SAMPLE_WAIT_MS 100
+#define MS_DUMP_STOP_WAIT_MS 2000
+
+/* The newest useful record of each thread. */
+struct dump_rec {
+	struct ms_dump_event *ev;
+	size_t size;
+};
+
+struct dump_ctx {
+	const struct dump_opts *o;
+	struct dump_probes *probes;
+	struct capture *cap;
+	struct dump_rec *recs;
+	size_t nr, cap_recs;
+	struct target_dwfl *dwfl;
+	struct python *py;
+	uint64_t gil;	/* PyThreadState * holding the GIL */
+	bool gil_known;
+	int oom;
+};
+
+static struct dump_rec *find_rec(struct dump_ctx *c, uint32_t tid)
+{
+	for (size_t i = 0; i < c->nr; i++)
+		if (c->recs[i].ev->cpu.hdr.tid == tid)
+			return &c->recs[i];
+	return NULL;
+}
+
+/* Keep a thread's first record, unless it was read while on a CPU (stale
+ * registers) and this one was not. */
+static int on_record(void *ctx, const void *data, size_t size)
+{
+	struct dump_ctx *c = ctx;
+	const struct ms_dump_event *ev = data;
+	struct dump_rec *r;
+	void *copy;
+
+	if (size < MS_DUMP_EVENT_HDR_SIZE || ev->cpu.hdr.kind != MS_EV_DUMP ||
+	    ev->cpu.stack_len > size - MS_DUMP_EVENT_HDR_SIZE)
+		return 0;
+	r = find_rec(c, ev->cpu.hdr.tid);
+	if (r && !(r->ev->on_cpu == MS_DUMP_ON_CPU && ev->on_cpu != MS_DUMP_ON_CPU))
+		return 0;
+	copy = malloc(size);
+	if (!copy) {
+		c->oom = 1;
+		return 0;
+	}
+	memcpy(copy, data, size);
+	if (!r) {
+		if (c->nr == c->cap_recs) {
+			size_t n = c->cap_recs ? 2 * c->cap_recs : 64;
+			struct dump_rec *g = realloc(c->recs, n * sizeof(*g));
+			if (!g) {
+				free(copy);
+				c->oom = 1;
+				return 0;
+			}
+			c->recs = g;
+			c->cap_recs = n;
+		}
+		r = &c->recs[c->nr++];
+	} else {
+		free(r->ev);
+	}
+	r->ev = copy;
+	r->size = size;
+	return 0;
+}
+
+static int iterate(struct dump_ctx *c)
+{
+	char err[512];
+	int e = dump_probes__iterate(c->probes, err, sizeof(err));
+
+	if (e) {
+		ms_err("%s", err);
+		return e;
+	}
+	capture__drain(c->cap);
+	return 0;
+}
+
+/* Threads that were on a CPU while the iterator read them. */
+static size_t running_tids(struct dump_ctx *c, pid_t *tids)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nr; i++)
+		if (c->recs[i].ev->on_cpu == MS_DUMP_ON_CPU)
+			tids[n++] = (pid_t)c->recs[i].ev->cpu.hdr.tid;
+	return n;
+}
+
+/* Sample the threads that were running, once each, for up to
+ * MS_DUMP_SAMPLE_WAIT_MS; a thread that stopped running meanwhile is read again by
+ * the iterator, now from its exact saved state. */
+static int read_running(struct dump_ctx *c)
+{
+	pid_t *tids = calloc(c->nr ? c->nr : 1, sizeof(*tids));
+	uint64_t deadline = clock_now_ns() + MS_DUMP_SAMPLE_WAIT_MS * 1000000ULL;
+	char err[512];
+	size_t n;
+	int e = 0;
+
+	if (!tids)
+		return -ENOMEM;
+	n = running_tids(c, tids);
+	if (n) {
+		e = dump_probes__sample(c->probes, tids, n, MS_DUMP_SAMPLE_PERIOD_NS, err,
+					sizeof(err));
+		if (e)
+			ms_warn("%s", err);
+		while (!e && running_tids(c, tids) && clock_now_ns() < deadline)
+			capture__poll(c->cap, 5);
+		dump_probes__stop_sampling(c->probes);
+		capture__drain(c->cap);
+		if (running_tids(c, tids))
+			e = iterate(c);
+	}
+	free(tids);
+	return e;
+}
+
+static void read_gil(struct dump_ctx *c)
+{
+	c->gil_known = python__frames_on(c->py) &&
+		       python_gil_holder(c->o->pid, python__offsets(c->py), &c->gil) == 0;
+}
+
+/* The state letter of every thread of pid ('T' or 't' when stopped). Returns true
+ * when all are stopped, or the process is gone. */
+static bool all_stopped(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	bool all = true;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return true;
+	while (all && (de = readdir(dir))) {
+		char st[512], *p;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(st, sizeof(st), "/proc/%d/task/%s/stat", (int)pid, de->d_name);
+		f = fopen(st, "r");
+		if (!f)
+			continue;
+		p = fgets(st, sizeof(st), f) ? strrchr(st, ')') : NULL;
+		fclose(f);
+		if (p && p[1] == ' ' && p[2] != 'T' && p[2] != 't')
+			all = false;
+	}
+	closedir(dir);
+	return all;
+}
+
+static char process_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* --consistent: a group stop (SIGSTOP) holds every thread still for the read, and
+ * SIGCONT resumes them; a process that was stopped already is left stopped.
+ * Threads blocked in epoll_wait, and the other calls signal(7) lists under
+ * "Interruption of system calls by stop signals", see EINTR once resumed. */
+static int read_stopped(struct dump_ctx *c, double *stopped_ms)
+{
+	bool was_stopped = process_state(c->o->pid) == 'T';
+	uint64_t t0 = clock_now_ns(), wait_end = t0 + MS_DUMP_STOP_WAIT_MS * 1000000ULL;
+	int e;
+
+	if (!was_stopped && kill(c->o->pid, SIGSTOP)) {
+		e = -errno;
+		ms_err("cannot stop process %d: %s", (int)c->o->pid, strerror(errno));
+		return e;
+	}
+	while (!all_stopped(c->o->pid) && clock_now_ns() < wait_end) {
+		struct timespec ts = {0, 50000};
+		nanosleep(&ts, NULL);
+	}
+	e = iterate(c);
+	read_gil(c);
+	if (!was_stopped)
+		kill(c->o->pid, SIGCONT);
+	*stopped_ms = was_stopped ? 0 : (double)(clock_now_ns() - t0) / 1e6;
+	return e;
+}
+
+/* "function (file.py:LINE)" into its parts. */
+static int add_python_frame(struct dump_thread *t, const char *s)
+{
+	const char *open = strstr(s, " (");
+	const char *colon = s[0] && s[strlen(s) - 1] == ')' ? strrchr(s, ':') : NULL;
+	char fn[256], file[1024];
+
+	if (!open || !colon || colon < open)
+		return dump_thread__add_frame(t, s, NULL, 0, NULL, true, false);
+	snprintf(fn, sizeof(fn), "%.*s", (int)(open - s), s);
+	snprintf(file, sizeof(file), "%.*s", (int)(colon - open - 2), open + 2);
+	return dump_thread__add_frame(t, fn, file, (uint32_t)strtoul(colon + 1, NULL, 10), NULL,
+				      true, false);
+}
+
+/* One native frame: the function holding pc, then the calls inlined in it. */
+static int add_native_frame(struct dump_ctx *c, struct dump_thread *t, uint64_t pc)
+{
+	struct frame_loc locs[32];
+	const char *mod = c->dwfl ? target_dwfl__module_name(c->dwfl, pc) : NULL;
+	const char *eval = python__eval_name(c->py, pc);
+	size_t m;
+	int e = 0;
+
+	if (eval || !c->dwfl)
+		return dump_thread__add_frame(t, eval ? eval : "[unknown]", NULL, 0, mod, false,
+					      false);
+	m = target_dwfl__symbolize_loc(c->dwfl, pc, locs, 32);
+	for (size_t i = 0; i < m && !e; i++) {
+		char name[512];
+		size_t len = strlen(locs[i].name);
+
+		/* the inline suffix is for folded stacks; here a flag says it */
+		snprintf(name, sizeof(name), "%.*s", (int)(locs[i].inlined && len > 4 &&
+			 !strcmp(locs[i].name + len - 4, "_[i]") ? len - 4 : len), locs[i].name);
+		e = dump_thread__add_frame(t, name, locs[i].file, locs[i].line, mod, false,
+					   locs[i].inlined);
+	}
+	return e;
+}
+
+static int add_frames(struct dump_ctx *c, struct dump_thread *t, const struct ms_dump_event *ev,
+		      size_t size)
+{
+	struct py_merge_item items[MS_DUMP_MAX_FRAMES + MS_MAX_PY_FRAMES];
+	uint64_t pcs[MS_DUMP_MAX_FRAMES];
+	const struct ms_cpu_event *cev = &ev->cpu;
+	size_t n = 0, ni;
+	int e = 0;
+
+	if (cev->user_regs_valid && c->dwfl) {
+		struct unwind_extras x = {
+			.stack_start = cev->stack_start,
+			.fix_slots = (const uint64_t *)cev->ret_slots,
+			.fix_addrs = (const uint64_t *)cev->ret_addrs,
+			.nr_fix = cev->nr_ret_fixups > MS_MAX_RET_FIXUPS ? MS_MAX_RET_FIXUPS
+									  : cev->nr_ret_fixups,
+		};
+		n = target_dwfl__unwind_ex(c->dwfl, t->tid, (const uint64_t *)cev->regs, cev->stack,
+					   cev->stack_len, &x, false, pcs, MS_DUMP_MAX_FRAMES,
+					   &t->complete);
+	}
+	ni = python__merge(c->py, pcs, NULL, n, &cev->py, t->complete, items,
+			   sizeof(items) / sizeof(items[0]));
+	for (size_t i = 0; i < ni && !e; i++)
+		e = items[i].py != MS_MERGE_NONE
+			    ? add_python_frame(t, python__frame(c->py, cev->py.code[items[i].py],
+								cev->py.instr[items[i].py]))
+			    : add_native_frame(c, t, pcs[items[i].native]);
+	dump_thread__reverse(t);
+	return e;
+}
+
+/* The state letter as /proc shows it, from the task's __state at the read. */
+static char state_letter(const struct ms_dump_event *ev, bool stopped_by_us)
+{
+	if (stopped_by_us)
+		return ev->syscall >= 0 ? 'S' : 'R';
+	if (ev->on_cpu != MS_DUMP_OFF_CPU || ev->state == 0)
+		return 'R';
+	if (ev->state & 0x1)
+		return 'S';
+	if (ev->state & 0x2)
+		return 'D';
+	if (ev->state & (0x4 | 0x8))
+		return 'T';
+	return '?';
+}
+
+static int add_thread(struct dump_ctx *c, struct thread_dump *d, const struct dump_rec *r)
+{
+	const struct ms_dump_event *ev = r->ev;
+	struct dump_thread *t = thread_dump__add_thread(d, (pid_t)ev->cpu.hdr.tid);
+
+	if (!t)
+		return -ENOMEM;
+	snprintf(t->name, sizeof(t->name), "%.15s", ev->comm);
+	t->on_cpu = ev->on_cpu != MS_DUMP_OFF_CPU;
+	t->how = c->o->consistent ? MS_DUMP_READ_STOPPED
+		 : ev->on_cpu == MS_DUMP_SAMPLED ? MS_DUMP_READ_SAMPLED
+		 : ev->on_cpu == MS_DUMP_ON_CPU	  ? MS_DUMP_READ_STALE
+						  : MS_DUMP_READ_BLOCKED;
+	t->state = state_letter(ev, c->o->consistent);
+	/* a runnable thread's orig_ax may hold an interrupt's vector, not a syscall */
+	if (t->state != 'R' && ev->syscall >= 0 && ev->syscall < 4096) {
+		t->syscall = ev->syscall;
+		snprintf(t->syscall_name, sizeof(t->syscall_name), "%s",
+			 syscall_name(ev->syscall, t->syscall_name, sizeof(t->syscall_name)));
+	}
+	if (ev->tstate && c->gil_known)
+		t->gil = ev->tstate == c->gil ? MS_DUMP_GIL_HOLDS : MS_DUMP_GIL_WAITS;
+	if (t->how == MS_DUMP_READ_STALE)
+		return 0;
+	return add_frames(c, t, ev, r->size);
+}
+
+static int open_readers(struct dump_ctx *c)
+{
+	struct probe_target pt = {.pid = c->o->pid, .stack_bytes = c->o->stack_bytes};
+	char err[512];
+
+	c->dwfl = target_dwfl__open(c->o->pid);
+	if (!c->dwfl) {
+		if (errno == ENOENT || errno == ESRCH)
+			ms_err("process %d exited before memspy could read it", (int)c->o->pid);
+		else
+			ms_err("cannot read the modules of process %d: %s", (int)c->o->pid,
+			       strerror(errno));
+		return -errno;
+	}
+	c->py = python__open(c->o->pid, true, c->o->verbose, NULL, 0);
+	pt.python = python__offsets(c->py);
+	c->probes = dump_probes__open(&pt, err, sizeof(err));
+	if (!c->probes) {
+		ms_err("%s", err);
+		return -EIO;
+	}
+	c->cap = capture__new(dump_probes__events_fd(c->probes), on_record, c);
+	if (!c->cap) {
+		ms_err("out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int check_pid(pid_t pid)
+{
+	char path[64], err[512];
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	if (pid <= 0 || access(path, F_OK)) {
+		ms_err("no process with pid %d (check the pid with ps or pidof)", (int)pid);
+		return -ESRCH;
+	}
+	if (pid == getpid()) {
+		ms_err("pid %d is memspy itself", (int)pid);
+		return -EINVAL;
+	}
+	if (probe_check_environment(err, sizeof(err))) {
+		ms_err("%s", err);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int build(struct dump_ctx *c, struct thread_dump *d)
+{
+	int e = 0;
+
+	procstat_comm(c->o->pid, d->comm, sizeof(d->comm));
+	d->gil_known = c->gil_known;
+	if (python__frames_on(c->py)) {
+		char ver[32];
+		python_version_str(python__offsets(c->py)->version, ver, sizeof(ver));
+		snprintf(d->python, sizeof(d->python), "CPython %s", ver);
+	}
+	for (size_t i = 0; i < c->nr && !e; i++)
+		e = add_thread(c, d, &c->recs[i]);
+	thread_dump__sort(d);
+	return e;
+}
+
+int dump_read(const struct dump_opts *o, struct thread_dump **out)
+{
+	struct dump_ctx c = {.o = o};
+	struct thread_dump *d = NULL;
+	int e;
+
+	*out = NULL;
+	e = check_pid(o->pid);
+	if (!e)
+		e = open_readers(&c);
+	if (!e && !(d = thread_dump__new(o->pid)))
+		e = -ENOMEM;
+	if (!e && o->consistent)
+		e = read_stopped(&c, &d->stopped_ms);
+	else if (!e) {
+		e = iterate(&c);
+		read_gil(&c);
+		if (!e)
+			e = read_running(&c);
+	}
+	if (!e && !c.nr) {
+		ms_err("process %d exited while memspy read it", (int)o->pid);
+		e = -ESRCH;
+	}
+	if (!e && dump_probes__lost(c.probes))
+		ms_warn("%llu threads did not fit in the ring buffer and are not listed",
+			(unsigned long long)dump_probes__lost(c.probes));
+	if (!e && (c.oom || (e = build(&c, d)))) {
+		ms_err("out of memory");
+		e = -ENOMEM;
+	}
+	if (e)
+		thread_dump__free(d);
+	else
+		*out = d;
+	for (size_t i = 0; i < c.nr; i++)
+		free(c.recs[i].ev);
+	free(c.recs);
+	capture__free(c.cap);
+	dump_probes__free(c.probes);
+	python__free(c.py);
+	target_dwfl__free(c.dwfl);
+	return e;
+}
