@@ -53,7 +53,7 @@ int dump_task(struct bpf_iter__task *ctx)
 	struct ms_dump_event *d;
 	struct pt_regs *regs;
 	__u32 zero = 0;
-	__u64 len;
+	__u64 len, switches;
 
 	if (!task || task->tgid != target_tgid)
 		return 0;
@@ -66,7 +66,8 @@ int dump_task(struct bpf_iter__task *ctx)
 	d->cpu.hdr.tid = task->pid;
 	d->cpu.hdr.fn = 0;
 	d->state = task->__state;
-	d->on_cpu = task->on_cpu;
+	d->on_cpu = task->on_cpu ? MS_DUMP_ON_CPU : MS_DUMP_OFF_CPU;
+	switches = task->nvcsw + task->nivcsw;
 	d->syscall = -1;
 	bpf_probe_read_kernel_str(d->comm, sizeof(d->comm), task->comm);
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
@@ -77,6 +78,9 @@ int dump_task(struct bpf_iter__task *ctx)
 	d->cpu.addr = 0;
 	capture_task_state(task, &d->cpu, stack_bytes);
 	d->tstate = read_task_python_stack(&d->cpu.py, task->pid, task);
+	/* it ran while it was copied: the copy may mix two moments */
+	if (task->on_cpu || task->nvcsw + task->nivcsw != switches)
+		d->on_cpu = MS_DUMP_ON_CPU;
 	len = d->cpu.stack_len;
 	if (len > MS_MAX_STACK_BYTES)
 		len = MS_MAX_STACK_BYTES;

@@ -1,0 +1,85 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# memspy dump on a C target built -O2 -g without frame pointers whose named
+# threads wait in a mutex (futex), nanosleep, a socket read and epoll_wait, and
+# spin: each is listed with its state, syscall, the libc function it waits in and
+# the target's function that called it, complete to its root; none of the reads
+# disturbs the target (its epoll_wait thread sees no EINTR) and no BPF program is
+# left. --json parses; --consistent stops the process and the target measures
+# the pause; errors are one line.
+. "$(dirname "$0")/lib.sh"
+need_bpf
+: "${srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+PY=/usr/bin/python3
+CHECK="$srcdir/tests/integration/dump_check.py"
+
+no_dump_programs_left() {
+	! bpftool prog list 2>/dev/null | grep -qE 'name (dump_task|on_dump_sample) ' ||
+		fail "a dump BPF program is still loaded after memspy exited"
+}
+
+start_target "$TARGETS/waiters"
+"$MEMSPY" dump "$TARGET_PID" > "$T/dump.txt" 2> "$T/dump.err" ||
+	{ cat "$T/dump.err"; fail "memspy dump exited $?"; }
+cat "$T/dump.txt"
+for name in waiters w-mutex w-sleep w-socket w-epoll w-busy; do
+	grep -qE "^Thread [0-9]+ \"$name\": " "$T/dump.txt" || fail "no block for thread $name"
+done
+grep -q '^Thread [0-9]* "w-epoll": sleeping in epoll_wait$' "$T/dump.txt" ||
+	fail "the epoll thread is not shown sleeping in epoll_wait"
+
+# several reads, JSON: the same stacks each time
+for i in 1 2 3; do
+	"$MEMSPY" dump --json "$TARGET_PID" > "$T/dump.json" 2> "$T/dump.err" ||
+		{ cat "$T/dump.err"; fail "memspy dump --json exited $?"; }
+	$PY -m json.tool "$T/dump.json" > /dev/null || fail "--json output does not parse"
+	$PY "$CHECK" "$T/dump.json" \
+		"waiters:S:rt_sigtimedwait:__sigtimedwait,sigwait,main,__libc_start_call_main" \
+		"w-mutex:S:futex:__GI___lll_lock_wait,__pthread_mutex_lock,wait_on_mutex,thread_main,start_thread" \
+		"w-sleep:S:clock_nanosleep:clock_nanosleep,__nanosleep,sleep_in_nanosleep,thread_main" \
+		"w-socket:S:read:read,read_socket,thread_main" \
+		"w-epoll:S:epoll_wait:epoll_wait,wait_in_epoll,thread_main" \
+		"w-busy:R::spin_forever,thread_main,start_thread" || fail "dump $i"
+done
+no_dump_programs_left
+
+# the target was never interrupted: its epoll_wait saw no EINTR
+kill -TERM "$TARGET_PID"
+wait_exit "$TARGET_PID" 10
+cat "$T/target.out"
+[ "$EXIT_STATUS" = 0 ] || fail "the target exited $EXIT_STATUS: epoll_wait returned EINTR"
+
+# --consistent: 20 more threads watch the clock; the longest gap any saw is the
+# pause memspy caused (the SIGCONT makes epoll_wait return EINTR: allowed here)
+start_target "$TARGETS/waiters" --clocks 20 --eintr-ok
+"$MEMSPY" dump --consistent --json "$TARGET_PID" > "$T/stopped.json" 2> "$T/dump.err" ||
+	{ cat "$T/dump.err"; fail "memspy dump --consistent exited $?"; }
+$PY "$CHECK" "$T/stopped.json" "w-sleep::clock_nanosleep:clock_nanosleep,__nanosleep,sleep_in_nanosleep" \
+	"w-busy:R::spin_forever,thread_main" "w-epoll::epoll_wait:epoll_wait,wait_in_epoll" ||
+	fail "--consistent stacks"
+stopped=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["stopped_ms"])' "$T/stopped.json")
+nthreads=$($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["threads"]))' "$T/stopped.json")
+kill -TERM "$TARGET_PID"
+wait_exit "$TARGET_PID" 10
+gap=$(sed -n 's/^max_gap_us //p' "$T/target.out")
+echo "--consistent: $nthreads threads, memspy says stopped $stopped ms, the target saw a longest gap of $gap us"
+[ -n "$gap" ] && [ "$gap" -lt 100000 ] || fail "the target was paused ${gap} us (over 100 ms)"
+no_dump_programs_left
+
+# errors: one line each, exit status 2 for usage, 1 otherwise
+"$MEMSPY" dump 2> "$T/err" && fail "no pid accepted"
+[ "$(wc -l < "$T/err")" = 1 ] && grep -q 'give its pid' "$T/err" || { cat "$T/err"; fail "missing pid"; }
+"$MEMSPY" dump 999999999 2> "$T/err" && fail "a pid that does not exist accepted"
+[ "$(wc -l < "$T/err")" = 1 ] && grep -q 'no process with pid' "$T/err" || { cat "$T/err"; fail "bad pid"; }
+sh -c 'exit 0' & gone=$!
+sleep 0.3
+"$MEMSPY" dump "$gone" 2> "$T/err" && fail "an exited process accepted"
+[ "$(wc -l < "$T/err")" = 1 ] || { cat "$T/err"; fail "exited process: not one line"; }
+start_target "$TARGETS/waiters"
+if command -v setpriv > /dev/null; then
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$MEMSPY" dump "$TARGET_PID" 2> "$T/err" &&
+		fail "dump without privileges succeeded"
+	[ "$(wc -l < "$T/err")" = 1 ] && grep -q 'needs root' "$T/err" || { cat "$T/err"; fail "no privileges"; }
+fi
+cat "$T/err"
+echo "errors: one line each"
