@@ -43,6 +43,10 @@ struct {
 	__type(value, struct ms_dump_event);
 } sample_scratch SEC(".maps");
 
+/* Set by user space between runs: records carry the thread's identity, state
+ * and context switches only, for telling which threads ran since their read. */
+__u32 switches_only = 0;
+
 /* Threads whose record did not fit in the ring. */
 __u64 dump_lost = 0;
 
@@ -76,11 +80,16 @@ int dump_task(struct bpf_iter__task *ctx)
 	d->cpu.nr_kstack = 0;
 	d->cpu.weight = 1;
 	d->cpu.addr = 0;
-	capture_task_state(task, &d->cpu, stack_bytes);
-	d->tstate = read_task_python_stack(&d->cpu.py, task->pid, task);
+	d->cpu.stack_len = 0;
+	d->tstate = 0;
+	if (!switches_only) {
+		capture_task_state(task, &d->cpu, stack_bytes);
+		d->tstate = read_task_python_stack(&d->cpu.py, task->pid, task);
+	}
 	/* it ran while it was copied: the copy may mix two moments */
 	if (task->on_cpu || task->nvcsw + task->nivcsw != switches)
 		d->on_cpu = MS_DUMP_ON_CPU;
+	d->switches = switches;
 	len = d->cpu.stack_len;
 	if (len > MS_MAX_STACK_BYTES)
 		len = MS_MAX_STACK_BYTES;
@@ -109,6 +118,7 @@ int on_dump_sample(struct bpf_perf_event_data *ctx)
 	fill_header(&d->cpu.hdr, MS_EV_DUMP, 0);
 	d->state = 0;
 	d->on_cpu = MS_DUMP_SAMPLED;
+	d->switches = task->nvcsw + task->nivcsw;
 	d->syscall = -1;
 	bpf_get_current_comm(d->comm, sizeof(d->comm));
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);

@@ -235,6 +235,8 @@ struct ms_cpu_event {
 struct ms_dump_event {
 	__u64 tstate;	  /* its PyThreadState *, 0 when none was found */
 	__s64 syscall;	  /* pt_regs orig_ax: the syscall it is in, -1 when none */
+	__u64 switches;	  /* its context switches so far: a change between two reads
+			   * says it ran in between */
 	__u32 state;	  /* task __state (0: runnable) */
 	__u32 on_cpu;	  /* MS_DUMP_*: on a CPU when the iterator read it (its saved
 			   * registers are stale), or sampled while running */
@@ -262,7 +264,7 @@ _Static_assert(sizeof(struct ms_cpu_event) ==
 		       24 + 8 * MS_NR_REGS + 8 * MS_MAX_KSTACK + 16 * MS_MAX_RET_FIXUPS +
 			       sizeof(struct ms_py_stack) + 16 + 24 + 8 + MS_MAX_STACK_BYTES,
 	       "cpu event layout");
-_Static_assert(sizeof(struct ms_dump_event) == 40 + sizeof(struct ms_cpu_event), "dump event layout");
+_Static_assert(sizeof(struct ms_dump_event) == 48 + sizeof(struct ms_cpu_event), "dump event layout");
 _Static_assert(sizeof(struct ms_rss_release) == 24 + 32, "rss release layout");
 _Static_assert(sizeof(struct ms_proc_event) == 24 + 16 + 8, "proc event layout");
 

@@ -10,7 +10,8 @@ const char *dump_state_text(const struct dump_thread *t, char *buf, size_t size)
 
 	switch (t->state) {
 	case 'R':
-		what = t->on_cpu ? "running" : "runnable (waiting for a CPU)";
+		what = t->on_cpu || t->how == MS_DUMP_READ_STOPPED ? "running"
+								     : "runnable (waiting for a CPU)";
 		break;
 	case 'S':
 		what = "sleeping";
@@ -38,6 +39,8 @@ static const char *how_note(const struct dump_thread *t)
 		return " [sampled while running]";
 	case MS_DUMP_READ_STALE:
 		return " [was on a CPU and no sample came: no stack]";
+	case MS_DUMP_READ_STOPPED:
+		return " [stopped for the read]";
 	default:
 		return "";
 	}

@@ -76,6 +76,11 @@ int dump_probes__events_fd(const struct dump_probes *d)
 	return bpf_map__fd(d->skel->maps.dump_events);
 }
 
+void dump_probes__switches_only(struct dump_probes *d, bool on)
+{
+	d->skel->bss->switches_only = on;
+}
+
 uint64_t dump_probes__lost(const struct dump_probes *d)
 {
 	return d->skel->bss->dump_lost;

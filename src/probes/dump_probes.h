@@ -5,6 +5,7 @@
 #ifndef MEMSPY_DUMP_PROBES_H
 #define MEMSPY_DUMP_PROBES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -22,6 +23,10 @@ int dump_probes__events_fd(const struct dump_probes *d);
 /* Walk the target's threads once: one record per thread queued in the ring.
  * 0, or -errno with the reason in err (-ESRCH: the process is gone). */
 int dump_probes__iterate(struct dump_probes *d, char *err, size_t errlen);
+/* Whether the next walks copy only each thread's identity, state and context
+ * switches (no registers, stack or Python frames): a cheap check of which threads
+ * ran since they were read. */
+void dump_probes__switches_only(struct dump_probes *d, bool on);
 /* Sample each of the n threads once while it runs: a cpu-clock event on each
  * (period_ns of its CPU time), whose records arrive in the ring until
  * dump_probes__stop_sampling. Threads that exited meanwhile are skipped. 0, or

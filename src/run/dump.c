@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* memspy dump: collect each thread's record from the task iterator (and the
  * samples of running threads), then unwind, merge and name each stack. */
-#include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +18,7 @@
 #include "python/python_gil.h"
 #include "run/dump.h"
 #include "symbolize/target_dwfl.h"
+#include "target/freeze.h"
 #include "target/procstat.h"
 #include "target/syscalls.h"
 
@@ -45,6 +44,9 @@ struct dump_ctx {
 	uint64_t gil;	/* PyThreadState * holding the GIL */
 	bool gil_known;
 	int oom;
+	bool compare;	/* records only say which threads moved since their read */
+	pid_t *moved;	/* those threads */
+	size_t nr_moved, cap_moved;
 };
 
 static struct dump_rec *find_rec(struct dump_ctx *c, uint32_t tid)
@@ -53,6 +55,26 @@ static struct dump_rec *find_rec(struct dump_ctx *c, uint32_t tid)
 		if (c->recs[i].ev->cpu.hdr.tid == tid)
 			return &c->recs[i];
 	return NULL;
+}
+
+/* A thread moved when it ran since its record was read (or while it was). */
+static int note_moved(struct dump_ctx *c, const struct dump_rec *r, const struct ms_dump_event *ev)
+{
+	if (r && r->ev->switches == ev->switches && r->ev->on_cpu != MS_DUMP_ON_CPU &&
+	    ev->on_cpu != MS_DUMP_ON_CPU)
+		return 0;
+	if (c->nr_moved == c->cap_moved) {
+		size_t n = c->cap_moved ? 2 * c->cap_moved : 64;
+		pid_t *g = realloc(c->moved, n * sizeof(*g));
+		if (!g) {
+			c->oom = 1;
+			return 0;
+		}
+		c->moved = g;
+		c->cap_moved = n;
+	}
+	c->moved[c->nr_moved++] = (pid_t)ev->cpu.hdr.tid;
+	return 0;
 }
 
 /* Keep a thread's first record, unless it was read while on a CPU (stale
@@ -68,6 +90,8 @@ static int on_record(void *ctx, const void *data, size_t size)
 	    ev->cpu.stack_len > size - MS_DUMP_EVENT_HDR_SIZE)
 		return 0;
 	r = find_rec(c, ev->cpu.hdr.tid);
+	if (c->compare)
+		return note_moved(c, r, ev);
 	if (r && !(r->ev->on_cpu == MS_DUMP_ON_CPU && ev->on_cpu != MS_DUMP_ON_CPU))
 		return 0;
 	copy = malloc(size);
@@ -157,76 +181,50 @@ static void read_gil(struct dump_ctx *c)
 		       python_gil_holder(c->o->pid, python__offsets(c->py), &c->gil) == 0;
 }
 
-/* The state letter of every thread of pid ('T' or 't' when stopped). Returns true
- * when all are stopped, or the process is gone. */
-static bool all_stopped(pid_t pid)
+/* Forget the records of the threads that moved, to read them again. */
+static void drop_moved(struct dump_ctx *c)
 {
-	char path[64];
-	struct dirent *de;
-	bool all = true;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	dir = opendir(path);
-	if (!dir)
-		return true;
-	while (all && (de = readdir(dir))) {
-		char st[512], *p;
-		FILE *f;
-
-		if (de->d_name[0] == '.')
+	for (size_t m = 0; m < c->nr_moved; m++) {
+		struct dump_rec *r = find_rec(c, (uint32_t)c->moved[m]);
+		if (!r)
 			continue;
-		snprintf(st, sizeof(st), "/proc/%d/task/%s/stat", (int)pid, de->d_name);
-		f = fopen(st, "r");
-		if (!f)
-			continue;
-		p = fgets(st, sizeof(st), f) ? strrchr(st, ')') : NULL;
-		fclose(f);
-		if (p && p[1] == ' ' && p[2] != 'T' && p[2] != 't')
-			all = false;
+		free(r->ev);
+		*r = c->recs[--c->nr];
 	}
-	closedir(dir);
-	return all;
 }
 
-static char process_state(pid_t pid)
+/* --consistent: the running threads are held still (src/target/freeze.h) and the
+ * blocked ones read as they wait; a thread that ran meanwhile (its context
+ * switches changed between two reads) is stopped, or read again if it blocked
+ * again, up to MS_DUMP_ROUNDS times. */
+#define MS_DUMP_ROUNDS 2
+static int read_held(struct dump_ctx *c, double *held_ms)
 {
-	char path[64], buf[512], *p;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-	fclose(f);
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
-/* --consistent: a group stop (SIGSTOP) holds every thread still for the read, and
- * SIGCONT resumes them; a process that was stopped already is left stopped.
- * Threads blocked in epoll_wait, and the other calls signal(7) lists under
- * "Interruption of system calls by stop signals", see EINTR once resumed. */
-static int read_stopped(struct dump_ctx *c, double *stopped_ms)
-{
-	bool was_stopped = process_state(c->o->pid) == 'T';
-	uint64_t t0 = clock_now_ns(), wait_end = t0 + MS_DUMP_STOP_WAIT_MS * 1000000ULL;
+	char err[512];
+	struct freeze *f = freeze__start(c->o->pid, err, sizeof(err));
 	int e;
 
-	if (!was_stopped && kill(c->o->pid, SIGSTOP)) {
+	if (!f) {
 		e = -errno;
-		ms_err("cannot stop process %d: %s", (int)c->o->pid, strerror(errno));
+		ms_err("%s", err);
 		return e;
 	}
-	while (!all_stopped(c->o->pid) && clock_now_ns() < wait_end) {
-		struct timespec ts = {0, 50000};
-		nanosleep(&ts, NULL);
-	}
 	e = iterate(c);
+	for (int round = 0; !e && round < MS_DUMP_ROUNDS; round++) {
+		c->compare = true;
+		c->nr_moved = 0;
+		dump_probes__switches_only(c->probes, true);
+		e = iterate(c);
+		dump_probes__switches_only(c->probes, false);
+		c->compare = false;
+		if (e || !c->nr_moved)
+			break;
+		freeze__stop_more(f, c->moved, c->nr_moved);
+		drop_moved(c);
+		e = iterate(c);
+	}
 	read_gil(c);
-	if (!was_stopped)
-		kill(c->o->pid, SIGCONT);
-	*stopped_ms = was_stopped ? 0 : (double)(clock_now_ns() - t0) / 1e6;
+	*held_ms = (double)freeze__end(f) / 1e6;
 	return e;
 }
 
@@ -304,10 +302,12 @@ static int add_frames(struct dump_ctx *c, struct dump_thread *t, const struct ms
 }
 
 /* The state letter as /proc shows it, from the task's __state at the read. */
+#define MS_TASK_TRACED 0x8 /* __state of a thread held by --consistent */
+
 static char state_letter(const struct ms_dump_event *ev, bool stopped_by_us)
 {
 	if (stopped_by_us)
-		return ev->syscall >= 0 ? 'S' : 'R';
+		return 'R';
 	if (ev->on_cpu != MS_DUMP_OFF_CPU || ev->state == 0)
 		return 'R';
 	if (ev->state & 0x1)
@@ -323,16 +323,18 @@ static int add_thread(struct dump_ctx *c, struct thread_dump *d, const struct du
 {
 	const struct ms_dump_event *ev = r->ev;
 	struct dump_thread *t = thread_dump__add_thread(d, (pid_t)ev->cpu.hdr.tid);
+	bool held = c->o->consistent && (ev->state & MS_TASK_TRACED);
 
 	if (!t)
 		return -ENOMEM;
-	snprintf(t->name, sizeof(t->name), "%.15s", ev->comm);
 	t->on_cpu = ev->on_cpu != MS_DUMP_OFF_CPU;
-	t->how = c->o->consistent ? MS_DUMP_READ_STOPPED
+	snprintf(t->name, sizeof(t->name), "%.15s", ev->comm);
+
+	t->how = held				 ? MS_DUMP_READ_STOPPED
 		 : ev->on_cpu == MS_DUMP_SAMPLED ? MS_DUMP_READ_SAMPLED
 		 : ev->on_cpu == MS_DUMP_ON_CPU	  ? MS_DUMP_READ_STALE
 						  : MS_DUMP_READ_BLOCKED;
-	t->state = state_letter(ev, c->o->consistent);
+	t->state = state_letter(ev, held);
 	/* a runnable thread's orig_ax may hold an interrupt's vector, not a syscall */
 	if (t->state != 'R' && ev->syscall >= 0 && ev->syscall < 4096) {
 		t->syscall = ev->syscall;
@@ -425,7 +427,7 @@ int dump_read(const struct dump_opts *o, struct thread_dump **out)
 	if (!e && !(d = thread_dump__new(o->pid)))
 		e = -ENOMEM;
 	if (!e && o->consistent)
-		e = read_stopped(&c, &d->stopped_ms);
+		e = read_held(&c, &d->stopped_ms);
 	else if (!e) {
 		e = iterate(&c);
 		read_gil(&c);
@@ -450,6 +452,7 @@ int dump_read(const struct dump_opts *o, struct thread_dump **out)
 	for (size_t i = 0; i < c.nr; i++)
 		free(c.recs[i].ev);
 	free(c.recs);
+	free(c.moved);
 	capture__free(c.cap);
 	dump_probes__free(c.probes);
 	python__free(c.py);

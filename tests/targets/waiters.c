@@ -4,10 +4,13 @@
  * in a function of its own, so a dump can be checked frame by frame. With
  * "--clocks N" N more threads loop on clock_gettime and record the longest gap
  * they saw (a pause of the process). It prints "ready" once every thread waits,
- * and at SIGTERM the longest gap ("max_gap_us N"); it exits 1 if epoll_wait
+ * at SIGUSR1 the longest gap since the last report ("gap_us N"), and at SIGTERM
+ * the longest gap overall ("max_gap_us N"); it exits 1 if epoll_wait
  * ever returned EINTR (something interrupted the process), unless
  * "--eintr-ok" was given. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* pthread_setname_np */
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -27,7 +30,7 @@
 static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
 static int sock[2], pipefd[2];
 static atomic_int started, eintrs;
-static atomic_long max_gap_ns;
+static atomic_long max_gap_ns, window_gap_ns;
 static volatile unsigned long spins;
 
 NOINLINE static void wait_on_mutex(void)
@@ -102,6 +105,8 @@ NOINLINE static void watch_clock(void)
 		long t = now_ns(), gap = t - last - nap.tv_nsec;
 		if (gap > atomic_load(&max_gap_ns))
 			atomic_store(&max_gap_ns, gap);
+		if (gap > atomic_load(&window_gap_ns))
+			atomic_store(&window_gap_ns, gap);
 		last = t;
 	}
 }
@@ -141,6 +146,7 @@ int main(int argc, char **argv)
 	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	pthread_mutex_lock(&held);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sock) || pipe(pipefd))
@@ -153,9 +159,13 @@ int main(int argc, char **argv)
 		usleep(1000);
 	usleep(20000); /* each thread is in its call by now */
 	atomic_store(&max_gap_ns, 0);
+	atomic_store(&window_gap_ns, 0);
 	printf("ready\n");
 	fflush(stdout);
-	sigwait(&set, &sig);
+	while (!sigwait(&set, &sig) && sig == SIGUSR1) {
+		printf("gap_us %ld\n", atomic_exchange(&window_gap_ns, 0) / 1000);
+		fflush(stdout);
+	}
 	printf("max_gap_us %ld\neintr %d\n", atomic_load(&max_gap_ns) / 1000,
 	       atomic_load(&eintrs));
 	fflush(stdout);
