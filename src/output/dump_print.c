@@ -68,7 +68,7 @@ void dump_print_text(FILE *f, const struct thread_dump *d)
 	if (d->python[0])
 		fprintf(f, "Python: %s\n", d->python);
 	if (d->stopped_ms >= 0)
-		fprintf(f, "Stopped for %.3f ms while read (--consistent)\n", d->stopped_ms);
+		fprintf(f, "Running threads held for %.3f ms (--consistent)\n", d->stopped_ms);
 	for (size_t i = 0; i < d->nr_threads; i++) {
 		const struct dump_thread *t = &d->threads[i];
 

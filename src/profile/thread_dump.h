@@ -22,7 +22,7 @@ enum dump_how {
 	MS_DUMP_READ_BLOCKED, /* read while off CPU: its saved registers are exact */
 	MS_DUMP_READ_SAMPLED, /* running: read by a sample taken while it ran */
 	MS_DUMP_READ_STALE,   /* running, and no sample came: no stack */
-	MS_DUMP_READ_STOPPED, /* read while --consistent held the process stopped */
+	MS_DUMP_READ_STOPPED, /* running, and held stopped by --consistent for the read */
 };
 
 enum dump_gil {
@@ -50,7 +50,8 @@ struct thread_dump {
 	char comm[64];
 	char python[64];      /* "CPython 3.11.2", or "" */
 	bool gil_known;	      /* the GIL holder was read (Python threads' gil is set) */
-	double stopped_ms;    /* --consistent: how long the process was stopped; < 0: not */
+	double stopped_ms;    /* --consistent: how long its running threads were held
+			       * (0: none was running); < 0: nothing was stopped */
 	struct dump_thread *threads; /* by tid, the main thread first */
 	size_t nr_threads;
 };

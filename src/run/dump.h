@@ -13,7 +13,8 @@
 struct dump_opts {
 	pid_t pid;
 	uint32_t stack_bytes; /* user stack copied per thread */
-	bool consistent;      /* stop the process (SIGSTOP) for the read, then SIGCONT */
+	bool consistent;      /* hold the running threads still for the read
+			       * (src/target/freeze.h) */
 	int verbose;
 };
 
