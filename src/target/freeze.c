@@ -247,9 +247,12 @@ uint64_t freeze__end(struct freeze *f)
 		    read_full(f->from_helper, &held, sizeof(held)))
 			held = 0;
 		close(f->to_helper);
+		f->to_helper = -1;
 		while (waitpid(f->helper, &st, 0) < 0 && errno == EINTR)
 			;
 	}
+	if (f->to_helper >= 0)
+		close(f->to_helper);
 	close(f->from_helper);
 	free(f);
 	return held;
