@@ -5,8 +5,8 @@ usage: dump_check.py DUMP.json EXPECT...
 Each EXPECT is "thread-name:state:syscall:frame1,frame2,...": the thread named
 so (its OS name) must be in that state ("S", "R"; "" for any) and syscall ("" for
 none, "*" for any), its innermost frames must start with frame1, frame2, ... in
-that order (a frame matches by its function name, or "function@line" for a
-Python frame), and its stack must be complete to its root. With
+that order (a frame matches by its function name, or "function@line" or
+"function@first-last" for a Python frame), and its stack must be complete to its root. With
 "--gil NAME", that thread alone must hold the GIL. Prints what it checked."""
 import json
 import sys
@@ -14,8 +14,10 @@ import sys
 
 def frame_matches(frame, want):
     if "@" in want:
-        fn, line = want.split("@")
-        return frame["python"] and frame["function"] == fn and frame["line"] == int(line)
+        fn, lines = want.split("@")
+        first, _, last = lines.partition("-")
+        return (frame["python"] and frame["function"] == fn and
+                int(first) <= frame["line"] <= int(last or first))
     return frame["function"] == want
 
 
