@@ -95,6 +95,9 @@ int dump_task(struct bpf_iter__task *ctx)
 		len = MS_MAX_STACK_BYTES;
 	if (bpf_ringbuf_output(&dump_events, d, MS_DUMP_EVENT_HDR_SIZE + len, 0))
 		__sync_fetch_and_add(&dump_lost, 1);
+	/* a byte per thread makes each read() of the iterator return after as many
+	 * threads as it asked bytes for, so user space drains the ring in between */
+	bpf_seq_write(ctx->meta->seq, &zero, 1);
 	return 0;
 }
 

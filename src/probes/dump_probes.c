@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "probes/capture.h"
 #include "memspy/events.h" /* before the skeleton: its rodata holds struct ms_python_offsets */
 #include "probes/dump.skel.h"
 #include "probes/dump_probes.h"
@@ -88,13 +89,13 @@ uint64_t dump_probes__lost(const struct dump_probes *d)
 
 /* The kernel walks only pid's threads (a task iterator with a pid filter); reading
  * the iterator's fd to its end runs the program once per thread. */
-int dump_probes__iterate(struct dump_probes *d, char *err, size_t errlen)
+int dump_probes__iterate(struct dump_probes *d, struct capture *cap, char *err, size_t errlen)
 {
 	union bpf_iter_link_info linfo = {.task.pid = (__u32)d->pid};
 	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
 		    .link_info_len = sizeof(linfo));
 	struct bpf_link *link;
-	char buf[64];
+	char buf[16]; /* one byte per thread walked */
 	int fd, e = 0;
 	ssize_t n;
 
@@ -115,7 +116,7 @@ int dump_probes__iterate(struct dump_probes *d, char *err, size_t errlen)
 		return e;
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		;
+		capture__drain(cap);
 	if (n < 0) {
 		e = -errno;
 		snprintf(err, errlen, "cannot walk the threads of %d: %s", (int)d->pid, strerror(-e));

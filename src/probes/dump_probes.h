@@ -20,9 +20,12 @@ struct dump_probes *dump_probes__open(const struct probe_target *o, char *err, s
 void dump_probes__free(struct dump_probes *d);
 /* The ring buffer the records (struct ms_dump_event) arrive in. */
 int dump_probes__events_fd(const struct dump_probes *d);
-/* Walk the target's threads once: one record per thread queued in the ring.
+struct capture;
+
+/* Walk the target's threads once: one record per thread queued in the ring, which
+ * cap (reading the ring) drains every 16 threads, so any number of threads fit.
  * 0, or -errno with the reason in err (-ESRCH: the process is gone). */
-int dump_probes__iterate(struct dump_probes *d, char *err, size_t errlen);
+int dump_probes__iterate(struct dump_probes *d, struct capture *cap, char *err, size_t errlen);
 /* Whether the next walks copy only each thread's identity, state and context
  * switches (no registers, stack or Python frames): a cheap check of which threads
  * ran since they were read. */

@@ -124,7 +124,7 @@ static int on_record(void *ctx, const void *data, size_t size)
 static int iterate(struct dump_ctx *c)
 {
 	char err[512];
-	int e = dump_probes__iterate(c->probes, err, sizeof(err));
+	int e = dump_probes__iterate(c->probes, c->cap, err, sizeof(err));
 
 	if (e) {
 		ms_err("%s", err);
