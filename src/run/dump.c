@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -25,7 +24,6 @@
 #define MS_DUMP_MAX_FRAMES 256
 #define MS_DUMP_SAMPLE_PERIOD_NS 1000000ULL /* 1 ms of the thread's own CPU time */
 #define MS_DUMP_SAMPLE_WAIT_MS 100
-#define MS_DUMP_STOP_WAIT_MS 2000
 
 /* The newest useful record of each thread. */
 struct dump_rec {
@@ -57,24 +55,52 @@ static struct dump_rec *find_rec(struct dump_ctx *c, uint32_t tid)
 	return NULL;
 }
 
+/* Make room for one more of n items of size sz in *arr (capacity *cap). */
+static int grow(void *arr, size_t n, size_t *cap, size_t sz)
+{
+	void **p = arr, *g;
+	size_t want = *cap ? 2 * *cap : 64;
+
+	if (n < *cap)
+		return 0;
+	g = realloc(*p, want * sz);
+	if (!g)
+		return -ENOMEM;
+	*p = g;
+	*cap = want;
+	return 0;
+}
+
 /* A thread moved when it ran since its record was read (or while it was). */
-static int note_moved(struct dump_ctx *c, const struct dump_rec *r, const struct ms_dump_event *ev)
+static void note_moved(struct dump_ctx *c, const struct dump_rec *r, const struct ms_dump_event *ev)
 {
 	if (r && r->ev->switches == ev->switches && r->ev->on_cpu != MS_DUMP_ON_CPU &&
 	    ev->on_cpu != MS_DUMP_ON_CPU)
-		return 0;
-	if (c->nr_moved == c->cap_moved) {
-		size_t n = c->cap_moved ? 2 * c->cap_moved : 64;
-		pid_t *g = realloc(c->moved, n * sizeof(*g));
-		if (!g) {
-			c->oom = 1;
-			return 0;
-		}
-		c->moved = g;
-		c->cap_moved = n;
+		return;
+	if (grow(&c->moved, c->nr_moved, &c->cap_moved, sizeof(*c->moved))) {
+		c->oom = 1;
+		return;
 	}
 	c->moved[c->nr_moved++] = (pid_t)ev->cpu.hdr.tid;
-	return 0;
+}
+
+/* Keep a copy of the record as thread's (r, or a new entry when NULL). */
+static void store_rec(struct dump_ctx *c, struct dump_rec *r, const void *data, size_t size)
+{
+	void *copy = malloc(size);
+
+	if (!copy || (!r && grow(&c->recs, c->nr, &c->cap_recs, sizeof(*c->recs)))) {
+		free(copy);
+		c->oom = 1;
+		return;
+	}
+	memcpy(copy, data, size);
+	if (!r)
+		r = &c->recs[c->nr++];
+	else
+		free(r->ev);
+	r->ev = copy;
+	r->size = size;
 }
 
 /* Keep a thread's first record, unless it was read while on a CPU (stale
@@ -84,40 +110,15 @@ static int on_record(void *ctx, const void *data, size_t size)
 	struct dump_ctx *c = ctx;
 	const struct ms_dump_event *ev = data;
 	struct dump_rec *r;
-	void *copy;
 
 	if (size < MS_DUMP_EVENT_HDR_SIZE || ev->cpu.hdr.kind != MS_EV_DUMP ||
 	    ev->cpu.stack_len > size - MS_DUMP_EVENT_HDR_SIZE)
 		return 0;
 	r = find_rec(c, ev->cpu.hdr.tid);
 	if (c->compare)
-		return note_moved(c, r, ev);
-	if (r && !(r->ev->on_cpu == MS_DUMP_ON_CPU && ev->on_cpu != MS_DUMP_ON_CPU))
-		return 0;
-	copy = malloc(size);
-	if (!copy) {
-		c->oom = 1;
-		return 0;
-	}
-	memcpy(copy, data, size);
-	if (!r) {
-		if (c->nr == c->cap_recs) {
-			size_t n = c->cap_recs ? 2 * c->cap_recs : 64;
-			struct dump_rec *g = realloc(c->recs, n * sizeof(*g));
-			if (!g) {
-				free(copy);
-				c->oom = 1;
-				return 0;
-			}
-			c->recs = g;
-			c->cap_recs = n;
-		}
-		r = &c->recs[c->nr++];
-	} else {
-		free(r->ev);
-	}
-	r->ev = copy;
-	r->size = size;
+		note_moved(c, r, ev);
+	else if (!r || (r->ev->on_cpu == MS_DUMP_ON_CPU && ev->on_cpu != MS_DUMP_ON_CPU))
+		store_rec(c, r, data, size);
 	return 0;
 }
 
@@ -269,8 +270,8 @@ static int add_native_frame(struct dump_ctx *c, struct dump_thread *t, uint64_t 
 	return e;
 }
 
-static int add_frames(struct dump_ctx *c, struct dump_thread *t, const struct ms_dump_event *ev,
-		      size_t size)
+/* Unwind the thread's copied stack, merge its Python frames and name them. */
+static int add_frames(struct dump_ctx *c, struct dump_thread *t, const struct ms_dump_event *ev)
 {
 	struct py_merge_item items[MS_DUMP_MAX_FRAMES + MS_MAX_PY_FRAMES];
 	uint64_t pcs[MS_DUMP_MAX_FRAMES];
@@ -301,20 +302,23 @@ static int add_frames(struct dump_ctx *c, struct dump_thread *t, const struct ms
 	return e;
 }
 
-/* The state letter as /proc shows it, from the task's __state at the read. */
-#define MS_TASK_TRACED 0x8 /* __state of a thread held by --consistent */
+/* The kernel's task __state bits (include/linux/sched.h), fixed for long */
+#define MS_TASK_INTERRUPTIBLE 0x1
+#define MS_TASK_UNINTERRUPTIBLE 0x2
+#define MS_TASK_STOPPED 0x4
+#define MS_TASK_TRACED 0x8 /* also a thread held by --consistent */
 
-static char state_letter(const struct ms_dump_event *ev, bool stopped_by_us)
+/* The state letter as /proc shows it, from the task's __state at the read; a
+ * thread held for the read was running. */
+static char state_letter(const struct ms_dump_event *ev, bool held)
 {
-	if (stopped_by_us)
+	if (held || ev->on_cpu != MS_DUMP_OFF_CPU || ev->state == 0)
 		return 'R';
-	if (ev->on_cpu != MS_DUMP_OFF_CPU || ev->state == 0)
-		return 'R';
-	if (ev->state & 0x1)
+	if (ev->state & MS_TASK_INTERRUPTIBLE)
 		return 'S';
-	if (ev->state & 0x2)
+	if (ev->state & MS_TASK_UNINTERRUPTIBLE)
 		return 'D';
-	if (ev->state & (0x4 | 0x8))
+	if (ev->state & (MS_TASK_STOPPED | MS_TASK_TRACED))
 		return 'T';
 	return '?';
 }
@@ -329,7 +333,6 @@ static int add_thread(struct dump_ctx *c, struct thread_dump *d, const struct du
 		return -ENOMEM;
 	t->on_cpu = ev->on_cpu != MS_DUMP_OFF_CPU;
 	snprintf(t->name, sizeof(t->name), "%.15s", ev->comm);
-
 	t->how = held				 ? MS_DUMP_READ_STOPPED
 		 : ev->on_cpu == MS_DUMP_SAMPLED ? MS_DUMP_READ_SAMPLED
 		 : ev->on_cpu == MS_DUMP_ON_CPU	  ? MS_DUMP_READ_STALE
@@ -337,15 +340,16 @@ static int add_thread(struct dump_ctx *c, struct thread_dump *d, const struct du
 	t->state = state_letter(ev, held);
 	/* a runnable thread's orig_ax may hold an interrupt's vector, not a syscall */
 	if (t->state != 'R' && ev->syscall >= 0 && ev->syscall < 4096) {
+		char buf[32];
 		t->syscall = ev->syscall;
 		snprintf(t->syscall_name, sizeof(t->syscall_name), "%s",
-			 syscall_name(ev->syscall, t->syscall_name, sizeof(t->syscall_name)));
+			 syscall_name(ev->syscall, buf, sizeof(buf)));
 	}
 	if (ev->tstate && c->gil_known)
 		t->gil = ev->tstate == c->gil ? MS_DUMP_GIL_HOLDS : MS_DUMP_GIL_WAITS;
 	if (t->how == MS_DUMP_READ_STALE)
 		return 0;
-	return add_frames(c, t, ev, r->size);
+	return add_frames(c, t, ev);
 }
 
 static int open_readers(struct dump_ctx *c)
@@ -414,6 +418,19 @@ static int build(struct dump_ctx *c, struct thread_dump *d)
 	return e;
 }
 
+/* Every thread's record into c: held for the read with --consistent, else read
+ * as it is, the running ones sampled. */
+static int read_threads(struct dump_ctx *c, struct thread_dump *d)
+{
+	int e;
+
+	if (c->o->consistent)
+		return read_held(c, &d->stopped_ms);
+	e = iterate(c);
+	read_gil(c);
+	return e ? e : read_running(c);
+}
+
 int dump_read(const struct dump_opts *o, struct thread_dump **out)
 {
 	struct dump_ctx c = {.o = o};
@@ -426,14 +443,8 @@ int dump_read(const struct dump_opts *o, struct thread_dump **out)
 		e = open_readers(&c);
 	if (!e && !(d = thread_dump__new(o->pid)))
 		e = -ENOMEM;
-	if (!e && o->consistent)
-		e = read_held(&c, &d->stopped_ms);
-	else if (!e) {
-		e = iterate(&c);
-		read_gil(&c);
-		if (!e)
-			e = read_running(&c);
-	}
+	if (!e)
+		e = read_threads(&c, d);
 	if (!e && !c.nr) {
 		ms_err("process %d exited while memspy read it", (int)o->pid);
 		e = -ESRCH;
