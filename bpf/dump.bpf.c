@@ -59,7 +59,8 @@ int dump_task(struct bpf_iter__task *ctx)
 	__u32 zero = 0;
 	__u64 len, switches;
 
-	if (!task || task->tgid != target_tgid)
+	/* an exiting thread has no user state left to show (PF_EXITING) */
+	if (!task || task->tgid != target_tgid || task->exit_state || (task->flags & 0x4))
 		return 0;
 	d = bpf_map_lookup_elem(&dump_scratch, &zero);
 	if (!d)

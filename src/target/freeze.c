@@ -74,8 +74,10 @@ static int seize_all(struct held *h)
 			continue;
 		if (ptrace(PTRACE_SEIZE, tid, 0, 0)) {
 			int e = -errno;
-			if (e == -ESRCH)
-				continue; /* exited meanwhile */
+			char s = thread_state(h->pid, tid);
+			/* an exiting thread refuses with EPERM too */
+			if (e == -ESRCH || s == 0 || s == 'Z' || s == 'X')
+				continue;
 			closedir(dir);
 			return e;
 		}
@@ -162,6 +164,8 @@ static void helper_main(pid_t pid, int in, int out)
 		if (s != 'S' && s != 'D' && s != 0)
 			stop_one(&h, i);
 	}
+	if (!e && !h.n)
+		e = -ESRCH;
 	if (write(out, &e, sizeof(e)) != sizeof(e) || e)
 		_exit(0);
 	while (read_full(in, &n, sizeof(n)) == 0 && n > 0) {
@@ -204,7 +208,9 @@ struct freeze *freeze__start(pid_t pid, char *err, size_t errlen)
 		e = f->helper < 0 ? -errno : -ECHILD;
 	f->running = !e;
 	if (e) {
-		if (e == -EPERM)
+		if (e == -ESRCH || e == -ENOENT)
+			snprintf(err, errlen, "process %d exited while memspy read it", (int)pid);
+		else if (e == -EPERM)
 			snprintf(err, errlen,
 				 "cannot hold the threads of %d for --consistent: it is traced "
 				 "already (a debugger or strace?) or ptrace is not allowed; "
