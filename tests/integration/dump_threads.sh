@@ -93,6 +93,22 @@ sh -c 'exit 0' & gone=$!
 sleep 0.3
 "$MEMSPY" dump "$gone" 2> "$T/err" && fail "an exited process accepted"
 [ "$(wc -l < "$T/err")" = 1 ] || { cat "$T/err"; fail "exited process: not one line"; }
+# killed during the read, at different moments: a whole dump, or one line
+for delay in 0.05 0.15 0.3; do
+	start_target "$TARGETS/waiters"
+	"$MEMSPY" dump "$TARGET_PID" > "$T/racing.out" 2> "$T/err" &
+	dumper=$!
+	sleep $delay
+	kill -KILL "$TARGET_PID"
+	wait_exit "$dumper" 30
+	if [ "$EXIT_STATUS" = 0 ]; then
+		[ "$(grep -c '^Thread' "$T/racing.out")" = 6 ] || { cat "$T/racing.out"; fail "partial dump"; }
+	else
+		[ "$(wc -l < "$T/err")" = 1 ] && grep -q 'exited' "$T/err" ||
+			{ cat "$T/err"; fail "a process killed meanwhile: not one line saying it exited"; }
+	fi
+	echo "killed after $delay s: exit $EXIT_STATUS $(cat "$T/err")"
+done
 start_target "$TARGETS/waiters"
 if command -v setpriv > /dev/null; then
 	setpriv --reuid=nobody --regid=nogroup --clear-groups "$MEMSPY" dump "$TARGET_PID" 2> "$T/err" &&
