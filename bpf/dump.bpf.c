@@ -50,6 +50,8 @@ __u32 switches_only = 0;
 /* Threads whose record did not fit in the ring. */
 __u64 dump_lost = 0;
 
+#define MS_PF_EXITING 0x4 /* task->flags: the thread is exiting (include/linux/sched.h) */
+
 SEC("iter.s/task")
 int dump_task(struct bpf_iter__task *ctx)
 {
@@ -59,8 +61,8 @@ int dump_task(struct bpf_iter__task *ctx)
 	__u32 zero = 0;
 	__u64 len, switches;
 
-	/* an exiting thread has no user state left to show (PF_EXITING) */
-	if (!task || task->tgid != target_tgid || task->exit_state || (task->flags & 0x4))
+	/* an exiting thread has no user state left to show */
+	if (!task || task->tgid != target_tgid || task->exit_state || (task->flags & MS_PF_EXITING))
 		return 0;
 	d = bpf_map_lookup_elem(&dump_scratch, &zero);
 	if (!d)
