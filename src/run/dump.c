@@ -383,7 +383,7 @@ static int open_readers(struct dump_ctx *c)
 
 static int check_pid(pid_t pid)
 {
-	char path[64], err[512];
+	char path[64], exe[16], err[512];
 
 	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
 	if (pid <= 0 || access(path, F_OK)) {
@@ -392,6 +392,11 @@ static int check_pid(pid_t pid)
 	}
 	if (pid == getpid()) {
 		ms_err("pid %d is memspy itself", (int)pid);
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (readlink(path, exe, sizeof(exe)) < 0 && errno == ENOENT) {
+		ms_err("pid %d is a kernel thread (it has no user-space stack to dump)", (int)pid);
 		return -EINVAL;
 	}
 	if (probe_check_environment(err, sizeof(err))) {

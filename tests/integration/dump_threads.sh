@@ -89,6 +89,10 @@ no_dump_programs_left
 [ "$(wc -l < "$T/err")" = 1 ] && grep -q 'give its pid' "$T/err" || { cat "$T/err"; fail "missing pid"; }
 "$MEMSPY" dump 999999999 2> "$T/err" && fail "a pid that does not exist accepted"
 [ "$(wc -l < "$T/err")" = 1 ] && grep -q 'no process with pid' "$T/err" || { cat "$T/err"; fail "bad pid"; }
+if grep -qx kthreadd /proc/2/comm 2>/dev/null; then
+	"$MEMSPY" dump 2 2> "$T/err" && fail "a kernel thread accepted"
+	[ "$(wc -l < "$T/err")" = 1 ] && grep -q 'kernel thread' "$T/err" || { cat "$T/err"; fail "kernel thread"; }
+fi
 sh -c 'exit 0' & gone=$!
 sleep 0.3
 "$MEMSPY" dump "$gone" 2> "$T/err" && fail "an exited process accepted"
