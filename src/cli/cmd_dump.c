@@ -33,7 +33,7 @@ static void dump_usage(FILE *f)
 		"      --consistent       read every stack at one instant: the threads that\n"
 		"                         are running are stopped for the read (ptrace, from\n"
 		"                         a helper process) and resumed, and how long is\n"
-		"                         printed (about 1 to 8 ms here); blocked threads are\n"
+		"                         printed (about 1 to 9 ms here); blocked threads are\n"
 		"                         never interrupted, so no call returns EINTR (a\n"
 		"                         SIGSTOP would make epoll_wait do so). Fails on a\n"
 		"                         process that a debugger or strace traces\n"
