@@ -39,6 +39,14 @@ struct profile;
  * sampled blocks, each series holds at most 512 points. */
 struct profile *profile__new(uint64_t sample_mean);
 void profile__free(struct profile *p);
+/* Bound the sites: each costs its stats and a series of up to 4 KiB, and a long
+ * run keeps meeting new stacks. Past max_sites an allocation at a stack with no
+ * site yet goes to the site of overflow_stack (the stack table's "[other
+ * stacks]"), which always fits, and is counted (profile__folded). Sites are
+ * never evicted, so a live block keeps its stack. 0: no bound (the default). */
+void profile__limit_sites(struct profile *p, size_t max_sites, uint32_t overflow_stack);
+/* Sampled allocations folded into the overflow site so far, and the bound. */
+uint64_t profile__folded(const struct profile *p, size_t *max_sites);
 /* A sampled allocation. A block already live at addr is replaced (its free was
  * lost; the old block counts as freed). Returns 0 or -ENOMEM. */
 int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t stack_id,

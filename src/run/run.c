@@ -164,6 +164,7 @@ struct proc *run_add_proc(struct run *r, uint32_t tgid, const char *comm)
 	if (!p)
 		return NULL;
 	p->comm_from_event = comm != NULL;
+	profiles__limit(&p->prof, r->max_sites, r->other_stack);
 	/* Each process of a --children run starts when it is first seen; the one
 	 * process of a plain run starts with the run. */
 	if (r->merged)
@@ -297,10 +298,21 @@ static int open_shared(struct run *r)
 		return -ENOMEM;
 	r->unknown_frame = stacktab__frame(r->stacks, "[unknown]");
 	r->truncated_frame = stacktab__frame(r->stacks, "[truncated]");
+	stacktab__set_limits(r->stacks, r->opts.max_stacks, 2 * r->opts.max_stacks);
+	struct stacktab_drops b;
+	stacktab__drops(r->stacks, &b);
+	r->max_sites = b.max_stacks / MS_SITES_PER_STACK_DIV;
+	if (r->max_sites < MS_MIN_SITES)
+		r->max_sites = MS_MIN_SITES;
+	/* Interned now, so the placeholder never has to fight for room. */
+	r->other_stack = stacktab__other_stack(r->stacks);
+	if (r->other_stack == UINT32_MAX)
+		return -ENOMEM;
 	if (r->opts.children) {
 		r->merged = calloc(1, sizeof(*r->merged));
 		if (!r->merged || profiles__init(r->merged, r->opts.sample_mean))
 			return -ENOMEM;
+		profiles__limit(r->merged, r->max_sites, r->other_stack);
 	}
 	return 0;
 }

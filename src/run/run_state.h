@@ -15,6 +15,10 @@
 #include "target/allocator.h"
 
 #define MS_TICK_NS 1000000000ULL /* a point of every series each second */
+/* A heap site costs a series of up to 4 KiB besides its stack: a profile keeps
+ * sites for a quarter of the stacks the table holds, and at least this many. */
+#define MS_SITES_PER_STACK_DIV 4
+#define MS_MIN_SITES 1024u
 
 struct run {
 	struct run_opts opts;
@@ -44,6 +48,8 @@ struct run {
 	uint64_t fetch_note_ns;		/* no progress line before this */
 	uint32_t unknown_frame;		/* "[unknown]" */
 	uint32_t truncated_frame;	/* "[truncated]", in merged stacks after the process */
+	uint32_t other_stack;		/* "[other stacks]": what the bounds keep out */
+	size_t max_sites;		/* heap sites per profile (profile__limit_sites) */
 	/* The processes, the target first: one, or with --children every process
 	 * seen. Each keeps its own profiles (written to <dir>/<pid>/ with --children);
 	 * merged holds them all, stacks starting with the process ("name-pid"). */

@@ -12,6 +12,7 @@
 #include "output/outdir.h"
 #include "output/report.h"
 #include "output/report_alloc.h"
+#include "output/report_bounds.h"
 #include "output/report_cpu.h"
 #include "output/report_load.h"
 #include "output/report_rss.h"
@@ -24,6 +25,7 @@
 #include "profile/rss_growth.h"
 #include "profile/rss_pages.h"
 #include "profile/site_name.h"
+#include "profile/stacktab.h"
 #include "python/python_globals.h"
 #include "run/load_cmd.h"
 #include "run/python_growth.h"
@@ -112,8 +114,12 @@ static int write_timeline(const struct run *r, const struct out_set *o,
 	size_t k = 0;
 	const struct series *total = profile__total_series(p->heap);
 
-	if (p->nr_rss)
-		ts[k++] = (struct timeline_series){"RSS", p->rss_series, p->nr_rss, 0, 1.0};
+	const struct series *rss = &p->rss_series.s;
+
+	if (rss->n)
+		ts[k++] = (struct timeline_series){
+			"RSS", rss->points, rss->n, (double)(rss->start_ns - p->start_ns) / 1e9,
+			rss->interval_ns ? (double)rss->interval_ns / 1e9 : 1.0};
 	if (r->opts.heap && total->n)
 		ts[k++] = (struct timeline_series){
 			"live heap (memspy estimate)", total->points, total->n, 0,
@@ -258,8 +264,8 @@ static void write_verdict(FILE *f, const struct run *r, const struct out_set *o,
 		.rss_work = rss ? &rss->work : NULL,
 		.rss_suspects = rss ? rss->suspects : NULL,
 		.nr_rss_suspects = rss ? rss->nr : 0,
-		.rss_start = p->nr_rss ? p->rss_series[0] : -1,
-		.rss_end = p->nr_rss ? p->rss_series[p->nr_rss - 1] : -1,
+		.rss_start = p->rss_first,
+		.rss_end = p->rss_last,
 	};
 
 	if (r->load) {
@@ -267,6 +273,25 @@ static void write_verdict(FILE *f, const struct run *r, const struct out_set *o,
 		v.load_status = status;
 	}
 	report_verdict_write(f, &v);
+}
+
+/* What the bounds on memspy's memory kept out, when they were reached. */
+static void write_bounds(FILE *f, const struct run *r, const struct out_set *o)
+{
+	struct stacktab_drops d;
+	struct bounds_report b;
+
+	stacktab__drops(r->stacks, &d);
+	b = (struct bounds_report){
+		.stacks = stacktab__nr_stacks(r->stacks),
+		.max_stacks = d.max_stacks,
+		.stacks_dropped = d.stacks,
+		.frames = stacktab__nr_frames(r->stacks),
+		.max_frames = d.max_frames,
+		.frames_dropped = d.frames,
+	};
+	b.sites_folded = profile__folded(o->prof->heap, &b.max_sites);
+	report_bounds_write(f, &b);
 }
 
 static void write_report_to(FILE *f, const struct run *r, const struct out_set *o,
@@ -304,6 +329,7 @@ static void write_report_to(FILE *f, const struct run *r, const struct out_set *
 						     .nr_suspects = rss->nr});
 	}
 	run_debuginfod_report(f, r);
+	write_bounds(f, r, o);
 	if (r->load)
 		write_load(f, r->load);
 	write_verdict(f, r, o, judged, r->rss_probes ? rss : NULL);
