@@ -437,8 +437,16 @@ void profile__tick(struct profile *p, uint64_t ts_ns)
 	tseries_add(&p->total, &p->clock, point, p->live_bytes);
 	tseries_add(&p->allocated, &p->clock, point,
 		    p->has_exact ? p->allocated_exact : p->allocated_est);
-	for (size_t i = 0; i < p->nr_sites; i++)
+	for (size_t i = 0; i < p->nr_sites; i++) {
+		/* A site with nothing live cannot be growing: its series goes (a long
+		 * run meets sites by the thousand, most of them temporaries) and starts
+		 * again when it holds blocks, so series memory follows live blocks. */
+		if (!p->sites[i].live_blocks) {
+			tseries_fini(&p->sites[i].series);
+			continue;
+		}
 		tseries_add(&p->sites[i].series, &p->clock, point, p->stats[i].live_bytes);
+	}
 }
 
 double profile__peak(struct profile *p, uint64_t *ts_ns)

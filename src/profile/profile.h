@@ -36,7 +36,9 @@ struct profile;
 /* sample_mean is the Poisson mean in bytes; <= 1 means every allocation is
  * recorded and weights are exact. Returns NULL (errno ENOMEM) when out of memory.
  * Memory is bounded: the block table grows and shrinks with the number of live
- * sampled blocks, each series holds at most 512 points. */
+ * sampled blocks, each series holds at most 512 points, and only a site with
+ * live blocks keeps one (a site that empties loses its series; it starts again
+ * at the first tick the site holds blocks again). See also profile__limit_sites. */
 struct profile *profile__new(uint64_t sample_mean);
 void profile__free(struct profile *p);
 /* Bound the sites: each costs its stats and a series of up to 4 KiB, and a long

@@ -458,6 +458,35 @@ struct run *run__new_offline(const struct run_opts *opts)
 	return r;
 }
 
+struct run *run__open_unattached(const struct run_opts *opts)
+{
+	struct run *r = run_alloc(opts);
+
+	if (!r) {
+		ms_err("out of memory");
+		return NULL;
+	}
+	r->offline = true;
+	if (check_target(opts->pid))
+		goto fail;
+	procstat_comm(opts->pid, r->comm, sizeof(r->comm));
+	if (open_outdir(r))
+		goto fail;
+	if (open_shared(r)) {
+		ms_err("out of memory");
+		goto fail;
+	}
+	if (open_target(r))
+		goto fail;
+	profiles__start(run_main_profiles(r), clock_now_ns());
+	return r;
+fail:
+	if (r->made_dir)
+		rmdir(r->dir);
+	run__free(r);
+	return NULL;
+}
+
 /* The bytes the processes allocated so far, as the probes counted them exactly:
  * the work that leak suspects are judged against. Each process of a --children
  * run has its own count; a process that exited keeps its last one. */
@@ -487,7 +516,7 @@ static void tick_allocated(struct run *r)
 
 /* Record a point of every series: each process's, and the merged ones, whose RSS
  * is the sum over the processes still running. */
-static void tick(struct run *r, uint64_t ts)
+void run_tick(struct run *r, uint64_t ts)
 {
 	double sum = 0;
 
@@ -520,7 +549,7 @@ int run__poll(struct run *r, int timeout_ms)
 	uint64_t t = clock_now_ns();
 	run_adapt_rss_period(r, t);
 	if (t >= r->next_tick) {
-		tick(r, t);
+		run_tick(r, t);
 		r->next_tick += MS_TICK_NS * ((t - r->next_tick) / MS_TICK_NS + 1);
 	}
 	if (stop_signal)
@@ -567,9 +596,14 @@ void run_read_counters(struct run *r)
 
 void run__stop(struct run *r)
 {
+	run_stop_at(r, clock_now_ns());
+}
+
+void run_stop_at(struct run *r, uint64_t end_ns)
+{
 	if (r->stopped)
 		return;
-	r->end_ns = clock_now_ns();
+	r->end_ns = end_ns;
 	/* Detach first so nothing new arrives, then take what is still queued. */
 	if (r->heap)
 		heap_probes__detach(r->heap);
@@ -588,7 +622,7 @@ void run__stop(struct run *r)
 			(unsigned long long)follow_probes__lost(r->follow));
 	run_read_counters(r);
 	r->stopped = true;
-	tick(r, r->end_ns);
+	run_tick(r, r->end_ns);
 }
 
 int run__write_outputs(struct run *r, const char *end_reason)

@@ -73,6 +73,14 @@ struct run {
 /* Read the probes' counters into counters, rss_counters and each process's counts
  * (run__stop does it, and a snapshot of a running run). */
 void run_read_counters(struct run *r);
+/* Record a point of every series at ts (run__poll does it once a second). */
+void run_tick(struct run *r, uint64_t ts);
+/* run__stop with the run's end at end_ns (fast_forward.c's simulated clock). */
+void run_stop_at(struct run *r, uint64_t end_ns);
+/* fast_forward.c: MEMSPY_FAST_FORWARD=SECONDS, a test mode: instead of attaching,
+ * feed that long a run's worth of synthetic records through ingestion, with the
+ * target's real modules, then write the outputs. Returns run_main's status. */
+int run_fast_forward(const struct run_opts *o, const char *seconds);
 /* Whether SIGUSR1 asked for a snapshot since the last call. */
 bool run_take_snapshot_request(void);
 
@@ -80,6 +88,23 @@ bool run_take_snapshot_request(void);
 static inline struct profiles *run_main_profiles(const struct run *r)
 {
 	return r->merged ? r->merged : &r->procs[0]->prof;
+}
+
+/* What the run records: what its probes sample, or for records fed without
+ * probes (the fast-forward mode) what the options ask for. */
+static inline bool run_has_heap(const struct run *r)
+{
+	return r->heap || (r->offline && r->opts.heap);
+}
+
+static inline bool run_has_cpu(const struct run *r)
+{
+	return r->cpu_probes || (r->offline && r->opts.cpu);
+}
+
+static inline bool run_has_rss(const struct run *r)
+{
+	return r->rss_probes || (r->offline && !r->opts.no_rss);
 }
 
 /* A block's key in the merged profile: forked processes hand out the same

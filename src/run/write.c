@@ -153,8 +153,8 @@ static int write_timeline(const struct run *r, const struct out_set *o,
 static void exit_figures(const struct run *r, const struct proc *p, char *heap, char *rss,
 			 size_t size)
 {
-	report_format_bytes(r->heap ? profile__live_bytes(p->prof.heap) : 0, heap, size);
-	report_format_bytes(r->rss_probes ? (double)cpu_profile__total(p->prof.rss) : 0, rss,
+	report_format_bytes(run_has_heap(r) ? profile__live_bytes(p->prof.heap) : 0, heap, size);
+	report_format_bytes(run_has_rss(r) ? (double)cpu_profile__total(p->prof.rss) : 0, rss,
 			    size);
 }
 
@@ -188,8 +188,8 @@ static void write_exited_total(FILE *f, const struct run *r)
 		if (!p->exited)
 			continue;
 		n++;
-		heap += r->heap ? profile__live_bytes(p->prof.heap) : 0;
-		rss += r->rss_probes ? (double)cpu_profile__total(p->prof.rss) : 0;
+		heap += run_has_heap(r) ? profile__live_bytes(p->prof.heap) : 0;
+		rss += run_has_rss(r) ? (double)cpu_profile__total(p->prof.rss) : 0;
 	}
 	if (!n)
 		return;
@@ -222,12 +222,12 @@ static void write_procs(FILE *f, const struct run *r)
 				    sizeof(rss));
 		fprintf(f, "  %8d %8u  %-16s %12" PRIu64 " %12s %12" PRIu64 " %12s  ", (int)p->pid,
 			p->counts.parent, p->comm, (uint64_t)p->counts.alloc_calls,
-			r->heap ? live : "-", cpu_profile__total(p->prof.cpu),
-			r->rss_probes ? rss : "-");
+			run_has_heap(r) ? live : "-", cpu_profile__total(p->prof.cpu),
+			run_has_rss(r) ? rss : "-");
 		write_proc_state(f, r, p);
 	}
 	write_exited_total(f, r);
-	if (r->heap)
+	if (run_has_heap(r))
 		fprintf(f, "  note: a child that exec()s another program stays followed; its heap "
 			   "is seen only while it allocates through %s\n",
 			r->alloc.module);
@@ -256,7 +256,7 @@ static void write_verdict(FILE *f, const struct run *r, const struct out_set *o,
 	char status[160];
 	struct verdict_input v = {
 		.stacks = r->stacks,
-		.work = r->heap ? judged->work : NULL,
+		.work = run_has_heap(r) ? judged->work : NULL,
 		.suspects = judged->suspects,
 		.nr_suspects = judged->nr_suspects,
 		.growth = judged->growth,
@@ -318,7 +318,7 @@ static void write_report_to(FILE *f, const struct run *r, const struct out_set *
 	}
 	if (cpu)
 		report_cpu_write(f, cpu);
-	if (r->rss_probes) {
+	if (run_has_rss(r)) {
 		report_rss_write(f, r->stacks, o->prof->rss, o->prof->rss_released,
 				 o->rss_counters, r->rss_period_min, r->rss_period_max);
 		report_rss_write_suspects(f, &(struct rss_suspects_input){
@@ -332,7 +332,7 @@ static void write_report_to(FILE *f, const struct run *r, const struct out_set *
 	write_bounds(f, r, o);
 	if (r->load)
 		write_load(f, r->load);
-	write_verdict(f, r, o, judged, r->rss_probes ? rss : NULL);
+	write_verdict(f, r, o, judged, run_has_rss(r) ? rss : NULL);
 }
 
 /* The report's copy of what allocator resolution found: output knows no target. */
@@ -354,7 +354,7 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 	size_t ngrowth;
 
 	/* Without the heap probes nothing counts the work: time stands for it. */
-	leak_work_init(&work, r->heap ? profile__allocated_series(p->heap) : NULL);
+	leak_work_init(&work, run_has_heap(r) ? profile__allocated_series(p->heap) : NULL);
 	ngrowth = python_growth_rank(o->py_globals, &work, growth, MS_MAX_SUSPECTS);
 	double duration = (double)(r->end_ns - p->start_ns) / 1e9;
 	struct report_input in = {
@@ -363,7 +363,7 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 		.allocator = r->alloc.module,
 		.allocator_why = r->alloc.why,
 		.unseen = unseen_of(o->runtime),
-		.rss = r->rss_probes != NULL,
+		.rss = run_has_rss(r),
 		.python_off = o->py_off,
 		.end_reason = end_reason,
 		.duration_s = duration,
@@ -440,13 +440,13 @@ static void rss_work(const struct run *r, const struct out_set *o, struct rss_ju
 	const struct profiles *p = o->prof;
 
 	rss->why = NULL;
-	if (r->heap && !o->runtime) {
+	if (run_has_heap(r) && !o->runtime) {
 		leak_work_init(&rss->work, profile__allocated_series(p->heap));
 		if (!rss->work.no_work)
 			return;
 	}
 	leak_work_init_faults(&rss->work, rss_growth__faulted_series(p->rss_growth));
-	if (!r->heap)
+	if (!run_has_heap(r))
 		rss->why = "the heap was not tracked (--no-heap)";
 	else if (o->runtime)
 		rss->why = "the allocator probes do not see the runtime's own heap";
@@ -478,7 +478,7 @@ static int write_set(const struct run *r, const struct out_set *o, const char *e
 	set_totals(&o->prof->totals, o->counters);
 	if (o->merged)
 		set_exit_totals(r, &o->prof->totals);
-	if (r->heap) {
+	if (run_has_heap(r)) {
 		nsus = heap_suspects(o->prof->heap, r->opts.sample_mean, suspects,
 				     MS_MAX_SUSPECTS);
 		if (write_heap_profile(r, o))
@@ -487,22 +487,23 @@ static int write_set(const struct run *r, const struct out_set *o, const char *e
 				     r->opts.sample_mean <= 1))
 			status = -EIO;
 	}
-	if (r->cpu_probes && write_cpu_profile(r, o))
+	if (run_has_cpu(r) && write_cpu_profile(r, o))
 		status = -EIO;
-	if (r->rss_probes &&
+	if (run_has_rss(r) &&
 	    report_rss_write_profile(o->dir, r->stacks, o->prof->rss, (int)o->pid, o->comm,
 				     r->rss_period_min, r->rss_period_max))
 		status = -EIO;
 	if (write_pprof(&(struct pprof_set){
 		    .dir = o->dir, .comm = o->comm, .start_ns = o->prof->start_ns,
 		    .end_ns = r->end_ns, .stacks = r->stacks,
-		    .heap = r->heap ? o->prof->heap : NULL, .sample_mean = r->opts.sample_mean,
-		    .cpu = r->cpu_probes ? o->prof->cpu : NULL, .freq_hz = r->opts.freq_hz,
-		    .rss = r->rss_probes ? o->prof->rss : NULL}))
+		    .heap = run_has_heap(r) ? o->prof->heap : NULL,
+		    .sample_mean = r->opts.sample_mean,
+		    .cpu = run_has_cpu(r) ? o->prof->cpu : NULL, .freq_hz = r->opts.freq_hz,
+		    .rss = run_has_rss(r) ? o->prof->rss : NULL}))
 		status = -EIO;
 	if (write_timeline(r, o, suspects, nsus))
 		status = -EIO;
-	if (r->rss_probes)
+	if (run_has_rss(r))
 		rss_suspects(r, o, &rss);
 	if (write_report(r, o, end_reason, suspects, nsus, &rss))
 		status = -EIO;
