@@ -423,6 +423,13 @@ bool profile__free_by(struct profile *p, uint64_t addr, uint64_t ts_ns, uint32_t
 	return true;
 }
 
+/* The site of the stacks past the bounds: many stacks, so its growth is no
+ * site's and it is never ranked (it keeps no series). */
+static bool is_overflow(const struct profile *p, size_t s)
+{
+	return p->max_sites && p->stats[s].stack_id == p->overflow_stack;
+}
+
 void profile__tick(struct profile *p, uint64_t ts_ns)
 {
 	uint64_t halve;
@@ -440,8 +447,9 @@ void profile__tick(struct profile *p, uint64_t ts_ns)
 	for (size_t i = 0; i < p->nr_sites; i++) {
 		/* A site with nothing live cannot be growing: its series goes (a long
 		 * run meets sites by the thousand, most of them temporaries) and starts
-		 * again when it holds blocks, so series memory follows live blocks. */
-		if (!p->sites[i].live_blocks) {
+		 * again when it holds blocks, so series memory follows live blocks.
+		 * The overflow site is many stacks: none. */
+		if (!p->sites[i].live_blocks || is_overflow(p, i)) {
 			tseries_fini(&p->sites[i].series);
 			continue;
 		}

@@ -45,7 +45,9 @@ void profile__free(struct profile *p);
  * run keeps meeting new stacks. Past max_sites an allocation at a stack with no
  * site yet goes to the site of overflow_stack (the stack table's "[other
  * stacks]"), which always fits, and is counted (profile__folded). Sites are
- * never evicted, so a live block keeps its stack. 0: no bound (the default). */
+ * never evicted, so a live block keeps its stack. The overflow site keeps no
+ * series: its growth is that of many stacks, so it is never a leak suspect.
+ * 0: no bound (the default). */
 void profile__limit_sites(struct profile *p, size_t max_sites, uint32_t overflow_stack);
 /* Sampled allocations folded into the overflow site so far, and the bound. */
 uint64_t profile__folded(const struct profile *p, size_t *max_sites);
