@@ -19,6 +19,7 @@
  * sites for a quarter of the stacks the table holds, and at least this many. */
 #define MS_SITES_PER_STACK_DIV 4
 #define MS_MIN_SITES 1024u
+#define MS_EXITED_GRACE_NS (10 * MS_TICK_NS) /* no late record names an exit older */
 
 struct run {
 	struct run_opts opts;
@@ -58,6 +59,10 @@ struct run {
 	size_t nr_pending;		/* procs whose modules are not read yet */
 	struct profiles *merged;	/* --children only */
 	double exit_released;		/* merged live bytes gone with exited processes */
+	/* Exited processes past MS_EXITED_KEPT are forgotten, oldest exit first
+	 * (their samples stay in the merged profiles): how many, and what they held. */
+	size_t procs_dropped;
+	double dropped_heap, dropped_rss;
 	/* life cycle */
 	uint64_t next_tick;
 	uint64_t end_ns;		/* set by run__stop */

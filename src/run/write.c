@@ -29,6 +29,7 @@
 #include "python/python_globals.h"
 #include "run/load_cmd.h"
 #include "run/python_growth.h"
+#include "run/run.h"
 #include "run/run_state.h"
 #include "run/snapshot.h"
 #include "run/write.h"
@@ -179,8 +180,8 @@ static void write_proc_state(FILE *f, const struct run *r, const struct proc *p)
  * the merged files. */
 static void write_exited_total(FILE *f, const struct run *r)
 {
-	double heap = 0, rss = 0;
-	size_t n = 0;
+	double heap = r->dropped_heap, rss = r->dropped_rss;
+	size_t n = r->procs_dropped;
 	char hb[32], rb[32];
 
 	for (size_t i = 0; i < r->nr_procs; i++) {
@@ -199,7 +200,12 @@ static void write_exited_total(FILE *f, const struct run *r)
 		   "of RSS pages they held were released with them, so the live heap, "
 		   "heap.folded, rss.folded and the leak suspects here leave them out (<pid>/ "
 		   "keeps what each held at exit)\n",
-		n, r->nr_procs, hb, rb);
+		n, r->nr_procs + r->procs_dropped, hb, rb);
+	if (r->procs_dropped)
+		fprintf(f, "  %zu of them are not listed and have no <pid>/: to bound memspy's "
+			   "memory, only the last %u processes to exit keep their own profiles "
+			   "(their samples are in the merged files)\n",
+			r->procs_dropped, MS_EXITED_KEPT);
 }
 
 /* --children: the processes of the run, each with its own outputs. */
@@ -210,7 +216,7 @@ static void write_procs(FILE *f, const struct run *r)
 	fprintf(f, "memspy --children: %zu processes followed from pid %d (%s); stacks in the "
 		   "files here start with the process (name-pid), and <pid>/ holds each "
 		   "process's own outputs\n",
-		r->nr_procs, (int)r->opts.pid, r->comm);
+		r->nr_procs + r->procs_dropped, (int)r->opts.pid, r->comm);
 	fprintf(f, "  %8s %8s  %-16s %12s %12s %12s %12s  %s\n", "pid", "parent", "name",
 		"allocations", "live heap", "cpu samples", "rss touched", "state");
 	for (size_t i = 0; i < r->nr_procs; i++) {
@@ -424,8 +430,8 @@ static void set_totals(struct heap_totals *t, const uint64_t *c)
  * exited. */
 static void set_exit_totals(const struct run *r, struct heap_totals *t)
 {
-	t->exited_procs = 0;
 	t->exit_released = r->exit_released;
+	t->exited_procs = r->procs_dropped;
 	for (size_t i = 0; i < r->nr_procs; i++)
 		t->exited_procs += r->procs[i]->exited;
 }
