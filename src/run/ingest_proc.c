@@ -13,7 +13,6 @@
 #include "profile/profile.h"
 #include "profile/rss_pages.h"
 #include "run/ingest.h"
-#include "run/run.h"
 #include "run/run_state.h"
 
 /* The name a record gave, kept over the one /proc gave when a record of the

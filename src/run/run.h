@@ -11,11 +11,6 @@
 
 #include "run/run_opts.h"
 
-/* --children: exited processes that keep their own profiles (and <pid>/
- * outputs); older exits are forgotten, their samples kept in the merged
- * profiles, so a server that recycles its workers does not grow memspy. */
-#define MS_EXITED_KEPT 64u
-
 struct run;
 struct top_row;
 struct profile;

@@ -9,6 +9,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* --children: exited processes that keep their own profiles (and <pid>/
+ * outputs); older exits are forgotten, their samples kept in the merged
+ * profiles, so a server that recycles its workers does not grow memspy. */
+#define MS_EXITED_KEPT 64u
+
 struct run_opts {
 	pid_t pid;
 	const char *outdir;	/* NULL: memspy-<pid>-<YYYYmmdd-HHMMSS> */

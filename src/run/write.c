@@ -29,7 +29,6 @@
 #include "python/python_globals.h"
 #include "run/load_cmd.h"
 #include "run/python_growth.h"
-#include "run/run.h"
 #include "run/run_state.h"
 #include "run/snapshot.h"
 #include "run/write.h"
