@@ -5,11 +5,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 
+#include "base/clock.h"
 #include "target/procstat.h"
 
 /* System calls that come back from a ptrace interrupt as -ERESTARTSYS,
@@ -158,14 +161,17 @@ int pick_check_process(pid_t pid, char *why, size_t len)
 	return 0;
 }
 
+enum { SCORE_RUNNING = 1, SCORE_USER = 2, SCORE_BLOCKED = 3 };
+#define BUSY_WINDOW_NS 5000000L
+
 /* Higher is better; 0: do not interrupt. */
 static int score(long nr, char state)
 {
 	if (nr >= 0)
-		return pick_restartable(nr) && (state == 'S' || state == 'D') ? 3 : 0;
+		return pick_restartable(nr) && (state == 'S' || state == 'D') ? SCORE_BLOCKED : 0;
 	if (nr == PICK_USER)
-		return 2;
-	return nr == PICK_RUNNING ? 1 : 0;
+		return SCORE_USER;
+	return nr == PICK_RUNNING ? SCORE_RUNNING : 0;
 }
 
 /* Reads one thread: 1 with *nr and *sc set (0: not to be used), 0 when it is
@@ -192,6 +198,34 @@ static int consider(pid_t pid, pid_t tid, const char *name, long *nr, int *sc, c
 		return 0; /* exited meanwhile */
 	*sc = score(*nr, task_state(pid, tid));
 	return 1;
+}
+
+static uint64_t time_on_cpu(pid_t pid, pid_t tid)
+{
+	char path[64], buf[128];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, tid);
+	return read_line(path, buf, sizeof(buf)) ? 0 : strtoull(buf, NULL, 10);
+}
+
+/* A thread shown "running" may be in user code or in the kernel: /proc says
+ * "running" for any runnable thread, one just woken inside epoll_wait and
+ * waiting for a CPU included (seen here: such a thread was picked and the
+ * interrupt landed in epoll_wait). It is taken only when it keeps a CPU busy
+ * over a short window: a thread computing, not one passing between waits. */
+static bool busy_in_user(pid_t pid, pid_t tid)
+{
+	char path[64], buf[256];
+	uint64_t t0 = clock_now_ns(), c0 = time_on_cpu(pid, tid), t1, c1;
+	long nr;
+
+	nanosleep(&(struct timespec){ 0, BUSY_WINDOW_NS }, NULL);
+	t1 = clock_now_ns();
+	c1 = time_on_cpu(pid, tid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+	if (read_line(path, buf, sizeof(buf)) || pick_parse_syscall(buf, &nr) || nr >= 0)
+		return false;
+	return c0 && c1 > c0 && (c1 - c0) * 2 >= t1 - t0;
 }
 
 int pick_thread(pid_t pid, const char *name, struct pick *out, char *why, size_t len)
@@ -229,8 +263,10 @@ int pick_thread(pid_t pid, const char *name, struct pick *out, char *why, size_t
 	closedir(dir);
 	if (err)
 		return err;
-	if (best)
+	if (best == SCORE_BLOCKED || (best && busy_in_user(pid, out->tid)))
 		return 0;
+	if (best)
+		last = out->nr;
 	if (!seen) {
 		snprintf(why, len, "pid %d has no thread%s%s%s", pid, name ? " named '" : "",
 			 name ? name : "", name ? "'" : "");
