@@ -18,7 +18,7 @@
 	X(call_entry)	 /* registers set for an injected function call */                        \
 	X(called)	 /* the function returned (thread at rt_sigreturn's entry) */             \
 	X(mapped)	 /* an image mapped and its descriptor closed */                          \
-	X(restoring)	 /* end: a harmless syscall set up, interrupt requested */                \
+	X(restoring)	 /* end: a harmless syscall set up, interrupt not yet requested */        \
 	X(restore_stop)	 /* end: at the interrupt stop, signal mask put back, registers not */    \
 	X(restored)	 /* end: registers put back, not yet detached */
 

@@ -295,19 +295,17 @@ static int write_frame(struct inject *in, char *why, size_t len)
 	return err;
 }
 
-/* The frame as written, apart from uc_stack (the first call fills it) and the
- * scratch area. */
+/* The frame as written (uc_stack as the first call filled it), apart from the
+ * scratch area: checked before rt_sigreturn is trusted with it. */
 static bool frame_intact(struct inject *in)
 {
 	uint8_t *now = malloc(in->frame_len);
-	size_t st = offsetof(struct sigframe, uc.uc_stack);
 	bool same;
 
 	if (!now || read_target(in, in->fl.frame, now, in->frame_len)) {
 		free(now);
 		return false;
 	}
-	memcpy(now + st, in->frame + st, sizeof(struct sigframe_stack));
 	memcpy(now + (in->fl.scratch - in->fl.frame), in->frame + (in->fl.scratch - in->fl.frame), INJECT_SCRATCH);
 	same = !memcmp(now, in->frame, in->frame_len);
 	free(now);
@@ -356,6 +354,8 @@ static int arm(struct inject *in, char *why, size_t len)
 	if ((err = step(in, 0)) || !at_rt_sigreturn(in))
 		goto lost;
 	in->at_base = true;
+	/* keep the sigaltstack as the kernel wrote it, to check the frame later */
+	read_target(in, r.rsi, in->frame + offsetof(struct sigframe, uc.uc_stack), sizeof(struct sigframe_stack));
 	return 0;
 lost:
 	err = err ? err : -EPROTO;
@@ -655,8 +655,12 @@ int inject_end(struct inject *in, struct inject_report *report)
 		for (int i = 0; i < in->nresend; i++)
 			syscall(SYS_tgkill, in->pid, in->tid, in->resend[i]);
 		in->t_release = clock_now_ns();
-		if (!in->at_base || !frame_intact(in))
-			ms_warn("thread %d of pid %d released outside its injection chain", in->tid, in->pid);
+		if (!in->at_base)
+			ms_warn("thread %d of pid %d released in the middle of an injected operation", in->tid, in->pid);
+		/* nothing of the target should write there, but rt_sigreturn is
+		 * about to trust it: put it back if something did */
+		if (!frame_intact(in) && write_target(in, in->fl.frame, in->frame, in->frame_len))
+			ms_warn("cannot rewrite the signal frame of thread %d of pid %d", in->tid, in->pid);
 		err = pt(in, PTRACE_DETACH, NULL, 0);
 		in->restart = "sigreturn";
 	}
