@@ -111,7 +111,8 @@ for state in $STATES; do
 		BARE_PID=
 	fi
 	end_waiters "$state"
-	echo "ok: $state: $(grep -c "^$state " "$T/stopped") clean injections and every death step"
+	echo "ok: $state: $(grep -c "^$state " "$T/stopped") clean injections and every death step" \
+		"($(grep '^latest sleep' "$T/$state.out"))"
 done
 
 # A thread in epoll_wait is never borrowed: its program would see EINTR.
@@ -124,6 +125,12 @@ cases=$((cases + 1))
 cases=$((cases + 1))
 "$PROBE" -t w-read -H 200 -s 10 "$WPID" "$PAYLOAD" > "$T/probe.out" 2>&1 ||
 	problem "usr1: injection failed: $(cat "$T/probe.out")"
+# a later injection finds that payload by its build-id and uses it again
+cases=$((cases + 1))
+base=$(sed -n 's/^mapped base \([^ ]*\) .*/\1/p' "$T/probe.out")
+"$PROBE" -r -t w-futex "$WPID" "$PAYLOAD" > "$T/probe.out" 2>&1 &&
+	grep -q "^reused base $base\$" "$T/probe.out" ||
+	problem "reuse: the payload mapped at '$base' was not found again: $(cat "$T/probe.out")"
 end_waiters epoll
 grep -q '^usr1 1$' "$T/epoll.out" || problem "usr1: the handler did not run once: $(cat "$T/epoll.out")"
 

@@ -39,6 +39,7 @@ static unsigned seq;
 static atomic_int done;
 static uint64_t sums[8];
 static volatile sig_atomic_t usr1;
+static uint64_t late_max_ns; /* the sleeper's worst lateness, for the log */
 
 static void die(const char *what)
 {
@@ -135,6 +136,8 @@ static void *sleeper(void *arg)
 			fprintf(stderr, "waiters: a 100 ms sleep took %llu ms\n", (unsigned long long)(took / 1000000));
 			die("clock_nanosleep much longer than asked");
 		}
+		if (took - SLEEP_NS > late_max_ns)
+			late_max_ns = took - SLEEP_NS;
 		sleeps++;
 	}
 	return arg;
@@ -296,6 +299,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 5; i++)
 		check = check * 1000003 + sums[i];
 	printf("usr1 %d\n", (int)usr1);
+	printf("latest sleep %llu ms late\n", (unsigned long long)(late_max_ns / 1000000));
 	printf("checksum %llx\n", (unsigned long long)check);
 	return 0;
 }
