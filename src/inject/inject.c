@@ -610,6 +610,14 @@ static int exact_restore(struct inject *in)
 	return restore_and_detach(in);
 }
 
+/* 0 while the thread is ours and stopped, -ESRCH once it is gone. */
+static int still_traced(struct inject *in)
+{
+	uint64_t mask;
+
+	return pt(in, PTRACE_GETSIGMASK, (void *)sizeof(mask), &mask);
+}
+
 static void fill_report(const struct inject *in, struct inject_report *report)
 {
 	static char buf[32];
@@ -633,6 +641,10 @@ int inject_end(struct inject *in, struct inject_report *report)
 
 	if (!in)
 		return 0;
+	/* the process may have exited meanwhile (a SIGTERM handled by another
+	 * thread): nothing to put back then, and nothing to warn about */
+	if (!in->gone && syscall(SYS_tgkill, in->pid, in->tid, 0))
+		in->gone = true;
 	if (in->gone) {
 		err = -ESRCH;
 	} else if (in->released) {
@@ -650,6 +662,8 @@ int inject_end(struct inject *in, struct inject_report *report)
 	} else {
 		err = -EAGAIN;
 	}
+	if (err && err != -EAGAIN && !in->released && !in->gone && still_traced(in) == -ESRCH)
+		in->gone = true; /* exited during the restore */
 	if (err == -EAGAIN || (err && !in->released && !in->gone)) {
 		/* rt_sigreturn restores the thread from its frame once let go */
 		for (int i = 0; i < in->nresend; i++)

@@ -14,8 +14,9 @@
  * ptrace at an interrupt stop instead, which keeps the kernel's restart of a
  * timed sleep exact.
  *
- * A session is used by one thread of memspy; sessions on different processes are
- * independent. Everything here needs root (or CAP_SYS_PTRACE). */
+ * A session is used by the thread of memspy that began it (ptrace ties the
+ * tracee to that thread); sessions on different processes are independent.
+ * Everything here needs root (or CAP_SYS_PTRACE). */
 #ifndef MEMSPY_INJECT_H
 #define MEMSPY_INJECT_H
 

@@ -14,7 +14,7 @@
 PROBE=$TARGETS/../inject_probe
 PAYLOAD=$TARGETS/payload.so
 WAITERS=$TARGETS/waiters
-ROUNDS=300 # 6 s at 20 ms: time for every case of one state
+ROUNDS=400 # 8 s at 20 ms: time for every case of one state, on a loaded VM too
 [ -x "$PROBE" ] && [ -r "$PAYLOAD" ] || fail "build the test programs first (make check TESTS=)"
 readelf -lW "$PAYLOAD" | awk '$1 == "LOAD"' > "$T/loads"
 [ "$(wc -l < "$T/loads")" = 2 ] && awk 'NR == 1 && $2 == "0x000000" && $7 $8 == "RE" { ok++ }
