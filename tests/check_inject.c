@@ -33,7 +33,7 @@ END_TEST
 
 static struct user_regs_struct in_call(long nr, long ret)
 {
-	struct user_regs_struct r = { 0 };
+	struct user_regs_struct r = {0};
 
 	r.orig_rax = (unsigned long long)nr;
 	r.rax = (unsigned long long)ret;
@@ -91,7 +91,7 @@ END_TEST
 
 START_TEST(frame_holds_the_restarted_call)
 {
-	struct sigframe_state st = { .regs = in_call(SYS_clock_nanosleep, -516), .sigmask = 0x4002 };
+	struct sigframe_state st = {.regs = in_call(SYS_clock_nanosleep, -516), .sigmask = 0x4002};
 	struct sigframe_layout l;
 	struct sigframe *f;
 	uint8_t *bytes, *x = xsave_image(0x3, 0x3, 1024);
@@ -137,7 +137,8 @@ START_TEST(thread_states)
 	ck_assert_int_eq(nr, PICK_RUNNING);
 	ck_assert_int_eq(pick_parse_syscall("-1 0x7ffc3a3f0 0x401000\n", &nr), 0);
 	ck_assert_int_eq(nr, PICK_USER);
-	ck_assert_int_eq(pick_parse_syscall("202 0x7f 0x80 0x0 0x0 0x0 0x0 0x7ffc 0x7f12\n", &nr), 0);
+	ck_assert_int_eq(pick_parse_syscall("202 0x7f 0x80 0x0 0x0 0x0 0x0 0x7ffc 0x7f12\n", &nr),
+			 0);
 	ck_assert_int_eq(nr, 202);
 	ck_assert_int_eq(pick_parse_syscall("x\n", &nr), -EINVAL);
 	ck_assert_str_eq(pick_restartable(SYS_futex), "futex");
@@ -150,9 +151,9 @@ END_TEST
 
 START_TEST(gadgets_by_bytes)
 {
-	const uint8_t text[] = { 0x90, 0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0, 0x0f, 0x05, 0x90,
-				 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0xc3 };
-	struct inject_gadgets g = { 0 };
+	const uint8_t text[] = {0x90, 0x48, 0xc7, 0xc0, 0x0f, 0, 0,    0,    0x0f, 0x05,
+				0x90, 0xb8, 0x27, 0,	0,    0, 0x0f, 0x05, 0xc3};
+	struct inject_gadgets g = {0};
 
 	gadgets_scan(text, sizeof(text), 0x1000, &g);
 	ck_assert_uint_eq(g.restore_rt, 0x1001);

@@ -36,20 +36,21 @@ struct probe_opts {
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: inject_probe [-t THREAD] [-w WAIT_MS] [-H HOLD_MS] [-s SIG] [-S] [-r] PID PAYLOAD.so\n");
+	fprintf(stderr, "usage: inject_probe [-t THREAD] [-w WAIT_MS] [-H HOLD_MS] [-s SIG] [-S] "
+			"[-r] PID PAYLOAD.so\n");
 	return 1;
 }
 
 static int read_word(pid_t pid, uint64_t addr, uint64_t *v)
 {
-	struct iovec local = { v, sizeof(*v) }, remote = { (void *)addr, sizeof(*v) };
+	struct iovec local = {v, sizeof(*v)}, remote = {(void *)addr, sizeof(*v)};
 
 	return process_vm_readv(pid, &local, 1, &remote, 1, 0) == sizeof(*v) ? 0 : -errno;
 }
 
 /* Call fn(arg) and check that the word at addr became want. */
-static int call_check(struct inject *in, const struct inject_image *img, const char *fn, uint64_t arg,
-		      const char *word, uint64_t want)
+static int call_check(struct inject *in, const struct inject_image *img, const char *fn,
+		      uint64_t arg, const char *word, uint64_t want)
 {
 	uint64_t f = inject_image_symbol(img, fn), w = inject_image_symbol(img, word), got = 0;
 	int err;
@@ -62,7 +63,8 @@ static int call_check(struct inject *in, const struct inject_image *img, const c
 	if (!err)
 		err = read_word(inject_pid(in), w, &got);
 	if (!err && got != want) {
-		fprintf(stderr, "inject_probe: %s wrote %#" PRIx64 ", want %#" PRIx64 "\n", fn, got, want);
+		fprintf(stderr, "inject_probe: %s wrote %#" PRIx64 ", want %#" PRIx64 "\n", fn, got,
+			want);
 		err = -EBADMSG;
 	}
 	if (err)
@@ -80,9 +82,11 @@ static int work(struct inject *in, const struct probe_opts *o, struct inject_ima
 	else if ((err = inject_map_image(in, o->payload, img)))
 		return err;
 	else
-		printf("mapped base %#" PRIx64 " span %#" PRIx64 " rw %#" PRIx64 "\n", img->base, img->span, img->rw);
+		printf("mapped base %#" PRIx64 " span %#" PRIx64 " rw %#" PRIx64 "\n", img->base,
+		       img->span, img->rw);
 	if ((err = call_check(in, img, "payload_store", arg, "payload_word", arg ^ STORE_XOR)) ||
-	    (err = call_check(in, img, "payload_getpid", 1000, "payload_pid", (uint64_t)o->pid + 1000)))
+	    (err = call_check(in, img, "payload_getpid", 1000, "payload_pid",
+			      (uint64_t)o->pid + 1000)))
 		return err;
 	if (o->sig)
 		syscall(SYS_tgkill, o->pid, inject_tid(in), o->sig);
@@ -91,7 +95,8 @@ static int work(struct inject *in, const struct probe_opts *o, struct inject_ima
 	if (o->spin) {
 		err = inject_call(in, inject_image_symbol(img, "payload_spin"), 0, 300);
 		if (err != -ETIMEDOUT) {
-			fprintf(stderr, "inject_probe: a call that never returns gave %s\n", strerror(-err));
+			fprintf(stderr, "inject_probe: a call that never returns gave %s\n",
+				strerror(-err));
 			return -EPROTO;
 		}
 		printf("spin abandoned\n");
@@ -101,8 +106,8 @@ static int work(struct inject *in, const struct probe_opts *o, struct inject_ima
 
 int main(int argc, char **argv)
 {
-	struct probe_opts o = { 0 };
-	struct inject_image img = { 0 };
+	struct probe_opts o = {0};
+	struct inject_image img = {0};
 	struct inject_report rep;
 	struct inject *in;
 	char why[256];
@@ -112,13 +117,26 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((c = getopt(argc, argv, "t:w:H:s:Sr")) != -1) {
 		switch (c) {
-		case 't': o.inj.thread = optarg; break;
-		case 'w': o.inj.wait_ms = atoi(optarg); break;
-		case 'H': o.hold_ms = atoi(optarg); break;
-		case 's': o.sig = atoi(optarg); break;
-		case 'S': o.spin = 1; break;
-		case 'r': o.reuse = 1; break;
-		default: return usage();
+		case 't':
+			o.inj.thread = optarg;
+			break;
+		case 'w':
+			o.inj.wait_ms = atoi(optarg);
+			break;
+		case 'H':
+			o.hold_ms = atoi(optarg);
+			break;
+		case 's':
+			o.sig = atoi(optarg);
+			break;
+		case 'S':
+			o.spin = 1;
+			break;
+		case 'r':
+			o.reuse = 1;
+			break;
+		default:
+			return usage();
 		}
 	}
 	if (argc - optind != 2)
@@ -133,12 +151,14 @@ int main(int argc, char **argv)
 	}
 	err = work(in, &o, &img);
 	end = inject_end(in, &rep);
-	printf("thread %d state %s restart %s stopped_us %" PRIu64 " resignaled %d total_us %" PRIu64 "\n",
+	printf("thread %d state %s restart %s stopped_us %" PRIu64
+	       " resignaled %d total_us %" PRIu64 "\n",
 	       rep.tid, rep.state, rep.restart, rep.stopped_ns / 1000, rep.resignaled,
 	       (clock_now_ns() - t0) / 1000);
 	inject_image_release(&img);
 	if (end && !(o.spin && end == 0))
-		fprintf(stderr, "inject_probe: putting thread %d back: %s\n", rep.tid, strerror(-end));
+		fprintf(stderr, "inject_probe: putting thread %d back: %s\n", rep.tid,
+			strerror(-end));
 	if (!err && !end)
 		printf("ok\n");
 	return err || end ? 1 : 0;

@@ -8,7 +8,7 @@
 
 static const char *const names[INJECT_DIE_NSTEPS] = {
 #define X(s) #s,
-	INJECT_DIE_STEPS
+    INJECT_DIE_STEPS
 #undef X
 };
 

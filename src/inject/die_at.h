@@ -7,19 +7,19 @@
 
 #include <stdbool.h>
 
-#define INJECT_DIE_STEPS                                                                          \
-	X(seized)	 /* PTRACE_SEIZE done, thread not yet interrupted */                      \
-	X(interrupted)	 /* thread in its interrupt stop, nothing changed */                      \
-	X(frame_written) /* signal frame on its stack, registers untouched */                     \
-	X(regs_set)	 /* registers point into the injected chain, mask not yet blocked */      \
-	X(mask_blocked)	 /* all signals blocked: the chain is armed */                            \
-	X(syscall_entry) /* at the entry stop of an injected system call */                       \
-	X(syscall_exit)	 /* at its exit stop, result read */                                      \
-	X(call_entry)	 /* registers set for an injected function call */                        \
-	X(called)	 /* the function returned (thread at rt_sigreturn's entry) */             \
-	X(mapped)	 /* an image mapped and its descriptor closed */                          \
-	X(restoring)	 /* end: a harmless syscall set up, interrupt not yet requested */        \
-	X(restore_stop)	 /* end: at the interrupt stop, signal mask put back, registers not */    \
+#define INJECT_DIE_STEPS                                                                           \
+	X(seized)	 /* PTRACE_SEIZE done, thread not yet interrupted */                       \
+	X(interrupted)	 /* thread in its interrupt stop, nothing changed */                       \
+	X(frame_written) /* signal frame on its stack, registers untouched */                      \
+	X(regs_set)	 /* registers point into the injected chain, mask not yet blocked */       \
+	X(mask_blocked)	 /* all signals blocked: the chain is armed */                             \
+	X(syscall_entry) /* at the entry stop of an injected system call */                        \
+	X(syscall_exit)	 /* at its exit stop, result read */                                       \
+	X(call_entry)	 /* registers set for an injected function call */                         \
+	X(called)	 /* the function returned (thread at rt_sigreturn's entry) */              \
+	X(mapped)	 /* an image mapped and its descriptor closed */                           \
+	X(restoring)	 /* end: a harmless syscall set up, interrupt not yet requested */         \
+	X(restore_stop)	 /* end: at the interrupt stop, signal mask put back, registers not */     \
 	X(restored)	 /* end: registers put back, not yet detached */
 
 enum inject_die_step {

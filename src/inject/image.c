@@ -28,7 +28,7 @@
 static int call(struct inject *in, long nr, long a0, long a1, long a2, long a3, long a4, long a5,
 		long *ret)
 {
-	const long args[6] = { a0, a1, a2, a3, a4, a5 };
+	const long args[6] = {a0, a1, a2, a3, a4, a5};
 	int err = inject_syscall(in, nr, args, ret);
 
 	if (err)
@@ -43,7 +43,8 @@ static bool failed(long ret)
 
 static int fail(struct inject *in, const char *what, long ret)
 {
-	ms_err("cannot map the agent into pid %d: %s: %s", inject_pid(in), what, strerror((int)-ret));
+	ms_err("cannot map the agent into pid %d: %s: %s", inject_pid(in), what,
+	       strerror((int)-ret));
 	return (int)ret;
 }
 
@@ -51,7 +52,8 @@ static int fail(struct inject *in, const char *what, long ret)
 static int make_memfd(struct inject *in, const struct image_elf *e, long *fd)
 {
 	const char name[] = INJECT_MEMFD_NAME;
-	struct iovec local = { (void *)name, sizeof(name) }, remote = { (void *)inject_scratch(in), sizeof(name) };
+	struct iovec local = {(void *)name, sizeof(name)},
+		     remote = {(void *)inject_scratch(in), sizeof(name)};
 	unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
 	char path[64];
 	int err, w;
@@ -60,9 +62,11 @@ static int make_memfd(struct inject *in, const struct image_elf *e, long *fd)
 		return fail(in, "writing the memfd name", -errno);
 	/* MFD_EXEC: a kernel with vm.memfd_noexec=1 makes memfds without it
 	 * non-executable; older kernels reject the flag */
-	if ((err = call(in, SYS_memfd_create, (long)inject_scratch(in), flags | MFD_EXEC, 0, 0, 0, 0, fd)))
+	if ((err = call(in, SYS_memfd_create, (long)inject_scratch(in), flags | MFD_EXEC, 0, 0, 0,
+			0, fd)))
 		return err;
-	if (*fd == -EINVAL && (err = call(in, SYS_memfd_create, (long)inject_scratch(in), flags, 0, 0, 0, 0, fd)))
+	if (*fd == -EINVAL &&
+	    (err = call(in, SYS_memfd_create, (long)inject_scratch(in), flags, 0, 0, 0, 0, fd)))
 		return err;
 	if (failed(*fd))
 		return fail(in, "memfd_create", *fd);
@@ -90,11 +94,12 @@ static int reserve(struct inject *in, const struct image_elf *e, uint64_t *base)
 		return fail(in, "reserving its span", r);
 	start = (uint64_t)r;
 	*base = (start + e->align - 1) & ~(e->align - 1);
-	if (*base > start && ((err = call(in, SYS_munmap, (long)start, (long)(*base - start), 0, 0, 0, 0, &r))))
+	if (*base > start &&
+	    ((err = call(in, SYS_munmap, (long)start, (long)(*base - start), 0, 0, 0, 0, &r))))
 		return err;
 	if (*base + e->span < start + e->span + extra &&
-	    (err = call(in, SYS_munmap, (long)(*base + e->span), (long)(start + e->span + extra - *base - e->span),
-			0, 0, 0, 0, &r)))
+	    (err = call(in, SYS_munmap, (long)(*base + e->span),
+			(long)(start + e->span + extra - *base - e->span), 0, 0, 0, 0, &r)))
 		return err;
 	return 0;
 }
@@ -111,8 +116,9 @@ static int map_segments(struct inject *in, const struct image_elf *e, uint64_t b
 		return fail(in, "mapping its code", failed(r) ? r : -EFAULT);
 	if (!e->rw_size)
 		return 0;
-	if ((err = call(in, SYS_mmap, (long)(base + e->rw_start), (long)e->rw_size, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0, &r)))
+	if ((err =
+		 call(in, SYS_mmap, (long)(base + e->rw_start), (long)e->rw_size,
+		      PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0, &r)))
 		return err;
 	if (failed(r) || (uint64_t)r != base + e->rw_start)
 		return fail(in, "mapping its data", failed(r) ? r : -EFAULT);
@@ -125,7 +131,8 @@ static void fill(struct inject_image *out, struct image_elf *e, uint64_t base)
 	out->span = e->span;
 	out->rw = e->rw_size ? base + e->rw_start : 0;
 	out->rw_size = e->rw_size;
-	out->build_id_len = e->build_id_len < sizeof(out->build_id) ? e->build_id_len : sizeof(out->build_id);
+	out->build_id_len =
+	    e->build_id_len < sizeof(out->build_id) ? e->build_id_len : sizeof(out->build_id);
 	memcpy(out->build_id, e->build_id, out->build_id_len);
 	out->elf = e;
 }
@@ -152,7 +159,7 @@ int inject_image_open(const char *path, struct inject_image *out)
 {
 	struct image_elf *e = load(path);
 
-	*out = (struct inject_image){ 0 };
+	*out = (struct inject_image){0};
 	if (!e)
 		return -errno;
 	fill(out, e, 0);
@@ -167,7 +174,7 @@ int inject_map_image(struct inject *in, const char *path, struct inject_image *o
 	long fd = -1, r;
 	int err;
 
-	*out = (struct inject_image){ 0 };
+	*out = (struct inject_image){0};
 	if (!e)
 		return -errno;
 	err = make_memfd(in, e, &fd);
@@ -198,7 +205,8 @@ int inject_map_image(struct inject *in, const char *path, struct inject_image *o
 static bool build_id_at(pid_t pid, const struct image_elf *e, uint64_t start)
 {
 	uint8_t *note = malloc(e->note_size);
-	struct iovec local = { note, e->note_size }, remote = { (void *)(start + e->note_vaddr), e->note_size };
+	struct iovec local = {note, e->note_size},
+		     remote = {(void *)(start + e->note_vaddr), e->note_size};
 	bool same;
 
 	if (!note)
@@ -215,7 +223,7 @@ int inject_find_image(pid_t pid, const char *path, struct inject_image *out)
 	struct procmaps maps;
 	int err = -ENOENT;
 
-	*out = (struct inject_image){ 0 };
+	*out = (struct inject_image){0};
 	if (!e)
 		return -errno;
 	if (!e->build_id || procmaps_read(pid, &maps)) {
@@ -226,10 +234,12 @@ int inject_find_image(pid_t pid, const char *path, struct inject_image *out)
 	}
 	for (size_t i = 0; i < maps.n && err; i++) {
 		const struct map_entry *m = &maps.entries[i];
-		const struct map_entry *rw = e->rw_size ? procmaps_find(&maps, m->start + e->rw_start) : NULL;
+		const struct map_entry *rw =
+		    e->rw_size ? procmaps_find(&maps, m->start + e->rw_start) : NULL;
 
-		if (strcmp(m->path, "/memfd:" INJECT_MEMFD_NAME) || strcmp(m->perms, "r-xp") || m->offset ||
-		    m->end - m->start != e->text_size || (e->rw_size && (!rw || strcmp(rw->perms, "rw-p"))))
+		if (strcmp(m->path, "/memfd:" INJECT_MEMFD_NAME) || strcmp(m->perms, "r-xp") ||
+		    m->offset || m->end - m->start != e->text_size ||
+		    (e->rw_size && (!rw || strcmp(rw->perms, "rw-p"))))
 			continue;
 		if (build_id_at(pid, e, m->start)) {
 			fill(out, e, m->start);

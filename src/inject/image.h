@@ -26,13 +26,13 @@ struct image_elf;
 #define INJECT_MEMFD_NAME "memspy-agent"
 
 struct inject_image {
-	uint64_t base;		 /* the file's address 0 in the target */
-	uint64_t span;		 /* bytes from base the image occupies */
-	uint64_t rw;		 /* the RW segment's first address, 0 when none */
-	uint64_t rw_size;	 /* its size (whole pages) */
-	uint8_t build_id[64];	 /* NT_GNU_BUILD_ID of the file */
-	size_t build_id_len;	 /* 0 when the file has none */
-	struct image_elf *elf;	 /* private: the file's symbols */
+	uint64_t base;	       /* the file's address 0 in the target */
+	uint64_t span;	       /* bytes from base the image occupies */
+	uint64_t rw;	       /* the RW segment's first address, 0 when none */
+	uint64_t rw_size;      /* its size (whole pages) */
+	uint8_t build_id[64];  /* NT_GNU_BUILD_ID of the file */
+	size_t build_id_len;   /* 0 when the file has none */
+	struct image_elf *elf; /* private: the file's symbols */
 };
 
 /* Read and check an image file without mapping it (base stays 0): for

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PAGE 4096ull
-#define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
+#define PAGE	     4096ull
+#define PAGE_UP(x)   (((x) + PAGE - 1) & ~(PAGE - 1))
 #define PAGE_DOWN(x) ((x) & ~(PAGE - 1))
 
 static int bad(char *why, size_t len, const char *fmt, ...)
@@ -43,7 +43,8 @@ static void find_build_id(struct image_elf *e, const Elf64_Phdr *ph)
 
 		if (next > end)
 			return;
-		if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && !memcmp(e->bytes + name, "GNU", 4)) {
+		if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
+		    !memcmp(e->bytes + name, "GNU", 4)) {
 			e->build_id = e->bytes + desc;
 			e->build_id_len = n->n_descsz;
 			e->note_vaddr = ph->p_vaddr + (off - ph->p_offset);
@@ -75,14 +76,15 @@ static int check_dynamic(const struct image_elf *e, const Elf64_Phdr *ph, char *
 		case DT_INIT_ARRAY:
 		case DT_PREINIT_ARRAY:
 		case DT_TEXTREL:
-			return bad(why, len, "asks a loader for libraries, initializers or text relocations");
+			return bad(why, len,
+				   "asks a loader for libraries, initializers or text relocations");
 		}
 	}
 	return 0;
 }
 
-static int check_loads(struct image_elf *e, const Elf64_Phdr *text, const Elf64_Phdr *rw,
-		       char *why, size_t len)
+static int check_loads(struct image_elf *e, const Elf64_Phdr *text, const Elf64_Phdr *rw, char *why,
+		       size_t len)
 {
 	if (!text)
 		return bad(why, len, "has no PT_LOAD");
@@ -111,11 +113,13 @@ int image_elf_parse(uint8_t *bytes, size_t size, struct image_elf *e, char *why,
 	const Elf64_Phdr *ph, *text = NULL, *rw = NULL;
 	int err = 0;
 
-	*e = (struct image_elf){ .bytes = bytes, .size = size };
-	if (size < sizeof(*h) || memcmp(h->e_ident, ELFMAG, SELFMAG) || h->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    h->e_ident[EI_DATA] != ELFDATA2LSB || h->e_machine != EM_X86_64 || h->e_type != ET_DYN)
+	*e = (struct image_elf){.bytes = bytes, .size = size};
+	if (size < sizeof(*h) || memcmp(h->e_ident, ELFMAG, SELFMAG) ||
+	    h->e_ident[EI_CLASS] != ELFCLASS64 || h->e_ident[EI_DATA] != ELFDATA2LSB ||
+	    h->e_machine != EM_X86_64 || h->e_type != ET_DYN)
 		return bad(why, len, "not an ELF64 x86-64 shared object");
-	if (h->e_phentsize != sizeof(*ph) || !in_file(e, h->e_phoff, (uint64_t)h->e_phnum * sizeof(*ph)))
+	if (h->e_phentsize != sizeof(*ph) ||
+	    !in_file(e, h->e_phoff, (uint64_t)h->e_phnum * sizeof(*ph)))
 		return bad(why, len, "program headers out of the file");
 	ph = (const Elf64_Phdr *)(bytes + h->e_phoff);
 	for (unsigned i = 0; i < h->e_phnum && !err; i++) {
@@ -172,12 +176,14 @@ static uint64_t lookup(const struct image_elf *e, unsigned type, const char *nam
 	const Elf64_Ehdr *h = (const Elf64_Ehdr *)e->bytes;
 	const Elf64_Shdr *sh = (const Elf64_Shdr *)(e->bytes + h->e_shoff);
 
-	if (h->e_shentsize != sizeof(*sh) || !in_file(e, h->e_shoff, (uint64_t)h->e_shnum * sizeof(*sh)))
+	if (h->e_shentsize != sizeof(*sh) ||
+	    !in_file(e, h->e_shoff, (uint64_t)h->e_shnum * sizeof(*sh)))
 		return 0;
 	for (unsigned i = 0; i < h->e_shnum; i++) {
 		const Elf64_Shdr *s = &sh[i], *str;
 
-		if (s->sh_type != type || s->sh_link >= h->e_shnum || !in_file(e, s->sh_offset, s->sh_size))
+		if (s->sh_type != type || s->sh_link >= h->e_shnum ||
+		    !in_file(e, s->sh_offset, s->sh_size))
 			continue;
 		str = &sh[s->sh_link];
 		if (!in_file(e, str->sh_offset, str->sh_size))

@@ -8,15 +8,15 @@
 #include <stdint.h>
 
 struct image_elf {
-	uint8_t *bytes;	      /* the whole file */
+	uint8_t *bytes; /* the whole file */
 	size_t size;
-	uint64_t text_size;   /* the R+X segment, whole pages, from address 0 */
-	uint64_t rw_start;    /* the RW segment, whole pages; rw_size 0 when none */
+	uint64_t text_size; /* the R+X segment, whole pages, from address 0 */
+	uint64_t rw_start;  /* the RW segment, whole pages; rw_size 0 when none */
 	uint64_t rw_size;
-	uint64_t span;	      /* whole pages from 0 to the end of the last segment */
-	uint64_t align;	      /* the alignment the load address needs */
-	uint64_t note_vaddr;  /* where the build-id note is (0 when none) */
-	size_t note_size;     /* the whole note, header included */
+	uint64_t span;	     /* whole pages from 0 to the end of the last segment */
+	uint64_t align;	     /* the alignment the load address needs */
+	uint64_t note_vaddr; /* where the build-id note is (0 when none) */
+	size_t note_size;    /* the whole note, header included */
 	const uint8_t *build_id;
 	size_t build_id_len;
 };

@@ -28,33 +28,32 @@
 #ifndef NT_X86_XSTATE
 #define NT_X86_XSTATE 0x202
 #endif
-#define NT_PRFPREG 2
-#define XSTATE_MAX (64 * 1024)
-#define XSTATE_BV_OFFSET 512
+#define NT_PRFPREG	       2
+#define XSTATE_MAX	       (64 * 1024)
+#define XSTATE_BV_OFFSET       512
 #define RESTORE_RT_SYSCALL_END 9 /* mov $15,%rax; syscall: rip after it */
-#define SYSCALL_INSN_LEN 2
-#define MAX_RESEND 8
-#define EFLAGS_DF 0x400
+#define SYSCALL_INSN_LEN       2
+#define MAX_RESEND	       8
+#define EFLAGS_DF	       0x400
 
 struct inject {
 	pid_t pid, tid;
-	long nr;			/* what pick saw the thread in */
-	struct user_regs_struct saved;	/* the thread's own registers */
-	uint64_t saved_mask;		/* its own signal mask */
-	uint8_t *xstate;		/* its extended state, never written back */
+	long nr;		       /* what pick saw the thread in */
+	struct user_regs_struct saved; /* the thread's own registers */
+	uint64_t saved_mask;	       /* its own signal mask */
+	uint8_t *xstate;	       /* its extended state, never written back */
 	size_t xstate_len;
-	int xstate_note;		/* NT_X86_XSTATE, or NT_PRFPREG without XSAVE */
 	struct inject_gadgets g;
 	struct sigframe_layout fl;
-	uint8_t *frame;			/* the bytes written at fl.frame */
+	uint8_t *frame; /* the bytes written at fl.frame */
 	size_t frame_len;
-	struct __ptrace_syscall_info sc;	/* the last syscall stop */
-	bool armed;			/* its registers point into the chain */
-	bool at_base;			/* at the entry stop of our rt_sigreturn */
-	bool in_get_signal;		/* at a stop inside get_signal (restore point) */
-	bool released;			/* detached already */
-	bool gone;			/* the thread exited */
-	int resend[MAX_RESEND];		/* signals stopped on the way, sent again at the end */
+	struct __ptrace_syscall_info sc; /* the last syscall stop */
+	bool armed;			 /* its registers point into the chain */
+	bool at_base;			 /* at the entry stop of our rt_sigreturn */
+	bool in_get_signal;		 /* at a stop inside get_signal (restore point) */
+	bool released;			 /* detached already */
+	bool gone;			 /* the thread exited */
+	int resend[MAX_RESEND];		 /* signals stopped on the way, sent again at the end */
 	int nresend;
 	uint64_t t_stop, t_release;
 	const char *restart;
@@ -93,7 +92,7 @@ static int wait_stop(struct inject *in, int timeout_ms, int *status)
 		}
 		if (clock_now_ns() >= deadline)
 			return -ETIMEDOUT;
-		nanosleep(&(struct timespec){ 0, pause_ns }, NULL);
+		nanosleep(&(struct timespec){0, pause_ns}, NULL);
 		if (pause_ns < 1000000)
 			pause_ns *= 2;
 	}
@@ -113,7 +112,8 @@ static bool is_fault(const siginfo_t *si)
 {
 	int s = si->si_signo;
 
-	return si->si_code > 0 && (s == SIGSEGV || s == SIGBUS || s == SIGILL || s == SIGFPE || s == SIGTRAP);
+	return si->si_code > 0 &&
+	       (s == SIGSEGV || s == SIGBUS || s == SIGILL || s == SIGFPE || s == SIGTRAP);
 }
 
 static void keep_for_resend(struct inject *in, int sig)
@@ -183,14 +183,15 @@ static int read_xstate(struct inject *in, uint8_t **buf, size_t *len)
 	*buf = malloc(XSTATE_MAX);
 	if (!*buf)
 		return -ENOMEM;
-	iov = (struct iovec){ *buf, XSTATE_MAX };
-	in->xstate_note = NT_X86_XSTATE;
+	iov = (struct iovec){*buf, XSTATE_MAX};
+	/* without XSAVE, the FXSAVE image: the frame then carries legacy state */
 	if (pt(in, PTRACE_GETREGSET, (void *)NT_X86_XSTATE, &iov)) {
-		iov = (struct iovec){ *buf, XSTATE_MAX };
-		in->xstate_note = NT_PRFPREG;
-		if (pt(in, PTRACE_GETREGSET, (void *)NT_PRFPREG, &iov)) {
+		int err;
+
+		iov = (struct iovec){*buf, XSTATE_MAX};
+		if ((err = (int)pt(in, PTRACE_GETREGSET, (void *)NT_PRFPREG, &iov))) {
 			free(*buf);
-			return -errno;
+			return err;
 		}
 	}
 	*len = iov.iov_len;
@@ -249,7 +250,8 @@ static int save_state(struct inject *in, char *why, size_t len)
 	if ((err = pt(in, PTRACE_GETREGS, NULL, &in->saved)) ||
 	    (err = pt(in, PTRACE_GETSIGMASK, (void *)sizeof(in->saved_mask), &in->saved_mask)) ||
 	    (err = read_xstate(in, &in->xstate, &in->xstate_len))) {
-		snprintf(why, len, "cannot read the state of thread %d: %s", in->tid, strerror(-err));
+		snprintf(why, len, "cannot read the state of thread %d: %s", in->tid,
+			 strerror(-err));
 		return err;
 	}
 	return 0;
@@ -257,7 +259,7 @@ static int save_state(struct inject *in, char *why, size_t len)
 
 static int write_target(struct inject *in, uint64_t addr, const void *buf, size_t len)
 {
-	struct iovec local = { (void *)buf, len }, remote = { (void *)addr, len };
+	struct iovec local = {(void *)buf, len}, remote = {(void *)addr, len};
 	ssize_t n = process_vm_writev(in->pid, &local, 1, &remote, 1, 0);
 
 	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EFAULT;
@@ -265,7 +267,7 @@ static int write_target(struct inject *in, uint64_t addr, const void *buf, size_
 
 static int read_target(struct inject *in, uint64_t addr, void *buf, size_t len)
 {
-	struct iovec local = { buf, len }, remote = { (void *)addr, len };
+	struct iovec local = {buf, len}, remote = {(void *)addr, len};
 	ssize_t n = process_vm_readv(in->pid, &local, 1, &remote, 1, 0);
 
 	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EFAULT;
@@ -279,18 +281,20 @@ static int write_frame(struct inject *in, char *why, size_t len)
 
 	if (!err) {
 		sigframe_layout(in->saved.rsp, xsize, &in->fl);
-		err = sigframe_build(&(struct sigframe_state){ in->saved, in->saved_mask, in->xstate,
-							       in->xstate_len },
-				     &in->fl, in->g.restore_rt, &in->frame, &in->frame_len);
+		err = sigframe_build(
+		    &(struct sigframe_state){in->saved, in->saved_mask, in->xstate, in->xstate_len},
+		    &in->fl, in->g.restore_rt, &in->frame, &in->frame_len);
 	}
 	if (err) {
-		snprintf(why, len, "cannot build a signal frame for thread %d (extended state of %zu bytes)",
+		snprintf(why, len,
+			 "cannot build a signal frame for thread %d (extended state of %zu bytes)",
 			 in->tid, in->xstate_len);
 		return err;
 	}
 	err = write_target(in, in->fl.frame, in->frame, in->frame_len);
 	if (err)
-		snprintf(why, len, "no room for a %zu-byte signal frame on the stack of thread %d: %s",
+		snprintf(why, len,
+			 "no room for a %zu-byte signal frame on the stack of thread %d: %s",
 			 in->frame_len, in->tid, strerror(-err));
 	return err;
 }
@@ -306,7 +310,8 @@ static bool frame_intact(struct inject *in)
 		free(now);
 		return false;
 	}
-	memcpy(now + (in->fl.scratch - in->fl.frame), in->frame + (in->fl.scratch - in->fl.frame), INJECT_SCRATCH);
+	memcpy(now + (in->fl.scratch - in->fl.frame), in->frame + (in->fl.scratch - in->fl.frame),
+	       INJECT_SCRATCH);
 	same = !memcmp(now, in->frame, in->frame_len);
 	free(now);
 	return same;
@@ -345,7 +350,8 @@ static int arm(struct inject *in, char *why, size_t len)
 	if ((err = pt(in, PTRACE_SETSIGMASK, (void *)sizeof(all), &all)))
 		goto fail;
 	inject_die_at(INJECT_DIE_mask_blocked);
-	if ((err = step(in, 0)) || in->sc.op != PTRACE_SYSCALL_INFO_ENTRY || in->sc.entry.nr != SYS_sigaltstack)
+	if ((err = step(in, 0)) || in->sc.op != PTRACE_SYSCALL_INFO_ENTRY ||
+	    in->sc.entry.nr != SYS_sigaltstack)
 		goto lost;
 	inject_die_at(INJECT_DIE_syscall_entry);
 	if ((err = step(in, 0)) || in->sc.op != PTRACE_SYSCALL_INFO_EXIT || in->sc.exit.rval != 0)
@@ -355,7 +361,8 @@ static int arm(struct inject *in, char *why, size_t len)
 		goto lost;
 	in->at_base = true;
 	/* keep the sigaltstack as the kernel wrote it, to check the frame later */
-	read_target(in, r.rsi, in->frame + offsetof(struct sigframe, uc.uc_stack), sizeof(struct sigframe_stack));
+	read_target(in, r.rsi, in->frame + offsetof(struct sigframe, uc.uc_stack),
+		    sizeof(struct sigframe_stack));
 	return 0;
 lost:
 	err = err ? err : -EPROTO;
@@ -401,10 +408,11 @@ static struct inject *try_thread(pid_t pid, const struct pick *p, const struct i
 		snprintf(why, len, "out of memory");
 		return NULL;
 	}
-	*in = (struct inject){ .pid = pid, .tid = p->tid, .nr = p->nr, .g = *g };
+	*in = (struct inject){.pid = pid, .tid = p->tid, .nr = p->nr, .g = *g};
 	if (ptrace(PTRACE_SEIZE, in->tid, NULL, (void *)(long)PTRACE_O_TRACESYSGOOD)) {
 		*retry = errno == ESRCH;
-		snprintf(why, len, "cannot trace thread %d of pid %d: %s", in->tid, pid, strerror(errno));
+		snprintf(why, len, "cannot trace thread %d of pid %d: %s", in->tid, pid,
+			 strerror(errno));
 		free(in);
 		return NULL;
 	}
@@ -412,7 +420,8 @@ static struct inject *try_thread(pid_t pid, const struct pick *p, const struct i
 	err = interrupt_stop(in);
 	if (err) {
 		*retry = err == -ESRCH;
-		snprintf(why, len, "thread %d of pid %d did not stop: %s", in->tid, pid, strerror(-err));
+		snprintf(why, len, "thread %d of pid %d did not stop: %s", in->tid, pid,
+			 strerror(-err));
 		session_free(in);
 		return NULL;
 	}
@@ -448,7 +457,7 @@ struct inject *inject_begin(pid_t pid, const struct inject_opts *opts, char *why
 		}
 		if (!retry || clock_now_ns() >= deadline)
 			return NULL;
-		nanosleep(&(struct timespec){ 0, 5 * 1000000 }, NULL);
+		nanosleep(&(struct timespec){0, 5 * 1000000}, NULL);
 	}
 }
 
@@ -527,7 +536,8 @@ static int abandon(struct inject *in)
 
 int inject_call(struct inject *in, uint64_t fn, uint64_t arg, int timeout_ms)
 {
-	uint64_t deadline = clock_now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 5000) * 1000000;
+	uint64_t deadline =
+	    clock_now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 5000) * 1000000;
 	struct user_regs_struct r = chain_regs(in, fn);
 	int err;
 
@@ -546,7 +556,8 @@ int inject_call(struct inject *in, uint64_t fn, uint64_t arg, int timeout_ms)
 	} while (!err && !at_rt_sigreturn(in));
 	if (err == -ETIMEDOUT) {
 		ms_err("function %#llx in pid %d did not return within %d ms: thread %d put back",
-		       (unsigned long long)fn, in->pid, timeout_ms > 0 ? timeout_ms : 5000, in->tid);
+		       (unsigned long long)fn, in->pid, timeout_ms > 0 ? timeout_ms : 5000,
+		       in->tid);
 		abandon(in);
 		return -ETIMEDOUT;
 	}
@@ -625,13 +636,14 @@ static void fill_report(const struct inject *in, struct inject_report *report)
 	if (!report)
 		return;
 	*report = (struct inject_report){
-		.tid = in->tid,
-		.syscall = (long)in->saved.orig_rax,
-		.state = pick_state_name((long)in->saved.orig_rax < 0 ? PICK_USER : (long)in->saved.orig_rax,
-					 buf, sizeof(buf)),
-		.restart = in->restart ? in->restart : "none",
-		.stopped_ns = in->t_release > in->t_stop ? in->t_release - in->t_stop : 0,
-		.resignaled = in->nresend,
+	    .tid = in->tid,
+	    .syscall = (long)in->saved.orig_rax,
+	    .state =
+		pick_state_name((long)in->saved.orig_rax < 0 ? PICK_USER : (long)in->saved.orig_rax,
+				buf, sizeof(buf)),
+	    .restart = in->restart ? in->restart : "none",
+	    .stopped_ns = in->t_release > in->t_stop ? in->t_release - in->t_stop : 0,
+	    .resignaled = in->nresend,
 	};
 }
 
@@ -670,11 +682,14 @@ int inject_end(struct inject *in, struct inject_report *report)
 			syscall(SYS_tgkill, in->pid, in->tid, in->resend[i]);
 		in->t_release = clock_now_ns();
 		if (!in->at_base)
-			ms_warn("thread %d of pid %d released in the middle of an injected operation", in->tid, in->pid);
+			ms_warn(
+			    "thread %d of pid %d released in the middle of an injected operation",
+			    in->tid, in->pid);
 		/* nothing of the target should write there, but rt_sigreturn is
 		 * about to trust it: put it back if something did */
 		if (!frame_intact(in) && write_target(in, in->fl.frame, in->frame, in->frame_len))
-			ms_warn("cannot rewrite the signal frame of thread %d of pid %d", in->tid, in->pid);
+			ms_warn("cannot rewrite the signal frame of thread %d of pid %d", in->tid,
+				in->pid);
 		err = pt(in, PTRACE_DETACH, NULL, 0);
 		in->restart = "sigreturn";
 	}

@@ -52,7 +52,8 @@ int inject_syscall(struct inject *in, long nr, const long args[6], long *ret);
  * signal blocked. Its return value is lost (__restore_rt overwrites rax): the
  * function must leave its result in memory memspy reads. A function that has
  * not returned after timeout_ms (0: 5000) is abandoned: the thread is put back
- * where it was and -ETIMEDOUT returned. 0 when it returned, -errno otherwise. */
+ * where it was and -ETIMEDOUT returned. A function that faults gives -EFAULT
+ * (inject_end puts the thread back). 0 when it returned, -errno otherwise. */
 int inject_call(struct inject *in, uint64_t fn, uint64_t arg, int timeout_ms);
 
 /* Scratch memory in the target for small arguments (a path, a struct), inside

@@ -27,23 +27,23 @@ static const struct {
 	long nr;
 	const char *name;
 } restartable[] = {
-	{ SYS_read, "read" },
-	{ SYS_write, "write" },
-	{ SYS_poll, "poll" },
-	{ SYS_readv, "readv" },
-	{ SYS_pread64, "pread64" },
-	{ SYS_select, "select" },
-	{ SYS_nanosleep, "nanosleep" },
-	{ SYS_accept, "accept" },
-	{ SYS_recvfrom, "recvfrom" },
-	{ SYS_recvmsg, "recvmsg" },
-	{ SYS_wait4, "wait4" },
-	{ SYS_futex, "futex" },
-	{ SYS_clock_nanosleep, "clock_nanosleep" },
-	{ SYS_waitid, "waitid" },
-	{ SYS_pselect6, "pselect6" },
-	{ SYS_ppoll, "ppoll" },
-	{ SYS_accept4, "accept4" },
+    {SYS_read, "read"},
+    {SYS_write, "write"},
+    {SYS_poll, "poll"},
+    {SYS_readv, "readv"},
+    {SYS_pread64, "pread64"},
+    {SYS_select, "select"},
+    {SYS_nanosleep, "nanosleep"},
+    {SYS_accept, "accept"},
+    {SYS_recvfrom, "recvfrom"},
+    {SYS_recvmsg, "recvmsg"},
+    {SYS_wait4, "wait4"},
+    {SYS_futex, "futex"},
+    {SYS_clock_nanosleep, "clock_nanosleep"},
+    {SYS_waitid, "waitid"},
+    {SYS_pselect6, "pselect6"},
+    {SYS_ppoll, "ppoll"},
+    {SYS_accept4, "accept4"},
 };
 
 const char *pick_restartable(long nr)
@@ -145,7 +145,8 @@ int pick_check_process(pid_t pid, char *why, size_t len)
 		return -EBUSY;
 	}
 	if (status_field(path, "Seccomp", NULL, 0) > 0) {
-		snprintf(why, len, "pid %d runs under seccomp, which may forbid the injected calls", pid);
+		snprintf(why, len, "pid %d runs under seccomp, which may forbid the injected calls",
+			 pid);
 		return -EPERM;
 	}
 	/* a ret into __restore_rt without a call would fault on a shadow stack */
@@ -176,7 +177,8 @@ static int score(long nr, char state)
 
 /* Reads one thread: 1 with *nr and *sc set (0: not to be used), 0 when it is
  * not one to consider (other name, exited), or -errno. */
-static int consider(pid_t pid, pid_t tid, const char *name, long *nr, int *sc, char *why, size_t len)
+static int consider(pid_t pid, pid_t tid, const char *name, long *nr, int *sc, char *why,
+		    size_t len)
 {
 	char path[64], buf[256];
 	long tracer;
@@ -219,7 +221,7 @@ static bool busy_in_user(pid_t pid, pid_t tid)
 	uint64_t t0 = clock_now_ns(), c0 = time_on_cpu(pid, tid), t1, c1;
 	long nr;
 
-	nanosleep(&(struct timespec){ 0, BUSY_WINDOW_NS }, NULL);
+	nanosleep(&(struct timespec){0, BUSY_WINDOW_NS}, NULL);
 	t1 = clock_now_ns();
 	c1 = time_on_cpu(pid, tid);
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
@@ -257,7 +259,7 @@ int pick_thread(pid_t pid, const char *name, struct pick *out, char *why, size_t
 		last = nr;
 		if (sc > best) {
 			best = sc;
-			*out = (struct pick){ .tid = tid, .nr = nr };
+			*out = (struct pick){.tid = tid, .nr = nr};
 		}
 	}
 	closedir(dir);
@@ -272,7 +274,8 @@ int pick_thread(pid_t pid, const char *name, struct pick *out, char *why, size_t
 			 name ? name : "", name ? "'" : "");
 		return -ESRCH;
 	}
-	snprintf(why, len, "no thread of pid %d%s%s%s is in a state safe to interrupt (the last was in %s)",
+	snprintf(why, len,
+		 "no thread of pid %d%s%s%s is in a state safe to interrupt (the last was in %s)",
 		 pid, name ? " named '" : "", name ? name : "", name ? "'" : "",
 		 pick_state_name(last, buf, sizeof(buf)));
 	return -EAGAIN;

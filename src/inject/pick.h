@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define PICK_USER (-1L)	   /* preempted in user code */
+#define PICK_USER    (-1L) /* preempted in user code */
 #define PICK_RUNNING (-2L) /* on a CPU (user code or kernel) */
 
 struct pick {

@@ -7,23 +7,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FP_XSTATE_MAGIC1 0x46505853u
-#define FP_XSTATE_MAGIC2 0x46505845u
-#define FXSAVE_SIZE 512
-#define XSAVE_HEADER_END 576	/* legacy area + the 64-byte XSAVE header */
-#define SW_BYTES_OFFSET 464	/* struct _fpx_sw_bytes inside the legacy area */
-#define XSTATE_BV_OFFSET 512
+#define FP_XSTATE_MAGIC1	 0x46505853u
+#define FP_XSTATE_MAGIC2	 0x46505845u
+#define FXSAVE_SIZE		 512
+#define XSAVE_HEADER_END	 576 /* legacy area + the 64-byte XSAVE header */
+#define SW_BYTES_OFFSET		 464 /* struct _fpx_sw_bytes inside the legacy area */
+#define XSTATE_BV_OFFSET	 512
 #define XFEATURE_MASK_XTILE_DATA (1ull << 18)
-#define RED_ZONE 128
-#define UC_FP_XSTATE 0x1
-#define UC_SIGCONTEXT_SS 0x2
-#define UC_STRICT_RESTORE_SS 0x4
-#define ERESTARTSYS 512
-#define ERESTARTNOINTR 513
-#define ERESTARTNOHAND 514
-#define ERESTART_RESTARTBLOCK 516
-#define NR_RESTART_SYSCALL 219
-#define SCRATCH_SIZE 512 /* INJECT_SCRATCH (inject.h) */
+#define RED_ZONE		 128
+#define UC_FP_XSTATE		 0x1
+#define UC_SIGCONTEXT_SS	 0x2
+#define UC_STRICT_RESTORE_SS	 0x4
+#define ERESTARTSYS		 512
+#define ERESTARTNOINTR		 513
+#define ERESTARTNOHAND		 514
+#define ERESTART_RESTARTBLOCK	 516
+#define NR_RESTART_SYSCALL	 219
+#define SCRATCH_SIZE		 512 /* INJECT_SCRATCH (inject.h) */
 
 /* struct _fpx_sw_bytes (uapi asm/sigcontext.h) */
 struct sw_bytes {
@@ -101,11 +101,28 @@ static void fill_context(struct sigframe_context *sc, const struct user_regs_str
 			 enum sigframe_restart restart)
 {
 	*sc = (struct sigframe_context){
-		.r8 = r->r8, .r9 = r->r9, .r10 = r->r10, .r11 = r->r11,
-		.r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15,
-		.rdi = r->rdi, .rsi = r->rsi, .rbp = r->rbp, .rbx = r->rbx,
-		.rdx = r->rdx, .rax = r->rax, .rcx = r->rcx, .rsp = r->rsp, .rip = r->rip,
-		.eflags = r->eflags, .cs = r->cs, .gs = r->gs, .fs = r->fs, .ss = r->ss,
+	    .r8 = r->r8,
+	    .r9 = r->r9,
+	    .r10 = r->r10,
+	    .r11 = r->r11,
+	    .r12 = r->r12,
+	    .r13 = r->r13,
+	    .r14 = r->r14,
+	    .r15 = r->r15,
+	    .rdi = r->rdi,
+	    .rsi = r->rsi,
+	    .rbp = r->rbp,
+	    .rbx = r->rbx,
+	    .rdx = r->rdx,
+	    .rax = r->rax,
+	    .rcx = r->rcx,
+	    .rsp = r->rsp,
+	    .rip = r->rip,
+	    .eflags = r->eflags,
+	    .cs = r->cs,
+	    .gs = r->gs,
+	    .fs = r->fs,
+	    .ss = r->ss,
 	};
 	/* What the kernel does when no handler runs: back onto the syscall
 	 * instruction with the call's number. For a timed call, rt_sigreturn has
@@ -126,7 +143,8 @@ int sigframe_build(const struct sigframe_state *st, const struct sigframe_layout
 	size_t xsize;
 	uint8_t *buf;
 
-	if (restart == SIGFRAME_UNSAFE || sigframe_xstate_size(st->xstate, st->xstate_len, &xsize, &features))
+	if (restart == SIGFRAME_UNSAFE ||
+	    sigframe_xstate_size(st->xstate, st->xstate_len, &xsize, &features))
 		return -EINVAL;
 	*len = l->top - l->frame;
 	buf = calloc(1, *len);
@@ -143,10 +161,10 @@ int sigframe_build(const struct sigframe_state *st, const struct sigframe_layout
 	memcpy(fp, st->xstate, xsize);
 	if (features) {
 		struct sw_bytes sw = {
-			.magic1 = FP_XSTATE_MAGIC1,
-			.extended_size = xsize + sizeof(uint32_t),
-			.xfeatures = features,
-			.xstate_size = xsize,
+		    .magic1 = FP_XSTATE_MAGIC1,
+		    .extended_size = xsize + sizeof(uint32_t),
+		    .xfeatures = features,
+		    .xstate_size = xsize,
 		};
 		uint32_t magic2 = FP_XSTATE_MAGIC2;
 

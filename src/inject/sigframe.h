@@ -79,12 +79,12 @@ void sigframe_layout(uint64_t sp, size_t xstate_size, struct sigframe_layout *ou
 
 /* How a thread stopped in a system call must be restarted from the frame. */
 enum sigframe_restart {
-	SIGFRAME_NONE,	   /* not in a system call, or it completed */
-	SIGFRAME_RESTART,  /* -ERESTARTSYS/NOINTR/NOHAND: run the call again */
-	SIGFRAME_TIMED,	   /* -ERESTART_RESTARTBLOCK: rt_sigreturn loses the kernel's
-			      restart block, so the call runs again with its timeout
-			      from the start */
-	SIGFRAME_UNSAFE,   /* in restart_syscall itself: no frame can resume it */
+	SIGFRAME_NONE,	  /* not in a system call, or it completed */
+	SIGFRAME_RESTART, /* -ERESTARTSYS/NOINTR/NOHAND: run the call again */
+	SIGFRAME_TIMED,	  /* -ERESTART_RESTARTBLOCK: rt_sigreturn loses the kernel's
+			     restart block, so the call runs again with its timeout
+			     from the start */
+	SIGFRAME_UNSAFE,  /* in restart_syscall itself: no frame can resume it */
 };
 enum sigframe_restart sigframe_restart_of(const struct user_regs_struct *regs);
 

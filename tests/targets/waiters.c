@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #define END_MARK 0xffffffffu
-#define SLEEP_NS 100000000L	   /* each sleep of w-sleep: 100 ms */
+#define SLEEP_NS 100000000L /* each sleep of w-sleep: 100 ms */
 /* A sleep restarted from the start (memspy died) takes up to twice; a loaded
  * shared VM has delayed a wake-up by 1.1 s with no injection at all: "much
  * longer" is what no load explains, a sleep restarted over and over or lost. */
@@ -123,7 +123,7 @@ static void *sleeper(void *arg)
 
 	name("w-sleep");
 	while (!done) {
-		struct timespec req = { 0, SLEEP_NS };
+		struct timespec req = {0, SLEEP_NS};
 		uint64_t t0 = now_ns(), took;
 		int err = clock_nanosleep(CLOCK_MONOTONIC, 0, &req, NULL);
 
@@ -133,7 +133,8 @@ static void *sleeper(void *arg)
 		if (took < SLEEP_NS)
 			die("clock_nanosleep cut short");
 		if (took > SLEEP_LATE_NS) {
-			fprintf(stderr, "waiters: a 100 ms sleep took %llu ms\n", (unsigned long long)(took / 1000000));
+			fprintf(stderr, "waiters: a 100 ms sleep took %llu ms\n",
+				(unsigned long long)(took / 1000000));
 			die("clock_nanosleep much longer than asked");
 		}
 		if (took - SLEEP_NS > late_max_ns)
@@ -145,7 +146,7 @@ static void *sleeper(void *arg)
 
 static void *poller(void *arg)
 {
-	struct pollfd p = { .fd = poll_pipe[0], .events = POLLIN };
+	struct pollfd p = {.fd = poll_pipe[0], .events = POLLIN};
 
 	name("w-poll");
 	for (;;) {
@@ -162,7 +163,7 @@ static void *poller(void *arg)
 
 static void *epoller(void *arg)
 {
-	struct epoll_event ev = { .events = EPOLLIN }, got;
+	struct epoll_event ev = {.events = EPOLLIN}, got;
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 
 	name("w-epoll");
@@ -253,7 +254,7 @@ int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 100;
 	long period_ms = argc > 2 ? atol(argv[2]) : 20;
-	void *(*fns[])(void *) = { reader, futex_waiter, sleeper, poller, epoller, busy };
+	void *(*fns[])(void *) = {reader, futex_waiter, sleeper, poller, epoller, busy};
 	pthread_t th[6];
 	struct timespec next;
 	uint64_t check = 0;
