@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The test-only switch that makes memspy die at a named injection step (die_at.h). */
+/* The injection's named death steps, through the run's test points (die_at.h). */
 #include "inject/die_at.h"
 
-#include <signal.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "base/testpoint.h"
 
 static const char *const names[INJECT_DIE_NSTEPS] = {
 #define X(s) #s,
-    INJECT_DIE_STEPS
+	INJECT_DIE_STEPS
 #undef X
 };
 
@@ -28,13 +29,11 @@ const char *inject_die_step_name(enum inject_die_step step)
 void inject_die_at(enum inject_die_step step)
 {
 	static unsigned passed[INJECT_DIE_NSTEPS];
-	const char *want = getenv("MEMSPY_TEST_DIE_AT");
-	const char *name = inject_die_step_name(step);
-	size_t n = strlen(name);
+	char counted[40];
 
-	passed[step]++;
-	if (!want || strncmp(want, name, n) || (want[n] != '\0' && want[n] != ':'))
-		return;
-	if (passed[step] >= (want[n] == ':' ? strtoul(want + n + 1, NULL, 10) : 1))
-		raise(SIGKILL);
+	/* "step" is its first pass, "step:n" its n-th */
+	if (++passed[step] == 1)
+		ms_testpoint(inject_die_step_name(step));
+	snprintf(counted, sizeof(counted), "%s:%u", inject_die_step_name(step), passed[step]);
+	ms_testpoint(counted);
 }

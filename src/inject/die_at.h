@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Test-only: MEMSPY_TEST_DIE_AT=<step>[:<n>] makes memspy kill itself (SIGKILL)
- * right after the n-th time (default first) an injection passes that step, to
- * check that the target survives memspy dying there. The steps, in order: */
+/* Test-only: MEMSPY_TEST_DIE_AT=<step>[:<n>] makes memspy kill itself (SIGKILL,
+ * through base/testpoint.h's ms_testpoint, so after its short hold) right after
+ * the n-th time (default first) an injection passes that step, to check that
+ * the target survives memspy dying there. The steps, in order (the names use
+ * dashes: frame-written): */
 #ifndef MEMSPY_INJECT_DIE_AT_H
 #define MEMSPY_INJECT_DIE_AT_H
 
