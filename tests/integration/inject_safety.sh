@@ -138,6 +138,11 @@ base=$(sed -n 's/^mapped base \([^ ]*\) .*/\1/p' "$T/probe.out")
 "$PROBE" -r -t w-futex "$WPID" "$PAYLOAD" > "$T/probe.out" 2>&1 &&
 	grep -q "^reused base $base\$" "$T/probe.out" ||
 	problem "reuse: the payload mapped at '$base' was not found again: $(cat "$T/probe.out")"
+# a function that never returns: abandoned after its timeout, thread put back
+cases=$((cases + 1))
+"$PROBE" -S -t w-sleep "$WPID" "$PAYLOAD" > "$T/probe.out" 2>&1 &&
+	grep -q '^spin abandoned' "$T/probe.out" && grep -q 'restart exact' "$T/probe.out" ||
+	problem "timeout: a call that never returns was not abandoned cleanly: $(cat "$T/probe.out")"
 end_waiters epoll
 grep -q '^usr1 1$' "$T/epoll.out" || problem "usr1: the handler did not run once: $(cat "$T/epoll.out")"
 
