@@ -8,7 +8,7 @@
 #include "output/svg.h"
 #include "profile/site_name.h"
 
-#define MS_WAIT_FRAMES 4 /* innermost frames shown per wait */
+#define MS_WAIT_FRAMES 6 /* innermost frames shown per wait */
 
 static void write_reasons(FILE *f, const struct offcpu_report_input *in)
 {
