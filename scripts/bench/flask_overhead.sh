@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The Flask app of tests/data/python (gunicorn, one sync worker, 127.0.0.1) under
 # wrk with the test's Lua mix (list users : one user : leak = 1 : 4 : 3, no delay):
-# requests/s bare, with memspy attached to the worker (default mode) and with
-# --no-rss, alternating in one run. Every measurement starts a fresh gunicorn (the
+# requests/s bare, with memspy attached to the worker (default mode), with
+# --no-rss, and in default mode plus --off-cpu, alternating in one run. Every measurement starts a fresh gunicorn (the
 # leak endpoint grows the worker by tens of MB a second) and warms it for 2 s first.
 # Prints each round, the medians and the ratios against bare.
 # Run as root from the build directory: scripts/bench/flask_overhead.sh [ROUNDS] [SECONDS]
@@ -46,9 +46,10 @@ run() {
 		-- leak 0 > /dev/null 2>&1
 	case $mode in
 	bare) ;;
-	memspy|no-rss)
+	memspy|no-rss|off-cpu)
 		local extra=""
 		[ "$mode" = no-rss ] && extra=--no-rss
+		[ "$mode" = off-cpu ] && extra=--off-cpu
 		"$MEMSPY" attach -q $extra -o "$W/ms" "$worker" > /dev/null 2> "$W/ms.err" &
 		prof=$!
 		while ! grep -q 'attached to' "$W/ms.err" 2>/dev/null; do
@@ -71,7 +72,7 @@ run() {
 
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
-MODES="bare memspy no-rss"
+MODES="bare memspy no-rss off-cpu"
 n=0
 echo "flask_overhead: $ROUNDS rounds of $SECS s per mode, wrk -t1 -c2, modes $MODES"
 for r in $(seq "$ROUNDS"); do
