@@ -26,6 +26,12 @@ const volatile __u64 wakeup_bytes = 1 << 20;
 /* One sample per period of a thread's blocked time (--off-cpu-period). */
 const volatile __u64 period_ns = 5000000;
 
+/* The run's recorded window (set by user space once every probe is attached,
+ * and when the run stops): only the part of a wait inside it counts, so the
+ * report's exact totals cover what its duration covers. */
+__u64 window_start_ns = 0;
+__u64 window_end_ns = 0;
+
 #include "follow.bpf.h"
 #include "python.bpf.h"
 
@@ -165,40 +171,68 @@ static __always_inline __u32 switch_reason(struct task_struct *prev, bool preemp
 	return r == MS_OFF_LOCK && is_gil_wait(regs) ? MS_OFF_GIL : r;
 }
 
+/* The thread's entry, made on first sight (NULL, counted, when the table is full). */
+static __always_inline struct off_thread *thread_of(__u32 tid, bool *fresh)
+{
+	struct off_thread *t = bpf_map_lookup_elem(&off_threads, &tid);
+	struct off_thread init = {};
+
+	*fresh = false;
+	if (t)
+		return t;
+	init.to_point = period_ns > 1 ? bpf_get_prandom_u32() % period_ns + 1 : 1;
+	bpf_map_update_elem(&off_threads, &tid, &init, BPF_NOEXIST);
+	t = bpf_map_lookup_elem(&off_threads, &tid);
+	if (!t)
+		add(MS_OFFC_MAP_FULL, 1);
+	*fresh = t != NULL;
+	return t;
+}
+
 static __always_inline void switched_out(struct task_struct *prev, bool preempt,
 					 unsigned int state, __u64 now)
 {
-	__u32 tid = prev->pid;
-	struct off_thread *t = bpf_map_lookup_elem(&off_threads, &tid);
+	bool fresh;
+	struct off_thread *t = thread_of(prev->pid, &fresh);
 
-	if (!t) {
-		struct off_thread fresh = {};
-		bpf_map_update_elem(&off_threads, &tid, &fresh, BPF_NOEXIST);
-		t = bpf_map_lookup_elem(&off_threads, &tid);
-		if (!t) {
-			add(MS_OFFC_MAP_FULL, 1);
-			return;
-		}
-	}
-	if (!t->started) {
-		t->to_point = period_ns > 1 ? bpf_get_prandom_u32() % period_ns + 1 : 1;
-		t->started = 1;
-	}
+	if (!t)
+		return;
 	t->out_ns = now;
 	t->reason = switch_reason(prev, preempt, state);
 }
 
 static __always_inline void switched_in(struct task_struct *next, __u64 now)
 {
-	__u32 tid = next->pid;
-	struct off_thread *t = bpf_map_lookup_elem(&off_threads, &tid);
-	__u64 dt, points;
+	bool fresh;
+	struct off_thread *t = thread_of(next->pid, &fresh);
+	__u64 dt, points, from, to = now;
 	__u32 r;
 
-	if (!t || !t->out_ns)
+	if (!t)
 		return;
-	dt = now - t->out_ns;
+	if (fresh) {
+		/* Not seen leaving the CPU since attach: it has been off it since
+		 * then, or since it was created, waiting where it still is. */
+		t->out_ns = BPF_CORE_READ(next, start_time);
+		if (t->out_ns < 1)
+			t->out_ns = 1;
+		t->reason = switch_reason(next, false, 1);
+		if (follow_children && t->reason == MS_OFF_GIL)
+			t->reason = MS_OFF_LOCK; /* the offsets were the current process's */
+	}
+	if (!t->out_ns)
+		return;
+	from = t->out_ns;
 	t->out_ns = 0;
+	if (!window_start_ns)
+		return;
+	if (from < window_start_ns)
+		from = window_start_ns;
+	if (window_end_ns && to > window_end_ns)
+		to = window_end_ns;
+	if (to <= from)
+		return;
+	dt = to - from;
 	r = t->reason < MS_OFF_REASONS ? t->reason : MS_OFF_OTHER;
 	add(MS_OFFC_WAIT_NS + r, dt);
 	add(MS_OFFC_WAITS + r, 1);

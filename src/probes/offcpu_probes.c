@@ -82,6 +82,13 @@ fail:
 	return NULL;
 }
 
+void offcpu_probes__set_window(struct offcpu_probes *c, uint64_t start_ns, uint64_t end_ns)
+{
+	/* end first: a start with a stale end would count nothing meanwhile */
+	c->skel->bss->window_end_ns = end_ns;
+	c->skel->bss->window_start_ns = start_ns;
+}
+
 void offcpu_probes__detach(struct offcpu_probes *c)
 {
 	for (int i = 0; i < 2; i++) {

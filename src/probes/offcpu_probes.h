@@ -21,6 +21,9 @@ struct offcpu_probes;
  * reason in err on error. */
 struct offcpu_probes *offcpu_probes__open(const struct offcpu_probes_opts *o, char *err,
 					  size_t errlen);
+/* Count only the parts of waits between start_ns and end_ns (CLOCK_MONOTONIC;
+ * end_ns 0: open). Nothing is counted before the first call. */
+void offcpu_probes__set_window(struct offcpu_probes *c, uint64_t start_ns, uint64_t end_ns);
 /* Stop timing; maps stay readable. Idempotent. */
 void offcpu_probes__detach(struct offcpu_probes *c);
 void offcpu_probes__free(struct offcpu_probes *c);

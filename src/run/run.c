@@ -420,6 +420,8 @@ struct run *run__open(const struct run_opts *opts)
 	say_attached(r);
 	r->next_tick = start + MS_TICK_NS;
 	profiles__start(run_main_profiles(r), start);
+	if (r->offcpu_probes)
+		offcpu_probes__set_window(r->offcpu_probes, start, 0);
 	return r;
 fail:
 	/* A run that never started leaves no empty directory behind. */
@@ -562,6 +564,9 @@ void run__stop(struct run *r)
 	if (r->stopped)
 		return;
 	r->end_ns = clock_now_ns();
+	if (r->offcpu_probes)
+		offcpu_probes__set_window(r->offcpu_probes, run_main_profiles(r)->start_ns,
+					  r->end_ns);
 	/* Detach first so nothing new arrives, then take what is still queued. */
 	if (r->heap)
 		heap_probes__detach(r->heap);
