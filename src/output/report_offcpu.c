@@ -14,7 +14,14 @@ static void write_reasons(FILE *f, const struct offcpu_report_input *in)
 {
 	const uint64_t *c = in->counters;
 	char total[32], mean[32];
+	uint64_t any = 0;
 
+	for (uint32_t r = 0; r < MS_OFF_REASONS; r++)
+		any += c[MS_OFFC_WAITS + r];
+	if (!any) {
+		fprintf(f, "  waits by reason   none counted here (--children: in the run's report)\n");
+		return;
+	}
 	fprintf(f, "  %-12s %10s %12s %12s %9s\n", "reason", "waits", "total", "mean",
 		"% of run");
 	for (uint32_t r = 0; r < MS_OFF_REASONS; r++) {
