@@ -37,7 +37,7 @@ run() {
 	gunicorn -w 1 -k sync -b "127.0.0.1:$PORT" --chdir "$APPDIR" flask_app:app \
 		> "$W/g.out" 2> "$W/g.err" &
 	MASTER=$!
-	while ! grep -q 'Booting worker with pid' "$W/g.err" 2>/dev/null; do
+	while ! grep -q 'Booting worker with pid: [0-9]' "$W/g.err" 2>/dev/null; do
 		kill -0 "$MASTER" 2>/dev/null || { cat "$W/g.err" >&2; exit 1; }
 		sleep 0.05
 	done
