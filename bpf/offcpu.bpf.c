@@ -70,7 +70,7 @@ struct off_thread {
 	__u32 reason;	 /* of the current wait (enum ms_off_reason) */
 	__u32 pending_reason; /* of the first sampled wait not read yet */
 	__u32 pending;	 /* a sampled wait waits for its stack */
-	__u32 started;	 /* to_point has been drawn */
+	__u32 reserved;
 };
 
 struct {
