@@ -294,7 +294,7 @@ static void ingest_cpu_sample(struct run *r, struct proc *p, const struct ms_cpu
 	cpu_profile__add(p->prof.cpu, id, 1);
 	if (mid != UINT32_MAX)
 		cpu_profile__add(r->merged->cpu, mid, 1);
-	if (r->offcpu_probes)
+	if (r->opts.offcpu)
 		add_wall(r, p, ev->hdr.tid, frames, (size_t)nf, complete,
 			 (1000000 + r->opts.freq_hz / 2) / r->opts.freq_hz, true);
 }

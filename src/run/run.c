@@ -648,6 +648,11 @@ const struct cpu_profile *run__cpu(const struct run *r)
 	return run_main_profiles(r)->cpu;
 }
 
+const struct offcpu_profile *run__offcpu(const struct run *r)
+{
+	return run_main_profiles(r)->offcpu;
+}
+
 struct profile *run__proc_profile(const struct run *r, pid_t pid)
 {
 	const struct proc *p = run_find_proc(r, (uint32_t)pid);
