@@ -22,8 +22,9 @@ static void write_reasons(FILE *f, const struct offcpu_report_input *in)
 		fprintf(f, "  waits by reason   none counted here (--children: in the run's report)\n");
 		return;
 	}
-	fprintf(f, "  %-12s %10s %12s %12s %9s\n", "reason", "waits", "total", "mean",
-		"% of run");
+	/* several threads may wait at once: the share can pass 100% */
+	fprintf(f, "  %-12s %10s %12s %12s %9s  (threads' waits over the run's length)\n",
+		"reason", "waits", "total", "mean", "% of run");
 	for (uint32_t r = 0; r < MS_OFF_REASONS; r++) {
 		uint64_t n = c[MS_OFFC_WAITS + r], ns = c[MS_OFFC_WAIT_NS + r];
 		if (!n)
