@@ -34,6 +34,9 @@ run() {
 	local mode=$1 prof="" worker rps
 	PORT=$((PORT + $2))
 	while ss -Htan "sport = :$PORT" 2>/dev/null | grep -q .; do PORT=$((PORT + 97)); done
+	# emptied here: the background job's own redirection may come after the
+	# loop below has read the last run's boot line
+	: > "$W/g.err"
 	gunicorn -w 1 -k sync -b "127.0.0.1:$PORT" --chdir "$APPDIR" flask_app:app \
 		> "$W/g.out" 2> "$W/g.err" &
 	MASTER=$!
@@ -42,6 +45,7 @@ run() {
 		sleep 0.05
 	done
 	worker=$(sed -n 's/.*Booting worker with pid: \([0-9]*\).*/\1/p' "$W/g.err" | head -1)
+	[ -n "$worker" ] || { echo "flask_overhead: no worker pid in:" >&2; cat "$W/g.err" >&2; exit 1; }
 	timeout 10 wrk -t1 -c2 -d 2s -s "$APPDIR/flask_mix.lua" "http://127.0.0.1:$PORT" \
 		-- leak 0 > /dev/null 2>&1
 	case $mode in
