@@ -5,7 +5,8 @@
 # requests/s bare, with memspy attached to the worker (default mode), with
 # --no-rss, and in default mode plus --off-cpu, alternating in one run. Every measurement starts a fresh gunicorn (the
 # leak endpoint grows the worker by tens of MB a second) and warms it for 2 s first.
-# Prints each round, the medians and the ratios against bare.
+# Prints each round, the medians, and the median of each mode's ratios to the bare
+# run of the same round.
 # Run as root from the build directory: scripts/bench/flask_overhead.sh [ROUNDS] [SECONDS]
 set -euo pipefail
 ROUNDS=${1:-5}
@@ -79,19 +80,29 @@ median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (
 MODES="bare memspy no-rss off-cpu"
 n=0
 echo "flask_overhead: $ROUNDS rounds of $SECS s per mode, wrk -t1 -c2, modes $MODES"
+# Each round starts one mode later, so no mode always runs first (right after the
+# last round's outputs were written) or last.
+set -- $MODES
+nmodes=$#
 for r in $(seq "$ROUNDS"); do
 	line="round $r:"
-	for m in $MODES; do
+	order=$(echo $MODES $MODES | cut -d' ' -f$(( (r - 1) % nmodes + 1 ))-$(( (r - 1) % nmodes + nmodes )))
+	for m in $order; do
 		n=$((n + 1))
 		v=$(run "$m" "$n")
-		echo "$v" >> "$W/$m"
+		echo "$v" > "$W/$m.$r"
+		cat "$W/$m.$r" >> "$W/$m"
 		line="$line $m $v"
 	done
 	echo "$line"
 done
-bare=$(median < "$W/bare")
+# each mode's ratio to the bare run of its own round, and the median of those
 for m in $MODES; do
+	for r in $(seq "$ROUNDS"); do
+		awk -v v="$(cat "$W/$m.$r")" -v b="$(cat "$W/bare.$r")" 'BEGIN {if (b > 0) print v / b}'
+	done > "$W/$m.ratios"
 	med=$(median < "$W/$m")
-	awk -v m="$m" -v v="$med" -v b="$bare" \
-		'BEGIN {printf "%-8s median %8.1f requests/s  ratio %.3f\n", m, v, v / b}'
+	ratio=$(median < "$W/$m.ratios")
+	awk -v m="$m" -v v="$med" -v q="$ratio" \
+		'BEGIN {printf "%-8s median %8.1f requests/s  median ratio to bare %.3f\n", m, v, q}'
 done
