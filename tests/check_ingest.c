@@ -12,6 +12,7 @@
 #include "check_suites.h"
 #include "memspy/events.h"
 #include "profile/cpu_profile.h"
+#include "profile/offcpu_profile.h"
 #include "profile/profile.h"
 #include "profile/stacktab.h"
 #include "run/ingest.h"
@@ -133,6 +134,52 @@ static double live_at(const struct run *r, const struct profile *p, const char *
 	}
 	return -1;
 }
+
+/* --off-cpu: a sampled wait lands in the off-CPU profile with its reason as the
+ * leaf and its weight in microseconds, the number of waits it stands for from
+ * the time really waited; the wall profile adds the thread's CPU samples, each
+ * 1/freq s, under the thread's own root. */
+START_TEST(test_offcpu_wait)
+{
+	struct run_opts o = {.pid = PID_A, .sample_mean = 1, .cpu = true, .freq_hz = 100,
+			     .offcpu = true};
+	struct run *r = run__new_offline(&o);
+	struct ms_cpu_event *ev = calloc(1, sizeof(*ev));
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(ev);
+	ev->hdr = (struct ms_event_header){.ts_ns = clock_now_ns(), .kind = MS_EV_OFFCPU,
+					   .tgid = PID_A, .tid = PID_A};
+	ev->user_regs_valid = 1;
+	ev->regs[MS_REG_IP] = 0x1000;
+	ev->weight = 5000;	/* a 5 ms period... */
+	ev->addr = 100000;	/* ...for a wait of 100 us: 50 such waits */
+	ev->reason = MS_OFF_LOCK;
+	ck_assert_int_eq(ingest_record(r, ev, MS_CPU_EVENT_HDR_SIZE), 0);
+	free(ev);
+	feed_cpu(r, PID_A, PID_A, 0x1000);
+
+	const struct offcpu_profile *oc = run__offcpu(r);
+	const struct cpu_profile *waits = offcpu_profile__waits(oc);
+	const uint32_t *ids;
+	const uint64_t *us;
+	ck_assert_uint_eq(cpu_profile__stacks(waits, &ids, &us), 1);
+	ck_assert_int_eq(stack_count(r, waits, "[unknown];[off-cpu: futex/lock]"), 5000);
+	ck_assert(offcpu_profile__nr_waits(oc, ids[0]) > 49.9 &&
+		  offcpu_profile__nr_waits(oc, ids[0]) < 50.1);
+	const struct cpu_profile *wall = offcpu_profile__wall(oc);
+	char line[128];
+	int64_t on, off;
+	/* the thread is named after the process, which has no name here */
+	snprintf(line, sizeof(line), "%s-%d;[unknown];[off-cpu: futex/lock]", run__comm(r), PID_A);
+	off = stack_count(r, wall, line);
+	snprintf(line, sizeof(line), "%s-%d;[unknown]", run__comm(r), PID_A);
+	on = stack_count(r, wall, line);
+	ck_assert_msg(off == 5000 && on == 10000, "off %lld on %lld", (long long)off,
+		      (long long)on);
+	run__free(r);
+}
+END_TEST
 
 /* One process, --threads: each thread's allocations form their own stack. */
 START_TEST(test_one_process)
@@ -338,6 +385,7 @@ Suite *suite_ingest(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_one_process);
+	tcase_add_test(tc, test_offcpu_wait);
 	tcase_add_test(tc, test_children_fork);
 	tcase_add_test(tc, test_cpu_window);
 	tcase_add_test(tc, test_children_exit);

@@ -49,6 +49,7 @@ Suite *suite_rss_growth(void);
 Suite *suite_symbolize(void);
 Suite *suite_flamegraph(void);
 Suite *suite_timeline(void);
+Suite *suite_offcpu(void);
 /* Every deterministic output against tests/data/golden. */
 Suite *suite_golden(void);
 Suite *suite_ingest(void);

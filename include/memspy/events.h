@@ -39,6 +39,31 @@ enum ms_event_kind {
 	MS_EV_EXEC = 7,	       /* struct ms_proc_event: tgid runs a new program */
 	MS_EV_EXIT = 8,	       /* struct ms_proc_event: tgid's last thread exited */
 	MS_EV_DUMP = 9,	       /* struct ms_dump_event: one thread read by memspy dump */
+	MS_EV_OFFCPU = 10,     /* struct ms_cpu_event of a sampled off-CPU wait */
+};
+
+/* Why a thread left the CPU (offcpu.bpf.c), told from its state and the system
+ * call it sleeps in. */
+enum ms_off_reason {
+	MS_OFF_OTHER,	  /* any other wait (wait4, a page fault, ...) */
+	MS_OFF_SLEEP,	  /* nanosleep, clock_nanosleep, pause */
+	MS_OFF_LOCK,	  /* futex: a mutex, condition variable or join */
+	MS_OFF_IO,	  /* read, recv, accept, poll, select, epoll on a socket or pipe */
+	MS_OFF_DISK,	  /* waiting for block I/O (the task's in_iowait) */
+	MS_OFF_PREEMPTED, /* switched out while runnable: no CPU for it */
+	MS_OFF_GIL,	  /* a futex wait on CPython's GIL (take_gil) */
+	MS_OFF_REASONS,
+};
+
+/* Counters of the off-CPU program (its own per-CPU map). Every wait of a
+ * followed thread is counted here exactly, sampled or not. */
+enum ms_off_counter {
+	MS_OFFC_WAIT_NS,			      /* time off CPU, by reason below */
+	MS_OFFC_WAITS = MS_OFFC_WAIT_NS + MS_OFF_REASONS, /* waits, by reason below */
+	MS_OFFC_SAMPLES = MS_OFFC_WAITS + MS_OFF_REASONS, /* samples sent with a stack */
+	MS_OFFC_LOST,	    /* ring buffer full: sample dropped */
+	MS_OFFC_MAP_FULL,   /* thread table full: a switch-out not timed */
+	MS_OFFC_COUNT,
 };
 
 /* Counters of the RSS program (its own per-CPU map). */
@@ -224,9 +249,11 @@ struct ms_cpu_event {
 	__u32 stack_len;
 	__u32 flags;
 	__u32 user_regs_valid; /* 0 for kernel threads or a failed read */
-	__u32 weight;	       /* events this sample stands for (page faults: the period) */
-	__u32 reserved;
-	__u64 addr;	       /* page faults: the page's address */
+	__u32 weight;	       /* events this sample stands for (page faults: the period;
+				* off-CPU: microseconds of waiting) */
+	__u32 reason;	       /* off-CPU: enum ms_off_reason; 0 otherwise */
+	__u64 addr;	       /* page faults: the page's address; off-CPU: the
+				* nanoseconds really waited in the waits it stands for */
 	__u8 stack[MS_MAX_STACK_BYTES];
 };
 

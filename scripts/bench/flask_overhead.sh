@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The Flask app of tests/data/python (gunicorn, one sync worker, 127.0.0.1) under
 # wrk with the test's Lua mix (list users : one user : leak = 1 : 4 : 3, no delay):
-# requests/s bare, with memspy attached to the worker (default mode) and with
-# --no-rss, alternating in one run. Every measurement starts a fresh gunicorn (the
+# requests/s bare, with memspy attached to the worker (default mode), with
+# --no-rss, and in default mode plus --off-cpu, alternating in one run. Every measurement starts a fresh gunicorn (the
 # leak endpoint grows the worker by tens of MB a second) and warms it for 2 s first.
-# Prints each round, the medians and the ratios against bare.
+# Prints each round, the medians, and the median of each mode's ratios to the bare
+# run of the same round.
 # Run as root from the build directory: scripts/bench/flask_overhead.sh [ROUNDS] [SECONDS]
 set -euo pipefail
 ROUNDS=${1:-5}
@@ -34,21 +35,26 @@ run() {
 	local mode=$1 prof="" worker rps
 	PORT=$((PORT + $2))
 	while ss -Htan "sport = :$PORT" 2>/dev/null | grep -q .; do PORT=$((PORT + 97)); done
+	# emptied here: the background job's own redirection may come after the
+	# loop below has read the last run's boot line
+	: > "$W/g.err"
 	gunicorn -w 1 -k sync -b "127.0.0.1:$PORT" --chdir "$APPDIR" flask_app:app \
 		> "$W/g.out" 2> "$W/g.err" &
 	MASTER=$!
-	while ! grep -q 'Booting worker with pid' "$W/g.err" 2>/dev/null; do
+	while ! grep -q 'Booting worker with pid: [0-9]' "$W/g.err" 2>/dev/null; do
 		kill -0 "$MASTER" 2>/dev/null || { cat "$W/g.err" >&2; exit 1; }
 		sleep 0.05
 	done
 	worker=$(sed -n 's/.*Booting worker with pid: \([0-9]*\).*/\1/p' "$W/g.err" | head -1)
+	[ -n "$worker" ] || { echo "flask_overhead: no worker pid in:" >&2; cat "$W/g.err" >&2; exit 1; }
 	timeout 10 wrk -t1 -c2 -d 2s -s "$APPDIR/flask_mix.lua" "http://127.0.0.1:$PORT" \
 		-- leak 0 > /dev/null 2>&1
 	case $mode in
 	bare) ;;
-	memspy|no-rss)
+	memspy|no-rss|off-cpu)
 		local extra=""
 		[ "$mode" = no-rss ] && extra=--no-rss
+		[ "$mode" = off-cpu ] && extra=--off-cpu
 		"$MEMSPY" attach -q $extra -o "$W/ms" "$worker" > /dev/null 2> "$W/ms.err" &
 		prof=$!
 		while ! grep -q 'attached to' "$W/ms.err" 2>/dev/null; do
@@ -71,22 +77,32 @@ run() {
 
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
-MODES="bare memspy no-rss"
+MODES="bare memspy no-rss off-cpu"
 n=0
 echo "flask_overhead: $ROUNDS rounds of $SECS s per mode, wrk -t1 -c2, modes $MODES"
+# Each round starts one mode later, so no mode always runs first (right after the
+# last round's outputs were written) or last.
+set -- $MODES
+nmodes=$#
 for r in $(seq "$ROUNDS"); do
 	line="round $r:"
-	for m in $MODES; do
+	order=$(echo $MODES $MODES | cut -d' ' -f$(( (r - 1) % nmodes + 1 ))-$(( (r - 1) % nmodes + nmodes )))
+	for m in $order; do
 		n=$((n + 1))
 		v=$(run "$m" "$n")
-		echo "$v" >> "$W/$m"
+		echo "$v" > "$W/$m.$r"
+		cat "$W/$m.$r" >> "$W/$m"
 		line="$line $m $v"
 	done
 	echo "$line"
 done
-bare=$(median < "$W/bare")
+# each mode's ratio to the bare run of its own round, and the median of those
 for m in $MODES; do
+	for r in $(seq "$ROUNDS"); do
+		awk -v v="$(cat "$W/$m.$r")" -v b="$(cat "$W/bare.$r")" 'BEGIN {if (b > 0) print v / b}'
+	done > "$W/$m.ratios"
 	med=$(median < "$W/$m")
-	awk -v m="$m" -v v="$med" -v b="$bare" \
-		'BEGIN {printf "%-8s median %8.1f requests/s  ratio %.3f\n", m, v, v / b}'
+	ratio=$(median < "$W/$m.ratios")
+	awk -v m="$m" -v v="$med" -v q="$ratio" \
+		'BEGIN {printf "%-8s median %8.1f requests/s  median ratio to bare %.3f\n", m, v, q}'
 done

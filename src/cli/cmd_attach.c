@@ -49,6 +49,15 @@ static void attach_usage(FILE *f)
 		"  -F, --freq HZ          CPU samples per second of CPU time (default 99)\n"
 		"      --kernel           add the kernel part of CPU stacks (frames end in _[k])\n"
 		"      --threads          put the thread, name-tid, as the root of every stack\n"
+		"      --off-cpu          also record where the threads wait off the CPU and\n"
+		"                         for how long (sleep, futex/lock, socket/pipe, disk,\n"
+		"                         preempted, GIL): offcpu.folded/.svg in microseconds\n"
+		"                         per stack, wall.folded/.svg (on plus off CPU, one root\n"
+		"                         per thread, idle threads under [idle threads]) and\n"
+		"                         the report's top waits. Off by default: it adds a\n"
+		"                         few percent of cost to a busy server\n"
+		"      --off-cpu-period US  one off-CPU sample per US microseconds of a\n"
+		"                         thread's waiting (default 5000); implies --off-cpu\n"
 		"      --children         also follow the process's children, present and future\n"
 		"                         (a gunicorn master and its workers): one directory of\n"
 		"                         outputs per process, <pid>/, and merged files whose\n"
@@ -85,6 +94,8 @@ enum {
 	OPT_NO_RSS,
 	OPT_EVERY,
 	OPT_KEEP,
+	OPT_OFF_CPU,
+	OPT_OFF_CPU_PERIOD,
 };
 
 /* One option of attach's own (the shared ones are cli_run_option's): 0 when taken,
@@ -163,6 +174,19 @@ static int attach_option(int c, const char *arg, struct run_opts *o)
 		}
 		o->keep = (unsigned)v;
 		return 0;
+	case OPT_OFF_CPU_PERIOD:
+		v = strtoull(arg, &end, 10);
+		if (*end || end == arg || arg[0] == '-' || v < 10 || v > 10000000) {
+			fprintf(stderr, "memspy attach: --off-cpu-period wants 10 to 10000000 "
+					"microseconds, not '%s'\n",
+				arg);
+			return 2;
+		}
+		o->offcpu_period_us = v;
+		/* fall through */
+	case OPT_OFF_CPU:
+		o->offcpu = true;
+		return 0;
 	case OPT_KERNEL:
 		o->kernel = true;
 		return 0;
@@ -200,6 +224,8 @@ static const struct option attach_longopts[] = {
 	{"no-cpu", no_argument, NULL, CLI_OPT_NO_CPU},
 	{"no-heap", no_argument, NULL, CLI_OPT_NO_HEAP},
 	{"no-rss", no_argument, NULL, OPT_NO_RSS},
+	{"off-cpu", no_argument, NULL, OPT_OFF_CPU},
+	{"off-cpu-period", required_argument, NULL, OPT_OFF_CPU_PERIOD},
 	{"children", no_argument, NULL, CLI_OPT_CHILDREN},
 	{"every", required_argument, NULL, OPT_EVERY},
 	{"keep", required_argument, NULL, OPT_KEEP},

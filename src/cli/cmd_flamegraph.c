@@ -16,8 +16,8 @@
 
 static void flamegraph_usage(FILE *f)
 {
-	fputs("usage: memspy flamegraph [--title T] [--colors mem|cpu] [--inverted] [--width PX]\n"
-	      "                         [--sample-index N|NAME] [FILE]\n"
+	fputs("usage: memspy flamegraph [--title T] [--colors mem|cpu|time] [--inverted]\n"
+	      "                         [--width PX] [--sample-index N|NAME] [FILE]\n"
 	      "\n"
 	      "Draw a profile as a flame graph: one self-contained SVG written to stdout.\n"
 	      "Each box is a function; its width is its share of the total (bytes for a heap\n"
@@ -34,8 +34,10 @@ static void flamegraph_usage(FILE *f)
 	      "\n"
 	      "options:\n"
 	      "  -t, --title T        title at the top of the graph\n"
-	      "  -c, --colors mem|cpu what the counts are: mem = bytes, shown as KiB/MiB/GiB\n"
-	      "                       (default), cpu = samples\n"
+	      "  -c, --colors mem|cpu|time\n"
+	      "                       what the counts are: mem = bytes, shown as KiB/MiB/GiB\n"
+	      "                       (default), cpu = samples, time = microseconds (offcpu\n"
+	      "                       and wall profiles)\n"
 	      "  -i, --inverted       icicle graph: callers at the top, the hot leaves at the\n"
 	      "                       bottom\n"
 	      "  -w, --width PX       image width in pixels (default 1200)\n"
@@ -60,7 +62,7 @@ static void flamegraph_usage(FILE *f)
 
 static void diff_usage(FILE *f)
 {
-	fputs("usage: memspy diff [--folded] [--title T] [--colors mem|cpu] [--width PX]\n"
+	fputs("usage: memspy diff [--folded] [--title T] [--colors mem|cpu|time] [--width PX]\n"
 	      "                   [--sample-index N|NAME] A B\n"
 	      "\n"
 	      "Compare two profiles (folded stacks or pprof, gzipped or not, told apart by\n"
@@ -75,7 +77,8 @@ static void diff_usage(FILE *f)
 	      "                       B minus A with a sign ('main;cache_put;malloc 65536',\n"
 	      "                       'main;parse;malloc -4096'); unchanged stacks are left out\n"
 	      "  -t, --title T        title of the graph\n"
-	      "  -c, --colors mem|cpu units: bytes (default) or samples\n"
+	      "  -c, --colors mem|cpu|time\n"
+	      "                       units: bytes (default), samples or microseconds\n"
 	      "  -w, --width PX       image width in pixels (default 1200)\n"
 	      "  -s, --sample-index N|NAME\n"
 	      "                       the value of pprof profiles to compare, by number or type;\n"
@@ -137,10 +140,12 @@ static int parse_args(int argc, char **argv, bool is_diff, struct graph_args *g)
 				o->colors = MS_FLAME_MEM;
 			} else if (!strcmp(optarg, "cpu")) {
 				o->colors = MS_FLAME_CPU;
+			} else if (!strcmp(optarg, "time")) {
+				o->colors = MS_FLAME_TIME;
 			} else {
 				fprintf(stderr,
 					"memspy: --colors %s: unknown palette; use mem "
-					"(bytes) or cpu (samples)\n",
+					"(bytes), cpu (samples) or time (microseconds)\n",
 					optarg);
 				return 2;
 			}

@@ -28,7 +28,7 @@ struct hue {
 	uint8_t blue; /* which byte of the hash shades blue */
 };
 
-enum { HUE_NATIVE_MEM = MS_FRAME_PYTHON + 1, HUE_NATIVE_CPU, NR_HUES };
+enum { HUE_NATIVE_MEM = MS_FRAME_PYTHON + 1, HUE_NATIVE_CPU, HUE_NATIVE_TIME, NR_HUES };
 
 static const struct hue hues[NR_HUES] = {
     [MS_FRAME_KERNEL] = {225, 30, 135, 50, 20, 40, 2},	/* orange */
@@ -37,6 +37,7 @@ static const struct hue hues[NR_HUES] = {
     [MS_FRAME_PYTHON] = {90, 50, 140, 45, 225, 30, 2},	/* blue */
     [HUE_NATIVE_MEM] = {50, 70, 175, 55, 50, 60, 2},	/* green */
     [HUE_NATIVE_CPU] = {205, 50, 45, 60, 40, 35, 2},	/* red */
+    [HUE_NATIVE_TIME] = {60, 50, 110, 50, 170, 50, 2},	/* steel blue */
 };
 
 void flame_palette_frame(const char *name, size_t len, enum flame_kind kind,
@@ -46,7 +47,9 @@ void flame_palette_frame(const char *name, size_t len, enum flame_kind kind,
 	double v[3] = {(h & 0xff) / 255.0, ((h >> 8) & 0xff) / 255.0, ((h >> 16) & 0xff) / 255.0};
 	size_t i = kind;
 	if (kind == MS_FRAME_NATIVE)
-		i = colors == MS_FLAME_MEM ? HUE_NATIVE_MEM : HUE_NATIVE_CPU;
+		i = colors == MS_FLAME_MEM	 ? HUE_NATIVE_MEM
+		    : colors == MS_FLAME_TIME ? HUE_NATIVE_TIME
+					      : HUE_NATIVE_CPU;
 	const struct hue *c = &hues[i];
 	snprintf(buf, size, "rgb(%d,%d,%d)", (int)(c->r + c->r_span * v[0]),
 		 (int)(c->g + c->g_span * v[1]), (int)(c->b + c->b_span * v[c->blue]));

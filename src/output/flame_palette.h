@@ -6,11 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* What the values are: bytes (shown as KiB/MiB/GiB, native frames green) or CPU
- * samples (native frames red). */
+/* What the values are: bytes (shown as KiB/MiB/GiB, native frames green), CPU
+ * samples (native frames red) or microseconds of wall-clock time (off-CPU and
+ * wall profiles, native frames steel blue). */
 enum flame_colors {
 	MS_FLAME_MEM,
 	MS_FLAME_CPU,
+	MS_FLAME_TIME,
 };
 
 /* How a frame is coloured, found from its name the way perf and py-spy spell it. */

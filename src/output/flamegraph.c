@@ -77,6 +77,8 @@ void flamegraph_format_value(char *buf, size_t size, double v, enum flame_colors
 {
 	if (units == MS_FLAME_CPU)
 		svg_format_samples(buf, size, v, signed_);
+	else if (units == MS_FLAME_TIME)
+		svg_format_us(buf, size, v, signed_);
 	else
 		svg_format_bytes(buf, size, v, signed_);
 }
@@ -256,7 +258,9 @@ int flame_tree__write_svg(const struct flame_tree *t, FILE *out, const struct fl
 	fprintf(out,
 		"<g id=\"frames\" data-total=\"%" PRIu64 "\" data-xpad=\"%d\" "
 		"data-width=\"%u\" data-units=\"%s\">\n",
-		total, XPAD, o.width - 2 * XPAD, o.colors == MS_FLAME_CPU ? "samples" : "bytes");
+		total, XPAD, o.width - 2 * XPAD, o.colors == MS_FLAME_CPU	 ? "samples"
+		: o.colors == MS_FLAME_TIME ? "us"
+					    : "bytes");
 	for (size_t i = 0; i < l.n; i++)
 		write_box(out, &d, &l.boxes[i]);
 	fputs("</g>\n", out);

@@ -93,6 +93,7 @@ function unzoom() {
 }
 function fmt(v) {
 	if (units === 'samples') return v + (v === 1 ? ' sample' : ' samples');
+	if (units === 'us') return v < 1000 ? v + ' us' : v < 1e6 ? (v / 1e3).toFixed(1) + ' ms' : (v / 1e6).toFixed(2) + ' s';
 	var u = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'], i = 0;
 	while (v >= 1024 && i < u.length - 1) { v /= 1024; i++; }
 	return i ? v.toFixed(2) + ' ' + u[i] : v + ' B';

@@ -151,6 +151,18 @@ void svg_format_bytes(char *buf, size_t size, double v, bool signed_)
 		snprintf(buf, size, "%s%.2f %s", sign_of(v, signed_), fabs(v) / scale, unit);
 }
 
+void svg_format_us(char *buf, size_t size, double v, bool signed_)
+{
+	double a = fabs(v);
+
+	if (a < 1000)
+		snprintf(buf, size, "%s%.0f us", sign_of(v, signed_), a);
+	else if (a < 1e6)
+		snprintf(buf, size, "%s%.1f ms", sign_of(v, signed_), a / 1e3);
+	else
+		snprintf(buf, size, "%s%.2f s", sign_of(v, signed_), a / 1e6);
+}
+
 void svg_format_samples(char *buf, size_t size, double v, bool signed_)
 {
 	double a = fabs(v);

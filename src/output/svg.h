@@ -34,5 +34,7 @@ const char *svg_byte_unit(double v, double *scale);
  * "1 sample" or "12 samples". With signed_, a positive value gets a '+'. */
 void svg_format_bytes(char *buf, size_t size, double v, bool signed_);
 void svg_format_samples(char *buf, size_t size, double v, bool signed_);
+/* v microseconds as "850 us", "12.5 ms" or "3.20 s". */
+void svg_format_us(char *buf, size_t size, double v, bool signed_);
 
 #endif

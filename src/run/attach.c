@@ -13,6 +13,7 @@
 #include "probes/cpu_probes.h"
 #include "probes/follow_probes.h"
 #include "probes/heap_probes.h"
+#include "probes/offcpu_probes.h"
 #include "probes/rss_probes.h"
 #include "python/python.h"
 #include "run/ingest.h"
@@ -71,6 +72,21 @@ static int attach_cpu(struct run *r, const int *fds, char *err, size_t errlen)
 
 	r->cpu_probes = cpu_probes__open(&copts, err, errlen);
 	return r->cpu_probes ? 0 : -EIO;
+}
+
+/* A sample per 5 ms of a thread's waiting: a thread that always waits costs 200
+ * stacks a second, as a 200 Hz wall-clock sampler would. */
+#define MS_OFFCPU_PERIOD_US 5000
+
+static int attach_offcpu(struct run *r, const int *fds, char *err, size_t errlen)
+{
+	struct offcpu_probes_opts oopts = {.target = target_of(r, fds)};
+
+	if (!r->opts.offcpu_period_us)
+		r->opts.offcpu_period_us = MS_OFFCPU_PERIOD_US;
+	oopts.period_ns = r->opts.offcpu_period_us * 1000;
+	r->offcpu_probes = offcpu_probes__open(&oopts, err, errlen);
+	return r->offcpu_probes ? 0 : -EIO;
 }
 
 /* RSS growth is an extra: without it the run goes on (reported once). */
@@ -142,6 +158,10 @@ int run_attach_probes(struct run *r)
 	if (o->cpu && attach_cpu(r, fds, err, sizeof(err)))
 		goto fail;
 	if (r->cpu_probes && add_ring(r, cpu_probes__events_fd(r->cpu_probes)))
+		goto fail_ring;
+	if (o->offcpu && attach_offcpu(r, fds, err, sizeof(err)))
+		goto fail;
+	if (r->offcpu_probes && add_ring(r, offcpu_probes__events_fd(r->offcpu_probes)))
 		goto fail_ring;
 	if (!o->no_rss)
 		attach_rss(r, fds);

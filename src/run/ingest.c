@@ -11,6 +11,7 @@
 #include "base/testpoint.h"
 #include "memspy/events.h"
 #include "profile/cpu_profile.h"
+#include "profile/offcpu_profile.h"
 #include "profile/profile.h"
 #include "profile/rss_pages.h"
 #include "profile/stacktab.h"
@@ -238,6 +239,26 @@ static long sample_frames(struct run *r, struct proc *p, const struct ms_cpu_eve
 			       MS_MAX_NAMES - 1);
 }
 
+/* --off-cpu: us microseconds of a thread's wall-clock time in its stack frames[1..nf]
+ * (frames[0] free), rooted at the thread and, with --children, the process
+ * before it in the merged profile. */
+static void add_wall(struct run *r, struct proc *p, uint32_t tid, uint32_t *frames, size_t nf,
+		     bool complete, uint64_t us, bool on_cpu)
+{
+	uint32_t buf[MS_MAX_NAMES + 2], id, thread = thread_frame(r, p, tid);
+	size_t skip = r->opts.threads && nf ? 1 : 0; /* the thread is there already */
+	size_t n = 0;
+
+	buf[n++] = r->merged ? p->frame : 0;
+	buf[n++] = thread;
+	memcpy(buf + n, frames + 1 + skip, (nf - skip) * sizeof(*buf));
+	n += nf - skip;
+	if (!stacktab__intern(r->stacks, buf + 1, n - 1, !complete, &id))
+		offcpu_profile__add_wall(p->prof.offcpu, id, thread, us, on_cpu);
+	if (r->merged && !stacktab__intern(r->stacks, buf, n, !complete, &id))
+		offcpu_profile__add_wall(r->merged->offcpu, id, thread, us, on_cpu);
+}
+
 /* Whether a CPU sample falls in the recorded window, from the run's start (or
  * last reset) to its end. The sampling program fires while the run attaches its
  * other probes and until it is detached, after the heap probes' slow detach:
@@ -274,6 +295,42 @@ static void ingest_cpu_sample(struct run *r, struct proc *p, const struct ms_cpu
 	cpu_profile__add(p->prof.cpu, id, 1);
 	if (mid != UINT32_MAX)
 		cpu_profile__add(r->merged->cpu, mid, 1);
+	if (r->opts.offcpu)
+		add_wall(r, p, ev->hdr.tid, frames, (size_t)nf, complete,
+			 (1000000 + r->opts.freq_hz / 2) / r->opts.freq_hz, true);
+}
+
+/* A sampled wait (--off-cpu): its stack with the reason as the leaf, weighted
+ * by the microseconds it stands for. ev->addr, the time really waited, says how
+ * many waits that is: a wait of t sampled for a period T >= t stands for T/t of
+ * its kind. */
+static void ingest_offcpu(struct run *r, struct proc *p, const struct ms_cpu_event *ev,
+			  size_t size)
+{
+	uint32_t frames[MS_MAX_NAMES], id, mid;
+	bool complete;
+	long nf;
+	double waits;
+
+	if (!in_window(r, ev->hdr.ts_ns))
+		return;
+	nf = sample_frames(r, p, ev, size, frames, &complete);
+	if (nf < 0)
+		return;
+	if (nf < MS_MAX_NAMES - 1)
+		frames[1 + nf++] = stacktab__frame(r->stacks, offcpu_reason_frame(ev->reason));
+	p->prof.offcpu_samples++;
+	p->prof.offcpu_truncated += !complete;
+	if (intern_stacks(r, p, frames, (size_t)nf, complete, &id, &mid))
+		return;
+	waits = ev->addr ? (double)ev->weight * 1000.0 / (double)ev->addr : 1.0;
+	offcpu_profile__add_wait(p->prof.offcpu, id, ev->weight, waits);
+	if (mid != UINT32_MAX) {
+		offcpu_profile__add_wait(r->merged->offcpu, mid, ev->weight, waits);
+		r->merged->offcpu_samples++;
+		r->merged->offcpu_truncated += !complete;
+	}
+	add_wall(r, p, ev->hdr.tid, frames, (size_t)nf, complete, ev->weight, false);
 }
 
 /* The process a page was charged in, and the run that merges it (--children). */
@@ -366,6 +423,9 @@ static void ingest_one(struct run *r, struct proc *p, const void *rec, size_t si
 		break;
 	case MS_EV_RSS:
 		ingest_rss_fault(r, p, rec, size);
+		break;
+	case MS_EV_OFFCPU:
+		ingest_offcpu(r, p, rec, size);
 		break;
 	case MS_EV_RSS_RELEASE:
 		ingest_rss_release(r, p, rec, size);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "profile/cpu_profile.h"
+#include "profile/offcpu_profile.h"
 #include "profile/profile.h"
 #include "profile/rss_growth.h"
 #include "profile/rss_pages.h"
@@ -23,7 +24,8 @@ int profiles__init(struct profiles *p, uint64_t sample_mean)
 	p->cpu = cpu_profile__new();
 	p->rss = cpu_profile__new();
 	p->rss_growth = rss_growth__new();
-	if (p->heap && p->cpu && p->rss && p->rss_growth)
+	p->offcpu = offcpu_profile__new();
+	if (p->heap && p->cpu && p->rss && p->rss_growth && p->offcpu)
 		return 0;
 	profiles__release(p);
 	return -ENOMEM;
@@ -35,6 +37,7 @@ void profiles__release(struct profiles *p)
 	cpu_profile__free(p->cpu);
 	cpu_profile__free(p->rss);
 	rss_growth__free(p->rss_growth);
+	offcpu_profile__free(p->offcpu);
 	tseries_fini(&p->rss_series);
 	*p = (struct profiles){0};
 }
@@ -50,16 +53,21 @@ void profiles__reset(struct profiles *p, uint64_t sample_mean, uint64_t ts)
 {
 	struct profile *heap = profile__new(sample_mean);
 	struct cpu_profile *cpu = cpu_profile__new();
+	struct offcpu_profile *offcpu = offcpu_profile__new();
 
-	if (!heap || !cpu) {
+	if (!heap || !cpu || !offcpu) {
 		profile__free(heap);
 		cpu_profile__free(cpu);
+		offcpu_profile__free(offcpu);
 		return;
 	}
 	profile__free(p->heap);
 	cpu_profile__free(p->cpu);
+	offcpu_profile__free(p->offcpu);
 	p->heap = heap;
 	p->cpu = cpu;
+	p->offcpu = offcpu;
+	p->offcpu_samples = p->offcpu_truncated = 0;
 	profile__limit_sites(heap, p->max_sites, p->other_stack);
 	tseries_fini(&p->rss_series);
 	series_clock_start(&p->rss_clock);

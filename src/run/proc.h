@@ -23,6 +23,7 @@ struct profiles {
 	struct cpu_profile *cpu;    /* CPU samples per stack */
 	struct cpu_profile *rss;    /* bytes of new pages still mapped, per stack */
 	struct rss_growth *rss_growth; /* rss over time, for its biggest stacks */
+	struct offcpu_profile *offcpu; /* --off-cpu: waits and wall-clock time per stack */
 	struct heap_totals totals;  /* stacks unwound; the BPF side's counts come at the end */
 	uint64_t cpu_truncated;	    /* CPU stacks whose unwinding stopped early */
 	uint64_t cpu_truncated_jit; /* ... of them, in JIT code */
@@ -30,6 +31,8 @@ struct profiles {
 	uint64_t cpu_in_probes;	    /* CPU samples inside memspy's own probe traps */
 	uint64_t rss_samples;	    /* page-fault samples */
 	uint64_t rss_released;	    /* bytes of sampled pages given back since */
+	uint64_t offcpu_samples;    /* off-CPU samples ingested */
+	uint64_t offcpu_truncated;  /* ... whose unwinding stopped early */
 	struct tseries rss_series; /* RSS in bytes, one point per tick, merged pairwise
 				     * when full (bounded as the heap's series are) */
 	struct series_clock rss_clock;

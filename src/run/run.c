@@ -18,6 +18,7 @@
 #include "output/outdir.h"
 #include "probes/capture.h"
 #include "probes/cpu_probes.h"
+#include "probes/offcpu_probes.h"
 #include "probes/follow_probes.h"
 #include "probes/heap_probes.h"
 #include "probes/probe_common.h"
@@ -360,10 +361,11 @@ static void say_attached(const struct run *r)
 		return;
 	if (r->heap)
 		ms_info("attached to pid %d (%s): %zu heap probes on %s (%s), "
-			"sampling %s%s%s; Ctrl-C to stop",
+			"sampling %s%s%s%s; Ctrl-C to stop",
 			(int)o->pid, r->comm, heap_probes__nr_links(r->heap), r->alloc.module,
 			r->alloc.why, o->sample_mean <= 1 ? "every allocation" : "by bytes",
 			r->cpu_probes ? "; CPU sampling on" : "",
+			r->offcpu_probes ? "; off-CPU waits on" : "",
 			o->children ? "; following children" : "");
 	else if (r->cpu_probes)
 		ms_info("attached to pid %d (%s): CPU sampling at %u Hz%s; Ctrl-C "
@@ -432,6 +434,8 @@ struct run *run__open(const struct run_opts *opts)
 	say_attached(r);
 	r->next_tick = start + MS_TICK_NS;
 	profiles__start(run_main_profiles(r), start);
+	if (r->offcpu_probes)
+		offcpu_probes__set_window(r->offcpu_probes, start, 0);
 	return r;
 fail:
 	/* A run that never started leaves no empty directory behind. */
@@ -589,6 +593,8 @@ void run_read_counters(struct run *r)
 
 	if (r->rss_probes)
 		rss_probes__counters(r->rss_probes, r->rss_counters);
+	if (r->offcpu_probes)
+		offcpu_probes__counters(r->offcpu_probes, r->off_counters);
 	run__counters(r, r->counters);
 	if (r->heap && heap_probes__sizes(r->heap, sizes) == 0)
 		profile__set_size_hist(run_main_profiles(r)->heap, sizes);
@@ -606,6 +612,9 @@ void run_stop_at(struct run *r, uint64_t end_ns)
 	if (r->stopped)
 		return;
 	r->end_ns = end_ns;
+	if (r->offcpu_probes)
+		offcpu_probes__set_window(r->offcpu_probes, run_main_profiles(r)->start_ns,
+					  r->end_ns);
 	/* Detach first so nothing new arrives, then take what is still queued. */
 	if (r->heap)
 		heap_probes__detach(r->heap);
@@ -613,6 +622,8 @@ void run_stop_at(struct run *r, uint64_t end_ns)
 		cpu_probes__detach(r->cpu_probes);
 	if (r->rss_probes)
 		rss_probes__detach(r->rss_probes);
+	if (r->offcpu_probes)
+		offcpu_probes__detach(r->offcpu_probes);
 	follow_probes__detach(r->follow);
 	if (r->cap)
 		capture__drain(r->cap);
@@ -642,6 +653,7 @@ void run__free(struct run *r)
 	heap_probes__free(r->heap);
 	cpu_probes__free(r->cpu_probes);
 	rss_probes__free(r->rss_probes);
+	offcpu_probes__free(r->offcpu_probes);
 	follow_probes__free(r->follow);
 	if (r->pidfd >= 0)
 		close(r->pidfd);
@@ -682,6 +694,11 @@ struct profile *run__profile(const struct run *r)
 const struct cpu_profile *run__cpu(const struct run *r)
 {
 	return run_main_profiles(r)->cpu;
+}
+
+const struct offcpu_profile *run__offcpu(const struct run *r)
+{
+	return run_main_profiles(r)->offcpu;
 }
 
 struct profile *run__proc_profile(const struct run *r, pid_t pid)

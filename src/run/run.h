@@ -15,6 +15,7 @@ struct run;
 struct top_row;
 struct profile;
 struct cpu_profile;
+struct offcpu_profile;
 struct stacktab;
 
 enum {
@@ -57,6 +58,8 @@ void run__free(struct run *r);
 const struct stacktab *run__stacks(const struct run *r);
 struct profile *run__profile(const struct run *r);
 const struct cpu_profile *run__cpu(const struct run *r);
+/* --off-cpu: waits and wall-clock time per stack. */
+const struct offcpu_profile *run__offcpu(const struct run *r);
 /* The same for one process of the run; NULL for a pid never seen. */
 struct profile *run__proc_profile(const struct run *r, pid_t pid);
 const struct cpu_profile *run__proc_cpu(const struct run *r, pid_t pid);

@@ -27,6 +27,8 @@ struct run_opts {
 	bool cpu;		/* sample the CPU (--no-cpu turns it off) */
 	uint32_t freq_hz;	/* CPU samples per second (-F) */
 	bool kernel;		/* kernel frames in CPU stacks (--kernel) */
+	bool offcpu;		/* off-CPU and wall-clock profiles (--off-cpu) */
+	uint64_t offcpu_period_us; /* a sample per this much blocked time; 0: default */
 	bool no_rss;		/* no page-fault sampling, no rss.folded (--no-rss) */
 	bool threads;		/* thread as the root frame, "name-tid" (--threads) */
 	bool children;		/* follow descendants, present and future (--children) */

@@ -34,6 +34,7 @@ struct run {
 	struct heap_probes *heap;
 	struct cpu_probes *cpu_probes;
 	struct rss_probes *rss_probes;	/* sampled page faults; NULL with --no-rss */
+	struct offcpu_probes *offcpu_probes; /* --off-cpu: switch timing; NULL without */
 	struct capture *cap;
 	struct capture *follow_cap;	/* --children: fork, exec and exit records */
 	int pidfd;
@@ -71,6 +72,7 @@ struct run {
 	struct load_cmd *load;		/* attach -- CMD: the load command; NULL: none */
 	uint64_t counters[MS_CNT_COUNT];     /* read at stop (and for snapshots) */
 	uint64_t rss_counters[MS_RSS_COUNT]; /* read at stop (and for snapshots) */
+	uint64_t off_counters[MS_OFFC_COUNT]; /* read at stop (and for snapshots) */
 	/* --every, SIGUSR1: snapshots into <dir>/snap-NNNN/ (snapdirs.c) */
 	uint64_t next_snap_ns;		/* the next --every snapshot; 0: none */
 	unsigned nr_snaps;		/* written so far: the newest one's number */

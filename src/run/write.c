@@ -16,6 +16,7 @@
 #include "output/report_bounds.h"
 #include "output/report_cpu.h"
 #include "output/report_load.h"
+#include "output/report_offcpu.h"
 #include "output/report_rss.h"
 #include "output/report_verdict.h"
 #include "output/sinks.h"
@@ -34,6 +35,7 @@
 #include "run/snapshot.h"
 #include "run/write.h"
 #include "run/write_heap.h"
+#include "run/write_offcpu.h"
 #include "run/write_pprof.h"
 
 #define MS_MAX_SUSPECTS 32
@@ -56,6 +58,7 @@ struct out_set {
 	struct python_globals *py_globals; /* growing Python containers; NULL: none */
 	const uint64_t *counters;	   /* enum ms_counter */
 	const uint64_t *rss_counters;	   /* enum ms_rss_counter */
+	const uint64_t *off_counters;	   /* enum ms_off_counter; NULL: not this set's */
 	const char *py_off;		   /* why Python frames are off; "": on, or none */
 	const struct runtime_heap *runtime; /* a heap the probes cannot see; NULL: none */
 	bool merged;			   /* --children: the processes are listed first */
@@ -300,6 +303,24 @@ static void write_bounds(FILE *f, const struct run *r, const struct out_set *o)
 	report_bounds_write(f, &b);
 }
 
+/* The off-CPU sections. A --children process's own report has no exact totals:
+ * the kernel side counts the run's. */
+static void write_offcpu_report(FILE *f, const struct run *r, const struct out_set *o)
+{
+	static const uint64_t none[MS_OFFC_COUNT];
+
+	report_offcpu_write(f, &(struct offcpu_report_input){
+				       .profile = o->prof->offcpu,
+				       .stacks = r->stacks,
+				       .counters = o->off_counters ? o->off_counters : none,
+				       .period_us = r->opts.offcpu_period_us,
+				       .samples = o->prof->offcpu_samples,
+				       .truncated = o->prof->offcpu_truncated,
+				       .duration_s = (double)(r->end_ns - o->prof->start_ns) / 1e9,
+				       .top_n = r->opts.top_n,
+			       });
+}
+
 static void write_report_to(FILE *f, const struct run *r, const struct out_set *o,
 			    const char *end_reason, const struct report_input *heap,
 			    const struct cpu_report_input *cpu, const struct report_input *judged,
@@ -324,6 +345,8 @@ static void write_report_to(FILE *f, const struct run *r, const struct out_set *
 	}
 	if (cpu)
 		report_cpu_write(f, cpu);
+	if (r->offcpu_probes)
+		write_offcpu_report(f, r, o);
 	if (run_has_rss(r)) {
 		report_rss_write(f, r->stacks, o->prof->rss, o->prof->rss_released,
 				 o->rss_counters, r->rss_period_min, r->rss_period_max);
@@ -502,13 +525,16 @@ static int write_set(const struct run *r, const struct out_set *o, const char *e
 	    report_rss_write_profile(o->dir, r->stacks, o->prof->rss, (int)o->pid, o->comm,
 				     r->rss_period_min, r->rss_period_max))
 		status = -EIO;
-	if (write_pprof(&(struct pprof_set){
-		    .dir = o->dir, .comm = o->comm, .start_ns = o->prof->start_ns,
-		    .end_ns = r->end_ns, .stacks = r->stacks,
-		    .heap = run_has_heap(r) ? o->prof->heap : NULL,
-		    .sample_mean = r->opts.sample_mean,
-		    .cpu = run_has_cpu(r) ? o->prof->cpu : NULL, .freq_hz = r->opts.freq_hz,
-		    .rss = run_has_rss(r) ? o->prof->rss : NULL}))
+	struct pprof_set ps = {
+		.dir = o->dir, .comm = o->comm, .start_ns = o->prof->start_ns,
+		.end_ns = r->end_ns, .stacks = r->stacks,
+		.heap = run_has_heap(r) ? o->prof->heap : NULL,
+		.sample_mean = r->opts.sample_mean,
+		.cpu = run_has_cpu(r) ? o->prof->cpu : NULL, .freq_hz = r->opts.freq_hz,
+		.rss = run_has_rss(r) ? o->prof->rss : NULL};
+	if (write_pprof(&ps))
+		status = -EIO;
+	if (r->offcpu_probes && write_offcpu(&ps, o->pid, o->prof, o->merged))
 		status = -EIO;
 	if (write_timeline(r, o, suspects, nsus))
 		status = -EIO;
@@ -565,6 +591,7 @@ int write_outputs(struct run *r, const char *end_reason)
 		.runtime = r->alloc.runtime,
 		.counters = r->counters,
 		.rss_counters = r->rss_counters,
+		.off_counters = r->off_counters,
 		.merged = r->merged != NULL,
 		.print = !r->opts.quiet,
 	};

@@ -114,6 +114,26 @@ static int write_counts(const struct pprof_set *s, const struct cpu_profile *p, 
 	return err;
 }
 
+int write_pprof_time(const struct pprof_set *s, const char *name, const char *type,
+		     const uint32_t *ids, const uint64_t *us, size_t n)
+{
+	const struct pprof_type types[] = {{type, "nanoseconds"}};
+	struct pprof_desc d = desc_of(s, types, 1);
+	int64_t *vals = calloc(n ? n : 1, sizeof(*vals));
+	int err;
+
+	if (!vals) {
+		ms_err("out of memory writing %s", name);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		vals[i] = (int64_t)us[i] * 1000;
+	d.period_type = types[0];
+	err = pprof_write(s->dir, name, s->stacks, ids, vals, n, &d);
+	free(vals);
+	return err;
+}
+
 int write_pprof(const struct pprof_set *s)
 {
 	int status = 0;

@@ -25,5 +25,9 @@ struct pprof_set {
 /* Write the profiles the set has into s->dir. Returns 0 or -EIO (each failure
  * was reported). */
 int write_pprof(const struct pprof_set *s);
+/* Write <s->dir>/<name>, a time profile (off-CPU or wall-clock) of type (say
+ * "wall") in nanoseconds, from us microseconds per stack. 0 or -errno. */
+int write_pprof_time(const struct pprof_set *s, const char *name, const char *type,
+		     const uint32_t *ids, const uint64_t *us, size_t n);
 
 #endif
