@@ -98,12 +98,13 @@ START_TEST(test_table_bounded)
 	size_t min_cap = profile__block_capacity(p);
 
 	for (uint64_t i = 0; i < N; i++)
-		ck_assert_int_eq(profile__alloc(p, 0x10000 + i * 16, 16, (uint32_t)(i % 5), i), 0);
+		ck_assert_int_eq(profile__alloc(p, 0x10000 + i * 16, 16, (uint32_t)(i % 5),
+						i * 1000000), 0); /* blocks keep ms */
 	ck_assert_uint_eq(profile__nr_live(p), N);
 	ck_assert_uint_le(profile__block_capacity(p), 4 * N);
 	ck_assert_double_eq(profile__live_bytes(p), 16.0 * N);
 	/* oldest survives the rebuilds */
-	ck_assert_uint_eq(site(p, 3)->oldest_live_ns, 3);
+	ck_assert_uint_eq(site(p, 3)->oldest_live_ns, 3 * 1000000);
 	for (uint64_t i = 0; i < N; i += 2)
 		ck_assert(profile__free_block(p, 0x10000 + i * 16, N));
 	for (uint64_t i = 1; i < N; i += 2) {
