@@ -1,0 +1,15 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The agent image has the layout the injector maps (scripts/check-agent-image.sh),
+# and the checker rejects an ordinary shared library. Needs neither root nor BPF.
+. "$(dirname "$0")/lib.sh"
+: "${srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${MEMSPY_AGENT:=$(pwd)/src/agent/memspy-agent.so}"
+CHECK="$srcdir/scripts/check-agent-image.sh"
+command -v readelf > /dev/null || skip "needs readelf (binutils)"
+
+sh "$CHECK" "$MEMSPY_AGENT" || fail "memspy-agent.so is not laid out as the injector maps it"
+libc=$(ldd /bin/sh | awk '/libc\.so/ { print $3 }')
+sh "$CHECK" "$libc" > "$T/libc.out" && fail "check-agent-image.sh accepted $libc"
+grep -q 'has relocations' "$T/libc.out" || fail "check-agent-image.sh did not see libc's relocations"
+echo PASS
