@@ -104,10 +104,11 @@ struct ms_agent_counts {
  * thread afterwards (memspy reads it while it runs: aligned words never tear). */
 struct ms_agent_thread {
 	__u64 key;	 /* the thread pointer (%fs:0); 0: free record */
-	__s64 countdown; /* bytes until the next sample; <= 0: draw first */
-	__u64 draws;	 /* countdowns drawn so far: the next index into the table */
+	__s64 countdown; /* bytes until the next sample */
+	__u32 draws;	 /* countdowns drawn so far: the next index into the table */
+	__u32 armed;	 /* countdown drawn once: a fresh record starts at 0 */
 	__u32 seq;	 /* allocator calls so far (frees included), as events.h's seq */
-	__u32 depth;	 /* hooks of this thread under way: nested ones only forward */
+	__u32 depth;	 /* a hook of this thread under way: nested ones only forward */
 	struct ms_agent_counts n;
 };
 
@@ -135,6 +136,9 @@ struct ms_agent_ctl {
 	struct ms_agent_counts overflow;
 	struct ms_agent_thread threads[MS_AGENT_THREADS];
 	__u64 set[MS_AGENT_SET_SLOTS]; /* sampled live blocks; 0 empty, 1 deleted */
+	/* blocks in set[] per home slot: a free looks at this byte, which stays in
+	 * the cache, and probes set[] only when it is not 0 */
+	__u8 homes[MS_AGENT_SET_SLOTS];
 };
 
 /* What the trap functions receive: the sampled call, and the caller's state at its

@@ -5,7 +5,7 @@
 
 #define HOOK AGENT_HIDDEN __attribute__((noinline))
 #define ORIG(id, type) ((type)ms_agent_ctl.orig[MS_HOOK_##id])
-#define CALLER() agent_caller_of(__builtin_frame_address(0))
+#define FRAME() __builtin_frame_address(0)
 
 typedef void *(*fn_p1)(void *, size_t);
 typedef void *(*fn_p2)(void *, size_t, size_t);
@@ -25,7 +25,7 @@ typedef void *(*fn_new_al_nothrow)(size_t, size_t, const void *);
 		int overflow;                                                   \
 		struct ms_agent_thread *t = agent_enter(&overflow);             \
 									\
-		agent_release(t, overflow, (__u64)ptr, 1, CALLER());            \
+		agent_release(t, overflow, (__u64)ptr, 1, FRAME());            \
 		agent_leave(t);                                                 \
 		ORIG(id, void (*) params) args;                                 \
 	}
@@ -55,7 +55,7 @@ HOOK void *ms_hook_realloc(void *ptr, size_t size)
 {
 	int overflow;
 	struct ms_agent_thread *t = agent_enter(&overflow);
-	struct agent_caller c = CALLER();
+	void *c = FRAME();
 
 	agent_release(t, overflow, (__u64)ptr, 0, c);
 	void *p = ORIG(REALLOC, fn_p1)(ptr, size);
@@ -67,7 +67,7 @@ HOOK void *ms_hook_reallocarray(void *ptr, size_t n, size_t size)
 {
 	int overflow;
 	struct ms_agent_thread *t = agent_enter(&overflow);
-	struct agent_caller c = CALLER();
+	void *c = FRAME();
 
 	agent_release(t, overflow, (__u64)ptr, 0, c);
 	void *p = ORIG(REALLOCARRAY, fn_p2)(ptr, n, size);
@@ -79,7 +79,7 @@ HOOK void *ms_hook_rallocx(void *ptr, size_t size, int flags)
 {
 	int overflow;
 	struct ms_agent_thread *t = agent_enter(&overflow);
-	struct agent_caller c = CALLER();
+	void *c = FRAME();
 
 	agent_release(t, overflow, (__u64)ptr, 0, c);
 	void *p = ORIG(RALLOCX, fn_p_sz_fl)(ptr, size, flags);
@@ -92,7 +92,7 @@ HOOK size_t ms_hook_xallocx(void *ptr, size_t size, size_t extra, int flags)
 {
 	int overflow;
 	struct ms_agent_thread *t = agent_enter(&overflow);
-	struct agent_caller c = CALLER();
+	void *c = FRAME();
 
 	agent_release(t, overflow, (__u64)ptr, 0, c);
 	size_t n = ORIG(XALLOCX, fn_xallocx)(ptr, size, extra, flags);
@@ -109,7 +109,7 @@ HOOK size_t ms_hook_xallocx(void *ptr, size_t size, size_t extra, int flags)
 		struct ms_agent_thread *t = agent_enter(&overflow);             \
 		void *p = ORIG(id, void *(*) params) args;                      \
 									\
-		agent_leave_alloc(t, overflow, (__u64)p, size, fn, CALLER());        \
+		agent_leave_alloc(t, overflow, (__u64)p, size, fn, FRAME());        \
 		return p;                                                       \
 	}
 
@@ -128,7 +128,7 @@ HOOK int ms_hook_posix_memalign(void **out, size_t al, size_t size)
 	int err = ORIG(POSIX_MEMALIGN, fn_pm)(out, al, size);
 
 	agent_leave_alloc(t, overflow, err ? 0 : (__u64)*out, size, MS_FN_POSIX_MEMALIGN,
-			  CALLER());
+			  FRAME());
 	return err;
 }
 
@@ -179,7 +179,7 @@ AGENT_HIDDEN struct new_result agent_new(size_t size, size_t al, __u32 which, vo
 				: ((fn_new_nothrow)nothrow)(size, &nt);
 		if (p) {
 			agent_count_alloc(t, overflow, size);
-			agent_sample_alloc(t, (__u64)p, size, MS_FN_NEW, agent_caller_of(frame));
+			agent_sample_alloc(t, (__u64)p, size, MS_FN_NEW, frame);
 		}
 	} else {
 		/* a sample with no nothrow original to take it is lost, the count is not */

@@ -43,10 +43,13 @@ char *agent_image_locate(void)
 		dir = strrchr(exe, '/');
 		if (dir)
 			*dir = '\0';
-		if (asprintf(&p, "%s/src/agent/memspy-agent.so", exe) < 0)
-			p = NULL;
-		if ((p = readable(p)))
-			return p;
+		/* memspy at the top of the build tree, a test program in tests/ */
+		for (int up = 0; up < 2; up++) {
+			if (asprintf(&p, "%s%s/src/agent/memspy-agent.so", exe, up ? "/.." : "") < 0)
+				p = NULL;
+			if ((p = readable(p)))
+				return p;
+		}
 	}
 	p = readable(strdup(MS_PKGLIBDIR "/memspy-agent.so"));
 	if (!p)

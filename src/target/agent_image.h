@@ -26,9 +26,10 @@ struct agent_image {
 	uint64_t span; /* bytes from the base to the end of the RW segment, page rounded */
 };
 
-/* The installed memspy-agent.so: $MEMSPY_AGENT if set, else next to the memspy
- * binary's build tree (src/agent/ beside it), else the package's library
- * directory. A malloc'ed path, or NULL (errno ENOENT) when none is readable. */
+/* The installed memspy-agent.so: $MEMSPY_AGENT if set, else in the build tree of
+ * the running program (src/agent/ beside it or beside its folder), else the
+ * package's library directory. A malloc'ed path, or NULL (errno ENOENT) when none
+ * is readable. */
 char *agent_image_locate(void);
 /* Read an agent image: every entry point and the layout. 0, -ENOEXEC (not an
  * agent: a missing symbol or another layout), or -errno. */
