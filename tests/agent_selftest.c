@@ -248,6 +248,21 @@ int main(int argc, char **argv)
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(th[i], NULL);
 
+	/* what memspy reads of the running target: the same sums */
+	struct agent_counts read;
+	uint64_t calls = agent.ctl->overflow.alloc_calls, bytes = agent.ctl->overflow.alloc_bytes;
+	for (int i = 0; i < MS_AGENT_THREADS; i++) {
+		calls += agent.ctl->threads[i].n.alloc_calls;
+		bytes += agent.ctl->threads[i].n.alloc_bytes;
+	}
+	CHECK(agent_image_read_counts(getpid(), agent.base + agent.img.ctl, &read) == 0,
+	      "cannot read the agent's counters");
+	CHECK(read.n.alloc_calls == calls && read.n.alloc_bytes == bytes,
+	      "counters read %llu calls %llu bytes, the block holds %llu %llu",
+	      (unsigned long long)read.n.alloc_calls, (unsigned long long)read.n.alloc_bytes,
+	      (unsigned long long)calls, (unsigned long long)bytes);
+	CHECK(read.threads >= THREADS + 1, "%u thread records", read.threads);
+
 	double err = total_weight / (double)total_bytes - 1;
 	printf("%llu bytes allocated, %llu samples estimate %.0f (%+.2f%%)\n",
 	       (unsigned long long)total_bytes, (unsigned long long)total_samples, total_weight,
@@ -261,7 +276,7 @@ int main(int argc, char **argv)
 	check_slots("removed", 0);
 	/* inert now: calls pass through and count nothing */
 	struct ms_agent_thread *t = agent_local_thread(&agent);
-	uint64_t calls = t ? t->n.alloc_calls : 0;
+	calls = t ? t->n.alloc_calls : 0;
 	void *volatile p = malloc(100);
 	free(p);
 	((void (*)(void *))(uintptr_t)(agent.base + agent.img.hooks[MS_HOOK_FREE]))(

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "base/sampling.h"
@@ -211,4 +212,52 @@ size_t agent_image_fill_ctl(const struct agent_image *img, uint64_t base,
 		};
 	}
 	return left_out;
+}
+
+/* The tail of the control block the counters live in: from enabled to the end
+ * of the thread records. */
+#define COUNTS_FROM offsetof(struct ms_agent_ctl, enabled)
+#define COUNTS_TO offsetof(struct ms_agent_ctl, set)
+
+static void add_counts(struct ms_agent_counts *sum, const struct ms_agent_counts *c)
+{
+	sum->alloc_calls += c->alloc_calls;
+	sum->alloc_bytes += c->alloc_bytes;
+	sum->free_calls += c->free_calls;
+	sum->sampled += c->sampled;
+	for (int k = 0; k < MS_SIZE_BUCKETS; k++)
+		sum->size_buckets[k] += c->size_buckets[k];
+}
+
+int agent_image_read_counts(pid_t pid, uint64_t ctl, struct agent_counts *out)
+{
+	size_t len = COUNTS_TO - COUNTS_FROM;
+	/* a whole block, of which only the counters' part is read */
+	struct ms_agent_ctl *c = malloc(sizeof(*c));
+	ssize_t got;
+
+	if (!c)
+		return -ENOMEM;
+	struct iovec local = {(char *)c + COUNTS_FROM, len},
+		     remote = {(void *)(uintptr_t)(ctl + COUNTS_FROM), len};
+	got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	if (got != (ssize_t)len) {
+		int err = got < 0 ? -errno : -EIO;
+		free(c);
+		return err;
+	}
+	memset(out, 0, sizeof(*out));
+	out->enabled = c->enabled;
+	out->sampled_frees = c->sampled_frees;
+	out->set_full = c->set_full;
+	out->threads_full = c->threads_full;
+	add_counts(&out->n, &c->overflow);
+	for (int i = 0; i < MS_AGENT_THREADS; i++) {
+		if (!c->threads[i].key)
+			continue;
+		out->threads++;
+		add_counts(&out->n, &c->threads[i].n);
+	}
+	free(c);
+	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "memspy/agent_abi.h"
 #include "target/alloc_slots.h"
@@ -42,5 +43,21 @@ void agent_image_release(struct agent_image *img);
 size_t agent_image_fill_ctl(const struct agent_image *img, uint64_t base,
 			    const struct alloc_slots *slots, uint64_t mean, uint64_t seed,
 			    struct ms_agent_ctl *ctl);
+
+/* What the agent counted so far, summed over every thread record and the overflow
+ * record, and its own troubles. */
+struct agent_counts {
+	struct ms_agent_counts n;
+	uint64_t sampled_frees; /* frees of sampled blocks that reached the trap */
+	uint64_t set_full;	/* sampled blocks dropped: the set had no room */
+	uint64_t threads_full;	/* calls counted on the overflow record */
+	uint32_t threads;	/* thread records in use */
+	uint32_t enabled;	/* the hooks count and sample */
+};
+
+/* Read the counters of the control block at ctl (a target address) of pid, while
+ * it runs: each word is read whole, so every counter is one the agent wrote.
+ * 0 or -errno (-ESRCH once the target is gone). */
+int agent_image_read_counts(pid_t pid, uint64_t ctl, struct agent_counts *out);
 
 #endif
