@@ -248,15 +248,16 @@ int main(int argc, char **argv)
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(th[i], NULL);
 
-	/* what memspy reads of the running target: the same sums */
+	/* what memspy reads of the running target: the same sums (read first: the
+	 * reader's own malloc is then in both) */
 	struct agent_counts read;
+	CHECK(agent_image_read_counts(getpid(), agent.base + agent.img.ctl, &read) == 0,
+	      "cannot read the agent's counters");
 	uint64_t calls = agent.ctl->overflow.alloc_calls, bytes = agent.ctl->overflow.alloc_bytes;
 	for (int i = 0; i < MS_AGENT_THREADS; i++) {
 		calls += agent.ctl->threads[i].n.alloc_calls;
 		bytes += agent.ctl->threads[i].n.alloc_bytes;
 	}
-	CHECK(agent_image_read_counts(getpid(), agent.base + agent.img.ctl, &read) == 0,
-	      "cannot read the agent's counters");
 	CHECK(read.n.alloc_calls == calls && read.n.alloc_bytes == bytes,
 	      "counters read %llu calls %llu bytes, the block holds %llu %llu",
 	      (unsigned long long)read.n.alloc_calls, (unsigned long long)read.n.alloc_bytes,
