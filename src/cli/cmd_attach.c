@@ -56,6 +56,8 @@ static void attach_usage(FILE *f)
 		"      --keep N           keep only the newest N snapshots (default: all)\n"
 		"      --no-cpu           do not sample the CPU\n"
 		"      --no-rss           do not sample page faults (no rss.folded)\n"
+		"      --no-inject        write nothing into the target: watch the heap with\n"
+		"                         uprobes on the allocator, not the in-process sampler\n"
 		"      --no-heap          do not track the heap\n"
 		CLI_DEBUGINFOD_HELP
 		"  -n, --top N            sites and functions listed in the report (default 10)\n"
@@ -79,6 +81,7 @@ enum {
 	OPT_KERNEL,
 	OPT_THREADS,
 	OPT_NO_RSS,
+	OPT_NO_INJECT,
 	OPT_EVERY,
 	OPT_KEEP,
 };
@@ -156,6 +159,9 @@ static int attach_option(int c, const char *arg, struct run_opts *o)
 	case OPT_THREADS:
 		o->threads = true;
 		return 0;
+	case OPT_NO_INJECT:
+		o->no_inject = true;
+		return 0;
 	case OPT_NO_RSS:
 		o->no_rss = true;
 		return 0;
@@ -186,6 +192,7 @@ static const struct option attach_longopts[] = {
 	{"no-cpu", no_argument, NULL, CLI_OPT_NO_CPU},
 	{"no-heap", no_argument, NULL, CLI_OPT_NO_HEAP},
 	{"no-rss", no_argument, NULL, OPT_NO_RSS},
+	{"no-inject", no_argument, NULL, OPT_NO_INJECT},
 	{"children", no_argument, NULL, CLI_OPT_CHILDREN},
 	{"every", required_argument, NULL, OPT_EVERY},
 	{"keep", required_argument, NULL, OPT_KEEP},

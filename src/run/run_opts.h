@@ -22,6 +22,8 @@ struct run_opts {
 	uint32_t freq_hz;	/* CPU samples per second (-F) */
 	bool kernel;		/* kernel frames in CPU stacks (--kernel) */
 	bool no_rss;		/* no page-fault sampling, no rss.folded (--no-rss) */
+	bool no_inject;		/* write nothing into the target: uprobes on the
+				 * allocator, not the in-process sampler (--no-inject) */
 	bool threads;		/* thread as the root frame, "name-tid" (--threads) */
 	bool children;		/* follow descendants, present and future (--children) */
 	bool no_output;		/* no output directory (memspy top) */
