@@ -346,7 +346,13 @@ static void say_attached(const struct run *r)
 
 	if (o->quiet_attach)
 		return;
-	if (r->heap)
+	if (r->inproc)
+		ms_info("attached to pid %d (%s): heap by the %s over %s, sampling by "
+			"bytes%s%s; Ctrl-C to stop",
+			(int)o->pid, r->comm, r->heap_mode, r->alloc.module,
+			r->cpu_probes ? "; CPU sampling on" : "",
+			o->children ? "; following children" : "");
+	else if (r->heap)
 		ms_info("attached to pid %d (%s): %zu heap probes on %s (%s), "
 			"sampling %s%s%s; Ctrl-C to stop",
 			(int)o->pid, r->comm, heap_probes__nr_links(r->heap), r->alloc.module,
