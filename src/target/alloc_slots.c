@@ -25,6 +25,7 @@ const char *const alloc_slot_names[MS_HOOK_COUNT] = {MS_AGENT_HOOKS(SLOT_NAME)};
 /* What one search needs besides its output. */
 struct slot_search {
 	pid_t pid;
+	uint64_t skip_start, skip_end;
 	const struct procmaps *maps;
 	struct alloc_slots *out;
 	size_t cap;
@@ -189,6 +190,7 @@ static int consider(struct slot_search *ss, struct alloc_slot_module *m, uint32_
 	bool lazy = type == R_X86_64_JUMP_SLOT && at && !strcmp(at->path, m->path);
 	if (!ok || (v != ss->out->orig[h] && !lazy)) {
 		m->nr_foreign++;
+		m->nr_in_skip += ok && v >= ss->skip_start && v < ss->skip_end;
 		return 0;
 	}
 	m->nr_slots++;
@@ -295,7 +297,8 @@ int alloc_slots_find(pid_t pid, const struct allocator *a, uint64_t skip_start,
 		     uint64_t skip_end, struct alloc_slots *out)
 {
 	struct procmaps maps;
-	struct slot_search ss = {.pid = pid, .maps = &maps, .out = out};
+	struct slot_search ss = {
+		.pid = pid, .skip_start = skip_start, .skip_end = skip_end, .maps = &maps, .out = out};
 	int err;
 
 	memset(out, 0, sizeof(*out));

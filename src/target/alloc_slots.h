@@ -28,6 +28,8 @@ struct alloc_slot_module {
 	uint64_t bias;	   /* load bias */
 	size_t nr_slots;   /* slots listed in it */
 	size_t nr_foreign; /* slots naming a hooked entry that resolve elsewhere: left */
+	size_t nr_in_skip; /* of those, slots pointing into the skipped range (the
+			    * agent's hooks, from an install still in place) */
 };
 
 struct alloc_slots {
@@ -48,7 +50,8 @@ extern const char *const alloc_slot_names[MS_HOOK_COUNT];
  * current value (a lazy JUMP_SLOT holds a PLT stub). A slot is listed only when it
  * holds that original, or, for a JUMP_SLOT, a stub inside its own module not bound
  * yet; one holding anything else (another interposer) is counted as foreign and
- * left alone. Mappings in [skip_start, skip_end) are ignored (the agent's own).
+ * left alone. Mappings in [skip_start, skip_end) are ignored (the agent's own);
+ * foreign slots pointing there are counted apart (nr_in_skip).
  * Returns 0 (out->n may be 0) or -errno (-ENOENT: the allocator is not mapped).
  */
 int alloc_slots_find(pid_t pid, const struct allocator *a, uint64_t skip_start,
