@@ -683,6 +683,11 @@ const char *run__comm(const struct run *r)
 	return r->comm;
 }
 
+const char *run__heap_mode(const struct run *r)
+{
+	return r->heap ? r->heap_mode : "";
+}
+
 uint64_t run__start_ns(const struct run *r)
 {
 	return run_main_profiles(r)->start_ns;
