@@ -23,6 +23,8 @@
 /* libstdc++'s operator new and delete, called from C */
 void *_Znwm(size_t size);
 void _ZdlPv(void *p);
+/* agent_selftest_throw.cc: 1 when a failed new[] threw bad_alloc into its caller */
+int agent_selftest_throws(void);
 
 #define MEAN (64 << 10)
 #define THREADS 4
@@ -270,6 +272,10 @@ int main(int argc, char **argv)
 	       100 * err);
 	CHECK(fabs(err) < 0.10, "sampled estimate off by %+.1f%%", 100 * err);
 	CHECK(agent.ctl->set_full == 0, "sampled-block set full %llu times", agent.ctl->set_full);
+
+	/* a failing operator new throws through the hook, sampled or not */
+	CHECK(agent_selftest_throws(), "a failed new[] did not throw bad_alloc to its caller");
+	CHECK(agent_selftest_throws(), "a failed new[] did not throw bad_alloc to its caller");
 
 	agent.remove(agent.ctl);
 	CHECK(agent.ctl->remove_result == (int)agent.slots.n, "remove restored %d of %zu slots",
