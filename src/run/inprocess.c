@@ -2,6 +2,7 @@
 /* In-process sampling's life cycle in the target: map, fill, install, read, remove. */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,7 +204,11 @@ int inprocess__remove(struct inprocess *ip)
 	if (!ip || !ip->installed || ip->removed)
 		return 0;
 	ip->removed = true;
+	if (kill(ip->pid, 0) && errno == ESRCH)
+		return 0; /* the target is gone, and its slots with it */
 	s = ip->inj->begin(ip->pid, why, sizeof(why));
+	if (!s && kill(ip->pid, 0) && errno == ESRCH)
+		return 0;
 	if (!s) {
 		ms_warn("cannot remove the in-process sampler from pid %d (%s): its hooks stay, "
 			"counting at a few ns per call",
