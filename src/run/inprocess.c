@@ -76,7 +76,15 @@ static int fill(struct inprocess *ip, const struct allocator *a, uint64_t mean, 
 		return err;
 	}
 	if (!slots.n) {
-		snprintf(why, len, "no module calls %s through a pointer slot", a->module);
+		size_t foreign = 0;
+		for (size_t i = 0; i < slots.nr_modules; i++)
+			foreign += slots.modules[i].nr_foreign;
+		if (foreign)
+			snprintf(why, len, "the %zu pointer slots to %s hold something else (the "
+				 "sampler of a memspy that was killed, or another interposer)",
+				 foreign, a->module);
+		else
+			snprintf(why, len, "no module calls %s through a pointer slot", a->module);
 		alloc_slots_release(&slots);
 		return -ENOENT;
 	}
