@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/testpoint.h"
 #include "base/log.h"
 #include "output/outdir.h"
 #include "probes/capture.h"
@@ -420,6 +421,7 @@ struct run *run__open(const struct run_opts *opts)
 	r->pidfd = open_pidfd(opts->pid);
 	if (run_attach_probes(r))
 		goto fail;
+	ms_testpoint(MS_STEP_PROBES_ATTACHED);
 	run_find_probe_ips(r);
 	uint64_t start = clock_now_ns();
 	say_attached(r);

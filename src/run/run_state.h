@@ -22,6 +22,7 @@ struct run {
 	char dir[4096];			/* output directory; empty with no_output */
 	bool made_dir;			/* the directory is ours: remove it if attach fails */
 	bool offline;			/* run__new_offline: no probes, no modules */
+	bool seen_record;		/* a record came from BPF (MS_STEP_FIRST_EVENT) */
 	/* probes */
 	struct allocator alloc;
 	struct follow_probes *follow;	/* --children: fork and exit programs, procs map */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/testpoint.h"
 #include "output/outdir.h"
 #include "output/report.h"
 #include "output/report_alloc.h"
@@ -373,6 +374,9 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 
 	if (!err) {
 		write_report_to(af.f, r, o, end_reason, hp, cp, &in, rss);
+		/* On disk, half of it: what a kill in the middle of writing leaves. */
+		if (fflush(af.f) == 0)
+			ms_testpoint(MS_STEP_REPORT_WRITING);
 		err = atomic_file__commit(&af);
 	}
 	if (err) {
