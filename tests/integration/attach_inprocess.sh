@@ -51,7 +51,9 @@ awk -v e="$leak" -v t="$truth" 'BEGIN { d = (e - t) / t; if (d < 0) d = -d; exit
 	fail "leak estimate $leak is not within 30% of $truth"
 grep -q 'ms_hook_' "$T/out/heap.folded" && fail "an agent frame shows in heap.folded"
 
-# --no-inject: nothing of memspy's enters a new target
+# --no-inject: nothing of memspy's enters a new target (the first run's files go,
+# or the waits below could see their lines)
+rm -f "$T/target.out" "$T/memspy.err"
 start_target "$TARGETS/leaky" sampled
 start_memspy --no-inject -o "$T/out2" "$TARGET_PID"
 grep -q 'heap probes on' "$T/memspy.err" || fail "--no-inject did not use uprobes"
