@@ -109,6 +109,29 @@ static int fill(struct inprocess *ip, const struct allocator *a, uint64_t mean, 
 	return err;
 }
 
+/* An agent an earlier attach left in the target: taken again (ip->base set) when
+ * it is idle, its slots given back; one that still counts belongs to a memspy
+ * attached now, or to one killed before it could remove it: its slots are
+ * taken, so this run uses uprobes. 0 (reused or none), or -EBUSY with why. */
+static int reuse_earlier(struct inprocess *ip, char *why, size_t len)
+{
+	uint64_t base;
+	uint32_t enabled = 1;
+
+	ip->base = 0;
+	if (!ip->inj->find_image || ip->inj->find_image(ip->pid, ip->img.path, &base))
+		return 0;
+	if (read_target(ip->pid, base + ip->img.ctl + offsetof(struct ms_agent_ctl, enabled),
+			&enabled, sizeof(enabled)) == 0 &&
+	    !enabled) {
+		ip->base = base;
+		return 0;
+	}
+	snprintf(why, len, "the sampler of another memspy is installed in pid %d (attached "
+		 "now, or killed before removing it)", (int)ip->pid);
+	return -EBUSY;
+}
+
 struct inprocess *inprocess__prepare(pid_t pid, const struct allocator *a, uint64_t mean,
 				     uint64_t seed, const struct inprocess_injector *inj,
 				     char *why, size_t len)
@@ -136,10 +159,16 @@ struct inprocess *inprocess__prepare(pid_t pid, const struct allocator *a, uint6
 	free(path);
 	ip->pid = pid;
 	ip->inj = inj;
+	if (reuse_earlier(ip, why, len) < 0)
+		goto fail;
 	ip->session = inj->begin(pid, why, len);
 	if (!ip->session)
 		goto fail;
-	err = inj->map_image(ip->session, ip->img.path, &ip->base);
+	/* another memspy may have installed it while this one waited for the thread:
+	 * only one ptrace session at a time, so the answer now holds */
+	if (ip->base && reuse_earlier(ip, why, len) < 0)
+		goto fail;
+	err = ip->base ? 0 : inj->map_image(ip->session, ip->img.path, &ip->base);
 	if (err) {
 		snprintf(why, len, "cannot map the agent into pid %d: %s", (int)pid, strerror(-err));
 		goto fail;

@@ -20,6 +20,9 @@ struct inprocess_injector {
 	void *(*begin)(pid_t pid, char *why, size_t len);
 	/* Map the agent image at path into the target: *base is its address 0. */
 	int (*map_image)(void *session, const char *path, uint64_t *base);
+	/* An agent an earlier attach mapped into pid, of the same build as the file at
+	 * path: 0 with *base, -ENOENT when none. May be NULL. */
+	int (*find_image)(pid_t pid, const char *path, uint64_t *base);
 	/* Run fn(arg) in the target; its return value is lost. 0 or -errno. */
 	int (*call)(void *session, uint64_t fn, uint64_t arg);
 	/* Give the thread back. */
@@ -31,8 +34,9 @@ const struct inprocess_injector *run_injector(void);
 
 struct inprocess;
 
-/* Map the agent into pid, find the slots through which it calls a's allocator and
- * write the control block for sampling at mean bytes. The injection session stays
+/* Map the agent into pid (or take the one an earlier attach left, when it is of
+ * this build and not installed), find the slots through which it calls a's
+ * allocator and write the control block for sampling at mean bytes. The injection session stays
  * open for inprocess__install: attach the trap probes in between. NULL with a
  * one-line reason in why (meant for "uprobes on <allocator> (<why>)"). */
 struct inprocess *inprocess__prepare(pid_t pid, const struct allocator *a, uint64_t mean,
