@@ -49,6 +49,7 @@ struct top_header {
 	uint64_t heap_samples;	 /* sampled allocations */
 	uint64_t cpu_samples;
 	uint64_t lost;	      /* events the ring buffer dropped */
+	uint64_t over_bounds; /* samples counted as [other stacks] (--max-stacks) */
 	uint64_t sample_mean; /* bytes between sampled allocations; 1: every one */
 	uint32_t freq_hz;
 	double interval_s; /* refresh interval */
