@@ -42,11 +42,12 @@ readelf -dW "$so" | grep -Eq '\((TEXTREL|NEEDED|INIT|FINI|INIT_ARRAY|FINI_ARRAY)
 readelf -sW "$so" | awk '$7 == "UND" && $8 != "" { found = 1 } END { exit !found }' &&
 	problem "has undefined symbols"
 
-syms=$(readelf -sW "$so")
+# in .dynsym, which strip keeps
+syms=$(readelf -W --dyn-syms "$so")
 for s in ms_agent_ctl ms_agent_install ms_agent_remove ms_trap_alloc ms_trap_free \
 	ms_hook_malloc ms_hook_free ms_hook_calloc ms_hook_realloc ms_hook_new ms_hook_delete; do
 	echo "$syms" | awk -v s="$s" '$8 == s { found = 1 } END { exit !found }' ||
-		problem "no symbol $s"
+		problem "no symbol $s in .dynsym"
 done
 for t in ms_trap_alloc ms_trap_free; do
 	first=$(objdump -d --no-show-raw-insn "$so" | awk -v t="<$t>:" '$2 == t { getline; print $2; exit }')

@@ -11,6 +11,9 @@
 #include "memspy/agent_abi.h"
 
 #define AGENT_HIDDEN __attribute__((visibility("hidden")))
+/* What memspy finds by name: in .dynsym too, so a stripped image still has them;
+ * protected, so the agent's own references bind to them without a relocation. */
+#define AGENT_EXPORT __attribute__((visibility("protected")))
 #define AGENT_INLINE static inline __attribute__((always_inline))
 #define AGENT_SLOW AGENT_HIDDEN __attribute__((noinline, cold))
 #define AGENT_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -19,11 +22,11 @@
 #define AGENT_SET_DELETED 1 /* no block lives at address 1 */
 
 /* The control block: memspy finds it by its symbol and fills the settings. */
-extern struct ms_agent_ctl ms_agent_ctl AGENT_HIDDEN;
+extern struct ms_agent_ctl ms_agent_ctl AGENT_EXPORT;
 
 /* Trap functions (trap.S): plain returns that memspy uprobes. */
-void ms_trap_alloc(const struct ms_agent_sample *s) AGENT_HIDDEN;
-void ms_trap_free(const struct ms_agent_sample *s) AGENT_HIDDEN;
+void ms_trap_alloc(const struct ms_agent_sample *s) AGENT_EXPORT;
+void ms_trap_free(const struct ms_agent_sample *s) AGENT_EXPORT;
 /* A raw system call (trap.S), for install and removal only: -errno on failure. */
 long agent_syscall3(long nr, long a1, long a2, long a3) AGENT_HIDDEN;
 

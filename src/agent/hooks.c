@@ -3,7 +3,7 @@
  * (ms_agent_ctl.orig, the resolved symbol), counts, and traps only when sampled. */
 #include "agent/agent.h"
 
-#define HOOK AGENT_HIDDEN __attribute__((noinline))
+#define HOOK AGENT_EXPORT __attribute__((noinline))
 #define ORIG(id, type) ((type)ms_agent_ctl.orig[MS_HOOK_##id])
 #define FRAME() __builtin_frame_address(0)
 

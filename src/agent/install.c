@@ -29,7 +29,7 @@ static long slot_store(const struct ms_agent_slot *s, __u64 val)
  * memspy's order, releases first, so that no sampled block is handed out before
  * its free is hooked. The result goes to install_result: the return value of a
  * function run by the injector is lost. */
-AGENT_HIDDEN void ms_agent_install(struct ms_agent_ctl *ctl)
+AGENT_EXPORT void ms_agent_install(struct ms_agent_ctl *ctl)
 {
 	int hooked = 0;
 
@@ -61,7 +61,7 @@ AGENT_HIDDEN void ms_agent_install(struct ms_agent_ctl *ctl)
  * our hook (a lazy binding or the program itself may have changed it since); then
  * stop sampling. The mapping stays: a thread may still be inside a hook, and a
  * pointer to a hook may have been copied. */
-AGENT_HIDDEN void ms_agent_remove(struct ms_agent_ctl *ctl)
+AGENT_EXPORT void ms_agent_remove(struct ms_agent_ctl *ctl)
 {
 	int restored = 0;
 

@@ -7,7 +7,7 @@
 /* NEW_HOOK name, which: which is agent_new's index (bit 1: aligned) */
 	.macro	NEW_HOOK name, which
 	.globl	\name
-	.hidden	\name
+	.protected \name
 	.type	\name, @function
 	.p2align 4
 \name:

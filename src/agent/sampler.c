@@ -5,7 +5,7 @@
 #include "agent/agent.h"
 
 /* Zero-filled with the RW segment; memspy writes the settings after mapping. */
-struct ms_agent_ctl ms_agent_ctl;
+AGENT_EXPORT struct ms_agent_ctl ms_agent_ctl;
 
 #define THREAD_PROBES 32 /* records tried before a thread goes to the overflow */
 #define SET_PROBES 32	 /* set entries tried before a block is given up */

@@ -6,7 +6,7 @@
 	.text
 
 	.globl	ms_trap_alloc
-	.hidden	ms_trap_alloc
+	.protected ms_trap_alloc
 	.type	ms_trap_alloc, @function
 	.p2align 4
 ms_trap_alloc:
@@ -15,7 +15,7 @@ ms_trap_alloc:
 	.size	ms_trap_alloc, .-ms_trap_alloc
 
 	.globl	ms_trap_free
-	.hidden	ms_trap_free
+	.protected ms_trap_free
 	.type	ms_trap_free, @function
 	.p2align 4
 ms_trap_free:
