@@ -23,7 +23,48 @@ struct inprocess {
 	char trap_path[64];	  /* /proc/<pid>/map_files/<range> of its text */
 	struct heap_agent_traps traps;
 	bool installed, removed;
+	/* libraries loaded after attach (inprocess__poll) */
+	const struct allocator *alloc;
+	uint64_t *listed;	  /* addresses of the slots in the control block, sorted */
+	uint32_t nr_listed;	  /* the control block's nr_slots */
+	uint64_t *starts;	  /* modules' first mappings at the last scan, sorted */
+	size_t nr_starts;
+	unsigned retries;	  /* scans left for a new module's slots to settle */
 };
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The first mappings of the modules pid has loaded (not the agent), sorted. */
+static uint64_t *module_starts(const struct inprocess *ip, const struct procmaps *maps, size_t *n)
+{
+	uint64_t *s = calloc(maps->n ? maps->n : 1, sizeof(*s));
+
+	*n = 0;
+	for (size_t i = 0; s && i < maps->n; i++) {
+		const struct map_entry *e = &maps->entries[i];
+		if (map_entry_is_file(e) && e->offset == 0 &&
+		    (e->start < ip->base || e->start >= ip->base + ip->img.span))
+			s[(*n)++] = e->start;
+	}
+	return s;
+}
+
+/* Remember the slots written to the control block. */
+static void list_slots(struct inprocess *ip, const struct ms_agent_slot *slots, uint32_t n)
+{
+	uint64_t *l = realloc(ip->listed, (ip->nr_listed + n + 1) * sizeof(*l));
+
+	if (!l)
+		return;
+	ip->listed = l;
+	for (uint32_t i = 0; i < n; i++)
+		l[ip->nr_listed++] = slots[i].addr;
+	qsort(l, ip->nr_listed, sizeof(*l), cmp_u64);
+}
 
 static int write_target(pid_t pid, uint64_t addr, const void *buf, size_t len)
 {
@@ -54,6 +95,10 @@ static int find_trap_path(struct inprocess *ip)
 	if (!err)
 		snprintf(ip->trap_path, sizeof(ip->trap_path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
 			 (int)ip->pid, e->start, e->end);
+	/* the modules there now were scanned: inprocess__poll looks for new ones */
+	ip->starts = module_starts(ip, &maps, &ip->nr_starts);
+	if (ip->starts)
+		qsort(ip->starts, ip->nr_starts, sizeof(uint64_t), cmp_u64);
 	procmaps_release(&maps);
 	ip->traps = (struct heap_agent_traps){
 		.path = ip->trap_path,
@@ -104,6 +149,7 @@ static int fill(struct inprocess *ip, const struct allocator *a, uint64_t mean, 
 	err = write_target(ip->pid, ip->base + ip->img.ctl, ctl, sizeof(*ctl));
 	if (err)
 		snprintf(why, len, "cannot write the agent's control block: %s", strerror(-err));
+	list_slots(ip, ctl->slots, ctl->nr_slots);
 	free(ctl);
 	alloc_slots_release(&slots);
 	return err;
@@ -159,6 +205,7 @@ struct inprocess *inprocess__prepare(pid_t pid, const struct allocator *a, uint6
 	free(path);
 	ip->pid = pid;
 	ip->inj = inj;
+	ip->alloc = a;
 	if (reuse_earlier(ip, why, len) < 0)
 		goto fail;
 	ip->session = inj->begin(pid, why, len);
@@ -267,10 +314,99 @@ int inprocess__remove(struct inprocess *ip)
 	return restored < 0 ? restored : 0;
 }
 
+/* The slots of modules loaded since the last scan that are not in the control
+ * block yet, appended there; 0 when there are none. */
+static uint32_t add_new_slots(struct inprocess *ip, const struct alloc_slots *s)
+{
+	struct ms_agent_slot add[64];
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < s->n && n < 64 && ip->nr_listed + n < MS_AGENT_MAX_SLOTS; i++) {
+		const struct alloc_slot *sl = &s->slots[i];
+		if (bsearch(&sl->addr, ip->listed, ip->nr_listed, sizeof(uint64_t), cmp_u64))
+			continue;
+		add[n++] = (struct ms_agent_slot){
+			.addr = sl->addr,
+			.hook = ip->base + ip->img.hooks[sl->hook],
+			.id = sl->hook,
+			.prot = sl->prot,
+		};
+	}
+	uint64_t at = ip->base + ip->img.ctl + offsetof(struct ms_agent_ctl, slots) +
+		      ip->nr_listed * sizeof(struct ms_agent_slot);
+	uint32_t total = ip->nr_listed + n;
+	if (!n || write_target(ip->pid, at, add, n * sizeof(*add)) ||
+	    write_target(ip->pid, ip->base + ip->img.ctl + offsetof(struct ms_agent_ctl, nr_slots),
+			 &total, sizeof(total)))
+		return 0;
+	list_slots(ip, add, n);
+	return n;
+}
+
+/* Hook the slots just added: the agent skips the ones it hooked before. */
+static void install_more(struct inprocess *ip, uint32_t n)
+{
+	char why[256];
+	void *s = ip->inj->begin(ip->pid, why, sizeof(why));
+
+	if (!s) {
+		ms_warn("in-process sampler: %u pointer slots of libraries loaded since attach "
+			"left unhooked, their calls unseen (%s)",
+			n, why);
+		return;
+	}
+	int err = ip->inj->call(s, ip->base + ip->img.install, ip->base + ip->img.ctl);
+	ip->inj->end(s);
+	int32_t hooked = err ? err : read_result(ip, offsetof(struct ms_agent_ctl, install_result));
+	if (hooked > 0) {
+		ip->nr_slots += (size_t)hooked;
+		ms_info("in-process sampler: %d pointer slots of libraries loaded since attach "
+			"hooked",
+			hooked);
+	}
+}
+
+void inprocess__poll(struct inprocess *ip)
+{
+	struct procmaps maps;
+	struct alloc_slots s;
+	size_t n;
+
+	if (!ip || !ip->installed || ip->removed || procmaps_read(ip->pid, &maps))
+		return;
+	uint64_t *starts = module_starts(ip, &maps, &n);
+	procmaps_release(&maps);
+	if (!starts)
+		return;
+	bool fresh = false;
+	for (size_t i = 0; i < n && !fresh; i++)
+		fresh = !bsearch(&starts[i], ip->starts, ip->nr_starts, sizeof(uint64_t), cmp_u64);
+	free(ip->starts);
+	ip->starts = starts;
+	ip->nr_starts = n;
+	qsort(ip->starts, n, sizeof(uint64_t), cmp_u64);
+	/* ld.so announces a library before it relocates it: a slot not relocated yet
+	 * holds no address of the allocator and is passed over, so a new module is
+	 * looked at again for a few seconds */
+	if (fresh)
+		ip->retries = 3;
+	if (!ip->retries)
+		return;
+	ip->retries--;
+	if (alloc_slots_find(ip->pid, ip->alloc, ip->base, ip->base + ip->img.span, &s))
+		return;
+	uint32_t added = add_new_slots(ip, &s);
+	alloc_slots_release(&s);
+	if (added)
+		install_more(ip, added);
+}
+
 void inprocess__free(struct inprocess *ip)
 {
 	if (!ip)
 		return;
+	free(ip->listed);
+	free(ip->starts);
 	if (ip->session)
 		ip->inj->end(ip->session);
 	agent_image_release(&ip->img);

@@ -49,6 +49,9 @@ const struct heap_agent_traps *inprocess__traps(const struct inprocess *ip);
 int inprocess__install(struct inprocess *ip, char *why, size_t len);
 /* One line for the report: "in-process sampler (N pointer slots in M modules)". */
 void inprocess__describe(const struct inprocess *ip, char *buf, size_t len);
+/* Hook the slots of libraries the target loaded since the last call (dlopen), once
+ * the dynamic linker has relocated them: call it about once a second. */
+void inprocess__poll(struct inprocess *ip);
 /* The agent's counters now. 0 or -errno. */
 int inprocess__counts(const struct inprocess *ip, struct agent_counts *out);
 /* Switch back every slot that still holds a hook and stop the agent counting (the

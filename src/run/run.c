@@ -529,6 +529,8 @@ void run_tick(struct run *r, uint64_t ts)
 {
 	double sum = 0;
 
+	if (!r->stopped)
+		inprocess__poll(r->inproc); /* libraries loaded since the last tick */
 	tick_allocated(r);
 	for (size_t i = 0; i < r->nr_procs; i++) {
 		struct proc *p = r->procs[i];
