@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Heap probes: uprobes on the allocator's entry points, a uretprobe for the result,
  * and a uprobe on free. Sampled allocations go to user space with registers and the
- * user stack; the per-call path is kept tiny so memspy sits at the trap floor. */
+ * user stack; the per-call path is kept tiny so memspy sits at the trap floor.
+ * In-process mode replaces them with uprobes on the agent's two trap functions
+ * (src/agent/), which see sampled allocations and their frees only. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "memspy/agent_abi.h"
 #include "memspy/events.h"
 #include "user_stack.bpf.h"
 
@@ -182,10 +185,13 @@ static __always_inline bool take_sample(struct thread_state *st, __u64 size)
 }
 
 static __always_inline void build_and_send(struct pt_regs *ctx, struct ms_alloc_event *ev,
-					  __u64 addr, __u64 size, __u32 fn);
+					  __u64 addr, __u64 size, __u32 fn,
+					  const struct ms_agent_sample *caller);
 
+/* caller: the allocator's caller as the agent saw it (in-process mode), or NULL
+ * when ctx is a uretprobe's, at the caller's return point already. */
 static __always_inline void record_alloc(struct pt_regs *ctx, __u64 addr, __u64 size, __u32 fn,
-					 __u32 seq)
+					 __u32 seq, const struct ms_agent_sample *caller)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct ms_alloc_event *ev = bpf_map_lookup_elem(&scratch, &cpu);
@@ -200,12 +206,13 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u64 addr, __u64 
 		return;
 	}
 	ev->seq = seq;
-	build_and_send(ctx, ev, addr, size, fn);
+	build_and_send(ctx, ev, addr, size, fn, caller);
 	*busy = 0;
 }
 
 static __always_inline void build_and_send(struct pt_regs *ctx, struct ms_alloc_event *ev,
-					  __u64 addr, __u64 size, __u32 fn)
+					  __u64 addr, __u64 size, __u32 fn,
+					  const struct ms_agent_sample *caller)
 {
 	struct block_key key = {.addr = addr};
 	__u64 len;
@@ -216,9 +223,17 @@ static __always_inline void build_and_send(struct pt_regs *ctx, struct ms_alloc_
 	/* The uretprobe's context holds the user registers at the caller's return
 	 * point. */
 	copy_user_regs(ctx, ev->regs);
+	if (caller) {
+		/* The trap runs inside the agent's hook: the caller's return point is
+		 * what the hook read from its frame. The callee-saved registers other
+		 * than rbp are the hook's; the caller's CFA rules rest on sp and rbp. */
+		ev->regs[MS_REG_IP] = caller->ret;
+		ev->regs[MS_REG_SP] = caller->sp;
+		ev->regs[MS_REG_BP] = caller->rbp;
+	}
 	read_python_stack(&ev->py, ev->hdr.tid);
 	/* An empty copy is not counted here: user space counts the stack as truncated. */
-	ev->stack_len = copy_user_stack(ev->stack, ctx->sp, stack_bytes, &ev->flags);
+	ev->stack_len = copy_user_stack(ev->stack, ev->regs[MS_REG_SP], stack_bytes, &ev->flags);
 	len = ev->stack_len;
 	if (len > MS_MAX_STACK_BYTES)
 		len = MS_MAX_STACK_BYTES;
@@ -353,7 +368,7 @@ int uretprobe_alloc(struct pt_regs *ctx)
 		__sync_fetch_and_add(&p->alloc_bytes, size);
 	}
 	if (take_sample(st, size))
-		record_alloc(ctx, addr, size, st->fn, st->calls);
+		record_alloc(ctx, addr, size, st->fn, st->calls, NULL);
 	return 0;
 }
 
@@ -376,5 +391,35 @@ int uprobe_free(struct pt_regs *ctx)
 	if (p)
 		__sync_fetch_and_add(&p->free_calls, 1);
 	untrack(ptr, MS_FN_FREE, p, st ? st->calls : 0);
+	return 0;
+}
+
+/* In-process mode: the agent sampled an allocation. Counting and sampling were
+ * done in the target (the agent's counters, read by user space); here the block is
+ * tracked and sent with the caller's registers and stack. */
+SEC("uprobe")
+int uprobe_trap_alloc(struct pt_regs *ctx)
+{
+	struct ms_agent_sample s;
+	struct ms_proc *p;
+
+	if (!current_followed(&p) ||
+	    bpf_probe_read_user(&s, sizeof(s), (void *)PT_REGS_PARM1(ctx)) || !s.addr)
+		return 0;
+	record_alloc(ctx, s.addr, s.size, s.fn, s.seq, &s);
+	return 0;
+}
+
+/* In-process mode: a sampled block is released (free, or moved by realloc). */
+SEC("uprobe")
+int uprobe_trap_free(struct pt_regs *ctx)
+{
+	struct ms_agent_sample s;
+	struct ms_proc *p;
+
+	if (!current_followed(&p) ||
+	    bpf_probe_read_user(&s, sizeof(s), (void *)PT_REGS_PARM1(ctx)) || !s.addr)
+		return 0;
+	untrack(s.addr, MS_FN_FREE, p, s.seq);
 	return 0;
 }

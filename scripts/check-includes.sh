@@ -8,7 +8,8 @@ set -eu
 
 # Folder: the folders its files may include besides its own; dependencies run one
 # way down the pipeline. include/memspy/, config.h, the skeletons (src/probes
-# only) and system headers are allowed everywhere.
+# only) and system headers are allowed everywhere. agent (the image memspy maps
+# into targets) includes nothing and no folder may include it.
 ALLOWED='
 base:
 target:    base
@@ -20,6 +21,7 @@ profile:   base
 output:    base profile
 run:       base target inject probes symbolize python profile output
 cli:       base run output profile target
+agent:
 '
 
 top=${1:-$(dirname "$0")/..}

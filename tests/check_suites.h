@@ -23,6 +23,7 @@ Suite *suite_dump(void);
 Suite *suite_procmaps(void);
 Suite *suite_inject(void);
 Suite *suite_allocator(void);
+Suite *suite_alloc_slots(void);
 Suite *suite_sampling(void);
 Suite *suite_stacktab(void);
 Suite *suite_profile(void);

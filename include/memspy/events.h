@@ -9,6 +9,7 @@
 
 /* x86_64 DWARF register numbers 0..16: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
 #define MS_NR_REGS 17
+#define MS_REG_BP 6
 #define MS_REG_SP 7
 #define MS_REG_IP 16
 

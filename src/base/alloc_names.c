@@ -47,6 +47,12 @@ const struct alloc_name alloc_names[] = {
 	{ "tc_", MS_MATCH_PREFIX },
 	{ "mi_", MS_MATCH_ALLOC },
 	{ "mi_new", MS_MATCH_PREFIX },
+	/* memspy's own in-process sampler (src/agent/): its hooks stand between the
+	 * program and the allocator while it is installed */
+	{ "ms_hook_", MS_MATCH_PREFIX },
+	{ "agent_new", MS_MATCH_NAME },
+	{ "[memspy-agent", MS_MATCH_PREFIX },
+	{ "[memfd:memspy-agent", MS_MATCH_PREFIX },
 	/* unsymbolized frames inside an allocator library */
 	{ "[libjemalloc", MS_MATCH_PREFIX },
 	{ "[libtcmalloc", MS_MATCH_PREFIX },

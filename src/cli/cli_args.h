@@ -20,6 +20,7 @@ enum {
 	CLI_OPT_NO_CPU,
 	CLI_OPT_NO_HEAP,
 	CLI_OPT_CHILDREN,
+	CLI_OPT_NO_INJECT,
 	CLI_OPT_DEBUGINFOD,
 	CLI_OPT_DEBUGINFOD_TIMEOUT,
 	CLI_OPT_FIRST_OWN, /* a command's own long options start here */
@@ -29,6 +30,10 @@ enum {
 #define CLI_DEBUGINFOD_LONGOPTS                                                       \
 	{"debuginfod", optional_argument, NULL, CLI_OPT_DEBUGINFOD},                  \
 	{"debuginfod-timeout", required_argument, NULL, CLI_OPT_DEBUGINFOD_TIMEOUT}
+/* --no-inject's line in each command's --help */
+#define CLI_NO_INJECT_HELP                                                            \
+	"      --no-inject        write nothing into the target: watch the heap with\n"   \
+	"                         uprobes on the allocator, not the in-process sampler\n"
 /* Their lines in each command's --help. */
 #define CLI_DEBUGINFOD_HELP                                                               \
 	"      --debuginfod[=URLS]  fetch the debug info of modules that have none here\n"  \

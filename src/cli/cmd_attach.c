@@ -17,8 +17,9 @@ static void attach_usage(FILE *f)
 		"       memspy attach [options] -p <pid> [-- CMD [ARGS]]\n"
 		"\n"
 		"Record the live heap and the CPU time of a running process until Ctrl-C,\n"
-		"SIGTERM, -d SECONDS or the target's exit; nothing is injected and the process\n"
-		"keeps running. Writes heap.folded, heap.svg, cpu.folded, cpu.svg, timeline.svg\n"
+		"SIGTERM, -d SECONDS or the target's exit; the process keeps running (the\n"
+		"in-process sampler memspy maps into it stays, inert, unless --no-inject).\n"
+		"Writes heap.folded, heap.svg, cpu.folded, cpu.svg, timeline.svg\n"
 		"and report.txt to the output directory and prints the report.\n"
 		"\n"
 		"Leak suspects are judged against the bytes the process allocated, not the\n"
@@ -68,6 +69,7 @@ static void attach_usage(FILE *f)
 		"      --keep N           keep only the newest N snapshots (default: all)\n"
 		"      --no-cpu           do not sample the CPU\n"
 		"      --no-rss           do not sample page faults (no rss.folded)\n"
+		CLI_NO_INJECT_HELP
 		"      --no-heap          do not track the heap\n"
 		CLI_DEBUGINFOD_HELP
 		"  -n, --top N            sites and functions listed in the report (default 10)\n"
@@ -226,6 +228,7 @@ static const struct option attach_longopts[] = {
 	{"no-rss", no_argument, NULL, OPT_NO_RSS},
 	{"off-cpu", no_argument, NULL, OPT_OFF_CPU},
 	{"off-cpu-period", required_argument, NULL, OPT_OFF_CPU_PERIOD},
+	{"no-inject", no_argument, NULL, CLI_OPT_NO_INJECT},
 	{"children", no_argument, NULL, CLI_OPT_CHILDREN},
 	{"every", required_argument, NULL, OPT_EVERY},
 	{"keep", required_argument, NULL, OPT_KEEP},

@@ -35,8 +35,9 @@ static void top_usage(FILE *f)
 		"\n"
 		"Show live, in the terminal, what memspy attach reports at the end: which call\n"
 		"sites hold the heap and how fast they grow (leak suspects marked), and which\n"
-		"functions burn CPU. Nothing is injected; the process keeps running when top\n"
-		"quits. Nothing is written to disk: use memspy attach for a report and flame\n"
+		"functions burn CPU. The process keeps running when top quits (with the\n"
+		"in-process sampler, as attach). Nothing is written to disk: use memspy\n"
+		"attach for a report and flame\n"
 		"graphs.\n"
 		"\n"
 		"options:\n"
@@ -48,6 +49,7 @@ static void top_usage(FILE *f)
 		"  -F, --freq HZ          CPU samples per second of CPU time (default 99)\n"
 		"      --no-cpu           do not sample the CPU\n"
 		"      --no-heap          do not track the heap\n"
+		CLI_NO_INJECT_HELP
 		"      --children         also follow its children (stacks start with name-pid)\n"
 		CLI_DEBUGINFOD_HELP
 		"  -v, --verbose          show libbpf's messages (twice for debug)\n"
@@ -268,6 +270,7 @@ static int top_run(const struct run_opts *o, double interval_s)
 		.freq_hz = o->freq_hz,
 		.interval_s = interval_s,
 		.heap = o->heap,
+		.heap_mode = run__heap_mode(t.r),
 		.cpu = o->cpu,
 	};
 	top_restart(&t);
@@ -318,6 +321,7 @@ int cmd_top(int argc, char **argv)
 		{"freq", required_argument, NULL, 'F'},
 		{"no-cpu", no_argument, NULL, CLI_OPT_NO_CPU},
 		{"no-heap", no_argument, NULL, CLI_OPT_NO_HEAP},
+		{"no-inject", no_argument, NULL, CLI_OPT_NO_INJECT},
 		{"children", no_argument, NULL, CLI_OPT_CHILDREN},
 		CLI_DEBUGINFOD_LONGOPTS,
 		{"verbose", no_argument, NULL, 'v'},

@@ -109,6 +109,8 @@ static void write_header(FILE *f, const struct report_input *in, bool exact)
 	if (in->allocator_why && *in->allocator_why)
 		fprintf(f, " (%s)", in->allocator_why);
 	fputc('\n', f);
+	if (in->heap_mode && *in->heap_mode)
+		fprintf(f, "  heap       %s\n", in->heap_mode);
 	write_unseen(f, in);
 	report_write_python(f, in->python_off);
 	format_duration(in->duration_s, dur, sizeof(dur));

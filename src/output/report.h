@@ -39,6 +39,8 @@ struct report_input {
 	const char *comm;	     /* target's command name */
 	const char *allocator;	     /* module probed */
 	const char *allocator_why;   /* why that module */
+	const char *heap_mode;	     /* how the heap was watched: "in-process sampler (...)"
+				      * or "uprobes on <allocator> (<why>)"; NULL: not said */
 	struct unseen_heap unseen;   /* a runtime's own heap; .heap NULL: none */
 	bool rss;		     /* new pages were sampled: "== rss ==", rss.folded */
 	const char *python_off;	     /* why a CPython's frames are off; NULL or "": on, or none */

@@ -54,6 +54,7 @@ struct top_header {
 	uint32_t freq_hz;
 	double interval_s; /* refresh interval */
 	bool heap;	   /* heap tracked */
+	const char *heap_mode; /* how: "in-process sampler (...)", "uprobes on ..." */
 	bool cpu;	   /* CPU sampled */
 };
 

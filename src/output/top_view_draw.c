@@ -216,8 +216,10 @@ static void draw_header(struct top_view *v, const struct top_header *h)
 			snprintf(line, sizeof(line), "%s/s (%s/s)", a, b);
 			x = put_field(v, 2, x, "allocs", line);
 			snprintf(line, sizeof(line), "%s/s", c);
-			put_field(v, 2, x, "frees", line);
+			x = put_field(v, 2, x, "frees", line);
 		}
+		if (h->heap_mode && *h->heap_mode)
+			put_field(v, 2, x, "by", h->heap_mode);
 	} else {
 		put_field(v, 2, 0, "Heap", "not tracked (--no-heap)");
 	}

@@ -67,6 +67,25 @@ static int attach_group(struct heap_probes *h, struct bpf_program *prog, bool re
 	return e;
 }
 
+/* In-process mode: the free trap first, as the allocator's frees are above. */
+static int attach_traps(struct heap_probes *h, pid_t pid, const struct heap_agent_traps *t,
+			char *err, size_t errlen)
+{
+	struct bpf_program *progs[2] = {h->skel->progs.uprobe_trap_free,
+					h->skel->progs.uprobe_trap_alloc};
+	uint64_t offsets[2] = {t->free_offset, t->alloc_offset}, cookie = 0;
+	size_t failed = 0;
+	int e = 0;
+
+	for (int i = 0; i < 2 && !e; i++)
+		e = uprobe_set__add(h->probes, progs[i], false, pid, t->path, &offsets[i], &cookie,
+				    1, &failed);
+	if (e)
+		probe_error_explain("attach uprobes to the in-process agent's traps", e, err,
+				    errlen);
+	return e;
+}
+
 struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const struct allocator *a,
 				      char *err, size_t errlen)
 {
@@ -94,6 +113,8 @@ struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const st
 	uprobe_set_prepare(h->skel->progs.uprobe_free);
 	uprobe_set_prepare(h->skel->progs.uretprobe_alloc);
 	uprobe_set_prepare(h->skel->progs.uprobe_alloc);
+	uprobe_set_prepare(h->skel->progs.uprobe_trap_alloc);
+	uprobe_set_prepare(h->skel->progs.uprobe_trap_free);
 	e = probe_setup_procs_map(h->skel->maps.procs, h->skel->maps.py_procs, o->target.children,
 				  o->target.procs_fd, o->target.py_procs_fd, err, errlen);
 	if (e)
@@ -110,7 +131,7 @@ struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const st
 		probe_error_explain("load the heap BPF programs", e, err, errlen);
 		goto fail;
 	}
-	h->probes = uprobe_set__new(a->n * 2 + 1);
+	h->probes = uprobe_set__new(o->agent ? 2 : a->n * 2 + 1);
 	if (!h->probes) {
 		e = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
@@ -120,6 +141,12 @@ struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const st
 	 * pid only fire in that process; probe every process that maps the file and
 	 * let the BPF side keep the followed ones. */
 	pid_t pid = o->target.children ? -1 : o->target.pid;
+	if (o->agent) {
+		e = attach_traps(h, pid, o->agent, err, errlen);
+		if (e)
+			goto fail;
+		return h;
+	}
 	/* Order matters while the target runs: frees first, so no block tracked
 	 * during attach is freed unseen; return probes before entry probes, so no call
 	 * is entered without its return being watched (a lost return would leave the

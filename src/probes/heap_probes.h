@@ -11,18 +11,29 @@
 #include "memspy/events.h"
 #include "probes/probe_common.h"
 
+/* In-process mode: the agent's trap functions, where the probes go instead of the
+ * allocator's entry points. */
+struct heap_agent_traps {
+	const char *path;	/* the agent's file as the target maps it
+				 * (/proc/<pid>/map_files/<range>) */
+	uint64_t alloc_offset;	/* file offsets of ms_trap_alloc and ms_trap_free */
+	uint64_t free_offset;
+};
+
 struct heap_probes_opts {
 	struct probe_target target; /* with children, every process mapping the
 				     * allocator is probed: the procs map filters */
 	uint64_t sample_mean;	/* bytes; <= 1 records every allocation */
 	uint32_t max_tracked;	/* capacity of the tracked-address map */
 	uint64_t seed;		/* shuffles the countdown table */
+	const struct heap_agent_traps *agent; /* NULL: uprobes on the allocator */
 };
 
 struct heap_probes;
 
 /* Load the programs and attach them to every entry point of a (one probe per
- * address). On error returns NULL, sets errno and writes a one-line reason to err. */
+ * address), or with o->agent to the agent's two trap functions only (a is then
+ * not used). On error returns NULL, sets errno and writes a one-line reason to err. */
 struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const struct allocator *a,
 				      char *err, size_t errlen);
 /* Remove every probe from the target; maps stay readable. Idempotent. */

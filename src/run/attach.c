@@ -16,6 +16,7 @@
 #include "probes/offcpu_probes.h"
 #include "probes/rss_probes.h"
 #include "python/python.h"
+#include "run/inprocess.h"
 #include "run/ingest.h"
 #include "run/run_state.h"
 #include "target/procmaps.h"
@@ -47,6 +48,44 @@ static struct probe_target target_of(const struct run *r, const int *fds)
 	};
 }
 
+/* Why the heap is watched by uprobes on the allocator rather than in-process, when
+ * the options decide it; NULL when in-process sampling may be tried. */
+static const char *uprobe_mode_reason(const struct run_opts *o)
+{
+	if (o->no_inject)
+		return "--no-inject";
+	if (o->sample_mean <= 1)
+		return "--sample-bytes 1 records every call";
+	if (o->children)
+		return "--children follows processes the agent is not in";
+	return NULL;
+}
+
+/* In-process sampling: the agent mapped and filled, the trap probes attached, then
+ * the slots switched, so the first sampled call is seen. 0, or -errno with the
+ * reason in why and the target as it was (but for the agent's inert mapping). */
+static int attach_inprocess(struct run *r, struct heap_probes_opts *hopts, char *why, size_t len)
+{
+	char err[384];
+
+	r->inproc = inprocess__prepare(r->opts.pid, &r->alloc, hopts->sample_mean, hopts->seed,
+				       run_injector(), why, len);
+	if (!r->inproc)
+		return -ENOENT;
+	hopts->agent = inprocess__traps(r->inproc);
+	r->heap = heap_probes__open(hopts, &r->alloc, err, sizeof(err));
+	if (!r->heap)
+		snprintf(why, len, "%s", err);
+	else if (!inprocess__install(r->inproc, why, len))
+		return 0;
+	heap_probes__free(r->heap);
+	r->heap = NULL;
+	inprocess__free(r->inproc);
+	r->inproc = NULL;
+	hopts->agent = NULL;
+	return -EIO;
+}
+
 static int attach_heap(struct run *r, const int *fds, char *err, size_t errlen)
 {
 	const struct run_opts *o = &r->opts;
@@ -56,7 +95,19 @@ static int attach_heap(struct run *r, const int *fds, char *err, size_t errlen)
 		.max_tracked = o->max_tracked,
 		.seed = clock_now_ns() ^ (uint64_t)getpid(),
 	};
+	const char *reason = uprobe_mode_reason(o);
+	char why[512];
 
+	if (!reason && !attach_inprocess(r, &hopts, why, sizeof(why))) {
+		inprocess__describe(r->inproc, r->heap_mode, sizeof(r->heap_mode));
+		return 0;
+	}
+	if (!reason) {
+		reason = why;
+		ms_info("heap: uprobes on the allocator: %s", why);
+	}
+	snprintf(r->heap_mode, sizeof(r->heap_mode), "uprobes on %s (%s)", r->alloc.module,
+		 reason);
 	r->heap = heap_probes__open(&hopts, &r->alloc, err, errlen);
 	return r->heap ? 0 : -EIO;
 }

@@ -27,6 +27,7 @@
 #include "python/python.h"
 #include "python/python_globals.h"
 #include "run/ingest.h"
+#include "run/inprocess.h"
 #include "run/load_cmd.h"
 #include "run/run.h"
 #include "run/run_state.h"
@@ -359,7 +360,13 @@ static void say_attached(const struct run *r)
 
 	if (o->quiet_attach)
 		return;
-	if (r->heap)
+	if (r->inproc)
+		ms_info("attached to pid %d (%s): heap by the %s over %s, sampling by "
+			"bytes%s%s; Ctrl-C to stop",
+			(int)o->pid, r->comm, r->heap_mode, r->alloc.module,
+			r->cpu_probes ? "; CPU sampling on" : "",
+			o->children ? "; following children" : "");
+	else if (r->heap)
 		ms_info("attached to pid %d (%s): %zu heap probes on %s (%s), "
 			"sampling %s%s%s%s; Ctrl-C to stop",
 			(int)o->pid, r->comm, heap_probes__nr_links(r->heap), r->alloc.module,
@@ -505,8 +512,8 @@ static void tick_allocated(struct run *r)
 		return;
 	if (r->stopped) /* detached: the counts read at stop are the last ones */
 		memcpy(c, r->counters, sizeof(c));
-	else if (heap_probes__counters(r->heap, c))
-		return;
+	else
+		run__counters(r, c);
 	profile__set_allocated(run_main_profiles(r)->heap, (double)c[MS_CNT_ALLOC_BYTES]);
 	for (size_t i = 0; r->merged && r->follow && i < r->nr_procs; i++) {
 		struct proc *p = r->procs[i];
@@ -526,6 +533,8 @@ void run_tick(struct run *r, uint64_t ts)
 {
 	double sum = 0;
 
+	if (!r->stopped)
+		inprocess__poll(r->inproc); /* libraries loaded since the last tick */
 	tick_allocated(r);
 	for (size_t i = 0; i < r->nr_procs; i++) {
 		struct proc *p = r->procs[i];
@@ -581,6 +590,14 @@ void run__counters(const struct run *r, uint64_t *out)
 	memset(out, 0, sizeof(uint64_t) * MS_CNT_COUNT);
 	if (r->heap)
 		heap_probes__counters(r->heap, out);
+	/* in-process: the agent counts every call, BPF sees the sampled ones only */
+	struct agent_counts a;
+	if (r->inproc && inprocess__counts(r->inproc, &a) == 0) {
+		out[MS_CNT_ALLOC_CALLS] += a.n.alloc_calls;
+		out[MS_CNT_ALLOC_BYTES] += a.n.alloc_bytes;
+		out[MS_CNT_FREE_CALLS] += a.n.free_calls;
+		out[MS_CNT_MAP_FULL] += a.set_full;
+	}
 	if (r->cpu_probes && cpu_probes__counters(r->cpu_probes, c) == 0) {
 		out[MS_CNT_CPU_SAMPLES] = c[MS_CNT_CPU_SAMPLES];
 		out[MS_CNT_LOST_CPU] = c[MS_CNT_LOST_CPU];
@@ -596,8 +613,14 @@ void run_read_counters(struct run *r)
 	if (r->offcpu_probes)
 		offcpu_probes__counters(r->offcpu_probes, r->off_counters);
 	run__counters(r, r->counters);
-	if (r->heap && heap_probes__sizes(r->heap, sizes) == 0)
+	struct agent_counts a;
+	if (r->inproc && inprocess__counts(r->inproc, &a) == 0) {
+		for (int k = 0; k < MS_SIZE_BUCKETS; k++)
+			sizes[k] = a.n.size_buckets[k];
 		profile__set_size_hist(run_main_profiles(r)->heap, sizes);
+	} else if (r->heap && heap_probes__sizes(r->heap, sizes) == 0) {
+		profile__set_size_hist(run_main_profiles(r)->heap, sizes);
+	}
 	for (size_t i = 0; r->follow && i < r->nr_procs; i++)
 		follow_probes__lookup(r->follow, r->procs[i]->pid, &r->procs[i]->counts);
 }
@@ -615,7 +638,9 @@ void run_stop_at(struct run *r, uint64_t end_ns)
 	if (r->offcpu_probes)
 		offcpu_probes__set_window(r->offcpu_probes, run_main_profiles(r)->start_ns,
 					  r->end_ns);
-	/* Detach first so nothing new arrives, then take what is still queued. */
+	/* The hooks go first, while the trap probes still see the frees of sampled
+	 * blocks; then detach so nothing new arrives, and take what is still queued. */
+	inprocess__remove(r->inproc);
 	if (r->heap)
 		heap_probes__detach(r->heap);
 	if (r->cpu_probes)
@@ -650,6 +675,8 @@ void run__free(struct run *r)
 		return;
 	capture__free(r->cap);
 	capture__free(r->follow_cap);
+	inprocess__remove(r->inproc); /* whatever ended the run, the target gets its slots back */
+	inprocess__free(r->inproc);
 	heap_probes__free(r->heap);
 	cpu_probes__free(r->cpu_probes);
 	rss_probes__free(r->rss_probes);
@@ -721,6 +748,11 @@ size_t run__nr_procs(const struct run *r)
 const char *run__comm(const struct run *r)
 {
 	return r->comm;
+}
+
+const char *run__heap_mode(const struct run *r)
+{
+	return r->heap ? r->heap_mode : "";
 }
 
 uint64_t run__start_ns(const struct run *r)

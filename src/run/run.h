@@ -67,6 +67,9 @@ size_t run__nr_procs(const struct run *r);
 /* The BPF side's counters (enum ms_counter), summed over CPUs. */
 void run__counters(const struct run *r, uint64_t *out);
 const char *run__comm(const struct run *r);
+/* How the heap is watched: "in-process sampler (...)" or "uprobes on <allocator>
+ * (<why>)"; "" without heap tracking. */
+const char *run__heap_mode(const struct run *r);
 uint64_t run__start_ns(const struct run *r);
 const struct run_opts *run__opts(const struct run *r);
 

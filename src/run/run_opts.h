@@ -30,6 +30,8 @@ struct run_opts {
 	bool offcpu;		/* off-CPU and wall-clock profiles (--off-cpu) */
 	uint64_t offcpu_period_us; /* a sample per this much blocked time; 0: default */
 	bool no_rss;		/* no page-fault sampling, no rss.folded (--no-rss) */
+	bool no_inject;		/* write nothing into the target: uprobes on the
+				 * allocator, not the in-process sampler (--no-inject) */
 	bool threads;		/* thread as the root frame, "name-tid" (--threads) */
 	bool children;		/* follow descendants, present and future (--children) */
 	bool no_output;		/* no output directory (memspy top) */

@@ -32,6 +32,8 @@ struct run {
 	struct allocator alloc;
 	struct follow_probes *follow;	/* --children: fork and exit programs, procs map */
 	struct heap_probes *heap;
+	struct inprocess *inproc;	/* the in-process sampler; NULL: uprobes on the allocator */
+	char heap_mode[1024];		/* how the heap is watched, for the report and top */
 	struct cpu_probes *cpu_probes;
 	struct rss_probes *rss_probes;	/* sampled page faults; NULL with --no-rss */
 	struct offcpu_probes *offcpu_probes; /* --off-cpu: switch timing; NULL without */

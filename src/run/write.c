@@ -391,6 +391,7 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 		.comm = o->comm,
 		.allocator = r->alloc.module,
 		.allocator_why = r->alloc.why,
+		.heap_mode = r->heap ? r->heap_mode : NULL,
 		.unseen = unseen_of(o->runtime),
 		.rss = run_has_rss(r),
 		.python_off = o->py_off,

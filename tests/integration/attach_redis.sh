@@ -7,35 +7,7 @@
 # SIGKILL, and redis keeps serving.
 . "$(dirname "$0")/lib.sh"
 need_bpf
-REDIS=/usr/bin/redis-server
-[ -x "$REDIS" ] || skip "$REDIS missing (Debian package redis-server)"
-for tool in redis-benchmark redis-cli; do
-	command -v $tool >/dev/null || skip "$tool missing (Debian package redis-tools)"
-done
-
-# A private server on the first free loopback port; a taken port makes it exit.
-mkdir "$T/redis"
-PORT=""
-for p in 16379 16479 16579 16679 16779; do
-	"$REDIS" --port $p --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
-		--dir "$T/redis" --logfile '' > "$T/redis.log" 2>&1 &
-	RPID=$!
-	PIDS="$PIDS $RPID"
-	i=0
-	while kill -0 $RPID 2>/dev/null && ! grep -q 'Ready to accept' "$T/redis.log"; do
-		i=$((i + 1))
-		[ $i -le 100 ] || break
-		sleep 0.1
-	done
-	if grep -q 'Ready to accept' "$T/redis.log" && kill -0 $RPID 2>/dev/null; then
-		PORT=$p
-		break
-	fi
-	kill -KILL $RPID 2>/dev/null
-done
-[ -n "$PORT" ] || { cat "$T/redis.log"; fail "redis-server did not start on any port tried"; }
-[ "$(redis-cli -p $PORT ping)" = PONG ] || fail "redis-server on port $PORT does not answer"
-echo "redis-server pid $RPID on 127.0.0.1:$PORT"
+start_redis
 
 start_memspy -o "$T/out" "$RPID"
 # SETs over a key space of 100k 256-byte values: the live heap grows while attached.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# make install puts the binary, the man page and the bash completion where they
-# belong; the completion completes subcommands and options; --version names the
+# make install puts the binary, the man page, the bash completion and the
+# in-process sampler (memspy-agent.so, where memspy looks for it) where they belong; the completion completes subcommands and options; --version names the
 # libraries' versions.
 . "$(dirname "$0")/lib.sh"
 : "${srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -14,8 +14,11 @@ for f in /usr/bin/memspy /usr/share/man/man1/memspy.1 \
 	/usr/share/bash-completion/completions/memspy; do
 	[ -s "$T/root$f" ] || { find "$T/root"; fail "make install did not install $f"; }
 done
+agent=$(find "$T/root/usr/lib" -name memspy-agent.so)
+[ -n "$agent" ] || { find "$T/root"; fail "make install did not install memspy-agent.so"; }
+sh "$srcdir/scripts/check-agent-image.sh" "$agent" || fail "the installed agent is not laid out as the injector maps it"
 [ -x "$T/root/usr/bin/memspy" ] || fail "the installed memspy is not executable"
-echo "ok: binary, man page and completion installed"
+echo "ok: binary, man page, completion and agent installed"
 
 v=$("$T/root/usr/bin/memspy" --version)
 echo "$v" | grep -Eq '^memspy [0-9]+\.[0-9]+\.[0-9]+ \(libbpf [0-9]+\.[0-9]+[^,]*, elfutils [0-9]+\.[0-9]+\)$' ||

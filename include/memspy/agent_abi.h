@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What memspy and the in-process agent (src/agent/) share: the control block in the
+ * agent's zero-filled RW segment, the hooks and the sample record the trap functions
+ * receive. memspy writes the settings after mapping the agent; the agent keeps the
+ * counters. Fixed-width fields, widest first, no pointers the agent would have to
+ * relocate: every address is a plain __u64 of the target. */
+#ifndef MEMSPY_AGENT_ABI_H
+#define MEMSPY_AGENT_ABI_H
+
+#include "memspy/events.h"
+
+#define MS_AGENT_MAGIC 0x31544e4741594d53ULL /* "SMYAGNT1" */
+#define MS_AGENT_ABI 1
+/* Threads with a record of their own; later ones share the overflow record. */
+#define MS_AGENT_THREADS 512
+/* Sampled live blocks the agent remembers (power of two: open addressing). */
+#define MS_AGENT_SET_SLOTS 16384
+/* Pointer slots one install switches. */
+#define MS_AGENT_MAX_SLOTS 1024
+
+/*
+ * The hooks: X(ID, hook symbol suffix, entry point symbol, enum ms_alloc_fn).
+ * Release hooks first, then the reallocs, then the allocations: memspy lists slots
+ * in this order, so frees are hooked before any sampled block can be handed out
+ * (and unhooked after the last one). The agent's hook for ID is ms_hook_<suffix>.
+ */
+#define MS_AGENT_HOOKS(X)                                                        \
+	X(FREE, free, "free", MS_FN_FREE)                                        \
+	X(CFREE, cfree, "cfree", MS_FN_FREE)                                     \
+	X(DALLOCX, dallocx, "dallocx", MS_FN_FREE)                               \
+	X(SDALLOCX, sdallocx, "sdallocx", MS_FN_FREE)                            \
+	X(DELETE, delete, "_ZdlPv", MS_FN_FREE)                                  \
+	X(DELETE_ARRAY, delete_array, "_ZdaPv", MS_FN_FREE)                      \
+	X(DELETE_SIZED, delete_sized, "_ZdlPvm", MS_FN_FREE)                     \
+	X(DELETE_ARRAY_SIZED, delete_array_sized, "_ZdaPvm", MS_FN_FREE)         \
+	X(DELETE_NOTHROW, delete_nothrow, "_ZdlPvRKSt9nothrow_t", MS_FN_FREE)    \
+	X(DELETE_ARRAY_NOTHROW, delete_array_nothrow, "_ZdaPvRKSt9nothrow_t",    \
+	  MS_FN_FREE)                                                            \
+	X(DELETE_ALIGNED, delete_aligned, "_ZdlPvSt11align_val_t", MS_FN_FREE)   \
+	X(DELETE_ARRAY_ALIGNED, delete_array_aligned, "_ZdaPvSt11align_val_t",   \
+	  MS_FN_FREE)                                                            \
+	X(DELETE_SIZED_ALIGNED, delete_sized_aligned, "_ZdlPvmSt11align_val_t",  \
+	  MS_FN_FREE)                                                            \
+	X(DELETE_ARRAY_SIZED_ALIGNED, delete_array_sized_aligned,                \
+	  "_ZdaPvmSt11align_val_t", MS_FN_FREE)                                  \
+	X(REALLOC, realloc, "realloc", MS_FN_REALLOC)                            \
+	X(REALLOCARRAY, reallocarray, "reallocarray", MS_FN_REALLOCARRAY)        \
+	X(RALLOCX, rallocx, "rallocx", MS_FN_RALLOCX)                            \
+	X(XALLOCX, xallocx, "xallocx", MS_FN_XALLOCX)                            \
+	X(MALLOC, malloc, "malloc", MS_FN_MALLOC)                                \
+	X(CALLOC, calloc, "calloc", MS_FN_CALLOC)                                \
+	X(POSIX_MEMALIGN, posix_memalign, "posix_memalign", MS_FN_POSIX_MEMALIGN) \
+	X(ALIGNED_ALLOC, aligned_alloc, "aligned_alloc", MS_FN_ALIGNED_ALLOC)    \
+	X(MEMALIGN, memalign, "memalign", MS_FN_MEMALIGN)                        \
+	X(VALLOC, valloc, "valloc", MS_FN_VALLOC)                                \
+	X(PVALLOC, pvalloc, "pvalloc", MS_FN_PVALLOC)                            \
+	X(MALLOCX, mallocx, "mallocx", MS_FN_MALLOCX)                            \
+	X(NEW, new, "_Znwm", MS_FN_NEW)                                          \
+	X(NEW_ARRAY, new_array, "_Znam", MS_FN_NEW)                              \
+	X(NEW_NOTHROW, new_nothrow, "_ZnwmRKSt9nothrow_t", MS_FN_NEW)            \
+	X(NEW_ARRAY_NOTHROW, new_array_nothrow, "_ZnamRKSt9nothrow_t", MS_FN_NEW) \
+	X(NEW_ALIGNED, new_aligned, "_ZnwmSt11align_val_t", MS_FN_NEW)           \
+	X(NEW_ARRAY_ALIGNED, new_array_aligned, "_ZnamSt11align_val_t", MS_FN_NEW) \
+	X(NEW_ALIGNED_NOTHROW, new_aligned_nothrow,                              \
+	  "_ZnwmSt11align_val_tRKSt9nothrow_t", MS_FN_NEW)                       \
+	X(NEW_ARRAY_ALIGNED_NOTHROW, new_array_aligned_nothrow,                  \
+	  "_ZnamSt11align_val_tRKSt9nothrow_t", MS_FN_NEW)
+
+#define MS_AGENT_HOOK_ENUM(id, suffix, sym, fn) MS_HOOK_##id,
+enum ms_agent_hook { MS_AGENT_HOOKS(MS_AGENT_HOOK_ENUM) MS_HOOK_COUNT };
+#undef MS_AGENT_HOOK_ENUM
+
+/* ms_agent_slot.state, written by the agent */
+enum ms_agent_slot_state {
+	MS_SLOT_PENDING,   /* not touched yet */
+	MS_SLOT_HOOKED,	   /* holds the hook; old holds what it held */
+	MS_SLOT_RESTORED,  /* old value put back by ms_agent_remove */
+	MS_SLOT_CHANGED,   /* someone else rewrote it since: left alone on removal */
+	MS_SLOT_FAILED,	   /* mprotect refused: never hooked */
+};
+
+/* One pointer slot to switch (a GOT entry, or allocator table data). */
+struct ms_agent_slot {
+	__u64 addr;  /* memspy: the slot's address, 8-byte aligned */
+	__u64 hook;  /* memspy: the value to store, the agent's ms_hook_* address */
+	__u64 old;   /* agent: the value it held when hooked */
+	__u32 id;    /* memspy: enum ms_agent_hook */
+	__u32 prot;  /* memspy: PROT_* of its page now; without PROT_WRITE the agent
+		      * mprotects the page writable around its store */
+	__u32 state; /* agent: enum ms_agent_slot_state */
+	__s32 err;   /* agent: -errno of a failed mprotect */
+};
+
+/* Counters of one thread (or of every thread without a record). */
+struct ms_agent_counts {
+	__u64 alloc_calls;  /* outermost successful allocations */
+	__u64 alloc_bytes;  /* their requested bytes */
+	__u64 free_calls;   /* outermost releases of non-NULL pointers */
+	__u64 sampled;	    /* allocations that reached ms_trap_alloc */
+	__u64 size_buckets[MS_SIZE_BUCKETS]; /* allocations by power of two of size */
+};
+
+/* A thread's record, claimed by compare-and-swap of key; written only by its
+ * thread afterwards (memspy reads it while it runs: aligned words never tear). */
+struct ms_agent_thread {
+	__u64 key;	 /* the thread pointer (%fs:0); 0: free record */
+	__s64 countdown; /* bytes until the next sample */
+	__u32 draws;	 /* countdowns drawn so far: the next index into the table */
+	__u32 armed;	 /* countdown drawn once: a fresh record starts at 0 */
+	__u32 seq;	 /* allocator calls so far (frees included), as events.h's seq */
+	__u32 depth;	 /* a hook of this thread under way: nested ones only forward */
+	struct ms_agent_counts n;
+};
+
+/* The control block: at the start of the agent's RW segment, symbol ms_agent_ctl. */
+struct ms_agent_ctl {
+	/* settings, memspy */
+	__u64 magic;			     /* MS_AGENT_MAGIC once memspy filled it */
+	__u64 countdowns[MS_COUNTDOWN_SLOTS]; /* exponential draws of the mean */
+	__u64 orig[MS_HOOK_COUNT];	     /* resolved original of each hook; 0: unused */
+	__u64 mean;			     /* --sample-bytes, for the record */
+	__u32 abi;			     /* MS_AGENT_ABI */
+	__u32 nr_slots;			     /* entries used in slots[] */
+	__u32 sample_all;		     /* every allocation reaches the trap */
+	__u32 reserved;
+	struct ms_agent_slot slots[MS_AGENT_MAX_SLOTS];
+	/* state, agent */
+	__u32 enabled;	    /* 1 between install and remove: hooks count and sample */
+	__u32 installs;	    /* completed ms_agent_install calls */
+	__s32 install_result; /* slots hooked by the last install, or -errno */
+	__s32 remove_result;  /* slots restored by the last remove, or -errno */
+	__u64 sampled_frees;  /* frees of sampled blocks that reached ms_trap_free */
+	__u64 set_full;	      /* sampled blocks the set had no room for */
+	__u64 threads_full;   /* hook calls that went to the overflow record */
+	__u64 overflow_countdown; /* the overflow record's shared countdown */
+	struct ms_agent_counts overflow;
+	struct ms_agent_thread threads[MS_AGENT_THREADS];
+	__u64 set[MS_AGENT_SET_SLOTS]; /* sampled live blocks; 0 empty, 1 deleted */
+	/* blocks in set[] per home slot: a free looks at this byte, which stays in
+	 * the cache, and probes set[] only when it is not 0 */
+	__u8 homes[MS_AGENT_SET_SLOTS];
+};
+
+/* What the trap functions receive: the sampled call, and the caller's state at its
+ * return point, so BPF builds the same event as a uretprobe on the allocator. */
+struct ms_agent_sample {
+	__u64 addr;	/* the block */
+	__u64 size;	/* requested bytes (0 for a free) */
+	__u64 ret;	/* return address into the caller: the caller's ip */
+	__u64 sp;	/* caller's sp once returned: address of the return address + 8 */
+	__u64 rbp;	/* caller's rbp (the hook's saved frame pointer) */
+	__u32 fn;	/* enum ms_alloc_fn */
+	__u32 seq;	/* the thread's allocator calls so far, this one included */
+};
+
+_Static_assert(sizeof(struct ms_agent_slot) == 40, "agent slot layout");
+_Static_assert(sizeof(struct ms_agent_sample) == 48, "agent sample layout");
+_Static_assert(sizeof(struct ms_agent_counts) == 32 + 8 * MS_SIZE_BUCKETS, "agent counts layout");
+_Static_assert(sizeof(struct ms_agent_thread) == 32 + sizeof(struct ms_agent_counts),
+	       "agent thread layout");
+_Static_assert((MS_AGENT_SET_SLOTS & (MS_AGENT_SET_SLOTS - 1)) == 0, "set size power of two");
+
+#endif

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The hooks the allocator's pointer slots are switched to: each calls the original
+ * (ms_agent_ctl.orig, the resolved symbol), counts, and traps only when sampled. */
+#include "agent/agent.h"
+
+#define HOOK AGENT_EXPORT __attribute__((noinline))
+#define ORIG(id, type) ((type)ms_agent_ctl.orig[MS_HOOK_##id])
+#define FRAME() __builtin_frame_address(0)
+
+typedef void *(*fn_p1)(void *, size_t);
+typedef void *(*fn_p2)(void *, size_t, size_t);
+typedef void *(*fn_p_sz_fl)(void *, size_t, int);
+typedef size_t (*fn_xallocx)(void *, size_t, size_t, int);
+typedef int (*fn_pm)(void **, size_t, size_t);
+typedef void *(*fn_new_nothrow)(size_t, const void *);
+typedef void *(*fn_new_al_nothrow)(size_t, size_t, const void *);
+
+/* ---------------------------------------------------------------- releases */
+
+/* The block leaves the set (and reaches the trap) before the allocator has it back:
+ * once freed, another thread may be handed the same address. */
+#define RELEASE_HOOK(id, suffix, params, args)                                  \
+	HOOK void ms_hook_##suffix params                                       \
+	{                                                                       \
+		int overflow;                                                   \
+		struct ms_agent_thread *t = agent_enter(&overflow);             \
+									\
+		agent_release(t, overflow, (__u64)ptr, 1, FRAME());            \
+		agent_leave(t);                                                 \
+		ORIG(id, void (*) params) args;                                 \
+	}
+
+RELEASE_HOOK(FREE, free, (void *ptr), (ptr))
+RELEASE_HOOK(CFREE, cfree, (void *ptr), (ptr))
+RELEASE_HOOK(DALLOCX, dallocx, (void *ptr, int flags), (ptr, flags))
+RELEASE_HOOK(SDALLOCX, sdallocx, (void *ptr, size_t size, int flags), (ptr, size, flags))
+RELEASE_HOOK(DELETE, delete, (void *ptr), (ptr))
+RELEASE_HOOK(DELETE_ARRAY, delete_array, (void *ptr), (ptr))
+RELEASE_HOOK(DELETE_SIZED, delete_sized, (void *ptr, size_t size), (ptr, size))
+RELEASE_HOOK(DELETE_ARRAY_SIZED, delete_array_sized, (void *ptr, size_t size), (ptr, size))
+RELEASE_HOOK(DELETE_NOTHROW, delete_nothrow, (void *ptr, const void *nt), (ptr, nt))
+RELEASE_HOOK(DELETE_ARRAY_NOTHROW, delete_array_nothrow, (void *ptr, const void *nt), (ptr, nt))
+RELEASE_HOOK(DELETE_ALIGNED, delete_aligned, (void *ptr, size_t al), (ptr, al))
+RELEASE_HOOK(DELETE_ARRAY_ALIGNED, delete_array_aligned, (void *ptr, size_t al), (ptr, al))
+RELEASE_HOOK(DELETE_SIZED_ALIGNED, delete_sized_aligned, (void *ptr, size_t size, size_t al),
+	     (ptr, size, al))
+RELEASE_HOOK(DELETE_ARRAY_SIZED_ALIGNED, delete_array_sized_aligned,
+	     (void *ptr, size_t size, size_t al), (ptr, size, al))
+
+/* ---------------------------------------------------------------- resizes */
+
+/* realloc is a release of the old block and an allocation of the new one; a
+ * realloc that fails leaves the old block live, but unsampled from now on. */
+HOOK void *ms_hook_realloc(void *ptr, size_t size)
+{
+	int overflow;
+	struct ms_agent_thread *t = agent_enter(&overflow);
+	void *c = FRAME();
+
+	agent_release(t, overflow, (__u64)ptr, 0, c);
+	void *p = ORIG(REALLOC, fn_p1)(ptr, size);
+	agent_leave_alloc(t, overflow, (__u64)p, size, MS_FN_REALLOC, c);
+	return p;
+}
+
+HOOK void *ms_hook_reallocarray(void *ptr, size_t n, size_t size)
+{
+	int overflow;
+	struct ms_agent_thread *t = agent_enter(&overflow);
+	void *c = FRAME();
+
+	agent_release(t, overflow, (__u64)ptr, 0, c);
+	void *p = ORIG(REALLOCARRAY, fn_p2)(ptr, n, size);
+	agent_leave_alloc(t, overflow, (__u64)p, n * size, MS_FN_REALLOCARRAY, c);
+	return p;
+}
+
+HOOK void *ms_hook_rallocx(void *ptr, size_t size, int flags)
+{
+	int overflow;
+	struct ms_agent_thread *t = agent_enter(&overflow);
+	void *c = FRAME();
+
+	agent_release(t, overflow, (__u64)ptr, 0, c);
+	void *p = ORIG(RALLOCX, fn_p_sz_fl)(ptr, size, flags);
+	agent_leave_alloc(t, overflow, (__u64)p, size, MS_FN_RALLOCX, c);
+	return p;
+}
+
+/* resized in place: the block counts again at the size it now has */
+HOOK size_t ms_hook_xallocx(void *ptr, size_t size, size_t extra, int flags)
+{
+	int overflow;
+	struct ms_agent_thread *t = agent_enter(&overflow);
+	void *c = FRAME();
+
+	agent_release(t, overflow, (__u64)ptr, 0, c);
+	size_t n = ORIG(XALLOCX, fn_xallocx)(ptr, size, extra, flags);
+	agent_leave_alloc(t, overflow, n ? (__u64)ptr : 0, n, MS_FN_XALLOCX, c);
+	return n;
+}
+
+/* ---------------------------------------------------------------- allocations */
+
+#define ALLOC_HOOK(id, suffix, params, args, size, fn)                              \
+	HOOK void *ms_hook_##suffix params                                      \
+	{                                                                       \
+		int overflow;                                                   \
+		struct ms_agent_thread *t = agent_enter(&overflow);             \
+		void *p = ORIG(id, void *(*) params) args;                      \
+									\
+		agent_leave_alloc(t, overflow, (__u64)p, size, fn, FRAME());        \
+		return p;                                                       \
+	}
+
+ALLOC_HOOK(MALLOC, malloc, (size_t size), (size), size, MS_FN_MALLOC)
+ALLOC_HOOK(CALLOC, calloc, (size_t n, size_t size), (n, size), n * size, MS_FN_CALLOC)
+ALLOC_HOOK(ALIGNED_ALLOC, aligned_alloc, (size_t al, size_t size), (al, size), size, MS_FN_ALIGNED_ALLOC)
+ALLOC_HOOK(MEMALIGN, memalign, (size_t al, size_t size), (al, size), size, MS_FN_MEMALIGN)
+ALLOC_HOOK(VALLOC, valloc, (size_t size), (size), size, MS_FN_VALLOC)
+ALLOC_HOOK(PVALLOC, pvalloc, (size_t size), (size), size, MS_FN_PVALLOC)
+ALLOC_HOOK(MALLOCX, mallocx, (size_t size, int flags), (size, flags), size, MS_FN_MALLOCX)
+
+HOOK int ms_hook_posix_memalign(void **out, size_t al, size_t size)
+{
+	int overflow;
+	struct ms_agent_thread *t = agent_enter(&overflow);
+	int err = ORIG(POSIX_MEMALIGN, fn_pm)(out, al, size);
+
+	agent_leave_alloc(t, overflow, err ? 0 : (__u64)*out, size, MS_FN_POSIX_MEMALIGN,
+			  FRAME());
+	return err;
+}
+
+/* The nothrow operators return NULL instead of throwing: hooked like malloc. */
+ALLOC_HOOK(NEW_NOTHROW, new_nothrow, (size_t size, const void *nt), (size, nt), size, MS_FN_NEW)
+ALLOC_HOOK(NEW_ARRAY_NOTHROW, new_array_nothrow, (size_t size, const void *nt), (size, nt), size, MS_FN_NEW)
+ALLOC_HOOK(NEW_ALIGNED_NOTHROW, new_aligned_nothrow, (size_t size, size_t al, const void *nt),
+	   (size, al, nt), size, MS_FN_NEW)
+ALLOC_HOOK(NEW_ARRAY_ALIGNED_NOTHROW, new_array_aligned_nothrow,
+	   (size_t size, size_t al, const void *nt), (size, al, nt), size, MS_FN_NEW)
+
+/*
+ * The throwing operators. A bad_alloc thrown through one of our frames would end
+ * the target (its unwinder has no unwind information for the agent), so no agent
+ * frame may be live when the original runs: the entry stubs (new_hooks.S) call
+ * agent_new, then return the block it gives or, with none, tail-jump to the
+ * original. An unsampled call is counted here and goes to the original; a sampled
+ * one asks the nothrow original, which does not throw, and falls back to the
+ * throwing one only if that failed (it then throws, or its new_handler found
+ * memory: that rare block goes uncounted).
+ */
+struct new_result {
+	__u64 block; /* served here: the stub returns it */
+	__u64 orig;  /* else: where the stub jumps */
+};
+
+AGENT_HIDDEN struct new_result agent_new(size_t size, size_t al, __u32 which, void *frame)
+{
+	static const __u32 ids[4][2] = {
+		{MS_HOOK_NEW, MS_HOOK_NEW_NOTHROW},
+		{MS_HOOK_NEW_ARRAY, MS_HOOK_NEW_ARRAY_NOTHROW},
+		{MS_HOOK_NEW_ALIGNED, MS_HOOK_NEW_ALIGNED_NOTHROW},
+		{MS_HOOK_NEW_ARRAY_ALIGNED, MS_HOOK_NEW_ARRAY_ALIGNED_NOTHROW},
+	};
+	static const char nt; /* std::nothrow is an empty struct: any address does */
+	struct new_result r = {.orig = ms_agent_ctl.orig[ids[which & 3][0]]};
+	__u64 nothrow = ms_agent_ctl.orig[ids[which & 3][1]];
+	int overflow;
+	struct ms_agent_thread *t = agent_enter(&overflow);
+	void *p = NULL;
+
+	if (!t && !overflow)
+		return r;
+	if (t)
+		t->seq++;
+	if (agent_take_sample(t, overflow, size) && nothrow) {
+		p = (which & 2) ? ((fn_new_al_nothrow)nothrow)(size, al, &nt)
+				: ((fn_new_nothrow)nothrow)(size, &nt);
+		if (p) {
+			agent_count_alloc(t, overflow, size);
+			agent_sample_alloc(t, (__u64)p, size, MS_FN_NEW, frame);
+		}
+	} else {
+		/* a sample with no nothrow original to take it is lost, the count is not */
+		agent_count_alloc(t, overflow, size);
+	}
+	agent_leave(t);
+	r.block = (__u64)p;
+	return r;
+}

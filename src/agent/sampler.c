@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The in-process sampler's slow paths: claiming thread records, drawing countdowns,
+ * the set of sampled live blocks, the overflow record, and the calls to the traps.
+ * The fast path every call takes is inlined from agent.h. */
+#include "agent/agent.h"
+
+/* Zero-filled with the RW segment; memspy writes the settings after mapping. */
+AGENT_EXPORT struct ms_agent_ctl ms_agent_ctl;
+
+#define THREAD_PROBES 32 /* records tried before a thread goes to the overflow */
+#define SET_PROBES 32	 /* set entries tried before a block is given up */
+
+/* A record for tp: its own, or a free one claimed by compare-and-swap. Records are
+ * never given back (a thread's exit is invisible here); a new thread with the same
+ * thread pointer, which glibc reuses with cached stacks, continues its counters. */
+struct ms_agent_thread *agent_thread_find(__u64 tp)
+{
+	struct ms_agent_ctl *c = &ms_agent_ctl;
+	__u32 h = (__u32)(agent_hash(tp) >> 32);
+
+	for (__u32 i = 0; i < THREAD_PROBES; i++) {
+		struct ms_agent_thread *t = &c->threads[(h + i) % MS_AGENT_THREADS];
+		__u64 key = __atomic_load_n(&t->key, __ATOMIC_ACQUIRE), expect = 0;
+
+		if (key == tp)
+			return t;
+		if (key)
+			continue;
+		if (__atomic_compare_exchange_n(&t->key, &expect, tp, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE)) {
+			/* each thread starts at its own place in the shuffled table */
+			t->draws = h;
+			return t;
+		}
+		if (expect == tp)
+			return t;
+	}
+	__atomic_fetch_add(&c->threads_full, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static __s64 draw(__u32 index)
+{
+	return (__s64)ms_agent_ctl.countdowns[index % MS_COUNTDOWN_SLOTS];
+}
+
+/* The countdown of t reached zero after an allocation of size: whether that
+ * allocation is sampled, with the countdown re-armed. */
+static int expired(struct ms_agent_thread *t, __u64 size)
+{
+	if (ms_agent_ctl.sample_all) {
+		t->countdown = 0; /* back here at the next call */
+		return 1;
+	}
+	if (!t->armed) {
+		/* a fresh record: its first draw, which this allocation starts on */
+		t->armed = 1;
+		t->countdown += draw(t->draws++);
+		if (t->countdown > 0)
+			return 0;
+	}
+	/* one sample however many countdowns a large block crosses: its weight
+	 * S / (1 - e^(-S/R)) accounts for that, as in BPF */
+	t->countdown = draw(t->draws++);
+	return 1;
+}
+
+void agent_countdown_expired(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32 fn,
+			     void *frame)
+{
+	if (expired(t, size))
+		agent_sample_alloc(t, addr, size, fn, frame);
+}
+
+int agent_take_sample(struct ms_agent_thread *t, int overflow, __u64 size)
+{
+	struct ms_agent_ctl *c = &ms_agent_ctl;
+
+	if (c->sample_all)
+		return 1;
+	if (t) {
+		t->countdown -= (__s64)size;
+		return t->countdown <= 0 && expired(t, size);
+	}
+	if (!overflow)
+		return 0;
+	/* shared by every thread without a record: atomics, and a lost race only
+	 * moves one sample a little */
+	__s64 left = (__s64)__atomic_sub_fetch(&c->overflow_countdown, size, __ATOMIC_RELAXED);
+	if (left > 0)
+		return 0;
+	__u32 n = (__u32)__atomic_fetch_add(&c->overflow.sampled, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->overflow_countdown, (__u64)draw(n * 2654435761u), __ATOMIC_RELAXED);
+	return 1;
+}
+
+void agent_count_alloc(struct ms_agent_thread *t, int overflow, __u64 size)
+{
+	__u32 k = agent_size_bucket(size);
+
+	if (t) {
+		t->n.alloc_calls++;
+		t->n.alloc_bytes += size;
+		t->n.size_buckets[k]++;
+	} else if (overflow) {
+		struct ms_agent_counts *o = &ms_agent_ctl.overflow;
+
+		__atomic_fetch_add(&o->alloc_calls, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&o->alloc_bytes, size, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&o->size_buckets[k], 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* Remember addr; 0 when the set has no room near its hash. */
+static int set_insert(__u64 addr)
+{
+	__u64 *set = ms_agent_ctl.set;
+	__u32 h = agent_set_home(addr);
+
+	/* counted first: a free that sees the block must also see the count */
+	__atomic_fetch_add(&ms_agent_ctl.homes[h], 1, __ATOMIC_SEQ_CST);
+	for (__u32 i = 0; i < SET_PROBES; i++) {
+		__u64 *e = &set[(h + i) & (MS_AGENT_SET_SLOTS - 1)];
+		__u64 v = __atomic_load_n(e, __ATOMIC_RELAXED);
+
+		if (v != AGENT_SET_EMPTY && v != AGENT_SET_DELETED)
+			continue;
+		if (__atomic_compare_exchange_n(e, &v, addr, 0, __ATOMIC_RELEASE,
+						__ATOMIC_RELAXED))
+			return 1;
+	}
+	__atomic_fetch_sub(&ms_agent_ctl.homes[h], 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Forget addr if it is in the set: 1 when it was (a sampled block). A block is in
+ * the set only between its allocation and its release, so one thread at a time
+ * can take it out. Inserts take the first free entry within SET_PROBES of the
+ * home slot, so the whole window is searched: deleted entries never hide one. */
+static int set_remove(__u64 addr)
+{
+	__u64 *set = ms_agent_ctl.set;
+	__u32 h = agent_set_home(addr);
+
+	for (__u32 i = 0; i < SET_PROBES; i++) {
+		__u64 *e = &set[(h + i) & (MS_AGENT_SET_SLOTS - 1)];
+		__u64 v = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+
+		if (v != addr)
+			continue;
+		if (!__atomic_compare_exchange_n(e, &v, AGENT_SET_DELETED, 0, __ATOMIC_RELAXED,
+						 __ATOMIC_RELAXED))
+			return 0;
+		__atomic_fetch_sub(&ms_agent_ctl.homes[h], 1, __ATOMIC_RELAXED);
+		return 1;
+	}
+	return 0;
+}
+
+static void caller_of(struct ms_agent_sample *s, void *frame)
+{
+	__u64 *f = frame;
+
+	s->ret = f[1];
+	s->sp = (__u64)(f + 2);
+	s->rbp = f[0];
+}
+
+void agent_sample_alloc(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32 fn,
+			void *frame)
+{
+	struct ms_agent_sample s = {.addr = addr, .size = size, .fn = fn, .seq = t ? t->seq : 0};
+
+	/* a block whose free would go unseen must never be reported live */
+	if (!set_insert(addr)) {
+		__atomic_fetch_add(&ms_agent_ctl.set_full, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	if (t)
+		t->n.sampled++;
+	else
+		__atomic_fetch_add(&ms_agent_ctl.overflow.sampled, 1, __ATOMIC_RELAXED);
+	caller_of(&s, frame);
+	ms_trap_alloc(&s);
+}
+
+void agent_release_sampled(struct ms_agent_thread *t, __u64 addr, void *frame)
+{
+	struct ms_agent_sample s = {.addr = addr, .fn = MS_FN_FREE, .seq = t ? t->seq : 0};
+
+	if (!set_remove(addr))
+		return;
+	__atomic_fetch_add(&ms_agent_ctl.sampled_frees, 1, __ATOMIC_RELAXED);
+	caller_of(&s, frame);
+	ms_trap_free(&s);
+}
+
+void agent_overflow_alloc(__u64 addr, __u64 size, __u32 fn, void *frame)
+{
+	agent_count_alloc(NULL, 1, size);
+	if (agent_take_sample(NULL, 1, size))
+		agent_sample_alloc(NULL, addr, size, fn, frame);
+}
+
+void agent_overflow_free(__u64 addr, int counted, void *frame)
+{
+	if (counted)
+		__atomic_fetch_add(&ms_agent_ctl.overflow.free_calls, 1, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&ms_agent_ctl.homes[agent_set_home(addr)], __ATOMIC_RELAXED))
+		agent_release_sampled(NULL, addr, frame);
+}

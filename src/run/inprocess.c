@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* In-process sampling's life cycle in the target: map, fill, install, read, remove. */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "base/log.h"
+#include "run/inprocess.h"
+#include "target/alloc_slots.h"
+#include "target/procmaps.h"
+
+struct inprocess {
+	pid_t pid;
+	const struct inprocess_injector *inj;
+	void *session;		  /* open from prepare to install */
+	struct agent_image img;	  /* the file's addresses */
+	uint64_t base;		  /* where it is mapped in the target */
+	size_t nr_slots, nr_modules;
+	char trap_path[64];	  /* /proc/<pid>/map_files/<range> of its text */
+	struct heap_agent_traps traps;
+	bool installed, removed;
+	/* libraries loaded after attach (inprocess__poll) */
+	const struct allocator *alloc;
+	uint64_t *listed;	  /* addresses of the slots in the control block, sorted */
+	uint32_t nr_listed;	  /* the control block's nr_slots */
+	uint64_t *starts;	  /* modules' first mappings at the last scan, sorted */
+	size_t nr_starts;
+	unsigned retries;	  /* scans left for a new module's slots to settle */
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The first mappings of the modules pid has loaded (not the agent), sorted. */
+static uint64_t *module_starts(const struct inprocess *ip, const struct procmaps *maps, size_t *n)
+{
+	uint64_t *s = calloc(maps->n ? maps->n : 1, sizeof(*s));
+
+	*n = 0;
+	for (size_t i = 0; s && i < maps->n; i++) {
+		const struct map_entry *e = &maps->entries[i];
+		if (map_entry_is_file(e) && e->offset == 0 &&
+		    (e->start < ip->base || e->start >= ip->base + ip->img.span))
+			s[(*n)++] = e->start;
+	}
+	return s;
+}
+
+/* Remember the slots written to the control block. */
+static void list_slots(struct inprocess *ip, const struct ms_agent_slot *slots, uint32_t n)
+{
+	uint64_t *l = realloc(ip->listed, (ip->nr_listed + n + 1) * sizeof(*l));
+
+	if (!l)
+		return;
+	ip->listed = l;
+	for (uint32_t i = 0; i < n; i++)
+		l[ip->nr_listed++] = slots[i].addr;
+	qsort(l, ip->nr_listed, sizeof(*l), cmp_u64);
+}
+
+static int write_target(pid_t pid, uint64_t addr, const void *buf, size_t len)
+{
+	struct iovec local = {(void *)buf, len}, remote = {(void *)(uintptr_t)addr, len};
+	ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
+
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+}
+
+static int read_target(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
+	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+}
+
+/* The path uprobes open the agent's text by: the mapping at base. */
+static int find_trap_path(struct inprocess *ip)
+{
+	struct procmaps maps;
+	int err = procmaps_read(ip->pid, &maps);
+
+	if (err)
+		return err;
+	const struct map_entry *e = procmaps_find(&maps, ip->base);
+	err = e && e->start == ip->base ? 0 : -ENOENT;
+	if (!err)
+		snprintf(ip->trap_path, sizeof(ip->trap_path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+			 (int)ip->pid, e->start, e->end);
+	/* the modules there now were scanned: inprocess__poll looks for new ones */
+	ip->starts = module_starts(ip, &maps, &ip->nr_starts);
+	if (ip->starts)
+		qsort(ip->starts, ip->nr_starts, sizeof(uint64_t), cmp_u64);
+	procmaps_release(&maps);
+	ip->traps = (struct heap_agent_traps){
+		.path = ip->trap_path,
+		.alloc_offset = ip->img.trap_alloc_offset,
+		.free_offset = ip->img.trap_free_offset,
+	};
+	return err;
+}
+
+/* The slots and the control block, written while the agent is not installed. */
+static int fill(struct inprocess *ip, const struct allocator *a, uint64_t mean, uint64_t seed,
+		char *why, size_t len)
+{
+	struct alloc_slots slots;
+	struct ms_agent_ctl *ctl;
+	int err = alloc_slots_find(ip->pid, a, ip->base, ip->base + ip->img.span, &slots);
+
+	if (err) {
+		snprintf(why, len, "cannot list the allocator's pointer slots: %s", strerror(-err));
+		return err;
+	}
+	if (!slots.n) {
+		size_t foreign = 0;
+		for (size_t i = 0; i < slots.nr_modules; i++)
+			foreign += slots.modules[i].nr_foreign;
+		if (foreign)
+			snprintf(why, len, "the %zu pointer slots to %s hold something else (the "
+				 "sampler of a memspy that was killed, or another interposer)",
+				 foreign, a->module);
+		else
+			snprintf(why, len, "no module calls %s through a pointer slot", a->module);
+		alloc_slots_release(&slots);
+		return -ENOENT;
+	}
+	ctl = malloc(sizeof(*ctl));
+	if (!ctl) {
+		alloc_slots_release(&slots);
+		snprintf(why, len, "out of memory");
+		return -ENOMEM;
+	}
+	size_t left = agent_image_fill_ctl(&ip->img, ip->base, &slots, mean, seed, ctl);
+	if (left)
+		ms_warn("in-process sampler: %zu of %zu pointer slots left out (the agent holds %d)",
+			left, slots.n, MS_AGENT_MAX_SLOTS);
+	ip->nr_slots = slots.n - left;
+	for (size_t i = 0; i < slots.nr_modules; i++)
+		ip->nr_modules += slots.modules[i].nr_slots > 0;
+	err = write_target(ip->pid, ip->base + ip->img.ctl, ctl, sizeof(*ctl));
+	if (err)
+		snprintf(why, len, "cannot write the agent's control block: %s", strerror(-err));
+	list_slots(ip, ctl->slots, ctl->nr_slots);
+	free(ctl);
+	alloc_slots_release(&slots);
+	return err;
+}
+
+/* An agent an earlier attach left in the target: taken again (ip->base set) when
+ * it is idle, its slots given back; one that still counts belongs to a memspy
+ * attached now, or to one killed before it could remove it: its slots are
+ * taken, so this run uses uprobes. 0 (reused or none), or -EBUSY with why. */
+static int reuse_earlier(struct inprocess *ip, char *why, size_t len)
+{
+	uint64_t base;
+	uint32_t enabled = 1;
+
+	ip->base = 0;
+	if (!ip->inj->find_image || ip->inj->find_image(ip->pid, ip->img.path, &base))
+		return 0;
+	if (read_target(ip->pid, base + ip->img.ctl + offsetof(struct ms_agent_ctl, enabled),
+			&enabled, sizeof(enabled)) == 0 &&
+	    !enabled) {
+		ip->base = base;
+		return 0;
+	}
+	snprintf(why, len, "the sampler of another memspy is installed in pid %d (attached "
+		 "now, or killed before removing it)", (int)ip->pid);
+	return -EBUSY;
+}
+
+struct inprocess *inprocess__prepare(pid_t pid, const struct allocator *a, uint64_t mean,
+				     uint64_t seed, const struct inprocess_injector *inj,
+				     char *why, size_t len)
+{
+	struct inprocess *ip;
+	char *path;
+	int err;
+
+	if (!inj) {
+		snprintf(why, len, "this build of memspy has no injector");
+		return NULL;
+	}
+	path = agent_image_locate();
+	if (!path) {
+		snprintf(why, len, "memspy-agent.so not found (reinstall memspy)");
+		return NULL;
+	}
+	ip = calloc(1, sizeof(*ip));
+	if (!ip || (err = agent_image_open(path, &ip->img))) {
+		snprintf(why, len, "cannot read %s: %s", path, ip ? strerror(-err) : "out of memory");
+		free(path);
+		free(ip);
+		return NULL;
+	}
+	free(path);
+	ip->pid = pid;
+	ip->inj = inj;
+	ip->alloc = a;
+	if (reuse_earlier(ip, why, len) < 0)
+		goto fail;
+	ip->session = inj->begin(pid, why, len);
+	if (!ip->session)
+		goto fail;
+	/* another memspy may have installed it while this one waited for the thread:
+	 * only one ptrace session at a time, so the answer now holds */
+	if (ip->base && reuse_earlier(ip, why, len) < 0)
+		goto fail;
+	err = ip->base ? 0 : inj->map_image(ip->session, ip->img.path, &ip->base);
+	if (err) {
+		snprintf(why, len, "cannot map the agent into pid %d: %s", (int)pid, strerror(-err));
+		goto fail;
+	}
+	if (fill(ip, a, mean, seed, why, len))
+		goto fail;
+	if (find_trap_path(ip)) {
+		snprintf(why, len, "the agent's mapping is not in pid %d's maps", (int)pid);
+		goto fail;
+	}
+	return ip;
+fail:
+	inprocess__free(ip);
+	return NULL;
+}
+
+const struct heap_agent_traps *inprocess__traps(const struct inprocess *ip)
+{
+	return &ip->traps;
+}
+
+/* Read back the result the agent left in the control block (the injector loses
+ * the return value). */
+static int32_t read_result(const struct inprocess *ip, size_t field)
+{
+	int32_t v = -EIO;
+
+	if (read_target(ip->pid, ip->base + ip->img.ctl + field, &v, sizeof(v)))
+		return -EIO;
+	return v;
+}
+
+int inprocess__install(struct inprocess *ip, char *why, size_t len)
+{
+	int err = ip->inj->call(ip->session, ip->base + ip->img.install, ip->base + ip->img.ctl);
+	int32_t hooked = err ? err : read_result(ip, offsetof(struct ms_agent_ctl, install_result));
+
+	ip->inj->end(ip->session);
+	ip->session = NULL;
+	if (hooked <= 0) {
+		snprintf(why, len, "the agent switched no pointer slot: %s",
+			 hooked ? strerror(-hooked) : "every mprotect refused");
+		return hooked ? hooked : -EPERM;
+	}
+	ip->installed = true;
+	if ((size_t)hooked < ip->nr_slots)
+		ms_warn("in-process sampler: %d of %zu pointer slots switched", hooked,
+			ip->nr_slots);
+	ip->nr_slots = (size_t)hooked;
+	return 0;
+}
+
+void inprocess__describe(const struct inprocess *ip, char *buf, size_t len)
+{
+	snprintf(buf, len, "in-process sampler (%zu pointer slots in %zu modules)", ip->nr_slots,
+		 ip->nr_modules);
+}
+
+int inprocess__counts(const struct inprocess *ip, struct agent_counts *out)
+{
+	return agent_image_read_counts(ip->pid, ip->base + ip->img.ctl, out);
+}
+
+int inprocess__remove(struct inprocess *ip)
+{
+	char why[256];
+	void *s;
+	int err;
+
+	if (!ip || !ip->installed || ip->removed)
+		return 0;
+	ip->removed = true;
+	if (kill(ip->pid, 0) && errno == ESRCH)
+		return 0; /* the target is gone, and its slots with it */
+	s = ip->inj->begin(ip->pid, why, sizeof(why));
+	if (!s && kill(ip->pid, 0) && errno == ESRCH)
+		return 0;
+	if (!s) {
+		ms_warn("cannot remove the in-process sampler from pid %d (%s): its hooks stay, "
+			"counting at a few ns per call",
+			(int)ip->pid, why);
+		return -EIO;
+	}
+	err = ip->inj->call(s, ip->base + ip->img.remove, ip->base + ip->img.ctl);
+	ip->inj->end(s);
+	if (err) {
+		ms_warn("cannot remove the in-process sampler from pid %d: %s", (int)ip->pid,
+			strerror(-err));
+		return err;
+	}
+	int32_t restored = read_result(ip, offsetof(struct ms_agent_ctl, remove_result));
+	if (restored >= 0 && (size_t)restored < ip->nr_slots)
+		ms_info("in-process sampler: %d of %zu pointer slots restored (the others were "
+			"changed since by the program)",
+			restored, ip->nr_slots);
+	return restored < 0 ? restored : 0;
+}
+
+/* The slots of modules loaded since the last scan that are not in the control
+ * block yet, appended there; 0 when there are none. */
+static uint32_t add_new_slots(struct inprocess *ip, const struct alloc_slots *s)
+{
+	struct ms_agent_slot add[64];
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < s->n && n < 64 && ip->nr_listed + n < MS_AGENT_MAX_SLOTS; i++) {
+		const struct alloc_slot *sl = &s->slots[i];
+		if (bsearch(&sl->addr, ip->listed, ip->nr_listed, sizeof(uint64_t), cmp_u64))
+			continue;
+		add[n++] = (struct ms_agent_slot){
+			.addr = sl->addr,
+			.hook = ip->base + ip->img.hooks[sl->hook],
+			.id = sl->hook,
+			.prot = sl->prot,
+		};
+	}
+	uint64_t at = ip->base + ip->img.ctl + offsetof(struct ms_agent_ctl, slots) +
+		      ip->nr_listed * sizeof(struct ms_agent_slot);
+	uint32_t total = ip->nr_listed + n;
+	if (!n || write_target(ip->pid, at, add, n * sizeof(*add)) ||
+	    write_target(ip->pid, ip->base + ip->img.ctl + offsetof(struct ms_agent_ctl, nr_slots),
+			 &total, sizeof(total)))
+		return 0;
+	list_slots(ip, add, n);
+	return n;
+}
+
+/* Hook the slots just added: the agent skips the ones it hooked before. */
+static void install_more(struct inprocess *ip, uint32_t n)
+{
+	char why[256];
+	void *s = ip->inj->begin(ip->pid, why, sizeof(why));
+
+	if (!s) {
+		ms_warn("in-process sampler: %u pointer slots of libraries loaded since attach "
+			"left unhooked, their calls unseen (%s)",
+			n, why);
+		return;
+	}
+	int err = ip->inj->call(s, ip->base + ip->img.install, ip->base + ip->img.ctl);
+	ip->inj->end(s);
+	int32_t hooked = err ? err : read_result(ip, offsetof(struct ms_agent_ctl, install_result));
+	if (hooked > 0) {
+		ip->nr_slots += (size_t)hooked;
+		ms_info("in-process sampler: %d pointer slots of libraries loaded since attach "
+			"hooked",
+			hooked);
+	}
+}
+
+void inprocess__poll(struct inprocess *ip)
+{
+	struct procmaps maps;
+	struct alloc_slots s;
+	size_t n;
+
+	if (!ip || !ip->installed || ip->removed || procmaps_read(ip->pid, &maps))
+		return;
+	uint64_t *starts = module_starts(ip, &maps, &n);
+	procmaps_release(&maps);
+	if (!starts)
+		return;
+	bool fresh = false;
+	for (size_t i = 0; i < n && !fresh; i++)
+		fresh = !bsearch(&starts[i], ip->starts, ip->nr_starts, sizeof(uint64_t), cmp_u64);
+	free(ip->starts);
+	ip->starts = starts;
+	ip->nr_starts = n;
+	qsort(ip->starts, n, sizeof(uint64_t), cmp_u64);
+	/* ld.so announces a library before it relocates it: a slot not relocated yet
+	 * holds no address of the allocator and is passed over, so a new module is
+	 * looked at again for a few seconds */
+	if (fresh)
+		ip->retries = 3;
+	if (!ip->retries)
+		return;
+	ip->retries--;
+	if (alloc_slots_find(ip->pid, ip->alloc, ip->base, ip->base + ip->img.span, &s))
+		return;
+	uint32_t added = add_new_slots(ip, &s);
+	alloc_slots_release(&s);
+	if (added)
+		install_more(ip, added);
+}
+
+void inprocess__free(struct inprocess *ip)
+{
+	if (!ip)
+		return;
+	free(ip->listed);
+	free(ip->starts);
+	if (ip->session)
+		ip->inj->end(ip->session);
+	agent_image_release(&ip->img);
+	free(ip);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* In-process sampling (DESIGN.md): the agent mapped into the target, its control
+ * block written, the allocator's pointer slots switched to its hooks from inside
+ * the target, and at the end switched back. The BPF side then probes only the
+ * agent's trap functions (heap_probes with heap_agent_traps). */
+#ifndef MEMSPY_INPROCESS_H
+#define MEMSPY_INPROCESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "probes/heap_probes.h"
+#include "target/agent_image.h"
+#include "target/allocator.h"
+
+/* How memspy enters the target (src/inject: ptrace), as calls. */
+struct inprocess_injector {
+	/* Borrow a thread of pid: a session, or NULL with a one-line reason in why. */
+	void *(*begin)(pid_t pid, char *why, size_t len);
+	/* Map the agent image at path into the target: *base is its address 0. */
+	int (*map_image)(void *session, const char *path, uint64_t *base);
+	/* An agent an earlier attach mapped into pid, of the same build as the file at
+	 * path: 0 with *base, -ENOENT when none. May be NULL. */
+	int (*find_image)(pid_t pid, const char *path, uint64_t *base);
+	/* Run fn(arg) in the target; its return value is lost. 0 or -errno. */
+	int (*call)(void *session, uint64_t fn, uint64_t arg);
+	/* Give the thread back. */
+	void (*end)(void *session);
+};
+
+/* The injector this build has; NULL when none (src/run/injector.c). */
+const struct inprocess_injector *run_injector(void);
+
+struct inprocess;
+
+/* Map the agent into pid (or take the one an earlier attach left, when it is of
+ * this build and not installed), find the slots through which it calls a's
+ * allocator and write the control block for sampling at mean bytes. The injection session stays
+ * open for inprocess__install: attach the trap probes in between. NULL with a
+ * one-line reason in why (meant for "uprobes on <allocator> (<why>)"). */
+struct inprocess *inprocess__prepare(pid_t pid, const struct allocator *a, uint64_t mean,
+				     uint64_t seed, const struct inprocess_injector *inj,
+				     char *why, size_t len);
+/* Where the trap probes go. Valid while ip lives. */
+const struct heap_agent_traps *inprocess__traps(const struct inprocess *ip);
+/* Switch the slots to the hooks and give the borrowed thread back. 0, or -errno
+ * with a reason in why (no slot could be switched). */
+int inprocess__install(struct inprocess *ip, char *why, size_t len);
+/* One line for the report: "in-process sampler (N pointer slots in M modules)". */
+void inprocess__describe(const struct inprocess *ip, char *buf, size_t len);
+/* Hook the slots of libraries the target loaded since the last call (dlopen), once
+ * the dynamic linker has relocated them: call it about once a second. */
+void inprocess__poll(struct inprocess *ip);
+/* The agent's counters now. 0 or -errno. */
+int inprocess__counts(const struct inprocess *ip, struct agent_counts *out);
+/* Switch back every slot that still holds a hook and stop the agent counting (the
+ * mapping stays, inert). Reports a failure once. 0 or -errno. Idempotent. */
+int inprocess__remove(struct inprocess *ip);
+/* Ends a session still open (the agent stays mapped, never installed). Accepts NULL. */
+void inprocess__free(struct inprocess *ip);
+
+#endif
