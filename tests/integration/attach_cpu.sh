@@ -59,6 +59,13 @@ kill -TERM "$TARGET_PID"
 # a sleeping target is not sampled
 sleep 60 & SLEEPER=$!
 PIDS="$PIDS $SLEEPER"
+# attach to sleep itself, not to the shell that forked it before its exec
+i=0
+until [ "$(cat "/proc/$SLEEPER/comm" 2>/dev/null)" = sleep ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "sleep did not start"
+	sleep 0.05
+done
 start_memspy -d 3 -o "$T/sleep" "$SLEEPER"
 wait_exit "$MEMSPY_PID" 20
 [ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy on a sleeping target exited $EXIT_STATUS"; }
