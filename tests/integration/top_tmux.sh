@@ -46,7 +46,14 @@ echo "exit=\$?" > "$T/top.exit"
 sleep 600
 EOF
 	tm kill-session -t top 2>/dev/null
-	tm new-session -d -s top -x 120 -y 40 "sh $T/run_top.sh" || fail "cannot start tmux"
+	# killing the last session ends the tmux server: a new session started while
+	# it is still going away fails with "server exited unexpectedly"
+	local i=0
+	until tm new-session -d -s top -x 120 -y 40 "sh $T/run_top.sh"; do
+		i=$((i + 1))
+		[ $i -le 10 ] || fail "cannot start tmux"
+		sleep 0.3
+	done
 }
 
 # wait_top_exit: until memspy top has exited; sets TOP_EXIT.
@@ -115,7 +122,7 @@ wait_screen 'LIVE +BLOCKS'
 # Tab: the CPU view, by own and total percent.
 tm send-keys -t top Tab
 wait_screen '%OWN +%TOTAL +OWNTIME +TOTALTIME +FUNCTION'
-wait_screen '[0-9.]+% +[0-9.]+% +[0-9.]+s +[0-9.]+s main$' 10
+wait_screen '[0-9.]+% +[0-9.]+% +[0-9.]+s +[0-9.]+s main$' 30
 echo "--- cpu view:"; screen
 tm send-keys -t top Tab
 wait_screen 'LIVE +BLOCKS'
