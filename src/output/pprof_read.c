@@ -296,8 +296,12 @@ static int profile_read(struct flame_tree *t, struct reader *r, bool to_base,
 	snprintf(in->type, sizeof(in->type), "%s", type_name(p, idx));
 	snprintf(in->unit, sizeof(in->unit), "%s",
 		 p->sample_type[idx] ? str(p, p->sample_type[idx]->unit) : "");
-	qsort(p->location, p->n_location, sizeof(*p->location), cmp_location);
-	qsort(p->function, p->n_function, sizeof(*p->function), cmp_function);
+	/* A profile without locations or functions has NULL arrays, which qsort
+	 * must not be given even to sort nothing. */
+	if (p->n_location > 1)
+		qsort(p->location, p->n_location, sizeof(*p->location), cmp_location);
+	if (p->n_function > 1)
+		qsort(p->function, p->n_function, sizeof(*p->function), cmp_function);
 	for (size_t i = 0; i < p->n_sample && !err; i++)
 		err = add_sample(r, t, p->sample[i], idx, to_base);
 	free(r->buf);

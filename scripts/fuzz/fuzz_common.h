@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What every libFuzzer target of memspy shares: a file holding the input (for
+ * parsers that take a path or a FILE) and a log sink that keeps stderr quiet. */
+#ifndef MEMSPY_FUZZ_COMMON_H
+#define MEMSPY_FUZZ_COMMON_H
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "base/log.h"
+
+static void fuzz_log_drop(enum ms_log_level level, const char *msg, void *ctx)
+{
+	(void)level, (void)msg, (void)ctx;
+}
+
+/* Messages are formatted (that code runs too) but not printed: a fuzzer printing a
+ * warning per input spends its time writing to the terminal. */
+static inline void fuzz_quiet(void)
+{
+	ms_log_set_sink(fuzz_log_drop, NULL);
+}
+
+/* path, per process, so parallel workers do not share it. */
+static inline void fuzz_path(char *buf, size_t size, const char *what)
+{
+	snprintf(buf, size, "/tmp/memspy-fuzz-%d.%s", (int)getpid(), what);
+}
+
+static inline int fuzz_write_file(const char *path, const uint8_t *data, size_t size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -1;
+	while (size) {
+		ssize_t w = write(fd, data, size);
+		if (w <= 0)
+			break;
+		data += w;
+		size -= (size_t)w;
+	}
+	close(fd);
+	return 0;
+}
+
+#endif
