@@ -113,6 +113,8 @@ static const pb_location *find_location(const pb_profile *p, uint64_t id)
 {
 	pb_location key = {.id = id}, *k = &key, **l;
 
+	if (!p->n_location)
+		return NULL; /* no array at all: bsearch must not see NULL */
 	l = bsearch(&k, p->location, p->n_location, sizeof(*l), cmp_location);
 	return l ? *l : NULL;
 }
@@ -121,6 +123,8 @@ static const pb_function *find_function(const pb_profile *p, uint64_t id)
 {
 	pb_function key = {.id = id}, *k = &key, **f;
 
+	if (!p->n_function)
+		return NULL;
 	f = bsearch(&k, p->function, p->n_function, sizeof(*f), cmp_function);
 	return f ? *f : NULL;
 }
