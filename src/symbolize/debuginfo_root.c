@@ -92,15 +92,38 @@ static bool build_id_path(Dwfl_Module *mod, char *path, size_t size)
 	return true;
 }
 
+/* file_name as the target names it: the kernel prints a mapped file's path as
+ * memspy sees it, so that of a target chrooted below memspy's root starts with
+ * the root's path, which the target does not see. */
+static const char *target_view(pid_t pid, const char *file_name, char *root, size_t size)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/root", (int)pid);
+	n = readlink(link, root, size - 1);
+	if (n <= 1)
+		return file_name;
+	root[n] = '\0';
+	if (strncmp(file_name, root, (size_t)n) || file_name[n] != '/')
+		return file_name;
+	return file_name + n;
+}
+
 int debuginfo_find_in_root(Dwfl_Module *mod, pid_t pid, const char *file_name,
 			   const char *debuglink, GElf_Word debuglink_crc,
 			   char **debuginfo_file_name)
 {
-	char path[PATH_MAX], dir[PATH_MAX];
+	char path[PATH_MAX], dir[PATH_MAX], root[PATH_MAX];
 	struct stat own = {0};
-	const char *slash = file_name ? strrchr(file_name, '/') : NULL;
+	const char *slash;
 	int fd = -1, own_fd;
 
+	if (!file_name || file_name[0] != '/')
+		return errno = 0, -1;
+
+	file_name = target_view(pid, file_name, root, sizeof(root));
+	slash = strrchr(file_name, '/');
 	if (!slash || (size_t)(slash - file_name) >= sizeof(dir))
 		return errno = 0, -1;
 	memcpy(dir, file_name, (size_t)(slash - file_name));

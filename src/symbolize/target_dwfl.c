@@ -172,9 +172,16 @@ static int cb_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modn
 	 * anywhere on the host. */
 	if (debuglink_file && !debuginfo_link_is_name(debuglink_file))
 		debuglink_file = NULL;
-	fd = debuginfo_find(mod, debuginfo_path, userdata, modname, base, file_name,
-			    debuglink_file, debuglink_crc, debuginfo_file_name);
-	if (fd >= 0 || !t || !t->foreign_root || !file_name || file_name[0] != '/')
+	if (!t || !t->foreign_root || !file_name || file_name[0] != '/')
+		return debuginfo_find(mod, debuginfo_path, userdata, modname, base, file_name,
+				      debuglink_file, debuglink_crc, debuginfo_file_name);
+	/* Another root: on the host, by build-id only, in the host's debug
+	 * directories. A search by the module's path would walk the target's
+	 * tree (its mapped paths are host paths when it is a chroot below ours)
+	 * and follow its symlinks. */
+	fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, NULL, NULL, 0,
+					  debuginfo_file_name);
+	if (fd >= 0)
 		return fd;
 	/* Inside the target's root, by memspy's own search: libdwfl opens paths
 	 * itself, and a path through /proc/<pid>/root follows the target's
