@@ -38,12 +38,13 @@ sources() {
 	flame|pprof) echo "$S/output/flame_read.c $S/output/flame_tree.c $S/output/flame_input.c \
 		$S/output/pprof_read.c $OUT/gen/profile.pb-c.c $S/base/hashtab.c $S/base/log.c" ;;
 	procmaps) echo "$S/target/procmaps.c" ;;
-	jitmap) echo "$S/symbolize/jitmap.c $S/target/procroot.c $S/base/log.c" ;;
+	jitmap) echo "$S/symbolize/jitmap.c $S/target/procroot.c $S/target/procstat.c $S/base/log.c" ;;
 	elf) echo "$S/target/elfsyms.c $S/target/elfload.c $S/base/log.c" ;;
 	python) echo "$S/python/python_names.c $S/python/python_globals.c $S/python/python_layout.c \
 		$S/python/python_opcodes.c $S/python/python_detect.c $S/target/procmaps.c \
 		$S/target/procroot.c $S/base/hashtab.c $S/base/log.c" ;;
 	symbolize) echo "$S/symbolize/target_dwfl*.c $S/target/procmaps.c $S/target/procroot.c \
+		$S/target/procstat.c $S/symbolize/debuginfo_root.c \
 		$S/symbolize/jitmap.c $S/symbolize/dwarf_index.c $S/symbolize/symcache.c \
 		$S/symbolize/debuginfo_find.c $S/symbolize/debuginfod_fetch.c $S/target/elfload.c \
 		$S/base/hashtab.c $S/base/log.c" ;;
@@ -55,7 +56,7 @@ libs() {
 	flame|pprof) echo "-lprotobuf-c -lz" ;;
 	jitmap) echo "-Wl,--wrap=clock_gettime" ;;
 	elf|python) echo "-lelf" ;;
-	symbolize) echo "-ldw -lelf -ldl -lpthread" ;;
+	symbolize) echo "-ldw -lelf -lz -ldl -lpthread" ;;
 	esac
 }
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,6 +22,9 @@ int procroot_open_regular(int pathfd)
 
 	if (fstat(pathfd, &st))
 		return -errno;
+	/* O_PATH | O_NOFOLLOW opens a symlink itself. */
+	if (S_ISLNK(st.st_mode))
+		return -ELOOP;
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
 	/* Reopening the O_PATH fd reads the very inode just checked: the name may
@@ -30,13 +34,14 @@ int procroot_open_regular(int pathfd)
 	return fd < 0 ? -errno : fd;
 }
 
-int procroot_open(pid_t pid, const char *path)
+/* procroot_open, and with nofollow a symlink as the last component is -ELOOP. */
+static int open_in_root(pid_t pid, const char *path, bool nofollow)
 {
 	char root[64];
 	struct open_how how = {
 	    /* O_PATH first: opening a FIFO would block and a device has effects of
 	     * its own, so only a regular file is opened for reading. */
-	    .flags = O_PATH | O_CLOEXEC,
+	    .flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0),
 	    /* No magic links either: /proc/self/... inside the root would lead out. */
 	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
@@ -55,6 +60,16 @@ int procroot_open(pid_t pid, const char *path)
 		close(pfd);
 	close(dfd);
 	return fd;
+}
+
+int procroot_open(pid_t pid, const char *path)
+{
+	return open_in_root(pid, path, false);
+}
+
+int procroot_open_nofollow(pid_t pid, const char *path)
+{
+	return open_in_root(pid, path, true);
 }
 
 int procroot_open_mapping(pid_t pid, uint64_t start, uint64_t end)
