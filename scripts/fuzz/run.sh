@@ -10,7 +10,9 @@
 # build.
 # Usage: scripts/fuzz/run.sh [-t SECONDS | -n EXECS] [TARGET...]
 #   TARGET: flame pprof procmaps jitmap elf python symbolize (default: all)
-#   env: OUT=dir (default /tmp/memspy-fuzz), CC=clang, BUILD_ONLY=1
+#   env: OUT=dir (default /tmp/memspy-fuzz), CC=clang, BUILD_ONLY=1,
+#   FUZZ_TIMEOUT=seconds one input may take before it counts as a hang (120:
+#   a loaded CI machine stalls far longer than any input needs)
 set -e
 SECS=60
 RUNS=
@@ -113,7 +115,7 @@ run() {
 	if [ -n "$RUNS" ]; then lim=-runs=$RUNS; else lim=-max_total_time=$SECS; fi
 	rm -f "$OUT/$t"/crash-* "$OUT/$t"/leak-* "$OUT/$t"/timeout-* "$OUT/$t"/oom-*
 	(cd "$OUT/$t" && ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
-		./"fuzz_$t" $lim -max_len=131072 -timeout=10 -rss_limit_mb=2048 \
+		./"fuzz_$t" $lim -max_len=131072 -timeout=${FUZZ_TIMEOUT:-120} -rss_limit_mb=2048 \
 		-artifact_prefix="$OUT/$t/" -print_final_stats=1 corpus seeds) > "$log" 2>&1 || true
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	found=$(find "$OUT/$t" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \

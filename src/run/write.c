@@ -376,7 +376,7 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 	}
 	if (err) {
 		atomic_file__abort(&af);
-		ms_err("cannot write %s/report.txt: %s", o->dir, strerror(-err));
+		ms_err("cannot write %s/report.txt: %s", o->dir, outdir_strerror(-err));
 	}
 	if (o->print)
 		write_report_to(stdout, r, o, end_reason, hp, cp, &in, rss);
@@ -510,8 +510,7 @@ static int write_proc(const struct run *r, struct proc *p, const char *end_reaso
 	rc[MS_RSS_FAULTS] = p->prof.rss_samples;
 	e = outdir_create(p->dir);
 	if (e) {
-		ms_err("cannot create output directory %s: %s", p->dir,
-			strerror(-e));
+		ms_err("cannot create output directory %s: %s", p->dir, outdir_strerror(-e));
 		return e;
 	}
 	return write_set(r, &o, end_reason);
