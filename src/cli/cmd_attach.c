@@ -41,7 +41,7 @@ static void attach_usage(FILE *f)
 		"      --all              same as --sample-bytes 1\n"
 		"      --stack-bytes N    user stack copied per sample (default 16K, max 32K);\n"
 		"                         deeper stacks are reported as truncated\n"
-		"      --max-tracked N    tracked live blocks (default 1M); more are counted as\n"
+		"      --max-tracked N    tracked live blocks (default 2M); more are counted as\n"
 		"                         dropped\n"
 		"  -F, --freq HZ          CPU samples per second of CPU time (default 99)\n"
 		"      --kernel           add the kernel part of CPU stacks (frames end in _[k])\n"

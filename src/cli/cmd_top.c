@@ -55,7 +55,8 @@ static void top_usage(FILE *f)
 		"header:\n"
 		"  RSS with its change since attach and per second, the estimated live heap,\n"
 		"  allocations and frees per second, the target's CPU use (100%% = one CPU),\n"
-		"  samples taken and events lost (ring buffer full).\n"
+		"  samples taken and, per kind, events lost (ring buffer full: lost frees make\n"
+		"  live bytes overcount, lost allocations undercount).\n"
 		"\n"
 		"heap view (columns):\n"
 		"  LIVE, BLOCKS   estimated bytes and blocks allocated at the site, not freed\n"
@@ -113,9 +114,9 @@ static void build_header(struct top *t, uint64_t now)
 	h->live_heap = profile__live_bytes(run__profile(t->r));
 	h->heap_samples = c[MS_CNT_SAMPLED] - t->base[MS_CNT_SAMPLED];
 	h->cpu_samples = c[MS_CNT_CPU_SAMPLES] - t->base[MS_CNT_CPU_SAMPLES];
-	h->lost = c[MS_CNT_LOST_ALLOC] + c[MS_CNT_LOST_FREE] + c[MS_CNT_LOST_CPU] -
-		  (t->base[MS_CNT_LOST_ALLOC] + t->base[MS_CNT_LOST_FREE] +
-		   t->base[MS_CNT_LOST_CPU]);
+	h->lost_allocs = c[MS_CNT_LOST_ALLOC] - t->base[MS_CNT_LOST_ALLOC];
+	h->lost_frees = c[MS_CNT_LOST_FREE] - t->base[MS_CNT_LOST_FREE];
+	h->lost_cpu = c[MS_CNT_LOST_CPU] - t->base[MS_CNT_LOST_CPU];
 	if (rates) {
 		h->alloc_rate = (double)(c[MS_CNT_ALLOC_CALLS] - t->prev[MS_CNT_ALLOC_CALLS]) / dt;
 		h->alloc_bytes_rate =

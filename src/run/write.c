@@ -388,7 +388,8 @@ static void set_totals(struct heap_totals *t, const uint64_t *c)
 	t->alloc_calls = c[MS_CNT_ALLOC_CALLS];
 	t->alloc_bytes = c[MS_CNT_ALLOC_BYTES];
 	t->free_calls = c[MS_CNT_FREE_CALLS];
-	t->lost_events = c[MS_CNT_LOST_ALLOC] + c[MS_CNT_LOST_FREE];
+	t->lost_allocs = c[MS_CNT_LOST_ALLOC];
+	t->lost_frees = c[MS_CNT_LOST_FREE];
 	t->unseen_calls = c[MS_CNT_NO_THREAD_STATE];
 	t->map_full = c[MS_CNT_MAP_FULL];
 	t->unknown_frees = c[MS_CNT_UNKNOWN_FREE];
