@@ -23,10 +23,14 @@ static inline void fuzz_quiet(void)
 	ms_log_set_sink(fuzz_log_drop, NULL);
 }
 
-/* path, per process, so parallel workers do not share it. */
+/* path, per process, so parallel workers do not share it; in memory (/dev/shm)
+ * when there is one: a file rewritten per input on a disk's /tmp costs more
+ * than the parser. */
 static inline void fuzz_path(char *buf, size_t size, const char *what)
 {
-	snprintf(buf, size, "/tmp/memspy-fuzz-%d.%s", (int)getpid(), what);
+	const char *dir = access("/dev/shm", W_OK) ? "/tmp" : "/dev/shm";
+
+	snprintf(buf, size, "%s/memspy-fuzz-%d.%s", dir, (int)getpid(), what);
 }
 
 static inline int fuzz_write_file(const char *path, const uint8_t *data, size_t size)
