@@ -36,16 +36,27 @@ struct {
 	__type(value, __u64);
 } py_tstates SEC(".maps");
 
-static __always_inline __u64 py_read_u64(__u64 addr, int *err)
+/* Read user memory of task, or of the current task when task is NULL (the
+ * constant folds away in the programs that run in the target's context; only a
+ * sleepable program, such as the dump iterator, may read another task's). */
+static __always_inline long py_read(struct task_struct *task, void *dst, __u32 size, __u64 addr)
+{
+	if (task)
+		return bpf_copy_from_user_task(dst, size, (void *)addr, task, 0);
+	return bpf_probe_read_user(dst, size, (void *)addr);
+}
+
+static __always_inline __u64 py_read_u64(struct task_struct *task, __u64 addr, int *err)
 {
 	__u64 v = 0;
 
-	if (bpf_probe_read_user(&v, sizeof(v), (void *)addr))
+	if (py_read(task, &v, sizeof(v), addr))
 		*err = 1;
 	return v;
 }
 
-static __always_inline __u64 py_find_tstate(const volatile struct ms_python_offsets *off,
+static __always_inline __u64 py_find_tstate(struct task_struct *task,
+					     const volatile struct ms_python_offsets *off,
 					     __u32 tid, __u32 *flags)
 {
 	__u64 *cached = bpf_map_lookup_elem(&py_tstates, &tid);
@@ -53,42 +64,45 @@ static __always_inline __u64 py_find_tstate(const volatile struct ms_python_offs
 	int err = 0;
 
 	/* A stale entry (the state freed, its memory gone) must not fail the walk. */
-	if (cached && py_read_u64(*cached + off->tstate_native_tid, &err) == tid && !err)
+	if (cached && py_read_u64(task, *cached + off->tstate_native_tid, &err) == tid && !err)
 		return *cached;
 	err = 0;
-	interp = py_read_u64(off->runtime + off->runtime_interp_head, &err);
+	interp = py_read_u64(task, off->runtime + off->runtime_interp_head, &err);
 	for (int i = 0; i < MS_PY_MAX_INTERPS && interp && !err; i++) {
-		ts = py_read_u64(interp + off->interp_threads_head, &err);
+		ts = py_read_u64(task, interp + off->interp_threads_head, &err);
 		for (int j = 0; j < MS_PY_MAX_THREADS && ts && !err; j++) {
-			if (py_read_u64(ts + off->tstate_native_tid, &err) == tid && !err) {
+			if (py_read_u64(task, ts + off->tstate_native_tid, &err) == tid && !err) {
 				bpf_map_update_elem(&py_tstates, &tid, &ts, BPF_ANY);
 				return ts;
 			}
-			ts = py_read_u64(ts + off->tstate_next, &err);
+			ts = py_read_u64(task, ts + off->tstate_next, &err);
 		}
-		interp = py_read_u64(interp + off->interp_next, &err);
+		interp = py_read_u64(task, interp + off->interp_next, &err);
 	}
 	*flags |= err ? MS_PY_READ_FAIL : MS_PY_NO_THREAD;
 	return 0;
 }
 
 /* The innermost frame of thread state ts. */
-static __always_inline __u64 py_top_frame(const volatile struct ms_python_offsets *off,
+static __always_inline __u64 py_top_frame(struct task_struct *task,
+					   const volatile struct ms_python_offsets *off,
 					   __u64 ts, int *err)
 {
-	__u64 p = py_read_u64(ts + off->tstate_frame, err);
+	__u64 p = py_read_u64(task, ts + off->tstate_frame, err);
 
 	if (off->layout & MS_PY_LAYOUT_CFRAME)
-		p = p ? py_read_u64(p + off->cframe_current, err) : 0;
+		p = p ? py_read_u64(task, p + off->cframe_current, err) : 0;
 	return p;
 }
 
-/* Fill out with the Python frames of thread tid, innermost first. Every thread has
- * its own frame chain, whether or not it holds the GIL. The 3.13 evaluator's shim
- * frames are kept as read, marked in out->entry, and left to user space: skipping
- * them here would let the frame count drift from the loop's, and the verifier
- * would then follow every combination of the two. */
-static __always_inline void read_python_stack(struct ms_py_stack *out, __u32 tid)
+/* Fill out with the Python frames of thread tid of task's process (NULL: the
+ * current one), innermost first, and return its thread state (0: none). Every
+ * thread has its own frame chain, whether or not it holds the GIL. The 3.13
+ * evaluator's shim frames are kept as read, marked in out->entry, and left to user
+ * space: skipping them here would let the frame count drift from the loop's, and
+ * the verifier would then follow every combination of the two. */
+static __always_inline __u64 read_task_python_stack(struct ms_py_stack *out, __u32 tid,
+						    struct task_struct *task)
 {
 	const volatile struct ms_python_offsets *off = python_offsets();
 	bool shims;
@@ -100,33 +114,40 @@ static __always_inline void read_python_stack(struct ms_py_stack *out, __u32 tid
 	out->flags = 0;
 	out->entry = 0;
 	if (!off || !off->runtime)
-		return;
+		return 0;
 	shims = off->layout & MS_PY_LAYOUT_SHIM;
 	tags = off->layout & MS_PY_LAYOUT_STACKREF ? MS_PY_STACKREF_TAGS : 0;
-	ts = py_find_tstate(off, tid, &out->flags);
+	ts = py_find_tstate(task, off, tid, &out->flags);
 	if (!ts)
-		return;
-	frame = py_top_frame(off, ts, &err);
+		return 0;
+	frame = py_top_frame(task, off, ts, &err);
 	for (int i = 0; i < MS_MAX_PY_FRAMES; i++) {
 		if (!frame || err)
 			break;
 		/* a tagged reference's tag bits say how it is counted, not where */
-		out->code[i] = py_read_u64(frame + off->frame_code, &err) & ~tags;
-		out->instr[i] = py_read_u64(frame + off->frame_instr, &err);
+		out->code[i] = py_read_u64(task, frame + off->frame_code, &err) & ~tags;
+		out->instr[i] = py_read_u64(task, frame + off->frame_instr, &err);
 		entry = 0;
-		if (bpf_probe_read_user(&entry, 1, (void *)(frame + off->frame_entry)))
+		if (py_read(task, &entry, 1, frame + off->frame_entry))
 			err = 1;
 		if (err)
 			break;
 		if (shims ? entry == off->shim_owner : entry != 0)
 			out->entry |= 1ULL << i;
 		out->nr = i + 1;
-		frame = py_read_u64(frame + off->frame_previous, &err);
+		frame = py_read_u64(task, frame + off->frame_previous, &err);
 	}
 	if (err)
 		out->flags |= MS_PY_READ_FAIL;
 	else if (frame && out->nr == MS_MAX_PY_FRAMES)
 		out->flags |= MS_PY_TRUNCATED;
+	return ts;
+}
+
+/* The current thread's Python frames (the programs that run in the target). */
+static __always_inline void read_python_stack(struct ms_py_stack *out, __u32 tid)
+{
+	read_task_python_stack(out, tid, NULL);
 }
 
 #endif

@@ -30,18 +30,32 @@ static long vma_end_cb(struct task_struct *task, struct vm_area_struct *vma, voi
 	return 0;
 }
 
-/* Copy up to want bytes of user memory from sp into dst (MS_MAX_STACK_BYTES long),
- * clamped to the end of the stack's mapping, and return how many were copied.
- * bpf_probe_read_user fails whole if any byte is unmapped, and bpf_find_vma gives
- * up when another thread holds the mmap lock (a new thread's arena being mapped),
- * so the copy goes page by page and keeps what it got. */
-static __always_inline __u32 copy_user_stack(__u8 *dst, __u64 sp, __u64 want, __u32 *flags)
+/* Read size bytes of task's user memory at addr, or of the current task's when
+ * task is NULL: the constant folds away in the programs that run in the target's
+ * context, and only a sleepable program (the dump iterator) reads another task's. */
+static __always_inline long read_task_user(struct task_struct *task, void *dst, __u32 size,
+					   __u64 addr)
+{
+	if (task)
+		return bpf_copy_from_user_task(dst, size, (void *)addr, task, 0);
+	return bpf_probe_read_user(dst, size, (void *)addr);
+}
+
+/* Copy up to want bytes of task's (NULL: the current task's) user memory from sp
+ * into dst (MS_MAX_STACK_BYTES long), clamped to the end of the stack's mapping,
+ * and return how many were copied. bpf_probe_read_user fails whole if any byte is
+ * unmapped, and bpf_find_vma gives up when another thread holds the mmap lock (a
+ * new thread's arena being mapped), so the copy goes page by page and keeps what
+ * it got. */
+static __always_inline __u32 copy_task_stack(struct task_struct *task, __u8 *dst, __u64 sp,
+					     __u64 want, __u32 *flags)
 {
 	struct vma_end_ctx vc = {};
 	__u32 done = 0;
 
 	*flags = 0;
-	if (bpf_find_vma(bpf_get_current_task_btf(), sp, vma_end_cb, &vc, 0) == 0 && vc.end > sp) {
+	if (bpf_find_vma(task ? task : bpf_get_current_task_btf(), sp, vma_end_cb, &vc, 0) == 0 &&
+	    vc.end > sp) {
 		if (vc.end - sp < want)
 			want = vc.end - sp;
 		else
@@ -57,12 +71,17 @@ static __always_inline __u32 copy_user_stack(__u8 *dst, __u64 sp, __u64 want, __
 			break;
 		if (chunk > want - done)
 			chunk = want - done;
-		if (bpf_probe_read_user(dst + (done & (MS_MAX_STACK_BYTES - 1)),
-					chunk & (2 * MS_PAGE - 1), (void *)addr))
+		if (read_task_user(task, dst + (done & (MS_MAX_STACK_BYTES - 1)),
+				   chunk & (2 * MS_PAGE - 1), addr))
 			break;
 		done += chunk;
 	}
 	return done & ~7U;
+}
+
+static __always_inline __u32 copy_user_stack(__u8 *dst, __u64 sp, __u64 want, __u32 *flags)
+{
+	return copy_task_stack(NULL, dst, sp, want, flags);
 }
 
 /* The 17 DWARF registers (events.h order) from saved user registers: a uprobe's
@@ -131,14 +150,16 @@ static __always_inline void undo_uprobes(struct task_struct *task, struct ms_cpu
 	}
 }
 
-/* Fill ev with the current task's user state: the registers saved on entry to the
- * kernel (a sample may have interrupted a syscall or a fault), with what memspy's
- * own uprobes changed undone, and the stack from below sp, because an epilogue's
- * CFI may still name saved registers in the red zone it has popped them from. */
-static __always_inline void capture_user_state(struct ms_cpu_event *ev, __u32 stack_bytes)
+/* Fill ev with task's (NULL: the current task's) user state: the registers saved
+ * on entry to the kernel (a sample may have interrupted a syscall or a fault), with
+ * what memspy's own uprobes changed undone, and the stack from below sp, because an
+ * epilogue's CFI may still name saved registers in the red zone it has popped them
+ * from. */
+static __always_inline void capture_task_state(struct task_struct *task, struct ms_cpu_event *ev,
+					       __u32 stack_bytes)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct task_struct *t = task ? task : bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
 
 	ev->nr_ret_fixups = 0;
 	ev->in_uprobe = 0;
@@ -149,16 +170,21 @@ static __always_inline void capture_user_state(struct ms_cpu_event *ev, __u32 st
 	if (!regs)
 		return;
 	copy_user_regs(regs, ev->regs);
-	undo_uprobes(task, ev);
+	undo_uprobes(t, ev);
 	ev->user_regs_valid = ev->regs[MS_REG_IP] != 0;
 	ev->stack_start = ev->regs[MS_REG_SP] - MS_RED_ZONE;
-	ev->stack_len = copy_user_stack(ev->stack, ev->stack_start, stack_bytes + MS_RED_ZONE,
-					&ev->flags);
+	ev->stack_len = copy_task_stack(task, ev->stack, ev->stack_start,
+					stack_bytes + MS_RED_ZONE, &ev->flags);
 	if (!ev->stack_len) {
 		ev->stack_start = ev->regs[MS_REG_SP];
-		ev->stack_len = copy_user_stack(ev->stack, ev->stack_start, stack_bytes,
+		ev->stack_len = copy_task_stack(task, ev->stack, ev->stack_start, stack_bytes,
 						&ev->flags);
 	}
+}
+
+static __always_inline void capture_user_state(struct ms_cpu_event *ev, __u32 stack_bytes)
+{
+	capture_task_state(NULL, ev, stack_bytes);
 }
 
 /* Queue a sample of the size its stack needs, waking the reader only once much is

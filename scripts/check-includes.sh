@@ -12,12 +12,13 @@ set -eu
 ALLOWED='
 base:
 target:    base
+inject:    base target
 probes:    base target
 symbolize: base target
 python:    base target symbolize
 profile:   base
 output:    base profile
-run:       base target probes symbolize python profile output
+run:       base target inject probes symbolize python profile output
 cli:       base run output profile target
 '
 

@@ -284,6 +284,35 @@ START_TEST(test_children_short_lived)
 }
 END_TEST
 
+/* --children: a server that recycles its workers does not grow memspy for ever:
+ * past MS_EXITED_KEPT exited processes, those that exited longest ago (and long
+ * enough ago) are forgotten; the merged profile keeps their CPU samples. */
+START_TEST(test_children_exited_bounded)
+{
+	struct run *r = offline_run(true, false);
+	uint64_t long_ago = clock_now_ns() - 60 * 1000000000ull;
+
+	for (uint32_t i = 0; i < MS_EXITED_KEPT + 6; i++) {
+		uint32_t pid = PID_B + i;
+		struct ms_proc_event ev = {
+			.hdr = {.ts_ns = long_ago + i, .kind = MS_EV_EXIT, .tgid = pid, .tid = pid},
+		};
+		feed_proc(r, MS_EV_FORK, pid, PID_A, "worker");
+		feed_alloc(r, pid, pid, 0x1000, 10);
+		feed_cpu(r, pid, pid, 0x401000);
+		run__open_new_procs(r);
+		ck_assert_int_eq(ingest_record(r, &ev, sizeof(ev)), 0);
+		run__open_new_procs(r);
+	}
+	ck_assert_uint_eq(run__nr_procs(r), 1 + MS_EXITED_KEPT);
+	ck_assert_ptr_null(run__proc_profile(r, PID_B)); /* the first to exit went first */
+	ck_assert_ptr_nonnull(run__proc_profile(r, PID_B + 6));
+	ck_assert_double_eq(profile__live_bytes(run__profile(r)), 0);
+	ck_assert_uint_eq(cpu_profile__total(run__cpu(r)), MS_EXITED_KEPT + 6);
+	run__free(r);
+}
+END_TEST
+
 /* --children: a truncated stack in the merged files starts with its process,
  * then the marker; the process's own stack is marked as before. */
 START_TEST(test_children_truncated_order)
@@ -314,6 +343,7 @@ Suite *suite_ingest(void)
 	tcase_add_test(tc, test_children_exit);
 	tcase_add_test(tc, test_children_short_lived);
 	tcase_add_test(tc, test_children_truncated_order);
+	tcase_add_test(tc, test_children_exited_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }

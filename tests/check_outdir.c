@@ -83,9 +83,10 @@ START_TEST(test_atomic_commit)
 	ck_assert_int_eq(atomic_file__open(&af, base, "report.txt"), 0);
 	fprintf(af.f, "hello\n");
 	snprintf(path, sizeof(path), "%s/report.txt", base);
-	/* not there under its name until committed */
+	/* not there under any name until committed: an unnamed file (O_TMPFILE),
+	 * so a kill now would leave nothing */
 	ck_assert_int_ne(access(path, F_OK), 0);
-	ck_assert_uint_eq(count_entries(base), 1);
+	ck_assert_uint_eq(count_entries(base), 0);
 	ck_assert_int_eq(atomic_file__commit(&af), 0);
 	ck_assert_ptr_null(af.f);
 	atomic_file__abort(&af); /* after commit: nothing to do, nothing removed */
@@ -96,6 +97,29 @@ START_TEST(test_atomic_commit)
 	ck_assert_str_eq(text, "hello\n");
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 0777, 0644);
+	ck_assert_uint_eq(count_entries(base), 1);
+}
+END_TEST
+
+/* A second commit under the same name replaces the first whole, through a hidden
+ * name that does not stay. */
+START_TEST(test_atomic_replace)
+{
+	struct atomic_file af;
+	char path[256], text[32] = "";
+	FILE *f;
+
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(atomic_file__open(&af, base, "heap.folded"), 0);
+		fprintf(af.f, i ? "second 2\n" : "first 1\n");
+		ck_assert_int_eq(atomic_file__commit(&af), 0);
+	}
+	snprintf(path, sizeof(path), "%s/heap.folded", base);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(text, sizeof(text), f));
+	fclose(f);
+	ck_assert_str_eq(text, "second 2\n");
 	ck_assert_uint_eq(count_entries(base), 1);
 }
 END_TEST
@@ -214,6 +238,7 @@ Suite *suite_outdir(void)
 	tcase_add_test(tc, test_default_name);
 	tcase_add_test(tc, test_create);
 	tcase_add_test(tc, test_atomic_commit);
+	tcase_add_test(tc, test_atomic_replace);
 	tcase_add_test(tc, test_atomic_abort);
 	tcase_add_test(tc, test_create_symlink_dir);
 	tcase_add_test(tc, test_commit_foreign_file);

@@ -122,6 +122,33 @@ START_TEST(test_table_bounded)
 }
 END_TEST
 
+/* Past the bound on sites, allocations at new stacks go to the overflow site;
+ * the blocks of sites already there stay where they are, and frees find them. */
+START_TEST(test_sites_bounded)
+{
+	struct profile *p = profile__new(1);
+	size_t n, max;
+	const struct site_stats *st;
+
+	profile__limit_sites(p, 2, 99);
+	ck_assert_int_eq(profile__alloc(p, 0x10, 10, 1, 1), 0);
+	ck_assert_int_eq(profile__alloc(p, 0x20, 20, 2, 2), 0);
+	ck_assert_int_eq(profile__alloc(p, 0x30, 30, 3, 3), 0);
+	ck_assert_int_eq(profile__alloc(p, 0x40, 40, 4, 4), 0);
+	ck_assert_int_eq(profile__alloc(p, 0x50, 50, 1, 5), 0);
+	st = profile__sites(p, &n);
+	ck_assert_uint_eq(n, 3);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_double_eq(st[i].live_bytes, st[i].stack_id == 99 ? 70
+						      : st[i].stack_id == 1 ? 60 : 20);
+	ck_assert_uint_eq(profile__folded(p, &max), 2);
+	ck_assert_uint_eq(max, 2);
+	ck_assert(profile__free_block(p, 0x30, 6));
+	ck_assert_double_eq(profile__live_bytes(p), 120);
+	profile__free(p);
+}
+END_TEST
+
 START_TEST(test_series)
 {
 	struct profile *p = profile__new(1);
@@ -355,6 +382,7 @@ Suite *suite_profile(void)
 	tcase_add_test(tc, test_sampled_weights);
 	tcase_add_test(tc, test_oldest);
 	tcase_add_test(tc, test_table_bounded);
+	tcase_add_test(tc, test_sites_bounded);
 	tcase_add_test(tc, test_series);
 	tcase_add_test(tc, test_series_merge);
 	tcase_add_test(tc, test_series_halve);

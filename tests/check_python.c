@@ -446,12 +446,54 @@ START_TEST(test_names)
 }
 END_TEST
 
+/* The names cache is bounded: once it holds MS_PY_NAMES_MAX names it is emptied,
+ * and a code object is read from the target again (here renamed meanwhile). */
+START_TEST(test_names_bounded)
+{
+	static uint8_t name[128], file[128], tab[64], code[256];
+	const uint8_t t[] = {0x80 | 13 << 3 | 1, 4};
+	struct ms_python_offsets off;
+	struct python_code_layout l;
+	struct python_names *n;
+	uint64_t len = sizeof(t), p, c = (uint64_t)(uintptr_t)code;
+	int32_t first = 10;
+
+	ck_assert_int_eq(python_layout_for(0x030b02f0, NULL, 0, 0, &off, &l), 0);
+	fake_str(name, &l, "handler");
+	fake_str(file, &l, "/srv/app/views.py");
+	memcpy(tab + l.bytes_size, &len, 8);
+	memcpy(tab + l.bytes_data, t, sizeof(t));
+	p = (uint64_t)(uintptr_t)name;
+	memcpy(code + l.name, &p, 8);
+	p = (uint64_t)(uintptr_t)file;
+	memcpy(code + l.filename, &p, 8);
+	p = (uint64_t)(uintptr_t)tab;
+	memcpy(code + l.linetable, &p, 8);
+	memcpy(code + l.firstlineno, &first, 4);
+
+	n = python_names__new(getpid(), &l);
+	ck_assert_ptr_nonnull(n);
+	ck_assert_str_eq(python_names__frame(n, c, c + l.code), "handler (views.py:12)");
+	fake_str(name, &l, "other");
+	/* past the location table's two code units: no line */
+	for (uint64_t i = 2; i <= MS_PY_NAMES_MAX; i++)
+		ck_assert_str_eq(python_names__frame(n, c, c + l.code + 2 * i), "handler (views.py)");
+	ck_assert_str_eq(python_names__frame(n, c, c + l.code), "handler (views.py:12)");
+	/* the next new name finds the cache full: emptied, the code object read again */
+	ck_assert_str_eq(python_names__frame(n, c, c + l.code + 2 * (MS_PY_NAMES_MAX + 1)),
+			 "other (views.py)");
+	ck_assert_str_eq(python_names__frame(n, c, c + l.code), "other (views.py:12)");
+	python_names__free(n);
+}
+END_TEST
+
 Suite *suite_python(void)
 {
 	Suite *s = suite_create("python");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_linetable_golden);
+	tcase_add_test(tc, test_names_bounded);
 	tcase_add_test(tc, test_linetable_edges);
 	tcase_add_test(tc, test_short_path);
 	tcase_add_test(tc, test_merge);

@@ -47,6 +47,21 @@ START_TEST(test_titles)
 	static const char *const jemalloc[] = { "main", "put", "[libjemalloc.so.2+0x1234]" };
 	static const char *const all_alloc[] = { "malloc", "zmalloc" };
 	static const char *const no_match[] = { "main", "mallocate_things" };
+	/* a stripped PostgreSQL: AllocSetAlloc is static, so only palloc's name says
+	 * the unnamed frame under it is the allocator's */
+	static const char *const postgres[] = { "main", "PostgresMain", "subquery_planner",
+						"MemoryContextAllocZeroAligned",
+						"[postgres+0x5c785f]" };
+	/* an unnamed frame with no allocator above it may well be the program's */
+	static const char *const stripped[] = { "main", "handle", "[server+0x1234]" };
+	static const char *const node[] = {
+		"Builtins_CallApiCallback", "node::Buffer::CreateUnsafeArrayBuffer()",
+		"v8::ArrayBuffer::NewBackingStoreForNodeLTS(v8::Isolate*, unsigned long)",
+		"v8::internal::BackingStore::Allocate(v8::internal::Isolate*, unsigned long)",
+		"node::NodeArrayBufferAllocator::AllocateUninitialized(unsigned long)",
+		"malloc" };
+	static const char *const ngx[] = { "main", "ngx_http_init_request", "ngx_pcalloc",
+					   "ngx_palloc_small", "[nginx+0x99]" };
 	uint32_t id;
 
 	ck_assert_str_eq(title(t, plain, 4), "leak_d");
@@ -58,6 +73,10 @@ START_TEST(test_titles)
 	ck_assert_str_eq(title(t, glib, 4), "g_hash_table_new");
 	ck_assert_str_eq(title(t, clone, 4), "load");
 	ck_assert_str_eq(title(t, jemalloc, 3), "put");
+	ck_assert_str_eq(title(t, postgres, 5), "subquery_planner");
+	ck_assert_str_eq(title(t, stripped, 3), "[server+0x1234]");
+	ck_assert_str_eq(title(t, ngx, 5), "ngx_http_init_request");
+	ck_assert_str_eq(title(t, node, 6), "node::Buffer::CreateUnsafeArrayBuffer()");
 	ck_assert_str_eq(title(t, all_alloc, 2), "zmalloc"); /* the leaf */
 	ck_assert_str_eq(title(t, no_match, 2), "mallocate_things");
 	ck_assert_str_eq(site_name(t, intern(t, cpp, 4)), "Cache::put");

@@ -129,6 +129,45 @@ START_TEST(test_expand_frames)
 }
 END_TEST
 
+/* Past its bounds the table stops growing: new stacks come back as "[other
+ * stacks]", new names as "[other frames]", each counted; known ones still match. */
+START_TEST(test_bounded)
+{
+	struct stacktab *t = stacktab__new();
+	struct stacktab_drops d;
+	uint32_t f[3], id, first, other;
+
+	ck_assert_ptr_nonnull(t);
+	stacktab__set_limits(t, 4, 3);
+	f[0] = stacktab__frame(t, "a");
+	f[1] = stacktab__frame(t, "b");
+	f[2] = stacktab__frame(t, "c");
+	ck_assert_uint_eq(stacktab__frame(t, "d"), stacktab__frame(t, "e"));
+	ck_assert_str_eq(stacktab__frame_name(t, stacktab__frame(t, "d")), "[other frames]");
+	ck_assert_uint_eq(stacktab__frame(t, "b"), f[1]);
+	ck_assert_int_eq(stacktab__intern(t, f, 1, false, &first), 0);
+	for (size_t n = 2; n <= 3; n++)
+		ck_assert_int_eq(stacktab__intern(t, f, n, false, &id), 0);
+	ck_assert_int_eq(stacktab__intern(t, f + 1, 2, false, &id), 0);
+	ck_assert_uint_eq(stacktab__nr_stacks(t), 4);
+	for (int i = 0; i < 10; i++) {
+		ck_assert_int_eq(stacktab__intern(t, f + 2, 1, i & 1, &other), 0);
+		ck_assert_uint_eq(other, stacktab__other_stack(t));
+	}
+	const uint32_t *frames;
+	ck_assert_uint_eq(stacktab__stack(t, other, &frames), 1);
+	ck_assert_str_eq(stacktab__frame_name(t, frames[0]), "[other stacks]");
+	ck_assert_int_eq(stacktab__intern(t, f, 1, false, &id), 0);
+	ck_assert_uint_eq(id, first);
+	stacktab__drops(t, &d);
+	ck_assert_uint_eq(d.stacks, 10);
+	ck_assert_uint_eq(d.frames, 3);
+	ck_assert_uint_eq(d.max_stacks, 4);
+	ck_assert_uint_eq(stacktab__nr_stacks(t), 5); /* the placeholder, past the bound */
+	stacktab__free(t);
+}
+END_TEST
+
 START_TEST(test_free_null)
 {
 	stacktab__free(NULL);
@@ -144,6 +183,7 @@ Suite *suite_stacktab(void)
 	tcase_add_test(tc, test_stacks_interned);
 	tcase_add_test(tc, test_many);
 	tcase_add_test(tc, test_expand_frames);
+	tcase_add_test(tc, test_bounded);
 	tcase_add_test(tc, test_free_null);
 	suite_add_tcase(s, tc);
 	return s;

@@ -19,7 +19,9 @@ static inline const struct leak_work *work_of(const struct profile *p)
 }
 
 Suite *suite_hashtab(void);
+Suite *suite_dump(void);
 Suite *suite_procmaps(void);
+Suite *suite_inject(void);
 Suite *suite_allocator(void);
 Suite *suite_sampling(void);
 Suite *suite_stacktab(void);

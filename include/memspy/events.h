@@ -38,6 +38,7 @@ enum ms_event_kind {
 	MS_EV_FORK = 6,	       /* struct ms_proc_event: a followed process forked tgid */
 	MS_EV_EXEC = 7,	       /* struct ms_proc_event: tgid runs a new program */
 	MS_EV_EXIT = 8,	       /* struct ms_proc_event: tgid's last thread exited */
+	MS_EV_DUMP = 9,	       /* struct ms_dump_event: one thread read by memspy dump */
 };
 
 /* Counters of the RSS program (its own per-CPU map). */
@@ -229,8 +230,27 @@ struct ms_cpu_event {
 	__u8 stack[MS_MAX_STACK_BYTES];
 };
 
+/* memspy dump: one thread of the target as the task iterator found it. Its user
+ * state is in cpu (hdr.kind MS_EV_DUMP), as a CPU sample carries it. */
+struct ms_dump_event {
+	__u64 tstate;	  /* its PyThreadState *, 0 when none was found */
+	__s64 syscall;	  /* pt_regs orig_ax: the syscall it is in, -1 when none */
+	__u64 switches;	  /* its context switches so far: a change between two reads
+			   * says it ran in between */
+	__u32 state;	  /* task __state (0: runnable) */
+	__u32 on_cpu;	  /* MS_DUMP_*: on a CPU when the iterator read it (its saved
+			   * registers are stale), or sampled while running */
+	char comm[16];	  /* the thread's name (TASK_COMM_LEN) */
+	struct ms_cpu_event cpu;
+};
+
+#define MS_DUMP_OFF_CPU 0 /* blocked or waiting for a CPU: its saved state is exact */
+#define MS_DUMP_ON_CPU 1  /* running while the iterator read it: registers stale */
+#define MS_DUMP_SAMPLED 2 /* read by a cpu-clock sample while it ran: exact */
+
 #define MS_ALLOC_EVENT_HDR_SIZE ((unsigned long)&((struct ms_alloc_event *)0)->stack)
 #define MS_CPU_EVENT_HDR_SIZE ((unsigned long)&((struct ms_cpu_event *)0)->stack)
+#define MS_DUMP_EVENT_HDR_SIZE ((unsigned long)&((struct ms_dump_event *)0)->cpu.stack)
 
 _Static_assert(sizeof(struct ms_event_header) == 24, "header layout");
 _Static_assert(sizeof(struct ms_python_offsets) == 64, "python offsets layout");
@@ -244,6 +264,7 @@ _Static_assert(sizeof(struct ms_cpu_event) ==
 		       24 + 8 * MS_NR_REGS + 8 * MS_MAX_KSTACK + 16 * MS_MAX_RET_FIXUPS +
 			       sizeof(struct ms_py_stack) + 16 + 24 + 8 + MS_MAX_STACK_BYTES,
 	       "cpu event layout");
+_Static_assert(sizeof(struct ms_dump_event) == 48 + sizeof(struct ms_cpu_event), "dump event layout");
 _Static_assert(sizeof(struct ms_rss_release) == 24 + 32, "rss release layout");
 _Static_assert(sizeof(struct ms_proc_event) == 24 + 16 + 8, "proc event layout");
 

@@ -43,6 +43,9 @@ static void attach_usage(FILE *f)
 		"                         deeper stacks are reported as truncated\n"
 		"      --max-tracked N    tracked live blocks (default 2M); more are counted as\n"
 		"                         dropped\n"
+		"      --max-stacks N     distinct stacks kept (default 64K; suffixes K, M):\n"
+		"                         memspy's memory stays bounded on long runs; samples\n"
+		"                         at stacks past it count under [other stacks]\n"
 		"  -F, --freq HZ          CPU samples per second of CPU time (default 99)\n"
 		"      --kernel           add the kernel part of CPU stacks (frames end in _[k])\n"
 		"      --threads          put the thread, name-tid, as the root of every stack\n"
@@ -76,6 +79,7 @@ static void attach_usage(FILE *f)
 enum {
 	OPT_STACK_BYTES = CLI_OPT_FIRST_OWN,
 	OPT_MAX_TRACKED,
+	OPT_MAX_STACKS,
 	OPT_KERNEL,
 	OPT_THREADS,
 	OPT_NO_RSS,
@@ -121,6 +125,15 @@ static int attach_option(int c, const char *arg, struct run_opts *o)
 			return 2;
 		}
 		o->max_tracked = (uint32_t)v;
+		return 0;
+	case OPT_MAX_STACKS:
+		if (cli_parse_size(arg, &v) || v < 1024 || v > (1u << 24)) {
+			fprintf(stderr,
+				"memspy attach: --max-stacks wants 1024 to 16M, not '%s'\n",
+				arg);
+			return 2;
+		}
+		o->max_stacks = (size_t)v;
 		return 0;
 	case 'n':
 		o->top_n = strtoul(arg, &end, 10);
@@ -179,6 +192,7 @@ static const struct option attach_longopts[] = {
 	{"all", no_argument, NULL, CLI_OPT_ALL},
 	{"stack-bytes", required_argument, NULL, OPT_STACK_BYTES},
 	{"max-tracked", required_argument, NULL, OPT_MAX_TRACKED},
+	{"max-stacks", required_argument, NULL, OPT_MAX_STACKS},
 	{"top", required_argument, NULL, 'n'},
 	{"freq", required_argument, NULL, 'F'},
 	{"kernel", no_argument, NULL, OPT_KERNEL},

@@ -15,6 +15,7 @@
 #include "target/procstat.h"
 #include "memspy/events.h"
 #include "profile/profile.h"
+#include "profile/stacktab.h"
 #include "run/run.h"
 #include "output/top_view.h"
 
@@ -117,6 +118,11 @@ static void build_header(struct top *t, uint64_t now)
 	h->lost_allocs = c[MS_CNT_LOST_ALLOC] - t->base[MS_CNT_LOST_ALLOC];
 	h->lost_frees = c[MS_CNT_LOST_FREE] - t->base[MS_CNT_LOST_FREE];
 	h->lost_cpu = c[MS_CNT_LOST_CPU] - t->base[MS_CNT_LOST_CPU];
+	struct stacktab_drops d;
+	size_t max_sites;
+	stacktab__drops(run__stacks(t->r), &d);
+	/* the table outlives a reset (r key): so does its count */
+	h->over_bounds = d.stacks + profile__folded(run__profile(t->r), &max_sites);
 	if (rates) {
 		h->alloc_rate = (double)(c[MS_CNT_ALLOC_CALLS] - t->prev[MS_CNT_ALLOC_CALLS]) / dt;
 		h->alloc_bytes_rate =

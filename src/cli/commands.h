@@ -7,5 +7,6 @@ int cmd_attach(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_flamegraph(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ struct command {
 static const struct command commands[] = {
 	{"attach", cmd_attach, "record heap and CPU of a running process until Ctrl-C"},
 	{"top", cmd_top, "live terminal view of a running process: heap sites and CPU"},
+	{"dump", cmd_dump, "every thread's stack now, native and Python, without stopping it"},
 	{"flamegraph", cmd_flamegraph, "draw folded stacks as an interactive SVG flame graph"},
 	{"diff", cmd_diff, "compare two profiles: differential flame graph or folded deltas"},
 };

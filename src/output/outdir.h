@@ -3,6 +3,7 @@
 #ifndef MEMSPY_OUTDIR_H
 #define MEMSPY_OUTDIR_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
@@ -18,12 +19,16 @@ int outdir_create(const char *dir);
  * to do about those that are memspy's refusals (ELOOP, EEXIST). */
 const char *outdir_strerror(int err);
 
-/* A file that appears under its name only when committed: writes go to a
- * temporary file in the same directory, renamed over the name on commit. */
+/* A file that appears under its name only when committed: writes go to an
+ * unnamed file in the directory (O_TMPFILE; a hidden temporary where the
+ * filesystem has none), linked to a hidden name and renamed over the name on
+ * commit. A kill at any moment leaves no partial file under any name. */
 struct atomic_file {
 	FILE *f;
 	char *tmp_path;
 	char *path;
+	bool unnamed; /* f is an O_TMPFILE file: tmp_path not made yet */
+	bool named;   /* linked straight under path: no rename to do */
 };
 /* Open dir/name for writing through a hidden temporary (dir/.name.XXXXXX, mode
  * 0644). Returns 0 or -errno; on error *af is zeroed and nothing is left on disk. */

@@ -241,6 +241,10 @@ static void draw_header(struct top_view *v, const struct top_header *h)
 	else
 		snprintf(line, sizeof(line), "0");
 	x = put_field(v, 3, x, "lost", line);
+	if (h->over_bounds) {
+		snprintf(line, sizeof(line), "%llu", (unsigned long long)h->over_bounds);
+		x = put_field(v, 3, x, "[other stacks]", line);
+	}
 	snprintf(line, sizeof(line), "%.1f s", h->interval_s);
 	put_field(v, 3, x, "refresh", line);
 }

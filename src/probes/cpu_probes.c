@@ -51,6 +51,10 @@ struct cpu_probes *cpu_probes__open(const struct cpu_probes_opts *o, char *err, 
 	if (e)
 		goto fail;
 	bpf_map__set_max_entries(c->skel->maps.cpu_scratch, (uint32_t)c->nr_cpus);
+	/* A sample is at most ~17 KiB and comes at freq_hz per busy CPU: 99 Hz on 64
+	 * CPUs fill 4 MiB in about 0.04 s only if every sample carries a full stack
+	 * copy, and the reader wakes at every 1 MiB. Counted twice in memspy's RSS. */
+	bpf_map__set_max_entries(c->skel->maps.cpu_events, 4u << 20);
 	e = cpu__load(c->skel);
 	if (e) {
 		probe_error_explain("load the CPU sampling BPF program", e, err, errlen);

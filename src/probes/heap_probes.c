@@ -16,6 +16,14 @@
 #include "probes/uprobe_set.h"
 #include "base/sampling.h"
 
+/* A ring's data pages are mapped twice into memspy (so records can wrap), so its
+ * size counts twice in memspy's RSS. 16 MiB holds about a thousand sampled
+ * allocations with 16 KiB stacks: half a second of a server allocating 1 GB/s at
+ * the default mean, read every 1 MiB. Recording every allocation overflows any
+ * ring on a busy target; it gets twice that. What does not fit is counted. */
+#define HEAP_RING_BYTES (16u << 20)
+#define HEAP_RING_BYTES_ALL (32u << 20)
+
 struct heap_probes {
 	struct heap *skel;
 	struct uprobe_set *probes;
@@ -95,6 +103,8 @@ struct heap_probes *heap_probes__open(const struct heap_probes_opts *o, const st
 	bpf_map__set_max_entries(h->skel->maps.scratch_busy, (uint32_t)h->nr_cpus);
 	if (o->max_tracked)
 		bpf_map__set_max_entries(h->skel->maps.allocs, o->max_tracked);
+	bpf_map__set_max_entries(h->skel->maps.events, o->sample_mean <= 1 ? HEAP_RING_BYTES_ALL
+									   : HEAP_RING_BYTES);
 	e = heap__load(h->skel);
 	if (e) {
 		probe_error_explain("load the heap BPF programs", e, err, errlen);

@@ -50,6 +50,9 @@ struct rss_probes *rss_probes__open(const struct rss_probes_opts *o, char *err, 
 	if (e)
 		goto fail;
 	bpf_map__set_max_entries(r->skel->maps.rss_scratch, (uint32_t)r->nr_cpus);
+	/* Page faults come in bursts (a block touched page by page); the period
+	 * already thins them. Counted twice in memspy's RSS. */
+	bpf_map__set_max_entries(r->skel->maps.rss_events, 8u << 20);
 	e = rss__load(r->skel);
 	if (e) {
 		probe_error_explain("load the RSS BPF programs", e, err, errlen);

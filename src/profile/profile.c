@@ -46,6 +46,9 @@ struct profile {
 	struct site_stats *stats; /* parallel to sites, handed out as is */
 	size_t nr_sites, sites_cap;
 	struct hashtab by_stack; /* sites by stack id */
+	size_t max_sites;	 /* 0: unbounded */
+	uint32_t overflow_stack; /* where allocations at new stacks go past max_sites */
+	uint64_t folded;	 /* allocations that went there */
 	uint32_t *dirty;	 /* sites whose live bytes moved since the snapshot */
 	size_t nr_dirty;
 
@@ -194,6 +197,10 @@ static uint32_t site_get(struct profile *p, uint32_t stack_id)
 
 	if (s != MS_NIL)
 		return s;
+	if (p->max_sites && p->nr_sites >= p->max_sites && stack_id != p->overflow_stack) {
+		p->folded++;
+		return site_get(p, p->overflow_stack);
+	}
 	if (p->nr_sites >= MS_NIL - 1)
 		return MS_NIL;
 	if (p->nr_sites == p->sites_cap) {
@@ -416,6 +423,13 @@ bool profile__free_by(struct profile *p, uint64_t addr, uint64_t ts_ns, uint32_t
 	return true;
 }
 
+/* The site of the stacks past the bounds: many stacks, so its growth is no
+ * site's and it is never ranked (it keeps no series). */
+static bool is_overflow(const struct profile *p, size_t s)
+{
+	return p->max_sites && p->stats[s].stack_id == p->overflow_stack;
+}
+
 void profile__tick(struct profile *p, uint64_t ts_ns)
 {
 	uint64_t halve;
@@ -430,8 +444,17 @@ void profile__tick(struct profile *p, uint64_t ts_ns)
 	tseries_add(&p->total, &p->clock, point, p->live_bytes);
 	tseries_add(&p->allocated, &p->clock, point,
 		    p->has_exact ? p->allocated_exact : p->allocated_est);
-	for (size_t i = 0; i < p->nr_sites; i++)
+	for (size_t i = 0; i < p->nr_sites; i++) {
+		/* A site with nothing live cannot be growing: its series goes (a long
+		 * run meets sites by the thousand, most of them temporaries) and starts
+		 * again when it holds blocks, so series memory follows live blocks.
+		 * The overflow site is many stacks: none. */
+		if (!p->sites[i].live_blocks || is_overflow(p, i)) {
+			tseries_fini(&p->sites[i].series);
+			continue;
+		}
 		tseries_add(&p->sites[i].series, &p->clock, point, p->stats[i].live_bytes);
+	}
 }
 
 double profile__peak(struct profile *p, uint64_t *ts_ns)
@@ -517,6 +540,18 @@ size_t profile__live_addrs(const struct profile *p, uint64_t *out, size_t max)
 		for (uint32_t i = p->sites[s].head; i != MS_NIL && k < max; i = p->blocks[i].next)
 			out[k++] = p->blocks[i].addr;
 	return k;
+}
+
+void profile__limit_sites(struct profile *p, size_t max_sites, uint32_t overflow_stack)
+{
+	p->max_sites = max_sites;
+	p->overflow_stack = overflow_stack;
+}
+
+uint64_t profile__folded(const struct profile *p, size_t *max_sites)
+{
+	*max_sites = p->max_sites;
+	return p->folded;
 }
 
 size_t profile__block_capacity(const struct profile *p)

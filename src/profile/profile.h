@@ -36,9 +36,21 @@ struct profile;
 /* sample_mean is the Poisson mean in bytes; <= 1 means every allocation is
  * recorded and weights are exact. Returns NULL (errno ENOMEM) when out of memory.
  * Memory is bounded: the block table grows and shrinks with the number of live
- * sampled blocks, each series holds at most 512 points. */
+ * sampled blocks, each series holds at most 512 points, and only a site with
+ * live blocks keeps one (a site that empties loses its series; it starts again
+ * at the first tick the site holds blocks again). See also profile__limit_sites. */
 struct profile *profile__new(uint64_t sample_mean);
 void profile__free(struct profile *p);
+/* Bound the sites: each costs its stats and a series of up to 4 KiB, and a long
+ * run keeps meeting new stacks. Past max_sites an allocation at a stack with no
+ * site yet goes to the site of overflow_stack (the stack table's "[other
+ * stacks]"), which always fits, and is counted (profile__folded). Sites are
+ * never evicted, so a live block keeps its stack. The overflow site keeps no
+ * series: its growth is that of many stacks, so it is never a leak suspect.
+ * 0: no bound (the default). */
+void profile__limit_sites(struct profile *p, size_t max_sites, uint32_t overflow_stack);
+/* Sampled allocations folded into the overflow site so far, and the bound. */
+uint64_t profile__folded(const struct profile *p, size_t *max_sites);
 /* A sampled allocation. A block already live at addr is replaced (its free was
  * lost; the old block counts as freed). Returns 0 or -ENOMEM. */
 int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t stack_id,

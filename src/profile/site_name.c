@@ -46,10 +46,34 @@ bool site_name_is_python(const char *name)
 	return open && n > 0 && name[n - 1] == ')' && strstr(open, ".py:");
 }
 
+/* A frame without a symbol: "[module+0xoffset]" (also [unknown], [truncated]). */
+static bool unnamed(const char *name)
+{
+	return !name || name[0] == '[';
+}
+
+/* How many innermost frames are the allocator's own: frames with allocator
+ * names, and frames without a name called from one (a static allocator
+ * function of a stripped program: PostgreSQL's AllocSetAlloc under palloc). */
+static size_t allocator_frames(const struct stacktab *t, const uint32_t *frames, size_t n)
+{
+	size_t inner = 0; /* frames known to be the allocator's so far */
+
+	for (size_t i = n; i > 0; i--) {
+		const char *name = stacktab__frame_name(t, frames[i - 1]);
+
+		if (name && site_name_is_alloc(name))
+			inner = n - i + 1; /* it and every unnamed frame below it */
+		else if (!unnamed(name))
+			break;
+	}
+	return inner;
+}
+
 uint32_t site_name_frame(const struct stacktab *t, uint32_t stack_id)
 {
 	const uint32_t *frames;
-	size_t n = stacktab__stack(t, stack_id, &frames);
+	size_t n = stacktab__stack(t, stack_id, &frames), skip;
 
 	if (!n)
 		return UINT32_MAX;
@@ -57,7 +81,8 @@ uint32_t site_name_frame(const struct stacktab *t, uint32_t stack_id)
 	for (size_t i = n; i > 0; i--)
 		if (site_name_is_python(stacktab__frame_name(t, frames[i - 1])))
 			return frames[i - 1];
-	for (size_t i = n; i > 0; i--) {
+	skip = allocator_frames(t, frames, n);
+	for (size_t i = n - skip; i > 0; i--) {
 		const char *name = stacktab__frame_name(t, frames[i - 1]);
 
 		if (name && !site_name_is_alloc(name))

@@ -27,6 +27,10 @@ struct stacktab {
 	struct stack_rec *stacks;
 	size_t nr_stacks, cap_stacks;
 	struct hashtab stack_ids; /* stacks, by hash_bytes of the frames */
+
+	size_t max_stacks, max_frames;	  /* the bounds (stacktab.h) */
+	uint32_t other_stack, other_frame; /* the placeholders past them; MS_NO_ID: none yet */
+	uint64_t dropped_stacks, dropped_frames;
 };
 
 static int grow(void **arr, size_t *cap, size_t need, size_t elem)
@@ -52,6 +56,9 @@ struct stacktab *stacktab__new(void)
 
 	if (!t)
 		return NULL;
+	t->max_stacks = MS_STACKTAB_MAX_STACKS;
+	t->max_frames = 2 * (size_t)MS_STACKTAB_MAX_STACKS;
+	t->other_stack = t->other_frame = MS_NO_ID;
 	if (hashtab__init(&t->frame_ids, MS_TAB_MIN_IDS, 0) ||
 	    hashtab__init(&t->stack_ids, MS_TAB_MIN_IDS, 0)) {
 		stacktab__free(t);
@@ -75,16 +82,11 @@ void stacktab__free(struct stacktab *t)
 	free(t);
 }
 
-uint32_t stacktab__frame(struct stacktab *t, const char *name)
+/* Intern a name with no regard to the bound. */
+static uint32_t add_frame(struct stacktab *t, const char *name, uint64_t h)
 {
-	uint64_t h = hash_bytes(name, strlen(name), 0);
-	size_t pos;
 	char *copy;
 
-	for (uint32_t id = hashtab__first(&t->frame_ids, h, &pos); id != MS_HASHTAB_NONE;
-	     id = hashtab__next(&t->frame_ids, h, &pos))
-		if (!strcmp(t->names[id], name))
-			return id;
 	if (t->nr_frames >= MS_NO_ID - 1)
 		return MS_NO_ID;
 	if (grow((void **)&t->names, &t->cap_frames, t->nr_frames + 1, sizeof(*t->names)))
@@ -100,6 +102,22 @@ uint32_t stacktab__frame(struct stacktab *t, const char *name)
 	return (uint32_t)t->nr_frames++;
 }
 
+uint32_t stacktab__frame(struct stacktab *t, const char *name)
+{
+	uint32_t id = stacktab__find_frame(t, name);
+
+	if (id != MS_NO_ID)
+		return id;
+	if (t->nr_frames < t->max_frames)
+		return add_frame(t, name, hash_bytes(name, strlen(name), 0));
+	t->dropped_frames++;
+	if (t->other_frame == MS_NO_ID) {
+		const char *other = "[other frames]";
+		t->other_frame = add_frame(t, other, hash_bytes(other, strlen(other), 0));
+	}
+	return t->other_frame;
+}
+
 const char *stacktab__frame_name(const struct stacktab *t, uint32_t frame_id)
 {
 	if (frame_id >= t->nr_frames)
@@ -112,11 +130,10 @@ size_t stacktab__nr_frames(const struct stacktab *t)
 	return t->nr_frames;
 }
 
-int stacktab__intern(struct stacktab *t, const uint32_t *frames, size_t n, bool truncated,
-		     uint32_t *id)
+/* The stack equal to frames, or MS_NO_ID; h is its hash. */
+static uint32_t find_stack(const struct stacktab *t, const uint32_t *frames, size_t n,
+			   bool truncated, uint64_t h)
 {
-	uint64_t h = hash_bytes(frames, n * sizeof(*frames), truncated ? MS_TRUNCATED_SEED : 0);
-	struct stack_rec *rec;
 	size_t pos;
 
 	for (uint32_t i = hashtab__first(&t->stack_ids, h, &pos); i != MS_HASHTAB_NONE;
@@ -124,11 +141,18 @@ int stacktab__intern(struct stacktab *t, const uint32_t *frames, size_t n, bool 
 		const struct stack_rec *r = &t->stacks[i];
 
 		if (r->n == n && r->truncated == truncated &&
-		    !memcmp(t->pool + r->off, frames, n * sizeof(*frames))) {
-			*id = i;
-			return 0;
-		}
+		    !memcmp(t->pool + r->off, frames, n * sizeof(*frames)))
+			return i;
 	}
+	return MS_NO_ID;
+}
+
+/* Add a stack with no regard to the bound. */
+static int add_stack(struct stacktab *t, const uint32_t *frames, size_t n, bool truncated,
+		     uint64_t h, uint32_t *id)
+{
+	struct stack_rec *rec;
+
 	if (n > UINT32_MAX || t->nr_stacks >= MS_NO_ID - 1)
 		return -ENOMEM;
 	if (grow((void **)&t->stacks, &t->cap_stacks, t->nr_stacks + 1, sizeof(*t->stacks)) ||
@@ -144,6 +168,68 @@ int stacktab__intern(struct stacktab *t, const uint32_t *frames, size_t n, bool 
 	t->pool_len += n;
 	*id = (uint32_t)t->nr_stacks++;
 	return 0;
+}
+
+static uint64_t stack_hash(const uint32_t *frames, size_t n, bool truncated)
+{
+	return hash_bytes(frames, n * sizeof(*frames), truncated ? MS_TRUNCATED_SEED : 0);
+}
+
+uint32_t stacktab__other_stack(struct stacktab *t)
+{
+	const char *name = "[other stacks]";
+	uint32_t frame, id;
+
+	if (t->other_stack != MS_NO_ID)
+		return t->other_stack;
+	frame = stacktab__find_frame(t, name);
+	if (frame == MS_NO_ID)
+		frame = add_frame(t, name, hash_bytes(name, strlen(name), 0));
+	if (frame == MS_NO_ID)
+		return MS_NO_ID;
+	id = find_stack(t, &frame, 1, false, stack_hash(&frame, 1, false));
+	if (id == MS_NO_ID && add_stack(t, &frame, 1, false, stack_hash(&frame, 1, false), &id))
+		return MS_NO_ID;
+	t->other_stack = id;
+	return id;
+}
+
+int stacktab__intern(struct stacktab *t, const uint32_t *frames, size_t n, bool truncated,
+		     uint32_t *id)
+{
+	uint64_t h = stack_hash(frames, n, truncated);
+	uint32_t i = find_stack(t, frames, n, truncated, h);
+
+	if (i != MS_NO_ID) {
+		*id = i;
+		return 0;
+	}
+	if (t->nr_stacks < t->max_stacks)
+		return add_stack(t, frames, n, truncated, h, id);
+	i = stacktab__other_stack(t);
+	if (i == MS_NO_ID)
+		return -ENOMEM;
+	t->dropped_stacks++;
+	*id = i;
+	return 0;
+}
+
+void stacktab__set_limits(struct stacktab *t, size_t max_stacks, size_t max_frames)
+{
+	if (max_stacks)
+		t->max_stacks = max_stacks;
+	if (max_frames)
+		t->max_frames = max_frames;
+}
+
+void stacktab__drops(const struct stacktab *t, struct stacktab_drops *out)
+{
+	*out = (struct stacktab_drops){
+		.stacks = t->dropped_stacks,
+		.frames = t->dropped_frames,
+		.max_stacks = t->max_stacks,
+		.max_frames = t->max_frames,
+	};
 }
 
 size_t stacktab__stack(const struct stacktab *t, uint32_t id, const uint32_t **frames)

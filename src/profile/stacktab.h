@@ -28,6 +28,30 @@ size_t stacktab__stack(const struct stacktab *t, uint32_t id, const uint32_t **f
 bool stacktab__truncated(const struct stacktab *t, uint32_t id);
 size_t stacktab__nr_stacks(const struct stacktab *t);
 
+/* Memory: the table only grows (ids are stable and profiles key by them), so it is
+ * bounded. By default it holds at most MS_STACKTAB_MAX_STACKS stacks and twice as
+ * many frame names; stacktab__set_limits changes that. Past the bound a new stack
+ * is interned as the one-frame stack "[other stacks]" and a new frame name as the
+ * frame "[other frames]", each such hand-out counted: the samples still count, in
+ * the folded files and the totals, under that name. Both placeholders are
+ * interned when first needed, beyond the bound. */
+#define MS_STACKTAB_MAX_STACKS 65536u
+
+/* 0 for either: keep that bound. Bounds below what the table holds take effect
+ * for what comes next. */
+void stacktab__set_limits(struct stacktab *t, size_t max_stacks, size_t max_frames);
+/* What the bounds kept out: interns of a new stack answered with "[other stacks]"
+ * and of a new frame name answered with "[other frames]", and the bounds. */
+struct stacktab_drops {
+	uint64_t stacks;   /* samples whose stack did not fit */
+	uint64_t frames;   /* frame names that did not fit */
+	size_t max_stacks, max_frames;
+};
+void stacktab__drops(const struct stacktab *t, struct stacktab_drops *out);
+/* The id of "[other stacks]", interning it (beyond the bound) when needed;
+ * UINT32_MAX when out of memory. */
+uint32_t stacktab__other_stack(struct stacktab *t);
+
 /* The id of a frame name interned already; UINT32_MAX when it is not. */
 uint32_t stacktab__find_frame(const struct stacktab *t, const char *name);
 

@@ -41,7 +41,8 @@ bool python__is_eval(const struct python *py, uint64_t pc);
  * with) get it instead of their symbol: the cold part has none, and a loop
  * that big would otherwise spread over a row per unnamed address. */
 const char *python__eval_name(const struct python *py, uint64_t pc);
-/* "function (file.py:LINE)" of a frame of the event's Python stack. */
+/* "function (file.py:LINE)" of a frame of the event's Python stack; valid until
+ * the next call (python_names__frame). */
 const char *python__frame(struct python *py, uint64_t code, uint64_t instr);
 /* Merge the event's Python frames into n native pcs (innermost first): root-first
  * items as python_merge writes them, whose py indexes point into pys's arrays (the

@@ -74,14 +74,23 @@ static void free_code(struct code_entry *c)
 	free(c->tab);
 }
 
-void python_names__free(struct python_names *n)
+/* Forget every code object and name read (the arrays keep their room). */
+static void forget_all(struct python_names *n)
 {
-	if (!n)
-		return;
 	for (size_t i = 0; i < n->ncodes; i++)
 		free_code(&n->codes[i]);
 	for (size_t i = 0; i < n->nframes; i++)
 		free(n->frames[i].text);
+	n->ncodes = n->nframes = 0;
+	hashtab__clear(&n->codes_by_addr);
+	hashtab__clear(&n->frames_by_key);
+}
+
+void python_names__free(struct python_names *n)
+{
+	if (!n)
+		return;
+	forget_all(n);
 	free(n->codes);
 	free(n->frames);
 	hashtab__fini(&n->codes_by_addr);
@@ -331,6 +340,9 @@ const char *python_names__frame(struct python_names *n, uint64_t code, uint64_t 
 	known = frame_find(n, code, instr);
 	if (known)
 		return known;
+	/* Emptied only here: the name handed out last is interned by now. */
+	if (n->nframes >= MS_PY_NAMES_MAX || n->ncodes >= MS_PY_NAMES_MAX)
+		forget_all(n);
 	c = code_entry(n, code);
 	if (!c)
 		return "[python]";

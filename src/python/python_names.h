@@ -21,9 +21,15 @@ struct python_names *python_names__new(pid_t pid, const struct python_code_layou
 struct python_names *python_names__new_fd(int fd, const struct python_code_layout *l);
 /* Accepts NULL. */
 void python_names__free(struct python_names *n);
+/* Names cached, at most: a long run of a program that keeps compiling code
+ * (templates, exec) would otherwise grow the cache for ever. A full cache is
+ * emptied and fills again from the target. */
+#define MS_PY_NAMES_MAX 65536u
+
 /* The frame's name, "function (file.py:LINE)"; "[python]" when the code object
  * cannot be read. Each code object is read once, when first seen: later frames of
- * the same address come from the cache. The string lives until python_names__free. */
+ * the same address come from the cache. The string lives until the next call (a
+ * full cache is emptied then) or python_names__free: copy it (intern it) at once. */
 const char *python_names__frame(struct python_names *n, uint64_t code, uint64_t instr);
 
 /* Whether code is a code object the interpreter made for its own use rather than

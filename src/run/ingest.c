@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/hashtab.h"
+#include "base/testpoint.h"
 #include "memspy/events.h"
 #include "profile/cpu_profile.h"
 #include "profile/profile.h"
@@ -382,6 +383,10 @@ int ingest_record(void *ctx, const void *rec, size_t size)
 
 	if (size < sizeof(*h))
 		return 0;
+	if (!r->seen_record) {
+		r->seen_record = true;
+		ms_testpoint(MS_STEP_FIRST_EVENT);
+	}
 	if (h->kind == MS_EV_FORK || h->kind == MS_EV_EXEC || h->kind == MS_EV_EXIT) {
 		if (r->opts.children)
 			ingest_proc_event(r, rec, size);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "memspy/events.h"
 #include "profile/cpu_profile.h"
 #include "profile/profile.h"
@@ -90,6 +91,43 @@ static void release_exited(struct run *r, struct proc *p)
 	rss_pages__release(p->rss_pages, 0, UINT64_MAX, 0, 0, page_gone_with_proc, r);
 }
 
+/* The exited process to forget first: the one that exited longest ago, and
+ * long enough ago. Never the target (index 0). 0 when none. */
+static size_t oldest_exited(const struct run *r, uint64_t now, size_t *nr_exited)
+{
+	size_t best = 0;
+
+	*nr_exited = 0;
+	for (size_t i = 1; i < r->nr_procs; i++) {
+		const struct proc *p = r->procs[i];
+		if (!p->exited || p->modules_pending)
+			continue;
+		++*nr_exited;
+		if (p->exit_ns + MS_EXITED_GRACE_NS <= now &&
+		    (!best || p->exit_ns < r->procs[best]->exit_ns))
+			best = i;
+	}
+	return best;
+}
+
+/* Forget exited processes past MS_EXITED_KEPT: their modules and own profiles
+ * go; what they held at exit is kept as a sum for the report. */
+static void forget_exited(struct run *r)
+{
+	uint64_t now = clock_now_ns();
+	size_t n, i;
+
+	while ((i = oldest_exited(r, now, &n)) && n > MS_EXITED_KEPT) {
+		struct proc *p = r->procs[i];
+		r->dropped_heap += profile__live_bytes(p->prof.heap);
+		r->dropped_rss += (double)cpu_profile__total(p->prof.rss);
+		r->procs_dropped++;
+		memmove(r->procs + i, r->procs + i + 1, (r->nr_procs - i - 1) * sizeof(*r->procs));
+		r->nr_procs--;
+		proc__free(p);
+	}
+}
+
 void ingest_exits(struct run *r)
 {
 	for (size_t i = 0; r->merged && i < r->nr_procs; i++) {
@@ -97,6 +135,8 @@ void ingest_exits(struct run *r)
 		if (p->exit_ns && !p->exited && !p->modules_pending)
 			release_exited(r, p);
 	}
+	if (r->merged)
+		forget_exited(r);
 }
 
 void ingest_proc_event(struct run *r, const void *rec, size_t size)

@@ -17,7 +17,8 @@
 
 int profiles__init(struct profiles *p, uint64_t sample_mean)
 {
-	*p = (struct profiles){0};
+	*p = (struct profiles){.rss_first = -1, .rss_last = -1};
+	series_clock_start(&p->rss_clock);
 	p->heap = profile__new(sample_mean);
 	p->cpu = cpu_profile__new();
 	p->rss = cpu_profile__new();
@@ -34,7 +35,7 @@ void profiles__release(struct profiles *p)
 	cpu_profile__free(p->cpu);
 	cpu_profile__free(p->rss);
 	rss_growth__free(p->rss_growth);
-	free(p->rss_series);
+	tseries_fini(&p->rss_series);
 	*p = (struct profiles){0};
 }
 
@@ -59,25 +60,37 @@ void profiles__reset(struct profiles *p, uint64_t sample_mean, uint64_t ts)
 	cpu_profile__free(p->cpu);
 	p->heap = heap;
 	p->cpu = cpu;
-	p->nr_rss = 0;
+	profile__limit_sites(heap, p->max_sites, p->other_stack);
+	tseries_fini(&p->rss_series);
+	series_clock_start(&p->rss_clock);
+	p->rss_first = p->rss_last = -1;
 	profiles__start(p, ts);
+}
+
+void profiles__limit(struct profiles *p, size_t max_sites, uint32_t other_stack)
+{
+	p->max_sites = max_sites;
+	p->other_stack = other_stack;
+	profile__limit_sites(p->heap, max_sites, other_stack);
 }
 
 void profiles__tick(struct profiles *p, uint64_t ts, double rss)
 {
+	uint64_t halve;
+	size_t point;
+
 	profile__tick(p->heap, ts);
 	rss_growth__tick(p->rss_growth, p->rss, p->rss_released, ts);
-	if (p->nr_rss == p->cap_rss) {
-		size_t nc = p->cap_rss ? p->cap_rss * 2 : 256;
-		double *nr = realloc(p->rss_series, nc * sizeof(*nr));
-		if (!nr)
-			return;
-		p->rss_series = nr;
-		p->cap_rss = nc;
-	}
 	/* An exited process keeps its last reading. */
-	p->rss_series[p->nr_rss] = rss >= 0 ? rss : p->nr_rss ? p->rss_series[p->nr_rss - 1] : 0;
-	p->nr_rss++;
+	if (rss < 0)
+		rss = p->rss_last >= 0 ? p->rss_last : 0;
+	if (p->rss_first < 0)
+		p->rss_first = rss;
+	p->rss_last = rss;
+	point = series_clock_tick(&p->rss_clock, ts, &halve);
+	if (halve)
+		tseries_halve(&p->rss_series, halve);
+	tseries_add(&p->rss_series, &p->rss_clock, point, rss);
 }
 
 struct proc *proc__new(pid_t pid, const char *comm, uint64_t sample_mean)

@@ -12,6 +12,7 @@
 #include "base/hashtab.h"
 #include "memspy/events.h"
 #include "output/report.h" /* struct heap_totals */
+#include "profile/series.h"
 
 struct symcache;
 struct dbgfetch;
@@ -29,14 +30,20 @@ struct profiles {
 	uint64_t cpu_in_probes;	    /* CPU samples inside memspy's own probe traps */
 	uint64_t rss_samples;	    /* page-fault samples */
 	uint64_t rss_released;	    /* bytes of sampled pages given back since */
-	double *rss_series;	    /* RSS in bytes, one point per tick */
-	size_t nr_rss, cap_rss;
+	struct tseries rss_series; /* RSS in bytes, one point per tick, merged pairwise
+				     * when full (bounded as the heap's series are) */
+	struct series_clock rss_clock;
+	double rss_first, rss_last; /* RSS at the first and the latest tick; < 0: none */
+	size_t max_sites;	    /* the heap's bound on sites (profile__limit_sites) */
+	uint32_t other_stack;	    /* ... and where the rest go */
 	uint64_t start_ns;	    /* attach, the process's first record, or the last reset */
 };
 
 /* 0 or -ENOMEM (nothing is left allocated then). */
 int profiles__init(struct profiles *p, uint64_t sample_mean);
 void profiles__release(struct profiles *p);
+/* Bound the heap's sites, now and after each reset (profile__limit_sites). */
+void profiles__limit(struct profiles *p, size_t max_sites, uint32_t other_stack);
 /* Start the series at ts. */
 void profiles__start(struct profiles *p, uint64_t ts);
 /* Forget the heap and CPU profiles and the RSS series, and start again at ts. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/testpoint.h"
 #include "base/log.h"
 #include "output/outdir.h"
 #include "probes/capture.h"
@@ -164,6 +165,7 @@ struct proc *run_add_proc(struct run *r, uint32_t tgid, const char *comm)
 	if (!p)
 		return NULL;
 	p->comm_from_event = comm != NULL;
+	profiles__limit(&p->prof, r->max_sites, r->other_stack);
 	/* Each process of a --children run starts when it is first seen; the one
 	 * process of a plain run starts with the run. */
 	if (r->merged)
@@ -297,10 +299,21 @@ static int open_shared(struct run *r)
 		return -ENOMEM;
 	r->unknown_frame = stacktab__frame(r->stacks, "[unknown]");
 	r->truncated_frame = stacktab__frame(r->stacks, "[truncated]");
+	stacktab__set_limits(r->stacks, r->opts.max_stacks, 2 * r->opts.max_stacks);
+	struct stacktab_drops b;
+	stacktab__drops(r->stacks, &b);
+	r->max_sites = b.max_stacks / MS_SITES_PER_STACK_DIV;
+	if (r->max_sites < MS_MIN_SITES)
+		r->max_sites = MS_MIN_SITES;
+	/* Interned now, so the placeholder never has to fight for room. */
+	r->other_stack = stacktab__other_stack(r->stacks);
+	if (r->other_stack == UINT32_MAX)
+		return -ENOMEM;
 	if (r->opts.children) {
 		r->merged = calloc(1, sizeof(*r->merged));
 		if (!r->merged || profiles__init(r->merged, r->opts.sample_mean))
 			return -ENOMEM;
+		profiles__limit(r->merged, r->max_sites, r->other_stack);
 	}
 	return 0;
 }
@@ -413,6 +426,7 @@ struct run *run__open(const struct run_opts *opts)
 	r->pidfd = open_pidfd(opts->pid);
 	if (run_attach_probes(r))
 		goto fail;
+	ms_testpoint(MS_STEP_PROBES_ATTACHED);
 	run_find_probe_ips(r);
 	uint64_t start = clock_now_ns();
 	say_attached(r);
@@ -446,6 +460,35 @@ struct run *run__new_offline(const struct run_opts *opts)
 	return r;
 }
 
+struct run *run__open_unattached(const struct run_opts *opts)
+{
+	struct run *r = run_alloc(opts);
+
+	if (!r) {
+		ms_err("out of memory");
+		return NULL;
+	}
+	r->offline = true;
+	if (check_target(opts->pid))
+		goto fail;
+	procstat_comm(opts->pid, r->comm, sizeof(r->comm));
+	if (open_outdir(r))
+		goto fail;
+	if (open_shared(r)) {
+		ms_err("out of memory");
+		goto fail;
+	}
+	if (open_target(r))
+		goto fail;
+	profiles__start(run_main_profiles(r), clock_now_ns());
+	return r;
+fail:
+	if (r->made_dir)
+		rmdir(r->dir);
+	run__free(r);
+	return NULL;
+}
+
 /* The bytes the processes allocated so far, as the probes counted them exactly:
  * the work that leak suspects are judged against. Each process of a --children
  * run has its own count; a process that exited keeps its last one. */
@@ -475,7 +518,7 @@ static void tick_allocated(struct run *r)
 
 /* Record a point of every series: each process's, and the merged ones, whose RSS
  * is the sum over the processes still running. */
-static void tick(struct run *r, uint64_t ts)
+void run_tick(struct run *r, uint64_t ts)
 {
 	double sum = 0;
 
@@ -508,7 +551,7 @@ int run__poll(struct run *r, int timeout_ms)
 	uint64_t t = clock_now_ns();
 	run_adapt_rss_period(r, t);
 	if (t >= r->next_tick) {
-		tick(r, t);
+		run_tick(r, t);
 		r->next_tick += MS_TICK_NS * ((t - r->next_tick) / MS_TICK_NS + 1);
 	}
 	if (stop_signal)
@@ -555,9 +598,14 @@ void run_read_counters(struct run *r)
 
 void run__stop(struct run *r)
 {
+	run_stop_at(r, clock_now_ns());
+}
+
+void run_stop_at(struct run *r, uint64_t end_ns)
+{
 	if (r->stopped)
 		return;
-	r->end_ns = clock_now_ns();
+	r->end_ns = end_ns;
 	/* Detach first so nothing new arrives, then take what is still queued. */
 	if (r->heap)
 		heap_probes__detach(r->heap);
@@ -576,7 +624,7 @@ void run__stop(struct run *r)
 			(unsigned long long)follow_probes__lost(r->follow));
 	run_read_counters(r);
 	r->stopped = true;
-	tick(r, r->end_ns);
+	run_tick(r, r->end_ns);
 }
 
 int run__write_outputs(struct run *r, const char *end_reason)

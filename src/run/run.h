@@ -30,6 +30,10 @@ struct run *run__open(const struct run_opts *o);
 /* A run with nothing attached and no modules read, for tests that feed it records
  * (ingest_record): frames print [unknown]. NULL on lack of memory. */
 struct run *run__new_offline(const struct run_opts *o);
+/* Check the target and read its modules, make the output directory, attach
+ * nothing: for records fed by the caller (ingest_record), as in the fast-forward
+ * test mode. Errors are printed once; NULL then. */
+struct run *run__open_unattached(const struct run_opts *o);
 /* Take queued events (waiting up to timeout_ms), and once a second record a point
  * of every series. Returns 0, a RUN_* reason to end, or -errno. */
 int run__poll(struct run *r, int timeout_ms);

@@ -9,6 +9,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* --children: exited processes that keep their own profiles (and <pid>/
+ * outputs); older exits are forgotten, their samples kept in the merged
+ * profiles, so a server that recycles its workers does not grow memspy. */
+#define MS_EXITED_KEPT 64u
+
 struct run_opts {
 	pid_t pid;
 	const char *outdir;	/* NULL: memspy-<pid>-<YYYYmmdd-HHMMSS> */
@@ -16,6 +21,7 @@ struct run_opts {
 	uint64_t sample_mean;	/* Poisson mean in bytes; 1 records every allocation */
 	uint32_t stack_bytes;	/* user stack copied per sample */
 	uint32_t max_tracked;	/* tracked blocks the BPF map holds */
+	size_t max_stacks;	/* distinct stacks kept (--max-stacks); 0: the default */
 	size_t top_n;		/* sites in the report */
 	bool heap;		/* track the heap (--no-heap turns it off) */
 	bool cpu;		/* sample the CPU (--no-cpu turns it off) */

@@ -15,6 +15,11 @@
 #include "target/allocator.h"
 
 #define MS_TICK_NS 1000000000ULL /* a point of every series each second */
+/* A heap site costs a series of up to 4 KiB besides its stack: a profile keeps
+ * sites for a quarter of the stacks the table holds, and at least this many. */
+#define MS_SITES_PER_STACK_DIV 4
+#define MS_MIN_SITES 1024u
+#define MS_EXITED_GRACE_NS (10 * MS_TICK_NS) /* no late record names an exit older */
 
 struct run {
 	struct run_opts opts;
@@ -22,6 +27,7 @@ struct run {
 	char dir[4096];			/* output directory; empty with no_output */
 	bool made_dir;			/* the directory is ours: remove it if attach fails */
 	bool offline;			/* run__new_offline: no probes, no modules */
+	bool seen_record;		/* a record came from BPF (MS_STEP_FIRST_EVENT) */
 	/* probes */
 	struct allocator alloc;
 	struct follow_probes *follow;	/* --children: fork and exit programs, procs map */
@@ -44,6 +50,8 @@ struct run {
 	uint64_t fetch_note_ns;		/* no progress line before this */
 	uint32_t unknown_frame;		/* "[unknown]" */
 	uint32_t truncated_frame;	/* "[truncated]", in merged stacks after the process */
+	uint32_t other_stack;		/* "[other stacks]": what the bounds keep out */
+	size_t max_sites;		/* heap sites per profile (profile__limit_sites) */
 	/* The processes, the target first: one, or with --children every process
 	 * seen. Each keeps its own profiles (written to <dir>/<pid>/ with --children);
 	 * merged holds them all, stacks starting with the process ("name-pid"). */
@@ -52,6 +60,10 @@ struct run {
 	size_t nr_pending;		/* procs whose modules are not read yet */
 	struct profiles *merged;	/* --children only */
 	double exit_released;		/* merged live bytes gone with exited processes */
+	/* Exited processes past MS_EXITED_KEPT are forgotten, oldest exit first
+	 * (their samples stay in the merged profiles): how many, and what they held. */
+	size_t procs_dropped;
+	double dropped_heap, dropped_rss;
 	/* life cycle */
 	uint64_t next_tick;
 	uint64_t end_ns;		/* set by run__stop */
@@ -67,6 +79,14 @@ struct run {
 /* Read the probes' counters into counters, rss_counters and each process's counts
  * (run__stop does it, and a snapshot of a running run). */
 void run_read_counters(struct run *r);
+/* Record a point of every series at ts (run__poll does it once a second). */
+void run_tick(struct run *r, uint64_t ts);
+/* run__stop with the run's end at end_ns (fast_forward.c's simulated clock). */
+void run_stop_at(struct run *r, uint64_t end_ns);
+/* fast_forward.c: MEMSPY_FAST_FORWARD=SECONDS, a test mode: instead of attaching,
+ * feed that long a run's worth of synthetic records through ingestion, with the
+ * target's real modules, then write the outputs. Returns run_main's status. */
+int run_fast_forward(const struct run_opts *o, const char *seconds);
 /* Whether SIGUSR1 asked for a snapshot since the last call. */
 bool run_take_snapshot_request(void);
 
@@ -74,6 +94,23 @@ bool run_take_snapshot_request(void);
 static inline struct profiles *run_main_profiles(const struct run *r)
 {
 	return r->merged ? r->merged : &r->procs[0]->prof;
+}
+
+/* What the run records: what its probes sample, or for records fed without
+ * probes (the fast-forward mode) what the options ask for. */
+static inline bool run_has_heap(const struct run *r)
+{
+	return r->heap || (r->offline && r->opts.heap);
+}
+
+static inline bool run_has_cpu(const struct run *r)
+{
+	return r->cpu_probes || (r->offline && r->opts.cpu);
+}
+
+static inline bool run_has_rss(const struct run *r)
+{
+	return r->rss_probes || (r->offline && !r->opts.no_rss);
 }
 
 /* A block's key in the merged profile: forked processes hand out the same

@@ -9,9 +9,11 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/testpoint.h"
 #include "output/outdir.h"
 #include "output/report.h"
 #include "output/report_alloc.h"
+#include "output/report_bounds.h"
 #include "output/report_cpu.h"
 #include "output/report_load.h"
 #include "output/report_rss.h"
@@ -24,6 +26,7 @@
 #include "profile/rss_growth.h"
 #include "profile/rss_pages.h"
 #include "profile/site_name.h"
+#include "profile/stacktab.h"
 #include "python/python_globals.h"
 #include "run/load_cmd.h"
 #include "run/python_growth.h"
@@ -112,8 +115,12 @@ static int write_timeline(const struct run *r, const struct out_set *o,
 	size_t k = 0;
 	const struct series *total = profile__total_series(p->heap);
 
-	if (p->nr_rss)
-		ts[k++] = (struct timeline_series){"RSS", p->rss_series, p->nr_rss, 0, 1.0};
+	const struct series *rss = &p->rss_series.s;
+
+	if (rss->n)
+		ts[k++] = (struct timeline_series){
+			"RSS", rss->points, rss->n, (double)(rss->start_ns - p->start_ns) / 1e9,
+			rss->interval_ns ? (double)rss->interval_ns / 1e9 : 1.0};
 	if (r->opts.heap && total->n)
 		ts[k++] = (struct timeline_series){
 			"live heap (memspy estimate)", total->points, total->n, 0,
@@ -147,8 +154,8 @@ static int write_timeline(const struct run *r, const struct out_set *o,
 static void exit_figures(const struct run *r, const struct proc *p, char *heap, char *rss,
 			 size_t size)
 {
-	report_format_bytes(r->heap ? profile__live_bytes(p->prof.heap) : 0, heap, size);
-	report_format_bytes(r->rss_probes ? (double)cpu_profile__total(p->prof.rss) : 0, rss,
+	report_format_bytes(run_has_heap(r) ? profile__live_bytes(p->prof.heap) : 0, heap, size);
+	report_format_bytes(run_has_rss(r) ? (double)cpu_profile__total(p->prof.rss) : 0, rss,
 			    size);
 }
 
@@ -173,8 +180,8 @@ static void write_proc_state(FILE *f, const struct run *r, const struct proc *p)
  * the merged files. */
 static void write_exited_total(FILE *f, const struct run *r)
 {
-	double heap = 0, rss = 0;
-	size_t n = 0;
+	double heap = r->dropped_heap, rss = r->dropped_rss;
+	size_t n = r->procs_dropped;
 	char hb[32], rb[32];
 
 	for (size_t i = 0; i < r->nr_procs; i++) {
@@ -182,8 +189,8 @@ static void write_exited_total(FILE *f, const struct run *r)
 		if (!p->exited)
 			continue;
 		n++;
-		heap += r->heap ? profile__live_bytes(p->prof.heap) : 0;
-		rss += r->rss_probes ? (double)cpu_profile__total(p->prof.rss) : 0;
+		heap += run_has_heap(r) ? profile__live_bytes(p->prof.heap) : 0;
+		rss += run_has_rss(r) ? (double)cpu_profile__total(p->prof.rss) : 0;
 	}
 	if (!n)
 		return;
@@ -193,7 +200,12 @@ static void write_exited_total(FILE *f, const struct run *r)
 		   "of RSS pages they held were released with them, so the live heap, "
 		   "heap.folded, rss.folded and the leak suspects here leave them out (<pid>/ "
 		   "keeps what each held at exit)\n",
-		n, r->nr_procs, hb, rb);
+		n, r->nr_procs + r->procs_dropped, hb, rb);
+	if (r->procs_dropped)
+		fprintf(f, "  %zu of them are not listed and have no <pid>/: to bound memspy's "
+			   "memory, only the last %u processes to exit keep their own profiles "
+			   "(their samples are in the merged files)\n",
+			r->procs_dropped, MS_EXITED_KEPT);
 }
 
 /* --children: the processes of the run, each with its own outputs. */
@@ -204,7 +216,7 @@ static void write_procs(FILE *f, const struct run *r)
 	fprintf(f, "memspy --children: %zu processes followed from pid %d (%s); stacks in the "
 		   "files here start with the process (name-pid), and <pid>/ holds each "
 		   "process's own outputs\n",
-		r->nr_procs, (int)r->opts.pid, r->comm);
+		r->nr_procs + r->procs_dropped, (int)r->opts.pid, r->comm);
 	fprintf(f, "  %8s %8s  %-16s %12s %12s %12s %12s  %s\n", "pid", "parent", "name",
 		"allocations", "live heap", "cpu samples", "rss touched", "state");
 	for (size_t i = 0; i < r->nr_procs; i++) {
@@ -216,12 +228,12 @@ static void write_procs(FILE *f, const struct run *r)
 				    sizeof(rss));
 		fprintf(f, "  %8d %8u  %-16s %12" PRIu64 " %12s %12" PRIu64 " %12s  ", (int)p->pid,
 			p->counts.parent, p->comm, (uint64_t)p->counts.alloc_calls,
-			r->heap ? live : "-", cpu_profile__total(p->prof.cpu),
-			r->rss_probes ? rss : "-");
+			run_has_heap(r) ? live : "-", cpu_profile__total(p->prof.cpu),
+			run_has_rss(r) ? rss : "-");
 		write_proc_state(f, r, p);
 	}
 	write_exited_total(f, r);
-	if (r->heap)
+	if (run_has_heap(r))
 		fprintf(f, "  note: a child that exec()s another program stays followed; its heap "
 			   "is seen only while it allocates through %s\n",
 			r->alloc.module);
@@ -250,7 +262,7 @@ static void write_verdict(FILE *f, const struct run *r, const struct out_set *o,
 	char status[160];
 	struct verdict_input v = {
 		.stacks = r->stacks,
-		.work = r->heap ? judged->work : NULL,
+		.work = run_has_heap(r) ? judged->work : NULL,
 		.suspects = judged->suspects,
 		.nr_suspects = judged->nr_suspects,
 		.growth = judged->growth,
@@ -258,8 +270,8 @@ static void write_verdict(FILE *f, const struct run *r, const struct out_set *o,
 		.rss_work = rss ? &rss->work : NULL,
 		.rss_suspects = rss ? rss->suspects : NULL,
 		.nr_rss_suspects = rss ? rss->nr : 0,
-		.rss_start = p->nr_rss ? p->rss_series[0] : -1,
-		.rss_end = p->nr_rss ? p->rss_series[p->nr_rss - 1] : -1,
+		.rss_start = p->rss_first,
+		.rss_end = p->rss_last,
 	};
 
 	if (r->load) {
@@ -267,6 +279,25 @@ static void write_verdict(FILE *f, const struct run *r, const struct out_set *o,
 		v.load_status = status;
 	}
 	report_verdict_write(f, &v);
+}
+
+/* What the bounds on memspy's memory kept out, when they were reached. */
+static void write_bounds(FILE *f, const struct run *r, const struct out_set *o)
+{
+	struct stacktab_drops d;
+	struct bounds_report b;
+
+	stacktab__drops(r->stacks, &d);
+	b = (struct bounds_report){
+		.stacks = stacktab__nr_stacks(r->stacks),
+		.max_stacks = d.max_stacks,
+		.stacks_dropped = d.stacks,
+		.frames = stacktab__nr_frames(r->stacks),
+		.max_frames = d.max_frames,
+		.frames_dropped = d.frames,
+	};
+	b.sites_folded = profile__folded(o->prof->heap, &b.max_sites);
+	report_bounds_write(f, &b);
 }
 
 static void write_report_to(FILE *f, const struct run *r, const struct out_set *o,
@@ -293,7 +324,7 @@ static void write_report_to(FILE *f, const struct run *r, const struct out_set *
 	}
 	if (cpu)
 		report_cpu_write(f, cpu);
-	if (r->rss_probes) {
+	if (run_has_rss(r)) {
 		report_rss_write(f, r->stacks, o->prof->rss, o->prof->rss_released,
 				 o->rss_counters, r->rss_period_min, r->rss_period_max);
 		report_rss_write_suspects(f, &(struct rss_suspects_input){
@@ -304,9 +335,10 @@ static void write_report_to(FILE *f, const struct run *r, const struct out_set *
 						     .nr_suspects = rss->nr});
 	}
 	run_debuginfod_report(f, r);
+	write_bounds(f, r, o);
 	if (r->load)
 		write_load(f, r->load);
-	write_verdict(f, r, o, judged, r->rss_probes ? rss : NULL);
+	write_verdict(f, r, o, judged, run_has_rss(r) ? rss : NULL);
 }
 
 /* The report's copy of what allocator resolution found: output knows no target. */
@@ -328,7 +360,7 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 	size_t ngrowth;
 
 	/* Without the heap probes nothing counts the work: time stands for it. */
-	leak_work_init(&work, r->heap ? profile__allocated_series(p->heap) : NULL);
+	leak_work_init(&work, run_has_heap(r) ? profile__allocated_series(p->heap) : NULL);
 	ngrowth = python_growth_rank(o->py_globals, &work, growth, MS_MAX_SUSPECTS);
 	double duration = (double)(r->end_ns - p->start_ns) / 1e9;
 	struct report_input in = {
@@ -337,7 +369,7 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 		.allocator = r->alloc.module,
 		.allocator_why = r->alloc.why,
 		.unseen = unseen_of(o->runtime),
-		.rss = r->rss_probes != NULL,
+		.rss = run_has_rss(r),
 		.python_off = o->py_off,
 		.end_reason = end_reason,
 		.duration_s = duration,
@@ -372,6 +404,9 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 
 	if (!err) {
 		write_report_to(af.f, r, o, end_reason, hp, cp, &in, rss);
+		/* On disk, half of it: what a kill in the middle of writing leaves. */
+		if (fflush(af.f) == 0)
+			ms_testpoint(MS_STEP_REPORT_WRITING);
 		err = atomic_file__commit(&af);
 	}
 	if (err) {
@@ -399,8 +434,8 @@ static void set_totals(struct heap_totals *t, const uint64_t *c)
  * exited. */
 static void set_exit_totals(const struct run *r, struct heap_totals *t)
 {
-	t->exited_procs = 0;
 	t->exit_released = r->exit_released;
+	t->exited_procs = r->procs_dropped;
 	for (size_t i = 0; i < r->nr_procs; i++)
 		t->exited_procs += r->procs[i]->exited;
 }
@@ -415,13 +450,13 @@ static void rss_work(const struct run *r, const struct out_set *o, struct rss_ju
 	const struct profiles *p = o->prof;
 
 	rss->why = NULL;
-	if (r->heap && !o->runtime) {
+	if (run_has_heap(r) && !o->runtime) {
 		leak_work_init(&rss->work, profile__allocated_series(p->heap));
 		if (!rss->work.no_work)
 			return;
 	}
 	leak_work_init_faults(&rss->work, rss_growth__faulted_series(p->rss_growth));
-	if (!r->heap)
+	if (!run_has_heap(r))
 		rss->why = "the heap was not tracked (--no-heap)";
 	else if (o->runtime)
 		rss->why = "the allocator probes do not see the runtime's own heap";
@@ -453,7 +488,7 @@ static int write_set(const struct run *r, const struct out_set *o, const char *e
 	set_totals(&o->prof->totals, o->counters);
 	if (o->merged)
 		set_exit_totals(r, &o->prof->totals);
-	if (r->heap) {
+	if (run_has_heap(r)) {
 		nsus = heap_suspects(o->prof->heap, r->opts.sample_mean, suspects,
 				     MS_MAX_SUSPECTS);
 		if (write_heap_profile(r, o))
@@ -462,22 +497,23 @@ static int write_set(const struct run *r, const struct out_set *o, const char *e
 				     r->opts.sample_mean <= 1))
 			status = -EIO;
 	}
-	if (r->cpu_probes && write_cpu_profile(r, o))
+	if (run_has_cpu(r) && write_cpu_profile(r, o))
 		status = -EIO;
-	if (r->rss_probes &&
+	if (run_has_rss(r) &&
 	    report_rss_write_profile(o->dir, r->stacks, o->prof->rss, (int)o->pid, o->comm,
 				     r->rss_period_min, r->rss_period_max))
 		status = -EIO;
 	if (write_pprof(&(struct pprof_set){
 		    .dir = o->dir, .comm = o->comm, .start_ns = o->prof->start_ns,
 		    .end_ns = r->end_ns, .stacks = r->stacks,
-		    .heap = r->heap ? o->prof->heap : NULL, .sample_mean = r->opts.sample_mean,
-		    .cpu = r->cpu_probes ? o->prof->cpu : NULL, .freq_hz = r->opts.freq_hz,
-		    .rss = r->rss_probes ? o->prof->rss : NULL}))
+		    .heap = run_has_heap(r) ? o->prof->heap : NULL,
+		    .sample_mean = r->opts.sample_mean,
+		    .cpu = run_has_cpu(r) ? o->prof->cpu : NULL, .freq_hz = r->opts.freq_hz,
+		    .rss = run_has_rss(r) ? o->prof->rss : NULL}))
 		status = -EIO;
 	if (write_timeline(r, o, suspects, nsus))
 		status = -EIO;
-	if (r->rss_probes)
+	if (run_has_rss(r))
 		rss_suspects(r, o, &rss);
 	if (write_report(r, o, end_reason, suspects, nsus, &rss))
 		status = -EIO;

@@ -497,6 +497,13 @@ bool target_dwfl__has_module(struct target_dwfl *t, uint64_t addr)
 	return target_dwfl_module_at(t, addr) != NULL;
 }
 
+const char *target_dwfl__module_name(struct target_dwfl *t, uint64_t addr)
+{
+	Dwfl_Module *mod = target_dwfl_module_at(t, addr);
+
+	return mod ? target_dwfl_module_name(mod) : NULL;
+}
+
 const char *target_dwfl__libdw_version(void)
 {
 	/* the library's own version, whatever the headers memspy was built with said */

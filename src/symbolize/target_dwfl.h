@@ -29,6 +29,9 @@ const char *target_dwfl__libdw_version(void);
 int target_dwfl__refresh(struct target_dwfl *t);
 /* True when addr falls in a module known to the session. */
 bool target_dwfl__has_module(struct target_dwfl *t, uint64_t addr);
+/* The base name of the module addr falls in ("libc.so.6", "vdso"), or NULL when
+ * none. Valid until target_dwfl__free. */
+const char *target_dwfl__module_name(struct target_dwfl *t, uint64_t addr);
 
 /* Unwind one captured user stack. regs are the DWARF registers (events.h order);
  * stack holds len bytes of user memory starting at regs[MS_REG_SP] (NULL with len

@@ -128,6 +128,17 @@ static bool step_ok(struct unwind_ctx *u, Dwfl_Frame *frame, uint64_t pc)
 	return true;
 }
 
+/* Whether pc lies in an inaccessible anonymous mapping: V8 reserves its code
+ * range that way and makes pages of it executable as JIT code and its copy of
+ * the embedded builtins fill them, so a snapshot taken before holds
+ * reservation where the sample's frames now run. */
+static bool in_reservation(const struct target_dwfl *t, uint64_t pc)
+{
+	const struct map_entry *m = procmaps_find(&t->maps, pc);
+
+	return m && !map_entry_is_file(m) && !strncmp(m->perms, "---", 3);
+}
+
 static int frame_cb(Dwfl_Frame *frame, void *arg)
 {
 	struct unwind_ctx *u = arg;
@@ -142,7 +153,14 @@ static int frame_cb(Dwfl_Frame *frame, void *arg)
 	if (!isactivation || (u->n == 0 && u->first_is_return_address))
 		pc--;
 	if (!step_ok(u, frame, pc)) {
-		u->bad_step = true;
+		/* In a reservation the snapshot saw: maybe code made since, so the
+		 * caller re-reads the maps and unwinds again. */
+		if (in_reservation(t, pc)) {
+			u->outside = true;
+			u->outside_pc = pc;
+		} else {
+			u->bad_step = true;
+		}
 		return DWARF_CB_ABORT;
 	}
 	if (!target_dwfl_module_at(t, pc)) {
@@ -161,10 +179,11 @@ static int frame_cb(Dwfl_Frame *frame, void *arg)
 }
 
 /* Worth re-reading the maps: the pc lies in no mapping the last snapshot knew (a
- * library loaded since); JIT code in a known anonymous mapping would not gain. */
+ * library loaded since) or in a reservation (in_reservation); JIT code in a
+ * known executable anonymous mapping would not gain. */
 static bool should_refresh(struct target_dwfl *t, uint64_t pc)
 {
-	if (procmaps_find(&t->maps, pc))
+	if (procmaps_find(&t->maps, pc) && !in_reservation(t, pc))
 		return false;
 	uint64_t now = clock_now_ns();
 	if (t->last_refresh_ns && now - t->last_refresh_ns < MS_REFRESH_MIN_NS)
@@ -230,7 +249,7 @@ size_t target_dwfl__unwind_ex(struct target_dwfl *t, pid_t tid, const uint64_t *
 	};
 	r = dwfl_getthread_frames(t->dwfl, tid, frame_cb, &u);
 	if (u.outside && should_refresh(t, u.outside_pc) && target_dwfl__refresh(t) == 0 &&
-	    target_dwfl_module_at(t, u.outside_pc)) {
+	    (target_dwfl_module_at(t, u.outside_pc) || target_dwfl_in_jit(t, u.outside_pc))) {
 		u.n = 0;
 		u.outside = false;
 		u.bad_step = false;

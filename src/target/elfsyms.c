@@ -100,6 +100,26 @@ static int find_in(struct elfsyms *s, Elf_Scn *scn, const char *name, GElf_Sym *
 	return found ? 0 : -ENOENT;
 }
 
+size_t elfsyms__functions(struct elfsyms *s, uint64_t *vaddrs, size_t max)
+{
+	Elf_Scn *scn = s->symtab ? s->symtab : s->dynsym;
+	GElf_Shdr sh;
+	Elf_Data *data;
+	size_t k = 0;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || !(data = elf_getdata(scn, NULL)) || !sh.sh_entsize)
+		return 0;
+	for (size_t i = 0; i < sh.sh_size / sh.sh_entsize && k < max; i++) {
+		GElf_Sym sym;
+		if (!gelf_getsym(data, (int)i, &sym))
+			break;
+		if (sym.st_shndx != SHN_UNDEF && sym.st_value && sym.st_size &&
+		    GELF_ST_TYPE(sym.st_info) == STT_FUNC)
+			vaddrs[k++] = sym.st_value;
+	}
+	return k;
+}
+
 static int vaddr_to_offset(struct elfsyms *s, uint64_t vaddr, uint64_t *off)
 {
 	size_t nph;

@@ -4,6 +4,7 @@
 #define MEMSPY_ELFSYMS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct elfsyms;
@@ -15,6 +16,10 @@ void elfsyms__free(struct elfsyms *s);
  * default version preferred). On success sets *vaddr (st_value) and *file_offset
  * (where uprobes want it) and returns 0; -ENOENT when not defined here. */
 int elfsyms__find(struct elfsyms *s, const char *name, uint64_t *vaddr, uint64_t *file_offset);
+/* The addresses (st_value) of up to max defined functions with a size, from
+ * .symtab, else .dynsym, in table order (aliases repeat an address). Returns how
+ * many were written. */
+size_t elfsyms__functions(struct elfsyms *s, uint64_t *vaddrs, size_t max);
 /* Name of the section holding vaddr ("" when none). Valid while s lives. */
 const char *elfsyms__section_of(struct elfsyms *s, uint64_t vaddr);
 /* True when the name is defined in .dynsym, i.e. exported for interposition. */

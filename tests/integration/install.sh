@@ -29,7 +29,7 @@ complete_words() {
 		"$T/root/usr/share/bash-completion/completions/memspy" "$@"
 }
 got=$(complete_words memspy '' | sort | tr '\n' ' ')
-[ "$got" = "--help --version attach diff flamegraph top " ] || fail "memspy <TAB> offered '$got'"
+[ "$got" = "--help --version attach diff dump flamegraph top " ] || fail "memspy <TAB> offered '$got'"
 got=$(complete_words memspy a | tr '\n' ' ')
 [ "$got" = "attach " ] || fail "memspy a<TAB> offered '$got'"
 got=$(complete_words memspy attach -- | sort)
@@ -39,9 +39,13 @@ done
 echo "$got" | grep -qx -- --inverted && fail "memspy attach --<TAB> offers flamegraph's --inverted"
 got=$(complete_words memspy attach -p $$)
 echo "$got" | grep -qx "$$" || fail "memspy attach -p $$<TAB> did not offer pid $$: $got"
+got=$(complete_words memspy dump --c | tr '\n' ' ')
+[ "$got" = "--consistent " ] || fail "memspy dump --c<TAB> offered '$got'"
+got=$(complete_words memspy dump $$)
+echo "$got" | grep -qx "$$" || fail "memspy dump $$<TAB> did not offer pid $$: $got"
 got=$(complete_words memspy diff --c)
 [ "$got" = "--colors" ] || fail "memspy diff --c<TAB> offered '$got'"
-echo "ok: completion of subcommands, attach's options and pids"
+echo "ok: completion of subcommands, attach's and dump's options and pids"
 
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$builddir" uninstall DESTDIR="$T/root" \
 	prefix=/usr > "$T/uninstall.out" 2>&1 || { cat "$T/uninstall.out"; fail "make uninstall failed"; }

@@ -44,7 +44,12 @@ wait_for() {
 }
 
 # start_target NAME ARGS...: sets TARGET_PID; its stdout goes to $T/target.out
+# The files are emptied here, before the start: the background child opens them
+# only once it runs, and until then a previous target's "ready" would still be
+# there for wait_for to find.
 start_target() {
+	: > "$T/target.out"
+	: > "$T/target.err"
 	"$@" > "$T/target.out" 2> "$T/target.err" &
 	TARGET_PID=$!
 	PIDS="$PIDS $TARGET_PID"
@@ -52,7 +57,12 @@ start_target() {
 }
 
 # start_memspy ARGS...: attach in the background; sets MEMSPY_PID, waits until attached.
+# As for start_target, the files are emptied first: a previous run's "attached"
+# line would otherwise let a test go on while the probes are still being set
+# (under load, a workload run then was missed: an empty heap.folded).
 start_memspy() {
+	: > "$T/memspy.out"
+	: > "$T/memspy.err"
 	"$MEMSPY" attach "$@" > "$T/memspy.out" 2> "$T/memspy.err" &
 	MEMSPY_PID=$!
 	PIDS="$PIDS $MEMSPY_PID"
