@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -26,11 +27,27 @@ static inline void fuzz_quiet(void)
 /* path, per process, so parallel workers do not share it; in memory (/dev/shm)
  * when there is one: a file rewritten per input on a disk's /tmp costs more
  * than the parser. */
+static char *fuzz_paths[4];
+
+/* The input files go with the fuzzer (libFuzzer exits through exit()). */
+static void fuzz_remove_paths(void)
+{
+	for (int i = 0; i < 4 && fuzz_paths[i]; i++)
+		unlink(fuzz_paths[i]);
+}
+
 static inline void fuzz_path(char *buf, size_t size, const char *what)
 {
 	const char *dir = access("/dev/shm", W_OK) ? "/tmp" : "/dev/shm";
+	int i = 0;
 
 	snprintf(buf, size, "%s/memspy-fuzz-%d.%s", dir, (int)getpid(), what);
+	while (i < 4 && fuzz_paths[i])
+		i++;
+	if (i == 0)
+		atexit(fuzz_remove_paths);
+	if (i < 4)
+		fuzz_paths[i] = buf;
 }
 
 static inline int fuzz_write_file(const char *path, const uint8_t *data, size_t size)
