@@ -403,7 +403,7 @@ START_TEST(test_report_heap_exact)
 	in.totals = (struct heap_totals){.alloc_calls = 123,
 					 .alloc_bytes = 20 * (4 * 13107 + 2000 + 1000 + 777) + 3000,
 					 .free_calls = 39,
-					 .lost_events = 0,
+					 .lost_allocs = 0,
 					 .unknown_frees = 1,
 					 .truncated = 1};
 	in.top_n = 4;
@@ -450,7 +450,8 @@ START_TEST(test_report_heap_sampled)
 	in.totals = (struct heap_totals){.alloc_calls = 987654,
 					 .alloc_bytes = 123456789,
 					 .free_calls = 876543,
-					 .lost_events = 12,
+					 .lost_allocs = 12,
+					 .lost_frees = 7,
 					 .unseen_calls = 3,
 					 .map_full = 4,
 					 .truncated = 5,

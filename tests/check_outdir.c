@@ -141,6 +141,94 @@ START_TEST(test_atomic_abort)
 }
 END_TEST
 
+/* "dir/name" into buf */
+static const char *at(char *buf, size_t size, const char *dir, const char *name)
+{
+	snprintf(buf, size, "%s/%s", dir, name);
+	return buf;
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void assert_text(const char *path, const char *want)
+{
+	char got[64] = "";
+	FILE *f = fopen(path, "r");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(got, sizeof(got), f));
+	fclose(f);
+	ck_assert_str_eq(got, want);
+}
+
+/* The output directory itself a symlink (planted at a guessable name): refused,
+ * nothing made where it points. */
+START_TEST(test_create_symlink_dir)
+{
+	char victim[256], link[256], sub[300];
+
+	ck_assert_int_eq(mkdir(at(victim, sizeof(victim), base, "victim"), 0755), 0);
+	ck_assert_int_eq(symlink(victim, at(link, sizeof(link), base, "memspy-1-x")), 0);
+	ck_assert_int_eq(outdir_create(link), -ELOOP);
+	ck_assert_uint_eq(count_entries(victim), 0);
+	/* below it too, when another user owns the link */
+	snprintf(sub, sizeof(sub), "%s/out", link);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(lchown(link, 65534, 65534), 0);
+		ck_assert_int_eq(outdir_create(sub), -ELOOP);
+		ck_assert_uint_eq(count_entries(victim), 0);
+		ck_assert_int_eq(lchown(link, 0, 0), 0);
+	}
+	/* a parent that is a symlink of memspy's own user is followed */
+	ck_assert_int_eq(outdir_create(sub), 0);
+	ck_assert_uint_eq(count_entries(victim), 1);
+	ck_assert_ptr_nonnull(strstr(outdir_strerror(ELOOP), "symlink"));
+}
+END_TEST
+
+/* A file memspy did not write under an output name: left alone, -EEXIST, no
+ * temporary left; a regular file of memspy's own (an earlier run) is replaced. */
+START_TEST(test_commit_foreign_file)
+{
+	struct atomic_file af;
+	char target[256], path[256], other[256];
+
+	write_text(at(target, sizeof(target), base, "host-file"), "keep\n");
+	ck_assert_int_eq(mkdir(at(path, sizeof(path), base, "out"), 0755), 0);
+	ck_assert_int_eq(symlink(target, at(path, sizeof(path), base, "out/heap.folded")), 0);
+	ck_assert_int_eq(atomic_file__open(&af, at(other, sizeof(other), base, "out"), "heap.folded"), 0);
+	fprintf(af.f, "a;b 1\n");
+	ck_assert_int_eq(atomic_file__commit(&af), -EEXIST);
+	ck_assert_uint_eq(count_entries(other), 1);
+	assert_text(path, "keep\n"); /* through the link, which is still there */
+	assert_text(target, "keep\n");
+
+	/* a hard link to another file */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(link(target, path), 0);
+	ck_assert_int_eq(atomic_file__open(&af, other, "heap.folded"), 0);
+	ck_assert_int_eq(atomic_file__commit(&af), -EEXIST);
+	assert_text(target, "keep\n");
+
+	/* an earlier run's file */
+	ck_assert_int_eq(unlink(path), 0);
+	write_text(path, "old\n");
+	ck_assert_int_eq(atomic_file__open(&af, other, "heap.folded"), 0);
+	fprintf(af.f, "new\n");
+	ck_assert_int_eq(atomic_file__commit(&af), 0);
+	assert_text(path, "new\n");
+	ck_assert_uint_eq(count_entries(other), 1);
+	ck_assert_ptr_nonnull(strstr(outdir_strerror(EEXIST), "did not write"));
+}
+END_TEST
+
 Suite *suite_outdir(void)
 {
 	Suite *s = suite_create("outdir");
@@ -152,6 +240,8 @@ Suite *suite_outdir(void)
 	tcase_add_test(tc, test_atomic_commit);
 	tcase_add_test(tc, test_atomic_replace);
 	tcase_add_test(tc, test_atomic_abort);
+	tcase_add_test(tc, test_create_symlink_dir);
+	tcase_add_test(tc, test_commit_foreign_file);
 	suite_add_tcase(s, tc);
 	return s;
 }

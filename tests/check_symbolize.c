@@ -20,11 +20,13 @@
 #include <elfutils/libdw.h>
 
 #include "check_suites.h"
+#include "symbolize/debuginfo_root.h"
 #include "symbolize/debuginfod_fetch.h"
 #include "symbolize/dwarf_index.h"
 #include "symbolize/jitmap.h"
 #include "symbolize/symcache.h"
 #include "symbolize/target_dwfl.h"
+#include "target/procroot.h"
 
 #ifndef MS_TEST_DATA
 #define MS_TEST_DATA "tests/data"
@@ -382,6 +384,79 @@ START_TEST(test_jitmap_parse)
 	jitmap__free(m);
 	unlink(path);
 	jitmap__free(NULL);
+}
+END_TEST
+
+/* A perf map read through a symlink, or owned by another user than the target's
+ * (here: this process), is not read; the target's own is. */
+START_TEST(test_jitmap_refused)
+{
+	char path[64], real[] = "/tmp/memspy-jit-real.XXXXXX";
+	struct jitmap *m;
+	int fd = mkstemp(real);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "1000 100 planted\n", 17), 17);
+	close(fd);
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+	unlink(path);
+	ck_assert_int_eq(symlink(real, path), 0);
+	m = jitmap__new(getpid());
+	ck_assert_ptr_null(jitmap__lookup(m, 0x1010));
+	jitmap__free(m);
+	m = jitmap__new_path(path); /* a host path too */
+	ck_assert_ptr_null(jitmap__lookup(m, 0x1010));
+	jitmap__free(m);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rename(real, path), 0);
+	m = jitmap__new(getpid());
+	ck_assert_str_eq(jitmap__lookup(m, 0x1010), "planted_[j]");
+	jitmap__free(m);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(path, 65534, 65534), 0);
+		m = jitmap__new(getpid());
+		ck_assert_ptr_null(jitmap__lookup(m, 0x1010));
+		jitmap__free(m);
+	}
+	unlink(path);
+}
+END_TEST
+
+/* Files of a target's root: only regular files are opened, a symlink is refused
+ * when asked, and a debuglink must be a plain name. */
+START_TEST(test_procroot_refuses)
+{
+	char dir[] = "/tmp/memspy-root.XXXXXX", fifo[96], file[96], link[96];
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(file, sizeof(file), "%s/file", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	fd = open(file, O_WRONLY | O_CREAT, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(symlink(file, link), 0);
+	/* A FIFO would block an open for reading: it is not opened at all. */
+	ck_assert_int_eq(procroot_open(getpid(), fifo), -EINVAL);
+	ck_assert_int_eq(procroot_open_nofollow(getpid(), link), -ELOOP);
+	fd = procroot_open(getpid(), link);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = procroot_open_nofollow(getpid(), file);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	unlink(fifo);
+	unlink(link);
+	unlink(file);
+	rmdir(dir);
+	ck_assert(debuginfo_link_is_name("libc.so.6.debug"));
+	ck_assert(!debuginfo_link_is_name("../../etc/shadow"));
+	ck_assert(!debuginfo_link_is_name("/etc/shadow"));
+	ck_assert(!debuginfo_link_is_name(".."));
+	ck_assert(!debuginfo_link_is_name(""));
+	ck_assert(!debuginfo_link_is_name(NULL));
 }
 END_TEST
 
@@ -1002,6 +1077,8 @@ Suite *suite_symbolize(void)
 
 	TCase *tp = tcase_create("jitmap");
 	tcase_add_test(tp, test_jitmap_parse);
+	tcase_add_test(tp, test_jitmap_refused);
+	tcase_add_test(tp, test_procroot_refuses);
 	suite_add_tcase(s, tp);
 
 	TCase *td = tcase_create("debuginfod");

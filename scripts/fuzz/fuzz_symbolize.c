@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_common.h"
 #include "symbolize/jitmap.h"
 #include "symbolize/target_dwfl.h"
 
@@ -17,27 +18,11 @@
 static char elf_path[64];
 static char map_path[64];
 
-static int write_file(const char *path, const uint8_t *data, size_t size)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	if (fd < 0)
-		return -1;
-	while (size) {
-		ssize_t w = write(fd, data, size);
-		if (w <= 0)
-			break;
-		data += w;
-		size -= (size_t)w;
-	}
-	close(fd);
-	return 0;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	snprintf(elf_path, sizeof(elf_path), "/tmp/memspy-fuzz-%d.elf", (int)getpid());
-	snprintf(map_path, sizeof(map_path), "/tmp/memspy-fuzz-%d.map", (int)getpid());
+	fuzz_path(elf_path, sizeof(elf_path), "elf");
+	fuzz_path(map_path, sizeof(map_path), "map");
+	fuzz_quiet();
 	/* No host debug files: an input naming libc's build-id would load them. */
 	target_dwfl__set_debuginfo_path("/nonexistent-memspy-fuzz");
 	return 0;
@@ -48,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *names[16];
 	struct frame_loc loc[16];
 
-	if (write_file(elf_path, data, size))
+	if (fuzz_write_file(elf_path, data, size))
 		return 0;
 	struct target_dwfl *t = target_dwfl__open_offline();
 	if (!t)
@@ -69,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	target_dwfl__free(t);
 
 	/* The same bytes as a JIT map. */
-	write_file(map_path, data, size);
+	fuzz_write_file(map_path, data, size);
 	struct jitmap *m = jitmap__new_path(map_path);
 	for (size_t i = 0; i + 8 <= size && i < 256; i += 8) {
 		uint64_t a;

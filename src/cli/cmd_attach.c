@@ -42,7 +42,7 @@ static void attach_usage(FILE *f)
 		"      --all              same as --sample-bytes 1\n"
 		"      --stack-bytes N    user stack copied per sample (default 16K, max 32K);\n"
 		"                         deeper stacks are reported as truncated\n"
-		"      --max-tracked N    tracked live blocks (default 1M); more are counted as\n"
+		"      --max-tracked N    tracked live blocks (default 2M); more are counted as\n"
 		"                         dropped\n"
 		"      --max-stacks N     distinct stacks kept (default 64K; suffixes K, M):\n"
 		"                         memspy's memory stays bounded on long runs; samples\n"

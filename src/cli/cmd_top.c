@@ -58,7 +58,8 @@ static void top_usage(FILE *f)
 		"header:\n"
 		"  RSS with its change since attach and per second, the estimated live heap,\n"
 		"  allocations and frees per second, the target's CPU use (100%% = one CPU),\n"
-		"  samples taken and events lost (ring buffer full).\n"
+		"  samples taken and, per kind, events lost (ring buffer full: lost frees make\n"
+		"  live bytes overcount, lost allocations undercount).\n"
 		"\n"
 		"heap view (columns):\n"
 		"  LIVE, BLOCKS   estimated bytes and blocks allocated at the site, not freed\n"
@@ -116,9 +117,9 @@ static void build_header(struct top *t, uint64_t now)
 	h->live_heap = profile__live_bytes(run__profile(t->r));
 	h->heap_samples = c[MS_CNT_SAMPLED] - t->base[MS_CNT_SAMPLED];
 	h->cpu_samples = c[MS_CNT_CPU_SAMPLES] - t->base[MS_CNT_CPU_SAMPLES];
-	h->lost = c[MS_CNT_LOST_ALLOC] + c[MS_CNT_LOST_FREE] + c[MS_CNT_LOST_CPU] -
-		  (t->base[MS_CNT_LOST_ALLOC] + t->base[MS_CNT_LOST_FREE] +
-		   t->base[MS_CNT_LOST_CPU]);
+	h->lost_allocs = c[MS_CNT_LOST_ALLOC] - t->base[MS_CNT_LOST_ALLOC];
+	h->lost_frees = c[MS_CNT_LOST_FREE] - t->base[MS_CNT_LOST_FREE];
+	h->lost_cpu = c[MS_CNT_LOST_CPU] - t->base[MS_CNT_LOST_CPU];
 	struct stacktab_drops d;
 	size_t max_sites;
 	stacktab__drops(run__stacks(t->r), &d);

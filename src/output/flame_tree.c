@@ -293,7 +293,9 @@ ssize_t flame_tree__sorted_children(const struct flame_tree *t, uint32_t n, uint
 			return -ENOMEM;
 		(*buf)[k++] = c;
 	}
-	qsort_r(*buf, k, sizeof(**buf), by_name, (void *)t);
+	/* A leaf has no buffer yet: qsort's pointer must not be NULL even for 0. */
+	if (k > 1)
+		qsort_r(*buf, k, sizeof(**buf), by_name, (void *)t);
 	return (ssize_t)k;
 }
 

@@ -2,6 +2,8 @@
 /* The run's output directory, and files that appear whole or not at all. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,41 +22,81 @@ void outdir_default_name(pid_t pid, time_t when, char *buf, size_t size)
 	snprintf(buf, size, "memspy-%d-%s", (int)pid, stamp);
 }
 
-static int mkdir_one(const char *path)
+/* Whether a symlink on the way to the output directory may be followed: one of
+ * root or of memspy's own user, as fs.protected_symlinks has it in sticky
+ * directories. Anyone can plant one in /tmp (memspy-<pid>-<time> is easy to
+ * guess) to make root write where they like. */
+static bool symlink_trusted(const struct stat *st)
+{
+	return st->st_uid == 0 || st->st_uid == geteuid();
+}
+
+/* Step from directory dfd into its entry name, creating it (mode 0755) when
+ * missing; last: name is the output directory itself, which must be a real one.
+ * The new O_PATH dir fd, or -errno. */
+static int step(int dfd, const char *name, bool last)
 {
 	struct stat st;
+	int fd;
 
-	if (!mkdir(path, 0755))
-		return 0;
-	if (errno != EEXIST)
+	if (mkdirat(dfd, name, 0755) && errno != EEXIST)
 		return -errno;
-	if (stat(path, &st))
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
 		return -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	if (S_ISLNK(st.st_mode) && (last || !symlink_trusted(&st)))
+		return -ELOOP;
+	/* O_NOFOLLOW: what was checked to be a directory is not swapped for a
+	 * symlink between the check and the open. */
+	fd = openat(dfd, name,
+		    O_PATH | O_DIRECTORY | O_CLOEXEC | (S_ISLNK(st.st_mode) ? 0 : O_NOFOLLOW));
+	if (fd < 0)
+		return errno == ELOOP || errno == ENOTDIR ? -ENOTDIR : -errno;
+	return fd;
 }
 
 int outdir_create(const char *dir)
 {
-	char *path;
-	int err = 0;
+	char *path, *save = NULL, *name, *next;
+	int dfd, err = 0;
 
 	if (!dir || !*dir)
 		return -EINVAL;
 	path = strdup(dir);
 	if (!path)
 		return -ENOMEM;
-	/* Each parent in turn: like mkdir -p, an existing one is fine. */
-	for (char *p = path + 1; *p && !err; p++) {
-		if (*p != '/' || p[-1] == '/')
-			continue;
-		*p = '\0';
-		err = mkdir_one(path);
-		*p = '/';
+	dfd = open(dir[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		err = -errno;
+	/* One component at a time, like mkdir -p, each looked at before it is
+	 * entered. */
+	for (name = strtok_r(path, "/", &save); name && !err; name = next) {
+		next = strtok_r(NULL, "/", &save);
+		int fd = step(dfd, name, !next);
+		if (fd < 0)
+			err = fd;
+		else {
+			close(dfd);
+			dfd = fd;
+		}
 	}
-	if (!err)
-		err = mkdir_one(path);
+	if (dfd >= 0)
+		close(dfd);
 	free(path);
 	return err;
+}
+
+const char *outdir_strerror(int err)
+{
+	switch (err) {
+	case ELOOP:
+		return "a symlink is in the way, which memspy does not follow into an output "
+		       "directory (give the real directory, or one of root's symlinks)";
+	case EEXIST:
+		return "a file memspy did not write is in the way (a symlink, a file of another "
+		       "user or with other links): move it, or choose another -o directory";
+	default:
+		return strerror(err);
+	}
 }
 
 static char *join(const char *dir, const char *prefix, const char *name, const char *suffix)
@@ -113,6 +155,21 @@ fail:
 	return err;
 }
 
+/* Whether path may be replaced: nothing there, or a regular file of memspy's
+ * user with no other link (what an earlier run wrote). rename(2) replaces a
+ * symlink itself, never what it points to, but a file someone else put there
+ * is not memspy's to remove. 0 or -EEXIST. */
+static int check_replaceable(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st))
+		return 0;
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1)
+		return -EEXIST;
+	return 0;
+}
+
 /* Link the unnamed file under path. Returns 0 or -errno. */
 static int link_unnamed(struct atomic_file *af, const char *path)
 {
@@ -152,6 +209,9 @@ int atomic_file__commit(struct atomic_file *af)
 		err = errno ? -errno : -EIO;
 	if (!err)
 		ms_testpoint(MS_STEP_OUTPUT_COMMIT);
+	/* Before anything gets the name: what holds it may not be ours to replace. */
+	if (!err)
+		err = check_replaceable(af->path);
 	/* An unnamed file takes its name in one step when the name is free (a new
 	 * output directory); over an older file, through a hidden name and rename. */
 	if (!err && af->unnamed) {

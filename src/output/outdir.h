@@ -11,8 +11,13 @@
 /* Default directory name: memspy-<pid>-<YYYYmmdd-HHMMSS>, in local time. */
 void outdir_default_name(pid_t pid, time_t when, char *buf, size_t size);
 /* Create dir (and missing parents, mode 0755). Returns 0 or -errno; an existing dir
- * is fine, an existing non-directory is -ENOTDIR. */
+ * is fine, an existing non-directory is -ENOTDIR. No symlink is followed that
+ * another user owns (-ELOOP), and dir itself must not be one (-ELOOP): a symlink
+ * planted where memspy writes as root would send its files anywhere. */
 int outdir_create(const char *dir);
+/* strerror for the errors of outdir_create and atomic_file__commit, saying what
+ * to do about those that are memspy's refusals (ELOOP, EEXIST). */
+const char *outdir_strerror(int err);
 
 /* A file that appears under its name only when committed: writes go to an
  * unnamed file in the directory (O_TMPFILE; a hidden temporary where the
@@ -29,7 +34,9 @@ struct atomic_file {
  * 0644). Returns 0 or -errno; on error *af is zeroed and nothing is left on disk. */
 int atomic_file__open(struct atomic_file *af, const char *dir, const char *name);
 /* Flush, fsync, rename, then sync the directory. Returns 0 or -errno (the temporary
- * is removed on error). Either way *af is zeroed, so a later abort does nothing. */
+ * is removed on error): -EEXIST when something memspy did not write has the name
+ * (anything but a regular file of memspy's user with one link), which is left
+ * alone. Either way *af is zeroed, so a later abort does nothing. */
 int atomic_file__commit(struct atomic_file *af);
 /* Drop the temporary. Accepts NULL, a file never opened (zeroed) or already
  * committed. */

@@ -460,7 +460,7 @@ int pprof_write(const char *dir, const char *name, const struct stacktab *t,
 	free(buf);
 	if (err) {
 		atomic_file__abort(&af);
-		ms_err("cannot write %s/%s: %s", dir, name, strerror(-err));
+		ms_err("cannot write %s/%s: %s", dir, name, outdir_strerror(-err));
 	}
 	return err;
 }

@@ -113,6 +113,8 @@ static const pb_location *find_location(const pb_profile *p, uint64_t id)
 {
 	pb_location key = {.id = id}, *k = &key, **l;
 
+	if (!p->n_location)
+		return NULL; /* no array at all: bsearch must not see NULL */
 	l = bsearch(&k, p->location, p->n_location, sizeof(*l), cmp_location);
 	return l ? *l : NULL;
 }
@@ -121,6 +123,8 @@ static const pb_function *find_function(const pb_profile *p, uint64_t id)
 {
 	pb_function key = {.id = id}, *k = &key, **f;
 
+	if (!p->n_function)
+		return NULL;
 	f = bsearch(&k, p->function, p->n_function, sizeof(*f), cmp_function);
 	return f ? *f : NULL;
 }
@@ -296,8 +300,12 @@ static int profile_read(struct flame_tree *t, struct reader *r, bool to_base,
 	snprintf(in->type, sizeof(in->type), "%s", type_name(p, idx));
 	snprintf(in->unit, sizeof(in->unit), "%s",
 		 p->sample_type[idx] ? str(p, p->sample_type[idx]->unit) : "");
-	qsort(p->location, p->n_location, sizeof(*p->location), cmp_location);
-	qsort(p->function, p->n_function, sizeof(*p->function), cmp_function);
+	/* A profile without locations or functions has NULL arrays, which qsort
+	 * must not be given even to sort nothing. */
+	if (p->n_location > 1)
+		qsort(p->location, p->n_location, sizeof(*p->location), cmp_location);
+	if (p->n_function > 1)
+		qsort(p->function, p->n_function, sizeof(*p->function), cmp_function);
 	for (size_t i = 0; i < p->n_sample && !err; i++)
 		err = add_sample(r, t, p->sample[i], idx, to_base);
 	free(r->buf);

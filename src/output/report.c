@@ -174,21 +174,27 @@ static void write_totals(FILE *f, const struct report_input *in, bool exact)
 	}
 	fprintf(f, "  samples           %" PRIu64 "%s\n", profile__samples(in->profile),
 		exact ? " (every allocation)" : "");
-	fprintf(f, "  lost events       %" PRIu64 "%s\n", tt->lost_events,
-		tt->lost_events ? " (ring buffer full: live bytes are off by what was lost)" : "");
+	/* Each kind of loss skews the figures its own way: say which. */
+	fprintf(f, "  lost allocations  %" PRIu64 "%s\n", tt->lost_allocs,
+		tt->lost_allocs ? " (ring buffer full: missing from live bytes, heap.folded and "
+				  "the leak suspects, which undercount)" : "");
+	fprintf(f, "  lost frees        %" PRIu64 "%s\n", tt->lost_frees,
+		tt->lost_frees ? " (ring buffer full: those blocks still count as live, so live "
+				 "bytes and growth overcount)" : "");
 	if (tt->unseen_calls)
 		fprintf(f, "  unseen calls      %" PRIu64 " (allocator calls the probes could not follow)\n",
 			tt->unseen_calls);
 	if (tt->map_full)
-		fprintf(f, "  untracked blocks  %" PRIu64 " (address map full)\n", tt->map_full);
+		fprintf(f, "  untracked blocks  %" PRIu64 " (address map full: missing from live "
+			   "bytes and heap.folded; raise --max-tracked)\n", tt->map_full);
 	fprintf(f, "  truncated stacks  %" PRIu64 "%s\n", tt->truncated,
 		tt->truncated ? " (unwinding stopped early; shown as truncated)" : "");
 	if (tt->unwind_failed)
 		fprintf(f, "  unwind failures   %" PRIu64 " (stacks that could not be unwound)\n",
 			tt->unwind_failed);
 	if (exact)
-		fprintf(f, "  unknown frees     %" PRIu64 " (blocks allocated before attach)\n",
-			tt->unknown_frees);
+		fprintf(f, "  unknown frees     %" PRIu64 " (blocks allocated before attach%s)\n",
+			tt->unknown_frees, tt->lost_allocs ? ", or whose allocation was lost" : "");
 	else
 		fprintf(f, "  unknown frees     not counted when sampling\n");
 }

@@ -17,7 +17,8 @@ struct heap_totals {
 	uint64_t alloc_calls;	 /* every outermost allocation (exact, counted in BPF) */
 	uint64_t alloc_bytes;	 /* their requested bytes (exact) */
 	uint64_t free_calls;	 /* every outermost free of a non-NULL pointer */
-	uint64_t lost_events;	 /* ring buffer full: records dropped (allocs + frees) */
+	uint64_t lost_allocs;	 /* ring buffer full: sampled allocations dropped */
+	uint64_t lost_frees;	 /* ring buffer full: frees of tracked blocks dropped */
 	uint64_t unseen_calls;	 /* allocator calls missed: no per-thread state in BPF */
 	uint64_t map_full;	 /* blocks not tracked because the address map was full */
 	uint64_t unknown_frees;	 /* frees of blocks never seen allocated (exact mode) */

@@ -42,7 +42,8 @@ void report_cpu_write(FILE *f, const struct cpu_report_input *in)
 		fprintf(f, ", %.0f%% of one CPU", 100.0 * (double)kept / in->freq_hz / in->duration_s);
 	fprintf(f, ")\n");
 	fprintf(f, "  lost samples      %llu%s\n", (unsigned long long)in->lost,
-		in->lost ? " (ring buffer full)" : "");
+		in->lost ? " (ring buffer full: CPU time and % of one CPU undercount; shares "
+			   "between stacks hold if losses hit all alike)" : "");
 	fprintf(f, "  truncated stacks  %llu", (unsigned long long)in->truncated);
 	if (kept)
 		fprintf(f, " (%.1f%%; shown under [truncated])", 100.0 * (double)in->truncated / (double)kept);

@@ -142,7 +142,8 @@ void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profil
 		fprintf(f, "  lost releases     %llu (ring buffer full: their pages still count)\n",
 			(unsigned long long)c[MS_RSS_LOST_RELEASE]);
 	if (c[MS_RSS_LOST])
-		fprintf(f, "  lost samples      %llu\n", (unsigned long long)c[MS_RSS_LOST]);
+		fprintf(f, "  lost samples      %llu (ring buffer full: new pages and rss.folded "
+			   "undercount)\n", (unsigned long long)c[MS_RSS_LOST]);
 	report_format_bytes((double)c[MS_RSS_MMAP_BYTES], a, sizeof(a));
 	report_format_bytes((double)c[MS_RSS_MUNMAP_BYTES], b, sizeof(b));
 	report_format_bytes((double)c[MS_RSS_BRK_GROW], d, sizeof(d));

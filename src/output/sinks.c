@@ -12,7 +12,7 @@
 static int fail(const char *dir, const char *name, int err, struct atomic_file *af)
 {
 	atomic_file__abort(af);
-	ms_err("cannot write %s/%s: %s", dir, name, strerror(-err));
+	ms_err("cannot write %s/%s: %s", dir, name, outdir_strerror(-err));
 	return err;
 }
 

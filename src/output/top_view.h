@@ -48,7 +48,9 @@ struct top_header {
 	double cpu_pct;		 /* CPU time of the target, percent of one CPU */
 	uint64_t heap_samples;	 /* sampled allocations */
 	uint64_t cpu_samples;
-	uint64_t lost;	      /* events the ring buffer dropped */
+	uint64_t lost_allocs; /* ring buffer full: sampled allocations dropped */
+	uint64_t lost_frees;  /* ring buffer full: frees of tracked blocks dropped */
+	uint64_t lost_cpu;    /* ring buffer full: CPU samples dropped */
 	uint64_t over_bounds; /* samples counted as [other stacks] (--max-stacks) */
 	uint64_t sample_mean; /* bytes between sampled allocations; 1: every one */
 	uint32_t freq_hz;

@@ -234,7 +234,14 @@ static void draw_header(struct top_view *v, const struct top_header *h)
 		snprintf(line, sizeof(line), "%llu CPU at %u Hz",
 			 (unsigned long long)h->cpu_samples, h->freq_hz);
 	x = put_field(v, 3, 0, "Samples", line);
-	snprintf(line, sizeof(line), "%llu", (unsigned long long)h->lost);
+	/* Per kind: a lost free makes live bytes overcount, a lost allocation
+	 * undercount, a lost CPU sample leaves CPU time short. */
+	if (h->lost_allocs || h->lost_frees || h->lost_cpu)
+		snprintf(line, sizeof(line), "%llu allocs, %llu frees, %llu CPU",
+			 (unsigned long long)h->lost_allocs, (unsigned long long)h->lost_frees,
+			 (unsigned long long)h->lost_cpu);
+	else
+		snprintf(line, sizeof(line), "0");
 	x = put_field(v, 3, x, "lost", line);
 	if (h->over_bounds) {
 		snprintf(line, sizeof(line), "%llu", (unsigned long long)h->over_bounds);

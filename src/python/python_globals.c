@@ -317,17 +317,32 @@ static bool modules_found(struct python_globals *g)
 struct python_globals *python_globals__new(pid_t pid, const struct ms_python_offsets *off,
 					   const struct python_code_layout *code)
 {
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? NULL : python_globals__new_fd(fd, off, code);
+}
+
+struct python_globals *python_globals__new_fd(int fd, const struct ms_python_offsets *off,
+					      const struct python_code_layout *code)
+{
 	struct python_globals *g;
 	const struct python_opcodes *l = off ? python_opcodes_for(off->version) : NULL;
-	char path[64];
+	int names_fd;
 
 	if (!l || !code) {
+		close(fd);
 		errno = ENOTSUP;
 		return NULL;
 	}
 	g = calloc(1, sizeof(*g));
-	if (!g)
+	if (!g) {
+		close(fd);
 		return NULL;
+	}
+	g->fd = fd;
 	g->l = l;
 	g->code = *code;
 	for (int i = 0; i < 256; i++)
@@ -336,10 +351,9 @@ struct python_globals *python_globals__new(pid_t pid, const struct ms_python_off
 		g->deopt[l->specialized[i][0]] = l->specialized[i][1];
 	for (size_t i = 0; i < l->ncaches; i++)
 		g->caches[l->caches[i][0]] = l->caches[i][1];
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
-	g->fd = open(path, O_RDONLY | O_CLOEXEC);
-	g->names = python_names__new(pid, code);
-	if (g->fd < 0 || !g->names) {
+	names_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	g->names = names_fd < 0 ? NULL : python_names__new_fd(names_fd, code);
+	if (!g->names) {
 		python_globals__free(g);
 		return NULL;
 	}

@@ -37,6 +37,10 @@ struct python_container {
  * another errno). Reads /proc/<pid>/mem only: the target is never written or stopped. */
 struct python_globals *python_globals__new(pid_t pid, const struct ms_python_offsets *off,
 					   const struct python_code_layout *code);
+/* The same, reading the target's memory through fd (pread at the target's
+ * addresses), which it takes over: closed on error too. */
+struct python_globals *python_globals__new_fd(int fd, const struct ms_python_offsets *off,
+					      const struct python_code_layout *code);
 /* Accepts NULL. */
 void python_globals__free(struct python_globals *g);
 /* Read every watched container's length; look for new modules' globals now and

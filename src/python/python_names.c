@@ -41,15 +41,25 @@ struct python_names {
 
 struct python_names *python_names__new(pid_t pid, const struct python_code_layout *l)
 {
-	struct python_names *n = calloc(1, sizeof(*n));
 	char path[64];
+	int fd;
 
-	if (!n)
-		return NULL;
-	n->l = *l;
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
-	n->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (n->fd < 0 || hashtab__init(&n->codes_by_addr, MIN_ENTRIES, 0) ||
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? NULL : python_names__new_fd(fd, l);
+}
+
+struct python_names *python_names__new_fd(int fd, const struct python_code_layout *l)
+{
+	struct python_names *n = calloc(1, sizeof(*n));
+
+	if (!n) {
+		close(fd);
+		return NULL;
+	}
+	n->l = *l;
+	n->fd = fd;
+	if (hashtab__init(&n->codes_by_addr, MIN_ENTRIES, 0) ||
 	    hashtab__init(&n->frames_by_key, MIN_ENTRIES, 0)) {
 		python_names__free(n);
 		return NULL;
@@ -93,7 +103,9 @@ void python_names__free(struct python_names *n)
 int python_linetable_line(const uint8_t *tab, size_t len, int firstlineno, int addrq)
 {
 	const uint8_t *p = tab, *end = tab + len;
-	int line = firstlineno, addr = 0;
+	/* Wider than a line number: a forged table's deltas must not overflow it. */
+	int64_t line = firstlineno;
+	int addr = 0;
 
 	if (addrq < 0)
 		return firstlineno;
@@ -128,15 +140,17 @@ int python_linetable_line(const uint8_t *tab, size_t len, int firstlineno, int a
 			}
 		} else if (code >= 10 && code <= 12) {
 			delta = code - 10;
-			p += 2;
+			p += end - p < 2 ? end - p : 2;
 		} else if (code < 10) {
-			p += 1;
+			p += p < end;
 		}
 #undef VARINT
 		line += delta;
+		if (line < INT32_MIN || line > INT32_MAX)
+			return -1; /* no source has that many lines: a forged table */
 		addr += ((first & 7) + 1) * 2;
 		if (addrq < addr)
-			return code == 15 ? -1 : line;
+			return code == 15 ? -1 : (int)line;
 	}
 	return -1;
 }

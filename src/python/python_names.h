@@ -15,6 +15,10 @@ struct python_names;
 
 /* Read code objects of pid laid out as l says. NULL and errno on error. */
 struct python_names *python_names__new(pid_t pid, const struct python_code_layout *l);
+/* The same, reading the target's memory through fd (pread at the target's
+ * addresses: its /proc/<pid>/mem, or a file standing in for it in tests), which it
+ * takes over: closed on error too. */
+struct python_names *python_names__new_fd(int fd, const struct python_code_layout *l);
 /* Accepts NULL. */
 void python_names__free(struct python_names *n);
 /* Names cached, at most: a long run of a program that keeps compiling code

@@ -256,7 +256,7 @@ static int open_outdir(struct run *r)
 	r->made_dir = access(r->dir, F_OK) != 0;
 	e = outdir_create(r->dir);
 	if (e)
-		ms_err("cannot create output directory %s: %s", r->dir, strerror(-e));
+		ms_err("cannot create output directory %s: %s", r->dir, outdir_strerror(-e));
 	return e;
 }
 

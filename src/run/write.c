@@ -435,7 +435,7 @@ static int write_report(const struct run *r, const struct out_set *o, const char
 	}
 	if (err) {
 		atomic_file__abort(&af);
-		ms_err("cannot write %s/report.txt: %s", o->dir, strerror(-err));
+		ms_err("cannot write %s/report.txt: %s", o->dir, outdir_strerror(-err));
 	}
 	if (o->print)
 		write_report_to(stdout, r, o, end_reason, hp, cp, &in, rss);
@@ -447,7 +447,8 @@ static void set_totals(struct heap_totals *t, const uint64_t *c)
 	t->alloc_calls = c[MS_CNT_ALLOC_CALLS];
 	t->alloc_bytes = c[MS_CNT_ALLOC_BYTES];
 	t->free_calls = c[MS_CNT_FREE_CALLS];
-	t->lost_events = c[MS_CNT_LOST_ALLOC] + c[MS_CNT_LOST_FREE];
+	t->lost_allocs = c[MS_CNT_LOST_ALLOC];
+	t->lost_frees = c[MS_CNT_LOST_FREE];
 	t->unseen_calls = c[MS_CNT_NO_THREAD_STATE];
 	t->map_full = c[MS_CNT_MAP_FULL];
 	t->unknown_frees = c[MS_CNT_UNKNOWN_FREE];
@@ -573,8 +574,7 @@ static int write_proc(const struct run *r, struct proc *p, const char *end_reaso
 	rc[MS_RSS_FAULTS] = p->prof.rss_samples;
 	e = outdir_create(p->dir);
 	if (e) {
-		ms_err("cannot create output directory %s: %s", p->dir,
-			strerror(-e));
+		ms_err("cannot create output directory %s: %s", p->dir, outdir_strerror(-e));
 		return e;
 	}
 	return write_set(r, &o, end_reason);

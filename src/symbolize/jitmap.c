@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +14,10 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/log.h"
 #include "symbolize/jitmap.h"
 #include "target/procroot.h"
+#include "target/procstat.h"
 
 #define MS_JIT_REREAD_NS   20000000ull
 #define MS_JIT_MAX_NAME    1024	       /* longer names are cut */
@@ -38,6 +41,9 @@ struct name_chunk {
 
 struct jitmap {
 	pid_t pid;		/* 0 with a host path */
+	pid_t ns_pid;		/* pid in its own pid namespace: the map's name; 0 until known */
+	uid_t uids[4];		/* the target's real, effective, saved and fs uids */
+	bool warned;		/* a refused map was reported */
 	char *path;		/* host path, or NULL */
 	struct jit_sym *syms;	/* sorted by start; overlaps kept, resolved at lookup */
 	size_t n, cap;
@@ -195,16 +201,63 @@ static int cmp_sym(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Whether the target's own user (or root) owns the map: anyone can write into
+ * /tmp, and a map is the names memspy prints for the target. */
+static bool owner_ok(const struct jitmap *m, uid_t owner)
+{
+	if (!owner)
+		return true;
+	for (int i = 0; i < 4; i++)
+		if (m->uids[i] == owner)
+			return true;
+	return false;
+}
+
+/* Report once why the map is not read: the map is looked at again every 20 ms. */
+__attribute__((format(printf, 3, 4))) static void refuse(struct jitmap *m, const char *path,
+							  const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+
+	if (m->warned)
+		return;
+	m->warned = true;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	ms_warn("ignoring JIT map %s of pid %d: %s", path, (int)m->pid, why);
+}
+
+/* The map in the target's /tmp (inside its root), named after its pid in its own
+ * pid namespace; never through a symlink, and only when its owner is root or the
+ * target's user. A fd, or -errno. */
 static int open_map(struct jitmap *m)
 {
 	char path[64];
+	struct stat st;
+	int fd;
 
 	if (m->path) {
-		int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+		fd = open(m->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		return fd < 0 ? -errno : fd;
 	}
-	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)m->pid);
-	return procroot_open(m->pid, path);
+	if (!m->ns_pid && procstat_ids(m->pid, &m->ns_pid, m->uids))
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)m->ns_pid);
+	fd = procroot_open_nofollow(m->pid, path);
+	if (fd == -ELOOP || fd == -EINVAL) {
+		refuse(m, path, "it is %s, not a regular file (remove it; the JIT writes a new one)",
+		       fd == -ELOOP ? "a symlink" : "a special file");
+		return fd;
+	}
+	if (fd >= 0 && !fstat(fd, &st) && !owner_ok(m, st.st_uid)) {
+		refuse(m, path, "its owner, uid %lu, is neither root nor the target's user",
+		       (unsigned long)st.st_uid);
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
 }
 
 /* Read the lines appended since the last read (all of them when the file was

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "symbolize/debuginfo_find.h"
+#include "symbolize/debuginfo_root.h"
 #include "symbolize/dwarf_index.h"
 #include "symbolize/jitmap.h"
 #include "target/elfload.h"
@@ -108,14 +109,16 @@ static int mapping_open(struct target_dwfl *t, const struct map_entry *m, const 
 	 * inside our tree shows host paths ("/srv/jail/lib/..."). Only the very
 	 * inode will do. */
 	if (fd < 0 && m && m->inode && t->foreign_root) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && (fstat(fd, &st) || st.st_ino != m->inode ||
-				major(st.st_dev) != m->dev_major || minor(st.st_dev) != m->dev_minor)) {
-			close(fd);
-			fd = -1;
-		}
+		/* Checked before it is opened for reading: the name is the target's to
+		 * change, and a FIFO put there would block. */
+		int pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (pfd >= 0 && !fstat(pfd, &st) && st.st_ino == m->inode &&
+		    major(st.st_dev) == m->dev_major && minor(st.st_dev) == m->dev_minor)
+			fd = procroot_open_regular(pfd);
+		if (pfd >= 0)
+			close(pfd);
 	}
-	return fd;
+	return fd < 0 ? -1 : fd;
 }
 
 /* The first mapping of path at or above addr: a module starts at its file's
@@ -162,34 +165,29 @@ static int cb_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modn
 			     GElf_Word debuglink_crc, char **debuginfo_file_name)
 {
 	struct target_dwfl *t = *userdata;
-	char path[4096], rooted[4200];
 	int fd;
 
-	fd = debuginfo_find(mod, debuginfo_path, userdata, modname, base, file_name,
-			    debuglink_file, debuglink_crc, debuginfo_file_name);
-	if (fd >= 0 || !t || !t->foreign_root || !file_name || file_name[0] != '/')
-		return fd;
-	/* The debuglink's directories inside the target's root. */
-	snprintf(rooted, sizeof(rooted), "/proc/%d/root%s", (int)t->pid, file_name);
-	fd = debuginfo_find(mod, debuginfo_path, userdata, modname, base, rooted, debuglink_file,
-			    debuglink_crc, debuginfo_file_name);
+	/* A debuglink is a file name, written by whoever built the target: one
+	 * with a directory in it ("../../etc/shadow") would send the search
+	 * anywhere on the host. */
+	if (debuglink_file && !debuginfo_link_is_name(debuglink_file))
+		debuglink_file = NULL;
+	if (!t || !t->foreign_root || !file_name || file_name[0] != '/')
+		return debuginfo_find(mod, debuginfo_path, userdata, modname, base, file_name,
+				      debuglink_file, debuglink_crc, debuginfo_file_name);
+	/* Another root: on the host, by build-id only, in the host's debug
+	 * directories. A search by the module's path would walk the target's
+	 * tree (its mapped paths are host paths when it is a chroot below ours)
+	 * and follow its symlinks. */
+	fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, NULL, NULL, 0,
+					  debuginfo_file_name);
 	if (fd >= 0)
 		return fd;
-	/* The build-id tree inside the target's root. */
-	const unsigned char *id;
-	GElf_Addr id_vaddr;
-	int len = dwfl_module_build_id(mod, &id, &id_vaddr);
-	if (len < 2 || len > 64)
-		return -1;
-	int o = snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%02x/", id[0]);
-	for (int i = 1; i < len; i++)
-		o += snprintf(path + o, sizeof(path) - (size_t)o, "%02x", id[i]);
-	snprintf(path + o, sizeof(path) - (size_t)o, ".debug");
-	fd = procroot_open(t->pid, path);
-	if (fd < 0)
-		return -1;
-	*debuginfo_file_name = strdup(path);
-	return fd;
+	/* Inside the target's root, by memspy's own search: libdwfl opens paths
+	 * itself, and a path through /proc/<pid>/root follows the target's
+	 * symlinks out of it. */
+	return debuginfo_find_in_root(mod, t->pid, file_name, debuglink_file, debuglink_crc,
+				      debuginfo_file_name);
 }
 
 /* The separate debug file of a module of an offline session, on the host. */

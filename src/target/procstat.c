@@ -2,6 +2,8 @@
 /* Small readings of a process from /proc: command name, resident memory, CPU time
  * and parent. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -84,4 +86,32 @@ pid_t procstat_parent(pid_t pid)
 	const char *p = stat_fields(pid, buf, sizeof(buf));
 
 	return p && sscanf(p, " %*c %d", &ppid) == 1 ? (pid_t)ppid : 0;
+}
+
+int procstat_ids(pid_t pid, pid_t *ns_pid, uid_t uids[4])
+{
+	char path[64], line[512];
+	unsigned long u[4];
+	bool have_uids = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	*ns_pid = pid;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "NSpid:", 6)) {
+			/* One pid per nested namespace, the innermost last. */
+			char *last = strrchr(line, '\t');
+			if (last && atoi(last + 1) > 0)
+				*ns_pid = (pid_t)atoi(last + 1);
+		} else if (sscanf(line, "Uid: %lu %lu %lu %lu", &u[0], &u[1], &u[2], &u[3]) == 4) {
+			for (int i = 0; i < 4; i++)
+				uids[i] = (uid_t)u[i];
+			have_uids = true;
+		}
+	}
+	fclose(f);
+	return have_uids ? 0 : -EIO;
 }

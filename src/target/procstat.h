@@ -20,4 +20,9 @@ int procstat_cpu_ticks(pid_t pid, uint64_t *out);
 /* The parent pid from /proc/<pid>/stat, or 0 when unreadable. */
 pid_t procstat_parent(pid_t pid);
 
+/* Who pid is, from /proc/<pid>/status: its pid inside its own pid namespace (the
+ * last NSpid field; pid itself on kernels without it) and its real, effective,
+ * saved and filesystem uids (Uid:). 0 or -errno (-ESRCH once it exited). */
+int procstat_ids(pid_t pid, pid_t *ns_pid, uid_t uids[4]);
+
 #endif

@@ -2,12 +2,14 @@
 /* A CPU test target for libc's edges of a stack: "threads" starts and joins
  * short-lived threads in a loop (samples land in the clone3 child before its
  * CFI marks the end of the stack), "writes" writes to /dev/null in a loop
- * (libc's write, whose DWARF names an inlined alias of itself). Runs until
- * SIGTERM. */
+ * (libc's write, whose DWARF names an inlined alias of itself). "mallocs"
+ * allocates and frees as fast as it can from 4 threads, 40 calls deep, to
+ * overload a profiler that records every allocation. Runs until SIGTERM. */
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,6 +56,39 @@ __attribute__((noinline)) static void write_null(void)
 		churn_sink += (unsigned long)write(fd, buf, sizeof(buf));
 }
 
+/* depth frames down, then malloc and free until told to stop */
+__attribute__((noinline)) static void churn_deep(int depth)
+{
+	if (depth > 0) {
+		churn_deep(depth - 1);
+		churn_sink++; /* not a tail call: each level keeps its frame */
+		return;
+	}
+	for (unsigned long i = 0; !quit; i++) {
+		char *p = malloc(16 + (i % 64) * 16);
+		if (p)
+			p[0] = (char)i;
+		churn_sink += (unsigned long)(p != NULL);
+		free(p);
+	}
+}
+
+static void *churn_thread(void *arg)
+{
+	churn_deep(40);
+	return arg;
+}
+
+__attribute__((noinline)) static void churn_mallocs(void)
+{
+	pthread_t t[4];
+
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, churn_thread, NULL);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = {0};
@@ -64,6 +99,8 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (argc > 1 && !strcmp(argv[1], "writes"))
 		write_null();
+	else if (argc > 1 && !strcmp(argv[1], "mallocs"))
+		churn_mallocs();
 	else
 		start_threads();
 	return 0;
