@@ -26,14 +26,16 @@ grep -q '^boom$' "$T/memspy.err" || fail "fail: CMD's output was not echoed"
 grep -q 'leak_steady' "$T/fail/heap.folded" || fail "fail: no leak_steady in heap.folded"
 
 # CMD outlives -d: ended with SIGTERM, memspy's own status
-start_memspy -d 3 -o "$T/dur" "$TARGET_PID" -- sh -c 'echo started; exec sleep 300'
+# a sleep no other process on the machine runs: its time carries this test's pid
+NAP=300.$$
+start_memspy -d 3 -o "$T/dur" "$TARGET_PID" -- sh -c "echo started; exec sleep $NAP"
 wait_exit "$MEMSPY_PID" 60
 [ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "-d: memspy exited $EXIT_STATUS"; }
 load_section "$T/dur"
 load_section "$T/dur" | grep -q 'killed by SIGTERM (memspy sent it SIGTERM' ||
 	fail "-d: CMD was not ended by SIGTERM"
 grep -q 'ended by duration reached' "$T/dur/report.txt" || fail "-d: not ended by the duration"
-pgrep -f 'sleep 300' >/dev/null && fail "-d: CMD still runs"
+pgrep -f "sleep $NAP" >/dev/null && fail "-d: CMD still runs"
 
 # Ctrl-C: passed on to CMD, which ends cleanly on it
 start_memspy -o "$T/int" "$TARGET_PID" -- sh -c \
