@@ -407,29 +407,39 @@ static void fake_str(uint8_t *buf, const struct python_code_layout *l, const cha
 	memcpy(buf + l->str_ascii_data, s, len);
 }
 
+/* A CPython 3.11 code object at code: "handler" in /srv/app/views.py, first line
+ * 10, one location entry (code 13, line delta +2, two code units); its name, file
+ * and location table in the buffers given. */
+static void fake_code(uint8_t *code, uint8_t *name, uint8_t *file, uint8_t *tab,
+		      struct python_code_layout *l)
+{
+	const uint8_t t[] = {0x80 | 13 << 3 | 1, 4};
+	struct ms_python_offsets off;
+	uint64_t len = sizeof(t), p;
+	int32_t first = 10;
+
+	ck_assert_int_eq(python_layout_for(0x030b02f0, NULL, 0, 0, &off, l), 0);
+	fake_str(name, l, "handler");
+	fake_str(file, l, "/srv/app/views.py");
+	memcpy(tab + l->bytes_size, &len, 8);
+	memcpy(tab + l->bytes_data, t, sizeof(t));
+	p = (uint64_t)(uintptr_t)name;
+	memcpy(code + l->name, &p, 8);
+	p = (uint64_t)(uintptr_t)file;
+	memcpy(code + l->filename, &p, 8);
+	p = (uint64_t)(uintptr_t)tab;
+	memcpy(code + l->linetable, &p, 8);
+	memcpy(code + l->firstlineno, &first, 4);
+}
+
 START_TEST(test_names)
 {
 	static uint8_t name[128], file[128], tab[64], code[256];
-	/* one entry: code 13, line delta +2, two code units */
-	const uint8_t t[] = {0x80 | 13 << 3 | 1, 4};
-	struct ms_python_offsets off;
 	struct python_code_layout l;
 	struct python_names *n;
-	uint64_t len = sizeof(t), p, c = (uint64_t)(uintptr_t)code;
-	int32_t first = 10;
+	uint64_t c = (uint64_t)(uintptr_t)code;
 
-	ck_assert_int_eq(python_layout_for(0x030b02f0, NULL, 0, 0, &off, &l), 0);
-	fake_str(name, &l, "handler");
-	fake_str(file, &l, "/srv/app/views.py");
-	memcpy(tab + l.bytes_size, &len, 8);
-	memcpy(tab + l.bytes_data, t, sizeof(t));
-	p = (uint64_t)(uintptr_t)name;
-	memcpy(code + l.name, &p, 8);
-	p = (uint64_t)(uintptr_t)file;
-	memcpy(code + l.filename, &p, 8);
-	p = (uint64_t)(uintptr_t)tab;
-	memcpy(code + l.linetable, &p, 8);
-	memcpy(code + l.firstlineno, &first, 4);
+	fake_code(code, name, file, tab, &l);
 
 	n = python_names__new(getpid(), &l);
 	ck_assert_ptr_nonnull(n);
@@ -451,25 +461,11 @@ END_TEST
 START_TEST(test_names_bounded)
 {
 	static uint8_t name[128], file[128], tab[64], code[256];
-	const uint8_t t[] = {0x80 | 13 << 3 | 1, 4};
-	struct ms_python_offsets off;
 	struct python_code_layout l;
 	struct python_names *n;
-	uint64_t len = sizeof(t), p, c = (uint64_t)(uintptr_t)code;
-	int32_t first = 10;
+	uint64_t c = (uint64_t)(uintptr_t)code;
 
-	ck_assert_int_eq(python_layout_for(0x030b02f0, NULL, 0, 0, &off, &l), 0);
-	fake_str(name, &l, "handler");
-	fake_str(file, &l, "/srv/app/views.py");
-	memcpy(tab + l.bytes_size, &len, 8);
-	memcpy(tab + l.bytes_data, t, sizeof(t));
-	p = (uint64_t)(uintptr_t)name;
-	memcpy(code + l.name, &p, 8);
-	p = (uint64_t)(uintptr_t)file;
-	memcpy(code + l.filename, &p, 8);
-	p = (uint64_t)(uintptr_t)tab;
-	memcpy(code + l.linetable, &p, 8);
-	memcpy(code + l.firstlineno, &first, 4);
+	fake_code(code, name, file, tab, &l);
 
 	n = python_names__new(getpid(), &l);
 	ck_assert_ptr_nonnull(n);
