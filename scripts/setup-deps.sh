@@ -99,6 +99,9 @@ TEST="redis-server redis-tools libc6-dbg elfutils binutils libxml2-utils tmux \
 TEST="$TEST golang-1.19-go"
 # benchmarks (scripts/bench): GNU time for memspy's peak RSS, perf to compare against
 TEST="$TEST time linux-perf"
+# the libFuzzer targets (scripts/fuzz, tests/integration/fuzz_smoke.sh): clang's
+# fuzzer runtime is only a recommendation of clang, which is not installed here
+TEST="$TEST libclang-rt-14-dev"
 # Debian trixie and sid chroots for the CPython 3.13, 3.14 and 3.15 tests (Debian 12
 # has none of them)
 TEST="$TEST debootstrap"
