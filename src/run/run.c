@@ -288,6 +288,9 @@ static int resolve_allocator(struct run *r)
 					 "memory grows"
 				       : "rss.folded and the report's rss section show where "
 					 "its memory grows");
+	/* deep stacks need more bytes per sample to reach main, unless the user chose */
+	if (!e && !r->opts.stack_bytes && rt && rt->stack_bytes)
+		r->opts.stack_bytes = rt->stack_bytes;
 	return e;
 }
 
@@ -412,6 +415,8 @@ static int open_before_probes(struct run *r)
 	procstat_comm(o->pid, r->comm, sizeof(r->comm));
 	if (open_outdir(r) || (o->heap && resolve_allocator(r)))
 		return -EIO;
+	if (!r->opts.stack_bytes)
+		r->opts.stack_bytes = MS_DEFAULT_STACK_BYTES;
 	if (open_shared(r) || run_debuginfod_open(r)) {
 		ms_err("out of memory");
 		return -ENOMEM;
