@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Sweep sampled pages against the page map: gone, moved, or still there. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "profile/rss_sweep.h"
+
+/* Pages read with one call: a run of sampled pages at most this long, gaps of at
+ * most MAX_GAP pages between them (reading a few entries more is cheaper than a
+ * system call more). 4 KiB of entries. */
+#define RUN_PAGES 512
+#define MAX_GAP 64
+
+/* A page that is no longer at its address but whose frame is known. */
+struct vanished {
+	uint64_t addr, pfn;
+	uint64_t to;	/* where it was found; 0: not found */
+	bool ambiguous; /* its frame is another vanished page's too (the zero page) */
+};
+
+static int cmp_addr(const void *a, const void *b)
+{
+	const struct rss_page *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int cmp_pfn(const void *a, const void *b)
+{
+	const struct vanished *x = a, *y = b;
+
+	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+/* The end (exclusive) of the run of pages that starts at sel[i]. */
+static size_t run_end(const struct rss_page *sel, size_t n, size_t i)
+{
+	size_t j = i + 1;
+
+	while (j < n && sel[j].addr - sel[j - 1].addr <= MAX_GAP * MS_RSS_PAGE &&
+	       (sel[j].addr - sel[i].addr) / MS_RSS_PAGE < RUN_PAGES)
+		j++;
+	return j;
+}
+
+/* Read the entries of sel[i..j) and sort the pages: frames noted, gone ones
+ * into gone_addrs, vanished ones with a known frame into v. */
+static void check_run(struct rss_sweep *s, struct rss_pages *m, const struct rss_page *sel,
+		      size_t i, size_t j, uint64_t *buf, uint64_t *gone_addrs, size_t *ngone,
+		      struct vanished *v, size_t *nv, struct rss_sweep_stats *st)
+{
+	uint64_t lo = sel[i].addr;
+	long got = s->read(s->ctx, lo, (size_t)((sel[j - 1].addr - lo) / MS_RSS_PAGE + 1), buf);
+
+	for (size_t k = i; k < j; k++) {
+		uint64_t off = (sel[k].addr - lo) / MS_RSS_PAGE, e;
+
+		if (got < 0 || off >= (uint64_t)got) {
+			st->unread++; /* no answer is not an answer: the page stays */
+			continue;
+		}
+		st->checked++;
+		e = buf[off];
+		if (e & MS_PM_PRESENT) {
+			/* A page unmapped and faulted in again at the same address reads
+			 * as present too: the new page stands in for the old one, as a
+			 * sample stands for the unsampled faults around it. */
+			uint64_t pfn = e & MS_PM_PFN_MASK;
+			if (pfn && pfn != sel[k].pfn)
+				rss_pages__set_pfn(m, sel[k].addr, pfn);
+		} else if ((e & MS_PM_SWAPPED) || !sel[k].pfn) {
+			gone_addrs[(*ngone)++] = sel[k].addr;
+		} else {
+			v[(*nv)++] = (struct vanished){.addr = sel[k].addr, .pfn = sel[k].pfn};
+		}
+	}
+}
+
+/* The vanished page whose frame is pfn and that is not found yet; NULL if none. */
+static struct vanished *find_pfn(struct vanished *v, size_t n, uint64_t pfn)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].pfn < pfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == n || v[lo].pfn != pfn || v[lo].ambiguous || v[lo].to)
+		return NULL;
+	return &v[lo];
+}
+
+/* Look for the vanished pages' frames in the mappings that are new since the last
+ * look. A page moved by mremap keeps its frame; a page that was unmapped has
+ * none anywhere. At most s->max_scan pages are read: past that, the vanished pages
+ * not found yet count as given back (a move into a large new mapping may be
+ * missed, and its pages leave rss.folded). So does a move onto a mapping that
+ * existed before with the very same bounds (mremap MREMAP_FIXED over it), which
+ * /proc/<pid>/maps cannot tell from the old one. Returns how many were found. */
+static size_t find_moves(struct rss_sweep *s, struct vanished *v, size_t nv, uint64_t *buf,
+			 struct rss_sweep_stats *st)
+{
+	const struct rss_range *fresh;
+	size_t nfresh, found = 0, budget = s->max_scan;
+
+	if (!nv || !s->fresh)
+		return 0;
+	nfresh = s->fresh(s->ctx, &fresh);
+	qsort(v, nv, sizeof(*v), cmp_pfn);
+	for (size_t i = 1; i < nv; i++)
+		if (v[i].pfn == v[i - 1].pfn)
+			v[i].ambiguous = v[i - 1].ambiguous = true;
+	for (size_t f = 0; f < nfresh && found < nv && budget; f++) {
+		for (uint64_t a = fresh[f].start; a < fresh[f].end && found < nv && budget;) {
+			size_t want = (size_t)((fresh[f].end - a) / MS_RSS_PAGE);
+			if (want > RUN_PAGES)
+				want = RUN_PAGES;
+			if (want > budget)
+				want = budget;
+			long got = s->read(s->ctx, a, want, buf);
+			if (got <= 0)
+				break;
+			budget -= (size_t)got;
+			st->scanned += (size_t)got;
+			for (long k = 0; k < got; k++) {
+				struct vanished *w;
+				if (!(buf[k] & MS_PM_PRESENT))
+					continue;
+				w = find_pfn(v, nv, buf[k] & MS_PM_PFN_MASK);
+				if (w) {
+					w->to = a + (uint64_t)k * MS_RSS_PAGE;
+					found++;
+				}
+			}
+			a += (uint64_t)got * MS_RSS_PAGE;
+		}
+	}
+	return found;
+}
+
+/* The pages to check, sorted by address so that neighbours share a read. */
+static struct rss_page *select_pages(struct rss_sweep *s, const struct rss_pages *m, bool full,
+				     size_t *n)
+{
+	size_t total = rss_pages__count(m), k = full || s->slice >= total ? total : s->slice;
+	struct rss_page *sel = malloc((k ? k : 1) * sizeof(*sel));
+
+	if (!sel)
+		return NULL;
+	if (s->next >= total)
+		s->next = 0;
+	*n = rss_pages__list(m, full ? 0 : s->next, k, sel);
+	s->next = full ? 0 : (s->next + *n) % (total ? total : 1);
+	qsort(sel, *n, sizeof(*sel), cmp_addr);
+	return sel;
+}
+
+int rss_sweep_run(struct rss_sweep *s, struct rss_pages *m, bool full, rss_page_gone_fn *gone,
+		  void *ctx, struct rss_sweep_stats *stats)
+{
+	struct rss_sweep_stats st = {0};
+	size_t n = 0, ngone = 0, nv = 0;
+	struct rss_page *sel = select_pages(s, m, full, &n), page;
+	uint64_t *gone_addrs = malloc((n ? n : 1) * sizeof(*gone_addrs));
+	uint64_t *buf = malloc(RUN_PAGES * sizeof(*buf));
+	struct vanished *v = malloc((n ? n : 1) * sizeof(*v));
+	struct rss_page *taken = malloc((n ? n : 1) * sizeof(*taken));
+	int e = -ENOMEM;
+
+	if (!sel || !gone_addrs || !buf || !v || !taken)
+		goto out;
+	for (size_t i = 0, j; i < n; i = j) {
+		j = run_end(sel, n, i);
+		check_run(s, m, sel, i, j, buf, gone_addrs, &ngone, v, &nv, &st);
+	}
+	find_moves(s, v, nv, buf, &st);
+	for (size_t i = 0; i < ngone; i++)
+		if (rss_pages__take(m, gone_addrs[i], &page))
+			gone(ctx, &page);
+	/* All vanished pages leave first, then the moved ones come back: a page may
+	 * move to where another vanished page was. */
+	size_t nt = 0;
+	for (size_t i = 0; i < nv; i++)
+		if (rss_pages__take(m, v[i].addr, &taken[nt])) {
+			taken[nt].addr = v[i].to; /* 0: not found, gone */
+			nt++;
+		}
+	st.gone = ngone;
+	for (size_t i = 0; i < nt; i++) {
+		if (taken[i].addr && !rss_pages__add(m, &taken[i], gone, ctx))
+			continue;
+		gone(ctx, &taken[i]);
+		st.gone++;
+	}
+	st.moved = nt + ngone - st.gone;
+	e = 0;
+out:
+	if (stats)
+		*stats = st;
+	free(sel);
+	free(gone_addrs);
+	free(buf);
+	free(v);
+	free(taken);
+	return e;
+}
