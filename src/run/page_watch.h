@@ -15,7 +15,7 @@
 
 /* Sampled pages a bounded sweep checks: at one pread each when they are far
  * apart, a few milliseconds of memspy's time a second. */
-#define MS_SWEEP_SLICE 8192
+#define MS_SWEEP_SLICE 4096
 /* Pages of new mappings read a sweep looking for moved pages (1 GiB of address
  * space, 2 MiB of entries). */
 #define MS_SWEEP_MAX_SCAN (1u << 18)
