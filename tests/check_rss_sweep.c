@@ -11,9 +11,9 @@
 #include "profile/rss_pages.h"
 #include "profile/rss_sweep.h"
 
-#define PG MS_RSS_PAGE
+#define PG	   MS_RSS_PAGE
 #define FAKE_PAGES 8192
-#define BASE 0x7f0000000000ull
+#define BASE	   0x7f0000000000ull
 
 /* An address space of FAKE_PAGES pages from BASE; nothing mapped elsewhere. */
 struct fake {
@@ -93,8 +93,11 @@ static const struct rss_page *at(const struct rss_pages *m, size_t page)
 
 static struct rss_sweep sweep_of(struct fake *f)
 {
-	return (struct rss_sweep){.read = fake_read, .fresh = fake_fresh, .ctx = f,
-				  .slice = 1 << 20, .max_scan = 1 << 20};
+	return (struct rss_sweep){.read = fake_read,
+				  .fresh = fake_fresh,
+				  .ctx = f,
+				  .slice = 1 << 20,
+				  .max_scan = 1 << 20};
 }
 
 START_TEST(test_gone_present_swapped)
@@ -106,12 +109,12 @@ START_TEST(test_gone_present_swapped)
 	struct gone_log g = {0};
 
 	memset(&f, 0, sizeof(f));
-	add(m, 0, 100, 1);		/* still there */
-	add(m, 1, 0, 1);		/* there, frame not known yet */
-	add(m, 2, 0, 2);		/* unmapped before its frame was read */
-	add(m, 3, 103, 2);		/* swapped out */
-	add(m, 4, 104, 2);		/* unmapped: its frame is nowhere */
-	add(m, 5, 105, 1);		/* a new page at the same address */
+	add(m, 0, 100, 1); /* still there */
+	add(m, 1, 0, 1);   /* there, frame not known yet */
+	add(m, 2, 0, 2);   /* unmapped before its frame was read */
+	add(m, 3, 103, 2); /* swapped out */
+	add(m, 4, 104, 2); /* unmapped: its frame is nowhere */
+	add(m, 5, 105, 1); /* a new page at the same address */
 	*entry(&f, 0) = present(100);
 	*entry(&f, 1) = present(101);
 	*entry(&f, 3) = MS_PM_SWAPPED | 0x1234; /* swap type and offset, no frame */

@@ -10,7 +10,7 @@
  * most MAX_GAP pages between them (reading a few entries more is cheaper than a
  * system call more). 4 KiB of entries. */
 #define RUN_PAGES 512
-#define MAX_GAP 64
+#define MAX_GAP	  64
 
 /* A page that is no longer at its address but whose frame is known. */
 struct vanished {

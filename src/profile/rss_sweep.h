@@ -15,8 +15,8 @@
 #include "profile/rss_pages.h"
 
 /* One pagemap entry a page: present bit, swapped bit, page frame number. */
-#define MS_PM_PRESENT (1ull << 63)
-#define MS_PM_SWAPPED (1ull << 62)
+#define MS_PM_PRESENT  (1ull << 63)
+#define MS_PM_SWAPPED  (1ull << 62)
 #define MS_PM_PFN_MASK ((1ull << 55) - 1)
 
 struct rss_range {
@@ -36,9 +36,9 @@ struct rss_sweep {
 	rss_pagemap_fn *read;
 	rss_fresh_fn *fresh; /* NULL: moves are not looked for */
 	void *ctx;
-	size_t slice;	   /* pages a bounded sweep checks (rss_sweep_run, full false) */
-	size_t max_scan;   /* pages of fresh mappings read a sweep looking for moved pages */
-	size_t next;	   /* where the next bounded sweep starts: kept between sweeps */
+	size_t slice;	 /* pages a bounded sweep checks (rss_sweep_run, full false) */
+	size_t max_scan; /* pages of fresh mappings read a sweep looking for moved pages */
+	size_t next;	 /* where the next bounded sweep starts: kept between sweeps */
 };
 
 struct rss_sweep_stats {

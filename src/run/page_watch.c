@@ -11,11 +11,11 @@ struct page_watch {
 	pid_t pid;
 	struct pagemap *pm;
 	struct rss_sweep sweep;
-	struct rss_range *anon;	 /* writable anonymous mappings at the last look */
+	struct rss_range *anon; /* writable anonymous mappings at the last look */
 	size_t nr_anon;
 	struct rss_range *fresh; /* ... of them, new or changed since the look before */
 	size_t nr_fresh;
-	bool have_anon;		 /* anon was read once: else every mapping is new */
+	bool have_anon; /* anon was read once: else every mapping is new */
 };
 
 static long read_pagemap(void *ctx, uint64_t vaddr, size_t n, uint64_t *out)
@@ -87,9 +87,10 @@ static size_t fresh_mappings(void *ctx, const struct rss_range **out)
 {
 	struct page_watch *w = ctx;
 
-	*out = w->fresh;
-	if (look(w))
-		return 0;
+	if (look(w)) {
+		*out = NULL;
+		return 0; /* maps unreadable: the process is going, moves are not looked for */
+	}
 	*out = w->fresh;
 	return w->nr_fresh;
 }
@@ -109,8 +110,11 @@ struct page_watch *page_watch__new(pid_t pid)
 		errno = e;
 		return NULL;
 	}
-	w->sweep = (struct rss_sweep){.read = read_pagemap, .fresh = fresh_mappings, .ctx = w,
-				      .slice = MS_SWEEP_SLICE, .max_scan = MS_SWEEP_MAX_SCAN};
+	w->sweep = (struct rss_sweep){.read = read_pagemap,
+				      .fresh = fresh_mappings,
+				      .ctx = w,
+				      .slice = MS_SWEEP_SLICE,
+				      .max_scan = MS_SWEEP_MAX_SCAN};
 	look(w); /* unreadable: the first sweep takes every mapping as new */
 	return w;
 }
@@ -134,8 +138,8 @@ uint64_t page_watch__pfn(struct page_watch *w, uint64_t addr)
 	return e & MS_PM_PFN_MASK;
 }
 
-int page_watch__sweep(struct page_watch *w, struct rss_pages *m, bool full,
-		      rss_page_gone_fn *gone, void *ctx, struct rss_sweep_stats *stats)
+int page_watch__sweep(struct page_watch *w, struct rss_pages *m, bool full, rss_page_gone_fn *gone,
+		      void *ctx, struct rss_sweep_stats *stats)
 {
 	return rss_sweep_run(&w->sweep, m, full, gone, ctx, stats);
 }

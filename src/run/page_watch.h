@@ -30,7 +30,7 @@ void page_watch__free(struct page_watch *w);
 /* The page frame mapped at addr now; 0 when none or unreadable. */
 uint64_t page_watch__pfn(struct page_watch *w, uint64_t addr);
 /* rss_sweep_run on m with this process's page map and mappings. */
-int page_watch__sweep(struct page_watch *w, struct rss_pages *m, bool full,
-		      rss_page_gone_fn *gone, void *ctx, struct rss_sweep_stats *stats);
+int page_watch__sweep(struct page_watch *w, struct rss_pages *m, bool full, rss_page_gone_fn *gone,
+		      void *ctx, struct rss_sweep_stats *stats);
 
 #endif

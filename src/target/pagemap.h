@@ -17,9 +17,9 @@ struct pagemap *pagemap__open(pid_t pid);
 /* Accepts NULL. */
 void pagemap__close(struct pagemap *pm);
 /* The entries (64 bits a page, as Documentation/admin-guide/mm/pagemap.rst
- * lays them out; the frame number reads 0 without CAP_SYS_ADMIN) of the n pages from vaddr (page-aligned) on into out: the number
- * read, fewer at the top of the address space or once the address space is gone
- * (0 then), or -errno. */
+ * lays them out; the frame number reads 0 without CAP_SYS_ADMIN) of the n pages from vaddr
+ * (page-aligned) on into out: the number read, fewer at the top of the address space or once the
+ * address space is gone (0 then), or -errno. */
 long pagemap__read(struct pagemap *pm, uint64_t vaddr, size_t n, uint64_t *out);
 
 #endif
