@@ -1,15 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of rss_sweep on a fake page map: pages no longer present leave,
  * pages whose frame shows up in a new mapping move and stay charged, reads are
- * batched, and both the slice and the move search stay within their bounds. */
+ * batched, and both the slice and the move search stay within their bounds; and
+ * the same on this process's real page map (src/run/page_watch.c). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* mremap */
+#endif
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "check_suites.h"
 #include "profile/rss_pages.h"
 #include "profile/rss_sweep.h"
+#include "run/page_watch.h"
 
 #define PG	   MS_RSS_PAGE
 #define FAKE_PAGES 8192
@@ -258,6 +266,65 @@ START_TEST(test_slices_and_batches)
 }
 END_TEST
 
+static char *map_pages(size_t n)
+{
+	char *p = mmap(NULL, n * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	madvise(p, n * PG, MADV_NOHUGEPAGE); /* base pages: one frame a page */
+	return p;
+}
+
+/* This process's real page map: of 32 sampled pages, 8 moved by mremap keep their
+ * stacks at the new place, 8 unmapped and 8 discarded leave, 8 stay. */
+START_TEST(test_page_watch_own_process)
+{
+	struct gone_log g = {0};
+	struct rss_sweep_stats st;
+	struct rss_pages *m;
+	struct page_watch *w;
+	char *a, *dest;
+
+	if (geteuid()) {
+		fprintf(stderr, "rss_sweep: own page map skipped, page frames need root\n");
+		return;
+	}
+	a = map_pages(32);
+	memset(a, 1, 32 * PG);
+	w = page_watch__new(getpid());
+	m = rss_pages__new();
+	ck_assert_ptr_nonnull(w);
+	for (uint32_t i = 0; i < 32; i++) {
+		struct rss_page p = {.addr = (uint64_t)(uintptr_t)a + i * PG, .stack = i, .weight = 1};
+
+		p.pfn = page_watch__pfn(w, p.addr);
+		ck_assert_uint_ne(p.pfn, 0);
+		ck_assert_int_eq(rss_pages__add(m, &p, on_gone, &g), 0);
+	}
+	dest = map_pages(8); /* a mapping new since the watch's first look */
+	ck_assert_ptr_eq(mremap(a, 8 * PG, 8 * PG, MREMAP_MAYMOVE | MREMAP_FIXED, dest), dest);
+	munmap(a + 8 * PG, 8 * PG);
+	madvise(a + 16 * PG, 8 * PG, MADV_DONTNEED);
+	ck_assert_int_eq(page_watch__sweep(w, m, true, on_gone, &g, &st), 0);
+	ck_assert_uint_eq(st.moved, 8);
+	ck_assert_uint_eq(st.gone, 16);
+	ck_assert_uint_eq(g.n, 16);
+	ck_assert_uint_eq(rss_pages__count(m), 16);
+	for (uint32_t i = 0; i < 8; i++) {
+		struct rss_page p;
+
+		ck_assert(rss_pages__take(m, (uint64_t)(uintptr_t)dest + i * PG, &p));
+		ck_assert_uint_eq(p.stack, i);
+		ck_assert(rss_pages__take(m, (uint64_t)(uintptr_t)a + (24 + i) * PG, &p));
+		ck_assert_uint_eq(p.stack, 24 + i);
+	}
+	rss_pages__free(m);
+	page_watch__free(w);
+	munmap(dest, 8 * PG);
+	munmap(a + 16 * PG, 16 * PG);
+}
+END_TEST
+
 Suite *suite_rss_sweep(void)
 {
 	Suite *s = suite_create("rss_sweep");
@@ -267,6 +334,7 @@ Suite *suite_rss_sweep(void)
 	tcase_add_test(tc, test_moved_pages_follow);
 	tcase_add_test(tc, test_move_search_bounded);
 	tcase_add_test(tc, test_slices_and_batches);
+	tcase_add_test(tc, test_page_watch_own_process);
 	suite_add_tcase(s, tc);
 	return s;
 }
