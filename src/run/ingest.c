@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/hashtab.h"
 #include "base/log.h"
 #include "base/testpoint.h"
@@ -415,6 +416,7 @@ static void ingest_rss_release(struct run *r, struct proc *p, const struct ms_rs
 void ingest_sweep_pages(struct run *r, bool full)
 {
 	struct rss_sweep_stats st;
+	uint64_t t0 = clock_now_ns();
 
 	if (r->offline || !run_has_rss(r))
 		return;
@@ -428,11 +430,16 @@ void ingest_sweep_pages(struct run *r, bool full)
 			continue;
 		if (page_watch__sweep(w, p->rss_pages, full, rss_page_gone, &owner, &st))
 			continue;
+		r->sweep_pages += st.checked;
 		if (full && r->opts.verbose)
 			ms_info("pid %d: %zu sampled pages checked, %zu given back, %zu moved, "
 				"%zu unreadable; %zu pages of new mappings read",
 				(int)p->pid, st.checked, st.gone, st.moved, st.unread, st.scanned);
 	}
+	r->sweep_ns += clock_now_ns() - t0;
+	if (full && r->opts.verbose)
+		ms_info("page map sweeps: %llu pages checked in %.1f ms over the run",
+			(unsigned long long)r->sweep_pages, (double)r->sweep_ns / 1e6);
 }
 
 /* The process that sent a record: the target alone, or with --children any.

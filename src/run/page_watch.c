@@ -46,8 +46,19 @@ static bool had(const struct page_watch *w, const struct rss_range *r)
 	return lo < w->nr_anon && w->anon[lo].start == r->start && w->anon[lo].end == r->end;
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+	const struct rss_range *x = a, *y = b;
+	uint64_t sx = x->end - x->start, sy = y->end - y->start;
+
+	return sx < sy ? -1 : sx > sy;
+}
+
 /* Read the mappings; those whose bounds are not the same as at the last look go
- * into fresh. -errno when maps cannot be read (the last look stays). */
+ * into fresh, smallest first: an mremap'd block lands in a mapping of its own
+ * size, while a grown heap is large and seldom where moved pages are, so the
+ * search's bound is spent where they likely went. -errno when maps cannot be
+ * read (the last look stays). */
 static int look(struct page_watch *w)
 {
 	struct procmaps maps;
@@ -73,6 +84,7 @@ static int look(struct page_watch *w)
 		n++;
 	}
 	procmaps_release(&maps);
+	qsort(fresh, nf, sizeof(*fresh), cmp_size);
 	free(w->anon);
 	free(w->fresh);
 	w->anon = cur;
