@@ -44,14 +44,36 @@ static size_t run_end(const struct rss_page *sel, size_t n, size_t i)
 	return j;
 }
 
-/* Read the entries of sel[i..j) and sort the pages: frames noted, gone ones
- * into gone_addrs, vanished ones with a known frame into v. */
+/* Pages that left their address with their frame known, as the sweep finds them. */
+struct vanished_list {
+	struct vanished *v;
+	size_t n, cap;
+};
+
+static int push_vanished(struct vanished_list *l, uint64_t addr, uint64_t pfn)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct vanished *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct vanished){.addr = addr, .pfn = pfn};
+	return 0;
+}
+
+/* Read the entries of sel[i..j) (a copy: m may change under it): frames noted,
+ * pages gone out through gone, vanished ones with a known frame into l. */
 static void check_run(struct rss_sweep *s, struct rss_pages *m, const struct rss_page *sel,
-		      size_t i, size_t j, uint64_t *buf, uint64_t *gone_addrs, size_t *ngone,
-		      struct vanished *v, size_t *nv, struct rss_sweep_stats *st)
+		      size_t i, size_t j, uint64_t *buf, rss_page_gone_fn *gone, void *ctx,
+		      struct vanished_list *l, struct rss_sweep_stats *st)
 {
 	uint64_t lo = sel[i].addr;
 	long got = s->read(s->ctx, lo, (size_t)((sel[j - 1].addr - lo) / MS_RSS_PAGE + 1), buf);
+	struct rss_page page;
 
 	for (size_t k = i; k < j; k++) {
 		uint64_t off = (sel[k].addr - lo) / MS_RSS_PAGE, e;
@@ -70,9 +92,12 @@ static void check_run(struct rss_sweep *s, struct rss_pages *m, const struct rss
 			if (pfn && pfn != sel[k].pfn)
 				rss_pages__set_pfn(m, sel[k].addr, pfn);
 		} else if ((e & MS_PM_SWAPPED) || !sel[k].pfn) {
-			gone_addrs[(*ngone)++] = sel[k].addr;
-		} else {
-			v[(*nv)++] = (struct vanished){.addr = sel[k].addr, .pfn = sel[k].pfn};
+			if (rss_pages__take(m, sel[k].addr, &page)) {
+				gone(ctx, &page);
+				st->gone++;
+			}
+		} else if (push_vanished(l, sel[k].addr, sel[k].pfn)) {
+			st->unread++; /* out of memory: looked at again next sweep */
 		}
 	}
 }
@@ -159,52 +184,65 @@ static struct rss_page *select_pages(struct rss_sweep *s, const struct rss_pages
 	return sel;
 }
 
+/* Take the vanished pages out, then add back those found elsewhere: all leave
+ * first, as a page may move to where another vanished page was. */
+static void settle_vanished(struct rss_pages *m, const struct vanished_list *l,
+			    rss_page_gone_fn *gone, void *ctx, struct rss_sweep_stats *st)
+{
+	struct rss_page *taken = malloc((l->n ? l->n : 1) * sizeof(*taken));
+	uint64_t *to = malloc((l->n ? l->n : 1) * sizeof(*to));
+	size_t nt = 0;
+
+	if (!taken || !to) { /* looked at again next sweep */
+		st->unread += l->n;
+		free(taken);
+		free(to);
+		return;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		if (rss_pages__take(m, l->v[i].addr, &taken[nt]))
+			to[nt++] = l->v[i].to;
+	for (size_t i = 0; i < nt; i++) {
+		if (to[i]) {
+			taken[i].addr = to[i];
+			if (!rss_pages__add(m, &taken[i], gone, ctx)) {
+				st->moved++;
+				continue;
+			}
+		}
+		gone(ctx, &taken[i]);
+		st->gone++;
+	}
+	free(taken);
+	free(to);
+}
+
 int rss_sweep_run(struct rss_sweep *s, struct rss_pages *m, bool full, rss_page_gone_fn *gone,
 		  void *ctx, struct rss_sweep_stats *stats)
 {
 	struct rss_sweep_stats st = {0};
-	size_t n = 0, ngone = 0, nv = 0;
-	struct rss_page *sel = select_pages(s, m, full, &n), page;
-	uint64_t *gone_addrs = malloc((n ? n : 1) * sizeof(*gone_addrs));
+	struct vanished_list l = {0};
+	size_t n = 0;
+	struct rss_page *sel = select_pages(s, m, full, &n);
 	uint64_t *buf = malloc(RUN_PAGES * sizeof(*buf));
-	struct vanished *v = malloc((n ? n : 1) * sizeof(*v));
-	struct rss_page *taken = malloc((n ? n : 1) * sizeof(*taken));
 	int e = -ENOMEM;
 
-	if (!sel || !gone_addrs || !buf || !v || !taken)
+	if (!sel || !buf)
 		goto out;
 	for (size_t i = 0, j; i < n; i = j) {
 		j = run_end(sel, n, i);
-		check_run(s, m, sel, i, j, buf, gone_addrs, &ngone, v, &nv, &st);
+		check_run(s, m, sel, i, j, buf, gone, ctx, &l, &st);
 	}
-	find_moves(s, v, nv, buf, &st);
-	for (size_t i = 0; i < ngone; i++)
-		if (rss_pages__take(m, gone_addrs[i], &page))
-			gone(ctx, &page);
-	/* All vanished pages leave first, then the moved ones come back: a page may
-	 * move to where another vanished page was. */
-	size_t nt = 0;
-	for (size_t i = 0; i < nv; i++)
-		if (rss_pages__take(m, v[i].addr, &taken[nt])) {
-			taken[nt].addr = v[i].to; /* 0: not found, gone */
-			nt++;
-		}
-	st.gone = ngone;
-	for (size_t i = 0; i < nt; i++) {
-		if (taken[i].addr && !rss_pages__add(m, &taken[i], gone, ctx))
-			continue;
-		gone(ctx, &taken[i]);
-		st.gone++;
-	}
-	st.moved = nt + ngone - st.gone;
+	free(sel); /* before the search: the sweep holds one big array at a time */
+	sel = NULL;
+	find_moves(s, l.v, l.n, buf, &st);
+	settle_vanished(m, &l, gone, ctx, &st);
 	e = 0;
 out:
 	if (stats)
 		*stats = st;
 	free(sel);
-	free(gone_addrs);
 	free(buf);
-	free(v);
-	free(taken);
+	free(l.v);
 	return e;
 }
