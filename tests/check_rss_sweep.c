@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of rss_sweep on a fake page map: pages no longer present leave,
- * pages whose frame shows up in a new mapping move and stay charged, reads are
+ * pages whose frame shows up in a new mapping beside a neighbour move and stay
+ * charged, frames freed and handed out again are not taken for moves, reads are
  * batched, and both the slice and the move search stay within their bounds; and
  * the same on this process's real page map (src/run/page_watch.c). */
 #ifndef _GNU_SOURCE
@@ -145,6 +146,19 @@ START_TEST(test_gone_present_swapped)
 }
 END_TEST
 
+/* Map frames first..first+n-1 at pages page..page+n-1 of the fake. */
+static void map_run(struct fake *f, size_t page, uint64_t first, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		*entry(f, page + i) = present(first + i);
+}
+
+static void unmap_run(struct fake *f, size_t page, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		*entry(f, page + i) = 0;
+}
+
 START_TEST(test_moved_pages_follow)
 {
 	static struct fake f;
@@ -154,43 +168,58 @@ START_TEST(test_moved_pages_follow)
 	struct gone_log g = {0};
 
 	memset(&f, 0, sizeof(f));
-	/* 8 pages at 0..7 (stack 7); 0..3 moved to 1000..1003, 4..7 unmapped */
 	for (size_t i = 0; i < 8; i++)
-		add(m, i, 300 + i, 7);
+		add(m, i, 0, 7);
+	map_run(&f, 0, 300, 8);
+	/* two pages on one frame (the zero page, read before written) */
+	add(m, 20, 0, 8);
+	add(m, 21, 0, 8);
+	*entry(&f, 20) = *entry(&f, 21) = present(999);
+	/* two pages whose frames come back in reverse order, and four that come
+	 * back one by one at new places: frames freed and handed out again */
+	add(m, 30, 0, 9);
+	add(m, 31, 0, 10);
+	map_run(&f, 30, 500, 2);
 	for (size_t i = 0; i < 4; i++)
-		*entry(&f, 1000 + i) = present(300 + i);
-	/* two pages on one frame (the zero page, read before written): not followed */
-	add(m, 20, 999, 8);
-	add(m, 21, 999, 8);
-	*entry(&f, 2000) = present(999);
-	/* two pages that swapped their order as they moved */
-	add(m, 30, 500, 9);
-	add(m, 31, 501, 10);
+		add(m, 40 + i * 2, 0, 11);
+	map_run(&f, 40, 600, 8);
+	/* the first sweep notes every page's frame and its neighbours' */
+	ck_assert_int_eq(rss_sweep_run(&s, m, true, on_gone, &g, &st), 0);
+	ck_assert_uint_eq(g.n, 0);
+	ck_assert_uint_eq(at(m, 3)->pfn, 303);
+	ck_assert_uint_eq(at(m, 3)->near[0], 302);
+	ck_assert_uint_eq(at(m, 3)->near[1], 304);
+
+	/* pages 0..3 moved to 1000..1003 (mremap), 4..7 unmapped */
+	unmap_run(&f, 0, 8);
+	map_run(&f, 1000, 300, 4);
+	unmap_run(&f, 20, 2);
+	*entry(&f, 2000) = *entry(&f, 2001) = present(999);
+	unmap_run(&f, 30, 2);
 	*entry(&f, 1011) = present(500);
 	*entry(&f, 1010) = present(501);
+	unmap_run(&f, 40, 8);
+	for (size_t i = 0; i < 4; i++)
+		*entry(&f, 3000 + i * 7) = present(600 + i * 2);
 	f.fresh[0] = (struct rss_range){BASE + 1000 * PG, BASE + 1016 * PG};
-	f.fresh[1] = (struct rss_range){BASE + 2000 * PG, BASE + 2001 * PG};
-	f.nr_fresh = 2;
+	f.fresh[1] = (struct rss_range){BASE + 2000 * PG, BASE + 2002 * PG};
+	f.fresh[2] = (struct rss_range){BASE + 3000 * PG, BASE + 3032 * PG};
+	f.nr_fresh = 3;
 	ck_assert_int_eq(rss_sweep_run(&s, m, true, on_gone, &g, &st), 0);
-	ck_assert_uint_eq(st.moved, 6);
-	ck_assert_uint_eq(st.gone, 6);
-	ck_assert_uint_eq(g.n, 6);
-	ck_assert_uint_eq(rss_pages__count(m), 6);
+	ck_assert_uint_eq(st.moved, 4);
+	ck_assert_uint_eq(st.gone, 12);
+	ck_assert_uint_eq(g.n, 12);
+	ck_assert_uint_eq(rss_pages__count(m), 4);
 	for (size_t i = 0; i < 4; i++) {
 		ck_assert_ptr_nonnull(at(m, 1000 + i));
 		ck_assert_uint_eq(at(m, 1000 + i)->stack, 7);
 		ck_assert_uint_eq(at(m, 1000 + i)->pfn, 300 + i);
 		ck_assert_ptr_null(at(m, i));
 	}
-	ck_assert_uint_eq(at(m, 1011)->stack, 9);
-	ck_assert_uint_eq(at(m, 1010)->stack, 10);
-	ck_assert_ptr_null(at(m, 30));
-	ck_assert_ptr_null(at(m, 20));
-	ck_assert_ptr_null(at(m, 21));
 	/* nothing to look for next time: the new mappings are not asked for */
 	ck_assert_int_eq(rss_sweep_run(&s, m, true, on_gone, &g, &st), 0);
 	ck_assert_uint_eq(f.fresh_calls, 1);
-	ck_assert_uint_eq(rss_pages__count(m), 6);
+	ck_assert_uint_eq(rss_pages__count(m), 4);
 	rss_pages__free(m);
 }
 END_TEST
@@ -204,10 +233,14 @@ START_TEST(test_move_search_bounded)
 	struct gone_log g = {0};
 
 	memset(&f, 0, sizeof(f));
-	add(m, 0, 400, 1);
-	add(m, 1, 401, 1);
-	*entry(&f, 100) = present(400);	 /* within the first 64 pages of the new mapping */
-	*entry(&f, 4000) = present(401); /* past them: counted as given back */
+	add(m, 0, 0, 1);
+	add(m, 10, 0, 1);
+	map_run(&f, 0, 400, 2);
+	map_run(&f, 10, 410, 2);
+	ck_assert_int_eq(rss_sweep_run(&s, m, true, on_gone, &g, &st), 0);
+	unmap_run(&f, 0, 12);
+	map_run(&f, 100, 400, 2);  /* within the first 64 pages of the new mapping */
+	map_run(&f, 4000, 410, 2); /* past them: counted as given back */
 	f.fresh[0] = (struct rss_range){BASE + 64 * PG, BASE + 8000 * PG};
 	f.nr_fresh = 1;
 	s.max_scan = 64;
@@ -239,8 +272,8 @@ START_TEST(test_slices_and_batches)
 		}
 	ck_assert_int_eq(rss_sweep_run(&s, m, true, on_gone, &g, &st), 0);
 	ck_assert_uint_eq(st.checked, 1000);
-	ck_assert_uint_eq(f.reads, 10); /* one pread per cluster */
-	ck_assert_uint_eq(f.pages_read, 10 * 199);
+	ck_assert_uint_eq(f.reads, 10);		   /* one pread per cluster */
+	ck_assert_uint_eq(f.pages_read, 10 * 201); /* and a page on either side */
 	/* a slice of 100 a sweep: ten sweeps check every page once */
 	s.slice = 100;
 	for (int i = 0; i < 10; i++) {
@@ -295,9 +328,10 @@ START_TEST(test_page_watch_own_process)
 	m = rss_pages__new();
 	ck_assert_ptr_nonnull(w);
 	for (uint32_t i = 0; i < 32; i++) {
-		struct rss_page p = {.addr = (uint64_t)(uintptr_t)a + i * PG, .stack = i, .weight = 1};
+		struct rss_page p = {
+		    .addr = (uint64_t)(uintptr_t)a + i * PG, .stack = i, .weight = 1};
 
-		p.pfn = page_watch__pfn(w, p.addr);
+		page_watch__frames(w, &p);
 		ck_assert_uint_ne(p.pfn, 0);
 		ck_assert_int_eq(rss_pages__add(m, &p, on_gone, &g), 0);
 	}

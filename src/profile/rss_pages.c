@@ -211,13 +211,17 @@ size_t rss_pages__list(const struct rss_pages *m, size_t from, size_t n, struct 
 	return k;
 }
 
-void rss_pages__set_pfn(struct rss_pages *m, uint64_t addr, uint64_t pfn)
+void rss_pages__set_frames(struct rss_pages *m, uint64_t addr, uint64_t pfn,
+			   const uint32_t near[2])
 {
 	size_t pos;
 	uint32_t i = find(m, addr, &pos);
 
-	if (i != MS_HASHTAB_NONE)
+	if (i != MS_HASHTAB_NONE) {
 		m->pages[i].pfn = pfn;
+		m->pages[i].near[0] = near[0];
+		m->pages[i].near[1] = near[1];
+	}
 }
 
 bool rss_pages__take(struct rss_pages *m, uint64_t addr, struct rss_page *out)

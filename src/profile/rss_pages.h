@@ -15,6 +15,9 @@
 struct rss_page {
 	uint64_t addr;	 /* page-aligned */
 	uint64_t pfn;	 /* page frame last seen mapped at addr; 0: not known */
+	uint32_t near[2]; /* ... and the low 32 bits of those at addr - 4 KiB and
+			   * addr + 4 KiB then (0: none), which tell a page that moved,
+			   * with its neighbours, from a freed frame handed out again */
 	uint32_t stack;	 /* stacktab id in the process's profile */
 	uint32_t merged; /* ... and in the run's merged profile (--children) */
 	uint32_t weight; /* faults the sample stands for */
@@ -42,8 +45,10 @@ size_t rss_pages__release(struct rss_pages *m, uint64_t start, uint64_t len, uin
  * to the first): a sweep that goes round them a slice at a time. Pages are
  * numbered in no order, and a removal renumbers one. Returns how many. */
 size_t rss_pages__list(const struct rss_pages *m, size_t from, size_t n, struct rss_page *out);
-/* Note the frame of the page at addr (none there: nothing happens). */
-void rss_pages__set_pfn(struct rss_pages *m, uint64_t addr, uint64_t pfn);
+/* Note the frames of the page at addr and of its neighbours (none there:
+ * nothing happens). */
+void rss_pages__set_frames(struct rss_pages *m, uint64_t addr, uint64_t pfn,
+			   const uint32_t near[2]);
 /* Take the page at addr out into *out, without calling anything: the caller
  * says whether it is gone or adds it again where it moved. false: none there. */
 bool rss_pages__take(struct rss_pages *m, uint64_t addr, struct rss_page *out);

@@ -8,15 +8,16 @@
 
 /* Pages read with one call: a run of sampled pages at most this long, gaps of at
  * most MAX_GAP pages between them (reading a few entries more is cheaper than a
- * system call more). 4 KiB of entries. */
-#define RUN_PAGES 512
+ * system call more), and the page on either side. About 4 KiB of entries. */
+#define RUN_PAGES 510
 #define MAX_GAP	  64
 
 /* A page that is no longer at its address but whose frame is known. */
 struct vanished {
 	uint64_t addr, pfn;
-	uint64_t to;	/* where it was found; 0: not found */
-	bool ambiguous; /* its frame is another vanished page's too (the zero page) */
+	uint32_t near[2]; /* its neighbours' frames (rss_page.near) */
+	uint64_t to;	  /* where it was found; 0: not found */
+	bool ambiguous;	  /* its frame is another vanished page's too (the zero page) */
 };
 
 static int cmp_addr(const void *a, const void *b)
@@ -50,7 +51,7 @@ struct vanished_list {
 	size_t n, cap;
 };
 
-static int push_vanished(struct vanished_list *l, uint64_t addr, uint64_t pfn)
+static int push_vanished(struct vanished_list *l, const struct rss_page *p)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
@@ -61,7 +62,8 @@ static int push_vanished(struct vanished_list *l, uint64_t addr, uint64_t pfn)
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n++] = (struct vanished){.addr = addr, .pfn = pfn};
+	l->v[l->n++] =
+	    (struct vanished){.addr = p->addr, .pfn = p->pfn, .near = {p->near[0], p->near[1]}};
 	return 0;
 }
 
@@ -71,8 +73,9 @@ static void check_run(struct rss_sweep *s, struct rss_pages *m, const struct rss
 		      size_t i, size_t j, uint64_t *buf, rss_page_gone_fn *gone, void *ctx,
 		      struct vanished_list *l, struct rss_sweep_stats *st)
 {
-	uint64_t lo = sel[i].addr;
-	long got = s->read(s->ctx, lo, (size_t)((sel[j - 1].addr - lo) / MS_RSS_PAGE + 1), buf);
+	/* from the page before the first (user addresses never start at 0) */
+	uint64_t lo = sel[i].addr - MS_RSS_PAGE;
+	long got = s->read(s->ctx, lo, (size_t)((sel[j - 1].addr - lo) / MS_RSS_PAGE + 2), buf);
 	struct rss_page page;
 
 	for (size_t k = i; k < j; k++) {
@@ -88,15 +91,19 @@ static void check_run(struct rss_sweep *s, struct rss_pages *m, const struct rss
 			/* A page unmapped and faulted in again at the same address reads
 			 * as present too: the new page stands in for the old one, as a
 			 * sample stands for the unsampled faults around it. */
-			uint64_t pfn = e & MS_PM_PFN_MASK;
-			if (pfn && pfn != sel[k].pfn)
-				rss_pages__set_pfn(m, sel[k].addr, pfn);
+			uint64_t pfn = rss_pm_frame(e);
+			uint32_t near[2] = {rss_pm_near(buf[off - 1]),
+					    off + 1 < (uint64_t)got ? rss_pm_near(buf[off + 1])
+								    : 0};
+			if (pfn && (pfn != sel[k].pfn || near[0] != sel[k].near[0] ||
+				    near[1] != sel[k].near[1]))
+				rss_pages__set_frames(m, sel[k].addr, pfn, near);
 		} else if ((e & MS_PM_SWAPPED) || !sel[k].pfn) {
 			if (rss_pages__take(m, sel[k].addr, &page)) {
 				gone(ctx, &page);
 				st->gone++;
 			}
-		} else if (push_vanished(l, sel[k].addr, sel[k].pfn)) {
+		} else if (push_vanished(l, &sel[k])) {
 			st->unread++; /* out of memory: looked at again next sweep */
 		}
 	}
@@ -119,10 +126,27 @@ static struct vanished *find_pfn(struct vanished *v, size_t n, uint64_t pfn)
 	return &v[lo];
 }
 
+/* Whether the page found at `to` with w's frame came there with a neighbour, as
+ * mremap moves a range: at least one neighbour's frame is where it was next to
+ * w. A frame the process freed and got again for a new page (the kernel hands
+ * out the frames freed last first) comes without its old neighbours, or with
+ * them in reverse order: that page is new, and the old one was given back. */
+static bool moved_with_neighbour(struct rss_sweep *s, const struct vanished *w, uint64_t to)
+{
+	uint64_t e[3];
+
+	if (s->read(s->ctx, to - MS_RSS_PAGE, 3, e) != 3)
+		return false;
+	return (w->near[0] && rss_pm_near(e[0]) == w->near[0]) ||
+	       (w->near[1] && rss_pm_near(e[2]) == w->near[1]);
+}
+
 /* Look for the vanished pages' frames in the mappings that are new since the last
- * look. A page moved by mremap keeps its frame; a page that was unmapped has
- * none anywhere. At most s->max_scan pages are read: past that, the vanished pages
- * not found yet count as given back (a move into a large new mapping may be
+ * look. A page moved by mremap keeps its frame and its neighbours; a page that was
+ * unmapped has none anywhere, or its frame went to a new page. A page without a
+ * neighbour seen next to it is not followed: a move of a lone page counts as
+ * given back. At most s->max_scan pages are read: past that, the vanished pages
+ * not found yet count as given back too (a move into a large new mapping may be
  * missed, and its pages leave rss.folded). So does a move onto a mapping that
  * existed before with the very same bounds (mremap MREMAP_FIXED over it), which
  * /proc/<pid>/maps cannot tell from the old one. Returns how many were found. */
@@ -155,9 +179,10 @@ static size_t find_moves(struct rss_sweep *s, struct vanished *v, size_t nv, uin
 				struct vanished *w;
 				if (!(buf[k] & MS_PM_PRESENT))
 					continue;
+				uint64_t to = a + (uint64_t)k * MS_RSS_PAGE;
 				w = find_pfn(v, nv, buf[k] & MS_PM_PFN_MASK);
-				if (w) {
-					w->to = a + (uint64_t)k * MS_RSS_PAGE;
+				if (w && moved_with_neighbour(s, w, to)) {
+					w->to = to;
 					found++;
 				}
 			}
@@ -224,7 +249,7 @@ int rss_sweep_run(struct rss_sweep *s, struct rss_pages *m, bool full, rss_page_
 	struct vanished_list l = {0};
 	size_t n = 0;
 	struct rss_page *sel = select_pages(s, m, full, &n);
-	uint64_t *buf = malloc(RUN_PAGES * sizeof(*buf));
+	uint64_t *buf = malloc((RUN_PAGES + 2) * sizeof(*buf));
 	int e = -ENOMEM;
 
 	if (!sel || !buf)

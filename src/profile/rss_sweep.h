@@ -19,6 +19,18 @@
 #define MS_PM_SWAPPED  (1ull << 62)
 #define MS_PM_PFN_MASK ((1ull << 55) - 1)
 
+/* The frame of a pagemap entry, 0 when no page is present; and its low 32 bits,
+ * as rss_page.near keeps them. */
+static inline uint64_t rss_pm_frame(uint64_t entry)
+{
+	return (entry & MS_PM_PRESENT) ? entry & MS_PM_PFN_MASK : 0;
+}
+
+static inline uint32_t rss_pm_near(uint64_t entry)
+{
+	return (uint32_t)rss_pm_frame(entry);
+}
+
 struct rss_range {
 	uint64_t start, end; /* [start, end), page-aligned */
 };

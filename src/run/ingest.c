@@ -395,8 +395,9 @@ static void ingest_rss_fault(struct run *r, struct proc *p, const struct ms_cpu_
 	}
 	struct page_watch *w = watch_of(r, p);
 	struct rss_page page = {.addr = ev->addr, .weight = ev->weight, .stack = id,
-				.merged = r->merged ? mid : 0,
-				.pfn = w ? page_watch__pfn(w, ev->addr) : 0};
+				.merged = r->merged ? mid : 0};
+	if (w)
+		page_watch__frames(w, &page);
 	struct rss_owner owner = {r, p};
 	rss_pages__add(p->rss_pages, &page, rss_page_gone, &owner);
 }

@@ -141,13 +141,15 @@ void page_watch__free(struct page_watch *w)
 	free(w);
 }
 
-uint64_t page_watch__pfn(struct page_watch *w, uint64_t addr)
+void page_watch__frames(struct page_watch *w, struct rss_page *page)
 {
-	uint64_t e;
+	uint64_t e[3] = {0};
 
-	if (pagemap__read(w->pm, addr, 1, &e) != 1 || !(e & MS_PM_PRESENT))
-		return 0;
-	return e & MS_PM_PFN_MASK;
+	if (page->addr < MS_RSS_PAGE || pagemap__read(w->pm, page->addr - MS_RSS_PAGE, 3, e) < 2)
+		return;
+	page->pfn = rss_pm_frame(e[1]);
+	page->near[0] = rss_pm_near(e[0]);
+	page->near[1] = rss_pm_near(e[2]);
 }
 
 int page_watch__sweep(struct page_watch *w, struct rss_pages *m, bool full, rss_page_gone_fn *gone,

@@ -27,8 +27,9 @@ struct page_watch;
 struct page_watch *page_watch__new(pid_t pid);
 /* Accepts NULL. */
 void page_watch__free(struct page_watch *w);
-/* The page frame mapped at addr now; 0 when none or unreadable. */
-uint64_t page_watch__pfn(struct page_watch *w, uint64_t addr);
+/* Note in page the frames mapped now at page->addr and on either side (left 0
+ * when none or unreadable). */
+void page_watch__frames(struct page_watch *w, struct rss_page *page);
 /* rss_sweep_run on m with this process's page map and mappings. */
 int page_watch__sweep(struct page_watch *w, struct rss_pages *m, bool full, rss_page_gone_fn *gone,
 		      void *ctx, struct rss_sweep_stats *stats);
