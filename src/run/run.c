@@ -536,21 +536,23 @@ static void tick_allocated(struct run *r)
  * is the sum over the processes still running. */
 void run_tick(struct run *r, uint64_t ts)
 {
-	double sum = 0;
+	double sum = 0, anon_sum = 0;
 
 	if (!r->stopped)
 		inprocess__poll(r->inproc); /* libraries loaded since the last tick */
 	tick_allocated(r);
 	for (size_t i = 0; i < r->nr_procs; i++) {
 		struct proc *p = r->procs[i];
-		double rss = procstat_rss_bytes(p->pid);
+		double rss = procstat_rss_bytes(p->pid), anon = procstat_anon_bytes(p->pid);
 		python_globals__tick(p->py_globals, ts);
-		profiles__tick(&p->prof, ts, rss);
+		profiles__tick(&p->prof, ts, rss, anon);
 		if (rss > 0)
 			sum += rss;
+		if (anon > 0)
+			anon_sum += anon;
 	}
 	if (r->merged)
-		profiles__tick(r->merged, ts, sum);
+		profiles__tick(r->merged, ts, sum, anon_sum);
 }
 
 int run__poll(struct run *r, int timeout_ms)
@@ -569,6 +571,7 @@ int run__poll(struct run *r, int timeout_ms)
 	uint64_t t = clock_now_ns();
 	run_adapt_rss_period(r, t);
 	if (t >= r->next_tick) {
+		ingest_sweep_pages(r, false);
 		run_tick(r, t);
 		r->next_tick += MS_TICK_NS * ((t - r->next_tick) / MS_TICK_NS + 1);
 	}
@@ -664,6 +667,7 @@ void run_stop_at(struct run *r, uint64_t end_ns)
 			"processes they concern may be missing or shown as running",
 			(unsigned long long)follow_probes__lost(r->follow));
 	run_read_counters(r);
+	ingest_sweep_pages(r, true); /* the outputs' rss.folded is exact */
 	r->stopped = true;
 	run_tick(r, r->end_ns);
 }
