@@ -48,6 +48,17 @@ struct {
 	__type(value, __s64);
 } rss_countdown SEC(".maps");
 
+/* Faults of samples the ring had no room for, per CPU: they ride on this CPU's
+ * next sample, so a burst of faults (a runtime growing its heap at start) keeps
+ * every page in rss.folded, charged to a nearby fault's stack, instead of losing
+ * them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} rss_carry SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, MS_RSS_COUNT);
@@ -76,6 +87,7 @@ static __always_inline void on_fault(__u64 address, __u64 error_code)
 	struct ms_cpu_event *ev;
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 cpu, zero = 0, period = rss_period;
+	__u64 *carry, weight;
 	__s64 *left;
 
 	if (!is_followed(id >> 32) || (__s64)address < 0) /* kernel half: not the target's */
@@ -92,19 +104,37 @@ static __always_inline void on_fault(__u64 address, __u64 error_code)
 	if (!period)
 		period = 1;
 	*left = period;
+	carry = bpf_map_lookup_elem(&rss_carry, &zero);
+	if (!carry)
+		return;
+	weight = period + *carry;
+	if (weight > (1u << 30))
+		weight = 1u << 30;
+	/* no room for a whole sample: do not copy the stack only to drop it */
+	if (bpf_ringbuf_query(&rss_events, BPF_RB_AVAIL_DATA) + sizeof(*ev) >
+	    bpf_ringbuf_query(&rss_events, BPF_RB_RING_SIZE)) {
+		*carry = weight;
+		count(MS_RSS_MERGED, 1);
+		return;
+	}
 	cpu = bpf_get_smp_processor_id();
 	ev = bpf_map_lookup_elem(&rss_scratch, &cpu);
 	if (!ev)
 		return;
 	count(MS_RSS_FAULTS, 1);
 	fill_header(&ev->hdr, MS_EV_RSS, 0);
-	ev->weight = period;
+	ev->weight = (__u32)weight;
 	ev->addr = address & PAGE_MASK;
 	ev->nr_kstack = 0;
 	read_python_stack(&ev->py, ev->hdr.tid);
 	capture_user_state(ev, stack_bytes); /* a fault may come inside a probed realloc */
-	if (output_sample(&rss_events, ev, wakeup_bytes))
-		count(MS_RSS_LOST, 1);
+	if (output_sample(&rss_events, ev, wakeup_bytes)) {
+		/* filled by another CPU meanwhile */
+		*carry = weight;
+		count(MS_RSS_MERGED, 1);
+		return;
+	}
+	*carry = 0;
 }
 
 /* exceptions:page_fault_user and page_fault_kernel (the kernel writing to a user

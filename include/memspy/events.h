@@ -74,6 +74,8 @@ enum ms_rss_counter {
 	MS_RSS_LOST,	     /* ring buffer full: sample dropped */
 	MS_RSS_ALL_FAULTS,   /* every page fault of the target, sampled or not */
 	MS_RSS_NEW_PAGES,    /* faults that mapped a page not present before */
+	MS_RSS_MERGED,	     /* samples the ring had no room for: their faults rode
+			      * on the same CPU's next sample */
 	MS_RSS_COUNT,
 };
 

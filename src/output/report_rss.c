@@ -152,6 +152,9 @@ void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profil
 	fprintf(f, "  new pages         ~%s: ~%s given back since (no longer resident: unmapped,\n"
 		   "                    discarded or swapped out), ~%s still mapped (rss.folded)\n",
 		a, b, g);
+	if (c[MS_RSS_MERGED])
+		fprintf(f, "  merged samples    %llu (ring buffer full: their pages counted with the "
+			   "next sample's stack)\n", (unsigned long long)c[MS_RSS_MERGED]);
 	if (c[MS_RSS_LOST])
 		fprintf(f, "  lost samples      %llu (ring buffer full: new pages and rss.folded "
 			   "undercount)\n", (unsigned long long)c[MS_RSS_LOST]);
