@@ -328,3 +328,21 @@ void alloc_slots_release(struct alloc_slots *s)
 	free(s->slots);
 	memset(s, 0, sizeof(*s));
 }
+
+int alloc_slots_add(struct alloc_slots *s, const struct alloc_slot *slot, uint64_t orig)
+{
+	struct alloc_slot *n = realloc(s->slots, (s->n + 1) * sizeof(*n));
+	size_t at = s->n;
+
+	if (!n)
+		return -ENOMEM;
+	s->slots = n;
+	/* after every slot of a hook that comes before it or is the same */
+	while (at > 0 && n[at - 1].hook > slot->hook)
+		at--;
+	memmove(n + at + 1, n + at, (s->n - at) * sizeof(*n));
+	n[at] = *slot;
+	s->n++;
+	s->orig[slot->hook] = orig;
+	return 0;
+}

@@ -56,6 +56,10 @@ extern const char *const alloc_slot_names[MS_HOOK_COUNT];
  */
 int alloc_slots_find(pid_t pid, const struct allocator *a, uint64_t skip_start,
 		     uint64_t skip_end, struct alloc_slots *out);
+/* Add a slot found some other way (CPython's allocator domains: struct fields no
+ * relocation names) in install order, with orig the function its hook calls.
+ * 0 or -ENOMEM. */
+int alloc_slots_add(struct alloc_slots *s, const struct alloc_slot *slot, uint64_t orig);
 void alloc_slots_release(struct alloc_slots *s);
 
 #endif
