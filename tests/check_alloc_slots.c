@@ -195,9 +195,11 @@ START_TEST(adds_in_install_order)
 	const uint32_t add[] = {MS_HOOK_MALLOC, MS_HOOK_FREE, MS_HOOK_PYOBJ_MALLOC,
 				MS_HOOK_PYOBJ_FREE, MS_HOOK_PYOBJ_REALLOC, MS_HOOK_REALLOC};
 
-	for (size_t i = 0; i < sizeof(add) / sizeof(add[0]); i++) {
-		struct alloc_slot sl = {.addr = 0x1000 + 8 * i, .hook = add[i]};
-		ck_assert_int_eq(alloc_slots_add(&s, &sl, 0x5000 + i), 0);
+	for (size_t i = 0; i < sizeof(add) / sizeof(add[0]); i += 2) {
+		struct alloc_slot sl[2] = {{.addr = 0x1000 + 8 * i, .value = 0x5000 + i, .hook = add[i]},
+					   {.addr = 0x1008 + 8 * i, .value = 0x5001 + i,
+					    .hook = add[i + 1]}};
+		ck_assert_int_eq(alloc_slots_add(&s, sl, 2), 0);
 	}
 	ck_assert_uint_eq(s.n, 6);
 	for (size_t i = 1; i < s.n; i++)

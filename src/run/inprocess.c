@@ -8,11 +8,10 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include <sys/mman.h>
-
 #include "base/log.h"
 #include "python/python_domains.h"
 #include "run/inprocess.h"
+#include "run/python_slots.h"
 #include "target/alloc_slots.h"
 #include "target/procmaps.h"
 
@@ -113,96 +112,20 @@ static int find_trap_path(struct inprocess *ip)
 	return err;
 }
 
-static bool is_python_hook(uint32_t h)
-{
-	switch (h) {
-	case MS_HOOK_PYMEM_FREE: case MS_HOOK_PYOBJ_FREE:
-	case MS_HOOK_PYMEM_REALLOC: case MS_HOOK_PYOBJ_REALLOC:
-	case MS_HOOK_PYMEM_MALLOC: case MS_HOOK_PYMEM_CALLOC:
-	case MS_HOOK_PYOBJ_MALLOC: case MS_HOOK_PYOBJ_CALLOC:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* The function fields of one CPython domain at dom, as the slots of hooks ids
- * (malloc, calloc, realloc, free), each original the function the field holds now:
- * pymalloc, or whatever wrapped it (tracemalloc, PYTHONMALLOC=debug). 0, or -errno
- * with why. */
-static int add_domain(struct inprocess *ip, const struct procmaps *maps, uint64_t dom,
-		      const uint32_t ids[4], struct alloc_slots *slots, char *why, size_t len)
-{
-	static const uint32_t fields[4] = {PY_DOMAIN_MALLOC, PY_DOMAIN_CALLOC, PY_DOMAIN_REALLOC,
-					   PY_DOMAIN_FREE};
-	const struct map_entry *e = procmaps_find(maps, dom);
-	uint64_t f[PY_DOMAIN_SIZE / 8];
-
-	if (!e || read_target(ip->pid, dom, f, sizeof(f))) {
-		snprintf(why, len, "its allocator domain at %#" PRIx64 " cannot be read", dom);
-		return -EIO;
-	}
-	for (int i = 0; i < 4; i++) {
-		uint64_t v = f[fields[i] / 8];
-		if (v >= ip->base && v < ip->base + ip->img.span) {
-			snprintf(why, len, "its allocator domain at %#" PRIx64 " holds the sampler "
-				 "of a memspy that was killed", dom);
-			return -EBUSY;
-		}
-	}
-	uint32_t prot = (e->perms[0] == 'r' ? PROT_READ : 0) | (e->perms[1] == 'w' ? PROT_WRITE : 0);
-	for (int i = 0; i < 4; i++) {
-		struct alloc_slot s = {.addr = dom + fields[i], .value = f[fields[i] / 8],
-				       .hook = ids[i], .prot = prot};
-		int err = alloc_slots_add(slots, &s, s.value);
-		if (err) {
-			snprintf(why, len, "out of memory");
-			return err;
-		}
-	}
-	return 0;
-}
-
 /* CPython's mem and obj domains (py: their addresses, NULL when the target runs no
  * Python memspy can hook) added to slots; a failure only leaves Python's small
  * objects unsampled, said in one line. */
 static void add_python(struct inprocess *ip, const uint64_t *py, struct alloc_slots *slots)
 {
-	static const uint32_t mem[4] = {MS_HOOK_PYMEM_MALLOC, MS_HOOK_PYMEM_CALLOC,
-					MS_HOOK_PYMEM_REALLOC, MS_HOOK_PYMEM_FREE};
-	static const uint32_t obj[4] = {MS_HOOK_PYOBJ_MALLOC, MS_HOOK_PYOBJ_CALLOC,
-					MS_HOOK_PYOBJ_REALLOC, MS_HOOK_PYOBJ_FREE};
-	struct alloc_slots tmp = *slots;
-	struct procmaps maps;
 	char why[256];
-	int err;
 
 	if (!py)
 		return;
-	err = procmaps_read(ip->pid, &maps);
-	if (err) {
-		snprintf(why, sizeof(why), "cannot read its maps: %s", strerror(-err));
-	} else {
-		err = add_domain(ip, &maps, py[PY_DOMAIN_MEM], mem, &tmp, why, sizeof(why));
-		if (!err)
-			err = add_domain(ip, &maps, py[PY_DOMAIN_OBJ], obj, &tmp, why, sizeof(why));
-		procmaps_release(&maps);
-	}
-	if (err) {
-		/* a domain half added leaves again, with the other */
-		size_t n = 0;
-		for (size_t i = 0; i < tmp.n; i++)
-			if (!is_python_hook(tmp.slots[i].hook))
-				tmp.slots[n++] = tmp.slots[i];
-		tmp.n = n;
-		for (int h = 0; h < MS_HOOK_COUNT; h++)
-			if (is_python_hook((uint32_t)h))
-				tmp.orig[h] = 0;
-		*slots = tmp;
+	if (python_slots_add(ip->pid, py, ip->base, ip->base + ip->img.span, slots, why,
+			     sizeof(why))) {
 		ms_warn("in-process sampler: Python objects not sampled, malloc only: %s", why);
 		return;
 	}
-	*slots = tmp;
 	ip->py_mem = py[PY_DOMAIN_MEM];
 	ip->py_obj = py[PY_DOMAIN_OBJ];
 }

@@ -329,20 +329,22 @@ void alloc_slots_release(struct alloc_slots *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int alloc_slots_add(struct alloc_slots *s, const struct alloc_slot *slot, uint64_t orig)
+int alloc_slots_add(struct alloc_slots *s, const struct alloc_slot *add, size_t n)
 {
-	struct alloc_slot *n = realloc(s->slots, (s->n + 1) * sizeof(*n));
-	size_t at = s->n;
+	struct alloc_slot *sl = realloc(s->slots, (s->n + n + 1) * sizeof(*sl));
 
-	if (!n)
+	if (!sl)
 		return -ENOMEM;
-	s->slots = n;
-	/* after every slot of a hook that comes before it or is the same */
-	while (at > 0 && n[at - 1].hook > slot->hook)
-		at--;
-	memmove(n + at + 1, n + at, (s->n - at) * sizeof(*n));
-	n[at] = *slot;
-	s->n++;
-	s->orig[slot->hook] = orig;
+	s->slots = sl;
+	for (size_t i = 0; i < n; i++) {
+		size_t at = s->n;
+		/* after every slot of a hook that comes before it or is the same */
+		while (at > 0 && sl[at - 1].hook > add[i].hook)
+			at--;
+		memmove(sl + at + 1, sl + at, (s->n - at) * sizeof(*sl));
+		sl[at] = add[i];
+		s->n++;
+		s->orig[add[i].hook] = add[i].value;
+	}
 	return 0;
 }
