@@ -199,7 +199,8 @@ START_TEST(adds_in_install_order)
 		struct alloc_slot sl[2] = {{.addr = 0x1000 + 8 * i, .value = 0x5000 + i, .hook = add[i]},
 					   {.addr = 0x1008 + 8 * i, .value = 0x5001 + i,
 					    .hook = add[i + 1]}};
-		ck_assert_int_eq(alloc_slots_add(&s, sl, 2), 0);
+		uint64_t orig[2] = {sl[0].value, sl[1].value};
+		ck_assert_int_eq(alloc_slots_add(&s, sl, orig, 2), 0);
 	}
 	ck_assert_uint_eq(s.n, 6);
 	for (size_t i = 1; i < s.n; i++)

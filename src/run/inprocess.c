@@ -114,15 +114,25 @@ static int find_trap_path(struct inprocess *ip)
 
 /* CPython's mem and obj domains (py: their addresses, NULL when the target runs no
  * Python memspy can hook) added to slots; a failure only leaves Python's small
- * objects unsampled, said in one line. */
-static void add_python(struct inprocess *ip, const uint64_t *py, struct alloc_slots *slots)
+ * objects unsampled, said in one line. prev_orig: the control block's orig[]
+ * before this attach. */
+static void add_python(struct inprocess *ip, const uint64_t *py, const uint64_t *prev_orig,
+		       struct alloc_slots *slots)
 {
+	uint64_t hooks[MS_HOOK_COUNT];
+	struct python_slots_agent ag = {
+		.start = ip->base,
+		.end = ip->base + ip->img.span,
+		.hooks = hooks,
+		.prev_orig = prev_orig,
+	};
 	char why[256];
 
 	if (!py)
 		return;
-	if (python_slots_add(ip->pid, py, ip->base, ip->base + ip->img.span, slots, why,
-			     sizeof(why))) {
+	for (int h = 0; h < MS_HOOK_COUNT; h++)
+		hooks[h] = ip->base + ip->img.hooks[h];
+	if (python_slots_add(ip->pid, py, &ag, slots, why, sizeof(why))) {
 		ms_warn("in-process sampler: Python objects not sampled, malloc only: %s", why);
 		return;
 	}
@@ -155,7 +165,20 @@ static int fill(struct inprocess *ip, const struct allocator *a, const uint64_t 
 		alloc_slots_release(&slots);
 		return -ENOENT;
 	}
-	add_python(ip, py, &slots);
+	/* an agent an earlier attach left may still be called through a pointer to a
+	 * hook saved elsewhere (tracemalloc keeps the allocator it wrapped): each
+	 * hook keeps the original it had, never 0 */
+	uint64_t prev_orig[MS_HOOK_COUNT];
+	if (read_target(ip->pid, ip->base + ip->img.ctl + offsetof(struct ms_agent_ctl, orig),
+			prev_orig, sizeof(prev_orig))) {
+		snprintf(why, len, "cannot read the agent's control block");
+		alloc_slots_release(&slots);
+		return -EIO;
+	}
+	add_python(ip, py, prev_orig, &slots);
+	for (int h = 0; h < MS_HOOK_COUNT; h++)
+		if (!slots.orig[h])
+			slots.orig[h] = prev_orig[h];
 	ctl = malloc(sizeof(*ctl));
 	if (!ctl) {
 		alloc_slots_release(&slots);

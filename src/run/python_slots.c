@@ -35,10 +35,24 @@ static int read_target(pid_t pid, uint64_t addr, void *buf, size_t size)
 	return n == (ssize_t)size ? 0 : n < 0 ? -errno : -EIO;
 }
 
-/* The four slots of the domain at addr into out. 0, or -errno with why. */
+/* The original field value v (hook id) gets: v itself, or for a hook of an
+ * earlier attach the original it had; 0 when the field must be left alone. */
+static uint64_t original_of(uint64_t v, uint32_t id, const struct python_slots_agent *ag)
+{
+	uint64_t prev = ag->prev_orig[id];
+
+	if (v == ag->hooks[id])
+		return prev;
+	if (v >= ag->start && v < ag->end)
+		return 0;
+	return !prev || v == prev ? v : 0;
+}
+
+/* The four slots of the domain at addr into out, their originals into orig. 0, or
+ * -errno with why. */
 static int domain_slots(pid_t pid, const struct procmaps *maps, uint64_t addr,
-			const struct domain_hooks *d, uint64_t agent_start, uint64_t agent_end,
-			struct alloc_slot out[4], char *why, size_t len)
+			const struct domain_hooks *d, const struct python_slots_agent *ag,
+			struct alloc_slot out[4], uint64_t orig[4], char *why, size_t len)
 {
 	const struct map_entry *e = procmaps_find(maps, addr);
 	uint64_t f[PY_DOMAIN_SIZE / 8];
@@ -51,10 +65,11 @@ static int domain_slots(pid_t pid, const struct procmaps *maps, uint64_t addr,
 	uint32_t prot = (e->perms[0] == 'r' ? PROT_READ : 0) | (e->perms[1] == 'w' ? PROT_WRITE : 0);
 	for (int i = 0; i < 4; i++) {
 		uint64_t v = f[fields[i] / 8];
-		if (v >= agent_start && v < agent_end) {
-			snprintf(why, len, "its allocator domain at %#" PRIx64 " still calls memspy's "
-				 "sampler (a memspy killed before removing it, or tracemalloc "
-				 "wrapped the hook since)", addr);
+		orig[i] = original_of(v, d->ids[i], ag);
+		if (!orig[i]) {
+			snprintf(why, len, "its allocator domain at %#" PRIx64 " was wrapped since "
+				 "an earlier memspy hooked it (tracemalloc?), or still calls the "
+				 "sampler of one killed before removing it", addr);
 			return -EBUSY;
 		}
 		out[i] = (struct alloc_slot){.addr = addr + fields[i], .value = v,
@@ -63,10 +78,11 @@ static int domain_slots(pid_t pid, const struct procmaps *maps, uint64_t addr,
 	return 0;
 }
 
-int python_slots_add(pid_t pid, const uint64_t dom[3], uint64_t agent_start, uint64_t agent_end,
+int python_slots_add(pid_t pid, const uint64_t dom[3], const struct python_slots_agent *agent,
 		     struct alloc_slots *slots, char *why, size_t len)
 {
 	struct alloc_slot add[8]; /* mem's four, then obj's */
+	uint64_t orig[8];
 	struct procmaps maps;
 	int err = procmaps_read(pid, &maps);
 
@@ -75,14 +91,14 @@ int python_slots_add(pid_t pid, const uint64_t dom[3], uint64_t agent_start, uin
 		return err;
 	}
 	for (size_t k = 0; k < 2 && !err; k++)
-		err = domain_slots(pid, &maps, dom[domains[k].domain], &domains[k], agent_start,
-				   agent_end, add + 4 * k, why, len);
+		err = domain_slots(pid, &maps, dom[domains[k].domain], &domains[k], agent,
+				   add + 4 * k, orig + 4 * k, why, len);
 	procmaps_release(&maps);
 	if (err)
 		return err;
 	/* all or nothing: a domain half hooked would see blocks allocated and not
 	 * their frees, or the reverse */
-	err = alloc_slots_add(slots, add, 8);
+	err = alloc_slots_add(slots, add, orig, 8);
 	if (err)
 		snprintf(why, len, "out of memory");
 	return err;

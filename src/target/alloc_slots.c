@@ -329,7 +329,8 @@ void alloc_slots_release(struct alloc_slots *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int alloc_slots_add(struct alloc_slots *s, const struct alloc_slot *add, size_t n)
+int alloc_slots_add(struct alloc_slots *s, const struct alloc_slot *add, const uint64_t *orig,
+		    size_t n)
 {
 	struct alloc_slot *sl = realloc(s->slots, (s->n + n + 1) * sizeof(*sl));
 
@@ -344,7 +345,7 @@ int alloc_slots_add(struct alloc_slots *s, const struct alloc_slot *add, size_t 
 		memmove(sl + at + 1, sl + at, (s->n - at) * sizeof(*sl));
 		sl[at] = add[i];
 		s->n++;
-		s->orig[add[i].hook] = add[i].value;
+		s->orig[add[i].hook] = orig[i];
 	}
 	return 0;
 }

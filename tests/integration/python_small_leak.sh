@@ -9,6 +9,10 @@
 # the agent while attached and back into the interpreter after; the estimate of
 # the bytes allocated is within 10% of the agent's exact count. With --no-inject
 # the same run misses the leak: pymalloc's blocks never reach malloc.
+# tracemalloc started while memspy is attached wraps the hooks: at the end memspy
+# leaves those fields to it and the target runs on; an attach while tracemalloc
+# holds the old hooks says Python objects are not sampled; once tracemalloc
+# stops and puts the hooks back, the next attach samples through them again.
 # Debian's python3.11 (its domains found from PyMem_GetAllocator's code), then,
 # when their chroots exist, trixie's 3.13 and sid's 3.14 and 3.15 (in _PyRuntime).
 . "$(dirname "$0")/lib.sh"
@@ -144,6 +148,63 @@ got=$(towers "$T/uprobes/heap.folded" | grep -F "	$WANT" | cut -f1)
 echo "--no-inject: $WANT ~${got:-0} bytes of $STORED stored"
 awk -v e="${got:-0}" -v t="$STORED" 'BEGIN { exit !(e < 0.7 * t) }' ||
 	fail "--no-inject found the leak ($got of $STORED): the test does not prove the in-process path"
+kill -TERM "$TARGET_PID"
+
+# tracemalloc wraps the domains while memspy is attached (3.11)
+# attach_short ARGS...: attach, run a second, stop
+attach_short() {
+	start_memspy "$@" "$TARGET_PID"
+	sleep 1
+	kill -TERM "$MEMSPY_PID"
+	wait_exit "$MEMSPY_PID"
+	[ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "tracemalloc: memspy exited $EXIT_STATUS"; }
+	check_no_probes_left "$MEMSPY_PID"
+}
+# count_in PATTERN: how many of the domains' 8 function fields lie in a mapping
+# matching PATTERN
+count_in() {
+	n=0
+	for d in $DOMAINS; do
+		for v in $(fields "$d"); do
+			! in_mapping "$v" "$1" || n=$((n + 1))
+		done
+	done
+	echo $n
+}
+rm -f "$T/target.out"
+start_target $PY
+kill -USR1 "$TARGET_PID"
+start_memspy -o "$T/traced" "$TARGET_PID"
+DOMAINS=$(sed -n 's/.*mem domain at \(0x[0-9a-f]*\), obj domain at \(0x[0-9a-f]*\).*/\1 \2/p' "$T/memspy.err")
+[ -n "$DOMAINS" ] || { cat "$T/memspy.err"; fail "tracemalloc: Python objects not sampled"; }
+kill -HUP "$TARGET_PID"
+wait_for "$T/target.out" '^tracemalloc on'
+sleep 1
+kill -TERM "$MEMSPY_PID"
+wait_exit "$MEMSPY_PID"
+[ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "tracemalloc: memspy exited $EXIT_STATUS"; }
+check_no_probes_left "$MEMSPY_PID"
+grep 'pointer slots restored' "$T/memspy.err" ||
+	fail "tracemalloc: memspy did not say it left the wrapped fields: $(cat "$T/memspy.err")"
+[ "$(count_in 'r-xp.*python3')" = 8 ] || fail "tracemalloc: its hooks are not in the domains"
+# tracemalloc still holds the hooks it wrapped: they keep their originals, and
+# are not wrapped again (a cycle)
+attach_short -o "$T/traced2"
+grep 'Python objects not sampled, malloc only: .*wrapped since' "$T/memspy.err" ||
+	{ cat "$T/memspy.err"; fail "tracemalloc: attach while it wraps the hooks did not say why Python objects are not sampled"; }
+kill -HUP "$TARGET_PID"
+wait_for "$T/target.out" '^tracemalloc off'
+[ "$(count_in memspy-agent)" = 8 ] || fail "tracemalloc did not put memspy's hooks back"
+# its hooks back in the fields: the next attach samples through them again
+attach_short -o "$T/traced3"
+grep -q 'Python objects sampled' "$T/memspy.err" ||
+	{ cat "$T/memspy.err"; fail "tracemalloc: attach after it stopped does not sample Python objects"; }
+grep -q 'remember (small_leak.py' "$T/traced3/heap.folded" ||
+	fail "tracemalloc: attach after it stopped did not see the leak"
+echo "tracemalloc: wrapped hooks left to it, Python objects sampled again once it stopped"
+kill -USR2 "$TARGET_PID"
+wait_for "$T/target.out" '^stored' 30
+kill -0 "$TARGET_PID" || fail "tracemalloc: the target died"
 kill -TERM "$TARGET_PID"
 
 if [ -x "$MEMSPY_TRIXIE/usr/bin/python3.13" ]; then

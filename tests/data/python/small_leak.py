@@ -8,6 +8,7 @@
 import signal
 import sys
 import time
+import tracemalloc
 
 
 class Sessions:
@@ -39,9 +40,21 @@ def stop(signum, frame):
     state["done"] = True
 
 
+# SIGHUP: tracemalloc on, or off again (it wraps the allocator domains, memspy's
+# hooks included, and puts back what it found when it stops)
+def trace(signum, frame):
+    if tracemalloc.is_tracing():
+        tracemalloc.stop()
+        print("tracemalloc off", flush=True)
+    else:
+        tracemalloc.start()
+        print("tracemalloc on", flush=True)
+
+
 def main():
     signal.signal(signal.SIGUSR1, start)
     signal.signal(signal.SIGUSR2, stop)
+    signal.signal(signal.SIGHUP, trace)
     sessions = Sessions()
     key = 1000
     print("ready", flush=True)
