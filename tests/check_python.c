@@ -430,6 +430,38 @@ static const uint8_t getalloc_311_cold[] = {
 	0x48, 0x89, 0xc7, 0xf3, 0xa5, 0xc3, 0x66, 0x0f, 0xef, 0xc0,
 };
 
+/* trixie's python3.13 (3.13.5): the unlocked part of PyMem_GetAllocator at
+ * 0x6844c0 and the .cold part at 0x4236c5 its je reaches; _PyRuntime at 0xa3f400. */
+static const uint8_t getalloc_313[] = {
+	0x48, 0x89, 0xf0, 0x85, 0xff, 0x75, 0x10, 0xbe, 0xc0, 0xf6, 0xa3, 0x00, 0xb9, 0x0a,
+	0x00, 0x00, 0x00, 0x48, 0x89, 0xc7, 0xf3, 0xa5, 0xc3, 0x83, 0xff, 0x01, 0x0f, 0x84,
+	0xe5, 0xf1, 0xd9, 0xff, 0x83, 0xff, 0x02, 0x75, 0x10, 0xbe, 0x10, 0xf7, 0xa3, 0x00,
+	0xb9, 0x0a, 0x00, 0x00, 0x00, 0x48, 0x89, 0xc7, 0xf3, 0xa5, 0xc3, 0xe9, 0xdb, 0xf1,
+	0xd9, 0xff,
+};
+static const uint8_t getalloc_313_cold[] = {
+	0xbe, 0xe8, 0xf6, 0xa3, 0x00, 0xb9, 0x0a, 0x00, 0x00, 0x00, 0x48, 0x89, 0xc7, 0xf3, 0xa5, 0xc3,
+};
+
+/* The offsets python_allocator_offsets gives 3.13 are the ones its code copies. */
+START_TEST(test_getalloc_313)
+{
+	struct python_getalloc d = {0};
+	struct python_allocator_layout a;
+	const uint64_t runtime = 0xa3f400;
+
+	ck_assert_int_eq(python_getalloc_decode(getalloc_313, sizeof(getalloc_313), 0x6844c0, -1,
+						&d), 0);
+	ck_assert_uint_eq(d.far[PY_DOMAIN_MEM], 0x4236c5);
+	ck_assert_int_eq(python_getalloc_decode(getalloc_313_cold, sizeof(getalloc_313_cold),
+						0x4236c5, PY_DOMAIN_MEM, &d), 0);
+	ck_assert_int_eq(python_allocator_offsets(0x030d05f0, &a), 0);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_RAW], runtime + a.raw);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_MEM], runtime + a.mem);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_OBJ], runtime + a.obj);
+}
+END_TEST
+
 START_TEST(test_getalloc_decode)
 {
 	struct python_getalloc d = {0};
@@ -568,6 +600,7 @@ Suite *suite_python(void)
 	tcase_add_test(tc, test_layout_sid);
 	tcase_add_test(tc, test_allocator_offsets);
 	tcase_add_test(tc, test_getalloc_decode);
+	tcase_add_test(tc, test_getalloc_313);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
 	return s;
