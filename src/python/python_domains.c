@@ -41,8 +41,8 @@ static int found(struct python_getalloc *d, int domain, uint64_t src)
  * cond is the value the last test/cmp compared %edi with (-1: none); domain the one
  * the code at i runs for (-1: unknown).
  */
-static size_t step(const uint8_t *c, size_t i, size_t len, uint64_t addr, int *cond,
-		   int *domain, struct copy *cp, struct python_getalloc *d, int *err)
+static size_t step(const uint8_t *c, size_t i, size_t len, uint64_t addr, int *cond, int *domain,
+		   struct copy *cp, struct python_getalloc *d, int *err)
 {
 	size_t left = len - i;
 	const uint8_t *p = c + i;
@@ -128,8 +128,8 @@ static int read_target(pid_t pid, uint64_t addr, void *buf, size_t size)
 
 /* 3.11: the structs PyMem_GetAllocator copies from, with the parts it jumps to
  * for domains its main body does not copy. */
-static int decode_getalloc(pid_t pid, const struct python_info *info,
-			   uint64_t dom[PY_DOMAINS], char *why, size_t len)
+static int decode_getalloc(pid_t pid, const struct python_info *info, uint64_t dom[PY_DOMAINS],
+			   char *why, size_t len)
 {
 	struct python_getalloc d = {0};
 	uint8_t code[96];
@@ -177,8 +177,10 @@ static int check_domains(pid_t pid, const uint64_t dom[PY_DOMAINS], char *why, s
 		}
 		for (int j = 1; j < PY_DOMAIN_SIZE / 8; j++)
 			if (!f[j]) {
-				snprintf(why, len, "its allocator domain at %#llx has an empty "
-					 "function field", (unsigned long long)dom[k]);
+				snprintf(why, len,
+					 "its allocator domain at %#llx has an empty "
+					 "function field",
+					 (unsigned long long)dom[k]);
 				return -EPROTO;
 			}
 	}
@@ -197,8 +199,10 @@ int python_domains_find(pid_t pid, const struct python_info *info, uint64_t dom[
 	if ((info->version >> 16) == 0x030b) {
 		err = decode_getalloc(pid, info, dom, why, len);
 	} else if (python_allocator_offsets(info->version, &l)) {
-		snprintf(why, len, "memspy does not know where CPython %s keeps its allocators "
-			 "(known: 3.11, 3.13, 3.14, 3.15)", ver);
+		snprintf(why, len,
+			 "memspy does not know where CPython %s keeps its allocators "
+			 "(known: 3.11, 3.13, 3.14, 3.15)",
+			 ver);
 		err = -ENOTSUP;
 	} else if (!info->off.runtime) {
 		snprintf(why, len, "the _PyRuntime of CPython %s cannot be read", ver);

@@ -12,11 +12,11 @@
 
 /* PyMemAllocatorEx: {ctx, malloc(ctx, size), calloc(ctx, nelem, elsize),
  * realloc(ctx, ptr, size), free(ctx, ptr)}. */
-#define PY_DOMAIN_SIZE 40
-#define PY_DOMAIN_MALLOC 8
-#define PY_DOMAIN_CALLOC 16
+#define PY_DOMAIN_SIZE	  40
+#define PY_DOMAIN_MALLOC  8
+#define PY_DOMAIN_CALLOC  16
 #define PY_DOMAIN_REALLOC 24
-#define PY_DOMAIN_FREE 32
+#define PY_DOMAIN_FREE	  32
 
 enum { PY_DOMAIN_RAW, PY_DOMAIN_MEM, PY_DOMAIN_OBJ, PY_DOMAINS };
 

@@ -18,10 +18,10 @@ struct domain_hooks {
 };
 
 static const struct domain_hooks domains[] = {
-	{PY_DOMAIN_MEM,
-	 {MS_HOOK_PYMEM_MALLOC, MS_HOOK_PYMEM_CALLOC, MS_HOOK_PYMEM_REALLOC, MS_HOOK_PYMEM_FREE}},
-	{PY_DOMAIN_OBJ,
-	 {MS_HOOK_PYOBJ_MALLOC, MS_HOOK_PYOBJ_CALLOC, MS_HOOK_PYOBJ_REALLOC, MS_HOOK_PYOBJ_FREE}},
+    {PY_DOMAIN_MEM,
+     {MS_HOOK_PYMEM_MALLOC, MS_HOOK_PYMEM_CALLOC, MS_HOOK_PYMEM_REALLOC, MS_HOOK_PYMEM_FREE}},
+    {PY_DOMAIN_OBJ,
+     {MS_HOOK_PYOBJ_MALLOC, MS_HOOK_PYOBJ_CALLOC, MS_HOOK_PYOBJ_REALLOC, MS_HOOK_PYOBJ_FREE}},
 };
 
 static const uint32_t fields[4] = {PY_DOMAIN_MALLOC, PY_DOMAIN_CALLOC, PY_DOMAIN_REALLOC,
@@ -62,18 +62,21 @@ static int domain_slots(pid_t pid, const struct procmaps *maps, uint64_t addr,
 		return -EIO;
 	}
 	/* the agent stores into the field itself, mprotecting the page if need be */
-	uint32_t prot = (e->perms[0] == 'r' ? PROT_READ : 0) | (e->perms[1] == 'w' ? PROT_WRITE : 0);
+	uint32_t prot =
+	    (e->perms[0] == 'r' ? PROT_READ : 0) | (e->perms[1] == 'w' ? PROT_WRITE : 0);
 	for (int i = 0; i < 4; i++) {
 		uint64_t v = f[fields[i] / 8];
 		orig[i] = original_of(v, d->ids[i], ag);
 		if (!orig[i]) {
-			snprintf(why, len, "its allocator domain at %#" PRIx64 " was wrapped since "
+			snprintf(why, len,
+				 "its allocator domain at %#" PRIx64 " was wrapped since "
 				 "an earlier memspy hooked it (tracemalloc?), or still calls the "
-				 "sampler of one killed before removing it", addr);
+				 "sampler of one killed before removing it",
+				 addr);
 			return -EBUSY;
 		}
-		out[i] = (struct alloc_slot){.addr = addr + fields[i], .value = v,
-					     .hook = d->ids[i], .prot = prot};
+		out[i] = (struct alloc_slot){
+		    .addr = addr + fields[i], .value = v, .hook = d->ids[i], .prot = prot};
 	}
 	return 0;
 }

@@ -14,9 +14,9 @@
 /* The agent the slots are for: where it is, its hooks and what its control
  * block held before this attach (an agent an earlier memspy left idle). */
 struct python_slots_agent {
-	uint64_t start, end;	       /* its mapping */
-	const uint64_t *hooks;	       /* target address of each hook, by enum ms_agent_hook */
-	const uint64_t *prev_orig;     /* its control block's orig[] now: 0s when fresh */
+	uint64_t start, end;	   /* its mapping */
+	const uint64_t *hooks;	   /* target address of each hook, by enum ms_agent_hook */
+	const uint64_t *prev_orig; /* its control block's orig[] now: 0s when fresh */
 };
 
 /*
