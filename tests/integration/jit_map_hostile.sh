@@ -55,9 +55,13 @@ rm -f "/tmp/perf-$TARGET_PID.map"
 # 3. In its own pid namespace node is pid 1 and writes /tmp/perf-1.map.
 [ -e /tmp/perf-1.map ] && fail "/tmp/perf-1.map exists already: remove it first"
 MAPS="/tmp/perf-1.map"
-start_target unshare --pid --fork --mount-proc node --perf-basic-prof --no-turbo-inlining "$JS"
+# --kill-child: node, pid 1 of its namespace, must not outlive unshare (it did
+# once, computing for minutes after the test)
+start_target unshare --pid --fork --mount-proc --kill-child node --perf-basic-prof \
+	--no-turbo-inlining "$JS"
 NODE=$(cat "/proc/$TARGET_PID/task/$TARGET_PID/children" | awk '{print $1}')
 [ -n "$NODE" ] || fail "no node under unshare pid $TARGET_PID"
+PIDS="$PIDS $NODE"
 grep -q '^NSpid:.*[[:space:]]1$' "/proc/$NODE/status" || fail "node is not pid 1 in its namespace"
 [ -e /tmp/perf-1.map ] || fail "node in its pid namespace wrote no /tmp/perf-1.map"
 profile pidns "$NODE"
