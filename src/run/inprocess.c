@@ -386,7 +386,7 @@ int inprocess__install(struct inprocess *ip, char *why, size_t len)
 		return hooked ? hooked : -EPERM;
 	}
 	ip->installed = true;
-	if (ip->adopt_from && inprocess__counts(ip, &ip->before))
+	if (ip->adopt_from && agent_image_read_counts(ip->pid, ip->base + ip->img.ctl, &ip->before))
 		ip->before = (struct agent_counts){0};
 	if ((size_t)hooked < ip->nr_slots)
 		ms_warn("in-process sampler: %d of %zu pointer slots switched", hooked,
