@@ -62,6 +62,23 @@ slots_now() {
 	read -r _ LEFT _ HOOKED _ _ < "$1/slots.$2"
 }
 
+# sampled_ok REPORT: the agent sampled what it counted: samples (lost ones
+# included) times the mean are within 15% of the exact bytes allocated (a little
+# under: a block of S bytes is sampled with probability 1 - exp(-S/mean)), when
+# they are enough for that to hold (400 means' worth: 3 sigma is 15%); a sampler that samples
+# nothing, or counters that are not this run's, fail.
+sampled_ok() {
+	awk -v mean=524288 '
+		/^ *allocated .*calls, [0-9]+ B/ && !b { for (i = 1; i <= NF; i++) if ($i == "B") b = $(i - 1) }
+		/^  samples / && s == "" { s = $2 }
+		/^  lost allocations / && l == "" { l = $3 }
+		END {
+			r = b ? (s + l) * mean / b : 0
+			printf "sampled %d of %.0f expected (%.3f)\n", s + l, b / mean, r
+			exit b >= 400 * mean && (r < 0.85 || r > 1.15)
+		}' "$1"
+}
+
 # verify_attach DIR: the next attach works and is in-process: its report says so,
 # the slots point into the agent while it is attached and back at the allocator
 # after, nothing of its BPF is left, and it says nothing unexpected.
@@ -79,6 +96,7 @@ verify_attach() {
 	check_no_probes_left "$MEMSPY_PID" > /dev/null
 	grep -Eq '^ *heap +in-process sampler' "$d/out/report.txt" ||
 		{ grep -E '^ *heap' "$d/out/report.txt"; fail "next attach was not in-process"; }
+	SAMPLED=$(sampled_ok "$d/out/report.txt") || fail "next attach: $SAMPLED"
 	slots_now "$d" after
 	[ "$HOOKED" = 0 ] && [ "$LEFT" = "$during" ] ||
 		fail "next attach: slots not given back: $(cat "$d/slots.after") ($during hooked)"
@@ -180,7 +198,7 @@ case_inproc_die() { # KIND THREAD PHASE STEP
 	left=$HOOKED
 	verify_attach "$d"
 	stop_kind "$d" "$kind"
-	echo "died at $phase $step${thread:+ borrowing $thread}, left $left slots hooked$TOOK_OVER"
+	echo "died at $phase $step${thread:+ borrowing $thread}, left $left slots hooked$TOOK_OVER; $SAMPLED"
 }
 
 # memspy SIGKILLed while attached in-process leaves its agent counting; the next
@@ -218,6 +236,8 @@ case_adopt() { # KIND
 		{ grep -E '^ *heap' "$d/b/out/report.txt"; fail "the report does not say the agent was taken over"; }
 	grep -Eq '^ *allocated +[1-9][0-9]* calls' "$d/b/out/report.txt" || [ "$kind" = waiters ] ||
 		fail "the adopting memspy counted no allocation"
+	SAMPLED=$(sampled_ok "$d/b/out/report.txt") || fail "the adopting memspy: $SAMPLED"
+	echo "adopting memspy: $SAMPLED"
 	slots_now "$d" removed
 	[ "$HOOKED" = 0 ] && [ "$LEFT" = "$hooked" ] || fail "slots not given back: $(cat "$d/slots.removed")"
 	verify_attach "$d"
