@@ -6,6 +6,8 @@
 # (MEMSPY_TEST_DIE_AT=step:N), with the borrowed thread in each state it can be
 # in (MEMSPY_TEST_INJECT_THREAD names it), against
 #   tight    8 threads in malloc/free loops, no sleep, no system call;
+#   mixed    the same, with a thread whose SIGUSR1 handler allocates (every
+#            2 ms) and one that forks children that exec;
 #   python   python3 threads running allocating Python code, the GIL contended,
 #            and one in time.sleep;
 #   waiters  threads blocked in read, futex, clock_nanosleep, poll and
@@ -34,6 +36,7 @@ start_kind() {
 	: > "$1/target.out"
 	case $2 in
 	tight) "$TIGHT" 8 ;;
+	mixed) "$TIGHT" 8 signals fork ;;
 	python) "$PY" "$GIL" 4 ;;
 	# 100000 rounds 20 ms apart: longer than any case; SIGUSR2 ends it
 	waiters) "$WAITERS" 100000 20 ;;
@@ -49,7 +52,8 @@ stop_kind() {
 	kill -USR2 "$TARGET_PID"
 	wait_exit "$TARGET_PID" 60
 	[ "$EXIT_STATUS" = 0 ] || { cat "$1/target.err"; fail "the $2 target exited $EXIT_STATUS"; }
-	grep -v '^rounds [0-9]*$' "$1/target.err" | grep . && fail "the $2 target complained"
+	grep -v '^rounds [0-9]* handled [0-9]* children [0-9]*$' "$1/target.err" | grep . &&
+		fail "the $2 target complained"
 	grep '^checksum ' "$1/target.out" > "$1/sum"
 	cmp -s "$T/ref.$2" "$1/sum" ||
 		fail "the $2 target's checksum changed: '$(cat "$1/sum")' instead of '$(cat "$T/ref.$2")'"
@@ -111,7 +115,7 @@ verify_attach() {
 # kind's arguments alone, not on how long it ran), in $T/ref.KIND.
 inproc_refs() {
 	local kind d
-	for kind in tight python waiters; do
+	for kind in tight mixed python waiters; do
 		d=$T/ref-$kind
 		mkdir -p "$d"
 		start_kind "$d" "$kind"
@@ -164,7 +168,7 @@ inproc_pick() {
 inproc_matrix() {
 	local kind thread th
 	learn_steps tight
-	for kind in tight python waiters; do
+	for kind in tight mixed python waiters; do
 		if [ "$kind" = waiters ]; then thread=$WAIT_THREADS; else thread=any; fi
 		for th in $thread; do
 			awk -v k="$kind" -v t="$th" '{ print "inproc_die", k, t, $1, $2 }' "$T/steps.tight"
