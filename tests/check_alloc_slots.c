@@ -187,12 +187,39 @@ START_TEST(finds_redis_slots)
 }
 END_TEST
 
+/* Slots added by hand (CPython's domains) keep the install order: releases,
+ * resizes, allocations. */
+START_TEST(adds_in_install_order)
+{
+	struct alloc_slots s = {0};
+	const uint32_t add[] = {MS_HOOK_MALLOC, MS_HOOK_FREE, MS_HOOK_PYOBJ_MALLOC,
+				MS_HOOK_PYOBJ_FREE, MS_HOOK_PYOBJ_REALLOC, MS_HOOK_REALLOC};
+
+	for (size_t i = 0; i < sizeof(add) / sizeof(add[0]); i += 2) {
+		struct alloc_slot sl[2] = {{.addr = 0x1000 + 8 * i, .value = 0x5000 + i, .hook = add[i]},
+					   {.addr = 0x1008 + 8 * i, .value = 0x5001 + i,
+					    .hook = add[i + 1]}};
+		uint64_t orig[2] = {sl[0].value, sl[1].value};
+		ck_assert_int_eq(alloc_slots_add(&s, sl, orig, 2), 0);
+	}
+	ck_assert_uint_eq(s.n, 6);
+	for (size_t i = 1; i < s.n; i++)
+		ck_assert_uint_le(s.slots[i - 1].hook, s.slots[i].hook);
+	ck_assert_uint_eq(s.slots[0].hook, MS_HOOK_FREE);
+	ck_assert_uint_eq(s.slots[1].hook, MS_HOOK_PYOBJ_FREE);
+	ck_assert_uint_eq(s.slots[5].hook, MS_HOOK_PYOBJ_MALLOC);
+	ck_assert_uint_eq(s.orig[MS_HOOK_PYOBJ_FREE], 0x5003);
+	alloc_slots_release(&s);
+}
+END_TEST
+
 Suite *suite_alloc_slots(void)
 {
 	Suite *s = suite_create("alloc_slots");
 	TCase *tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, adds_in_install_order);
 	tcase_add_test(tc, finds_own_slots);
 	tcase_add_test(tc, finds_python_slots);
 	tcase_add_test(tc, finds_redis_slots);

@@ -578,21 +578,18 @@ START_TEST(test_report_rss)
 	struct stacktab *t = stacktab__new();
 	struct cpu_profile *c = rss_fixture(t);
 	uint64_t counters[MS_RSS_COUNT] = {
-	    [MS_RSS_FAULTS] = 927,	   [MS_RSS_LOST] = 2,
-	    [MS_RSS_MMAP_BYTES] = 8 << 20, [MS_RSS_MUNMAP_BYTES] = 3 << 20,
-	    [MS_RSS_BRK_GROW] = 1 << 20,   [MS_RSS_BRK_SHRINK] = 128 << 10,
-	    [MS_RSS_ALL_FAULTS] = 5000,	   [MS_RSS_NEW_PAGES] = 4100,
-	    [MS_RSS_LOST_RELEASE] = 1,
+	    [MS_RSS_FAULTS] = 927,	 [MS_RSS_LOST] = 2,
+	    [MS_RSS_ALL_FAULTS] = 5000, [MS_RSS_NEW_PAGES] = 4100,
 	};
 	struct capture c1;
 
-	report_rss_write(capture__open(&c1), t, c, 40 * 4096, counters, 1, 8);
+	report_rss_write(capture__open(&c1), t, c, 40 * 4096, counters, 1, 8, 12 << 20, 20 << 20);
 	check_capture("report-rss.txt", &c1);
 	/* sampled faults only (no count of all faults), one period, nothing lost */
 	memset(counters, 0, sizeof(counters));
 	counters[MS_RSS_FAULTS] = 927;
-	counters[MS_RSS_MMAP_BYTES] = 4096;
-	report_rss_write(capture__open(&c1), t, c, 0, counters, 4, 4);
+	/* RssAnon not read: no line */
+	report_rss_write(capture__open(&c1), t, c, 0, counters, 4, 4, -1, -1);
 	check_capture("report-rss-sampled.txt", &c1);
 	cpu_profile__free(c);
 	stacktab__free(t);
@@ -606,7 +603,7 @@ START_TEST(test_report_rss_empty)
 	uint64_t counters[MS_RSS_COUNT] = {0};
 	struct capture c1;
 
-	report_rss_write(capture__open(&c1), t, c, 0, counters, 1, 1);
+	report_rss_write(capture__open(&c1), t, c, 0, counters, 1, 1, 0, 0);
 	check_capture("report-rss-empty.txt", &c1);
 	cpu_profile__free(c);
 	stacktab__free(t);

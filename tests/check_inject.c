@@ -149,6 +149,34 @@ START_TEST(thread_states)
 }
 END_TEST
 
+/* Which epoll waits memspy restarts itself, read as /proc shows them: nginx's
+ * idle worker, as seen here, waits with an int -1 in a 64-bit register. */
+START_TEST(epoll_waits_memspy_restarts)
+{
+	unsigned long long a[6];
+
+	ck_assert_int_eq(pick_parse_args("232 0x7 0x55b293b4beb0 0x200 0xffffffff 0x15a3359 "
+					 "0x0 0x7ffe34486428 0x7efcb9926ef3\n", a), 0);
+	ck_assert_int_eq(pick_epoll_endless(SYS_epoll_wait, a), 1);
+	a[3] = 5000;
+	ck_assert_int_eq(pick_epoll_restartable(SYS_epoll_wait, a), 1);
+	ck_assert_int_eq(pick_epoll_endless(SYS_epoll_wait, a), 0);
+	/* epoll_pwait with a signal mask: never (the mask would need putting back) */
+	a[3] = 0xffffffffffffffffULL;
+	a[4] = 0x7ffe0000;
+	ck_assert_int_eq(pick_epoll_endless(SYS_epoll_pwait, a), 0);
+	a[4] = 0;
+	ck_assert_int_eq(pick_epoll_endless(SYS_epoll_pwait, a), 1);
+	/* epoll_pwait2: a timespec pointer, NULL for no timeout */
+	a[3] = 0;
+	ck_assert_int_eq(pick_epoll_endless(441, a), 1);
+	a[3] = 0x7ffe1000;
+	ck_assert_int_eq(pick_epoll_endless(441, a), 0);
+	ck_assert_int_eq(pick_epoll_restartable(SYS_read, a), 0);
+	ck_assert_int_eq(pick_parse_args("running\n", a), -EINVAL);
+}
+END_TEST
+
 START_TEST(gadgets_by_bytes)
 {
 	const uint8_t text[] = {0x90, 0x48, 0xc7, 0xc0, 0x0f, 0, 0,    0,    0x0f, 0x05,
@@ -211,6 +239,7 @@ Suite *suite_inject(void)
 	tcase_add_test(tc, xstate_sizes);
 	tcase_add_test(tc, frame_holds_the_restarted_call);
 	tcase_add_test(tc, thread_states);
+	tcase_add_test(tc, epoll_waits_memspy_restarts);
 	tcase_add_test(tc, gadgets_by_bytes);
 	tcase_add_test(tc, image_convention);
 	suite_add_tcase(s, tc);

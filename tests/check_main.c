@@ -9,7 +9,7 @@ typedef Suite *(*suite_fn)(void);
 static const suite_fn suites[] = {
 	suite_hashtab, suite_procmaps, suite_inject, suite_allocator, suite_alloc_slots, suite_sampling, suite_stacktab, suite_profile,
 	suite_leak,	suite_folded,	suite_pprof,	suite_pprof_read,	 suite_report,	 suite_outdir,	 suite_target_dwfl,
-	suite_python, suite_python_globals, suite_rss_pages, suite_rss_growth,
+	suite_python, suite_python_globals, suite_rss_pages, suite_rss_sweep, suite_rss_growth,
 	suite_symbolize,
 	suite_flamegraph, suite_timeline, suite_golden, suite_ingest, suite_dump, suite_offcpu,
 };

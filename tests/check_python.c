@@ -9,6 +9,7 @@
 
 #include "check_suites.h"
 #include "python/python_detect.h"
+#include "python/python_domains.h"
 #include "python/python_layout.h"
 #include "python/python_merge.h"
 #include "python/python_names.h"
@@ -390,8 +391,106 @@ START_TEST(test_allocator_offsets)
 	/* each domain one PyMemAllocatorEx (ctx and four functions) after the other */
 	ck_assert_uint_eq(a.mem - a.raw, 40);
 	ck_assert_uint_eq(a.obj - a.mem, 40);
+	ck_assert_int_eq(python_allocator_offsets(0x030d05f0, &a), 0);
+	ck_assert_uint_eq(a.raw, 704);
+	ck_assert_uint_eq(a.mem, 744);
+	ck_assert_uint_eq(a.obj, 784);
 	ck_assert_int_eq(python_allocator_offsets(0x030b02f0, &a), -ENOTSUP);
 	ck_assert_int_eq(python_allocator_offsets(0x031000f0, &a), -ENOTSUP);
+}
+END_TEST
+
+/* Debian's python3.11 (3.11.2) PyMem_GetAllocator at 0x628cb0, as objdump shows
+ * it: raw and obj copied in the body, mem in the part at 0x421cb0 its `je` reaches. */
+static const uint8_t getalloc_311[] = {
+	0x48, 0x89, 0xf0,			      /* mov %rsi,%rax */
+	0x85, 0xff,				      /* test %edi,%edi */
+	0x75, 0x10,				      /* jne +16 */
+	0xbe, 0x60, 0xa0, 0x95, 0x00,		      /* mov $0x95a060,%esi */
+	0xb9, 0x0a, 0x00, 0x00, 0x00,		      /* mov $0xa,%ecx */
+	0x48, 0x89, 0xc7,			      /* mov %rax,%rdi */
+	0xf3, 0xa5,				      /* rep movsl */
+	0xc3,					      /* ret */
+	0x83, 0xff, 0x01,			      /* cmp $1,%edi */
+	0x0f, 0x84, 0xe0, 0x8f, 0xdf, 0xff,	      /* je 0x421cb0 */
+	0x83, 0xff, 0x02,			      /* cmp $2,%edi */
+	0x75, 0x10,				      /* jne +16 */
+	0xbe, 0x40, 0x9f, 0x95, 0x00,		      /* mov $0x959f40,%esi */
+	0xb9, 0x0a, 0x00, 0x00, 0x00,		      /* mov $0xa,%ecx */
+	0x48, 0x89, 0xc7,			      /* mov %rax,%rdi */
+	0xf3, 0xa5,				      /* rep movsl */
+	0xc3,					      /* ret */
+	0xe9, 0xd6, 0x8f, 0xdf, 0xff,		      /* jmp (unknown domain) */
+	0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00,	      /* nopw: the end */
+	0x48, 0x89, 0xfe,			      /* PyMem_SetAllocator's part */
+	0xb9, 0x0a, 0x00, 0x00, 0x00, 0xbf, 0x80, 0x9f, 0x95, 0x00, 0xf3, 0xa5, 0xc3,
+};
+static const uint8_t getalloc_311_cold[] = {
+	0xbe, 0x80, 0x9f, 0x95, 0x00, 0xb9, 0x0a, 0x00, 0x00, 0x00,
+	0x48, 0x89, 0xc7, 0xf3, 0xa5, 0xc3, 0x66, 0x0f, 0xef, 0xc0,
+};
+
+/* trixie's python3.13 (3.13.5): the unlocked part of PyMem_GetAllocator at
+ * 0x6844c0 and the .cold part at 0x4236c5 its je reaches; _PyRuntime at 0xa3f400. */
+static const uint8_t getalloc_313[] = {
+	0x48, 0x89, 0xf0, 0x85, 0xff, 0x75, 0x10, 0xbe, 0xc0, 0xf6, 0xa3, 0x00, 0xb9, 0x0a,
+	0x00, 0x00, 0x00, 0x48, 0x89, 0xc7, 0xf3, 0xa5, 0xc3, 0x83, 0xff, 0x01, 0x0f, 0x84,
+	0xe5, 0xf1, 0xd9, 0xff, 0x83, 0xff, 0x02, 0x75, 0x10, 0xbe, 0x10, 0xf7, 0xa3, 0x00,
+	0xb9, 0x0a, 0x00, 0x00, 0x00, 0x48, 0x89, 0xc7, 0xf3, 0xa5, 0xc3, 0xe9, 0xdb, 0xf1,
+	0xd9, 0xff,
+};
+static const uint8_t getalloc_313_cold[] = {
+	0xbe, 0xe8, 0xf6, 0xa3, 0x00, 0xb9, 0x0a, 0x00, 0x00, 0x00, 0x48, 0x89, 0xc7, 0xf3, 0xa5, 0xc3,
+};
+
+/* The offsets python_allocator_offsets gives 3.13 are the ones its code copies. */
+START_TEST(test_getalloc_313)
+{
+	struct python_getalloc d = {0};
+	struct python_allocator_layout a;
+	const uint64_t runtime = 0xa3f400;
+
+	ck_assert_int_eq(python_getalloc_decode(getalloc_313, sizeof(getalloc_313), 0x6844c0, -1,
+						&d), 0);
+	ck_assert_uint_eq(d.far[PY_DOMAIN_MEM], 0x4236c5);
+	ck_assert_int_eq(python_getalloc_decode(getalloc_313_cold, sizeof(getalloc_313_cold),
+						0x4236c5, PY_DOMAIN_MEM, &d), 0);
+	ck_assert_int_eq(python_allocator_offsets(0x030d05f0, &a), 0);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_RAW], runtime + a.raw);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_MEM], runtime + a.mem);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_OBJ], runtime + a.obj);
+}
+END_TEST
+
+START_TEST(test_getalloc_decode)
+{
+	struct python_getalloc d = {0};
+	uint8_t pie[sizeof(getalloc_311)];
+
+	ck_assert_int_eq(python_getalloc_decode(getalloc_311, sizeof(getalloc_311), 0x628cb0,
+						-1, &d), 0);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_RAW], 0x95a060);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_OBJ], 0x959f40);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_MEM], 0);
+	ck_assert_uint_eq(d.far[PY_DOMAIN_MEM], 0x421cb0);
+	ck_assert_int_eq(python_getalloc_decode(getalloc_311_cold, sizeof(getalloc_311_cold),
+						0x421cb0, PY_DOMAIN_MEM, &d), 0);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_MEM], 0x959f80);
+	/* a part that copies another struct for a domain already known: refused */
+	ck_assert_int_eq(python_getalloc_decode(getalloc_311_cold, sizeof(getalloc_311_cold),
+						0x421cb0, PY_DOMAIN_OBJ, &d), -EPROTO);
+	/* a PIE build's lea disp(%rip),%rsi in place of the first mov */
+	memcpy(pie, getalloc_311, sizeof(pie));
+	memmove(pie + 7 + 7, pie + 7 + 5, sizeof(pie) - 7 - 7);
+	memcpy(pie + 7, "\x48\x8d\x35\x00\x10\x00\x00", 7);
+	memset(&d, 0, sizeof(d));
+	ck_assert_int_eq(python_getalloc_decode(pie, sizeof(pie), 0x1000, -1, &d), 0);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_RAW], 0x1000 + 14 + 0x1000);
+	/* any other shape finds nothing */
+	memset(&d, 0, sizeof(d));
+	ck_assert_int_eq(python_getalloc_decode((const uint8_t *)"\x55\x48\x89\xe5", 4, 0x1000,
+						-1, &d), 0);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_RAW] | d.dom[PY_DOMAIN_MEM] | d.dom[PY_DOMAIN_OBJ], 0);
 }
 END_TEST
 
@@ -500,6 +599,8 @@ Suite *suite_python(void)
 	tcase_add_test(tc, test_layout_313);
 	tcase_add_test(tc, test_layout_sid);
 	tcase_add_test(tc, test_allocator_offsets);
+	tcase_add_test(tc, test_getalloc_decode);
+	tcase_add_test(tc, test_getalloc_313);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
 	return s;

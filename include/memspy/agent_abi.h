@@ -23,6 +23,11 @@
  * Release hooks first, then the reallocs, then the allocations: memspy lists slots
  * in this order, so frees are hooked before any sampled block can be handed out
  * (and unhooked after the last one). The agent's hook for ID is ms_hook_<suffix>.
+ * The PY* hooks are CPython's mem and obj allocator domains (PyMemAllocatorEx:
+ * ctx, malloc, calloc, realloc, free): their slots are the struct's function
+ * fields, found from the interpreter (src/python/python_domains.c), never by a
+ * relocation, so their names are ones no symbol has. They map onto the malloc
+ * family's enum ms_alloc_fn: a sampled Python object is an allocation like any.
  */
 #define MS_AGENT_HOOKS(X)                                                        \
 	X(FREE, free, "free", MS_FN_FREE)                                        \
@@ -43,10 +48,14 @@
 	  MS_FN_FREE)                                                            \
 	X(DELETE_ARRAY_SIZED_ALIGNED, delete_array_sized_aligned,                \
 	  "_ZdaPvmSt11align_val_t", MS_FN_FREE)                                  \
+	X(PYMEM_FREE, pymem_free, "[python mem] free", MS_FN_FREE)               \
+	X(PYOBJ_FREE, pyobj_free, "[python obj] free", MS_FN_FREE)               \
 	X(REALLOC, realloc, "realloc", MS_FN_REALLOC)                            \
 	X(REALLOCARRAY, reallocarray, "reallocarray", MS_FN_REALLOCARRAY)        \
 	X(RALLOCX, rallocx, "rallocx", MS_FN_RALLOCX)                            \
 	X(XALLOCX, xallocx, "xallocx", MS_FN_XALLOCX)                            \
+	X(PYMEM_REALLOC, pymem_realloc, "[python mem] realloc", MS_FN_REALLOC)   \
+	X(PYOBJ_REALLOC, pyobj_realloc, "[python obj] realloc", MS_FN_REALLOC)   \
 	X(MALLOC, malloc, "malloc", MS_FN_MALLOC)                                \
 	X(CALLOC, calloc, "calloc", MS_FN_CALLOC)                                \
 	X(POSIX_MEMALIGN, posix_memalign, "posix_memalign", MS_FN_POSIX_MEMALIGN) \
@@ -64,7 +73,11 @@
 	X(NEW_ALIGNED_NOTHROW, new_aligned_nothrow,                              \
 	  "_ZnwmSt11align_val_tRKSt9nothrow_t", MS_FN_NEW)                       \
 	X(NEW_ARRAY_ALIGNED_NOTHROW, new_array_aligned_nothrow,                  \
-	  "_ZnamSt11align_val_tRKSt9nothrow_t", MS_FN_NEW)
+	  "_ZnamSt11align_val_tRKSt9nothrow_t", MS_FN_NEW)                       \
+	X(PYMEM_MALLOC, pymem_malloc, "[python mem] malloc", MS_FN_MALLOC)       \
+	X(PYMEM_CALLOC, pymem_calloc, "[python mem] calloc", MS_FN_CALLOC)       \
+	X(PYOBJ_MALLOC, pyobj_malloc, "[python obj] malloc", MS_FN_MALLOC)       \
+	X(PYOBJ_CALLOC, pyobj_calloc, "[python obj] calloc", MS_FN_CALLOC)
 
 #define MS_AGENT_HOOK_ENUM(id, suffix, sym, fn) MS_HOOK_##id,
 enum ms_agent_hook { MS_AGENT_HOOKS(MS_AGENT_HOOK_ENUM) MS_HOOK_COUNT };

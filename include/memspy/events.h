@@ -35,7 +35,8 @@ enum ms_event_kind {
 	MS_EV_FREE = 2,	 /* struct ms_free_event */
 	MS_EV_CPU = 3,	 /* struct ms_cpu_event */
 	MS_EV_RSS = 4,	 /* struct ms_cpu_event of a sampled page fault (rss.bpf.c) */
-	MS_EV_RSS_RELEASE = 5, /* struct ms_rss_release: pages unmapped or moved */
+	MS_EV_RSS_RELEASE = 5, /* struct ms_rss_release: pages unmapped or moved
+				* (made by user space only: fast-forward) */
 	MS_EV_FORK = 6,	       /* struct ms_proc_event: a followed process forked tgid */
 	MS_EV_EXEC = 7,	       /* struct ms_proc_event: tgid runs a new program */
 	MS_EV_EXIT = 8,	       /* struct ms_proc_event: tgid's last thread exited */
@@ -71,13 +72,10 @@ enum ms_off_counter {
 enum ms_rss_counter {
 	MS_RSS_FAULTS,	     /* page-fault samples taken for the target */
 	MS_RSS_LOST,	     /* ring buffer full: sample dropped */
-	MS_RSS_MMAP_BYTES,   /* anonymous mmap'ed bytes */
-	MS_RSS_MUNMAP_BYTES, /* munmap'ed bytes (any mapping) */
-	MS_RSS_BRK_GROW,     /* heap grown by brk */
-	MS_RSS_BRK_SHRINK,   /* heap shrunk by brk */
 	MS_RSS_ALL_FAULTS,   /* every page fault of the target, sampled or not */
 	MS_RSS_NEW_PAGES,    /* faults that mapped a page not present before */
-	MS_RSS_LOST_RELEASE, /* ring buffer full: a release of pages dropped */
+	MS_RSS_MERGED,	     /* samples the ring had no room for: their faults rode
+			      * on the same CPU's next sample */
 	MS_RSS_COUNT,
 };
 
@@ -214,9 +212,10 @@ struct ms_free_event {
 	__u32 reserved;
 };
 
-/* Anonymous or file pages of the target that leave their place: munmap, madvise
- * (MADV_DONTNEED, MADV_REMOVE), a brk that shrinks the heap, or mremap, which moves
- * them to new_start (new_len 0: they are gone). */
+/* Pages of the target that leave their place, or move to new_start (new_len 0:
+ * they are gone). No BPF program sends it: an attached run finds such pages in
+ * /proc/<pid>/pagemap; the fast-forward test mode makes these records to give
+ * pages back through the real ingestion. */
 struct ms_rss_release {
 	struct ms_event_header hdr;
 	__u64 start, len;

@@ -189,3 +189,73 @@ AGENT_HIDDEN struct new_result agent_new(size_t size, size_t al, __u32 which, vo
 	r.block = (__u64)p;
 	return r;
 }
+
+/* ---------------------------------------------------------------- CPython's domains */
+
+/*
+ * CPython's mem and obj allocator domains: each field of a PyMemAllocatorEx takes
+ * the domain's ctx first, which the hook passes through untouched to the function
+ * the field held before (ms_agent_ctl.orig: pymalloc, tracemalloc's or the debug
+ * hooks' wrapper). The depth stays raised across the call, frees included, so the
+ * requests pymalloc forwards to malloc (over 512 bytes) and their frees are counted
+ * once, here, where the Python line that asked for them is on the stack.
+ */
+typedef void *(*fn_py_malloc)(void *, size_t);
+typedef void *(*fn_py_calloc)(void *, size_t, size_t);
+typedef void *(*fn_py_realloc)(void *, void *, size_t);
+typedef void (*fn_py_free)(void *, void *);
+
+#define PY_FREE_HOOK(id, suffix)                                                \
+	HOOK void ms_hook_##suffix(void *ctx, void *ptr)                        \
+	{                                                                       \
+		int overflow;                                                   \
+		struct ms_agent_thread *t = agent_enter(&overflow);             \
+									\
+		agent_release(t, overflow, (__u64)ptr, 1, FRAME());            \
+		ORIG(id, fn_py_free)(ctx, ptr);                                 \
+		agent_leave(t);                                                 \
+	}
+
+#define PY_REALLOC_HOOK(id, suffix)                                             \
+	HOOK void *ms_hook_##suffix(void *ctx, void *ptr, size_t size)          \
+	{                                                                       \
+		int overflow;                                                   \
+		struct ms_agent_thread *t = agent_enter(&overflow);             \
+		void *c = FRAME();                                              \
+									\
+		agent_release(t, overflow, (__u64)ptr, 0, c);                   \
+		void *p = ORIG(id, fn_py_realloc)(ctx, ptr, size);              \
+		agent_leave_alloc(t, overflow, (__u64)p, size, MS_FN_REALLOC, c); \
+		return p;                                                       \
+	}
+
+#define PY_MALLOC_HOOK(id, suffix)                                              \
+	HOOK void *ms_hook_##suffix(void *ctx, size_t size)                     \
+	{                                                                       \
+		int overflow;                                                   \
+		struct ms_agent_thread *t = agent_enter(&overflow);             \
+		void *p = ORIG(id, fn_py_malloc)(ctx, size);                    \
+									\
+		agent_leave_alloc(t, overflow, (__u64)p, size, MS_FN_MALLOC, FRAME()); \
+		return p;                                                       \
+	}
+
+#define PY_CALLOC_HOOK(id, suffix)                                              \
+	HOOK void *ms_hook_##suffix(void *ctx, size_t n, size_t size)           \
+	{                                                                       \
+		int overflow;                                                   \
+		struct ms_agent_thread *t = agent_enter(&overflow);             \
+		void *p = ORIG(id, fn_py_calloc)(ctx, n, size);                 \
+									\
+		agent_leave_alloc(t, overflow, (__u64)p, n * size, MS_FN_CALLOC, FRAME()); \
+		return p;                                                       \
+	}
+
+PY_FREE_HOOK(PYMEM_FREE, pymem_free)
+PY_FREE_HOOK(PYOBJ_FREE, pyobj_free)
+PY_REALLOC_HOOK(PYMEM_REALLOC, pymem_realloc)
+PY_REALLOC_HOOK(PYOBJ_REALLOC, pyobj_realloc)
+PY_MALLOC_HOOK(PYMEM_MALLOC, pymem_malloc)
+PY_MALLOC_HOOK(PYOBJ_MALLOC, pyobj_malloc)
+PY_CALLOC_HOOK(PYMEM_CALLOC, pymem_calloc)
+PY_CALLOC_HOOK(PYOBJ_CALLOC, pyobj_calloc)

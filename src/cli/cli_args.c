@@ -48,7 +48,6 @@ void cli_run_defaults(struct run_opts *o)
 {
 	*o = (struct run_opts){
 		.sample_mean = DEFAULT_SAMPLE_BYTES,
-		.stack_bytes = MS_DEFAULT_STACK_BYTES,
 		.max_tracked = 2 << 20,
 		.top_n = 10,
 		.heap = true,

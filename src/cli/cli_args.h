@@ -33,7 +33,8 @@ enum {
 /* --no-inject's line in each command's --help */
 #define CLI_NO_INJECT_HELP                                                            \
 	"      --no-inject        write nothing into the target: watch the heap with\n"   \
-	"                         uprobes on the allocator, not the in-process sampler\n"
+	"                         uprobes on the allocator, not the in-process sampler\n"   \
+	"                         (which also samples CPython's small objects)\n"
 /* Their lines in each command's --help. */
 #define CLI_DEBUGINFOD_HELP                                                               \
 	"      --debuginfod[=URLS]  fetch the debug info of modules that have none here\n"  \

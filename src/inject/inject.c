@@ -4,6 +4,7 @@
 #include "inject/inject.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -57,6 +58,7 @@ struct inject {
 	int nresend;
 	uint64_t t_stop, t_release;
 	const char *restart;
+	bool rewound; /* an epoll wait the interrupt ended, set to run again */
 };
 
 static long pt(struct inject *in, enum __ptrace_request req, void *addr, void *data)
@@ -198,6 +200,9 @@ static int read_xstate(struct inject *in, uint8_t **buf, size_t *len)
 	return 0;
 }
 
+static void unwind_if_signalled(struct inject *in);
+static int read_target(struct inject *in, uint64_t addr, void *buf, size_t len);
+
 /* The thread's registers and mask back, then release it: only at a stop inside
  * get_signal, where the kernel then applies its own restart to the registers
  * (for a timed sleep, with its restart block still intact). Mask first: dying
@@ -209,6 +214,7 @@ static int restore_and_detach(struct inject *in)
 	if ((err = pt(in, PTRACE_SETSIGMASK, (void *)sizeof(in->saved_mask), &in->saved_mask)))
 		return err;
 	inject_die_at(INJECT_DIE_restore_stop);
+	unwind_if_signalled(in);
 	if ((err = pt(in, PTRACE_SETREGS, NULL, &in->saved)))
 		return err;
 	inject_die_at(INJECT_DIE_restored);
@@ -241,6 +247,86 @@ static int interrupt_stop(struct inject *in)
 		if ((err = pt(in, PTRACE_CONT, NULL, (void *)(long)WSTOPSIG(status))))
 			return err;
 	}
+}
+
+/* The signals waiting for the thread or its process that its own mask lets
+ * through: any of them would have ended an epoll wait with EINTR anyway. */
+static bool signal_waiting(const struct inject *in)
+{
+	char path[64], line[128];
+	uint64_t pending = 0, v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", in->pid, in->tid);
+	f = fopen(path, "r");
+	if (!f)
+		return true; /* unknown: let the program see what the kernel said */
+	while (fgets(line, sizeof(line), f))
+		if ((sscanf(line, "SigPnd: %" SCNx64, &v) == 1 ||
+		     sscanf(line, "ShdPnd: %" SCNx64, &v) == 1))
+			pending |= v;
+	fclose(f);
+	return (pending & ~in->saved_mask) != 0;
+}
+
+/*
+ * An interrupt that lands in epoll_wait ends it with EINTR, which the program
+ * would see (the kernel restarts read, futex, poll... but not epoll waits).
+ * Put the thread back on its syscall instruction with the call's number, as the
+ * kernel does for the calls it restarts: resumed, it waits again with the same
+ * arguments. Right after the interrupt stop, so that a memspy killed from here
+ * on leaves the wait to run again. Only when no signal is waiting (one would end
+ * the wait anyway, and the program may count on that EINTR to look at a flag its
+ * handler set), and, unless the wait has no timeout, only for a thread pick saw
+ * elsewhere an instant before: its wait began after that, so waiting its whole
+ * timeout again is late by that instant at most.
+ */
+static int rewind_epoll(struct inject *in)
+{
+	struct user_regs_struct r;
+	unsigned long long args[6];
+	uint8_t insn[SYSCALL_INSN_LEN];
+	long nr;
+	int err;
+
+	if ((err = pt(in, PTRACE_GETREGS, NULL, &r)) ||
+	    (err = pt(in, PTRACE_GETSIGMASK, (void *)sizeof(in->saved_mask), &in->saved_mask)))
+		return err;
+	nr = (long)r.orig_rax;
+	args[0] = r.rdi, args[1] = r.rsi, args[2] = r.rdx;
+	args[3] = r.r10, args[4] = r.r8, args[5] = r.r9;
+	if (nr < 0 || (long)r.rax != -EINTR || !pick_epoll_restartable(nr, args) ||
+	    (in->nr == nr && !pick_epoll_endless(nr, args)) || signal_waiting(in) ||
+	    read_target(in, r.rip - SYSCALL_INSN_LEN, insn, sizeof(insn)) || insn[0] != 0x0f ||
+	    insn[1] != 0x05)
+		return 0;
+	r.rax = r.orig_rax;
+	r.rip -= SYSCALL_INSN_LEN;
+	if ((err = pt(in, PTRACE_SETREGS, NULL, &r)))
+		return err;
+	in->rewound = true;
+	return 0;
+}
+
+/* At the end: a signal that came meanwhile would have ended the wait, so the
+ * program gets the EINTR after all (its handler runs as the thread resumes). */
+static void unwind_if_signalled(struct inject *in)
+{
+	struct sigframe_context *sc;
+
+	if (!in->rewound || !signal_waiting(in))
+		return;
+	in->rewound = false;
+	in->saved.rax = (unsigned long long)-EINTR;
+	in->saved.rip += SYSCALL_INSN_LEN;
+	if (in->frame) {
+		/* the frame rt_sigreturn restores from, should the thread go that way */
+		sc = &((struct sigframe *)in->frame)->uc.uc_mcontext;
+		sc->rax = in->saved.rax;
+		sc->rip = in->saved.rip;
+	}
+	if (!in->armed)
+		pt(in, PTRACE_SETREGS, NULL, &in->saved);
 }
 
 static int save_state(struct inject *in, char *why, size_t len)
@@ -426,6 +512,14 @@ static struct inject *try_thread(pid_t pid, const struct pick *p, const struct i
 		return NULL;
 	}
 	in->t_stop = clock_now_ns();
+	err = rewind_epoll(in);
+	if (err) {
+		*retry = err == -ESRCH;
+		snprintf(why, len, "cannot read thread %d of pid %d: %s", in->tid, pid,
+			 strerror(-err));
+		inject_end(in, NULL);
+		return NULL;
+	}
 	inject_die_at(INJECT_DIE_interrupted);
 	err = prepare(in, why, len);
 	if (err) {
@@ -446,7 +540,12 @@ struct inject *inject_begin(pid_t pid, const struct inject_opts *opts, char *why
 	if (pick_check_process(pid, why, len) || gadgets_find(pid, &g, why, len))
 		return NULL;
 	for (;;) {
-		int err = pick_thread(pid, opts ? opts->thread : NULL, &p, why, len);
+		/* the second half of the wait also takes a thread seen running at
+		 * one instant (an event loop's, between its epoll waits, busy
+		 * mostly in the kernel): should the interrupt land in its next
+		 * epoll wait, rewind_epoll runs that wait again */
+		bool any_running = clock_now_ns() + (uint64_t)wait_ms * 500000 >= deadline;
+		int err = pick_thread(pid, opts ? opts->thread : NULL, any_running, &p, why, len);
 		bool retry = err == -EAGAIN;
 
 		if (!err) {
@@ -663,6 +762,7 @@ int inject_end(struct inject *in, struct inject_report *report)
 		err = 0; /* put back already, by an abandoned call */
 	} else if (!in->armed) {
 		/* still at its interrupt stop, untouched but for memory below its stack */
+		unwind_if_signalled(in);
 		in->t_release = clock_now_ns();
 		err = pt(in, PTRACE_DETACH, NULL, 0);
 		in->released = true;
@@ -685,8 +785,10 @@ int inject_end(struct inject *in, struct inject_report *report)
 			ms_warn(
 			    "thread %d of pid %d released in the middle of an injected operation",
 			    in->tid, in->pid);
+		unwind_if_signalled(in);
 		/* nothing of the target should write there, but rt_sigreturn is
-		 * about to trust it: put it back if something did */
+		 * about to trust it: put it back if something did (or the EINTR
+		 * above changed it) */
 		if (!frame_intact(in) && write_target(in, in->fl.frame, in->frame, in->frame_len))
 			ms_warn("cannot rewrite the signal frame of thread %d of pid %d", in->tid,
 				in->pid);

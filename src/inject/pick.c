@@ -68,6 +68,43 @@ const char *pick_state_name(long nr, char *buf, size_t len)
 	return buf;
 }
 
+#ifndef SYS_epoll_pwait2
+#define SYS_epoll_pwait2 441
+#endif
+
+int pick_epoll_restartable(long nr, const unsigned long long args[6])
+{
+	if (nr == SYS_epoll_wait)
+		return 1;
+	/* the fifth argument is the signal mask */
+	return (nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2) && !args[4];
+}
+
+int pick_epoll_endless(long nr, const unsigned long long args[6])
+{
+	if (!pick_epoll_restartable(nr, args))
+		return 0;
+	/* epoll_wait's and epoll_pwait's timeout is an int in milliseconds;
+	 * epoll_pwait2's a timespec pointer, NULL for none */
+	return nr == SYS_epoll_pwait2 ? !args[3] : (int)(unsigned int)args[3] < 0;
+}
+
+int pick_parse_args(const char *line, unsigned long long args[6])
+{
+	char *end;
+
+	strtol(line, &end, 10);
+	if (end == line)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		const char *p = end;
+		args[i] = strtoull(p, &end, 16);
+		if (end == p)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 int pick_parse_syscall(const char *line, long *nr)
 {
 	char *end;
@@ -165,9 +202,14 @@ int pick_check_process(pid_t pid, char *why, size_t len)
 enum { SCORE_RUNNING = 1, SCORE_USER = 2, SCORE_BLOCKED = 3 };
 #define BUSY_WINDOW_NS 5000000L
 
-/* Higher is better; 0: do not interrupt. */
-static int score(long nr, char state)
+/* Higher is better; 0: do not interrupt. line: the thread's syscall line. */
+static int score(long nr, char state, const char *line)
 {
+	unsigned long long args[6];
+
+	if (nr >= 0 && (state == 'S' || state == 'D') && !pick_restartable(nr) &&
+	    !pick_parse_args(line, args) && pick_epoll_endless(nr, args))
+		return SCORE_BLOCKED; /* the injector restarts it (inject.c, prepare) */
 	if (nr >= 0)
 		return pick_restartable(nr) && (state == 'S' || state == 'D') ? SCORE_BLOCKED : 0;
 	if (nr == PICK_USER)
@@ -198,7 +240,7 @@ static int consider(pid_t pid, pid_t tid, const char *name, long *nr, int *sc, c
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
 	if (read_line(path, buf, sizeof(buf)) || pick_parse_syscall(buf, nr))
 		return 0; /* exited meanwhile */
-	*sc = score(*nr, task_state(pid, tid));
+	*sc = score(*nr, task_state(pid, tid), buf);
 	return 1;
 }
 
@@ -242,7 +284,8 @@ static bool busy_in_user(pid_t pid, pid_t tid)
 	return c0 && c1 > c0 && v0 >= 0 && v1 == v0;
 }
 
-int pick_thread(pid_t pid, const char *name, struct pick *out, char *why, size_t len)
+int pick_thread(pid_t pid, const char *name, bool any_running, struct pick *out, char *why,
+		size_t len)
 {
 	char path[64], buf[32];
 	struct dirent *d;
@@ -277,7 +320,7 @@ int pick_thread(pid_t pid, const char *name, struct pick *out, char *why, size_t
 	closedir(dir);
 	if (err)
 		return err;
-	if (best == SCORE_BLOCKED || (best && busy_in_user(pid, out->tid)))
+	if (best == SCORE_BLOCKED || (best && (any_running || busy_in_user(pid, out->tid))))
 		return 0;
 	if (best)
 		last = out->nr;

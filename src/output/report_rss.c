@@ -105,16 +105,30 @@ int report_rss_write_profile(const char *dir, const struct stacktab *t,
 	return sinks_write_profile(dir, "rss", t, ids, vals, n, MS_FLAME_MEM, "RSS growth", sub);
 }
 
+/* RssAnon at attach and at the end: what the process's own memory did, beside
+ * what the samples tell of where it went. */
+static void write_anon(FILE *f, double start, double end)
+{
+	char a[32], b[32];
+
+	if (start < 0 || end < 0)
+		return;
+	report_format_bytes(start, a, sizeof(a));
+	report_format_bytes(end, b, sizeof(b));
+	fprintf(f, "  anonymous memory  %s at attach, %s at the end (RssAnon: heap, stacks,\n"
+		   "                    anonymous mappings)\n", a, b);
+}
+
 void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profile *p,
 		      uint64_t released_bytes, const uint64_t *c, uint32_t min_period,
-		      uint32_t max_period)
+		      uint32_t max_period, double anon_start, double anon_end)
 {
 	char periods[64];
 
 	const uint32_t *ids;
 	const uint64_t *vals;
 	size_t n = cpu_profile__stacks(p, &ids, &vals);
-	char a[32], b[32], d[32], e[32], g[32];
+	char a[32], b[32], g[32];
 	uint64_t total = cpu_profile__total(p);
 
 	fprintf(f, "\n== rss ==\n");
@@ -135,20 +149,16 @@ void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profil
 		fprintf(f, "  page faults       %llu sampled (%s)\n",
 			(unsigned long long)c[MS_RSS_FAULTS], periods);
 	}
-	fprintf(f, "  new pages         ~%s: ~%s given back since (munmap, madvise, brk), ~%s still\n"
-		   "                    mapped (rss.folded)\n",
+	fprintf(f, "  new pages         ~%s: ~%s given back since (no longer resident: unmapped,\n"
+		   "                    discarded or swapped out), ~%s still mapped (rss.folded)\n",
 		a, b, g);
-	if (c[MS_RSS_LOST_RELEASE])
-		fprintf(f, "  lost releases     %llu (ring buffer full: their pages still count)\n",
-			(unsigned long long)c[MS_RSS_LOST_RELEASE]);
+	if (c[MS_RSS_MERGED])
+		fprintf(f, "  merged samples    %llu (ring buffer full: their pages counted with the "
+			   "next sample's stack)\n", (unsigned long long)c[MS_RSS_MERGED]);
 	if (c[MS_RSS_LOST])
 		fprintf(f, "  lost samples      %llu (ring buffer full: new pages and rss.folded "
 			   "undercount)\n", (unsigned long long)c[MS_RSS_LOST]);
-	report_format_bytes((double)c[MS_RSS_MMAP_BYTES], a, sizeof(a));
-	report_format_bytes((double)c[MS_RSS_MUNMAP_BYTES], b, sizeof(b));
-	report_format_bytes((double)c[MS_RSS_BRK_GROW], d, sizeof(d));
-	report_format_bytes((double)c[MS_RSS_BRK_SHRINK], e, sizeof(e));
-	fprintf(f, "  anonymous mmap    +%s, munmap -%s, brk +%s -%s\n", a, b, d, e);
+	write_anon(f, anon_start, anon_end);
 	write_top(f, t, ids, vals, n, total);
 }
 

@@ -17,13 +17,14 @@
 int report_rss_write_profile(const char *dir, const struct stacktab *t,
 			     const struct cpu_profile *p, int pid, const char *comm,
 			     uint32_t min_period, uint32_t max_period);
-/* The "== rss ==" section: sampled faults, estimated bytes of new pages (p holds
- * those still mapped, released_bytes those given back since), the memory
- * syscalls' totals (enum ms_rss_counter) and the top stacks, each titled by its
- * innermost Python frame or its first frame outside the allocator. */
+/* The "== rss ==" section: sampled faults (counters: enum ms_rss_counter),
+ * estimated bytes of new pages (p holds those still mapped, released_bytes those
+ * given back since), the anonymous resident memory at attach and at the end (< 0:
+ * not known, no line) and the top stacks, each titled by its innermost Python
+ * frame or its first frame outside the allocator. */
 void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profile *p,
 		      uint64_t released_bytes, const uint64_t *counters, uint32_t min_period,
-		      uint32_t max_period);
+		      uint32_t max_period, double anon_start, double anon_end);
 
 /* RSS growth judged as heap growth is (profile/rss_growth.h). */
 struct rss_suspects_input {

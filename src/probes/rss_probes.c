@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Sample the target's page faults that map new pages and count its memory syscalls. */
+/* Sample the target's page faults that map new pages. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@
 
 struct rss_probes {
 	struct rss *skel;
-	struct bpf_link **links; /* the two page-fault and two syscall tracepoints */
+	struct bpf_link **links; /* the two page-fault tracepoints */
 	int nr_cpus;
 	int nr_links;
 };
@@ -66,8 +66,6 @@ struct rss_probes *rss_probes__open(const struct rss_probes_opts *o, char *err, 
 	} tps[] = {
 		{r->skel->progs.on_user_fault, "page_fault_user"},
 		{r->skel->progs.on_kernel_fault, "page_fault_kernel"},
-		{r->skel->progs.on_sys_enter, "sys_enter"},
-		{r->skel->progs.on_sys_exit, "sys_exit"},
 	};
 	r->links = calloc(sizeof(tps) / sizeof(tps[0]), sizeof(*r->links));
 	if (!r->links) {

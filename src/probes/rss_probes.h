@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Load the RSS-growth BPF programs: sampled page faults of one process that map
- * new pages, and its anonymous mmap, munmap and brk. */
+ * new pages. Nothing here sees pages given back: src/run reads pagemap for that. */
 #ifndef MEMSPY_RSS_PROBES_H
 #define MEMSPY_RSS_PROBES_H
 

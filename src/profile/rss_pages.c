@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Sampled pages still in place: a dense array of pages, indexed by address. */
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
 
 #include "base/hashtab.h"
@@ -201,6 +200,40 @@ size_t rss_pages__release(struct rss_pages *m, uint64_t start, uint64_t len, uin
 	}
 	free(taken);
 	return ngone;
+}
+
+size_t rss_pages__list(const struct rss_pages *m, size_t from, size_t n, struct rss_page *out)
+{
+	size_t k = n < m->n ? n : m->n;
+
+	for (size_t i = 0; i < k; i++)
+		out[i] = m->pages[(from + i) % m->n];
+	return k;
+}
+
+void rss_pages__set_frames(struct rss_pages *m, uint64_t addr, uint64_t pfn,
+			   const uint32_t near[2])
+{
+	size_t pos;
+	uint32_t i = find(m, addr, &pos);
+
+	if (i != MS_HASHTAB_NONE) {
+		m->pages[i].pfn = pfn;
+		m->pages[i].near[0] = near[0];
+		m->pages[i].near[1] = near[1];
+	}
+}
+
+bool rss_pages__take(struct rss_pages *m, uint64_t addr, struct rss_page *out)
+{
+	size_t pos;
+	uint32_t i = find(m, addr, &pos);
+
+	if (i == MS_HASHTAB_NONE)
+		return false;
+	*out = m->pages[i];
+	remove_at(m, i, pos);
+	return true;
 }
 
 size_t rss_pages__count(const struct rss_pages *m)

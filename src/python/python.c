@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "python/python.h"
 #include "python/python_detect.h"
+#include "python/python_domains.h"
 #include "python/python_names.h"
 
 #define MAX_NATIVE 512
@@ -130,6 +131,11 @@ bool python__is_eval(const struct python *py, uint64_t pc)
 const char *python__eval_name(const struct python *py, uint64_t pc)
 {
 	return python__is_eval(py, pc) ? "_PyEval_EvalFrameDefault" : NULL;
+}
+
+int python__domains(const struct python *py, pid_t pid, uint64_t dom[3], char *why, size_t len)
+{
+	return python_domains_find(pid, &py->info, dom, why, len);
 }
 
 const char *python__frame(struct python *py, uint64_t code, uint64_t instr)

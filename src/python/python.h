@@ -41,6 +41,10 @@ bool python__is_eval(const struct python *py, uint64_t pc);
  * with) get it instead of their symbol: the cold part has none, and a loop
  * that big would otherwise spread over a row per unnamed address. */
 const char *python__eval_name(const struct python *py, uint64_t pc);
+/* The target addresses of py's allocator domains (PyMemAllocatorEx structs),
+ * indexed by python_domains.h's PY_DOMAIN_RAW/MEM/OBJ (raw may be 0): 0, or
+ * -errno with a one-line reason in why. */
+int python__domains(const struct python *py, pid_t pid, uint64_t dom[3], char *why, size_t len);
 /* "function (file.py:LINE)" of a frame of the event's Python stack; valid until
  * the next call (python_names__frame). */
 const char *python__frame(struct python *py, uint64_t code, uint64_t instr);

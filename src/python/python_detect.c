@@ -282,7 +282,7 @@ int python_detect(pid_t pid, struct python_info *info)
 	for (size_t i = 0; i < m.n && err == -ENOENT; i++) {
 		const struct map_entry *e = &m.entries[i];
 		struct elf_file f = {.fd = -1};
-		GElf_Sym rt, ver;
+		GElf_Sym rt, ver, ga;
 
 		if (!map_entry_is_file(e) || e->offset || !looks_like_python(e->path))
 			continue;
@@ -307,6 +307,8 @@ int python_detect(pid_t pid, struct python_info *info)
 			info->why = layout_of(pid, rt.st_size, info);
 			/* with frames off too: the evaluator's frames are named as one */
 			find_eval(&f, bias, info);
+			if (find_sym(&f, "PyMem_GetAllocator", &ga))
+				info->get_allocator = ga.st_value + bias;
 			/* without the evaluator's range nothing can be merged */
 			if (!info->why && !info->eval_start)
 				info->why = -ENOENT;

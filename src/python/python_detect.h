@@ -25,6 +25,7 @@ struct python_info {
 	uint64_t eval_start, eval_end;	/* _PyEval_EvalFrameDefault in the target, also
 					 * when not supported; 0, 0 when not found */
 	uint64_t cold_start, cold_end;	/* its .cold part; 0, 0 when none was found */
+	uint64_t get_allocator;		/* PyMem_GetAllocator in the target; 0: none */
 };
 
 /* Look for CPython in pid's mappings (the executable or a libpython). Returns 0

@@ -259,10 +259,16 @@ int python_layout_for(uint32_t version, const void *debug, size_t debug_len,
  * against sid's libpython3.14-dev and libpython3.15-dev: _Py_DebugOffsets does not
  * publish them. Checked in the binaries too: 3.14's PyMem_GetAllocator returns
  * _PyRuntime+880, +920 and +960 for the three domains, and 3.15's takes the
- * allocators' mutex at _PyRuntime+1000, just before them. */
+ * allocators' mutex at _PyRuntime+1000, just before them. 3.13 (trixie's
+ * python3.13): PyMem_GetAllocator takes the mutex at _PyRuntime+696 and its
+ * unlocked part copies from _PyRuntime+704 (raw), +784 (obj) and, in its .cold
+ * part, +744 (mem). */
 int python_allocator_offsets(uint32_t version, struct python_allocator_layout *out)
 {
 	switch (version >> 16) {
+	case 0x030d:
+		*out = (struct python_allocator_layout){.raw = 704, .mem = 744, .obj = 784};
+		return 0;
 	case 0x030e:
 		*out = (struct python_allocator_layout){.raw = 880, .mem = 920, .obj = 960};
 		return 0;

@@ -52,7 +52,7 @@ int python_layout_for(uint32_t version, const void *debug, size_t debug_len,
 		      uint64_t runtime_size, struct ms_python_offsets *off,
 		      struct python_code_layout *code);
 
-/* The allocator domains' offsets in _PyRuntime for a PY_VERSION_HEX (3.14 and 3.15:
+/* The allocator domains' offsets in _PyRuntime for a PY_VERSION_HEX (3.13 to 3.15:
  * _PyRuntime.allocators.standard). Returns 0, or -ENOTSUP for another version
  * (3.11's domains are static variables, not in _PyRuntime). */
 int python_allocator_offsets(uint32_t version, struct python_allocator_layout *out);

@@ -66,10 +66,16 @@ static const char *uprobe_mode_reason(const struct run_opts *o)
  * reason in why and the target as it was (but for the agent's inert mapping). */
 static int attach_inprocess(struct run *r, struct heap_probes_opts *hopts, char *why, size_t len)
 {
+	const struct python *py = r->procs[0]->py;
+	uint64_t dom[3];
 	char err[384];
 
-	r->inproc = inprocess__prepare(r->opts.pid, &r->alloc, hopts->sample_mean, hopts->seed,
-				       run_injector(), why, len);
+	if (py && python__domains(py, r->opts.pid, dom, err, sizeof(err))) {
+		ms_warn("in-process sampler: Python objects not sampled, malloc only: %s", err);
+		py = NULL;
+	}
+	r->inproc = inprocess__prepare(r->opts.pid, &r->alloc, py ? dom : NULL,
+				       hopts->sample_mean, hopts->seed, run_injector(), why, len);
 	if (!r->inproc)
 		return -ENOENT;
 	hopts->agent = inprocess__traps(r->inproc);

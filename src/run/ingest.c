@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Ingestion: each record the BPF programs send (allocation, free, CPU sample,
- * sampled page fault, released pages) becomes an update of its process's profiles
- * and, with --children, of the merged ones, whose stacks start with the process. */
+ * sampled page fault) and each sweep of the sampled pages (released or moved
+ * pages) becomes an update of its process's profiles and, with --children, of the
+ * merged ones, whose stacks start with the process. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/hashtab.h"
+#include "base/log.h"
 #include "base/testpoint.h"
 #include "memspy/events.h"
 #include "profile/cpu_profile.h"
@@ -18,6 +21,7 @@
 #include "python/python.h"
 #include "python/python_merge.h"
 #include "run/ingest.h"
+#include "run/page_watch.h"
 #include "run/run_state.h"
 #include "symbolize/ksyms.h"
 #include "symbolize/target_dwfl.h"
@@ -355,7 +359,20 @@ static void rss_page_gone(void *ctx, const struct rss_page *page)
 	}
 }
 
-/* A sampled fault on a new page: its bytes join rss.folded until they leave. */
+/* p's page map, opened at the first need; NULL when it cannot be read (the
+ * process is gone, or memspy may not read it: its pages then stay until the
+ * process exits). */
+static struct page_watch *watch_of(struct run *r, struct proc *p)
+{
+	if (p->watch || p->watch_failed || r->offline || p->exited)
+		return p->watch;
+	p->watch = page_watch__new(p->pid);
+	p->watch_failed = !p->watch;
+	return p->watch;
+}
+
+/* A sampled fault on a new page: its bytes join rss.folded until they leave. Its
+ * page frame, read now, lets a sweep follow it if it moves. */
 static void ingest_rss_fault(struct run *r, struct proc *p, const struct ms_cpu_event *ev,
 			     size_t size)
 {
@@ -376,12 +393,16 @@ static void ingest_rss_fault(struct run *r, struct proc *p, const struct ms_cpu_
 		cpu_profile__add(r->merged->rss, mid, bytes);
 		r->merged->rss_samples++;
 	}
+	struct page_watch *w = watch_of(r, p);
 	struct rss_page page = {.addr = ev->addr, .weight = ev->weight, .stack = id,
 				.merged = r->merged ? mid : 0};
+	if (w)
+		page_watch__frames(w, &page);
 	struct rss_owner owner = {r, p};
 	rss_pages__add(p->rss_pages, &page, rss_page_gone, &owner);
 }
 
+/* Pages given back or moved, as the fast-forward mode tells them. */
 static void ingest_rss_release(struct run *r, struct proc *p, const struct ms_rss_release *rel,
 			       size_t size)
 {
@@ -391,6 +412,35 @@ static void ingest_rss_release(struct run *r, struct proc *p, const struct ms_rs
 		return;
 	rss_pages__release(p->rss_pages, rel->start, rel->len, rel->new_start, rel->new_len,
 			   rss_page_gone, &owner);
+}
+
+void ingest_sweep_pages(struct run *r, bool full)
+{
+	struct rss_sweep_stats st;
+	uint64_t t0 = clock_now_ns();
+
+	if (r->offline || !run_has_rss(r))
+		return;
+	for (size_t i = 0; i < r->nr_procs; i++) {
+		struct proc *p = r->procs[i];
+		struct rss_owner owner = {r, p};
+		struct page_watch *w;
+
+		/* an exited process's pages went with it (ingest_proc.c) */
+		if (p->exited || !rss_pages__count(p->rss_pages) || !(w = watch_of(r, p)))
+			continue;
+		if (page_watch__sweep(w, p->rss_pages, full, rss_page_gone, &owner, &st))
+			continue;
+		r->sweep_pages += st.checked;
+		if (full && r->opts.verbose)
+			ms_info("pid %d: %zu sampled pages checked, %zu given back, %zu moved, "
+				"%zu unreadable; %zu pages of new mappings read",
+				(int)p->pid, st.checked, st.gone, st.moved, st.unread, st.scanned);
+	}
+	r->sweep_ns += clock_now_ns() - t0;
+	if (full && r->opts.verbose)
+		ms_info("page map sweeps: %llu pages checked in %.1f ms over the run",
+			(unsigned long long)r->sweep_pages, (double)r->sweep_ns / 1e6);
 }
 
 /* The process that sent a record: the target alone, or with --children any.

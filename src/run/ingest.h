@@ -4,6 +4,7 @@
 #ifndef MEMSPY_INGEST_H
 #define MEMSPY_INGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,11 @@ int ingest_record(void *ctx, const void *rec, size_t size);
 /* The records p got before its modules were read that were taken before
  * before_ns, oldest first; later ones stay held (UINT64_MAX: all). */
 void ingest_held(struct run *r, struct proc *p, uint64_t before_ns);
+/* Check the sampled pages of every running process against its page map: a
+ * slice of them, or all (full: right before outputs are written). Those no longer
+ * resident leave rss.folded; those found moved stay charged. Nothing in a run
+ * without probes (fast-forward feeds its own releases). */
+void ingest_sweep_pages(struct run *r, bool full);
 /* ingest_proc.c, --children: a fork, exec or exit record (struct
  * ms_proc_event). A fork or exec names the process; an exec has its modules
  * read again by the next run__open_new_procs; an exit has the process's live

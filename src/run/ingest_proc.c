@@ -13,6 +13,7 @@
 #include "profile/profile.h"
 #include "profile/rss_pages.h"
 #include "run/ingest.h"
+#include "run/page_watch.h"
 #include "run/run_state.h"
 
 /* The name a record gave, kept over the one /proc gave when a record of the
@@ -89,6 +90,10 @@ static void release_exited(struct run *r, struct proc *p)
 	free(addrs);
 	r->exit_released += before - profile__live_bytes(r->merged->heap);
 	rss_pages__release(p->rss_pages, 0, UINT64_MAX, 0, 0, page_gone_with_proc, r);
+	/* nothing left to sweep: its page map's fd goes, and is not opened again */
+	page_watch__free(p->watch);
+	p->watch = NULL;
+	p->watch_failed = true;
 }
 
 /* The exited process to forget first: the one that exited longest ago, and

@@ -11,7 +11,9 @@
 
 #include "base/log.h"
 #include "base/sampling.h"
+#include "python/python_domains.h"
 #include "run/inprocess.h"
+#include "run/python_slots.h"
 #include "target/alloc_slots.h"
 #include "target/procmaps.h"
 #include "target/procstat.h"
@@ -35,6 +37,8 @@ struct inprocess {
 	uint64_t *starts;	  /* modules' first mappings at the last scan, sorted */
 	size_t nr_starts;
 	unsigned retries;	  /* scans left for a new module's slots to settle */
+	/* CPython's mem and obj domains whose fields are slots; 0: not hooked */
+	uint64_t py_mem, py_obj;
 };
 
 static int cmp_u64(const void *a, const void *b)
@@ -127,9 +131,37 @@ static int write_owner(const struct inprocess *ip)
 				  sizeof(pid));
 }
 
+/* CPython's mem and obj domains (py: their addresses, NULL when the target runs no
+ * Python memspy can hook) added to slots; a failure only leaves Python's small
+ * objects unsampled, said in one line. prev_orig: the control block's orig[]
+ * before this attach. */
+static void add_python(struct inprocess *ip, const uint64_t *py, const uint64_t *prev_orig,
+		       struct alloc_slots *slots)
+{
+	uint64_t hooks[MS_HOOK_COUNT];
+	struct python_slots_agent ag = {
+		.start = ip->base,
+		.end = ip->base + ip->img.span,
+		.hooks = hooks,
+		.prev_orig = prev_orig,
+	};
+	char why[256];
+
+	if (!py)
+		return;
+	for (int h = 0; h < MS_HOOK_COUNT; h++)
+		hooks[h] = ip->base + ip->img.hooks[h];
+	if (python_slots_add(ip->pid, py, &ag, slots, why, sizeof(why))) {
+		ms_warn("in-process sampler: Python objects not sampled, malloc only: %s", why);
+		return;
+	}
+	ip->py_mem = py[PY_DOMAIN_MEM];
+	ip->py_obj = py[PY_DOMAIN_OBJ];
+}
+
 /* The slots and the control block, written while the agent is not installed. */
-static int fill(struct inprocess *ip, const struct allocator *a, uint64_t mean, uint64_t seed,
-		char *why, size_t len)
+static int fill(struct inprocess *ip, const struct allocator *a, const uint64_t *py,
+		uint64_t mean, uint64_t seed, char *why, size_t len)
 {
 	struct alloc_slots slots;
 	struct ms_agent_ctl *ctl;
@@ -152,6 +184,20 @@ static int fill(struct inprocess *ip, const struct allocator *a, uint64_t mean, 
 		alloc_slots_release(&slots);
 		return -ENOENT;
 	}
+	/* an agent an earlier attach left may still be called through a pointer to a
+	 * hook saved elsewhere (tracemalloc keeps the allocator it wrapped): each
+	 * hook keeps the original it had, never 0 */
+	uint64_t prev_orig[MS_HOOK_COUNT];
+	if (read_target(ip->pid, ip->base + ip->img.ctl + offsetof(struct ms_agent_ctl, orig),
+			prev_orig, sizeof(prev_orig))) {
+		snprintf(why, len, "cannot read the agent's control block");
+		alloc_slots_release(&slots);
+		return -EIO;
+	}
+	add_python(ip, py, prev_orig, &slots);
+	for (int h = 0; h < MS_HOOK_COUNT; h++)
+		if (!slots.orig[h])
+			slots.orig[h] = prev_orig[h];
 	ctl = malloc(sizeof(*ctl));
 	if (!ctl) {
 		alloc_slots_release(&slots);
@@ -253,7 +299,8 @@ static int write_settings(const struct inprocess *ip, uint64_t mean, uint64_t se
  * modules loaded since are appended for install to hook. Sampled blocks the
  * killed memspy left in the set are harmless: their frees reach the trap, and
  * BPF ignores them as frees of blocks it never saw. */
-static int adopt(struct inprocess *ip, uint64_t mean, uint64_t seed, char *why, size_t len)
+static int adopt(struct inprocess *ip, const uint64_t *py, uint64_t mean, uint64_t seed,
+		 char *why, size_t len)
 {
 	uint64_t ctl = ip->base + ip->img.ctl, old_mean = 0;
 	struct ms_agent_slot *slots = NULL;
@@ -272,8 +319,16 @@ static int adopt(struct inprocess *ip, uint64_t mean, uint64_t seed, char *why, 
 	if (!err)
 		err = read_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, slots), slots,
 				  n * sizeof(*slots));
-	for (uint32_t i = 0; !err && i < n; i++)
-		ip->nr_slots += slots[i].state == MS_SLOT_HOOKED;
+	for (uint32_t i = 0; !err && i < n; i++) {
+		if (slots[i].state != MS_SLOT_HOOKED)
+			continue;
+		ip->nr_slots++;
+		/* CPython's domains, when the killed memspy hooked them */
+		if (py && slots[i].addr - py[PY_DOMAIN_MEM] < PY_DOMAIN_SIZE)
+			ip->py_mem = py[PY_DOMAIN_MEM];
+		if (py && slots[i].addr - py[PY_DOMAIN_OBJ] < PY_DOMAIN_SIZE)
+			ip->py_obj = py[PY_DOMAIN_OBJ];
+	}
 	if (!err)
 		list_slots(ip, slots, n);
 	free(slots);
@@ -298,9 +353,9 @@ static int adopt(struct inprocess *ip, uint64_t mean, uint64_t seed, char *why, 
 	return 0;
 }
 
-struct inprocess *inprocess__prepare(pid_t pid, const struct allocator *a, uint64_t mean,
-				     uint64_t seed, const struct inprocess_injector *inj,
-				     char *why, size_t len)
+struct inprocess *inprocess__prepare(pid_t pid, const struct allocator *a, const uint64_t *py,
+				     uint64_t mean, uint64_t seed,
+				     const struct inprocess_injector *inj, char *why, size_t len)
 {
 	struct inprocess *ip;
 	char *path;
@@ -340,7 +395,8 @@ struct inprocess *inprocess__prepare(pid_t pid, const struct allocator *a, uint6
 		snprintf(why, len, "cannot map the agent into pid %d: %s", (int)pid, strerror(-err));
 		goto fail;
 	}
-	if (ip->adopt_from ? adopt(ip, mean, seed, why, len) : fill(ip, a, mean, seed, why, len))
+	if (ip->adopt_from ? adopt(ip, py, mean, seed, why, len)
+			   : fill(ip, a, py, mean, seed, why, len))
 		goto fail;
 	if (find_trap_path(ip)) {
 		snprintf(why, len, "the agent's mapping is not in pid %d's maps", (int)pid);
@@ -397,13 +453,16 @@ int inprocess__install(struct inprocess *ip, char *why, size_t len)
 
 void inprocess__describe(const struct inprocess *ip, char *buf, size_t len)
 {
-	if (ip->adopt_from)
-		snprintf(buf, len, "in-process sampler (%zu pointer slots in %zu modules; taken over "
-			 "from memspy pid %d, killed)",
-			 ip->nr_slots, ip->nr_modules, (int)ip->adopt_from);
-	else
-		snprintf(buf, len, "in-process sampler (%zu pointer slots in %zu modules)",
-			 ip->nr_slots, ip->nr_modules);
+	int n = ip->adopt_from
+			? snprintf(buf, len, "in-process sampler (%zu pointer slots in %zu modules; "
+				   "taken over from memspy pid %d, killed)",
+				   ip->nr_slots, ip->nr_modules, (int)ip->adopt_from)
+			: snprintf(buf, len, "in-process sampler (%zu pointer slots in %zu modules)",
+				   ip->nr_slots, ip->nr_modules);
+
+	if (ip->py_mem && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ", Python objects sampled (mem domain at %#" PRIx64
+			 ", obj domain at %#" PRIx64 ")", ip->py_mem, ip->py_obj);
 }
 
 int inprocess__counts(const struct inprocess *ip, struct agent_counts *out)

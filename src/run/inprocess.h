@@ -36,18 +36,22 @@ struct inprocess;
 
 /* Map the agent into pid (or take the one an earlier attach left, when it is of
  * this build and not installed), find the slots through which it calls a's
- * allocator and write the control block for sampling at mean bytes. The injection session stays
+ * allocator and write the control block for sampling at mean bytes. py: the
+ * addresses of the target's CPython allocator domains (python__domains), whose
+ * mem and obj function fields are hooked too; NULL when it runs no Python. The injection session stays
  * open for inprocess__install: attach the trap probes in between. NULL with a
  * one-line reason in why (meant for "uprobes on <allocator> (<why>)"). */
-struct inprocess *inprocess__prepare(pid_t pid, const struct allocator *a, uint64_t mean,
-				     uint64_t seed, const struct inprocess_injector *inj,
-				     char *why, size_t len);
+struct inprocess *inprocess__prepare(pid_t pid, const struct allocator *a, const uint64_t *py,
+				     uint64_t mean, uint64_t seed,
+				     const struct inprocess_injector *inj, char *why, size_t len);
 /* Where the trap probes go. Valid while ip lives. */
 const struct heap_agent_traps *inprocess__traps(const struct inprocess *ip);
 /* Switch the slots to the hooks and give the borrowed thread back. 0, or -errno
  * with a reason in why (no slot could be switched). */
 int inprocess__install(struct inprocess *ip, char *why, size_t len);
-/* One line for the report: "in-process sampler (N pointer slots in M modules)". */
+/* One line for the report: "in-process sampler (N pointer slots in M modules)",
+ * and ", Python objects sampled (mem domain at 0x..., obj domain at 0x...)" when
+ * CPython's domains are hooked. */
 void inprocess__describe(const struct inprocess *ip, char *buf, size_t len);
 /* Hook the slots of libraries the target loaded since the last call (dlopen), once
  * the dynamic linker has relocated them: call it about once a second. */

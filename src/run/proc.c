@@ -12,13 +12,14 @@
 #include "profile/rss_pages.h"
 #include "python/python.h"
 #include "python/python_globals.h"
+#include "run/page_watch.h"
 #include "run/proc.h"
 #include "symbolize/target_dwfl.h"
 #include "target/procstat.h"
 
 int profiles__init(struct profiles *p, uint64_t sample_mean)
 {
-	*p = (struct profiles){.rss_first = -1, .rss_last = -1};
+	*p = (struct profiles){.rss_first = -1, .rss_last = -1, .anon_first = -1, .anon_last = -1};
 	series_clock_start(&p->rss_clock);
 	p->heap = profile__new(sample_mean);
 	p->cpu = cpu_profile__new();
@@ -72,6 +73,7 @@ void profiles__reset(struct profiles *p, uint64_t sample_mean, uint64_t ts)
 	tseries_fini(&p->rss_series);
 	series_clock_start(&p->rss_clock);
 	p->rss_first = p->rss_last = -1;
+	p->anon_first = p->anon_last = -1;
 	profiles__start(p, ts);
 }
 
@@ -82,7 +84,7 @@ void profiles__limit(struct profiles *p, size_t max_sites, uint32_t other_stack)
 	profile__limit_sites(p->heap, max_sites, other_stack);
 }
 
-void profiles__tick(struct profiles *p, uint64_t ts, double rss)
+void profiles__tick(struct profiles *p, uint64_t ts, double rss, double anon)
 {
 	uint64_t halve;
 	size_t point;
@@ -95,6 +97,11 @@ void profiles__tick(struct profiles *p, uint64_t ts, double rss)
 	if (p->rss_first < 0)
 		p->rss_first = rss;
 	p->rss_last = rss;
+	if (anon >= 0) {
+		if (p->anon_first < 0)
+			p->anon_first = anon;
+		p->anon_last = anon;
+	}
 	point = series_clock_tick(&p->rss_clock, ts, &halve);
 	if (halve)
 		tseries_halve(&p->rss_series, halve);
@@ -136,6 +143,7 @@ void proc__free(struct proc *p)
 	python__free(p->py);
 	python_globals__free(p->py_globals);
 	rss_pages__free(p->rss_pages);
+	page_watch__free(p->watch);
 	profiles__release(&p->prof);
 	free(p->threads);
 	hashtab__fini(&p->threads_by_tid);
@@ -169,6 +177,10 @@ void proc__close_modules(struct proc *p)
 	p->dwfl = NULL;
 	p->py = NULL;
 	p->py_globals = NULL;
+	/* its page map reads the old address space: opened again at the next page */
+	page_watch__free(p->watch);
+	p->watch = NULL;
+	p->watch_failed = false;
 }
 
 int proc__hold(struct proc *p, const void *rec, size_t size)

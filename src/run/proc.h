@@ -14,6 +14,7 @@
 #include "output/report.h" /* struct heap_totals */
 #include "profile/series.h"
 
+struct page_watch;
 struct symcache;
 struct dbgfetch;
 
@@ -37,6 +38,7 @@ struct profiles {
 				     * when full (bounded as the heap's series are) */
 	struct series_clock rss_clock;
 	double rss_first, rss_last; /* RSS at the first and the latest tick; < 0: none */
+	double anon_first, anon_last; /* ... its anonymous part (RssAnon) */
 	size_t max_sites;	    /* the heap's bound on sites (profile__limit_sites) */
 	uint32_t other_stack;	    /* ... and where the rest go */
 	uint64_t start_ns;	    /* attach, the process's first record, or the last reset */
@@ -51,8 +53,9 @@ void profiles__limit(struct profiles *p, size_t max_sites, uint32_t other_stack)
 void profiles__start(struct profiles *p, uint64_t ts);
 /* Forget the heap and CPU profiles and the RSS series, and start again at ts. */
 void profiles__reset(struct profiles *p, uint64_t sample_mean, uint64_t ts);
-/* Record a point of every series; rss < 0: unreadable, the last point repeats. */
-void profiles__tick(struct profiles *p, uint64_t ts, double rss);
+/* Record a point of every series; rss < 0: unreadable, the last point repeats.
+ * anon, the anonymous part of rss, is kept for the first and latest tick. */
+void profiles__tick(struct profiles *p, uint64_t ts, double rss, double anon);
 
 struct thread_name {
 	uint32_t tid;
@@ -77,6 +80,8 @@ struct proc {
 	char py_off[1024];		/* why a CPython's frames are off; "": on or none */
 	struct python_globals *py_globals; /* its growing module-level containers */
 	struct rss_pages *rss_pages;	/* the sampled pages behind prof.rss */
+	struct page_watch *watch;	/* its page map, opened at its first sampled page */
+	bool watch_failed;		/* ... could not be opened: not tried again */
 	struct thread_name *threads;	/* --threads: the root frame of each thread seen */
 	size_t nr_threads;
 	struct hashtab threads_by_tid;	/* entries of threads; empty until --threads needs it */
@@ -106,7 +111,8 @@ int proc__open_dwfl(struct proc *p, pid_t from, struct symcache *shared,
 		    struct dbgfetch *fetch);
 /* Look for CPython in process from, for p: its frames and growing containers. */
 void proc__open_python(struct proc *p, pid_t from, bool quiet, int verbose);
-/* Forget the modules and CPython of the program the process ran before exec. */
+/* Forget the modules, CPython and page map of the program the process ran
+ * before exec. */
 void proc__close_modules(struct proc *p);
 /* Keep a copy of a record until the modules are read. 0 or -ENOMEM (dropped). */
 int proc__hold(struct proc *p, const void *rec, size_t size);

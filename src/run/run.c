@@ -288,6 +288,9 @@ static int resolve_allocator(struct run *r)
 					 "memory grows"
 				       : "rss.folded and the report's rss section show where "
 					 "its memory grows");
+	/* deep stacks need more bytes per sample to reach main, unless the user chose */
+	if (!e && !r->opts.stack_bytes && rt && rt->stack_bytes)
+		r->opts.stack_bytes = rt->stack_bytes;
 	return e;
 }
 
@@ -412,6 +415,8 @@ static int open_before_probes(struct run *r)
 	procstat_comm(o->pid, r->comm, sizeof(r->comm));
 	if (open_outdir(r) || (o->heap && resolve_allocator(r)))
 		return -EIO;
+	if (!r->opts.stack_bytes)
+		r->opts.stack_bytes = MS_DEFAULT_STACK_BYTES;
 	if (open_shared(r) || run_debuginfod_open(r)) {
 		ms_err("out of memory");
 		return -ENOMEM;
@@ -531,21 +536,23 @@ static void tick_allocated(struct run *r)
  * is the sum over the processes still running. */
 void run_tick(struct run *r, uint64_t ts)
 {
-	double sum = 0;
+	double sum = 0, anon_sum = 0;
 
 	if (!r->stopped)
 		inprocess__poll(r->inproc); /* libraries loaded since the last tick */
 	tick_allocated(r);
 	for (size_t i = 0; i < r->nr_procs; i++) {
 		struct proc *p = r->procs[i];
-		double rss = procstat_rss_bytes(p->pid);
+		double rss = procstat_rss_bytes(p->pid), anon = procstat_anon_bytes(p->pid);
 		python_globals__tick(p->py_globals, ts);
-		profiles__tick(&p->prof, ts, rss);
+		profiles__tick(&p->prof, ts, rss, anon);
 		if (rss > 0)
 			sum += rss;
+		if (anon > 0)
+			anon_sum += anon;
 	}
 	if (r->merged)
-		profiles__tick(r->merged, ts, sum);
+		profiles__tick(r->merged, ts, sum, anon_sum);
 }
 
 int run__poll(struct run *r, int timeout_ms)
@@ -564,6 +571,7 @@ int run__poll(struct run *r, int timeout_ms)
 	uint64_t t = clock_now_ns();
 	run_adapt_rss_period(r, t);
 	if (t >= r->next_tick) {
+		ingest_sweep_pages(r, false);
 		run_tick(r, t);
 		r->next_tick += MS_TICK_NS * ((t - r->next_tick) / MS_TICK_NS + 1);
 	}
@@ -659,6 +667,7 @@ void run_stop_at(struct run *r, uint64_t end_ns)
 			"processes they concern may be missing or shown as running",
 			(unsigned long long)follow_probes__lost(r->follow));
 	run_read_counters(r);
+	ingest_sweep_pages(r, true); /* the outputs' rss.folded is exact */
 	r->stopped = true;
 	run_tick(r, r->end_ns);
 }

@@ -19,7 +19,8 @@ struct run_opts {
 	const char *outdir;	/* NULL: memspy-<pid>-<YYYYmmdd-HHMMSS> */
 	double duration_s;	/* 0: until Ctrl-C, SIGTERM, the target's or cmd's exit */
 	uint64_t sample_mean;	/* Poisson mean in bytes; 1 records every allocation */
-	uint32_t stack_bytes;	/* user stack copied per sample */
+	uint32_t stack_bytes;	/* user stack copied per sample; 0: chosen for the target
+				 * (more for runtimes with deep stacks, see runtime_heap.h) */
 	uint32_t max_tracked;	/* tracked blocks the BPF map holds */
 	size_t max_stacks;	/* distinct stacks kept (--max-stacks); 0: the default */
 	size_t top_n;		/* sites in the report */

@@ -44,6 +44,7 @@ struct run {
 	size_t nr_probe_ips;
 	uint32_t rss_period, rss_period_min, rss_period_max; /* sampling now, over the run */
 	uint64_t rss_faults_seen, rss_faults_ns; /* new-page faults at the last adaptation */
+	uint64_t sweep_ns, sweep_pages;	/* time spent in page map sweeps, pages checked */
 	/* shared by every process */
 	struct stacktab *stacks;
 	struct symcache *symcache;	/* names of module addresses, for every dwfl */

@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "output/outdir.h"
+#include "run/ingest.h"
 #include "run/run.h"
 #include "run/run_state.h"
 #include "run/write.h"
@@ -60,6 +61,7 @@ static int write_into(struct run *r, const char *dir)
 	memcpy(saved, r->dir, sizeof(saved));
 	set_dirs(r, dir);
 	run_read_counters(r);
+	ingest_sweep_pages(r, true);
 	r->end_ns = clock_now_ns();
 	r->opts.quiet = true;
 	e = write_outputs(r, "snapshot (the run goes on)");

@@ -349,7 +349,8 @@ static void write_report_to(FILE *f, const struct run *r, const struct out_set *
 		write_offcpu_report(f, r, o);
 	if (run_has_rss(r)) {
 		report_rss_write(f, r->stacks, o->prof->rss, o->prof->rss_released,
-				 o->rss_counters, r->rss_period_min, r->rss_period_max);
+				 o->rss_counters, r->rss_period_min, r->rss_period_max,
+				 o->prof->anon_first, o->prof->anon_last);
 		report_rss_write_suspects(f, &(struct rss_suspects_input){
 						     .stacks = r->stacks,
 						     .work = &rss->work,

@@ -328,3 +328,24 @@ void alloc_slots_release(struct alloc_slots *s)
 	free(s->slots);
 	memset(s, 0, sizeof(*s));
 }
+
+int alloc_slots_add(struct alloc_slots *s, const struct alloc_slot *add, const uint64_t *orig,
+		    size_t n)
+{
+	struct alloc_slot *sl = realloc(s->slots, (s->n + n + 1) * sizeof(*sl));
+
+	if (!sl)
+		return -ENOMEM;
+	s->slots = sl;
+	for (size_t i = 0; i < n; i++) {
+		size_t at = s->n;
+		/* after every slot of a hook that comes before it or is the same */
+		while (at > 0 && sl[at - 1].hook > add[i].hook)
+			at--;
+		memmove(sl + at + 1, sl + at, (s->n - at) * sizeof(*sl));
+		sl[at] = add[i];
+		s->n++;
+		s->orig[add[i].hook] = orig[i];
+	}
+	return 0;
+}

@@ -56,6 +56,11 @@ extern const char *const alloc_slot_names[MS_HOOK_COUNT];
  */
 int alloc_slots_find(pid_t pid, const struct allocator *a, uint64_t skip_start,
 		     uint64_t skip_end, struct alloc_slots *out);
+/* Add n slots found some other way (CPython's allocator domains: struct fields no
+ * relocation names) in install order, orig[i] the original of add[i]'s hook.
+ * 0, or -ENOMEM with s unchanged. */
+int alloc_slots_add(struct alloc_slots *s, const struct alloc_slot *add, const uint64_t *orig,
+		    size_t n);
 void alloc_slots_release(struct alloc_slots *s);
 
 #endif

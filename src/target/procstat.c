@@ -23,6 +23,22 @@ double procstat_rss_bytes(pid_t pid)
 	return n == 2 ? (double)resident * (double)sysconf(_SC_PAGESIZE) : -1;
 }
 
+double procstat_anon_bytes(pid_t pid)
+{
+	char path[64];
+	unsigned long size, resident, shared;
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	int n = fscanf(f, "%lu %lu %lu", &size, &resident, &shared);
+	fclose(f);
+	/* statm's shared is RssFile + RssShmem: what is left is RssAnon */
+	if (n != 3 || shared > resident)
+		return -1;
+	return (double)(resident - shared) * (double)sysconf(_SC_PAGESIZE);
+}
+
 static void read_comm(const char *path, char *buf, size_t size)
 {
 	FILE *f = fopen(path, "re");

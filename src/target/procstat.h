@@ -10,6 +10,9 @@
 
 /* Resident set size in bytes from /proc/<pid>/statm, or -1 when unreadable. */
 double procstat_rss_bytes(pid_t pid);
+/* Anonymous resident memory in bytes (RssAnon: heap, stacks, anonymous mmap; not
+ * files or shared memory), from /proc/<pid>/statm, or -1 when unreadable. */
+double procstat_anon_bytes(pid_t pid);
 /* /proc/<pid>/comm into buf ("" when unreadable). */
 void procstat_comm(pid_t pid, char *buf, size_t size);
 /* /proc/<pid>/task/<tid>/comm, a thread's name, into buf ("" when unreadable). */

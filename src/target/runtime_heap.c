@@ -20,12 +20,17 @@ static const struct runtime_heap runtimes[] = {
 		.heap = "the JavaScript heap",
 		.manager = "V8",
 		.seen = "node's C++, native addons, C libraries",
+		/* node under HTTP load, measured: 1780 of 2021 heap samples did not
+		 * reach main with 16 KiB of stack (V8's frames are large and many
+		 * sit between the event loop and an allocation), 1 with 32 KiB */
+		.stack_bytes = 32768,
 	},
 	[MS_RT_JVM] = {
 		.language = "Java",
 		.heap = "the Java heap",
 		.manager = "the JVM",
 		.seen = "the JVM's native memory, JNI code, C libraries",
+		.stack_bytes = 32768, /* interpreter and compiled frames, as V8's */
 	},
 };
 

@@ -11,6 +11,7 @@ struct runtime_heap {
 	const char *heap;     /* "the Go heap" */
 	const char *manager;  /* "the Go runtime" */
 	const char *seen;     /* what the malloc probes still see: "cgo code, C libraries" */
+	unsigned stack_bytes; /* user stack a sample needs to reach main (0: the default) */
 };
 
 /* The runtime whose heap a process with these mappings keeps, or NULL when none

@@ -24,8 +24,10 @@ WAITERS="$TARGETS/inject_waiters"
 GIL="$HERE/gil.py"
 SLOTS="$(dirname "$TARGETS")/agent_slots"
 PY=/usr/bin/python3
-# the thread each waiters case borrows (w-epoll never: epoll_inproc checks that)
-WAIT_THREADS="w-read w-futex w-sleep w-poll w-busy"
+# the thread each waiters case borrows (w-epinf: in epoll_wait with no timeout,
+# which the injector puts back on its syscall; w-epoll, with a timeout, never:
+# epoll_inproc checks that)
+WAIT_THREADS="w-read w-futex w-sleep w-poll w-epinf w-busy"
 for f in "$TIGHT" "$WAITERS" "$SLOTS"; do
 	[ -x "$f" ] || fail "$f missing: build it with make check TESTS="
 done
@@ -250,9 +252,10 @@ case_adopt() { # KIND
 	echo "taken over from killed memspy pid $killed, $hooked slots"
 }
 
-# A thread in epoll_wait is never borrowed (its program would see EINTR): with
-# only that one allowed, memspy uses uprobes and says why, writes nothing into the
-# target, and the target never sees EINTR.
+# A thread in epoll_wait with a timeout is never borrowed blocked (restarted, its
+# wait would start again): with only that one allowed, memspy uses uprobes, or
+# takes it while it runs between two waits; either way the target never sees
+# EINTR, its timing holds and its checksum is the bare run's.
 case_epoll_inproc() {
 	local d=$DIR
 	start_kind "$d" waiters
@@ -260,9 +263,10 @@ case_epoll_inproc() {
 	wait_exit "$MEMSPY_PID" 60
 	[ "$EXIT_STATUS" = 0 ] || { cat "$d/memspy.err"; fail "memspy exited $EXIT_STATUS"; }
 	check_no_probes_left "$MEMSPY_PID" > /dev/null
-	grep -q 'uprobes on the allocator: .*epoll' "$d/memspy.err" ||
-		{ cat "$d/memspy.err"; fail "memspy did not refuse the thread in epoll_wait"; }
-	grep -q memspy-agent "/proc/$TARGET_PID/maps" && fail "the agent was mapped"
 	stop_kind "$d" waiters
-	echo "the thread in epoll_wait was refused: $(grep -o 'uprobes on the allocator: .*' "$d/memspy.err")"
+	if grep -q 'uprobes on the allocator' "$d/memspy.err"; then
+		echo "the thread in epoll_wait was refused: $(grep -o 'uprobes on the allocator: .*' "$d/memspy.err")"
+	else
+		echo "the thread in epoll_wait was taken between two waits, no EINTR"
+	fi
 }

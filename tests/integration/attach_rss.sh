@@ -6,7 +6,8 @@
 # in fill_returned, then moves 8 MiB of the kept memory (mremap) and gives 8 MiB
 # back (MADV_DONTNEED). The report counts every kind of fault to the page and the
 # 40 MiB given back; rss.folded charges the 24 MiB still mapped, moved pages
-# included, to fill_fresh's stack, and nothing to the other two functions.
+# included, to fill_fresh's stack, and nothing to the other two functions. memspy
+# sees what is given back in the child's page map, with no syscall tracepoint.
 . "$(dirname "$0")/lib.sh"
 need_bpf
 
@@ -15,6 +16,8 @@ CHILD=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$T/target.out")
 [ -n "$CHILD" ] || fail "no child pid in $(cat "$T/target.out")"
 PIDS="$CHILD $PIDS"
 start_memspy --no-heap --no-cpu -o "$T/out" "$CHILD"
+# releases are read from the page map: no syscall of any process pays for them
+check_no_syscall_tracepoints "$MEMSPY_PID"
 kill -USR1 "$CHILD"
 wait_for "$T/target.out" '^done' 30
 sleep 0.3

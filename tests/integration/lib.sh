@@ -158,6 +158,30 @@ check_no_probes_left() {
 	for p in $pids; do WATCHED=$(echo " $WATCHED " | sed "s/ $p / /; s/^ *//; s/ *$//"); done
 }
 
+# check_no_syscall_tracepoints PID: while memspy PID runs with its page-fault
+# tracepoints attached, none of its links is a raw syscall tracepoint (sys_enter,
+# sys_exit): those would slow every syscall of every process on the machine.
+check_no_syscall_tracepoints() {
+	local i=0 id links
+	command -v bpftool >/dev/null || fail "bpftool missing"
+	while :; do
+		links=$(sed -n 's/^link //p' "$T/bpf.$1" | sort -un |
+			while read -r id; do bpftool link show id "$id" 2>/dev/null; done)
+		echo "$links" | grep -q "tp 'page_fault_user'" && break
+		i=$((i + 1))
+		[ $i -le 50 ] || fail "no page_fault_user link of memspy pid $1 seen"
+		sleep 0.1
+	done
+	if echo "$links" | grep -E "tp 'sys_(enter|exit)'"; then
+		fail "memspy pid $1 attached a raw syscall tracepoint"
+	fi
+	for id in $(sed -n 's/^prog //p' "$T/bpf.$1" | sort -un); do
+		bpftool prog show id "$id" 2>/dev/null | grep -E 'name on_sys_(enter|exit)' &&
+			fail "memspy pid $1 loaded a syscall tracepoint program"
+	done
+	echo "ok: memspy pid $1 holds the page-fault tracepoints and no syscall tracepoint"
+}
+
 # free_port FROM: the first loopback TCP port from FROM on that nothing holds.
 free_port() {
 	python3 - "$1" <<'PY'

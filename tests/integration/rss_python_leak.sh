@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # A Python leak of small objects that only the new pages show: a chain of tuples
 # and strings in pymalloc's arenas (tests/data/python/rss_chain.py), built under
-# load for 7 s of a 14 s run, then kept while idle. No heap site grows, since
-# pymalloc maps its arenas without malloc; the rss section lists an RSS suspect
-# titled by the Python line that builds the chain, and the verdict names it. With
-# --no-heap the same suspect is judged against the new pages faulted in, and the
-# report says so.
+# load for 7 s of a 14 s run, then kept while idle. With --no-inject no heap site
+# grows, since pymalloc's blocks never reach malloc; the rss section lists an RSS
+# suspect titled by the Python line that builds the chain, and the verdict names
+# it. With --no-heap the same suspect is judged against the new pages faulted in,
+# and the report says so. In the default mode the in-process sampler sees
+# pymalloc's blocks through CPython's allocator domains: the verdict names the
+# line as a heap site, and it is still the first RSS suspect.
 . "$(dirname "$0")/lib.sh"
 need_bpf
 : "${srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -33,7 +35,16 @@ run() {
 	echo "$VERDICT"
 }
 
-run heap
+run inprocess
+echo "$RSS" | grep -m1 -E '^  #1 ' | grep -qF "#1 $want  +" ||
+	fail "inprocess: the first RSS suspect is not $want"
+V=$(echo "$VERDICT" | tr '\n' ' ' | sed 's/  */ /g')
+case "$V" in
+"== verdict == $want "*" grew by "*) ;;
+*) fail "inprocess: the verdict does not name $want as a heap site" ;;
+esac
+
+run heap --no-inject
 echo "$RSS" | grep -m1 -E '^  #1 ' | grep -qF "#1 $want  +" ||
 	fail "heap: the first RSS suspect is not $want"
 echo "$RSS" | grep -q 'judged together):$' ||

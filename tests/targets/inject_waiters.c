@@ -2,10 +2,12 @@
 /* A target whose threads wait in every way a borrowed thread can be found in,
  * each checking that it was never disturbed: blocked in read() on a pipe, in
  * pthread_cond_wait (futex), in clock_nanosleep (never cut short, never much
- * longer), in poll, in epoll_wait (never EINTR), and busy with floating point in
+ * longer), in poll, in epoll_wait with a timeout (never EINTR, never borrowed)
+ * and without one (borrowed: memspy restarts the wait; EINTR only when a signal
+ * handler ran meanwhile), and busy with floating point in
  * a non-default rounding mode (results and MXCSR checked every round, AVX
  * registers live across a loop). Threads are named w-read, w-futex, w-sleep,
- * w-poll, w-epoll, w-busy, w-main. SIGTERM prints "term" and exits 0; SIGUSR1
+ * w-poll, w-epoll, w-epinf, w-busy, w-main. SIGTERM prints "term" and exits 0; SIGUSR1
  * allocates; SIGUSR2 feeds the remaining rounds at once (the checksum depends
  * on ROUNDS alone, so a test ends the run when its cases are done). Usage: waiters [ROUNDS [PERIOD_MS]]: the main thread feeds every
  * waiter ROUNDS times, PERIOD_MS apart, then prints "checksum N" (the same for
@@ -34,7 +36,7 @@
  * longer" is what no load explains, a sleep restarted over and over or lost. */
 #define SLEEP_LATE_NS 6000000000L
 
-static int read_pipe[2], poll_pipe[2], epoll_pipe[2];
+static int read_pipe[2], poll_pipe[2], epoll_pipe[2], epinf_pipe[2];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static unsigned seq;
@@ -189,6 +191,29 @@ static void *epoller(void *arg)
 	}
 }
 
+/* epoll_wait with no timeout: the waits memspy borrows and restarts itself. */
+static void *epoller_endless(void *arg)
+{
+	struct epoll_event ev = {.events = EPOLLIN}, got;
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	name("w-epinf");
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, epinf_pipe[0], &ev))
+		die("epoll setup failed");
+	for (;;) {
+		int handled = usr1;
+		int n = epoll_wait(ep, &got, 1, -1);
+
+		/* a handler that ran on this thread ends the wait, as it must */
+		if (n < 0 && errno == EINTR && usr1 == handled)
+			die("EINTR in epoll_wait without a timeout");
+		if (n < 0 && errno != EINTR)
+			die("epoll_wait failed");
+		if (n > 0 && !take(epinf_pipe[0], 6))
+			return arg;
+	}
+}
+
 /* A sum whose last bits depend on the rounding mode. */
 static __attribute__((noipa)) double fp_work(int n)
 {
@@ -262,8 +287,9 @@ int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 100;
 	long period_ms = argc > 2 ? atol(argv[2]) : 20;
-	void *(*fns[])(void *) = {reader, futex_waiter, sleeper, poller, epoller, busy};
-	pthread_t th[6];
+	void *(*fns[])(void *) = {reader, futex_waiter, sleeper, poller, epoller, busy,
+				  epoller_endless};
+	pthread_t th[7];
 	struct timespec next;
 	uint64_t check = 0;
 	sigset_t usr2;
@@ -272,14 +298,14 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_term);
 	signal(SIGUSR1, on_usr1);
 	signal(SIGUSR2, on_usr2);
-	if (pipe(read_pipe) || pipe(poll_pipe) || pipe(epoll_pipe))
+	if (pipe(read_pipe) || pipe(poll_pipe) || pipe(epoll_pipe) || pipe(epinf_pipe))
 		die("pipe failed");
 	/* SIGUSR2 only for the main thread: its handler would end the others'
 	 * waits with EINTR, which they count as a failure */
 	sigemptyset(&usr2);
 	sigaddset(&usr2, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &usr2, NULL);
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 7; i++)
 		if (pthread_create(&th[i], NULL, fns[i], NULL))
 			die("pthread_create failed");
 	pthread_sigmask(SIG_UNBLOCK, &usr2, NULL);
@@ -300,6 +326,7 @@ int main(int argc, char **argv)
 		put(read_pipe[1], i);
 		put(poll_pipe[1], i * 3);
 		put(epoll_pipe[1], i * 5);
+		put(epinf_pipe[1], i * 7);
 		pthread_mutex_lock(&lock);
 		seq = i;
 		pthread_cond_broadcast(&cond);
@@ -308,14 +335,16 @@ int main(int argc, char **argv)
 	put(read_pipe[1], END_MARK);
 	put(poll_pipe[1], END_MARK);
 	put(epoll_pipe[1], END_MARK);
+	put(epinf_pipe[1], END_MARK);
 	pthread_mutex_lock(&lock);
 	done = 1;
 	pthread_cond_broadcast(&cond);
 	pthread_mutex_unlock(&lock);
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 7; i++)
 		pthread_join(th[i], NULL);
 	for (int i = 0; i < 5; i++)
 		check = check * 1000003 + sums[i];
+	check = check * 1000003 + sums[6];
 	printf("usr1 %d\n", (int)usr1);
 	printf("latest sleep %llu ms late\n", (unsigned long long)(late_max_ns / 1000000));
 	printf("checksum %llx\n", (unsigned long long)check);

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* CPython's allocator domains listed as the in-process agent's pointer slots. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+
+#include "python/python_domains.h"
+#include "run/python_slots.h"
+#include "target/procmaps.h"
+
+/* One domain: its hooks, field by field. */
+struct domain_hooks {
+	int domain;	 /* PY_DOMAIN_MEM or PY_DOMAIN_OBJ */
+	uint32_t ids[4]; /* enum ms_agent_hook of its malloc, calloc, realloc, free */
+};
+
+static const struct domain_hooks domains[] = {
+    {PY_DOMAIN_MEM,
+     {MS_HOOK_PYMEM_MALLOC, MS_HOOK_PYMEM_CALLOC, MS_HOOK_PYMEM_REALLOC, MS_HOOK_PYMEM_FREE}},
+    {PY_DOMAIN_OBJ,
+     {MS_HOOK_PYOBJ_MALLOC, MS_HOOK_PYOBJ_CALLOC, MS_HOOK_PYOBJ_REALLOC, MS_HOOK_PYOBJ_FREE}},
+};
+
+static const uint32_t fields[4] = {PY_DOMAIN_MALLOC, PY_DOMAIN_CALLOC, PY_DOMAIN_REALLOC,
+				   PY_DOMAIN_FREE};
+
+static int read_target(pid_t pid, uint64_t addr, void *buf, size_t size)
+{
+	struct iovec local = {buf, size}, remote = {(void *)(uintptr_t)addr, size};
+	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+
+	return n == (ssize_t)size ? 0 : n < 0 ? -errno : -EIO;
+}
+
+/* The original field value v (hook id) gets: v itself, or for a hook of an
+ * earlier attach the original it had; 0 when the field must be left alone. */
+static uint64_t original_of(uint64_t v, uint32_t id, const struct python_slots_agent *ag)
+{
+	uint64_t prev = ag->prev_orig[id];
+
+	if (v == ag->hooks[id])
+		return prev;
+	if (v >= ag->start && v < ag->end)
+		return 0;
+	return !prev || v == prev ? v : 0;
+}
+
+/* The four slots of the domain at addr into out, their originals into orig. 0, or
+ * -errno with why. */
+static int domain_slots(pid_t pid, const struct procmaps *maps, uint64_t addr,
+			const struct domain_hooks *d, const struct python_slots_agent *ag,
+			struct alloc_slot out[4], uint64_t orig[4], char *why, size_t len)
+{
+	const struct map_entry *e = procmaps_find(maps, addr);
+	uint64_t f[PY_DOMAIN_SIZE / 8];
+
+	if (!e || read_target(pid, addr, f, sizeof(f))) {
+		snprintf(why, len, "its allocator domain at %#" PRIx64 " cannot be read", addr);
+		return -EIO;
+	}
+	/* the agent stores into the field itself, mprotecting the page if need be */
+	uint32_t prot =
+	    (e->perms[0] == 'r' ? PROT_READ : 0) | (e->perms[1] == 'w' ? PROT_WRITE : 0);
+	for (int i = 0; i < 4; i++) {
+		uint64_t v = f[fields[i] / 8];
+		orig[i] = original_of(v, d->ids[i], ag);
+		if (!orig[i]) {
+			snprintf(why, len,
+				 "its allocator domain at %#" PRIx64 " was wrapped since "
+				 "an earlier memspy hooked it (tracemalloc?), or still calls the "
+				 "sampler of one killed before removing it",
+				 addr);
+			return -EBUSY;
+		}
+		out[i] = (struct alloc_slot){
+		    .addr = addr + fields[i], .value = v, .hook = d->ids[i], .prot = prot};
+	}
+	return 0;
+}
+
+int python_slots_add(pid_t pid, const uint64_t dom[3], const struct python_slots_agent *agent,
+		     struct alloc_slots *slots, char *why, size_t len)
+{
+	struct alloc_slot add[8]; /* mem's four, then obj's */
+	uint64_t orig[8];
+	struct procmaps maps;
+	int err = procmaps_read(pid, &maps);
+
+	if (err) {
+		snprintf(why, len, "cannot read its maps: %s", strerror(-err));
+		return err;
+	}
+	for (size_t k = 0; k < 2 && !err; k++)
+		err = domain_slots(pid, &maps, dom[domains[k].domain], &domains[k], agent,
+				   add + 4 * k, orig + 4 * k, why, len);
+	procmaps_release(&maps);
+	if (err)
+		return err;
+	/* all or nothing: a domain half hooked would see blocks allocated and not
+	 * their frees, or the reverse */
+	err = alloc_slots_add(slots, add, orig, 8);
+	if (err)
+		snprintf(why, len, "out of memory");
+	return err;
+}
