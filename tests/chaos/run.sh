@@ -10,7 +10,7 @@
 #   - the next attach to the same target works.
 # The in-process cases (inproc.sh) kill memspy at every step of the agent's
 # install and removal. A round runs every run case once and, of the in-process
-# matrix (about 300 cases, 5 to 9 s each), CHAOS_INPROC_CASES (6) chosen by the seed
+# matrix (about 340 cases, 4 to 9 s each), CHAOS_INPROC_CASES (6) chosen by the seed
 # printed first, with one agent take-over and the epoll case; CHAOS_MATRIX=full
 # runs the whole matrix each round (scripts/chaos.sh does).
 # usage: [CHAOS_SEED=S] run.sh [ROUNDS]   (make check: 1 round; scripts/chaos.sh N
