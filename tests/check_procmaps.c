@@ -4,11 +4,13 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check_suites.h"
 #include "target/elfload.h"
 #include "target/procmaps.h"
+#include "target/procstat.h"
 
 START_TEST(parses_every_field)
 {
@@ -183,6 +185,31 @@ START_TEST(bias_of_self)
 }
 END_TEST
 
+/* A start time names one process: this one's is steady, a child's is read while it
+ * lives, and a pid with no process has none (the in-process agent's owner check). */
+START_TEST(start_time_names_one_process)
+{
+	uint64_t self = procstat_start_time(getpid());
+	int fds[2], status;
+	char c;
+
+	ck_assert_uint_gt(self, 0);
+	ck_assert_uint_eq(procstat_start_time(getpid()), self);
+	ck_assert_int_eq(pipe(fds), 0);
+	pid_t child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		close(fds[1]);
+		_exit(read(fds[0], &c, 1) < 0);
+	}
+	close(fds[0]);
+	ck_assert_uint_ge(procstat_start_time(child), self);
+	close(fds[1]);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_uint_eq(procstat_start_time(child), 0);
+}
+END_TEST
+
 Suite *suite_procmaps(void)
 {
 	Suite *s = suite_create("procmaps");
@@ -196,6 +223,9 @@ Suite *suite_procmaps(void)
 	tcase_add_test(tc, bias_of_gapped_executable);
 	tcase_add_test(tc, bias_of_shared_library);
 	tcase_add_test(tc, bias_of_self);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("stat");
+	tcase_add_test(tc, start_time_names_one_process);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,7 +10,7 @@
 #include "memspy/events.h"
 
 #define MS_AGENT_MAGIC 0x31544e4741594d53ULL /* "SMYAGNT1" */
-#define MS_AGENT_ABI 1
+#define MS_AGENT_ABI 2
 /* Threads with a record of their own; later ones share the overflow record. */
 #define MS_AGENT_THREADS 512
 /* Sampled live blocks the agent remembers (power of two: open addressing). */
@@ -132,10 +132,13 @@ struct ms_agent_ctl {
 	__u64 countdowns[MS_COUNTDOWN_SLOTS]; /* exponential draws of the mean */
 	__u64 orig[MS_HOOK_COUNT];	     /* resolved original of each hook; 0: unused */
 	__u64 mean;			     /* --sample-bytes, for the record */
+	/* the memspy that installed the agent, so that a later one can tell it was
+	 * killed (no such pid, or another process under it) and adopt the agent */
+	__u64 owner_start;		     /* its start time, /proc/<pid>/stat field 22 */
 	__u32 abi;			     /* MS_AGENT_ABI */
 	__u32 nr_slots;			     /* entries used in slots[] */
 	__u32 sample_all;		     /* every allocation reaches the trap */
-	__u32 reserved;
+	__u32 owner_pid;		     /* its pid (0: unknown) */
 	struct ms_agent_slot slots[MS_AGENT_MAX_SLOTS];
 	/* state, agent */
 	__u32 enabled;	    /* 1 between install and remove: hooks count and sample */
@@ -171,6 +174,9 @@ _Static_assert(sizeof(struct ms_agent_sample) == 48, "agent sample layout");
 _Static_assert(sizeof(struct ms_agent_counts) == 32 + 8 * MS_SIZE_BUCKETS, "agent counts layout");
 _Static_assert(sizeof(struct ms_agent_thread) == 32 + sizeof(struct ms_agent_counts),
 	       "agent thread layout");
+_Static_assert(__builtin_offsetof(struct ms_agent_ctl, slots) ==
+		       8 * (3 + MS_COUNTDOWN_SLOTS + MS_HOOK_COUNT) + 16,
+	       "agent control block settings layout");
 _Static_assert((MS_AGENT_SET_SLOTS & (MS_AGENT_SET_SLOTS - 1)) == 0, "set size power of two");
 
 #endif

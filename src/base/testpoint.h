@@ -12,7 +12,9 @@
 #define MS_STEP_OUTPUT_COMMIT "output-commit"	  /* an output about to take its name */
 
 /* If the environment says MEMSPY_TEST_DIE_AT=step, die by SIGKILL here, as an
- * outside kill -9 would: no handler, no cleanup. Costs one compare otherwise. */
+ * outside kill -9 would: no handler, no cleanup. Costs one compare otherwise.
+ * With MEMSPY_TEST_STEPS set, each step passed is said on stderr
+ * ("memspy: test: step NAME"). */
 void ms_testpoint(const char *step);
 
 #endif

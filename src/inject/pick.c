@@ -252,24 +252,36 @@ static uint64_t time_on_cpu(pid_t pid, pid_t tid)
 	return read_line(path, buf, sizeof(buf)) ? 0 : strtoull(buf, NULL, 10);
 }
 
+/* The times the thread gave up its CPU to wait (blocked in a call), or -1. */
+static long voluntary_switches(pid_t pid, pid_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	return status_field(path, "voluntary_ctxt_switches", NULL, 0);
+}
+
 /* A thread shown "running" may be in user code or in the kernel: /proc says
  * "running" for any runnable thread, one just woken inside epoll_wait and
  * waiting for a CPU included (seen here: such a thread was picked and the
- * interrupt landed in epoll_wait). It is taken only when it keeps a CPU busy
- * over a short window: a thread computing, not one passing between waits. */
+ * interrupt landed in epoll_wait). It is taken only when it computes over a
+ * short window: it ran (so a wait it was woken in has returned) and never
+ * blocked (so it did not enter another). Not a share of a CPU: 8 threads
+ * computing on 2 loaded cores get far less than half each, and were never
+ * taken when that was the rule. */
 static bool busy_in_user(pid_t pid, pid_t tid)
 {
 	char path[64], buf[256];
-	uint64_t t0 = clock_now_ns(), c0 = time_on_cpu(pid, tid), t1, c1;
-	long nr;
+	uint64_t c0 = time_on_cpu(pid, tid), c1;
+	long v0 = voluntary_switches(pid, tid), v1, nr;
 
 	nanosleep(&(struct timespec){0, BUSY_WINDOW_NS}, NULL);
-	t1 = clock_now_ns();
 	c1 = time_on_cpu(pid, tid);
+	v1 = voluntary_switches(pid, tid);
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
 	if (read_line(path, buf, sizeof(buf)) || pick_parse_syscall(buf, &nr) || nr >= 0)
 		return false;
-	return c0 && c1 > c0 && (c1 - c0) * 2 >= t1 - t0;
+	return c0 && c1 > c0 && v0 >= 0 && v1 == v0;
 }
 
 int pick_thread(pid_t pid, const char *name, bool any_running, struct pick *out, char *why,

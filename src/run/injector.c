@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "inject/image.h"
 #include "inject/inject.h"
@@ -10,7 +11,12 @@
 
 static void *begin(pid_t pid, char *why, size_t len)
 {
-	return inject_begin(pid, NULL, why, len);
+	/* test-only: borrow a thread of this name alone, so that the chaos suite
+	 * has memspy die in each state a thread can be borrowed in */
+	const char *only = getenv("MEMSPY_TEST_INJECT_THREAD");
+	struct inject_opts o = {.thread = only && *only ? only : NULL};
+
+	return inject_begin(pid, &o, why, len);
 }
 
 static int map_image(void *s, const char *path, uint64_t *base)

@@ -7,13 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "base/log.h"
+#include "base/sampling.h"
 #include "python/python_domains.h"
 #include "run/inprocess.h"
 #include "run/python_slots.h"
 #include "target/alloc_slots.h"
 #include "target/procmaps.h"
+#include "target/procstat.h"
 
 struct inprocess {
 	pid_t pid;
@@ -25,6 +28,8 @@ struct inprocess {
 	char trap_path[64];	  /* /proc/<pid>/map_files/<range> of its text */
 	struct heap_agent_traps traps;
 	bool installed, removed;
+	pid_t adopt_from;	  /* the killed memspy whose enabled agent this run took over */
+	struct agent_counts before; /* an adopted agent's counters at install: not ours */
 	/* libraries loaded after attach (inprocess__poll) */
 	const struct allocator *alloc;
 	uint64_t *listed;	  /* addresses of the slots in the control block, sorted */
@@ -112,6 +117,20 @@ static int find_trap_path(struct inprocess *ip)
 	return err;
 }
 
+/* This memspy as the owner of an agent that counts already: start time first, so
+ * that the pid never names this memspy with the killed one's start time. */
+static int write_owner(const struct inprocess *ip)
+{
+	uint64_t ctl = ip->base + ip->img.ctl, start = procstat_start_time(getpid());
+	uint32_t pid = (uint32_t)getpid();
+	int err = write_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, owner_start), &start,
+			       sizeof(start));
+
+	return err ? err
+		   : write_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, owner_pid), &pid,
+				  sizeof(pid));
+}
+
 /* CPython's mem and obj domains (py: their addresses, NULL when the target runs no
  * Python memspy can hook) added to slots; a failure only leaves Python's small
  * objects unsampled, said in one line. prev_orig: the control block's orig[]
@@ -192,6 +211,8 @@ static int fill(struct inprocess *ip, const struct allocator *a, const uint64_t 
 	ip->nr_slots = slots.n - left;
 	for (size_t i = 0; i < slots.nr_modules; i++)
 		ip->nr_modules += slots.modules[i].nr_slots > 0;
+	ctl->owner_start = procstat_start_time(getpid());
+	ctl->owner_pid = (uint32_t)getpid();
 	err = write_target(ip->pid, ip->base + ip->img.ctl, ctl, sizeof(*ctl));
 	if (err)
 		snprintf(why, len, "cannot write the agent's control block: %s", strerror(-err));
@@ -201,27 +222,135 @@ static int fill(struct inprocess *ip, const struct allocator *a, const uint64_t 
 	return err;
 }
 
+/* Whether the memspy that owns an agent is gone: no process of that pid, or
+ * another one started since under it. An unknown owner (0) counts as alive. */
+static bool owner_gone(uint32_t pid, uint64_t start)
+{
+	if (!pid)
+		return false;
+	if (kill((pid_t)pid, 0) && errno == ESRCH)
+		return true;
+	return procstat_start_time((pid_t)pid) != start;
+}
+
 /* An agent an earlier attach left in the target: taken again (ip->base set) when
- * it is idle, its slots given back; one that still counts belongs to a memspy
- * attached now, or to one killed before it could remove it: its slots are
- * taken, so this run uses uprobes. 0 (reused or none), or -EBUSY with why. */
+ * it is idle, its slots given back; one that still counts and whose memspy was
+ * killed before it could remove it is adopted (ip->adopt_from set too); one whose
+ * memspy is attached now keeps its slots, so this run uses uprobes. 0 (reused,
+ * adopted or none), or -EBUSY with why. */
 static int reuse_earlier(struct inprocess *ip, char *why, size_t len)
 {
-	uint64_t base;
-	uint32_t enabled = 1;
+	uint64_t base, ctl, start = 0;
+	uint32_t enabled = 1, owner = 0;
 
 	ip->base = 0;
+	ip->adopt_from = 0;
 	if (!ip->inj->find_image || ip->inj->find_image(ip->pid, ip->img.path, &base))
 		return 0;
-	if (read_target(ip->pid, base + ip->img.ctl + offsetof(struct ms_agent_ctl, enabled),
-			&enabled, sizeof(enabled)) == 0 &&
-	    !enabled) {
+	ctl = base + ip->img.ctl;
+	if (read_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, enabled), &enabled,
+			sizeof(enabled)) ||
+	    read_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, owner_pid), &owner,
+			sizeof(owner)) ||
+	    read_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, owner_start), &start,
+			sizeof(start))) {
+		enabled = 1;
+		owner = 0;
+	}
+	if (!enabled || owner_gone(owner, start)) {
 		ip->base = base;
+		ip->adopt_from = enabled ? (pid_t)owner : 0;
 		return 0;
 	}
-	snprintf(why, len, "the sampler of another memspy is installed in pid %d (attached "
-		 "now, or killed before removing it)", (int)ip->pid);
+	if (owner)
+		snprintf(why, len, "the sampler of memspy pid %u is installed in pid %d (attached "
+			 "now: one in-process memspy at a time)", owner, (int)ip->pid);
+	else
+		snprintf(why, len, "the sampler of another memspy is installed in pid %d (attached "
+			 "now, or killed before removing it)", (int)ip->pid);
 	return -EBUSY;
+}
+
+static uint32_t add_new_slots(struct inprocess *ip, const struct alloc_slots *s);
+
+/* New sampling settings for an agent that counts now: the countdown table, then
+ * the mean. A thread drawing meanwhile may read a word torn between an old and a
+ * new draw, which is still a countdown of the same order. */
+static int write_settings(const struct inprocess *ip, uint64_t mean, uint64_t seed)
+{
+	uint64_t ctl = ip->base + ip->img.ctl, draws[MS_COUNTDOWN_SLOTS];
+	uint32_t all = mean <= 1;
+	int err;
+
+	sampling_fill_countdowns(draws, MS_COUNTDOWN_SLOTS, mean, seed);
+	if ((err = write_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, countdowns), draws,
+				sizeof(draws))) ||
+	    (err = write_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, sample_all), &all,
+				sizeof(all))))
+		return err;
+	return write_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, mean), &mean,
+			    sizeof(mean));
+}
+
+/* Take over the enabled agent of a memspy that was killed before it could remove
+ * it. Its hooks stay in place and its tables as they are: threads run in its
+ * hooks right now, so the control block is not rewritten whole. This memspy
+ * becomes the owner, the settings change if its mean differs, and slots of
+ * modules loaded since are appended for install to hook. Sampled blocks the
+ * killed memspy left in the set are harmless: their frees reach the trap, and
+ * BPF ignores them as frees of blocks it never saw. */
+static int adopt(struct inprocess *ip, const uint64_t *py, uint64_t mean, uint64_t seed,
+		 char *why, size_t len)
+{
+	uint64_t ctl = ip->base + ip->img.ctl, old_mean = 0;
+	struct ms_agent_slot *slots = NULL;
+	struct alloc_slots found;
+	uint32_t n = 0;
+	int err;
+
+	err = read_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, nr_slots), &n, sizeof(n));
+	if (!err && n > MS_AGENT_MAX_SLOTS)
+		err = -EINVAL;
+	if (!err)
+		err = read_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, mean), &old_mean,
+				  sizeof(old_mean));
+	if (!err && !(slots = calloc(n ? n : 1, sizeof(*slots))))
+		err = -ENOMEM;
+	if (!err)
+		err = read_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, slots), slots,
+				  n * sizeof(*slots));
+	for (uint32_t i = 0; !err && i < n; i++) {
+		if (slots[i].state != MS_SLOT_HOOKED)
+			continue;
+		ip->nr_slots++;
+		/* CPython's domains, when the killed memspy hooked them */
+		if (py && slots[i].addr - py[PY_DOMAIN_MEM] < PY_DOMAIN_SIZE)
+			ip->py_mem = py[PY_DOMAIN_MEM];
+		if (py && slots[i].addr - py[PY_DOMAIN_OBJ] < PY_DOMAIN_SIZE)
+			ip->py_obj = py[PY_DOMAIN_OBJ];
+	}
+	if (!err)
+		list_slots(ip, slots, n);
+	free(slots);
+	if (!err && old_mean != mean)
+		err = write_settings(ip, mean, seed);
+	if (!err)
+		err = write_owner(ip);
+	if (err) {
+		snprintf(why, len, "cannot take over the agent memspy pid %d left in pid %d: %s",
+			 (int)ip->adopt_from, (int)ip->pid, strerror(-err));
+		return err;
+	}
+	if (!alloc_slots_find(ip->pid, ip->alloc, ip->base, ip->base + ip->img.span, &found)) {
+		for (size_t i = 0; i < found.nr_modules; i++)
+			ip->nr_modules += found.modules[i].nr_slots || found.modules[i].nr_in_skip;
+		add_new_slots(ip, &found);
+		alloc_slots_release(&found);
+	}
+	ms_info("in-process sampler: taking over the one memspy pid %d left counting in pid %d "
+		"(it was killed before it could remove it)",
+		(int)ip->adopt_from, (int)ip->pid);
+	return 0;
 }
 
 struct inprocess *inprocess__prepare(pid_t pid, const struct allocator *a, const uint64_t *py,
@@ -266,7 +395,8 @@ struct inprocess *inprocess__prepare(pid_t pid, const struct allocator *a, const
 		snprintf(why, len, "cannot map the agent into pid %d: %s", (int)pid, strerror(-err));
 		goto fail;
 	}
-	if (fill(ip, a, py, mean, seed, why, len))
+	if (ip->adopt_from ? adopt(ip, py, mean, seed, why, len)
+			   : fill(ip, a, py, mean, seed, why, len))
 		goto fail;
 	if (find_trap_path(ip)) {
 		snprintf(why, len, "the agent's mapping is not in pid %d's maps", (int)pid);
@@ -301,12 +431,19 @@ int inprocess__install(struct inprocess *ip, char *why, size_t len)
 
 	ip->inj->end(ip->session);
 	ip->session = NULL;
+	/* an adopted agent's slots are hooked already: install hooked the new ones */
+	if (ip->adopt_from && hooked >= 0) {
+		hooked += (int32_t)ip->nr_slots;
+		ip->nr_slots = 0;
+	}
 	if (hooked <= 0) {
 		snprintf(why, len, "the agent switched no pointer slot: %s",
 			 hooked ? strerror(-hooked) : "every mprotect refused");
 		return hooked ? hooked : -EPERM;
 	}
 	ip->installed = true;
+	if (ip->adopt_from && agent_image_read_counts(ip->pid, ip->base + ip->img.ctl, &ip->before))
+		ip->before = (struct agent_counts){0};
 	if ((size_t)hooked < ip->nr_slots)
 		ms_warn("in-process sampler: %d of %zu pointer slots switched", hooked,
 			ip->nr_slots);
@@ -316,8 +453,12 @@ int inprocess__install(struct inprocess *ip, char *why, size_t len)
 
 void inprocess__describe(const struct inprocess *ip, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "in-process sampler (%zu pointer slots in %zu modules)",
-			 ip->nr_slots, ip->nr_modules);
+	int n = ip->adopt_from
+			? snprintf(buf, len, "in-process sampler (%zu pointer slots in %zu modules; "
+				   "taken over from memspy pid %d, killed)",
+				   ip->nr_slots, ip->nr_modules, (int)ip->adopt_from)
+			: snprintf(buf, len, "in-process sampler (%zu pointer slots in %zu modules)",
+				   ip->nr_slots, ip->nr_modules);
 
 	if (ip->py_mem && n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, ", Python objects sampled (mem domain at %#" PRIx64
@@ -326,7 +467,22 @@ void inprocess__describe(const struct inprocess *ip, char *buf, size_t len)
 
 int inprocess__counts(const struct inprocess *ip, struct agent_counts *out)
 {
-	return agent_image_read_counts(ip->pid, ip->base + ip->img.ctl, out);
+	const struct agent_counts *b = &ip->before;
+	int err = agent_image_read_counts(ip->pid, ip->base + ip->img.ctl, out);
+
+	/* an adopted agent counted before this run: only what came since is ours */
+	if (err || !ip->adopt_from)
+		return err;
+	out->n.alloc_calls -= b->n.alloc_calls;
+	out->n.alloc_bytes -= b->n.alloc_bytes;
+	out->n.free_calls -= b->n.free_calls;
+	out->n.sampled -= b->n.sampled;
+	for (int k = 0; k < MS_SIZE_BUCKETS; k++)
+		out->n.size_buckets[k] -= b->n.size_buckets[k];
+	out->sampled_frees -= b->sampled_frees;
+	out->set_full -= b->set_full;
+	out->threads_full -= b->threads_full;
+	return 0;
 }
 
 int inprocess__remove(struct inprocess *ip)

@@ -95,6 +95,20 @@ int procstat_cpu_ticks(pid_t pid, uint64_t *out)
 	return 0;
 }
 
+uint64_t procstat_start_time(pid_t pid)
+{
+	char buf[1024];
+	unsigned long long t;
+	const char *p = stat_fields(pid, buf, sizeof(buf));
+
+	/* fields 3 to 21 skipped (state ... itrealvalue), then starttime */
+	if (!p || sscanf(p, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+			    "%*d %*d %llu",
+			 &t) != 1)
+		return 0;
+	return t;
+}
+
 pid_t procstat_parent(pid_t pid)
 {
 	char buf[1024];

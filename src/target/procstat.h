@@ -20,6 +20,9 @@ void procstat_thread_comm(pid_t pid, pid_t tid, char *buf, size_t size);
 
 /* utime + stime from /proc/<pid>/stat, in clock ticks. 0 or -errno. */
 int procstat_cpu_ticks(pid_t pid, uint64_t *out);
+/* When pid started, in clock ticks since boot (/proc/<pid>/stat field 22): with
+ * the pid, it names one process for good. 0 when unreadable. */
+uint64_t procstat_start_time(pid_t pid);
 /* The parent pid from /proc/<pid>/stat, or 0 when unreadable. */
 pid_t procstat_parent(pid_t pid);
 

@@ -8,8 +8,14 @@
 #   - no BPF program, map or link memspy held is left in the kernel;
 #   - no partial file in the output directory, under its name or hidden;
 #   - the next attach to the same target works.
-# usage: run.sh [ROUNDS]   each round runs every case once (make check: 1;
-# scripts/chaos.sh N for long runs). Prints the counts; exits 1 on any failure.
+# The in-process cases (inproc.sh) kill memspy at every step of the agent's
+# install and removal. A round runs every run case once and, of the in-process
+# matrix (about 340 cases, 4 to 9 s each), CHAOS_INPROC_CASES (6) chosen by the seed
+# printed first, with one agent take-over and the epoll case; CHAOS_MATRIX=full
+# runs the whole matrix each round (scripts/chaos.sh does).
+# usage: [CHAOS_SEED=S] run.sh [ROUNDS]   (make check: 1 round; scripts/chaos.sh N
+# for long runs). Prints the counts; exits 1 on any failure. CHAOS_SEED=S with the
+# same ROUNDS runs the same cases again.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../integration/lib.sh"
 need_bpf
@@ -19,6 +25,8 @@ ROUNDS=${1:-1}
 WORK=${CHAOS_WORK:-5000}
 CHAOS="$TARGETS/chaos"
 [ -x "$CHAOS" ] || fail "$CHAOS missing: build it with make check TESTS="
+SEED=${CHAOS_SEED:-$(date +%s)}
+echo "chaos: seed $SEED (CHAOS_SEED=$SEED $0 ${1:-1} runs the same cases again)"
 
 # The checksum each kind of target must print: the work is deterministic and
 # does not depend on timing, so the reference runs without sleeping.
@@ -258,10 +266,32 @@ run_case() {
 	fi
 }
 
+. "$HERE/inproc.sh"
+
 : > "$T/pids"
 start=$(date +%s)
+inproc_refs
+inproc_matrix > "$T/matrix"
+# CHAOS_MATCH=REGEX: only the in-process cases whose line matches
+if [ -n "${CHAOS_MATCH:-}" ]; then
+	grep -E -- "$CHAOS_MATCH" "$T/matrix" > "$T/matched"
+	mv "$T/matched" "$T/matrix"
+fi
+echo "chaos: in-process matrix of $(wc -l < "$T/matrix") cases"
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
+	if [ "${CHAOS_MATRIX:-sample}" = full ]; then
+		cp "$T/matrix" "$T/round"
+	else
+		inproc_pick "$((SEED + r))" "${CHAOS_INPROC_CASES:-6}" < "$T/matrix" > "$T/round"
+	fi
+	while read -r line; do
+		# shellcheck disable=SC2086
+		run_case $line < /dev/null
+	done < "$T/round"
+	r=$((r + 1))
+	# CHAOS_ONLY=inproc: the in-process cases alone
+	[ "${CHAOS_ONLY:-}" != inproc ] || continue
 	for step in probes-attached first-event report-writing output-commit; do
 		run_case die_at "$step"
 	done
@@ -273,7 +303,6 @@ while [ "$r" -le "$ROUNDS" ]; do
 	run_case target_killed
 	run_case children_kill
 	run_case signals
-	r=$((r + 1))
 done
 echo "chaos: $cases cases in $ROUNDS round(s), $failures failures, $(( $(date +%s) - start )) s${failed:+ (failed:$failed)}"
 [ "$failures" = 0 ] || exit 1
