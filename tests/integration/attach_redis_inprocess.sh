@@ -11,6 +11,13 @@ need_bpf
 SLOTS=$(dirname "$TARGETS")/agent_slots
 start_redis
 
+commands() { redis-cli -p $PORT info stats | tr -d '\r' | sed -n 's/^total_commands_processed://p'; }
+# GETs from before the install until after the removal: served throughout, no error
+redis-benchmark -p $PORT -q -t get -r 100000 -c 10 -n 1000000000 > "$T/through.out" 2>&1 &
+TPID=$!
+PIDS="$PIDS $TPID"
+sleep 1
+c0=$(commands)
 # a mean of 64 KiB: thousands of samples, so the estimate holds 10% on every run
 start_memspy --sample-bytes 65536 -o "$T/out" "$RPID"
 if grep -q 'has no injector' "$T/memspy.err"; then
@@ -36,6 +43,13 @@ check_no_probes_left "$MEMSPY_PID"
 read -r _ back _ still _ other2 < "$T/slots.after"
 echo "after: $back slots at jemalloc, $still into the agent"
 [ "$still" = 0 ] && [ "$back" = "$hooked" ] || fail "slots not restored: $(cat "$T/slots.after")"
+sleep 1
+c1=$(commands)
+kill -TERM "$TPID" 2>/dev/null
+wait "$TPID" 2>/dev/null
+tr '\r' '\n' < "$T/through.out" | grep -iE 'error|refused|reset' && fail "redis-benchmark saw errors through install and removal"
+echo "commands served from before the install to after the removal: $((c1 - c0))"
+[ $((c1 - c0)) -gt 10000 ] || fail "redis served only $((c1 - c0)) commands through install and removal"
 wait $BPID 2>/dev/null
 cat "$T/bench.out" | tr '\r' '\n' | grep -v '^ *$' | tail -3
 
