@@ -578,7 +578,7 @@ START_TEST(test_report_rss)
 	struct stacktab *t = stacktab__new();
 	struct cpu_profile *c = rss_fixture(t);
 	uint64_t counters[MS_RSS_COUNT] = {
-	    [MS_RSS_FAULTS] = 927,	 [MS_RSS_LOST] = 2,
+	    [MS_RSS_FAULTS] = 927,	 [MS_RSS_MERGED] = 2,
 	    [MS_RSS_ALL_FAULTS] = 5000, [MS_RSS_NEW_PAGES] = 4100,
 	};
 	struct capture c1;

@@ -71,7 +71,6 @@ enum ms_off_counter {
 /* Counters of the RSS program (its own per-CPU map). */
 enum ms_rss_counter {
 	MS_RSS_FAULTS,	     /* page-fault samples taken for the target */
-	MS_RSS_LOST,	     /* ring buffer full: sample dropped */
 	MS_RSS_ALL_FAULTS,   /* every page fault of the target, sampled or not */
 	MS_RSS_NEW_PAGES,    /* faults that mapped a page not present before */
 	MS_RSS_MERGED,	     /* samples the ring had no room for: their faults rode

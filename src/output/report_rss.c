@@ -155,9 +155,6 @@ void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profil
 	if (c[MS_RSS_MERGED])
 		fprintf(f, "  merged samples    %llu (ring buffer full: their pages counted with the "
 			   "next sample's stack)\n", (unsigned long long)c[MS_RSS_MERGED]);
-	if (c[MS_RSS_LOST])
-		fprintf(f, "  lost samples      %llu (ring buffer full: new pages and rss.folded "
-			   "undercount)\n", (unsigned long long)c[MS_RSS_LOST]);
 	write_anon(f, anon_start, anon_end);
 	write_top(f, t, ids, vals, n, total);
 }

@@ -6,10 +6,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/uio.h>
 
 #include "python/python_detect.h"
 #include "python/python_domains.h"
+#include "target/procmem.h"
 
 /* The copy of one domain's struct into *out, as it is being decoded. */
 struct copy {
@@ -118,13 +118,6 @@ int python_getalloc_decode(const uint8_t *code, size_t len, uint64_t addr, int d
 	return err;
 }
 
-static int read_target(pid_t pid, uint64_t addr, void *buf, size_t size)
-{
-	struct iovec local = {buf, size}, remote = {(void *)(uintptr_t)addr, size};
-	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-
-	return n == (ssize_t)size ? 0 : n < 0 ? -errno : -EIO;
-}
 
 /* 3.11: the structs PyMem_GetAllocator copies from, with the parts it jumps to
  * for domains its main body does not copy. */
@@ -139,14 +132,14 @@ static int decode_getalloc(pid_t pid, const struct python_info *info, uint64_t d
 		snprintf(why, len, "%s exports no PyMem_GetAllocator", info->module);
 		return -ENOENT;
 	}
-	err = read_target(pid, info->get_allocator, code, sizeof(code));
+	err = procmem_read(pid, info->get_allocator, code, sizeof(code));
 	if (!err)
 		err = python_getalloc_decode(code, sizeof(code), info->get_allocator, -1, &d);
 	for (int k = 0; k < PY_DOMAINS && !err; k++) {
 		if (d.dom[k] || !d.far[k])
 			continue;
 		uint8_t part[32];
-		err = read_target(pid, d.far[k], part, sizeof(part));
+		err = procmem_read(pid, d.far[k], part, sizeof(part));
 		if (!err)
 			err = python_getalloc_decode(part, sizeof(part), d.far[k], k, &d);
 	}
@@ -170,7 +163,7 @@ static int check_domains(pid_t pid, const uint64_t dom[PY_DOMAINS], char *why, s
 {
 	for (int k = PY_DOMAIN_MEM; k <= PY_DOMAIN_OBJ; k++) {
 		uint64_t f[PY_DOMAIN_SIZE / 8];
-		if (read_target(pid, dom[k], f, sizeof(f))) {
+		if (procmem_read(pid, dom[k], f, sizeof(f))) {
 			snprintf(why, len, "its allocator domain at %#llx cannot be read",
 				 (unsigned long long)dom[k]);
 			return -EIO;

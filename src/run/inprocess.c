@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -17,6 +16,7 @@
 #include "target/alloc_slots.h"
 #include "target/procmaps.h"
 #include "target/procstat.h"
+#include "target/procmem.h"
 
 struct inprocess {
 	pid_t pid;
@@ -75,21 +75,7 @@ static void list_slots(struct inprocess *ip, const struct ms_agent_slot *slots, 
 	qsort(l, ip->nr_listed, sizeof(*l), cmp_u64);
 }
 
-static int write_target(pid_t pid, uint64_t addr, const void *buf, size_t len)
-{
-	struct iovec local = {(void *)buf, len}, remote = {(void *)(uintptr_t)addr, len};
-	ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
 
-	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
-}
-
-static int read_target(pid_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
-	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-
-	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
-}
 
 /* The path uprobes open the agent's text by: the mapping at base. */
 static int find_trap_path(struct inprocess *ip)
@@ -123,11 +109,11 @@ static int write_owner(const struct inprocess *ip)
 {
 	uint64_t ctl = ip->base + ip->img.ctl, start = procstat_start_time(getpid());
 	uint32_t pid = (uint32_t)getpid();
-	int err = write_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, owner_start), &start,
+	int err = procmem_write(ip->pid, ctl + offsetof(struct ms_agent_ctl, owner_start), &start,
 			       sizeof(start));
 
 	return err ? err
-		   : write_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, owner_pid), &pid,
+		   : procmem_write(ip->pid, ctl + offsetof(struct ms_agent_ctl, owner_pid), &pid,
 				  sizeof(pid));
 }
 
@@ -188,7 +174,7 @@ static int fill(struct inprocess *ip, const struct allocator *a, const uint64_t 
 	 * hook saved elsewhere (tracemalloc keeps the allocator it wrapped): each
 	 * hook keeps the original it had, never 0 */
 	uint64_t prev_orig[MS_HOOK_COUNT];
-	if (read_target(ip->pid, ip->base + ip->img.ctl + offsetof(struct ms_agent_ctl, orig),
+	if (procmem_read(ip->pid, ip->base + ip->img.ctl + offsetof(struct ms_agent_ctl, orig),
 			prev_orig, sizeof(prev_orig))) {
 		snprintf(why, len, "cannot read the agent's control block");
 		alloc_slots_release(&slots);
@@ -213,7 +199,7 @@ static int fill(struct inprocess *ip, const struct allocator *a, const uint64_t 
 		ip->nr_modules += slots.modules[i].nr_slots > 0;
 	ctl->owner_start = procstat_start_time(getpid());
 	ctl->owner_pid = (uint32_t)getpid();
-	err = write_target(ip->pid, ip->base + ip->img.ctl, ctl, sizeof(*ctl));
+	err = procmem_write(ip->pid, ip->base + ip->img.ctl, ctl, sizeof(*ctl));
 	if (err)
 		snprintf(why, len, "cannot write the agent's control block: %s", strerror(-err));
 	list_slots(ip, ctl->slots, ctl->nr_slots);
@@ -248,11 +234,11 @@ static int reuse_earlier(struct inprocess *ip, char *why, size_t len)
 	if (!ip->inj->find_image || ip->inj->find_image(ip->pid, ip->img.path, &base))
 		return 0;
 	ctl = base + ip->img.ctl;
-	if (read_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, enabled), &enabled,
+	if (procmem_read(ip->pid, ctl + offsetof(struct ms_agent_ctl, enabled), &enabled,
 			sizeof(enabled)) ||
-	    read_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, owner_pid), &owner,
+	    procmem_read(ip->pid, ctl + offsetof(struct ms_agent_ctl, owner_pid), &owner,
 			sizeof(owner)) ||
-	    read_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, owner_start), &start,
+	    procmem_read(ip->pid, ctl + offsetof(struct ms_agent_ctl, owner_start), &start,
 			sizeof(start))) {
 		enabled = 1;
 		owner = 0;
@@ -283,12 +269,12 @@ static int write_settings(const struct inprocess *ip, uint64_t mean, uint64_t se
 	int err;
 
 	sampling_fill_countdowns(draws, MS_COUNTDOWN_SLOTS, mean, seed);
-	if ((err = write_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, countdowns), draws,
+	if ((err = procmem_write(ip->pid, ctl + offsetof(struct ms_agent_ctl, countdowns), draws,
 				sizeof(draws))) ||
-	    (err = write_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, sample_all), &all,
+	    (err = procmem_write(ip->pid, ctl + offsetof(struct ms_agent_ctl, sample_all), &all,
 				sizeof(all))))
 		return err;
-	return write_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, mean), &mean,
+	return procmem_write(ip->pid, ctl + offsetof(struct ms_agent_ctl, mean), &mean,
 			    sizeof(mean));
 }
 
@@ -308,16 +294,16 @@ static int adopt(struct inprocess *ip, const uint64_t *py, uint64_t mean, uint64
 	uint32_t n = 0;
 	int err;
 
-	err = read_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, nr_slots), &n, sizeof(n));
+	err = procmem_read(ip->pid, ctl + offsetof(struct ms_agent_ctl, nr_slots), &n, sizeof(n));
 	if (!err && n > MS_AGENT_MAX_SLOTS)
 		err = -EINVAL;
 	if (!err)
-		err = read_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, mean), &old_mean,
+		err = procmem_read(ip->pid, ctl + offsetof(struct ms_agent_ctl, mean), &old_mean,
 				  sizeof(old_mean));
 	if (!err && !(slots = calloc(n ? n : 1, sizeof(*slots))))
 		err = -ENOMEM;
 	if (!err)
-		err = read_target(ip->pid, ctl + offsetof(struct ms_agent_ctl, slots), slots,
+		err = procmem_read(ip->pid, ctl + offsetof(struct ms_agent_ctl, slots), slots,
 				  n * sizeof(*slots));
 	for (uint32_t i = 0; !err && i < n; i++) {
 		if (slots[i].state != MS_SLOT_HOOKED)
@@ -419,7 +405,7 @@ static int32_t read_result(const struct inprocess *ip, size_t field)
 {
 	int32_t v = -EIO;
 
-	if (read_target(ip->pid, ip->base + ip->img.ctl + field, &v, sizeof(v)))
+	if (procmem_read(ip->pid, ip->base + ip->img.ctl + field, &v, sizeof(v)))
 		return -EIO;
 	return v;
 }
@@ -541,8 +527,8 @@ static uint32_t add_new_slots(struct inprocess *ip, const struct alloc_slots *s)
 	uint64_t at = ip->base + ip->img.ctl + offsetof(struct ms_agent_ctl, slots) +
 		      ip->nr_listed * sizeof(struct ms_agent_slot);
 	uint32_t total = ip->nr_listed + n;
-	if (!n || write_target(ip->pid, at, add, n * sizeof(*add)) ||
-	    write_target(ip->pid, ip->base + ip->img.ctl + offsetof(struct ms_agent_ctl, nr_slots),
+	if (!n || procmem_write(ip->pid, at, add, n * sizeof(*add)) ||
+	    procmem_write(ip->pid, ip->base + ip->img.ctl + offsetof(struct ms_agent_ctl, nr_slots),
 			 &total, sizeof(total)))
 		return 0;
 	list_slots(ip, add, n);

@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
 
 #include "python/python_domains.h"
 #include "run/python_slots.h"
 #include "target/procmaps.h"
+#include "target/procmem.h"
 
 /* One domain: its hooks, field by field. */
 struct domain_hooks {
@@ -27,13 +27,6 @@ static const struct domain_hooks domains[] = {
 static const uint32_t fields[4] = {PY_DOMAIN_MALLOC, PY_DOMAIN_CALLOC, PY_DOMAIN_REALLOC,
 				   PY_DOMAIN_FREE};
 
-static int read_target(pid_t pid, uint64_t addr, void *buf, size_t size)
-{
-	struct iovec local = {buf, size}, remote = {(void *)(uintptr_t)addr, size};
-	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-
-	return n == (ssize_t)size ? 0 : n < 0 ? -errno : -EIO;
-}
 
 /* The original field value v (hook id) gets: v itself, or for a hook of an
  * earlier attach the original it had; 0 when the field must be left alone. */
@@ -57,7 +50,7 @@ static int domain_slots(pid_t pid, const struct procmaps *maps, uint64_t addr,
 	const struct map_entry *e = procmaps_find(maps, addr);
 	uint64_t f[PY_DOMAIN_SIZE / 8];
 
-	if (!e || read_target(pid, addr, f, sizeof(f))) {
+	if (!e || procmem_read(pid, addr, f, sizeof(f))) {
 		snprintf(why, len, "its allocator domain at %#" PRIx64 " cannot be read", addr);
 		return -EIO;
 	}
