@@ -53,10 +53,12 @@ AGENT_INLINE __u64 agent_hash(__u64 x)
 	return x * 0x9e3779b97f4a7c15ULL;
 }
 
-/* The slot of set[] where a search for addr starts. */
+/* The home of addr: its byte in homes[], and the slot of set[] where a search for
+ * it starts (masked to the set's size). */
 AGENT_INLINE __u32 agent_set_home(__u64 addr)
 {
-	return (__u32)(agent_hash(addr >> 4) >> 50);
+	_Static_assert(MS_AGENT_HOMES == 1 << 16, "a home is the hash's top 16 bits");
+	return (__u32)(agent_hash(addr >> 4) >> 48);
 }
 
 AGENT_INLINE __u32 agent_size_bucket(__u64 size)
@@ -139,6 +141,63 @@ AGENT_INLINE void agent_release(struct ms_agent_thread *t, int overflow, __u64 a
 	} else if (AGENT_UNLIKELY(overflow)) {
 		agent_overflow_free(addr, counted, frame);
 	}
+}
+
+/*
+ * The fast path of a hook that wraps its original: decided and counted before the
+ * call, so that only the thread's record is live across it. The calling thread's
+ * record with its depth raised, or NULL for the slow path: sampling off, a hook
+ * already under way, no record of its own yet, or (below) a sample due or a block
+ * that may be sampled.
+ */
+AGENT_INLINE struct ms_agent_thread *agent_fast_thread(void)
+{
+	struct ms_agent_thread *t;
+	__u64 tp;
+
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+	t = &ms_agent_ctl.threads[(__u32)(agent_hash(tp) >> 32) % MS_AGENT_THREADS];
+	if (AGENT_UNLIKELY(t->key != tp || t->depth ||
+			   !__atomic_load_n(&ms_agent_ctl.enabled, __ATOMIC_RELAXED)))
+		return NULL;
+	return t;
+}
+
+/* An allocation of size about to be made, counted now unless it is the one to
+ * sample (or of size 0, which the slow path counts as it always has). */
+AGENT_INLINE struct ms_agent_thread *agent_fast_alloc(__u64 size)
+{
+	struct ms_agent_thread *t = agent_fast_thread();
+
+	if (!t)
+		return NULL;
+	__s64 left = t->countdown - (__s64)size;
+	if (AGENT_UNLIKELY(left <= 0 || !size))
+		return NULL;
+	t->countdown = left;
+	t->seq++;
+	t->n.alloc_calls++;
+	t->n.alloc_bytes += size;
+	t->n.size_buckets[agent_size_bucket(size)]++;
+	t->depth = 1;
+	return t;
+}
+
+/* A release of addr about to be made, counted now unless addr may be a sampled
+ * block (its home byte is not 0) or NULL. */
+AGENT_INLINE struct ms_agent_thread *agent_fast_release(__u64 addr)
+{
+	struct ms_agent_thread *t = agent_fast_thread();
+
+	if (!t || AGENT_UNLIKELY(!addr))
+		return NULL;
+	if (AGENT_UNLIKELY(__atomic_load_n(&ms_agent_ctl.homes[agent_set_home(addr)],
+					   __ATOMIC_RELAXED)))
+		return NULL;
+	t->seq++;
+	t->n.free_calls++;
+	t->depth = 1;
+	return t;
 }
 
 #endif

@@ -6,6 +6,7 @@
 #define HOOK AGENT_EXPORT __attribute__((noinline))
 #define ORIG(id, type) ((type)ms_agent_ctl.orig[MS_HOOK_##id])
 #define FRAME() __builtin_frame_address(0)
+#define AGENT_COLD __attribute__((noinline, cold))
 
 typedef void *(*fn_p1)(void *, size_t);
 typedef void *(*fn_p2)(void *, size_t, size_t);
@@ -199,6 +200,15 @@ AGENT_HIDDEN struct new_result agent_new(size_t size, size_t al, __u32 which, vo
  * hooks' wrapper). The depth stays raised across the call, frees included, so the
  * requests pymalloc forwards to malloc (over 512 bytes) and their frees are counted
  * once, here, where the Python line that asked for them is on the stack.
+ *
+ * A busy Python process makes millions of these calls a second (a list of 10,000
+ * ints is 10,000 of them), so each hook has a fast path (agent.h) that counts
+ * before the call and keeps only the thread's record across it; anything else
+ * (a sample due, a sampled block released, no record yet, sampling off) takes the
+ * slow path, the general code every hook above runs. frame is the hook's own
+ * frame, so the traps see the caller whichever way the compiler makes the call.
+ * An allocation the fast path counted stays counted if it fails: pymalloc fails
+ * only when the system has no memory left.
  */
 typedef void *(*fn_py_malloc)(void *, size_t);
 typedef void *(*fn_py_calloc)(void *, size_t, size_t);
@@ -206,16 +216,28 @@ typedef void *(*fn_py_realloc)(void *, void *, size_t);
 typedef void (*fn_py_free)(void *, void *);
 
 #define PY_FREE_HOOK(id, suffix)                                                \
-	HOOK void ms_hook_##suffix(void *ctx, void *ptr)                        \
+	static AGENT_COLD void slow_##suffix(void *ctx, void *ptr, void *frame)  \
 	{                                                                       \
 		int overflow;                                                   \
 		struct ms_agent_thread *t = agent_enter(&overflow);             \
 									\
-		agent_release(t, overflow, (__u64)ptr, 1, FRAME());            \
+		agent_release(t, overflow, (__u64)ptr, 1, frame);              \
 		ORIG(id, fn_py_free)(ctx, ptr);                                 \
 		agent_leave(t);                                                 \
+	}                                                                       \
+	HOOK void ms_hook_##suffix(void *ctx, void *ptr)                        \
+	{                                                                       \
+		struct ms_agent_thread *t = agent_fast_release((__u64)ptr);     \
+									\
+		if (AGENT_UNLIKELY(!t)) {                                       \
+			slow_##suffix(ctx, ptr, FRAME());                       \
+			return;                                                 \
+		}                                                               \
+		ORIG(id, fn_py_free)(ctx, ptr);                                 \
+		t->depth = 0;                                                   \
 	}
 
+/* rare next to malloc and free: the general path only */
 #define PY_REALLOC_HOOK(id, suffix)                                             \
 	HOOK void *ms_hook_##suffix(void *ctx, void *ptr, size_t size)          \
 	{                                                                       \
@@ -229,33 +251,35 @@ typedef void (*fn_py_free)(void *, void *);
 		return p;                                                       \
 	}
 
-#define PY_MALLOC_HOOK(id, suffix)                                              \
-	HOOK void *ms_hook_##suffix(void *ctx, size_t size)                     \
+#define PY_ALLOC_HOOK(id, suffix, fn_type, params, args, size, fn)              \
+	static AGENT_COLD void *slow_##suffix(void *ctx, PY_UNPAREN params, void *frame) \
 	{                                                                       \
 		int overflow;                                                   \
 		struct ms_agent_thread *t = agent_enter(&overflow);             \
-		void *p = ORIG(id, fn_py_malloc)(ctx, size);                    \
+		void *p = ORIG(id, fn_type)(ctx, PY_UNPAREN args);              \
 									\
-		agent_leave_alloc(t, overflow, (__u64)p, size, MS_FN_MALLOC, FRAME()); \
+		agent_leave_alloc(t, overflow, (__u64)p, size, fn, frame);      \
 		return p;                                                       \
-	}
-
-#define PY_CALLOC_HOOK(id, suffix)                                              \
-	HOOK void *ms_hook_##suffix(void *ctx, size_t n, size_t size)           \
+	}                                                                       \
+	HOOK void *ms_hook_##suffix(void *ctx, PY_UNPAREN params)               \
 	{                                                                       \
-		int overflow;                                                   \
-		struct ms_agent_thread *t = agent_enter(&overflow);             \
-		void *p = ORIG(id, fn_py_calloc)(ctx, n, size);                 \
+		struct ms_agent_thread *t = agent_fast_alloc(size);             \
 									\
-		agent_leave_alloc(t, overflow, (__u64)p, n * size, MS_FN_CALLOC, FRAME()); \
+		if (AGENT_UNLIKELY(!t))                                         \
+			return slow_##suffix(ctx, PY_UNPAREN args, FRAME());    \
+		void *p = ORIG(id, fn_type)(ctx, PY_UNPAREN args);              \
+		t->depth = 0;                                                   \
 		return p;                                                       \
 	}
+#define PY_UNPAREN(...) __VA_ARGS__
 
 PY_FREE_HOOK(PYMEM_FREE, pymem_free)
 PY_FREE_HOOK(PYOBJ_FREE, pyobj_free)
 PY_REALLOC_HOOK(PYMEM_REALLOC, pymem_realloc)
 PY_REALLOC_HOOK(PYOBJ_REALLOC, pyobj_realloc)
-PY_MALLOC_HOOK(PYMEM_MALLOC, pymem_malloc)
-PY_MALLOC_HOOK(PYOBJ_MALLOC, pyobj_malloc)
-PY_CALLOC_HOOK(PYMEM_CALLOC, pymem_calloc)
-PY_CALLOC_HOOK(PYOBJ_CALLOC, pyobj_calloc)
+PY_ALLOC_HOOK(PYMEM_MALLOC, pymem_malloc, fn_py_malloc, (size_t size), (size), size, MS_FN_MALLOC)
+PY_ALLOC_HOOK(PYOBJ_MALLOC, pyobj_malloc, fn_py_malloc, (size_t size), (size), size, MS_FN_MALLOC)
+PY_ALLOC_HOOK(PYMEM_CALLOC, pymem_calloc, fn_py_calloc, (size_t n, size_t size), (n, size),
+	      n * size, MS_FN_CALLOC)
+PY_ALLOC_HOOK(PYOBJ_CALLOC, pyobj_calloc, fn_py_calloc, (size_t n, size_t size), (n, size),
+	      n * size, MS_FN_CALLOC)
