@@ -72,10 +72,10 @@ LP=$!
 PIDS="$LP"
 live=$(peak live --sample-bytes 1 -d 18 "$LP")
 tracked=$(awk '/^  live / { print $2 }' "$W/out.live/report.txt")
-lost=$(awk '/^  lost events/ { print $3 }' "$W/out.live/report.txt")
+lost=$(awk '/^  lost (allocations|frees) / { n += $3 } END { print n + 0 }' "$W/out.live/report.txt")
 
 echo "memspy peak RSS, $(nproc) CPUs, Linux $(uname -r):"
 printf "  default mode, redis-server under redis-benchmark:  %6s MiB  (bound 100)\n" "$redis"
 printf "  default mode, gunicorn Flask worker under wrk:     %6s MiB  (bound 100)\n" "$flask"
-printf "  --sample-bytes 1, 1 M live blocks of 32 B:         %6s MiB  (bound 150; %s B live tracked, %s events lost)\n" \
+printf "  --sample-bytes 1, 1 M live blocks of 32 B:         %6s MiB  (bound 150; %s B live tracked, %s allocations and frees lost)\n" \
 	"$live" "$tracked" "$lost"
