@@ -198,10 +198,18 @@ static void open_modules(struct run *r, struct proc *p)
 
 	if (r->offline)
 		return;
-	if (kill(p->pid, 0) && errno == ESRCH && !p->execd && p->counts.parent &&
-	    kill((pid_t)p->counts.parent, 0) == 0)
+	bool forked = !p->execd && p->counts.parent && kill((pid_t)p->counts.parent, 0) == 0;
+
+	if (forked && kill(p->pid, 0) && errno == ESRCH)
 		from = (pid_t)p->counts.parent;
-	proc__open_dwfl(p, from, r->symcache, r->fetch); /* failing, its stacks print [unknown] */
+	/* A child on its way out (or a zombie) still answers kill() but has no
+	 * mappings left: read through its parent too. Failing, its stacks print
+	 * [unknown]. */
+	if (proc__open_dwfl(p, from, r->symcache, r->fetch) == -ESRCH && forked &&
+	    from == p->pid) {
+		from = (pid_t)p->counts.parent;
+		proc__open_dwfl(p, from, r->symcache, r->fetch);
+	}
 	proc__open_python(p, from, !p->execd || r->opts.quiet_attach, r->opts.verbose);
 	py = python__offsets(p->py);
 	if (r->follow && py && py->runtime && follow_probes__set_python(r->follow, p->pid, py))
