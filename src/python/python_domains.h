@@ -31,10 +31,12 @@ struct python_getalloc {
  * Decode len bytes of code at addr, a part of PyMem_GetAllocator(domain, out):
  * `test %edi,%edi` / `cmp $k,%edi` then `jne`/`je` choose the domain, and each
  * domain's copy is `mov $imm32,%esi` (or `lea disp(%rip),%rsi`), `mov $0xa,%ecx`,
- * `mov %rax,%rdi`, `rep movsl`. domain: the one a part reached by `je` copies, or
+ * `mov %rax,%rdi`, `rep movsl`; or, in a shared libpython, two `movdqa
+ * disp(%rip),%xmmN` / `movups %xmmN,off(%rsi)` and `mov disp(%rip),%rax` / `mov
+ * %rax,0x20(%rsi)`. domain: the one a part reached by `je` copies, or
  * -1 at the function's start. Stops at the first instruction of another shape.
  * Returns 0, or -EPROTO when the code contradicts itself (two structs for one
- * domain).
+ * domain, or one copy from two structs).
  */
 int python_getalloc_decode(const uint8_t *code, size_t len, uint64_t addr, int domain,
 			   struct python_getalloc *d);
