@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the Python modules: location tables, path shortening, the merge of
  * Python frames into native stacks, and the .cold part finder. */
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -583,6 +585,37 @@ START_TEST(test_getalloc_shared)
 }
 END_TEST
 
+/* An unstripped build's domains, by the names its .symtab gives the structs: the
+ * addresses the loaded library itself reports. */
+START_TEST(test_domains_from_symbols)
+{
+	const char *lib = MS_TEST_BUILD "/tests/targets/libpydomains.so";
+	const char *debian = "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0";
+	void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+	uint64_t want[PY_DOMAINS], dom[PY_DOMAINS] = {0};
+	void (*addrs)(uint64_t *);
+	void *ga;
+
+	ck_assert_msg(h, "%s", dlerror());
+	addrs = (void (*)(uint64_t *))dlsym(h, "pydomains_addrs");
+	ga = dlsym(h, "PyMem_GetAllocator");
+	ck_assert(addrs && ga);
+	addrs(want);
+	ck_assert_int_eq(python_domains_from_symbols(open(lib, O_RDONLY | O_CLOEXEC),
+						     (uintptr_t)ga, dom), 0);
+	for (int k = 0; k < PY_DOMAINS; k++)
+		ck_assert_uint_eq(dom[k], want[k]);
+	dlclose(h);
+	/* a stripped libpython (Debian's) names none of them */
+	if (!access(debian, R_OK))
+		ck_assert_int_eq(python_domains_from_symbols(open(debian, O_RDONLY | O_CLOEXEC),
+							     0x1000, dom), -ENOENT);
+	/* nor does a file that is no CPython */
+	ck_assert_int_eq(python_domains_from_symbols(open("/proc/self/exe", O_RDONLY | O_CLOEXEC),
+						     0x1000, dom), -ENOENT);
+}
+END_TEST
+
 /* A compact ASCII str object of CPython 3.11 at buf (128 bytes). */
 static void fake_str(uint8_t *buf, const struct python_code_layout *l, const char *s)
 {
@@ -691,6 +724,7 @@ Suite *suite_python(void)
 	tcase_add_test(tc, test_getalloc_decode);
 	tcase_add_test(tc, test_getalloc_313);
 	tcase_add_test(tc, test_getalloc_shared);
+	tcase_add_test(tc, test_domains_from_symbols);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
 	return s;

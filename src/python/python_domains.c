@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Finding CPython's allocator domains in a running target: a strict decoder of the
- * few instruction shapes GCC makes of PyMem_GetAllocator, and the fixed offsets in
- * _PyRuntime of the versions that keep them there. */
+ * few instruction shapes GCC makes of PyMem_GetAllocator (the structs' names in an
+ * unstripped build's .symtab when the code is of another shape), and the fixed
+ * offsets in _PyRuntime of the versions that keep them there. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,7 +10,9 @@
 
 #include "python/python_detect.h"
 #include "python/python_domains.h"
+#include "target/elfsyms.h"
 #include "target/procmem.h"
+#include "target/procroot.h"
 
 /* The copy of one domain's struct into *out, as it is being decoded. */
 struct copy {
@@ -217,6 +220,43 @@ static int decode_getalloc(pid_t pid, const struct python_info *info, uint64_t d
 	return 0;
 }
 
+int python_domains_from_symbols(int fd, uint64_t get_allocator, uint64_t dom[PY_DOMAINS])
+{
+	static const char *const names[PY_DOMAINS] = {"_PyMem_Raw", "_PyMem", "_PyObject"};
+	struct elfsyms *s = elfsyms__open_fd(fd);
+	uint64_t ga, off, v, size;
+	int err;
+
+	if (!s)
+		return -errno;
+	err = elfsyms__find(s, "PyMem_GetAllocator", &ga, &off);
+	for (int k = 0; k < PY_DOMAINS && !err; k++) {
+		err = elfsyms__find_object(s, names[k], &v, &size);
+		if (!err && size != PY_DOMAIN_SIZE)
+			err = -ENOENT;
+		if (!err)
+			dom[k] = v + (get_allocator - ga);
+	}
+	elfsyms__free(s);
+	return err;
+}
+
+/* 3.11 built so that memspy cannot decode PyMem_GetAllocator: the structs its
+ * symbol table names, if it has one. why keeps the decoder's reason otherwise. */
+static int symbols_getalloc(pid_t pid, const struct python_info *info, uint64_t dom[PY_DOMAINS])
+{
+	uint64_t d[PY_DOMAINS];
+	int fd = procroot_open(pid, info->module);
+
+	if (fd < 0 || python_domains_from_symbols(fd, info->get_allocator, d))
+		return -ENOENT;
+	if (d[PY_DOMAIN_MEM] == d[PY_DOMAIN_OBJ] || d[PY_DOMAIN_RAW] == d[PY_DOMAIN_MEM] ||
+	    d[PY_DOMAIN_RAW] == d[PY_DOMAIN_OBJ])
+		return -EPROTO;
+	memcpy(dom, d, sizeof(d));
+	return 0;
+}
+
 /* Each field of each struct must hold a function: a struct full of zeroes is not
  * the domain, and a zero pointer would be called by the hook. */
 static int check_domains(pid_t pid, const uint64_t dom[PY_DOMAINS], char *why, size_t len)
@@ -251,6 +291,12 @@ int python_domains_find(pid_t pid, const struct python_info *info, uint64_t dom[
 	python_version_str(info->version, ver, sizeof(ver));
 	if ((info->version >> 16) == 0x030b) {
 		err = decode_getalloc(pid, info, dom, why, len);
+		if (err && info->get_allocator && !symbols_getalloc(pid, info, dom))
+			err = 0;
+		else if (err)
+			/* an unstripped build of the same CPython would do */
+			snprintf(why + strlen(why), len - strlen(why),
+				 ", and no symbol table names its _PyMem and _PyObject");
 	} else if (python_allocator_offsets(info->version, &l)) {
 		snprintf(why, len,
 			 "memspy does not know where CPython %s keeps its allocators "
