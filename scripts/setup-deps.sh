@@ -94,6 +94,8 @@ BUILD="build-essential autoconf automake pkg-config clang llvm bpftool \
 # tests and demo: real targets and loads, libc's debug info, XML and browser checks
 TEST="redis-server redis-tools libc6-dbg elfutils binutils libxml2-utils tmux \
 	python3 python3-flask gunicorn wrk procps util-linux chromium bc"
+# a C program embedding CPython through the shared libpython (tests/targets/pyembed)
+TEST="$TEST python3-dev"
 # Go programs to attach to (tests/integration/attach_go.sh): Debian's toolchain
 # in /usr/lib/go-1.19/bin, cgo through build-essential
 TEST="$TEST golang-1.19-go"

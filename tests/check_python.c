@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the Python modules: location tables, path shortening, the merge of
  * Python frames into native stacks, and the .cold part finder. */
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -494,6 +496,126 @@ START_TEST(test_getalloc_decode)
 }
 END_TEST
 
+/* Debian's libpython3.11.so.1.0 (3.11.2, the shared library embedders link) at
+ * 0x1cc500, as objdump shows it: the `je`s reach three parts in the function
+ * itself, each an SSE copy of one struct (mem 0x63bde0, raw 0x63bec0, obj 0x63bda0);
+ * the fall-through zeroes *out for an unknown domain. */
+static const uint8_t getalloc_311_shared[] = {
+	0x83, 0xff, 0x01,			/* cmp $1,%edi */
+	0x74, 0x23,				/* je +0x28 (mem) */
+	0x83, 0xff, 0x02,			/* cmp $2,%edi */
+	0x74, 0x6e,				/* je +0x78 (obj) */
+	0x85, 0xff,				/* test %edi,%edi */
+	0x74, 0x42,				/* je +0x50 (raw) */
+	0x66, 0x0f, 0xef, 0xc0,			/* pxor %xmm0,%xmm0: the end */
+	0x48, 0xc7, 0x06, 0x00, 0x00, 0x00, 0x00, 0x0f, 0x11, 0x46, 0x08, 0x0f, 0x11, 0x46,
+	0x18, 0xc3, 0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00,
+	/* +0x28 */
+	0x66, 0x0f, 0x6f, 0x1d, 0xb0, 0xf8, 0x46, 0x00, /* movdqa 0x63bde0(%rip),%xmm3 */
+	0x0f, 0x11, 0x1e,			/* movups %xmm3,(%rsi) */
+	0x66, 0x0f, 0x6f, 0x25, 0xb5, 0xf8, 0x46, 0x00, /* movdqa 0x63bdf0(%rip),%xmm4 */
+	0x0f, 0x11, 0x66, 0x10,			/* movups %xmm4,0x10(%rsi) */
+	0x48, 0x8b, 0x05, 0xba, 0xf8, 0x46, 0x00, /* mov 0x63be00(%rip),%rax */
+	0x48, 0x89, 0x46, 0x20,			/* mov %rax,0x20(%rsi) */
+	0xc3, 0x0f, 0x1f, 0x44, 0x00, 0x00,	/* ret; nopl */
+	/* +0x50 */
+	0x66, 0x0f, 0x6f, 0x0d, 0x68, 0xf9, 0x46, 0x00, 0x0f, 0x11, 0x0e, 0x66, 0x0f, 0x6f, 0x15,
+	0x6d, 0xf9, 0x46, 0x00, 0x0f, 0x11, 0x56, 0x10, 0x48, 0x8b, 0x05, 0x72, 0xf9, 0x46, 0x00,
+	0x48, 0x89, 0x46, 0x20, 0xc3, 0x0f, 0x1f, 0x44, 0x00, 0x00,
+	/* +0x78 */
+	0x66, 0x0f, 0x6f, 0x2d, 0x20, 0xf8, 0x46, 0x00, 0x0f, 0x11, 0x2e, 0x66, 0x0f, 0x6f, 0x35,
+	0x25, 0xf8, 0x46, 0x00, 0x0f, 0x11, 0x76, 0x10, 0x48, 0x8b, 0x05, 0x2a, 0xf8, 0x46, 0x00,
+	0x48, 0x89, 0x46, 0x20, 0xc3, 0x0f, 0x1f, 0x44, 0x00, 0x00,
+};
+
+/* Decode getalloc_311_shared loaded at base as memspy does: the function, then
+ * each part its je reaches. */
+static int decode_shared(const uint8_t *code, uint64_t base, struct python_getalloc *d)
+{
+	int err = python_getalloc_decode(code, sizeof(getalloc_311_shared), base, -1, d);
+
+	for (int k = 0; k < PY_DOMAINS && !err; k++) {
+		ck_assert_uint_ne(d->far[k], 0);
+		ck_assert_uint_lt(d->far[k] - base, sizeof(getalloc_311_shared));
+		err = python_getalloc_decode(code + (d->far[k] - base),
+					     sizeof(getalloc_311_shared) - (d->far[k] - base),
+					     d->far[k], k, d);
+	}
+	return err;
+}
+
+START_TEST(test_getalloc_shared)
+{
+	struct python_getalloc d = {0};
+	uint8_t code[sizeof(getalloc_311_shared)];
+
+	/* the function alone finds the parts, no struct */
+	ck_assert_int_eq(python_getalloc_decode(getalloc_311_shared, 18, 0x1cc500, -1, &d), 0);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_RAW] | d.dom[PY_DOMAIN_MEM] | d.dom[PY_DOMAIN_OBJ], 0);
+	ck_assert_uint_eq(d.far[PY_DOMAIN_MEM], 0x1cc528);
+	ck_assert_uint_eq(d.far[PY_DOMAIN_OBJ], 0x1cc578);
+	ck_assert_uint_eq(d.far[PY_DOMAIN_RAW], 0x1cc550);
+	memset(&d, 0, sizeof(d));
+	ck_assert_int_eq(decode_shared(getalloc_311_shared, 0x1cc500, &d), 0);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_RAW], 0x63bec0);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_MEM], 0x63bde0);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_OBJ], 0x63bda0);
+	/* loaded elsewhere, as a shared library is: the structs move with it */
+	memset(&d, 0, sizeof(d));
+	ck_assert_int_eq(decode_shared(getalloc_311_shared, 0x7f0000000000 + 0x1cc500, &d), 0);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_OBJ], 0x7f0000000000 + 0x63bda0);
+
+	/* the mem part's last store missing: an incomplete copy finds nothing */
+	memcpy(code, getalloc_311_shared, sizeof(code));
+	memcpy(code + 0x28 + 30, "\x0f\x1f\x40\x00", 4); /* nopl 0(%rax) */
+	memset(&d, 0, sizeof(d));
+	ck_assert_int_eq(decode_shared(code, 0x1cc500, &d), 0);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_MEM], 0);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_OBJ], 0x63bda0);
+	/* its second half from another struct: refused */
+	memcpy(code, getalloc_311_shared, sizeof(code));
+	code[0x28 + 11 + 4] ^= 0x40; /* movdqa's displacement, 64 bytes off */
+	memset(&d, 0, sizeof(d));
+	ck_assert_int_eq(decode_shared(code, 0x1cc500, &d), -EPROTO);
+	/* a store of a register nothing loaded (the zeroing path's %xmm0) stops */
+	memset(&d, 0, sizeof(d));
+	ck_assert_int_eq(python_getalloc_decode((const uint8_t *)"\x0f\x11\x06\xc3", 4, 0x1000,
+						PY_DOMAIN_MEM, &d), 0);
+	ck_assert_uint_eq(d.dom[PY_DOMAIN_MEM], 0);
+}
+END_TEST
+
+/* An unstripped build's domains, by the names its .symtab gives the structs: the
+ * addresses the loaded library itself reports. */
+START_TEST(test_domains_from_symbols)
+{
+	const char *lib = MS_TEST_BUILD "/tests/targets/libpydomains.so";
+	const char *debian = "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0";
+	void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+	uint64_t want[PY_DOMAINS], dom[PY_DOMAINS] = {0};
+	void (*addrs)(uint64_t *);
+	void *ga;
+
+	ck_assert_msg(h, "%s", dlerror());
+	addrs = (void (*)(uint64_t *))dlsym(h, "pydomains_addrs");
+	ga = dlsym(h, "PyMem_GetAllocator");
+	ck_assert(addrs && ga);
+	addrs(want);
+	ck_assert_int_eq(python_domains_from_symbols(open(lib, O_RDONLY | O_CLOEXEC),
+						     (uintptr_t)ga, dom), 0);
+	for (int k = 0; k < PY_DOMAINS; k++)
+		ck_assert_uint_eq(dom[k], want[k]);
+	dlclose(h);
+	/* a stripped libpython (Debian's) names none of them */
+	if (!access(debian, R_OK))
+		ck_assert_int_eq(python_domains_from_symbols(open(debian, O_RDONLY | O_CLOEXEC),
+							     0x1000, dom), -ENOENT);
+	/* nor does a file that is no CPython */
+	ck_assert_int_eq(python_domains_from_symbols(open("/proc/self/exe", O_RDONLY | O_CLOEXEC),
+						     0x1000, dom), -ENOENT);
+}
+END_TEST
+
 /* A compact ASCII str object of CPython 3.11 at buf (128 bytes). */
 static void fake_str(uint8_t *buf, const struct python_code_layout *l, const char *s)
 {
@@ -601,6 +723,8 @@ Suite *suite_python(void)
 	tcase_add_test(tc, test_allocator_offsets);
 	tcase_add_test(tc, test_getalloc_decode);
 	tcase_add_test(tc, test_getalloc_313);
+	tcase_add_test(tc, test_getalloc_shared);
+	tcase_add_test(tc, test_domains_from_symbols);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
 	return s;

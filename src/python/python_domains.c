@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Finding CPython's allocator domains in a running target: a strict decoder of the
- * few instruction shapes GCC makes of PyMem_GetAllocator, and the fixed offsets in
- * _PyRuntime of the versions that keep them there. */
+ * few instruction shapes GCC makes of PyMem_GetAllocator (the structs' names in an
+ * unstripped build's .symtab when the code is of another shape), and the fixed
+ * offsets in _PyRuntime of the versions that keep them there. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,13 +10,21 @@
 
 #include "python/python_detect.h"
 #include "python/python_domains.h"
+#include "target/elfsyms.h"
 #include "target/procmem.h"
+#include "target/procroot.h"
 
 /* The copy of one domain's struct into *out, as it is being decoded. */
 struct copy {
-	uint64_t src; /* %rsi: the struct */
-	bool count;   /* %ecx = 10 dwords: sizeof(PyMemAllocatorEx) */
+	uint64_t src;	  /* %rsi: the struct */
+	bool count;	  /* %ecx = 10 dwords: sizeof(PyMemAllocatorEx) */
+	uint64_t xmm[8];  /* where %xmm0-7 were loaded from; 0: not loaded */
+	uint64_t rax;	  /* where %rax was loaded from; 0: not loaded */
+	uint64_t base;	  /* the struct the stores to (%rsi) copy; 0: none yet */
+	uint8_t words;	  /* which of its 5 qwords were stored to *out */
 };
+
+#define ALL_WORDS ((1u << (PY_DOMAIN_SIZE / 8)) - 1)
 
 static uint32_t u32_at(const uint8_t *p)
 {
@@ -37,6 +46,58 @@ static int found(struct python_getalloc *d, int domain, uint64_t src)
 }
 
 /*
+ * A store of width bytes, loaded from src, to off(%rsi): part of a copy of the
+ * struct at src - off into *out. Its length n, or 0 when it is not (nothing loaded,
+ * a store outside the struct); err -EPROTO when it copies from another struct than
+ * the stores before it. Complete, the copy is the domain's.
+ */
+static size_t store(uint64_t src, unsigned off, unsigned width, size_t n, int domain,
+		    struct copy *cp, struct python_getalloc *d, int *err)
+{
+	uint8_t words = (uint8_t)(((1u << (width / 8)) - 1) << (off / 8));
+
+	if (!src || off % 8 || off + width > PY_DOMAIN_SIZE)
+		return 0;
+	if (cp->base && cp->base != src - off) {
+		*err = -EPROTO;
+		return n;
+	}
+	cp->base = src - off;
+	cp->words |= words;
+	if (cp->words == ALL_WORDS) {
+		*err = found(d, domain, cp->base);
+		*cp = (struct copy){0};
+	}
+	return n;
+}
+
+/*
+ * The SSE copy of a struct into *out (GCC's for a shared libpython): `movdqa
+ * disp(%rip),%xmmN` / `movups %xmmN,off(%rsi)` twice, then `mov disp(%rip),%rax` /
+ * `mov %rax,0x20(%rsi)`. The length of the instruction at p, or 0.
+ */
+static size_t step_sse(const uint8_t *p, size_t left, uint64_t next, int domain, struct copy *cp,
+		       struct python_getalloc *d, int *err)
+{
+	if (left >= 8 && p[0] == 0x66 && p[1] == 0x0f && p[2] == 0x6f && (p[3] & 0xc7) == 0x05) {
+		/* movdqa disp(%rip),%xmmN */
+		cp->xmm[(p[3] >> 3) & 7] = next + 8 + (uint64_t)(int64_t)(int32_t)u32_at(p + 4);
+		return 8;
+	}
+	if (left >= 3 && p[0] == 0x0f && p[1] == 0x11 && (p[2] & 0xc7) == 0x06) /* movups to (%rsi) */
+		return store(cp->xmm[(p[2] >> 3) & 7], 0, 16, 3, domain, cp, d, err);
+	if (left >= 4 && p[0] == 0x0f && p[1] == 0x11 && (p[2] & 0xc7) == 0x46) /* disp8(%rsi) */
+		return store(cp->xmm[(p[2] >> 3) & 7], p[3], 16, 4, domain, cp, d, err);
+	if (left >= 7 && !memcmp(p, "\x48\x8b\x05", 3)) { /* mov disp(%rip),%rax */
+		cp->rax = next + 7 + (uint64_t)(int64_t)(int32_t)u32_at(p + 3);
+		return 7;
+	}
+	if (left >= 4 && !memcmp(p, "\x48\x89\x46", 3)) /* mov %rax,disp8(%rsi) */
+		return store(cp->rax, p[3], 8, 4, domain, cp, d, err);
+	return 0;
+}
+
+/*
  * One instruction at code[i]: its length, or 0 when it is not one of the shapes.
  * cond is the value the last test/cmp compared %edi with (-1: none); domain the one
  * the code at i runs for (-1: unknown).
@@ -49,8 +110,10 @@ static size_t step(const uint8_t *c, size_t i, size_t len, uint64_t addr, int *c
 
 	if (left >= 4 && !memcmp(p, "\xf3\x0f\x1e\xfa", 4)) /* endbr64 */
 		return 4;
-	if (left >= 3 && !memcmp(p, "\x48\x89\xf0", 3)) /* mov %rsi,%rax */
+	if (left >= 3 && !memcmp(p, "\x48\x89\xf0", 3)) { /* mov %rsi,%rax */
+		cp->rax = 0;
 		return 3;
+	}
 	if (left >= 3 && !memcmp(p, "\x48\x89\xc7", 3)) /* mov %rax,%rdi */
 		return 3;
 	if (left >= 2 && p[0] == 0x85 && p[1] == 0xff) { /* test %edi,%edi */
@@ -103,7 +166,7 @@ static size_t step(const uint8_t *c, size_t i, size_t len, uint64_t addr, int *c
 		*domain = -1;
 		return 5;
 	}
-	return 0;
+	return step_sse(p, left, addr + i, *domain, cp, d, err);
 }
 
 int python_getalloc_decode(const uint8_t *code, size_t len, uint64_t addr, int domain,
@@ -138,7 +201,7 @@ static int decode_getalloc(pid_t pid, const struct python_info *info, uint64_t d
 	for (int k = 0; k < PY_DOMAINS && !err; k++) {
 		if (d.dom[k] || !d.far[k])
 			continue;
-		uint8_t part[32];
+		uint8_t part[48];
 		err = procmem_read(pid, d.far[k], part, sizeof(part));
 		if (!err)
 			err = python_getalloc_decode(part, sizeof(part), d.far[k], k, &d);
@@ -154,6 +217,43 @@ static int decode_getalloc(pid_t pid, const struct python_info *info, uint64_t d
 		return err;
 	}
 	memcpy(dom, d.dom, sizeof(d.dom));
+	return 0;
+}
+
+int python_domains_from_symbols(int fd, uint64_t get_allocator, uint64_t dom[PY_DOMAINS])
+{
+	static const char *const names[PY_DOMAINS] = {"_PyMem_Raw", "_PyMem", "_PyObject"};
+	struct elfsyms *s = elfsyms__open_fd(fd);
+	uint64_t ga, off, v, size;
+	int err;
+
+	if (!s)
+		return -errno;
+	err = elfsyms__find(s, "PyMem_GetAllocator", &ga, &off);
+	for (int k = 0; k < PY_DOMAINS && !err; k++) {
+		err = elfsyms__find_object(s, names[k], &v, &size);
+		if (!err && size != PY_DOMAIN_SIZE)
+			err = -ENOENT;
+		if (!err)
+			dom[k] = v + (get_allocator - ga);
+	}
+	elfsyms__free(s);
+	return err;
+}
+
+/* 3.11 built so that memspy cannot decode PyMem_GetAllocator: the structs its
+ * symbol table names, if it has one. why keeps the decoder's reason otherwise. */
+static int symbols_getalloc(pid_t pid, const struct python_info *info, uint64_t dom[PY_DOMAINS])
+{
+	uint64_t d[PY_DOMAINS];
+	int fd = procroot_open(pid, info->module);
+
+	if (fd < 0 || python_domains_from_symbols(fd, info->get_allocator, d))
+		return -ENOENT;
+	if (d[PY_DOMAIN_MEM] == d[PY_DOMAIN_OBJ] || d[PY_DOMAIN_RAW] == d[PY_DOMAIN_MEM] ||
+	    d[PY_DOMAIN_RAW] == d[PY_DOMAIN_OBJ])
+		return -EPROTO;
+	memcpy(dom, d, sizeof(d));
 	return 0;
 }
 
@@ -191,6 +291,12 @@ int python_domains_find(pid_t pid, const struct python_info *info, uint64_t dom[
 	python_version_str(info->version, ver, sizeof(ver));
 	if ((info->version >> 16) == 0x030b) {
 		err = decode_getalloc(pid, info, dom, why, len);
+		if (err && info->get_allocator && !symbols_getalloc(pid, info, dom))
+			err = 0;
+		else if (err)
+			/* an unstripped build of the same CPython would do */
+			snprintf(why + strlen(why), len - strlen(why),
+				 ", and no symbol table names its _PyMem and _PyObject");
 	} else if (python_allocator_offsets(info->version, &l)) {
 		snprintf(why, len,
 			 "memspy does not know where CPython %s keeps its allocators "

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Where a running CPython keeps its allocator domains (PyMemAllocatorEx structs),
  * whose function fields an in-process sampler switches to its hooks: 3.11's static
- * structs, found by decoding the exported PyMem_GetAllocator, and 3.13's to 3.15's
- * in _PyRuntime.allocators.standard. */
+ * structs, found by decoding the exported PyMem_GetAllocator (else, in an
+ * unstripped build, by their names in .symtab), and 3.13's to 3.15's in
+ * _PyRuntime.allocators.standard. */
 #ifndef MEMSPY_PYTHON_DOMAINS_H
 #define MEMSPY_PYTHON_DOMAINS_H
 
@@ -31,13 +32,22 @@ struct python_getalloc {
  * Decode len bytes of code at addr, a part of PyMem_GetAllocator(domain, out):
  * `test %edi,%edi` / `cmp $k,%edi` then `jne`/`je` choose the domain, and each
  * domain's copy is `mov $imm32,%esi` (or `lea disp(%rip),%rsi`), `mov $0xa,%ecx`,
- * `mov %rax,%rdi`, `rep movsl`. domain: the one a part reached by `je` copies, or
+ * `mov %rax,%rdi`, `rep movsl`; or, in a shared libpython, two `movdqa
+ * disp(%rip),%xmmN` / `movups %xmmN,off(%rsi)` and `mov disp(%rip),%rax` / `mov
+ * %rax,0x20(%rsi)`. domain: the one a part reached by `je` copies, or
  * -1 at the function's start. Stops at the first instruction of another shape.
  * Returns 0, or -EPROTO when the code contradicts itself (two structs for one
- * domain).
+ * domain, or one copy from two structs).
  */
 int python_getalloc_decode(const uint8_t *code, size_t len, uint64_t addr, int domain,
 			   struct python_getalloc *d);
+
+/* The domains of an unstripped CPython 3.11 from the symbol table of its ELF file
+ * fd (which this closes): the static structs _PyMem_Raw, _PyMem and _PyObject,
+ * moved by the load bias that get_allocator (PyMem_GetAllocator in the target)
+ * gives. 0, or -ENOENT when the file does not name them all as 40-byte objects,
+ * or another -errno. */
+int python_domains_from_symbols(int fd, uint64_t get_allocator, uint64_t dom[PY_DOMAINS]);
 
 struct python_info;
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Find defined function symbols in an ELF file and turn them into file offsets. */
+/* Find defined symbols in an ELF file: functions (and their file offsets), data
+ * objects. */
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -19,17 +20,22 @@ struct elfsyms {
 
 struct elfsyms *elfsyms__open(const char *path)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? NULL : elfsyms__open_fd(fd);
+}
+
+struct elfsyms *elfsyms__open_fd(int fd)
+{
 	struct elfsyms *s = calloc(1, sizeof(*s));
 	int err = ENOMEM;
 
-	if (!s)
-		goto fail;
-	elf_version(EV_CURRENT);
-	s->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (s->fd < 0) {
-		err = errno;
+	if (!s) {
+		close(fd);
 		goto fail;
 	}
+	elf_version(EV_CURRENT);
+	s->fd = fd;
 	s->elf = elf_begin(s->fd, ELF_C_READ_MMAP, NULL);
 	if (!s->elf || elf_kind(s->elf) != ELF_K_ELF) {
 		err = ENOEXEC;
@@ -71,7 +77,7 @@ static bool name_matches(const char *sym, const char *want)
 	return !strncmp(sym, want, n) && (sym[n] == '\0' || sym[n] == '@');
 }
 
-static int find_in(struct elfsyms *s, Elf_Scn *scn, const char *name, GElf_Sym *out)
+static int find_in(struct elfsyms *s, Elf_Scn *scn, const char *name, int type, GElf_Sym *out)
 {
 	GElf_Shdr sh;
 	Elf_Data *data;
@@ -86,7 +92,7 @@ static int find_in(struct elfsyms *s, Elf_Scn *scn, const char *name, GElf_Sym *
 			break;
 		/* An IFUNC's address is its resolver, not the function: not probeable. */
 		if (sym.st_shndx == SHN_UNDEF || sym.st_value == 0 ||
-		    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+		    GELF_ST_TYPE(sym.st_info) != type)
 			continue;
 		const char *sn = elf_strptr(s->elf, sh.sh_link, sym.st_name);
 		if (!sn || !name_matches(sn, name))
@@ -142,16 +148,29 @@ int elfsyms__find(struct elfsyms *s, const char *name, uint64_t *vaddr, uint64_t
 {
 	GElf_Sym sym;
 
-	if (find_in(s, s->dynsym, name, &sym) && find_in(s, s->symtab, name, &sym))
+	if (find_in(s, s->dynsym, name, STT_FUNC, &sym) &&
+	    find_in(s, s->symtab, name, STT_FUNC, &sym))
 		return -ENOENT;
 	*vaddr = sym.st_value;
 	return vaddr_to_offset(s, sym.st_value, file_offset);
 }
 
+int elfsyms__find_object(struct elfsyms *s, const char *name, uint64_t *vaddr, uint64_t *size)
+{
+	GElf_Sym sym;
+
+	if (find_in(s, s->dynsym, name, STT_OBJECT, &sym) &&
+	    find_in(s, s->symtab, name, STT_OBJECT, &sym))
+		return -ENOENT;
+	*vaddr = sym.st_value;
+	*size = sym.st_size;
+	return 0;
+}
+
 bool elfsyms__exports(struct elfsyms *s, const char *name)
 {
 	GElf_Sym sym;
-	return find_in(s, s->dynsym, name, &sym) == 0;
+	return find_in(s, s->dynsym, name, STT_FUNC, &sym) == 0;
 }
 
 bool elfsyms__exports_prefix(struct elfsyms *s, const char *prefix)

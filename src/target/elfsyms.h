@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Find defined function symbols in an ELF file and turn them into file offsets. */
+/* Find defined symbols in an ELF file: functions (and their file offsets), data
+ * objects. */
 #ifndef MEMSPY_ELFSYMS_H
 #define MEMSPY_ELFSYMS_H
 
@@ -11,11 +12,18 @@ struct elfsyms;
 
 /* Open an ELF file for symbol lookups (.symtab and .dynsym). NULL and errno on error. */
 struct elfsyms *elfsyms__open(const char *path);
+/* The same on an open file (procroot_open's, for a target's file), which s owns
+ * from then on: closed by elfsyms__free, or here on error. */
+struct elfsyms *elfsyms__open_fd(int fd);
 void elfsyms__free(struct elfsyms *s);
 /* Look up a defined function by name (versioned names match their base name, the
  * default version preferred). On success sets *vaddr (st_value) and *file_offset
  * (where uprobes want it) and returns 0; -ENOENT when not defined here. */
 int elfsyms__find(struct elfsyms *s, const char *name, uint64_t *vaddr, uint64_t *file_offset);
+/* Look up a defined data object (STT_OBJECT, local ones included: a static
+ * variable is in .symtab when the file is not stripped). On success sets *vaddr
+ * and *size and returns 0; -ENOENT when not defined here. */
+int elfsyms__find_object(struct elfsyms *s, const char *name, uint64_t *vaddr, uint64_t *size);
 /* The addresses (st_value) of up to max defined functions with a size, from
  * .symtab, else .dynsym, in table order (aliases repeat an address). Returns how
  * many were written. */
