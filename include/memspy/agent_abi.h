@@ -10,16 +10,14 @@
 #include "memspy/events.h"
 
 #define MS_AGENT_MAGIC 0x31544e4741594d53ULL /* "SMYAGNT1" */
-#define MS_AGENT_ABI 3
+#define MS_AGENT_ABI 4
 /* Threads with a record of their own; later ones share the overflow record. */
 #define MS_AGENT_THREADS 512
 /* Sampled live blocks the agent remembers (power of two: open addressing). */
 #define MS_AGENT_SET_SLOTS 16384
-/* One byte per home of a block, four homes per set slot: a release looks only at
- * its home's byte unless a sampled block shares it, so the more homes, the fewer
- * releases of unsampled blocks search the set (with a leak's 4,000 sampled live
- * blocks, 6% of them rather than 22%). */
-#define MS_AGENT_HOMES (MS_AGENT_SET_SLOTS * 4)
+/* One byte per home of a block (its page, modulo): a release looks only at its
+ * home's byte unless a sampled block lives in the same page. */
+#define MS_AGENT_HOMES 65536
 /* Pointer slots one install switches. */
 #define MS_AGENT_MAX_SLOTS 1024
 
@@ -131,6 +129,27 @@ struct ms_agent_thread {
 };
 
 /* The control block: at the start of the agent's RW segment, symbol ms_agent_ctl. */
+/*
+ * CPython's mem and obj domains are called holding the GIL, one call at a time,
+ * so they share one record on the control block's first page instead of each
+ * thread's own: a busy Python process makes millions of these calls a second, and
+ * finding a thread's record in a table that the process's own pages push out of
+ * the TLB cost a Flask worker most of the hooks' time (measured: the shared record
+ * made the obj domain's malloc hook 7 times cheaper there). A process that breaks
+ * the rule (an extension calling without the GIL; a free-threaded build) only
+ * makes these counters approximate: nothing in it is a pointer the agent follows.
+ */
+struct ms_agent_py {
+	__s64 countdown; /* bytes until the next sampled Python allocation */
+	__u64 owner;	 /* thread pointer of the thread inside a domain call: its
+			  * nested calls (pymalloc's forwards to malloc) only forward */
+	__u32 draws;	 /* countdowns drawn so far */
+	__u32 armed;	 /* countdown drawn once */
+	__u32 seq;	 /* domain calls so far: a sample's seq is its thread's plus this */
+	__u32 pad;
+	struct ms_agent_counts n;
+};
+
 struct ms_agent_ctl {
 	/* settings, memspy */
 	__u64 magic;			     /* MS_AGENT_MAGIC once memspy filled it */
@@ -139,6 +158,7 @@ struct ms_agent_ctl {
 	 * its own pages push the agent's out of the TLB. */
 	__u32 enabled;	/* agent: 1 between install and remove: hooks count and sample */
 	__u32 pad0;
+	struct ms_agent_py py; /* agent: CPython's mem and obj domains */
 	__u64 orig[MS_HOOK_COUNT];	     /* resolved original of each hook; 0: unused */
 	__u64 countdowns[MS_COUNTDOWN_SLOTS]; /* exponential draws of the mean */
 	__u64 mean;			     /* --sample-bytes, for the record */
@@ -187,8 +207,9 @@ _Static_assert(sizeof(struct ms_agent_counts) == 32 + 8 * MS_SIZE_BUCKETS, "agen
 _Static_assert(sizeof(struct ms_agent_thread) == 32 + sizeof(struct ms_agent_counts),
 	       "agent thread layout");
 _Static_assert(__builtin_offsetof(struct ms_agent_ctl, slots) ==
-		       8 * (4 + MS_COUNTDOWN_SLOTS + MS_HOOK_COUNT) + 16,
+		       8 * (4 + MS_COUNTDOWN_SLOTS + MS_HOOK_COUNT) + 16 + sizeof(struct ms_agent_py),
 	       "agent control block settings layout");
+_Static_assert(sizeof(struct ms_agent_py) == 32 + sizeof(struct ms_agent_counts), "agent python record layout");
 _Static_assert((MS_AGENT_SET_SLOTS & (MS_AGENT_SET_SLOTS - 1)) == 0, "set size power of two");
 
 #endif

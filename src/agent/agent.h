@@ -44,6 +44,11 @@ void agent_release_sampled(struct ms_agent_thread *t, __u64 addr, void *frame) A
 int agent_take_sample(struct ms_agent_thread *t, int overflow, __u64 size) AGENT_HIDDEN;
 /* Count an allocation (operator new counts before it forwards). */
 void agent_count_alloc(struct ms_agent_thread *t, int overflow, __u64 size) AGENT_HIDDEN;
+/* A CPython domain allocation (not NULL) counted on the shared record, and sampled
+ * when its countdown runs out. */
+void agent_py_alloc_done(__u64 addr, __u64 size, __u32 fn, void *frame) AGENT_SLOW;
+/* A CPython domain release of a block that may be sampled. */
+void agent_py_release_sampled(__u64 addr, void *frame) AGENT_SLOW;
 /* Remember a sampled block and send it to the trap; the counting is the caller's. */
 void agent_sample_alloc(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32 fn,
 			void *frame) AGENT_HIDDEN;
@@ -53,17 +58,46 @@ AGENT_INLINE __u64 agent_hash(__u64 x)
 	return x * 0x9e3779b97f4a7c15ULL;
 }
 
-/* The home of addr: its byte in homes[], and the slot of set[] where a search for
- * it starts (masked to the set's size). */
+/* The slot of set[] where a search for addr starts (masked to the set's size):
+ * hashed, so that sampling every block of a page does not crowd one window. */
 AGENT_INLINE __u32 agent_set_home(__u64 addr)
 {
-	_Static_assert(MS_AGENT_HOMES == 1 << 16, "a home is the hash's top 16 bits");
 	return (__u32)(agent_hash(addr >> 4) >> 48);
 }
 
+/* addr's byte in homes[]: its page's, so that the frees of neighbouring blocks,
+ * which come together (a list and its items, a pool emptied), read one byte on
+ * one page, where a hash sent each to another of homes[] pages and the TLB had
+ * to find it. A page holding a sampled block costs its other blocks' frees a
+ * look at the set until that block goes. */
+AGENT_INLINE __u32 agent_home(__u64 addr)
+{
+	_Static_assert((MS_AGENT_HOMES & (MS_AGENT_HOMES - 1)) == 0, "homes power of two");
+	return (__u32)(addr >> 12) & (MS_AGENT_HOMES - 1);
+}
 AGENT_INLINE __u32 agent_size_bucket(__u64 size)
 {
 	return size ? 63 - (__u32)__builtin_clzll(size) : 0;
+}
+
+/* An allocation of size counted on the CPython domains' record. */
+AGENT_INLINE void agent_py_count_alloc(__u64 size)
+{
+	struct ms_agent_py *py = &ms_agent_ctl.py;
+
+	py->seq++;
+	py->n.alloc_calls++;
+	py->n.alloc_bytes += size;
+	py->n.size_buckets[agent_size_bucket(size)]++;
+}
+
+/* The calling thread's pointer (%fs:0), which names its record. */
+AGENT_INLINE __u64 agent_tp(void)
+{
+	__u64 tp;
+
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+	return tp;
 }
 
 /*
@@ -80,7 +114,10 @@ AGENT_INLINE struct ms_agent_thread *agent_enter(int *overflow)
 	*overflow = 0;
 	if (!__atomic_load_n(&ms_agent_ctl.enabled, __ATOMIC_RELAXED))
 		return NULL;
-	__asm__("mov %%fs:0, %0" : "=r"(tp));
+	tp = agent_tp();
+	/* inside a CPython domain call of this thread: what pymalloc forwards */
+	if (ms_agent_ctl.py.owner == tp)
+		return NULL;
 	t = &ms_agent_ctl.threads[(__u32)(agent_hash(tp) >> 32) % MS_AGENT_THREADS];
 	if (AGENT_UNLIKELY(t->key != tp)) {
 		t = agent_thread_find(tp);
@@ -135,69 +172,12 @@ AGENT_INLINE void agent_release(struct ms_agent_thread *t, int overflow, __u64 a
 			t->seq++;
 			t->n.free_calls++;
 		}
-		if (AGENT_UNLIKELY(__atomic_load_n(&ms_agent_ctl.homes[agent_set_home(addr)],
+		if (AGENT_UNLIKELY(__atomic_load_n(&ms_agent_ctl.homes[agent_home(addr)],
 						   __ATOMIC_RELAXED)))
 			agent_release_sampled(t, addr, frame);
 	} else if (AGENT_UNLIKELY(overflow)) {
 		agent_overflow_free(addr, counted, frame);
 	}
-}
-
-/*
- * The fast path of a hook that wraps its original: decided and counted before the
- * call, so that only the thread's record is live across it. The calling thread's
- * record with its depth raised, or NULL for the slow path: sampling off, a hook
- * already under way, no record of its own yet, or (below) a sample due or a block
- * that may be sampled.
- */
-AGENT_INLINE struct ms_agent_thread *agent_fast_thread(void)
-{
-	struct ms_agent_thread *t;
-	__u64 tp;
-
-	__asm__("mov %%fs:0, %0" : "=r"(tp));
-	t = &ms_agent_ctl.threads[(__u32)(agent_hash(tp) >> 32) % MS_AGENT_THREADS];
-	if (AGENT_UNLIKELY(t->key != tp || t->depth ||
-			   !__atomic_load_n(&ms_agent_ctl.enabled, __ATOMIC_RELAXED)))
-		return NULL;
-	return t;
-}
-
-/* An allocation of size about to be made, counted now unless it is the one to
- * sample (or of size 0, which the slow path counts as it always has). */
-AGENT_INLINE struct ms_agent_thread *agent_fast_alloc(__u64 size)
-{
-	struct ms_agent_thread *t = agent_fast_thread();
-
-	if (!t)
-		return NULL;
-	__s64 left = t->countdown - (__s64)size;
-	if (AGENT_UNLIKELY(left <= 0 || !size))
-		return NULL;
-	t->countdown = left;
-	t->seq++;
-	t->n.alloc_calls++;
-	t->n.alloc_bytes += size;
-	t->n.size_buckets[agent_size_bucket(size)]++;
-	t->depth = 1;
-	return t;
-}
-
-/* A release of addr about to be made, counted now unless addr may be a sampled
- * block (its home byte is not 0) or NULL. */
-AGENT_INLINE struct ms_agent_thread *agent_fast_release(__u64 addr)
-{
-	struct ms_agent_thread *t = agent_fast_thread();
-
-	if (!t || AGENT_UNLIKELY(!addr))
-		return NULL;
-	if (AGENT_UNLIKELY(__atomic_load_n(&ms_agent_ctl.homes[agent_set_home(addr)],
-					   __ATOMIC_RELAXED)))
-		return NULL;
-	t->seq++;
-	t->n.free_calls++;
-	t->depth = 1;
-	return t;
 }
 
 #endif

@@ -197,47 +197,57 @@ AGENT_HIDDEN struct new_result agent_new(size_t size, size_t al, __u32 which, vo
  * CPython's mem and obj allocator domains: each field of a PyMemAllocatorEx takes
  * the domain's ctx first, which the hook passes through untouched to the function
  * the field held before (ms_agent_ctl.orig: pymalloc, tracemalloc's or the debug
- * hooks' wrapper). The depth stays raised across the call, frees included, so the
- * requests pymalloc forwards to malloc (over 512 bytes) and their frees are counted
- * once, here, where the Python line that asked for them is on the stack.
- *
- * A busy Python process makes millions of these calls a second (a list of 10,000
- * ints is 10,000 of them), so each hook has a fast path (agent.h) that counts
- * before the call and keeps only the thread's record across it; anything else
- * (a sample due, a sampled block released, no record yet, sampling off) takes the
- * slow path, the general code every hook above runs. frame is the hook's own
- * frame, so the traps see the caller whichever way the compiler makes the call.
- * An allocation the fast path counted stays counted if it fails: pymalloc fails
- * only when the system has no memory left.
+ * hooks' wrapper). The calls are counted on the domains' shared record (the GIL
+ * orders them: agent_abi.h), which names the calling thread as its owner across
+ * the call, so the requests pymalloc forwards to malloc (over 512 bytes) and their
+ * frees are counted once, here, where the Python line that asked for them is on
+ * the stack. An unsampled call is counted before the call and forwarded; a sample
+ * due, a block that may be sampled, a nested call or sampling off takes the slow
+ * path. frame is the hook's own frame, so the traps see the caller whichever way
+ * the compiler makes the call. An allocation the fast path counted stays counted
+ * if it fails: pymalloc fails only when the system has no memory left.
  */
 typedef void *(*fn_py_malloc)(void *, size_t);
 typedef void *(*fn_py_calloc)(void *, size_t, size_t);
 typedef void *(*fn_py_realloc)(void *, void *, size_t);
 typedef void (*fn_py_free)(void *, void *);
 
+#define PY (&ms_agent_ctl.py)
+#define PY_OFF(tp) (!__atomic_load_n(&ms_agent_ctl.enabled, __ATOMIC_RELAXED) || PY->owner == (tp))
+
 #define PY_FREE_HOOK(id, suffix)                                                \
 	static AGENT_COLD void slow_##suffix(void *ctx, void *ptr, void *frame)  \
 	{                                                                       \
-		int overflow;                                                   \
-		struct ms_agent_thread *t = agent_enter(&overflow);             \
+		__u64 tp = agent_tp();                                          \
 									\
-		agent_release(t, overflow, (__u64)ptr, 1, frame);              \
+		if (PY_OFF(tp) || !ptr) {                                       \
+			ORIG(id, fn_py_free)(ctx, ptr);                         \
+			return;                                                 \
+		}                                                               \
+		PY->seq++;                                                      \
+		PY->n.free_calls++;                                             \
+		agent_py_release_sampled((__u64)ptr, frame);                    \
+		PY->owner = tp;                                                 \
 		ORIG(id, fn_py_free)(ctx, ptr);                                 \
-		agent_leave(t);                                                 \
+		PY->owner = 0;                                                  \
 	}                                                                       \
 	HOOK void ms_hook_##suffix(void *ctx, void *ptr)                        \
 	{                                                                       \
-		struct ms_agent_thread *t = agent_fast_release((__u64)ptr);     \
+		__u64 tp = agent_tp();                                          \
 									\
-		if (AGENT_UNLIKELY(!t)) {                                       \
+		if (AGENT_UNLIKELY(PY_OFF(tp) || !ptr ||                        \
+				   ms_agent_ctl.homes[agent_home((__u64)ptr)])) { \
 			slow_##suffix(ctx, ptr, FRAME());                       \
 			return;                                                 \
 		}                                                               \
+		PY->seq++;                                                      \
+		PY->n.free_calls++;                                             \
+		PY->owner = tp;                                                 \
 		ORIG(id, fn_py_free)(ctx, ptr);                                 \
-		t->depth = 0;                                                   \
+		PY->owner = 0;                                                  \
 	}
 
-/* rare next to malloc and free: the general path only */
+/* rare next to malloc and free: the general path, on the thread's own record */
 #define PY_REALLOC_HOOK(id, suffix)                                             \
 	HOOK void *ms_hook_##suffix(void *ctx, void *ptr, size_t size)          \
 	{                                                                       \
@@ -254,21 +264,29 @@ typedef void (*fn_py_free)(void *, void *);
 #define PY_ALLOC_HOOK(id, suffix, fn_type, params, args, size, fn)              \
 	static AGENT_COLD void *slow_##suffix(void *ctx, PY_UNPAREN params, void *frame) \
 	{                                                                       \
-		int overflow;                                                   \
-		struct ms_agent_thread *t = agent_enter(&overflow);             \
-		void *p = ORIG(id, fn_type)(ctx, PY_UNPAREN args);              \
+		__u64 tp = agent_tp();                                          \
 									\
-		agent_leave_alloc(t, overflow, (__u64)p, size, fn, frame);      \
+		if (PY_OFF(tp))                                                 \
+			return ORIG(id, fn_type)(ctx, PY_UNPAREN args);         \
+		PY->owner = tp;                                                 \
+		void *p = ORIG(id, fn_type)(ctx, PY_UNPAREN args);              \
+		PY->owner = 0;                                                  \
+		if (p)                                                          \
+			agent_py_alloc_done((__u64)p, size, fn, frame);         \
 		return p;                                                       \
 	}                                                                       \
 	HOOK void *ms_hook_##suffix(void *ctx, PY_UNPAREN params)               \
 	{                                                                       \
-		struct ms_agent_thread *t = agent_fast_alloc(size);             \
+		__u64 tp = agent_tp();                                          \
+		__s64 left = PY->countdown - (__s64)(size);                     \
 									\
-		if (AGENT_UNLIKELY(!t))                                         \
+		if (AGENT_UNLIKELY(left <= 0 || (size) == 0 || PY_OFF(tp)))    \
 			return slow_##suffix(ctx, PY_UNPAREN args, FRAME());    \
+		PY->countdown = left;                                           \
+		agent_py_count_alloc(size);                                     \
+		PY->owner = tp;                                                 \
 		void *p = ORIG(id, fn_type)(ctx, PY_UNPAREN args);              \
-		t->depth = 0;                                                   \
+		PY->owner = 0;                                                  \
 		return p;                                                       \
 	}
 #define PY_UNPAREN(...) __VA_ARGS__

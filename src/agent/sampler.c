@@ -116,9 +116,16 @@ static int set_insert(__u64 addr)
 {
 	__u64 *set = ms_agent_ctl.set;
 	__u32 h = agent_set_home(addr);
+	__u8 *home = &ms_agent_ctl.homes[agent_home(addr)];
+	__u8 n = __atomic_load_n(home, __ATOMIC_RELAXED);
 
-	/* counted first: a free that sees the block must also see the count */
-	__atomic_fetch_add(&ms_agent_ctl.homes[h], 1, __ATOMIC_SEQ_CST);
+	/* counted first: a free that sees the block must also see the count; a page
+	 * of 255 sampled blocks (every block sampled) has no room for more */
+	do {
+		if (n == 255)
+			return 0;
+	} while (!__atomic_compare_exchange_n(home, &n, n + 1, 1, __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
 	for (__u32 i = 0; i < SET_PROBES; i++) {
 		__u64 *e = &set[(h + i) & (MS_AGENT_SET_SLOTS - 1)];
 		__u64 v = __atomic_load_n(e, __ATOMIC_RELAXED);
@@ -129,7 +136,7 @@ static int set_insert(__u64 addr)
 						__ATOMIC_RELAXED))
 			return 1;
 	}
-	__atomic_fetch_sub(&ms_agent_ctl.homes[h], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(home, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -141,7 +148,6 @@ static int set_remove(__u64 addr)
 {
 	__u64 *set = ms_agent_ctl.set;
 	__u32 h = agent_set_home(addr);
-
 	for (__u32 i = 0; i < SET_PROBES; i++) {
 		__u64 *e = &set[(h + i) & (MS_AGENT_SET_SLOTS - 1)];
 		__u64 v = __atomic_load_n(e, __ATOMIC_ACQUIRE);
@@ -151,10 +157,19 @@ static int set_remove(__u64 addr)
 		if (!__atomic_compare_exchange_n(e, &v, AGENT_SET_DELETED, 0, __ATOMIC_RELAXED,
 						 __ATOMIC_RELAXED))
 			return 0;
-		__atomic_fetch_sub(&ms_agent_ctl.homes[h], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&ms_agent_ctl.homes[agent_home(addr)], 1, __ATOMIC_RELAXED);
 		return 1;
 	}
 	return 0;
+}
+
+/* The allocator calls so far of the thread (t) with the CPython domain calls of
+ * every thread: a block freed before its thread's next call of either kind is
+ * one more than at its allocation (a temporary), as long as no other thread made
+ * domain calls meanwhile, which the GIL lets happen only if it was given up. */
+static __u32 sample_seq(const struct ms_agent_thread *t)
+{
+	return (t ? t->seq : 0) + ms_agent_ctl.py.seq;
 }
 
 static void caller_of(struct ms_agent_sample *s, void *frame)
@@ -169,7 +184,7 @@ static void caller_of(struct ms_agent_sample *s, void *frame)
 void agent_sample_alloc(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32 fn,
 			void *frame)
 {
-	struct ms_agent_sample s = {.addr = addr, .size = size, .fn = fn, .seq = t ? t->seq : 0};
+	struct ms_agent_sample s = {.addr = addr, .size = size, .fn = fn, .seq = sample_seq(t)};
 
 	/* a block whose free would go unseen must never be reported live */
 	if (!set_insert(addr)) {
@@ -186,7 +201,7 @@ void agent_sample_alloc(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32
 
 void agent_release_sampled(struct ms_agent_thread *t, __u64 addr, void *frame)
 {
-	struct ms_agent_sample s = {.addr = addr, .fn = MS_FN_FREE, .seq = t ? t->seq : 0};
+	struct ms_agent_sample s = {.addr = addr, .fn = MS_FN_FREE, .seq = sample_seq(t)};
 
 	if (!set_remove(addr))
 		return;
@@ -206,6 +221,41 @@ void agent_overflow_free(__u64 addr, int counted, void *frame)
 {
 	if (counted)
 		__atomic_fetch_add(&ms_agent_ctl.overflow.free_calls, 1, __ATOMIC_RELAXED);
-	if (__atomic_load_n(&ms_agent_ctl.homes[agent_set_home(addr)], __ATOMIC_RELAXED))
+	if (__atomic_load_n(&ms_agent_ctl.homes[agent_home(addr)], __ATOMIC_RELAXED))
 		agent_release_sampled(NULL, addr, frame);
+}
+
+/* The CPython domains' countdown ran out: whether this allocation is sampled, with
+ * the countdown re-armed (as expired() does for a thread's). */
+static int py_expired(void)
+{
+	struct ms_agent_py *py = &ms_agent_ctl.py;
+
+	if (ms_agent_ctl.sample_all) {
+		py->countdown = 0;
+		return 1;
+	}
+	if (!py->armed) {
+		py->armed = 1;
+		py->countdown += draw(py->draws++);
+		if (py->countdown > 0)
+			return 0;
+	}
+	py->countdown = draw(py->draws++);
+	return 1;
+}
+
+void agent_py_alloc_done(__u64 addr, __u64 size, __u32 fn, void *frame)
+{
+	struct ms_agent_py *py = &ms_agent_ctl.py;
+
+	agent_py_count_alloc(size);
+	py->countdown -= (__s64)size;
+	if (py->countdown <= 0 && py_expired())
+		agent_sample_alloc(agent_thread_find(agent_tp()), addr, size, fn, frame);
+}
+
+void agent_py_release_sampled(__u64 addr, void *frame)
+{
+	agent_release_sampled(agent_thread_find(agent_tp()), addr, frame);
 }
