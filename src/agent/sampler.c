@@ -44,31 +44,36 @@ static __s64 draw(__u32 index)
 	return (__s64)ms_agent_ctl.countdowns[index % MS_COUNTDOWN_SLOTS];
 }
 
-/* The countdown of t reached zero after an allocation of size: whether that
- * allocation is sampled, with the countdown re-armed. */
-static int expired(struct ms_agent_thread *t, __u64 size)
+/* A countdown (a thread's, or the CPython domains') reached zero: whether the
+ * allocation that took it there is sampled, with the countdown re-armed. */
+static int rearm(__s64 *countdown, __u32 *armed, __u32 *draws)
 {
 	if (ms_agent_ctl.sample_all) {
-		t->countdown = 0; /* back here at the next call */
+		*countdown = 0; /* back here at the next call */
 		return 1;
 	}
-	if (!t->armed) {
+	if (!*armed) {
 		/* a fresh record: its first draw, which this allocation starts on */
-		t->armed = 1;
-		t->countdown += draw(t->draws++);
-		if (t->countdown > 0)
+		*armed = 1;
+		*countdown += draw((*draws)++);
+		if (*countdown > 0)
 			return 0;
 	}
 	/* one sample however many countdowns a large block crosses: its weight
 	 * S / (1 - e^(-S/R)) accounts for that, as in BPF */
-	t->countdown = draw(t->draws++);
+	*countdown = draw((*draws)++);
 	return 1;
+}
+
+static int expired(struct ms_agent_thread *t)
+{
+	return rearm(&t->countdown, &t->armed, &t->draws);
 }
 
 void agent_countdown_expired(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32 fn,
 			     void *frame)
 {
-	if (expired(t, size))
+	if (expired(t))
 		agent_sample_alloc(t, addr, size, fn, frame);
 }
 
@@ -80,7 +85,7 @@ int agent_take_sample(struct ms_agent_thread *t, int overflow, __u64 size)
 		return 1;
 	if (t) {
 		t->countdown -= (__s64)size;
-		return t->countdown <= 0 && expired(t, size);
+		return t->countdown <= 0 && expired(t);
 	}
 	if (!overflow)
 		return 0;
@@ -225,33 +230,13 @@ void agent_overflow_free(__u64 addr, int counted, void *frame)
 		agent_release_sampled(NULL, addr, frame);
 }
 
-/* The CPython domains' countdown ran out: whether this allocation is sampled, with
- * the countdown re-armed (as expired() does for a thread's). */
-static int py_expired(void)
-{
-	struct ms_agent_py *py = &ms_agent_ctl.py;
-
-	if (ms_agent_ctl.sample_all) {
-		py->countdown = 0;
-		return 1;
-	}
-	if (!py->armed) {
-		py->armed = 1;
-		py->countdown += draw(py->draws++);
-		if (py->countdown > 0)
-			return 0;
-	}
-	py->countdown = draw(py->draws++);
-	return 1;
-}
-
 void agent_py_alloc_done(__u64 addr, __u64 size, __u32 fn, void *frame)
 {
 	struct ms_agent_py *py = &ms_agent_ctl.py;
 
 	agent_py_count_alloc(size);
 	py->countdown -= (__s64)size;
-	if (py->countdown <= 0 && py_expired())
+	if (py->countdown <= 0 && rearm(&py->countdown, &py->armed, &py->draws))
 		agent_sample_alloc(agent_thread_find(agent_tp()), addr, size, fn, frame);
 }
 

@@ -236,6 +236,27 @@ patch_symbol_info() {
 	printf "$3" | dd of="$1" bs=1 seek=$((0x$off + idx * 24 + 4)) conv=notrunc status=none
 }
 
+# finish_small_leak: tell tests/data/python/small_leak.py to stop storing (USR2),
+# wait for its last line, stop memspy, check that it exited 0 and left nothing and
+# that the target lives; sets STORED to the bytes the script says it stored
+finish_small_leak() {
+	kill -USR2 "$TARGET_PID"
+	wait_for "$T/target.out" '^stored' 30
+	kill -TERM "$MEMSPY_PID"
+	wait_exit "$MEMSPY_PID"
+	[ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy exited $EXIT_STATUS"; }
+	check_no_probes_left "$MEMSPY_PID"
+	kill -0 "$TARGET_PID" || fail "the target died"
+	STORED=$(sed -n 's/^stored [0-9]* dicts \([0-9]*\) bytes/\1/p' "$T/target.out")
+}
+
+# py_domain_fields ADDR: the four function pointers of the PyMemAllocatorEx at ADDR
+# in the target (CPython's allocator domain), in hex, one a line
+py_domain_fields() {
+	dd if="/proc/$TARGET_PID/mem" bs=8 skip=$(($1 / 8 + 1)) count=4 2>/dev/null |
+		od -An -v -t x8 | tr -s ' ' '\n' | grep .
+}
+
 # check_python_frames VERSION [THREAD_ROOT_RE]: attach to $TARGET_PID, running
 # tests/data/python/frames.py, for 5 s into $T/out, and check that CPython VERSION
 # was detected and its frames (python_frames_check.py, which THREAD_ROOT_RE goes to).

@@ -17,17 +17,10 @@ SCRIPT="$srcdir/tests/data/python/small_leak.py"
 STORE=$(grep -n '# L:store$' "$SCRIPT" | cut -d: -f1)
 WANT="remember (small_leak.py:$STORE)"
 
-# fields ADDR: the four function pointers of the PyMemAllocatorEx at ADDR in the
-# target, in hex, one a line
-fields() {
-	dd if="/proc/$TARGET_PID/mem" bs=8 skip=$(($1 / 8 + 1)) count=4 2>/dev/null |
-		od -An -v -t x8 | tr -s ' ' '\n' | grep .
-}
-
 # count_in PATTERN: how many of the mem and obj domains' 8 function fields lie in
 # a mapping of the target whose line matches PATTERN
 count_in() {
-	for d in $DOMAINS; do fields "$d"; done |
+	for d in $DOMAINS; do py_domain_fields "$d"; done |
 		awk -v pat="$1" -v maps="/proc/$TARGET_PID/maps" '
 		function hex(s,   i, n) { n = 0; s = tolower(s)
 			for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
@@ -62,18 +55,11 @@ sleep 6
 n=$(count_in memspy-agent)
 [ "$n" = 8 ] || fail "while attached, $n of the 8 function fields of the mem and obj domains point into the agent"
 echo "while attached: the 8 function fields of the mem and obj domains point into the agent"
-kill -USR2 "$TARGET_PID"
-wait_for "$T/target.out" '^stored' 30
-kill -TERM "$MEMSPY_PID"
-wait_exit "$MEMSPY_PID"
-[ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy exited $EXIT_STATUS"; }
-check_no_probes_left "$MEMSPY_PID"
-kill -0 "$TARGET_PID" || fail "the target died"
+finish_small_leak
 n=$(count_in 'r-xp.*libpython3')
 [ "$n" = 8 ] || fail "after detach, $n of the 8 function fields point back into libpython"
 echo "after detach: the 8 function fields point into libpython again"
 
-STORED=$(sed -n 's/^stored [0-9]* dicts \([0-9]*\) bytes/\1/p' "$T/target.out")
 grep -Eq '^ *heap +in-process sampler.*Python objects sampled' "$T/out/report.txt" ||
 	fail "the report's heap line does not say Python objects are sampled"
 towers "$T/out/heap.folded" | head -3

@@ -26,13 +26,6 @@ SCRIPT="$srcdir/tests/data/python/small_leak.py"
 STORE=$(grep -n '# L:store$' "$SCRIPT" | cut -d: -f1)
 WANT="remember (small_leak.py:$STORE)"
 
-# fields ADDR: the four function pointers of the PyMemAllocatorEx at ADDR in the
-# target, in hex, one a line
-fields() {
-	dd if="/proc/$TARGET_PID/mem" bs=8 skip=$(($1 / 8 + 1)) count=4 2>/dev/null |
-		od -An -v -t x8 | tr -s ' ' '\n' | grep .
-}
-
 # in_mapping VALUE PATTERN: VALUE (hex) lies in a mapping of the target whose line
 # matches PATTERN
 in_mapping() {
@@ -58,15 +51,8 @@ run_leak() {
 	kill -USR1 "$TARGET_PID"
 	sleep 6
 	# the hooked fields, while attached
-	[ -z "$DOMAINS" ] || for d in $DOMAINS; do fields "$d"; done > "$T/fields.during"
-	kill -USR2 "$TARGET_PID"
-	wait_for "$T/target.out" '^stored' 30
-	kill -TERM "$MEMSPY_PID"
-	wait_exit "$MEMSPY_PID"
-	[ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy exited $EXIT_STATUS"; }
-	check_no_probes_left "$MEMSPY_PID"
-	kill -0 "$TARGET_PID" || fail "the target died"
-	STORED=$(sed -n 's/^stored [0-9]* dicts \([0-9]*\) bytes/\1/p' "$T/target.out")
+	[ -z "$DOMAINS" ] || for d in $DOMAINS; do py_domain_fields "$d"; done > "$T/fields.during"
+	finish_small_leak
 	cat "$T/target.out"
 }
 
@@ -106,7 +92,7 @@ scenario() {
 	DOMAINS=$(echo "$line" | sed -n 's/.*mem domain at \(0x[0-9a-f]*\), obj domain at \(0x[0-9a-f]*\).*/\1 \2/p')
 	[ -n "$DOMAINS" ] || fail "$ver: the report names no domain address"
 	for d in $DOMAINS; do
-		for v in $(fields "$d"); do
+		for v in $(py_domain_fields "$d"); do
 			in_mapping "$v" "r-xp.*python3" || fail "$ver: after detach, domain $d holds $v, not the interpreter's"
 		done
 	done
@@ -176,7 +162,7 @@ attach_short() {
 count_in() {
 	n=0
 	for d in $DOMAINS; do
-		for v in $(fields "$d"); do
+		for v in $(py_domain_fields "$d"); do
 			! in_mapping "$v" "$1" || n=$((n + 1))
 		done
 	done
