@@ -97,11 +97,12 @@ static __always_inline __u64 py_top_frame(struct task_struct *task,
 
 /*
  * The four fields of a frame the walk reads lie within a few words of each other
- * (3.11: bytes 0x20 to 0x44), so a frame costs one read of those words rather than
- * four reads: a 40-frame Flask stack at each sample is 40 helper calls, not 160.
- * Word indices into the window, and whether the layout fits one.
+ * (3.11: bytes 0x20 to 0x44; 3.13+: 0 to 0x46), so a frame costs one read of
+ * those words rather than four reads: a 40-frame Flask stack at each sample is
+ * 40 helper calls, not 160. Word indices into the window, and whether the layout
+ * fits one.
  */
-#define MS_PY_WINDOW_WORDS 8
+#define MS_PY_WINDOW_WORDS 10
 struct py_window {
 	__u32 lo; /* the window's first byte in the frame */
 	__u32 code, instr, previous, entry; /* word of each field */
@@ -145,7 +146,7 @@ static __always_inline __u64 read_task_python_stack(struct ms_py_stack *out, __u
 	const volatile struct ms_python_offsets *off = python_offsets();
 	bool shims;
 	struct py_window win;
-	__u64 ts, frame, tags, w[MS_PY_WINDOW_WORDS] = {};
+	__u64 ts, frame, tags, w[16] = {}; /* MS_PY_WINDOW_WORDS used, indices & 15 */
 	__u8 entry;
 	int err = 0;
 
@@ -164,26 +165,27 @@ static __always_inline __u64 read_task_python_stack(struct ms_py_stack *out, __u
 	for (int i = 0; i < MS_MAX_PY_FRAMES; i++) {
 		if (!frame || err)
 			break;
-		if (!win.ok || py_read(task, w, sizeof(w), frame + win.lo)) {
+		if (!win.ok || py_read(task, w, 8 * MS_PY_WINDOW_WORDS, frame + win.lo)) {
 			/* a frame whose window runs past its mapping: field by field */
-			w[win.code & 7] = py_read_u64(task, frame + off->frame_code, &err);
-			w[win.instr & 7] = py_read_u64(task, frame + off->frame_instr, &err);
-			w[win.previous & 7] = py_read_u64(task, frame + off->frame_previous, &err);
+			w[win.code & 15] = py_read_u64(task, frame + off->frame_code, &err);
+			w[win.instr & 15] = py_read_u64(task, frame + off->frame_instr, &err);
 			entry = 0;
 			if (py_read(task, &entry, 1, frame + off->frame_entry))
 				err = 1;
 			if (err)
 				break;
+			/* last: a frame whose link cannot be read is still whole */
+			w[win.previous & 15] = py_read_u64(task, frame + off->frame_previous, &err);
 		} else {
-			entry = (__u8)(w[win.entry & 7] >> win.entry_shift);
+			entry = (__u8)(w[win.entry & 15] >> win.entry_shift);
 		}
 		/* a tagged reference's tag bits say how it is counted, not where */
-		out->code[i] = w[win.code & 7] & ~tags;
-		out->instr[i] = w[win.instr & 7];
+		out->code[i] = w[win.code & 15] & ~tags;
+		out->instr[i] = w[win.instr & 15];
 		if (shims ? entry == off->shim_owner : entry != 0)
 			out->entry |= 1ULL << i;
 		out->nr = i + 1;
-		frame = w[win.previous & 7];
+		frame = w[win.previous & 15];
 	}
 	if (err)
 		out->flags |= MS_PY_READ_FAIL;

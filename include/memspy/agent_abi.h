@@ -135,14 +135,20 @@ struct ms_agent_thread {
  * thread's own: a busy Python process makes millions of these calls a second, and
  * finding a thread's record in a table that the process's own pages push out of
  * the TLB cost a Flask worker most of the hooks' time (measured: the shared record
- * made the obj domain's malloc hook 7 times cheaper there). A process that breaks
- * the rule (an extension calling without the GIL; a free-threaded build) only
- * makes these counters approximate: nothing in it is a pointer the agent follows.
+ * made the obj domain's malloc hook 7 times cheaper there). A call that finds
+ * another thread inside one (sub-interpreters with a GIL each, an extension
+ * calling without the GIL) counts on its thread's own record instead; two that
+ * race past that check only make these counters approximate: nothing in the
+ * record is a pointer the agent follows.
  */
 struct ms_agent_py {
+	/* thread pointer of the thread inside a domain call: its nested calls
+	 * (pymalloc's forwards to malloc) only forward. Every allocator hook of
+	 * every thread reads it, so it has its line to itself, apart from the
+	 * counters the domain calls write. */
+	__u64 owner __attribute__((aligned(64)));
+	__u8 pad_owner[56];
 	__s64 countdown; /* bytes until the next sampled Python allocation */
-	__u64 owner;	 /* thread pointer of the thread inside a domain call: its
-			  * nested calls (pymalloc's forwards to malloc) only forward */
 	__u32 draws;	 /* countdowns drawn so far */
 	__u32 armed;	 /* countdown drawn once */
 	__u32 seq;	 /* domain calls so far: a sample's seq is its thread's plus this */
@@ -207,9 +213,12 @@ _Static_assert(sizeof(struct ms_agent_counts) == 32 + 8 * MS_SIZE_BUCKETS, "agen
 _Static_assert(sizeof(struct ms_agent_thread) == 32 + sizeof(struct ms_agent_counts),
 	       "agent thread layout");
 _Static_assert(__builtin_offsetof(struct ms_agent_ctl, slots) ==
-		       8 * (4 + MS_COUNTDOWN_SLOTS + MS_HOOK_COUNT) + 16 + sizeof(struct ms_agent_py),
+		       64 + sizeof(struct ms_agent_py) + 8 * (2 + MS_COUNTDOWN_SLOTS + MS_HOOK_COUNT) + 16,
 	       "agent control block settings layout");
-_Static_assert(sizeof(struct ms_agent_py) == 32 + sizeof(struct ms_agent_counts), "agent python record layout");
+_Static_assert(sizeof(struct ms_agent_py) % 64 == 0 &&
+		       __builtin_offsetof(struct ms_agent_py, countdown) == 64 &&
+		       __builtin_offsetof(struct ms_agent_py, n) == 88,
+	       "agent python record layout");
 _Static_assert((MS_AGENT_SET_SLOTS & (MS_AGENT_SET_SLOTS - 1)) == 0, "set size power of two");
 
 #endif

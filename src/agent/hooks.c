@@ -213,15 +213,28 @@ typedef void *(*fn_py_realloc)(void *, void *, size_t);
 typedef void (*fn_py_free)(void *, void *);
 
 #define PY (&ms_agent_ctl.py)
-#define PY_OFF(tp) (!__atomic_load_n(&ms_agent_ctl.enabled, __ATOMIC_RELAXED) || PY->owner == (tp))
+#define PY_ENABLED() __atomic_load_n(&ms_agent_ctl.enabled, __ATOMIC_RELAXED)
 
+/* The slow paths: sampling off or a nested call of this thread only forwards; a
+ * call while another thread is inside one (sub-interpreters with a GIL each, an
+ * extension calling without the GIL: nothing orders them) goes on the thread's
+ * own record, as any allocator call; else the shared record. */
 #define PY_FREE_HOOK(id, suffix)                                                \
 	static AGENT_COLD void slow_##suffix(void *ctx, void *ptr, void *frame)  \
 	{                                                                       \
 		__u64 tp = agent_tp();                                          \
+		int overflow;                                                   \
+		struct ms_agent_thread *t;                                      \
 									\
-		if (PY_OFF(tp) || !ptr) {                                       \
+		if (!PY_ENABLED() || PY->owner == tp || !ptr) {                 \
 			ORIG(id, fn_py_free)(ctx, ptr);                         \
+			return;                                                 \
+		}                                                               \
+		if (PY->owner) {                                                \
+			t = agent_enter(&overflow);                             \
+			agent_release(t, overflow, (__u64)ptr, 1, frame);      \
+			ORIG(id, fn_py_free)(ctx, ptr);                         \
+			agent_leave(t);                                         \
 			return;                                                 \
 		}                                                               \
 		PY->seq++;                                                      \
@@ -235,7 +248,7 @@ typedef void (*fn_py_free)(void *, void *);
 	{                                                                       \
 		__u64 tp = agent_tp();                                          \
 									\
-		if (AGENT_UNLIKELY(PY_OFF(tp) || !ptr ||                        \
+		if (AGENT_UNLIKELY(!ptr || !PY_ENABLED() || PY->owner ||        \
 				   ms_agent_ctl.homes[agent_home((__u64)ptr)])) { \
 			slow_##suffix(ctx, ptr, FRAME());                       \
 			return;                                                 \
@@ -265,11 +278,20 @@ typedef void (*fn_py_free)(void *, void *);
 	static AGENT_COLD void *slow_##suffix(void *ctx, PY_UNPAREN params, void *frame) \
 	{                                                                       \
 		__u64 tp = agent_tp();                                          \
+		int overflow;                                                   \
+		struct ms_agent_thread *t;                                      \
+		void *p;                                                        \
 									\
-		if (PY_OFF(tp))                                                 \
+		if (!PY_ENABLED() || PY->owner == tp)                           \
 			return ORIG(id, fn_type)(ctx, PY_UNPAREN args);         \
+		if (PY->owner) {                                                \
+			t = agent_enter(&overflow);                             \
+			p = ORIG(id, fn_type)(ctx, PY_UNPAREN args);            \
+			agent_leave_alloc(t, overflow, (__u64)p, size, fn, frame); \
+			return p;                                               \
+		}                                                               \
 		PY->owner = tp;                                                 \
-		void *p = ORIG(id, fn_type)(ctx, PY_UNPAREN args);              \
+		p = ORIG(id, fn_type)(ctx, PY_UNPAREN args);                    \
 		PY->owner = 0;                                                  \
 		if (p)                                                          \
 			agent_py_alloc_done((__u64)p, size, fn, frame);         \
@@ -280,7 +302,7 @@ typedef void (*fn_py_free)(void *, void *);
 		__u64 tp = agent_tp();                                          \
 		__s64 left = PY->countdown - (__s64)(size);                     \
 									\
-		if (AGENT_UNLIKELY(left <= 0 || (size) == 0 || PY_OFF(tp)))    \
+		if (AGENT_UNLIKELY(left <= 0 || (size) == 0 || !PY_ENABLED() || PY->owner)) \
 			return slow_##suffix(ctx, PY_UNPAREN args, FRAME());    \
 		PY->countdown = left;                                           \
 		agent_py_count_alloc(size);                                     \

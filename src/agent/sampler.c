@@ -116,13 +116,15 @@ void agent_count_alloc(struct ms_agent_thread *t, int overflow, __u64 size)
 	}
 }
 
-/* Remember addr; 0 when the set has no room near its hash. */
+/* Remember addr: 1, or 0 when the set has no room near its hash, -1 when addr is
+ * in it already. */
 static int set_insert(__u64 addr)
 {
 	__u64 *set = ms_agent_ctl.set;
 	__u32 h = agent_set_home(addr);
 	__u8 *home = &ms_agent_ctl.homes[agent_home(addr)];
 	__u8 n = __atomic_load_n(home, __ATOMIC_RELAXED);
+	__u64 *free_entry = NULL;
 
 	/* counted first: a free that sees the block must also see the count; a page
 	 * of 255 sampled blocks (every block sampled) has no room for more */
@@ -135,9 +137,19 @@ static int set_insert(__u64 addr)
 		__u64 *e = &set[(h + i) & (MS_AGENT_SET_SLOTS - 1)];
 		__u64 v = __atomic_load_n(e, __ATOMIC_RELAXED);
 
-		if (v != AGENT_SET_EMPTY && v != AGENT_SET_DELETED)
-			continue;
-		if (__atomic_compare_exchange_n(e, &v, addr, 0, __ATOMIC_RELEASE,
+		if (v == addr) {
+			__atomic_fetch_sub(home, 1, __ATOMIC_RELAXED);
+			return -1;
+		}
+		if (!free_entry && (v == AGENT_SET_EMPTY || v == AGENT_SET_DELETED))
+			free_entry = e;
+	}
+	for (__u32 i = 0; free_entry && i < SET_PROBES; i++) {
+		__u64 *e = &set[(h + i) & (MS_AGENT_SET_SLOTS - 1)];
+		__u64 v = __atomic_load_n(e, __ATOMIC_RELAXED);
+
+		if ((v == AGENT_SET_EMPTY || v == AGENT_SET_DELETED) &&
+		    __atomic_compare_exchange_n(e, &v, addr, 0, __ATOMIC_RELEASE,
 						__ATOMIC_RELAXED))
 			return 1;
 	}
@@ -168,13 +180,15 @@ static int set_remove(__u64 addr)
 	return 0;
 }
 
-/* The allocator calls so far of the thread (t) with the CPython domain calls of
- * every thread: a block freed before its thread's next call of either kind is
- * one more than at its allocation (a temporary), as long as no other thread made
- * domain calls meanwhile, which the GIL lets happen only if it was given up. */
-static __u32 sample_seq(const struct ms_agent_thread *t)
+/* A sample's seq: the thread's allocator calls so far, and for a CPython domain
+ * call those of the domains too (counted on their shared record), so that a
+ * Python block freed before its thread's next call of either kind is one more
+ * than at its allocation (a temporary), as long as no other thread made domain
+ * calls meanwhile, which the GIL lets happen only if it was given up. A native
+ * thread's samples leave the domains out: its temporaries stay its own. */
+static __u32 sample_seq(const struct ms_agent_thread *t, int py)
 {
-	return (t ? t->seq : 0) + ms_agent_ctl.py.seq;
+	return (t ? t->seq : 0) + (py ? ms_agent_ctl.py.seq : 0);
 }
 
 static void caller_of(struct ms_agent_sample *s, void *frame)
@@ -186,14 +200,18 @@ static void caller_of(struct ms_agent_sample *s, void *frame)
 	s->rbp = f[0];
 }
 
-void agent_sample_alloc(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32 fn,
-			void *frame)
+static void sample_alloc(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32 fn,
+			 void *frame, int py)
 {
-	struct ms_agent_sample s = {.addr = addr, .size = size, .fn = fn, .seq = sample_seq(t)};
+	struct ms_agent_sample s = {.addr = addr, .size = size, .fn = fn, .seq = sample_seq(t, py)};
+	int in = set_insert(addr);
 
-	/* a block whose free would go unseen must never be reported live */
-	if (!set_insert(addr)) {
-		__atomic_fetch_add(&ms_agent_ctl.set_full, 1, __ATOMIC_RELAXED);
+	/* a block whose free would go unseen must never be reported live; one
+	 * already in the set (two hooks racing where the GIL did not order them)
+	 * is not sampled twice */
+	if (in <= 0) {
+		if (!in)
+			__atomic_fetch_add(&ms_agent_ctl.set_full, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	if (t)
@@ -204,15 +222,26 @@ void agent_sample_alloc(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32
 	ms_trap_alloc(&s);
 }
 
-void agent_release_sampled(struct ms_agent_thread *t, __u64 addr, void *frame)
+void agent_sample_alloc(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32 fn,
+			void *frame)
 {
-	struct ms_agent_sample s = {.addr = addr, .fn = MS_FN_FREE, .seq = sample_seq(t)};
+	sample_alloc(t, addr, size, fn, frame, 0);
+}
+
+static void release_sampled(struct ms_agent_thread *t, __u64 addr, void *frame, int py)
+{
+	struct ms_agent_sample s = {.addr = addr, .fn = MS_FN_FREE, .seq = sample_seq(t, py)};
 
 	if (!set_remove(addr))
 		return;
 	__atomic_fetch_add(&ms_agent_ctl.sampled_frees, 1, __ATOMIC_RELAXED);
 	caller_of(&s, frame);
 	ms_trap_free(&s);
+}
+
+void agent_release_sampled(struct ms_agent_thread *t, __u64 addr, void *frame)
+{
+	release_sampled(t, addr, frame, 0);
 }
 
 void agent_overflow_alloc(__u64 addr, __u64 size, __u32 fn, void *frame)
@@ -237,10 +266,10 @@ void agent_py_alloc_done(__u64 addr, __u64 size, __u32 fn, void *frame)
 	agent_py_count_alloc(size);
 	py->countdown -= (__s64)size;
 	if (py->countdown <= 0 && rearm(&py->countdown, &py->armed, &py->draws))
-		agent_sample_alloc(agent_thread_find(agent_tp()), addr, size, fn, frame);
+		sample_alloc(agent_thread_find(agent_tp()), addr, size, fn, frame, 1);
 }
 
 void agent_py_release_sampled(__u64 addr, void *frame)
 {
-	agent_release_sampled(agent_thread_find(agent_tp()), addr, frame);
+	release_sampled(agent_thread_find(agent_tp()), addr, frame, 1);
 }

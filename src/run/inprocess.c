@@ -184,7 +184,7 @@ static int fill(struct inprocess *ip, const struct allocator *a, const uint64_t 
 	for (int h = 0; h < MS_HOOK_COUNT; h++)
 		if (!slots.orig[h])
 			slots.orig[h] = prev_orig[h];
-	ctl = malloc(sizeof(*ctl));
+	ctl = aligned_alloc(_Alignof(struct ms_agent_ctl), sizeof(*ctl));
 	if (!ctl) {
 		alloc_slots_release(&slots);
 		snprintf(why, len, "out of memory");

@@ -203,10 +203,11 @@ static void open_modules(struct run *r, struct proc *p)
 	if (forked && kill(p->pid, 0) && errno == ESRCH)
 		from = (pid_t)p->counts.parent;
 	/* A child on its way out (or a zombie) still answers kill() but has no
-	 * mappings left: read through its parent too. Failing, its stacks print
-	 * [unknown]. */
-	if (proc__open_dwfl(p, from, r->symcache, r->fetch) == -ESRCH && forked &&
-	    from == p->pid) {
+	 * mappings left, and one reaped since has none to read: read through its
+	 * parent too. Failing, its stacks print [unknown]. */
+	int e = proc__open_dwfl(p, from, r->symcache, r->fetch);
+
+	if ((e == -ESRCH || e == -ENOENT) && forked && from == p->pid) {
 		from = (pid_t)p->counts.parent;
 		proc__open_dwfl(p, from, r->symcache, r->fetch);
 	}

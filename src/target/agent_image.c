@@ -234,7 +234,7 @@ int agent_image_read_counts(pid_t pid, uint64_t ctl, struct agent_counts *out)
 {
 	size_t len = COUNTS_TO - COUNTS_FROM;
 	/* a whole block, of which only the counters' part is read */
-	struct ms_agent_ctl *c = malloc(sizeof(*c));
+	struct ms_agent_ctl *c = aligned_alloc(_Alignof(struct ms_agent_ctl), sizeof(*c));
 	ssize_t got;
 
 	if (!c)
