@@ -15,7 +15,8 @@
  * protected, so the agent's own references bind to them without a relocation. */
 #define AGENT_EXPORT __attribute__((visibility("protected")))
 #define AGENT_INLINE static inline __attribute__((always_inline))
-#define AGENT_SLOW AGENT_HIDDEN __attribute__((noinline, cold))
+#define AGENT_COLD __attribute__((noinline, cold))
+#define AGENT_SLOW AGENT_HIDDEN AGENT_COLD
 #define AGENT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 #define AGENT_SET_EMPTY 0
@@ -75,6 +76,7 @@ AGENT_INLINE __u32 agent_home(__u64 addr)
 	_Static_assert((MS_AGENT_HOMES & (MS_AGENT_HOMES - 1)) == 0, "homes power of two");
 	return (__u32)(addr >> 12) & (MS_AGENT_HOMES - 1);
 }
+
 AGENT_INLINE __u32 agent_size_bucket(__u64 size)
 {
 	return size ? 63 - (__u32)__builtin_clzll(size) : 0;

@@ -6,7 +6,6 @@
 #define HOOK AGENT_EXPORT __attribute__((noinline))
 #define ORIG(id, type) ((type)ms_agent_ctl.orig[MS_HOOK_##id])
 #define FRAME() __builtin_frame_address(0)
-#define AGENT_COLD __attribute__((noinline, cold))
 
 typedef void *(*fn_p1)(void *, size_t);
 typedef void *(*fn_p2)(void *, size_t, size_t);

@@ -124,7 +124,7 @@ static int set_insert(__u64 addr)
 	__u32 h = agent_set_home(addr);
 	__u8 *home = &ms_agent_ctl.homes[agent_home(addr)];
 	__u8 n = __atomic_load_n(home, __ATOMIC_RELAXED);
-	__u64 *free_entry = NULL;
+	__u32 free_at = SET_PROBES; /* the first free entry's probe */
 
 	/* counted first: a free that sees the block must also see the count; a page
 	 * of 255 sampled blocks (every block sampled) has no room for more */
@@ -141,10 +141,11 @@ static int set_insert(__u64 addr)
 			__atomic_fetch_sub(home, 1, __ATOMIC_RELAXED);
 			return -1;
 		}
-		if (!free_entry && (v == AGENT_SET_EMPTY || v == AGENT_SET_DELETED))
-			free_entry = e;
+		if (free_at == SET_PROBES && (v == AGENT_SET_EMPTY || v == AGENT_SET_DELETED))
+			free_at = i;
 	}
-	for (__u32 i = 0; free_entry && i < SET_PROBES; i++) {
+	/* from there on: another thread may have taken it meanwhile */
+	for (__u32 i = free_at; i < SET_PROBES; i++) {
 		__u64 *e = &set[(h + i) & (MS_AGENT_SET_SLOTS - 1)];
 		__u64 v = __atomic_load_n(e, __ATOMIC_RELAXED);
 
@@ -165,6 +166,7 @@ static int set_remove(__u64 addr)
 {
 	__u64 *set = ms_agent_ctl.set;
 	__u32 h = agent_set_home(addr);
+
 	for (__u32 i = 0; i < SET_PROBES; i++) {
 		__u64 *e = &set[(h + i) & (MS_AGENT_SET_SLOTS - 1)];
 		__u64 v = __atomic_load_n(e, __ATOMIC_ACQUIRE);

@@ -181,6 +181,12 @@ int python_getalloc_decode(const uint8_t *code, size_t len, uint64_t addr, int d
 	return err;
 }
 
+/* Three structs, or at least the mem and obj ones, found and none twice. */
+static bool distinct_domains(const uint64_t d[PY_DOMAINS])
+{
+	return d[PY_DOMAIN_MEM] && d[PY_DOMAIN_OBJ] && d[PY_DOMAIN_MEM] != d[PY_DOMAIN_OBJ] &&
+	       d[PY_DOMAIN_RAW] != d[PY_DOMAIN_MEM] && d[PY_DOMAIN_RAW] != d[PY_DOMAIN_OBJ];
+}
 
 /* 3.11: the structs PyMem_GetAllocator copies from, with the parts it jumps to
  * for domains its main body does not copy. */
@@ -206,10 +212,7 @@ static int decode_getalloc(pid_t pid, const struct python_info *info, uint64_t d
 		if (!err)
 			err = python_getalloc_decode(part, sizeof(part), d.far[k], k, &d);
 	}
-	if (!err && (!d.dom[PY_DOMAIN_MEM] || !d.dom[PY_DOMAIN_OBJ] ||
-		     d.dom[PY_DOMAIN_MEM] == d.dom[PY_DOMAIN_OBJ] ||
-		     d.dom[PY_DOMAIN_RAW] == d.dom[PY_DOMAIN_MEM] ||
-		     d.dom[PY_DOMAIN_RAW] == d.dom[PY_DOMAIN_OBJ]))
+	if (!err && !distinct_domains(d.dom))
 		err = -EPROTO;
 	if (err) {
 		snprintf(why, len, "PyMem_GetAllocator in %s is not code memspy can decode (%s)",
@@ -250,8 +253,7 @@ static int symbols_getalloc(pid_t pid, const struct python_info *info, uint64_t 
 
 	if (fd < 0 || python_domains_from_symbols(fd, info->get_allocator, d))
 		return -ENOENT;
-	if (d[PY_DOMAIN_MEM] == d[PY_DOMAIN_OBJ] || d[PY_DOMAIN_RAW] == d[PY_DOMAIN_MEM] ||
-	    d[PY_DOMAIN_RAW] == d[PY_DOMAIN_OBJ])
+	if (!distinct_domains(d))
 		return -EPROTO;
 	memcpy(dom, d, sizeof(d));
 	return 0;

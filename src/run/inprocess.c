@@ -75,8 +75,6 @@ static void list_slots(struct inprocess *ip, const struct ms_agent_slot *slots, 
 	qsort(l, ip->nr_listed, sizeof(*l), cmp_u64);
 }
 
-
-
 /* The path uprobes open the agent's text by: the mapping at base. */
 static int find_trap_path(struct inprocess *ip)
 {

@@ -27,7 +27,6 @@ static const struct domain_hooks domains[] = {
 static const uint32_t fields[4] = {PY_DOMAIN_MALLOC, PY_DOMAIN_CALLOC, PY_DOMAIN_REALLOC,
 				   PY_DOMAIN_FREE};
 
-
 /* The original field value v (hook id) gets: v itself, or for a hook of an
  * earlier attach the original it had; 0 when the field must be left alone. */
 static uint64_t original_of(uint64_t v, uint32_t id, const struct python_slots_agent *ag)

@@ -215,10 +215,13 @@ size_t agent_image_fill_ctl(const struct agent_image *img, uint64_t base,
 	return left_out;
 }
 
-/* The tail of the control block the counters live in: from enabled to the end
- * of the thread records. */
-#define COUNTS_FROM offsetof(struct ms_agent_ctl, enabled)
-#define COUNTS_TO offsetof(struct ms_agent_ctl, set)
+/* The parts of the control block the counters live in: enabled and the CPython
+ * domains' record at its head, and the agent's state from installs to the end of
+ * the thread records (not the settings between: 75 KiB each tick). */
+#define HEAD_FROM offsetof(struct ms_agent_ctl, enabled)
+#define HEAD_TO offsetof(struct ms_agent_ctl, orig)
+#define STATE_FROM offsetof(struct ms_agent_ctl, installs)
+#define STATE_TO offsetof(struct ms_agent_ctl, set)
 
 static void add_counts(struct ms_agent_counts *sum, const struct ms_agent_counts *c)
 {
@@ -232,16 +235,18 @@ static void add_counts(struct ms_agent_counts *sum, const struct ms_agent_counts
 
 int agent_image_read_counts(pid_t pid, uint64_t ctl, struct agent_counts *out)
 {
-	size_t len = COUNTS_TO - COUNTS_FROM;
-	/* a whole block, of which only the counters' part is read */
+	size_t len = HEAD_TO - HEAD_FROM + STATE_TO - STATE_FROM;
+	/* a whole block, of which only the counters' parts are read */
 	struct ms_agent_ctl *c = aligned_alloc(_Alignof(struct ms_agent_ctl), sizeof(*c));
 	ssize_t got;
 
 	if (!c)
 		return -ENOMEM;
-	struct iovec local = {(char *)c + COUNTS_FROM, len},
-		     remote = {(void *)(uintptr_t)(ctl + COUNTS_FROM), len};
-	got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	struct iovec local[2] = {{(char *)c + HEAD_FROM, HEAD_TO - HEAD_FROM},
+				 {(char *)c + STATE_FROM, STATE_TO - STATE_FROM}},
+		     remote[2] = {{(void *)(uintptr_t)(ctl + HEAD_FROM), HEAD_TO - HEAD_FROM},
+				  {(void *)(uintptr_t)(ctl + STATE_FROM), STATE_TO - STATE_FROM}};
+	got = process_vm_readv(pid, local, 2, remote, 2, 0);
 	if (got != (ssize_t)len) {
 		int err = got < 0 ? -errno : -EIO;
 		free(c);

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Reading and writing a process's memory by address (procmem.h). */
 #include "target/procmem.h"
 
