@@ -10,7 +10,7 @@
 #include "memspy/events.h"
 
 #define MS_AGENT_MAGIC 0x31544e4741594d53ULL /* "SMYAGNT1" */
-#define MS_AGENT_ABI 4
+#define MS_AGENT_ABI 5
 /* Threads with a record of their own; later ones share the overflow record. */
 #define MS_AGENT_THREADS 512
 /* Sampled live blocks the agent remembers (power of two: open addressing). */
@@ -152,7 +152,13 @@ struct ms_agent_py {
 	__u32 draws;	 /* countdowns drawn so far */
 	__u32 armed;	 /* countdown drawn once */
 	__u32 seq;	 /* domain calls so far: a sample's seq is its thread's plus this */
-	__u32 pad;
+	/* memspy: the largest request pymalloc serves from its own pools (512)
+	 * when the domains are plain pymalloc and their free fields are left to
+	 * pymalloc, 0 when every field is hooked. Requests up to it are forwarded
+	 * without the owner set (pymalloc calls nothing for them), and a sampled
+	 * one is asked for at small_max + 1 bytes: pymalloc hands that to malloc,
+	 * whose free, hooked, sees it go. */
+	__u32 small_max;
 	struct ms_agent_counts n;
 };
 

@@ -45,9 +45,10 @@ void agent_release_sampled(struct ms_agent_thread *t, __u64 addr, void *frame) A
 int agent_take_sample(struct ms_agent_thread *t, int overflow, __u64 size) AGENT_HIDDEN;
 /* Count an allocation (operator new counts before it forwards). */
 void agent_count_alloc(struct ms_agent_thread *t, int overflow, __u64 size) AGENT_HIDDEN;
-/* A CPython domain allocation (not NULL) counted on the shared record, and sampled
- * when its countdown runs out. */
-void agent_py_alloc_done(__u64 addr, __u64 size, __u32 fn, void *frame) AGENT_SLOW;
+/* A CPython domain allocation counted on the shared record, its countdown moved:
+ * whether it is sampled, then the sample of the block it got. */
+int agent_py_take_sample(__u64 size) AGENT_SLOW;
+void agent_py_sample(__u64 addr, __u64 size, __u32 fn, void *frame) AGENT_SLOW;
 /* A CPython domain release of a block that may be sampled. */
 void agent_py_release_sampled(__u64 addr, void *frame) AGENT_SLOW;
 /* Remember a sampled block and send it to the trap; the counting is the caller's. */

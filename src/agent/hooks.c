@@ -197,14 +197,23 @@ AGENT_HIDDEN struct new_result agent_new(size_t size, size_t al, __u32 which, vo
  * the domain's ctx first, which the hook passes through untouched to the function
  * the field held before (ms_agent_ctl.orig: pymalloc, tracemalloc's or the debug
  * hooks' wrapper). The calls are counted on the domains' shared record (the GIL
- * orders them: agent_abi.h), which names the calling thread as its owner across
- * the call, so the requests pymalloc forwards to malloc (over 512 bytes) and their
- * frees are counted once, here, where the Python line that asked for them is on
- * the stack. An unsampled call is counted before the call and forwarded; a sample
- * due, a block that may be sampled, a nested call or sampling off takes the slow
- * path. frame is the hook's own frame, so the traps see the caller whichever way
- * the compiler makes the call. An allocation the fast path counted stays counted
- * if it fails: pymalloc fails only when the system has no memory left.
+ * orders them: agent_abi.h). A call that pymalloc may hand on to malloc (over
+ * small_max bytes, or any call when small_max is 0) names the calling thread as
+ * the record's owner across it, so that malloc's hooks leave what it forwards
+ * uncounted: it is counted once, here, where the Python line that asked for it is
+ * on the stack. An unsampled call is counted before the call and forwarded,
+ * requests pymalloc serves itself by a tail call; a sample due, a nested call or
+ * sampling off takes the slow path. frame is the hook's own frame, so the traps
+ * see the caller whichever way the compiler makes the call. An allocation counted
+ * before the call stays counted if it fails: pymalloc fails only when the system
+ * has no memory left.
+ *
+ * With small_max set, memspy leaves the free fields to pymalloc (half the calls,
+ * and PGO's inlined pymalloc in PyObject_Free stays in use): a sampled request of
+ * up to small_max bytes is asked for at small_max + 1, which pymalloc hands to
+ * malloc, so its free, whichever domain it goes through, ends in malloc's free
+ * hook. What that costs the target: one malloc block of 513 bytes per sampled
+ * small object (one per --sample-bytes allocated: 0.1% at the default).
  */
 typedef void *(*fn_py_malloc)(void *, size_t);
 typedef void *(*fn_py_calloc)(void *, size_t, size_t);
@@ -213,6 +222,9 @@ typedef void (*fn_py_free)(void *, void *);
 
 #define PY (&ms_agent_ctl.py)
 #define PY_ENABLED() __atomic_load_n(&ms_agent_ctl.enabled, __ATOMIC_RELAXED)
+/* whether a sampled request of size goes to malloc at small_max + 1 bytes */
+#define PY_BUMP(sampled, size) ((sampled) && PY->small_max && (size) <= PY->small_max)
+#define PY_UNPAREN(...) __VA_ARGS__
 
 /* The slow paths: sampling off or a nested call of this thread only forwards; a
  * call while another thread is inside one (sub-interpreters with a GIL each, an
@@ -259,66 +271,93 @@ typedef void (*fn_py_free)(void *, void *);
 		PY->owner = 0;                                                  \
 	}
 
-/* rare next to malloc and free: the general path, on the thread's own record */
+/* On the calling thread's record, whether to sample decided before the call (the
+ * request grows when it is): reallocs, and calls made while another thread is
+ * inside one. Its nested calls only forward (its depth is raised). */
+#define PY_THREAD_CALL(id, fn_type, args, bumped_args, size, fn, frame, release)  \
+	do {                                                                    \
+		int overflow, sampled = 0;                                      \
+		struct ms_agent_thread *t = agent_enter(&overflow);             \
+		__u64 big = (__u64)PY->small_max + 1;                           \
+		void *p;                                                        \
+									\
+		(void)big;                                                      \
+		release;                                                        \
+		if (t || overflow)                                              \
+			sampled = agent_take_sample(t, overflow, size);         \
+		p = PY_BUMP(sampled, size) ? ORIG(id, fn_type)(ctx, PY_UNPAREN bumped_args) \
+					   : ORIG(id, fn_type)(ctx, PY_UNPAREN args); \
+		if (t)                                                          \
+			t->seq++;                                               \
+		if (p && (t || overflow)) {                                     \
+			agent_count_alloc(t, overflow, size);                   \
+			if (sampled)                                            \
+				agent_sample_alloc(t, (__u64)p, size, fn, frame); \
+		}                                                               \
+		agent_leave(t);                                                 \
+		return p;                                                       \
+	} while (0)
+
 #define PY_REALLOC_HOOK(id, suffix)                                             \
 	HOOK void *ms_hook_##suffix(void *ctx, void *ptr, size_t size)          \
 	{                                                                       \
-		int overflow;                                                   \
-		struct ms_agent_thread *t = agent_enter(&overflow);             \
 		void *c = FRAME();                                              \
 									\
-		agent_release(t, overflow, (__u64)ptr, 0, c);                   \
-		void *p = ORIG(id, fn_py_realloc)(ctx, ptr, size);              \
-		agent_leave_alloc(t, overflow, (__u64)p, size, MS_FN_REALLOC, c); \
-		return p;                                                       \
+		PY_THREAD_CALL(id, fn_py_realloc, (ptr, size), (ptr, big), size, \
+			       MS_FN_REALLOC, c,                                \
+			       agent_release(t, overflow, (__u64)ptr, 0, c));   \
 	}
 
-#define PY_ALLOC_HOOK(id, suffix, fn_type, params, args, size, fn)              \
+#define PY_ALLOC_HOOK(id, suffix, fn_type, params, args, bumped_args, size, fn) \
+	static AGENT_COLD void *thread_##suffix(void *ctx, PY_UNPAREN params, void *frame) \
+	{                                                                       \
+		PY_THREAD_CALL(id, fn_type, args, bumped_args, size, fn, frame, (void)0); \
+	}                                                                       \
 	static AGENT_COLD void *slow_##suffix(void *ctx, PY_UNPAREN params, void *frame) \
 	{                                                                       \
-		__u64 tp = agent_tp();                                          \
-		int overflow;                                                   \
-		struct ms_agent_thread *t;                                      \
+		__u64 tp = agent_tp(), big = (__u64)PY->small_max + 1;          \
 		void *p;                                                        \
 									\
+		(void)big;                                                      \
 		if (!PY_ENABLED() || PY->owner == tp)                           \
 			return ORIG(id, fn_type)(ctx, PY_UNPAREN args);         \
-		if (PY->owner) {                                                \
-			t = agent_enter(&overflow);                             \
-			p = ORIG(id, fn_type)(ctx, PY_UNPAREN args);            \
-			agent_leave_alloc(t, overflow, (__u64)p, size, fn, frame); \
-			return p;                                               \
-		}                                                               \
+		if (PY->owner)                                                  \
+			return thread_##suffix(ctx, PY_UNPAREN args, frame);    \
+		int sampled = agent_py_take_sample(size);                       \
 		PY->owner = tp;                                                 \
-		p = ORIG(id, fn_type)(ctx, PY_UNPAREN args);                    \
+		p = PY_BUMP(sampled, size) ? ORIG(id, fn_type)(ctx, PY_UNPAREN bumped_args) \
+					   : ORIG(id, fn_type)(ctx, PY_UNPAREN args); \
 		PY->owner = 0;                                                  \
-		if (p)                                                          \
-			agent_py_alloc_done((__u64)p, size, fn, frame);         \
+		if (sampled && p)                                               \
+			agent_py_sample((__u64)p, size, fn, frame);             \
 		return p;                                                       \
 	}                                                                       \
 	HOOK void *ms_hook_##suffix(void *ctx, PY_UNPAREN params)               \
 	{                                                                       \
-		__u64 tp = agent_tp();                                          \
 		__s64 left = PY->countdown - (__s64)(size);                     \
 									\
 		if (AGENT_UNLIKELY(left <= 0 || (size) == 0 || !PY_ENABLED() || PY->owner)) \
 			return slow_##suffix(ctx, PY_UNPAREN args, FRAME());    \
 		PY->countdown = left;                                           \
 		agent_py_count_alloc(size);                                     \
-		PY->owner = tp;                                                 \
+		/* pymalloc serves it from its pools, calling nothing: no owner */ \
+		if ((size) <= PY->small_max)                                    \
+			return ORIG(id, fn_type)(ctx, PY_UNPAREN args);         \
+		PY->owner = agent_tp();                                         \
 		void *p = ORIG(id, fn_type)(ctx, PY_UNPAREN args);              \
 		PY->owner = 0;                                                  \
 		return p;                                                       \
 	}
-#define PY_UNPAREN(...) __VA_ARGS__
 
 PY_FREE_HOOK(PYMEM_FREE, pymem_free)
 PY_FREE_HOOK(PYOBJ_FREE, pyobj_free)
 PY_REALLOC_HOOK(PYMEM_REALLOC, pymem_realloc)
 PY_REALLOC_HOOK(PYOBJ_REALLOC, pyobj_realloc)
-PY_ALLOC_HOOK(PYMEM_MALLOC, pymem_malloc, fn_py_malloc, (size_t size), (size), size, MS_FN_MALLOC)
-PY_ALLOC_HOOK(PYOBJ_MALLOC, pyobj_malloc, fn_py_malloc, (size_t size), (size), size, MS_FN_MALLOC)
+PY_ALLOC_HOOK(PYMEM_MALLOC, pymem_malloc, fn_py_malloc, (size_t size), (size), (big), size,
+	      MS_FN_MALLOC)
+PY_ALLOC_HOOK(PYOBJ_MALLOC, pyobj_malloc, fn_py_malloc, (size_t size), (size), (big), size,
+	      MS_FN_MALLOC)
 PY_ALLOC_HOOK(PYMEM_CALLOC, pymem_calloc, fn_py_calloc, (size_t n, size_t size), (n, size),
-	      n * size, MS_FN_CALLOC)
+	      (1, big), n * size, MS_FN_CALLOC)
 PY_ALLOC_HOOK(PYOBJ_CALLOC, pyobj_calloc, fn_py_calloc, (size_t n, size_t size), (n, size),
-	      n * size, MS_FN_CALLOC)
+	      (1, big), n * size, MS_FN_CALLOC)

@@ -116,11 +116,23 @@ void agent_count_alloc(struct ms_agent_thread *t, int overflow, __u64 size)
 	}
 }
 
-/* Remember addr: 1, or 0 when the set has no room near its hash, -1 when addr is
- * in it already. */
-static int set_insert(__u64 addr)
+/* A set entry: the block's address, with bit 1 set for a block sampled on the
+ * CPython domains' record (whose free may come through malloc's hook now). Only
+ * an address with its two low bits clear is tagged, and looked up tagged: every
+ * block pymalloc or malloc gives is 16-byte aligned. */
+#define SET_PY_TAG 2ULL
+
+static int set_holds(__u64 v, __u64 addr)
+{
+	return v == addr || ((addr & 3) == 0 && v == (addr | SET_PY_TAG));
+}
+
+/* Remember addr (tagged when py): 1, or 0 when the set has no room near its hash,
+ * -1 when addr is in it already. */
+static int set_insert(__u64 addr, int py)
 {
 	__u64 *set = ms_agent_ctl.set;
+	__u64 entry = py && (addr & 3) == 0 ? addr | SET_PY_TAG : addr;
 	__u32 h = agent_set_home(addr);
 	__u8 *home = &ms_agent_ctl.homes[agent_home(addr)];
 	__u8 n = __atomic_load_n(home, __ATOMIC_RELAXED);
@@ -137,7 +149,7 @@ static int set_insert(__u64 addr)
 		__u64 *e = &set[(h + i) & (MS_AGENT_SET_SLOTS - 1)];
 		__u64 v = __atomic_load_n(e, __ATOMIC_RELAXED);
 
-		if (v == addr) {
+		if (set_holds(v, addr)) {
 			__atomic_fetch_sub(home, 1, __ATOMIC_RELAXED);
 			return -1;
 		}
@@ -150,7 +162,7 @@ static int set_insert(__u64 addr)
 		__u64 v = __atomic_load_n(e, __ATOMIC_RELAXED);
 
 		if ((v == AGENT_SET_EMPTY || v == AGENT_SET_DELETED) &&
-		    __atomic_compare_exchange_n(e, &v, addr, 0, __ATOMIC_RELEASE,
+		    __atomic_compare_exchange_n(e, &v, entry, 0, __ATOMIC_RELEASE,
 						__ATOMIC_RELAXED))
 			return 1;
 	}
@@ -158,10 +170,11 @@ static int set_insert(__u64 addr)
 	return 0;
 }
 
-/* Forget addr if it is in the set: 1 when it was (a sampled block). A block is in
- * the set only between its allocation and its release, so one thread at a time
- * can take it out. Inserts take the first free entry within SET_PROBES of the
- * home slot, so the whole window is searched: deleted entries never hide one. */
+/* Forget addr if it is in the set: 0 when it was not, else 1, with SET_PY_TAG
+ * set for a block sampled on the CPython domains' record. A block is in the set
+ * only between its allocation and its release, so one thread at a time can take
+ * it out. Inserts take the first free entry within SET_PROBES of the home slot,
+ * so the whole window is searched: deleted entries never hide one. */
 static int set_remove(__u64 addr)
 {
 	__u64 *set = ms_agent_ctl.set;
@@ -171,22 +184,22 @@ static int set_remove(__u64 addr)
 		__u64 *e = &set[(h + i) & (MS_AGENT_SET_SLOTS - 1)];
 		__u64 v = __atomic_load_n(e, __ATOMIC_ACQUIRE);
 
-		if (v != addr)
+		if (!set_holds(v, addr))
 			continue;
 		if (!__atomic_compare_exchange_n(e, &v, AGENT_SET_DELETED, 0, __ATOMIC_RELAXED,
 						 __ATOMIC_RELAXED))
 			return 0;
 		__atomic_fetch_sub(&ms_agent_ctl.homes[agent_home(addr)], 1, __ATOMIC_RELAXED);
-		return 1;
+		return 1 | (int)(v & SET_PY_TAG);
 	}
 	return 0;
 }
 
-/* A sample's seq: the thread's allocator calls so far, and for a CPython domain
- * call those of the domains too (counted on their shared record), so that a
- * Python block freed before its thread's next call of either kind is one more
- * than at its allocation (a temporary), as long as no other thread made domain
- * calls meanwhile, which the GIL lets happen only if it was given up. A native
+/* A sample's seq: the thread's allocator calls so far, and for a block sampled on
+ * the CPython domains' record those of the domains too, so that a Python block
+ * freed before its thread's next call of either kind is one more than at its
+ * allocation (a temporary), as long as no other thread made domain calls
+ * meanwhile, which the GIL lets happen only if it was given up. A native
  * thread's samples leave the domains out: its temporaries stay its own. */
 static __u32 sample_seq(const struct ms_agent_thread *t, int py)
 {
@@ -206,7 +219,7 @@ static void sample_alloc(struct ms_agent_thread *t, __u64 addr, __u64 size, __u3
 			 void *frame, int py)
 {
 	struct ms_agent_sample s = {.addr = addr, .size = size, .fn = fn, .seq = sample_seq(t, py)};
-	int in = set_insert(addr);
+	int in = set_insert(addr, py);
 
 	/* a block whose free would go unseen must never be reported live; one
 	 * already in the set (two hooks racing where the GIL did not order them)
@@ -230,20 +243,17 @@ void agent_sample_alloc(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32
 	sample_alloc(t, addr, size, fn, frame, 0);
 }
 
-static void release_sampled(struct ms_agent_thread *t, __u64 addr, void *frame, int py)
+void agent_release_sampled(struct ms_agent_thread *t, __u64 addr, void *frame)
 {
-	struct ms_agent_sample s = {.addr = addr, .fn = MS_FN_FREE, .seq = sample_seq(t, py)};
+	int was = set_remove(addr);
+	struct ms_agent_sample s = {.addr = addr, .fn = MS_FN_FREE,
+				    .seq = sample_seq(t, was & SET_PY_TAG)};
 
-	if (!set_remove(addr))
+	if (!was)
 		return;
 	__atomic_fetch_add(&ms_agent_ctl.sampled_frees, 1, __ATOMIC_RELAXED);
 	caller_of(&s, frame);
 	ms_trap_free(&s);
-}
-
-void agent_release_sampled(struct ms_agent_thread *t, __u64 addr, void *frame)
-{
-	release_sampled(t, addr, frame, 0);
 }
 
 void agent_overflow_alloc(__u64 addr, __u64 size, __u32 fn, void *frame)
@@ -261,17 +271,21 @@ void agent_overflow_free(__u64 addr, int counted, void *frame)
 		agent_release_sampled(NULL, addr, frame);
 }
 
-void agent_py_alloc_done(__u64 addr, __u64 size, __u32 fn, void *frame)
+int agent_py_take_sample(__u64 size)
 {
 	struct ms_agent_py *py = &ms_agent_ctl.py;
 
 	agent_py_count_alloc(size);
 	py->countdown -= (__s64)size;
-	if (py->countdown <= 0 && rearm(&py->countdown, &py->armed, &py->draws))
-		sample_alloc(agent_thread_find(agent_tp()), addr, size, fn, frame, 1);
+	return py->countdown <= 0 && rearm(&py->countdown, &py->armed, &py->draws);
+}
+
+void agent_py_sample(__u64 addr, __u64 size, __u32 fn, void *frame)
+{
+	sample_alloc(agent_thread_find(agent_tp()), addr, size, fn, frame, 1);
 }
 
 void agent_py_release_sampled(__u64 addr, void *frame)
 {
-	release_sampled(agent_thread_find(agent_tp()), addr, frame, 1);
+	agent_release_sampled(agent_thread_find(agent_tp()), addr, frame);
 }

@@ -161,8 +161,9 @@ static void write_totals(FILE *f, const struct report_input *in, bool exact)
 		fprintf(f, "  live              %s\n", buf);
 	} else {
 		report_format_bytes(profile__freed_bytes(in->profile), buf, sizeof(buf));
-		fprintf(f, "  freed             %" PRIu64 " calls; ~%s of blocks tracked (estimate)\n",
-			tt->free_calls, buf);
+		fprintf(f, "  freed             %" PRIu64 " calls%s; ~%s of blocks tracked (estimate)\n",
+			tt->free_calls,
+			tt->small_py_frees_uncounted ? " (not counting pymalloc's own)" : "", buf);
 		report_format_bytes(profile__live_bytes(in->profile), buf, sizeof(buf));
 		fprintf(f, "  live              ~%s (estimate)\n", buf);
 	}

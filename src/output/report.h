@@ -17,6 +17,7 @@ struct heap_totals {
 	uint64_t alloc_calls;	 /* every outermost allocation (exact, counted in BPF) */
 	uint64_t alloc_bytes;	 /* their requested bytes (exact) */
 	uint64_t free_calls;	 /* every outermost free of a non-NULL pointer */
+	bool small_py_frees_uncounted; /* but those of CPython's pymalloc blocks */
 	uint64_t lost_allocs;	 /* ring buffer full: sampled allocations dropped */
 	uint64_t lost_frees;	 /* ring buffer full: frees of tracked blocks dropped */
 	uint64_t unseen_calls;	 /* allocator calls missed: no per-thread state in BPF */

@@ -39,7 +39,14 @@ struct inprocess {
 	unsigned retries;	  /* scans left for a new module's slots to settle */
 	/* CPython's mem and obj domains whose fields are slots; 0: not hooked */
 	uint64_t py_mem, py_obj;
+	uint32_t py_small_max; /* the control block's py.small_max (agent_abi.h) */
 };
+
+/* The sampling mean from which the agent may send its sampled small Python
+ * objects to malloc, leaving the domains' frees unhooked: each costs the target a
+ * 513-byte block, one per mean bytes allocated (0.8% of the small objects' bytes
+ * here, 0.1% at the default 512K; every object with --sample-bytes 1). */
+#define SMALL_TO_MALLOC_MIN_MEAN (64u << 10)
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -120,7 +127,7 @@ static int write_owner(const struct inprocess *ip)
  * objects unsampled, said in one line. prev_orig: the control block's orig[]
  * before this attach. */
 static void add_python(struct inprocess *ip, const uint64_t *py, const uint64_t *prev_orig,
-		       struct alloc_slots *slots)
+		       uint64_t mean, struct alloc_slots *slots)
 {
 	uint64_t hooks[MS_HOOK_COUNT];
 	struct python_slots_agent ag = {
@@ -135,7 +142,8 @@ static void add_python(struct inprocess *ip, const uint64_t *py, const uint64_t 
 		return;
 	for (int h = 0; h < MS_HOOK_COUNT; h++)
 		hooks[h] = ip->base + ip->img.hooks[h];
-	if (python_slots_add(ip->pid, py, &ag, slots, why, sizeof(why))) {
+	if (python_slots_add(ip->pid, py, &ag, mean >= SMALL_TO_MALLOC_MIN_MEAN, slots,
+			     &ip->py_small_max, why, sizeof(why))) {
 		ms_warn("in-process sampler: Python objects not sampled, malloc only: %s", why);
 		return;
 	}
@@ -178,7 +186,7 @@ static int fill(struct inprocess *ip, const struct allocator *a, const uint64_t 
 		alloc_slots_release(&slots);
 		return -EIO;
 	}
-	add_python(ip, py, prev_orig, &slots);
+	add_python(ip, py, prev_orig, mean, &slots);
 	for (int h = 0; h < MS_HOOK_COUNT; h++)
 		if (!slots.orig[h])
 			slots.orig[h] = prev_orig[h];
@@ -195,6 +203,7 @@ static int fill(struct inprocess *ip, const struct allocator *a, const uint64_t 
 	ip->nr_slots = slots.n - left;
 	for (size_t i = 0; i < slots.nr_modules; i++)
 		ip->nr_modules += slots.modules[i].nr_slots > 0;
+	ctl->py.small_max = ip->py_small_max;
 	ctl->owner_start = procstat_start_time(getpid());
 	ctl->owner_pid = (uint32_t)getpid();
 	err = procmem_write(ip->pid, ip->base + ip->img.ctl, ctl, sizeof(*ctl));
@@ -298,6 +307,18 @@ static int adopt(struct inprocess *ip, const uint64_t *py, uint64_t mean, uint64
 	if (!err)
 		err = procmem_read(ip->pid, ctl + offsetof(struct ms_agent_ctl, mean), &old_mean,
 				  sizeof(old_mean));
+	if (!err)
+		err = procmem_read(ip->pid, ctl + offsetof(struct ms_agent_ctl, py.small_max),
+				  &ip->py_small_max, sizeof(ip->py_small_max));
+	if (!err && ip->py_small_max && mean < SMALL_TO_MALLOC_MIN_MEAN) {
+		snprintf(why, len, "the sampler memspy pid %d left in pid %d sends the Python "
+			 "objects it samples to malloc, which a --sample-bytes under %uK would do "
+			 "for most of them: take %uK or more, or --no-inject",
+			 (int)ip->adopt_from, (int)ip->pid, SMALL_TO_MALLOC_MIN_MEAN >> 10,
+			 SMALL_TO_MALLOC_MIN_MEAN >> 10);
+		free(slots);
+		return -EBUSY;
+	}
 	if (!err && !(slots = calloc(n ? n : 1, sizeof(*slots))))
 		err = -ENOMEM;
 	if (!err)
@@ -446,7 +467,13 @@ void inprocess__describe(const struct inprocess *ip, char *buf, size_t len)
 
 	if (ip->py_mem && n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, ", Python objects sampled (mem domain at %#" PRIx64
-			 ", obj domain at %#" PRIx64 ")", ip->py_mem, ip->py_obj);
+			 ", obj domain at %#" PRIx64 "%s)", ip->py_mem, ip->py_obj,
+			 ip->py_small_max ? "; frees left to pymalloc" : "");
+}
+
+bool inprocess__py_frees_unhooked(const struct inprocess *ip)
+{
+	return ip && ip->py_mem && ip->py_small_max;
 }
 
 int inprocess__counts(const struct inprocess *ip, struct agent_counts *out)

@@ -6,6 +6,7 @@
 #ifndef MEMSPY_INPROCESS_H
 #define MEMSPY_INPROCESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -53,6 +54,11 @@ int inprocess__install(struct inprocess *ip, char *why, size_t len);
  * and ", Python objects sampled (mem domain at 0x..., obj domain at 0x...)" when
  * CPython's domains are hooked. */
 void inprocess__describe(const struct inprocess *ip, char *buf, size_t len);
+
+/* Whether CPython's domains are hooked without their free fields (the agent sends
+ * its sampled small objects to malloc, agent_abi.h): the frees pymalloc serves
+ * itself are not counted. */
+bool inprocess__py_frees_unhooked(const struct inprocess *ip);
 /* Hook the slots of libraries the target loaded since the last call (dlopen), once
  * the dynamic linker has relocated them: call it about once a second. */
 void inprocess__poll(struct inprocess *ip);

@@ -5,6 +5,7 @@
 #ifndef MEMSPY_PYTHON_SLOTS_H
 #define MEMSPY_PYTHON_SLOTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -19,6 +20,10 @@ struct python_slots_agent {
 	const uint64_t *prev_orig; /* its control block's orig[] now: 0s when fresh */
 };
 
+/* The largest request CPython's pymalloc serves from its own pools (its
+ * SMALL_REQUEST_THRESHOLD, since 3.8); larger ones it hands to malloc. */
+#define PY_SMALL_MAX 512
+
 /*
  * Add the function fields of pid's domains (dom: their addresses, as
  * python__domains gives them) to slots in install order, each field's original
@@ -27,9 +32,14 @@ struct python_slots_agent {
  * still be called from where a wrapper saved them, a hook keeps the original it
  * had (another would make a cycle through that wrapper): a field must hold that
  * original, or the hook itself (put back by the wrapper), else the domains are
- * refused. 0, or -errno with a one-line reason in why and slots as they were.
+ * refused. When small_to_malloc is set and both domains are CPython's own
+ * pymalloc, their free fields are left out and *small_max is PY_SMALL_MAX (the
+ * agent asks malloc for its sampled small blocks, whose frees malloc's hook
+ * sees: agent_abi.h), else every field is added and *small_max is 0. 0, or
+ * -errno with a one-line reason in why and slots as they were.
  */
 int python_slots_add(pid_t pid, const uint64_t dom[3], const struct python_slots_agent *agent,
-		     struct alloc_slots *slots, char *why, size_t len);
+		     bool small_to_malloc, struct alloc_slots *slots, uint32_t *small_max,
+		     char *why, size_t len);
 
 #endif

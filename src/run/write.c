@@ -30,6 +30,7 @@
 #include "profile/stacktab.h"
 #include "python/python_globals.h"
 #include "run/load_cmd.h"
+#include "run/inprocess.h"
 #include "run/python_growth.h"
 #include "run/run_state.h"
 #include "run/snapshot.h"
@@ -511,6 +512,8 @@ static int write_set(const struct run *r, const struct out_set *o, const char *e
 	int status = 0;
 
 	set_totals(&o->prof->totals, o->counters);
+	o->prof->totals.small_py_frees_uncounted =
+	    o->pid == r->opts.pid && inprocess__py_frees_unhooked(r->inproc);
 	if (o->merged)
 		set_exit_totals(r, &o->prof->totals);
 	if (run_has_heap(r)) {
