@@ -151,7 +151,7 @@ struct ms_agent_py {
 	__s64 countdown; /* bytes until the next sampled Python allocation */
 	__u32 draws;	 /* countdowns drawn so far */
 	__u32 armed;	 /* countdown drawn once */
-	__u32 seq;	 /* domain calls so far: a sample's seq is its thread's plus this */
+	__u32 pad;
 	/* memspy: the largest request pymalloc serves from its own pools (512)
 	 * when the domains are plain pymalloc and their free fields are left to
 	 * pymalloc, 0 when every field is hooked. Requests up to it are forwarded
@@ -159,6 +159,11 @@ struct ms_agent_py {
 	 * one is asked for at small_max + 1 bytes: pymalloc hands that to malloc,
 	 * whose free, hooked, sees it go. */
 	__u32 small_max;
+	/* The domain calls so far (n.alloc_calls + n.free_calls) are a sample's
+	 * seq, added to its thread's. A call counts only its call and size bucket:
+	 * the bytes are in the countdown's moves, n.alloc_bytes counting every
+	 * countdown armed so far, so that the bytes allocated are n.alloc_bytes
+	 * less countdown (a reader between two words may be one countdown off). */
 	struct ms_agent_counts n;
 };
 

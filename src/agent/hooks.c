@@ -248,7 +248,6 @@ typedef void (*fn_py_free)(void *, void *);
 			agent_leave(t);                                         \
 			return;                                                 \
 		}                                                               \
-		PY->seq++;                                                      \
 		PY->n.free_calls++;                                             \
 		agent_py_release_sampled((__u64)ptr, frame);                    \
 		PY->owner = tp;                                                 \
@@ -264,7 +263,6 @@ typedef void (*fn_py_free)(void *, void *);
 			slow_##suffix(ctx, ptr, FRAME());                       \
 			return;                                                 \
 		}                                                               \
-		PY->seq++;                                                      \
 		PY->n.free_calls++;                                             \
 		PY->owner = tp;                                                 \
 		ORIG(id, fn_py_free)(ctx, ptr);                                 \

@@ -44,30 +44,39 @@ static __s64 draw(__u32 index)
 	return (__s64)ms_agent_ctl.countdowns[index % MS_COUNTDOWN_SLOTS];
 }
 
+/* Set a countdown to v; bytes (the CPython domains' record: agent_abi.h), when
+ * not NULL, counts what it gains, so that bytes less the countdown is unmoved. */
+static void set_countdown(__s64 *countdown, __s64 v, __u64 *bytes)
+{
+	if (bytes)
+		*bytes += (__u64)(v - *countdown);
+	*countdown = v;
+}
+
 /* A countdown (a thread's, or the CPython domains') reached zero: whether the
  * allocation that took it there is sampled, with the countdown re-armed. */
-static int rearm(__s64 *countdown, __u32 *armed, __u32 *draws)
+static int rearm(__s64 *countdown, __u32 *armed, __u32 *draws, __u64 *bytes)
 {
 	if (ms_agent_ctl.sample_all) {
-		*countdown = 0; /* back here at the next call */
+		set_countdown(countdown, 0, bytes); /* back here at the next call */
 		return 1;
 	}
 	if (!*armed) {
 		/* a fresh record: its first draw, which this allocation starts on */
 		*armed = 1;
-		*countdown += draw((*draws)++);
+		set_countdown(countdown, *countdown + draw((*draws)++), bytes);
 		if (*countdown > 0)
 			return 0;
 	}
 	/* one sample however many countdowns a large block crosses: its weight
 	 * S / (1 - e^(-S/R)) accounts for that, as in BPF */
-	*countdown = draw((*draws)++);
+	set_countdown(countdown, draw((*draws)++), bytes);
 	return 1;
 }
 
 static int expired(struct ms_agent_thread *t)
 {
-	return rearm(&t->countdown, &t->armed, &t->draws);
+	return rearm(&t->countdown, &t->armed, &t->draws, NULL);
 }
 
 void agent_countdown_expired(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32 fn,
@@ -203,7 +212,9 @@ static int set_remove(__u64 addr)
  * thread's samples leave the domains out: its temporaries stay its own. */
 static __u32 sample_seq(const struct ms_agent_thread *t, int py)
 {
-	return (t ? t->seq : 0) + (py ? ms_agent_ctl.py.seq : 0);
+	const struct ms_agent_counts *n = &ms_agent_ctl.py.n;
+
+	return (t ? t->seq : 0) + (py ? (__u32)(n->alloc_calls + n->free_calls) : 0);
 }
 
 static void caller_of(struct ms_agent_sample *s, void *frame)
@@ -277,7 +288,8 @@ int agent_py_take_sample(__u64 size)
 
 	agent_py_count_alloc(size);
 	py->countdown -= (__s64)size;
-	return py->countdown <= 0 && rearm(&py->countdown, &py->armed, &py->draws);
+	return py->countdown <= 0 &&
+	       rearm(&py->countdown, &py->armed, &py->draws, &py->n.alloc_bytes);
 }
 
 void agent_py_sample(__u64 addr, __u64 size, __u32 fn, void *frame)

@@ -258,7 +258,10 @@ int agent_image_read_counts(pid_t pid, uint64_t ctl, struct agent_counts *out)
 	out->set_full = c->set_full;
 	out->threads_full = c->threads_full;
 	add_counts(&out->n, &c->overflow);
-	add_counts(&out->n, &c->py.n);
+	/* the domains' bytes are in their countdown's moves (agent_abi.h) */
+	struct ms_agent_counts py = c->py.n;
+	py.alloc_bytes -= (uint64_t)c->py.countdown;
+	add_counts(&out->n, &py);
 	for (int i = 0; i < MS_AGENT_THREADS; i++) {
 		if (!c->threads[i].key)
 			continue;

@@ -43,8 +43,8 @@ towers() {
 
 start_target "$TARGETS/pyembed" "$SCRIPT"
 grep -q 'libpython3\.[0-9]*\.so' "/proc/$TARGET_PID/maps" || fail "pyembed maps no shared libpython"
-# a sample per 256 KiB, as python_small_leak.sh: some 800 of the ~200 MB stored
-start_memspy --sample-bytes 262144 -o "$T/out" "$TARGET_PID"
+# the default mean, as python_small_leak.sh: some 400 samples of the ~200 MB stored
+start_memspy -o "$T/out" "$TARGET_PID"
 line=$(grep 'attached to pid' "$T/memspy.err")
 echo "$line"
 echo "$line" | grep -q 'Python objects sampled' ||
