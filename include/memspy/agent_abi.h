@@ -142,8 +142,9 @@ struct ms_agent_thread {
  * record is a pointer the agent follows.
  */
 struct ms_agent_py {
-	/* thread pointer of the thread inside a domain call: its nested calls
-	 * (pymalloc's forwards to malloc) only forward. Every allocator hook of
+	/* thread pointer of the thread inside a domain call that pymalloc may hand
+	 * on to malloc (not one it serves from its pools: small_max): its nested
+	 * calls (pymalloc's forwards to malloc) only forward. Every allocator hook of
 	 * every thread reads it, so it has its line to itself, apart from the
 	 * counters the domain calls write. */
 	__u64 owner __attribute__((aligned(64)));
@@ -151,19 +152,31 @@ struct ms_agent_py {
 	__s64 countdown; /* bytes until the next sampled Python allocation */
 	__u32 draws;	 /* countdowns drawn so far */
 	__u32 armed;	 /* countdown drawn once */
-	__u32 pad;
+	/* memspy: 1 when this attach did not hook the domains (refused, or no
+	 * Python): calls that still reach the hooks through a wrapper that saved
+	 * them (tracemalloc) are forwarded, never sampled, so no sampled block
+	 * depends on free fields this attach does not hold */
+	__u32 off;
 	/* memspy: the largest request pymalloc serves from its own pools (512)
 	 * when the domains are plain pymalloc and their free fields are left to
 	 * pymalloc, 0 when every field is hooked. Requests up to it are forwarded
-	 * without the owner set (pymalloc calls nothing for them), and a sampled
-	 * one is asked for at small_max + 1 bytes: pymalloc hands that to malloc,
-	 * whose free, hooked, sees it go. */
+	 * without the owner set (pymalloc serves them itself: only its own
+	 * bookkeeping, now and then, asks the raw domain for memory, which is then
+	 * counted on the thread's record too), and a sampled one is asked for at
+	 * small_max + 1 bytes: pymalloc hands that to malloc, whose free, hooked,
+	 * sees it go. */
 	__u32 small_max;
+	/* odd while a re-arm moves countdown and n.alloc_bytes together: a reader
+	 * of both takes them again when it changed meanwhile */
+	__u32 gen;
+	__u32 pad;
 	/* The domain calls so far (n.alloc_calls + n.free_calls) are a sample's
 	 * seq, added to its thread's. A call counts only its call and size bucket:
 	 * the bytes are in the countdown's moves, n.alloc_bytes counting every
 	 * countdown armed so far, so that the bytes allocated are n.alloc_bytes
-	 * less countdown (a reader between two words may be one countdown off). */
+	 * less countdown (gen tells a reader the two moved meanwhile). With the
+	 * frees left to pymalloc only allocations count: a Python temporary is
+	 * then a block freed before its thread's next allocation. */
 	struct ms_agent_counts n;
 };
 
@@ -228,7 +241,7 @@ _Static_assert(__builtin_offsetof(struct ms_agent_ctl, slots) ==
 	       "agent control block settings layout");
 _Static_assert(sizeof(struct ms_agent_py) % 64 == 0 &&
 		       __builtin_offsetof(struct ms_agent_py, countdown) == 64 &&
-		       __builtin_offsetof(struct ms_agent_py, n) == 88,
+		       __builtin_offsetof(struct ms_agent_py, n) == 96,
 	       "agent python record layout");
 _Static_assert((MS_AGENT_SET_SLOTS & (MS_AGENT_SET_SLOTS - 1)) == 0, "set size power of two");
 

@@ -202,7 +202,8 @@ AGENT_HIDDEN struct new_result agent_new(size_t size, size_t al, __u32 which, vo
  * the record's owner across it, so that malloc's hooks leave what it forwards
  * uncounted: it is counted once, here, where the Python line that asked for it is
  * on the stack. An unsampled call is counted before the call and forwarded,
- * requests pymalloc serves itself by a tail call; a sample due, a nested call or
+ * requests pymalloc serves itself by a tail call (its arena bookkeeping, now and
+ * then, still asks malloc: counted twice); a sample due, a nested call or
  * sampling off takes the slow path. frame is the hook's own frame, so the traps
  * see the caller whichever way the compiler makes the call. An allocation counted
  * before the call stays counted if it fails: pymalloc fails only when the system
@@ -226,10 +227,11 @@ typedef void (*fn_py_free)(void *, void *);
 #define PY_BUMP(sampled, size) ((sampled) && PY->small_max && (size) <= PY->small_max)
 #define PY_UNPAREN(...) __VA_ARGS__
 
-/* The slow paths: sampling off or a nested call of this thread only forwards; a
- * call while another thread is inside one (sub-interpreters with a GIL each, an
- * extension calling without the GIL: nothing orders them) goes on the thread's
- * own record, as any allocator call; else the shared record. */
+/* The slow paths: sampling off (PY->off: the domains are not this attach's) or
+ * a nested call of this thread only forwards; a call while another thread is
+ * inside one (sub-interpreters with a GIL each, an extension calling without the
+ * GIL: nothing orders them) goes on the thread's own record, as any allocator
+ * call; else the shared record. */
 #define PY_FREE_HOOK(id, suffix)                                                \
 	static AGENT_COLD void slow_##suffix(void *ctx, void *ptr, void *frame)  \
 	{                                                                       \
@@ -281,7 +283,7 @@ typedef void (*fn_py_free)(void *, void *);
 									\
 		(void)big;                                                      \
 		release;                                                        \
-		if (t || overflow)                                              \
+		if ((t || overflow) && !PY->off)                                \
 			sampled = agent_take_sample(t, overflow, size);         \
 		p = PY_BUMP(sampled, size) ? ORIG(id, fn_type)(ctx, PY_UNPAREN bumped_args) \
 					   : ORIG(id, fn_type)(ctx, PY_UNPAREN args); \
@@ -317,7 +319,7 @@ typedef void (*fn_py_free)(void *, void *);
 		void *p;                                                        \
 									\
 		(void)big;                                                      \
-		if (!PY_ENABLED() || PY->owner == tp)                           \
+		if (!PY_ENABLED() || PY->owner == tp || PY->off)                \
 			return ORIG(id, fn_type)(ctx, PY_UNPAREN args);         \
 		if (PY->owner)                                                  \
 			return thread_##suffix(ctx, PY_UNPAREN args, frame);    \

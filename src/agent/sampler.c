@@ -45,12 +45,20 @@ static __s64 draw(__u32 index)
 }
 
 /* Set a countdown to v; bytes (the CPython domains' record: agent_abi.h), when
- * not NULL, counts what it gains, so that bytes less the countdown is unmoved. */
+ * not NULL, counts what it gains, so that bytes less the countdown is unmoved,
+ * with the record's gen odd meanwhile for memspy, which reads both. */
 static void set_countdown(__s64 *countdown, __s64 v, __u64 *bytes)
 {
-	if (bytes)
-		*bytes += (__u64)(v - *countdown);
-	*countdown = v;
+	__u32 *gen = &ms_agent_ctl.py.gen;
+
+	if (!bytes) {
+		*countdown = v;
+		return;
+	}
+	__atomic_store_n(gen, *gen + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(bytes, *bytes + (__u64)(v - *countdown), __ATOMIC_RELEASE);
+	__atomic_store_n(countdown, v, __ATOMIC_RELEASE);
+	__atomic_store_n(gen, *gen + 1, __ATOMIC_RELEASE);
 }
 
 /* A countdown (a thread's, or the CPython domains') reached zero: whether the
@@ -206,9 +214,10 @@ static int set_remove(__u64 addr)
 
 /* A sample's seq: the thread's allocator calls so far, and for a block sampled on
  * the CPython domains' record those of the domains too, so that a Python block
- * freed before its thread's next call of either kind is one more than at its
- * allocation (a temporary), as long as no other thread made domain calls
- * meanwhile, which the GIL lets happen only if it was given up. A native
+ * freed before its thread's next call of either kind (allocation, with the frees
+ * left to pymalloc) is one more than at its allocation (a temporary), as long as
+ * no other thread made domain calls meanwhile, which the GIL lets happen only if
+ * it was given up. A native
  * thread's samples leave the domains out: its temporaries stay its own. */
 static __u32 sample_seq(const struct ms_agent_thread *t, int py)
 {

@@ -45,7 +45,8 @@ struct inprocess {
 /* The sampling mean from which the agent may send its sampled small Python
  * objects to malloc, leaving the domains' frees unhooked: each costs the target a
  * 513-byte block, one per mean bytes allocated (0.8% of the small objects' bytes
- * here, 0.1% at the default 512K; every object with --sample-bytes 1). */
+ * here, 0.1% at the default 512K); at a smaller mean that grows to every object
+ * (--sample-bytes 1), so the frees are hooked instead. */
 #define SMALL_TO_MALLOC_MIN_MEAN (64u << 10)
 
 static int cmp_u64(const void *a, const void *b)
@@ -204,6 +205,9 @@ static int fill(struct inprocess *ip, const struct allocator *a, const uint64_t 
 	for (size_t i = 0; i < slots.nr_modules; i++)
 		ip->nr_modules += slots.modules[i].nr_slots > 0;
 	ctl->py.small_max = ip->py_small_max;
+	/* hooks a wrapper saved from an earlier attach may still be called: they
+	 * must not sample what this attach cannot see freed */
+	ctl->py.off = !ip->py_mem;
 	ctl->owner_start = procstat_start_time(getpid());
 	ctl->owner_pid = (uint32_t)getpid();
 	err = procmem_write(ip->pid, ip->base + ip->img.ctl, ctl, sizeof(*ctl));
@@ -429,6 +433,19 @@ static int32_t read_result(const struct inprocess *ip, size_t field)
 	return v;
 }
 
+/* Stop sampling Python objects (the domains stay hooked, only counting). */
+static void python_off(struct inprocess *ip)
+{
+	uint32_t off = 1;
+
+	if (procmem_write(ip->pid, ip->base + ip->img.ctl + offsetof(struct ms_agent_ctl, py.off),
+			  &off, sizeof(off)))
+		return;
+	ms_warn("in-process sampler: Python objects not sampled, malloc only: their samples' "
+		"frees go through malloc's, and not every slot was switched");
+	ip->py_mem = ip->py_obj = 0;
+}
+
 int inprocess__install(struct inprocess *ip, char *why, size_t len)
 {
 	int err = ip->inj->call(ip->session, ip->base + ip->img.install, ip->base + ip->img.ctl);
@@ -449,9 +466,13 @@ int inprocess__install(struct inprocess *ip, char *why, size_t len)
 	ip->installed = true;
 	if (ip->adopt_from && agent_image_read_counts(ip->pid, ip->base + ip->img.ctl, &ip->before))
 		ip->before = (struct agent_counts){0};
-	if ((size_t)hooked < ip->nr_slots)
+	if ((size_t)hooked < ip->nr_slots) {
 		ms_warn("in-process sampler: %d of %zu pointer slots switched", hooked,
 			ip->nr_slots);
+		/* the free slot the Python samples' frees go through may be one left */
+		if (ip->py_mem && ip->py_small_max && !ip->adopt_from)
+			python_off(ip);
+	}
 	ip->nr_slots = (size_t)hooked;
 	return 0;
 }
@@ -473,7 +494,7 @@ void inprocess__describe(const struct inprocess *ip, char *buf, size_t len)
 
 bool inprocess__py_frees_unhooked(const struct inprocess *ip)
 {
-	return ip && ip->py_mem && ip->py_small_max;
+	return ip && ip->py_small_max;
 }
 
 int inprocess__counts(const struct inprocess *ip, struct agent_counts *out)

@@ -102,12 +102,13 @@ static bool frees_hooked(const struct alloc_slots *slots, const struct map_entry
 /*
  * Whether the mem and obj domains are CPython's own pymalloc, untouched: the same
  * four functions in both, no ctx, functions of the module that holds the domains
- * (an extension's allocator would be in its own), other than the raw domain's
- * (PYTHONMALLOC=malloc puts malloc's there), and the free fields not our hooks
- * (an agent an earlier attach left in a wrapper's keeping), and the module's own
- * calls of free hooked. Its free then takes any block malloc gave, handing it to
- * malloc's free: the debug hooks, tracemalloc (both with a ctx) and mimalloc
- * (other functions per domain) do not.
+ * (an extension's allocator would be in its own), and the free fields not our
+ * hooks (an agent an earlier attach left in a wrapper's keeping); the raw domain
+ * CPython's own too (no ctx, its functions in the module, none of them pymalloc's:
+ * PYTHONMALLOC=malloc puts malloc's wrappers in all three), and the module's
+ * calls of free hooked. pymalloc's free then takes any block the raw domain gave,
+ * handing it to malloc's free: the debug hooks, tracemalloc (both with a ctx),
+ * mimalloc (other functions per domain) and an embedder's raw allocator do not.
  */
 static bool plain_pymalloc(pid_t pid, const struct procmaps *maps, const uint64_t dom[3],
 			   const struct alloc_slot add[8], const uint64_t orig[8],
@@ -115,15 +116,14 @@ static bool plain_pymalloc(pid_t pid, const struct procmaps *maps, const uint64_
 			   const struct alloc_slots *slots)
 {
 	const struct map_entry *e = procmaps_find(maps, dom[PY_DOMAIN_MEM]);
-	uint64_t raw_malloc;
+	uint64_t raw[PY_DOMAIN_SIZE / 8];
 
 	if (!e || ctx[0] || ctx[1] || !dom[PY_DOMAIN_RAW] || !frees_hooked(slots, e) ||
-	    procmem_read(pid, dom[PY_DOMAIN_RAW] + PY_DOMAIN_MALLOC, &raw_malloc,
-			 sizeof(raw_malloc)) ||
-	    raw_malloc == orig[0])
+	    procmem_read(pid, dom[PY_DOMAIN_RAW], raw, sizeof(raw)) || raw[0])
 		return false;
 	for (int i = 0; i < 4; i++)
-		if (orig[i] != orig[4 + i] || !in_module(maps, e, orig[i]))
+		if (orig[i] != orig[4 + i] || !in_module(maps, e, orig[i]) ||
+		    !in_module(maps, e, raw[1 + i]) || raw[1 + i] == orig[i])
 			return false;
 	return add[3].value != ag->hooks[add[3].hook] && add[7].value != ag->hooks[add[7].hook];
 }
@@ -159,7 +159,8 @@ int python_slots_add(pid_t pid, const uint64_t dom[3], const struct python_slots
 	if (err)
 		return err;
 	/* all or nothing: a domain half hooked would see blocks allocated and not
-	 * their frees, or the reverse */
+	 * their frees, or the reverse (the free fields left to pymalloc are not
+	 * that: the blocks sampled there go to malloc, whose frees are seen) */
 	err = alloc_slots_add(slots, add, orig, n);
 	if (err) {
 		*small_max = 0;
