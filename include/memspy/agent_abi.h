@@ -166,17 +166,10 @@ struct ms_agent_py {
 	 * small_max + 1 bytes: pymalloc hands that to malloc, whose free, hooked,
 	 * sees it go. */
 	__u32 small_max;
-	/* odd while a re-arm moves countdown and n.alloc_bytes together: a reader
-	 * of both takes them again when it changed meanwhile */
-	__u32 gen;
-	__u32 pad;
 	/* The domain calls so far (n.alloc_calls + n.free_calls) are a sample's
-	 * seq, added to its thread's. A call counts only its call and size bucket:
-	 * the bytes are in the countdown's moves, n.alloc_bytes counting every
-	 * countdown armed so far, so that the bytes allocated are n.alloc_bytes
-	 * less countdown (gen tells a reader the two moved meanwhile). With the
-	 * frees left to pymalloc only allocations count: a Python temporary is
-	 * then a block freed before its thread's next allocation. */
+	 * seq, added to its thread's. With the frees left to pymalloc only
+	 * allocations count: a Python temporary is then a block freed before its
+	 * thread's next allocation. */
 	struct ms_agent_counts n;
 };
 
@@ -241,7 +234,7 @@ _Static_assert(__builtin_offsetof(struct ms_agent_ctl, slots) ==
 	       "agent control block settings layout");
 _Static_assert(sizeof(struct ms_agent_py) % 64 == 0 &&
 		       __builtin_offsetof(struct ms_agent_py, countdown) == 64 &&
-		       __builtin_offsetof(struct ms_agent_py, n) == 96,
+		       __builtin_offsetof(struct ms_agent_py, n) == 88,
 	       "agent python record layout");
 _Static_assert((MS_AGENT_SET_SLOTS & (MS_AGENT_SET_SLOTS - 1)) == 0, "set size power of two");
 

@@ -83,13 +83,13 @@ AGENT_INLINE __u32 agent_size_bucket(__u64 size)
 	return size ? 63 - (__u32)__builtin_clzll(size) : 0;
 }
 
-/* An allocation of size counted on the CPython domains' record (its bytes are
- * the caller's move of the countdown). */
+/* An allocation of size counted on the CPython domains' record. */
 AGENT_INLINE void agent_py_count_alloc(__u64 size)
 {
 	struct ms_agent_py *py = &ms_agent_ctl.py;
 
 	py->n.alloc_calls++;
+	py->n.alloc_bytes += size;
 	py->n.size_buckets[agent_size_bucket(size)]++;
 }
 

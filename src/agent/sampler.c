@@ -44,47 +44,30 @@ static __s64 draw(__u32 index)
 	return (__s64)ms_agent_ctl.countdowns[index % MS_COUNTDOWN_SLOTS];
 }
 
-/* Set a countdown to v; bytes (the CPython domains' record: agent_abi.h), when
- * not NULL, counts what it gains, so that bytes less the countdown is unmoved,
- * with the record's gen odd meanwhile for memspy, which reads both. */
-static void set_countdown(__s64 *countdown, __s64 v, __u64 *bytes)
-{
-	__u32 *gen = &ms_agent_ctl.py.gen;
-
-	if (!bytes) {
-		*countdown = v;
-		return;
-	}
-	__atomic_store_n(gen, *gen + 1, __ATOMIC_RELEASE);
-	__atomic_store_n(bytes, *bytes + (__u64)(v - *countdown), __ATOMIC_RELEASE);
-	__atomic_store_n(countdown, v, __ATOMIC_RELEASE);
-	__atomic_store_n(gen, *gen + 1, __ATOMIC_RELEASE);
-}
-
 /* A countdown (a thread's, or the CPython domains') reached zero: whether the
  * allocation that took it there is sampled, with the countdown re-armed. */
-static int rearm(__s64 *countdown, __u32 *armed, __u32 *draws, __u64 *bytes)
+static int rearm(__s64 *countdown, __u32 *armed, __u32 *draws)
 {
 	if (ms_agent_ctl.sample_all) {
-		set_countdown(countdown, 0, bytes); /* back here at the next call */
+		*countdown = 0; /* back here at the next call */
 		return 1;
 	}
 	if (!*armed) {
 		/* a fresh record: its first draw, which this allocation starts on */
 		*armed = 1;
-		set_countdown(countdown, *countdown + draw((*draws)++), bytes);
+		*countdown += draw((*draws)++);
 		if (*countdown > 0)
 			return 0;
 	}
 	/* one sample however many countdowns a large block crosses: its weight
 	 * S / (1 - e^(-S/R)) accounts for that, as in BPF */
-	set_countdown(countdown, draw((*draws)++), bytes);
+	*countdown = draw((*draws)++);
 	return 1;
 }
 
 static int expired(struct ms_agent_thread *t)
 {
-	return rearm(&t->countdown, &t->armed, &t->draws, NULL);
+	return rearm(&t->countdown, &t->armed, &t->draws);
 }
 
 void agent_countdown_expired(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32 fn,
@@ -217,8 +200,8 @@ static int set_remove(__u64 addr)
  * freed before its thread's next call of either kind (allocation, with the frees
  * left to pymalloc) is one more than at its allocation (a temporary), as long as
  * no other thread made domain calls meanwhile, which the GIL lets happen only if
- * it was given up. A native
- * thread's samples leave the domains out: its temporaries stay its own. */
+ * it was given up. A native thread's samples leave the domains out: its
+ * temporaries stay its own. */
 static __u32 sample_seq(const struct ms_agent_thread *t, int py)
 {
 	const struct ms_agent_counts *n = &ms_agent_ctl.py.n;
@@ -297,8 +280,7 @@ int agent_py_take_sample(__u64 size)
 
 	agent_py_count_alloc(size);
 	py->countdown -= (__s64)size;
-	return py->countdown <= 0 &&
-	       rearm(&py->countdown, &py->armed, &py->draws, &py->n.alloc_bytes);
+	return py->countdown <= 0 && rearm(&py->countdown, &py->armed, &py->draws);
 }
 
 void agent_py_sample(__u64 addr, __u64 size, __u32 fn, void *frame)

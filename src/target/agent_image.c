@@ -233,17 +233,6 @@ static void add_counts(struct ms_agent_counts *sum, const struct ms_agent_counts
 		sum->size_buckets[k] += c->size_buckets[k];
 }
 
-static int read_py_gen(pid_t pid, uint64_t ctl, uint32_t *gen)
-{
-	struct iovec l = {gen, sizeof(*gen)},
-		     r = {(void *)(uintptr_t)(ctl + offsetof(struct ms_agent_ctl, py.gen)),
-			  sizeof(*gen)};
-
-	if (process_vm_readv(pid, &l, 1, &r, 1, 0) == sizeof(*gen))
-		return 0;
-	return errno ? -errno : -EIO;
-}
-
 int agent_image_read_counts(pid_t pid, uint64_t ctl, struct agent_counts *out)
 {
 	size_t len = HEAD_TO - HEAD_FROM + STATE_TO - STATE_FROM;
@@ -257,21 +246,11 @@ int agent_image_read_counts(pid_t pid, uint64_t ctl, struct agent_counts *out)
 				 {(char *)c + STATE_FROM, STATE_TO - STATE_FROM}},
 		     remote[2] = {{(void *)(uintptr_t)(ctl + HEAD_FROM), HEAD_TO - HEAD_FROM},
 				  {(void *)(uintptr_t)(ctl + STATE_FROM), STATE_TO - STATE_FROM}};
-	/* the domains' countdown and bytes move together at a re-arm: taken again
-	 * until their gen, read before and after, is the same even number */
-	for (int tries = 0;; tries++) {
-		uint32_t gen[2] = {1, 0};
-		int err = read_py_gen(pid, ctl, &gen[0]);
-
-		got = err ? -1 : process_vm_readv(pid, local, 2, remote, 2, 0);
-		if (got != (ssize_t)len) {
-			err = err ? err : got < 0 ? -errno : -EIO;
-			free(c);
-			return err;
-		}
-		if (read_py_gen(pid, ctl, &gen[1]) || (gen[0] == gen[1] && !(gen[0] & 1)) ||
-		    tries == 8)
-			break;
+	got = process_vm_readv(pid, local, 2, remote, 2, 0);
+	if (got != (ssize_t)len) {
+		int err = got < 0 ? -errno : -EIO;
+		free(c);
+		return err;
 	}
 	memset(out, 0, sizeof(*out));
 	out->enabled = c->enabled;
@@ -279,14 +258,7 @@ int agent_image_read_counts(pid_t pid, uint64_t ctl, struct agent_counts *out)
 	out->set_full = c->set_full;
 	out->threads_full = c->threads_full;
 	add_counts(&out->n, &c->overflow);
-	/* the domains' bytes are in their countdown's moves (agent_abi.h) */
-	struct ms_agent_counts py = c->py.n;
-	/* a block never taken whole (8 tries, each overtaken by a re-arm) is one
-	 * countdown off at most: never below nothing */
-	py.alloc_bytes = (int64_t)(py.alloc_bytes - (uint64_t)c->py.countdown) < 0
-			     ? 0
-			     : py.alloc_bytes - (uint64_t)c->py.countdown;
-	add_counts(&out->n, &py);
+	add_counts(&out->n, &c->py.n);
 	for (int i = 0; i < MS_AGENT_THREADS; i++) {
 		if (!c->threads[i].key)
 			continue;
