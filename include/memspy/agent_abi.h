@@ -10,7 +10,7 @@
 #include "memspy/events.h"
 
 #define MS_AGENT_MAGIC 0x31544e4741594d53ULL /* "SMYAGNT1" */
-#define MS_AGENT_ABI 5
+#define MS_AGENT_ABI 6
 /* Threads with a record of their own; later ones share the overflow record. */
 #define MS_AGENT_THREADS 512
 /* Sampled live blocks the agent remembers (power of two: open addressing). */
@@ -85,6 +85,15 @@
 #define MS_AGENT_HOOK_ENUM(id, suffix, sym, fn) MS_HOOK_##id,
 enum ms_agent_hook { MS_AGENT_HOOKS(MS_AGENT_HOOK_ENUM) MS_HOOK_COUNT };
 #undef MS_AGENT_HOOK_ENUM
+
+/* ms_agent_ctl.py_window */
+enum ms_agent_py_window {
+	MS_PY_WINDOW_IDLE,  /* nothing asked */
+	MS_PY_WINDOW_OPEN,  /* memspy: hook the domains' allocation fields */
+	MS_PY_WINDOW_CLOSE, /* memspy: give them back to what they held */
+	MS_PY_WINDOW_BUSY,  /* agent: a thread is switching them */
+	MS_PY_WINDOW_DONE,  /* agent: removed, no more switching */
+};
 
 /* ms_agent_slot.state, written by the agent */
 enum ms_agent_slot_state {
@@ -166,6 +175,26 @@ struct ms_agent_py {
 	 * small_max + 1 bytes: pymalloc hands that to malloc, whose free, hooked,
 	 * sees it go. */
 	__u32 small_max;
+	/* With small_max set, the domains' malloc and calloc fields hold the hooks
+	 * only in windows, 1/2^shift of the time (memspy opens and closes them:
+	 * ms_agent_ctl.py_window), and hold pymalloc's functions between them, which
+	 * PGO inlined into the interpreter: a Python process then runs at nearly its
+	 * own speed most of the time. The realloc hooks stay, forwarding between
+	 * windows: a pure Python loop calls them (a list growing) where it calls
+	 * nothing else of the agent's, and the first call after memspy asks opens
+	 * the window. The countdown's draws are shifted right by shift, so that as
+	 * many objects are sampled as if the fields were hooked all the time, and
+	 * memspy scales the counts by the share of time hooked. Only requests
+	 * pymalloc serves itself are the record's: larger ones go to malloc's hooks
+	 * untouched, windows or not. */
+	__u32 shift;	 /* memspy: 0: no windows, the fields hooked throughout */
+	__u32 parked;	 /* agent: 1 between windows */
+	__u32 windows;	 /* agent: windows opened */
+	/* memspy: the longest window in microseconds: a sample taken later
+	 * closes it (memspy, a process away, may be late) */
+	__u32 window_us;
+	__u64 hooked_ns;    /* agent: CLOCK_MONOTONIC time of the windows closed */
+	__u64 window_start; /* agent: when the open window opened; 0: none open */
 	/* The domain calls so far (n.alloc_calls + n.free_calls) are a sample's
 	 * seq, added to its thread's. With the frees left to pymalloc only
 	 * allocations count: a Python temporary is then a block freed before its
@@ -180,7 +209,10 @@ struct ms_agent_ctl {
 	 * before it: a busy Python process makes millions of calls a second while
 	 * its own pages push the agent's out of the TLB. */
 	__u32 enabled;	/* agent: 1 between install and remove: hooks count and sample */
-	__u32 pad0;
+	/* memspy asks for a Python window to open or close (MS_PY_WINDOW_OPEN,
+	 * _CLOSE) when it reads IDLE; the next hook call that sees it does it (two
+	 * threads that both do switch each field once: compare-and-swap) */
+	__u32 py_window;
 	struct ms_agent_py py; /* agent: CPython's mem and obj domains */
 	__u64 orig[MS_HOOK_COUNT];	     /* resolved original of each hook; 0: unused */
 	__u64 countdowns[MS_COUNTDOWN_SLOTS]; /* exponential draws of the mean */
@@ -234,7 +266,7 @@ _Static_assert(__builtin_offsetof(struct ms_agent_ctl, slots) ==
 	       "agent control block settings layout");
 _Static_assert(sizeof(struct ms_agent_py) % 64 == 0 &&
 		       __builtin_offsetof(struct ms_agent_py, countdown) == 64 &&
-		       __builtin_offsetof(struct ms_agent_py, n) == 88,
+		       __builtin_offsetof(struct ms_agent_py, n) == 120,
 	       "agent python record layout");
 _Static_assert((MS_AGENT_SET_SLOTS & (MS_AGENT_SET_SLOTS - 1)) == 0, "set size power of two");
 

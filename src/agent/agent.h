@@ -51,6 +51,11 @@ int agent_py_take_sample(__u64 size) AGENT_SLOW;
 void agent_py_sample(__u64 addr, __u64 size, __u32 fn, void *frame) AGENT_SLOW;
 /* A CPython domain release of a block that may be sampled. */
 void agent_py_release_sampled(__u64 addr, void *frame) AGENT_SLOW;
+/* Open or close the Python window memspy asked for (install.c), if no other
+ * thread is at it. */
+void agent_py_window(void) AGENT_SLOW;
+/* Close the Python window if it has lasted py.window_us (install.c). */
+void agent_py_window_check(void) AGENT_SLOW;
 /* Remember a sampled block and send it to the trap; the counting is the caller's. */
 void agent_sample_alloc(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32 fn,
 			void *frame) AGENT_HIDDEN;
@@ -116,6 +121,10 @@ AGENT_INLINE struct ms_agent_thread *agent_enter(int *overflow)
 	*overflow = 0;
 	if (!__atomic_load_n(&ms_agent_ctl.enabled, __ATOMIC_RELAXED))
 		return NULL;
+	/* memspy asks for a Python window to open or close: the calls of malloc's
+	 * family are what still comes here between windows */
+	if (AGENT_UNLIKELY(__atomic_load_n(&ms_agent_ctl.py_window, __ATOMIC_RELAXED)))
+		agent_py_window();
 	tp = agent_tp();
 	/* inside a CPython domain call of this thread: what pymalloc forwards */
 	if (ms_agent_ctl.py.owner == tp)

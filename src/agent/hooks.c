@@ -214,7 +214,9 @@ AGENT_HIDDEN struct new_result agent_new(size_t size, size_t al, __u32 which, vo
  * up to small_max bytes is asked for at small_max + 1, which pymalloc hands to
  * malloc, so its free, whichever domain it goes through, ends in malloc's free
  * hook. What that costs the target: one malloc block of 513 bytes per sampled
- * small object (one per --sample-bytes allocated: 0.1% at the default).
+ * small object (one per --sample-bytes allocated: 0.1% at the default). The
+ * allocation fields then hold these hooks only in windows (agent_abi.h), pymalloc
+ * itself between them.
  */
 typedef void *(*fn_py_malloc)(void *, size_t);
 typedef void *(*fn_py_calloc)(void *, size_t, size_t);
@@ -226,6 +228,20 @@ typedef void (*fn_py_free)(void *, void *);
 /* whether a sampled request of size goes to malloc at small_max + 1 bytes */
 #define PY_BUMP(sampled, size) ((sampled) && PY->small_max && (size) <= PY->small_max)
 #define PY_UNPAREN(...) __VA_ARGS__
+/* With windows (shift), a request pymalloc hands to malloc is malloc's hooks' to
+ * count and sample, in windows and between them alike: forwarded untouched, so
+ * that the domains' record, scaled by the windows' share, holds only what
+ * pymalloc serves itself. */
+#define PY_MALLOCS_OWN(size) AGENT_UNLIKELY((size) > PY->small_max && PY->shift)
+
+/* Between windows, the reallocs only forward, opening the next window when
+ * memspy asked: whether it is open now. */
+static AGENT_COLD int py_window_open(void)
+{
+	if (__atomic_load_n(&ms_agent_ctl.py_window, __ATOMIC_RELAXED))
+		agent_py_window();
+	return !PY->parked;
+}
 
 /* The slow paths: sampling off (PY->off: the domains are not this attach's) or
  * a nested call of this thread only forwards; a call while another thread is
@@ -279,18 +295,22 @@ typedef void (*fn_py_free)(void *, void *);
 		int overflow, sampled = 0;                                      \
 		struct ms_agent_thread *t = agent_enter(&overflow);             \
 		__u64 big = (__u64)PY->small_max + 1;                           \
+		int windowed = PY->shift && !PY->off;                           \
 		void *p;                                                        \
 									\
 		(void)big;                                                      \
 		release;                                                        \
-		if ((t || overflow) && !PY->off)                                \
+		if ((t || overflow) && windowed)                                \
+			sampled = agent_py_take_sample(size);                   \
+		else if ((t || overflow) && !PY->off)                           \
 			sampled = agent_take_sample(t, overflow, size);         \
 		p = PY_BUMP(sampled, size) ? ORIG(id, fn_type)(ctx, PY_UNPAREN bumped_args) \
 					   : ORIG(id, fn_type)(ctx, PY_UNPAREN args); \
 		if (t)                                                          \
 			t->seq++;                                               \
 		if (p && (t || overflow)) {                                     \
-			agent_count_alloc(t, overflow, size);                   \
+			if (!windowed)                                          \
+				agent_count_alloc(t, overflow, size);           \
 			if (sampled)                                            \
 				agent_sample_alloc(t, (__u64)p, size, fn, frame); \
 		}                                                               \
@@ -303,6 +323,8 @@ typedef void (*fn_py_free)(void *, void *);
 	{                                                                       \
 		void *c = FRAME();                                              \
 									\
+		if (PY_MALLOCS_OWN(size) || (AGENT_UNLIKELY(PY->parked) && !py_window_open())) \
+			return ORIG(id, fn_py_realloc)(ctx, ptr, size);         \
 		PY_THREAD_CALL(id, fn_py_realloc, (ptr, size), (ptr, big), size, \
 			       MS_FN_REALLOC, c,                                \
 			       agent_release(t, overflow, (__u64)ptr, 0, c));   \
@@ -319,6 +341,8 @@ typedef void (*fn_py_free)(void *, void *);
 		void *p;                                                        \
 									\
 		(void)big;                                                      \
+		if (__atomic_load_n(&ms_agent_ctl.py_window, __ATOMIC_RELAXED)) \
+			agent_py_window();                                      \
 		if (!PY_ENABLED() || PY->owner == tp || PY->off)                \
 			return ORIG(id, fn_type)(ctx, PY_UNPAREN args);         \
 		if (PY->owner)                                                  \
@@ -336,7 +360,11 @@ typedef void (*fn_py_free)(void *, void *);
 	{                                                                       \
 		__s64 left = PY->countdown - (__s64)(size);                     \
 									\
-		if (AGENT_UNLIKELY(left <= 0 || (size) == 0 || !PY_ENABLED() || PY->owner)) \
+		if (PY_MALLOCS_OWN(size))                                       \
+			return ORIG(id, fn_type)(ctx, PY_UNPAREN args);         \
+									\
+		if (AGENT_UNLIKELY(left <= 0 || (size) == 0 || !PY_ENABLED() || PY->owner || \
+				   ms_agent_ctl.py_window))                     \
 			return slow_##suffix(ctx, PY_UNPAREN args, FRAME());    \
 		PY->countdown = left;                                           \
 		agent_py_count_alloc(size);                                     \

@@ -25,6 +25,21 @@ static long slot_store(const struct ms_agent_slot *s, __u64 val)
 	return 0;
 }
 
+/* ------------------------------------------------------------ Python windows */
+
+#define SYS_CLOCK_GETTIME 228
+#define CLOCK_MONOTONIC_ 1
+
+static __u64 monotonic_ns(void)
+{
+	struct {
+		__s64 sec, nsec;
+	} ts = {0, 0};
+
+	agent_syscall3(SYS_CLOCK_GETTIME, CLOCK_MONOTONIC_, (long)&ts, 0);
+	return (__u64)ts.sec * 1000000000ull + (__u64)ts.nsec;
+}
+
 /* Called by memspy (src/inject) once the control block is filled. Slots go in
  * memspy's order, releases first, so that no sampled block is handed out before
  * its free is hooked. The result goes to install_result: the return value of a
@@ -53,14 +68,134 @@ AGENT_EXPORT void ms_agent_install(struct ms_agent_ctl *ctl)
 		s->state = err ? MS_SLOT_FAILED : MS_SLOT_HOOKED;
 		hooked += !err;
 	}
+	/* the first window is open from now, the fields hooked */
+	if (ctl->py.shift && !ctl->py.parked && !ctl->py.window_start && ctl == &ms_agent_ctl) {
+		ctl->py.window_start = monotonic_ns();
+		ctl->py.windows++;
+	}
 	ctl->installs++;
 	ctl->install_result = hooked;
 }
 
+/* ------------------------------------------------------------ Python windows */
+
+/* The fields windows switch: the domains' malloc and calloc. Their frees stay
+ * pymalloc's, their reallocs hooked throughout: far fewer calls, and ones that a
+ * pure Python loop, which calls no malloc, still makes (a list growing), so that
+ * a window memspy asks for opens on time (agent_abi.h). */
+static int is_windowed(__u32 id)
+{
+	return id == MS_HOOK_PYMEM_MALLOC || id == MS_HOOK_PYMEM_CALLOC ||
+	       id == MS_HOOK_PYOBJ_MALLOC || id == MS_HOOK_PYOBJ_CALLOC;
+}
+
+/* Each hooked allocation field from what it held to the hook (open) or back, by
+ * compare-and-swap: a field the program rewrote meanwhile (tracemalloc wrapping
+ * it, say) is left to it. The number left so. */
+static int py_switch(int open)
+{
+	int changed = 0;
+
+	for (__u32 i = 0; i < ms_agent_ctl.nr_slots; i++) {
+		struct ms_agent_slot *s = &ms_agent_ctl.slots[i];
+		__u64 from = open ? s->old : s->hook;
+
+		if (s->state != MS_SLOT_HOOKED || !is_windowed(s->id))
+			continue;
+		__u64 to = open ? s->hook : s->old;
+
+		/* switched already: another thread got the same request (agent_abi.h) */
+		if (!__atomic_compare_exchange_n((__u64 *)s->addr, &from, to, 0, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE) &&
+		    from != to)
+			changed++;
+	}
+	return changed;
+}
+
+/* Windows switch only the domains' fields that hold a function of the module
+ * that holds them, written in place (memspy enables them only for writable
+ * fields: no mprotect here). A field the program changed stops Python sampling
+ * for the rest of the attach (off): its estimates would be off by the windows'
+ * share, and a wrapper may hold a hook it can no longer take back. */
+static void switch_window(__u32 ask, __u64 now)
+{
+	struct ms_agent_py *py = &ms_agent_ctl.py;
+
+	if (ask == MS_PY_WINDOW_OPEN && py->parked && !py->off) {
+		if (py_switch(1))
+			py->off = 1;
+		py->window_start = now ? now : monotonic_ns();
+		py->parked = 0;
+		py->windows++;
+	} else if (ask == MS_PY_WINDOW_CLOSE && !py->parked) {
+		if (py_switch(0))
+			py->off = 1;
+		py->hooked_ns += (now ? now : monotonic_ns()) - py->window_start;
+		py->window_start = 0;
+		py->parked = 1;
+	}
+	__atomic_store_n(&ms_agent_ctl.py_window, MS_PY_WINDOW_IDLE, __ATOMIC_RELEASE);
+}
+
+void agent_py_window(void)
+{
+	__u32 ask = __atomic_load_n(&ms_agent_ctl.py_window, __ATOMIC_ACQUIRE);
+
+	if ((ask == MS_PY_WINDOW_OPEN || ask == MS_PY_WINDOW_CLOSE) &&
+	    __atomic_compare_exchange_n(&ms_agent_ctl.py_window, &ask, MS_PY_WINDOW_BUSY, 0,
+					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		switch_window(ask, 0);
+}
+
+/* After a sample (its trap costs microseconds: a clock read more is nothing):
+ * close the window if it is older than window_us, which a busy process's windows
+ * then never outlast, however late memspy looks. */
+void agent_py_window_check(void)
+{
+	struct ms_agent_py *py = &ms_agent_ctl.py;
+	__u32 idle = MS_PY_WINDOW_IDLE;
+	__u64 now;
+
+	if (!py->shift || !py->window_us || py->parked || !py->window_start)
+		return;
+	now = monotonic_ns();
+	if (now - py->window_start < (__u64)py->window_us * 1000 ||
+	    !__atomic_compare_exchange_n(&ms_agent_ctl.py_window, &idle, MS_PY_WINDOW_BUSY, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return;
+	switch_window(MS_PY_WINDOW_CLOSE, now);
+}
+
+/* No window opens or closes from now on: waits for a thread switching one. */
+static void py_windows_done(void)
+{
+	for (;;) {
+		__u32 v = __atomic_load_n(&ms_agent_ctl.py_window, __ATOMIC_ACQUIRE);
+
+		if (v == MS_PY_WINDOW_DONE)
+			break;
+		if (v == MS_PY_WINDOW_BUSY) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		if (__atomic_compare_exchange_n(&ms_agent_ctl.py_window, &v, MS_PY_WINDOW_DONE, 0,
+						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			break;
+	}
+	if (ms_agent_ctl.py.window_start) {
+		ms_agent_ctl.py.hooked_ns += monotonic_ns() - ms_agent_ctl.py.window_start;
+		ms_agent_ctl.py.window_start = 0;
+	}
+}
+
+/* ------------------------------------------------------------ removal */
+
 /* Put back what each slot held, in the reverse order, where the slot still holds
- * our hook (a lazy binding or the program itself may have changed it since); then
- * stop sampling. The mapping stays: a thread may still be inside a hook, and a
- * pointer to a hook may have been copied. */
+ * our hook (a lazy binding or the program itself may have changed it since; a
+ * Python field between windows holds what it held already); then stop sampling.
+ * The mapping stays: a thread may still be inside a hook, and a pointer to a hook
+ * may have been copied. */
 AGENT_EXPORT void ms_agent_remove(struct ms_agent_ctl *ctl)
 {
 	int restored = 0;
@@ -71,12 +206,21 @@ AGENT_EXPORT void ms_agent_remove(struct ms_agent_ctl *ctl)
 		ctl->remove_result = -22;
 		return;
 	}
+	if (ctl == &ms_agent_ctl)
+		py_windows_done();
 	for (__u32 i = ctl->nr_slots; i-- > 0;) {
 		struct ms_agent_slot *s = &ctl->slots[i];
+		__u64 now;
 
 		if (s->state != MS_SLOT_HOOKED)
 			continue;
-		if (__atomic_load_n((__u64 *)s->addr, __ATOMIC_ACQUIRE) != s->hook) {
+		now = __atomic_load_n((__u64 *)s->addr, __ATOMIC_ACQUIRE);
+		if (now == s->old && is_windowed(s->id)) {
+			s->state = MS_SLOT_RESTORED; /* between windows */
+			restored++;
+			continue;
+		}
+		if (now != s->hook) {
 			s->state = MS_SLOT_CHANGED;
 			continue;
 		}

@@ -46,7 +46,7 @@ static __s64 draw(__u32 index)
 
 /* A countdown (a thread's, or the CPython domains') reached zero: whether the
  * allocation that took it there is sampled, with the countdown re-armed. */
-static int rearm(__s64 *countdown, __u32 *armed, __u32 *draws)
+static int rearm(__s64 *countdown, __u32 *armed, __u32 *draws, __u32 shift)
 {
 	if (ms_agent_ctl.sample_all) {
 		*countdown = 0; /* back here at the next call */
@@ -55,19 +55,21 @@ static int rearm(__s64 *countdown, __u32 *armed, __u32 *draws)
 	if (!*armed) {
 		/* a fresh record: its first draw, which this allocation starts on */
 		*armed = 1;
-		*countdown += draw((*draws)++);
+		*countdown += draw((*draws)++) >> shift;
 		if (*countdown > 0)
 			return 0;
 	}
 	/* one sample however many countdowns a large block crosses: its weight
 	 * S / (1 - e^(-S/R)) accounts for that, as in BPF */
-	*countdown = draw((*draws)++);
+	*countdown = draw((*draws)++) >> shift;
+	if (*countdown <= 0)
+		*countdown = 1;
 	return 1;
 }
 
 static int expired(struct ms_agent_thread *t)
 {
-	return rearm(&t->countdown, &t->armed, &t->draws);
+	return rearm(&t->countdown, &t->armed, &t->draws, 0);
 }
 
 void agent_countdown_expired(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32 fn,
@@ -280,12 +282,15 @@ int agent_py_take_sample(__u64 size)
 
 	agent_py_count_alloc(size);
 	py->countdown -= (__s64)size;
-	return py->countdown <= 0 && rearm(&py->countdown, &py->armed, &py->draws);
+	/* in windows a shift-times denser sampling: as many samples as hooked
+	 * throughout (agent_abi.h) */
+	return py->countdown <= 0 && rearm(&py->countdown, &py->armed, &py->draws, py->shift);
 }
 
 void agent_py_sample(__u64 addr, __u64 size, __u32 fn, void *frame)
 {
 	sample_alloc(agent_thread_find(agent_tp()), addr, size, fn, frame, 1);
+	agent_py_window_check();
 }
 
 void agent_py_release_sampled(__u64 addr, void *frame)

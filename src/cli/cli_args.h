@@ -23,6 +23,7 @@ enum {
 	CLI_OPT_NO_INJECT,
 	CLI_OPT_DEBUGINFOD,
 	CLI_OPT_DEBUGINFOD_TIMEOUT,
+	CLI_OPT_PYTHON_SHARE,
 	CLI_OPT_FIRST_OWN, /* a command's own long options start here */
 };
 

@@ -40,6 +40,10 @@ static void attach_usage(FILE *f)
 		"                         suffixes K, M, G). 1 records every allocation: exact\n"
 		"                         bytes, and counts frees of blocks never seen allocated\n"
 		"      --all              same as --sample-bytes 1\n"
+		"      --python-share N   hook CPython's allocator 1/N of the time, in windows of\n"
+		"                         20 ms, sampling N times as densely there (default 8;\n"
+		"                         1, 2, 4, ... 64): a Python process runs at nearly its\n"
+		"                         own speed; 1 hooks it throughout\n"
 		"      --stack-bytes N    user stack copied per sample (default 16K, 32K for\n"
 		"                         node and Java, whose stacks are deep; max 32K);\n"
 		"                         deeper stacks are reported as truncated\n"
@@ -217,6 +221,7 @@ static const struct option attach_longopts[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"sample-bytes", required_argument, NULL, 's'},
 	{"all", no_argument, NULL, CLI_OPT_ALL},
+	{"python-share", required_argument, NULL, CLI_OPT_PYTHON_SHARE},
 	{"stack-bytes", required_argument, NULL, OPT_STACK_BYTES},
 	{"max-tracked", required_argument, NULL, OPT_MAX_TRACKED},
 	{"max-stacks", required_argument, NULL, OPT_MAX_STACKS},

@@ -151,7 +151,12 @@ static void write_totals(FILE *f, const struct report_input *in, bool exact)
 
 	fprintf(f, "\n== totals ==\n");
 	format_exact((double)tt->alloc_bytes, buf, sizeof(buf));
-	fprintf(f, "  allocated         %" PRIu64 " calls, %s (exact)\n", tt->alloc_calls, buf);
+	if (tt->py_share > 0 && tt->py_share < 1)
+		fprintf(f, "  allocated         %" PRIu64 " calls, %s (Python objects' estimated\n"
+			   "                    from the %.1f%% of the time they were sampled)\n",
+			tt->alloc_calls, buf, 100 * tt->py_share);
+	else
+		fprintf(f, "  allocated         %" PRIu64 " calls, %s (exact)\n", tt->alloc_calls, buf);
 	write_load(f, in->work);
 	if (exact) {
 		format_exact(profile__freed_bytes(in->profile), buf, sizeof(buf));

@@ -18,6 +18,8 @@ struct heap_totals {
 	uint64_t alloc_bytes;	 /* their requested bytes (exact) */
 	uint64_t free_calls;	 /* every outermost free of a non-NULL pointer */
 	bool small_py_frees_uncounted; /* but those of CPython's pymalloc blocks */
+	double py_share;	 /* < 1: the Python objects' part of the allocations is
+				  * scaled from windows hooked this share of the time */
 	uint64_t lost_allocs;	 /* ring buffer full: sampled allocations dropped */
 	uint64_t lost_frees;	 /* ring buffer full: frees of tracked blocks dropped */
 	uint64_t unseen_calls;	 /* allocator calls missed: no per-thread state in BPF */

@@ -75,7 +75,8 @@ static int attach_inprocess(struct run *r, struct heap_probes_opts *hopts, char 
 		py = NULL;
 	}
 	r->inproc = inprocess__prepare(r->opts.pid, &r->alloc, py ? dom : NULL,
-				       hopts->sample_mean, hopts->seed, run_injector(), why, len);
+				       hopts->sample_mean, r->opts.py_shift, hopts->seed,
+				       run_injector(), why, len);
 	if (!r->inproc)
 		return -ENOENT;
 	hopts->agent = inprocess__traps(r->inproc);

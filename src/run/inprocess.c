@@ -8,11 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/sampling.h"
 #include "python/python_domains.h"
 #include "run/inprocess.h"
 #include "run/python_slots.h"
+#include "run/python_windows.h"
 #include "target/alloc_slots.h"
 #include "target/procmaps.h"
 #include "target/procstat.h"
@@ -40,6 +42,8 @@ struct inprocess {
 	/* CPython's mem and obj domains whose fields are slots; 0: not hooked */
 	uint64_t py_mem, py_obj;
 	uint32_t py_small_max; /* the control block's py.small_max (agent_abi.h) */
+	unsigned py_shift;     /* ... py.shift: Python windows 1/2^shift of the time */
+	struct python_windows *windows; /* NULL: the domains hooked throughout, or none */
 };
 
 /* The sampling mean from which the agent may send its sampled small Python
@@ -128,7 +132,7 @@ static int write_owner(const struct inprocess *ip)
  * objects unsampled, said in one line. prev_orig: the control block's orig[]
  * before this attach. */
 static void add_python(struct inprocess *ip, const uint64_t *py, const uint64_t *prev_orig,
-		       uint64_t mean, struct alloc_slots *slots)
+		       uint64_t mean, unsigned shift, struct alloc_slots *slots)
 {
 	uint64_t hooks[MS_HOOK_COUNT];
 	struct python_slots_agent ag = {
@@ -138,23 +142,28 @@ static void add_python(struct inprocess *ip, const uint64_t *py, const uint64_t 
 		.prev_orig = prev_orig,
 	};
 	char why[256];
+	bool writable;
 
 	if (!py)
 		return;
 	for (int h = 0; h < MS_HOOK_COUNT; h++)
 		hooks[h] = ip->base + ip->img.hooks[h];
 	if (python_slots_add(ip->pid, py, &ag, mean >= SMALL_TO_MALLOC_MIN_MEAN, slots,
-			     &ip->py_small_max, why, sizeof(why))) {
+			     &ip->py_small_max, &writable, why, sizeof(why))) {
 		ms_warn("in-process sampler: Python objects not sampled, malloc only: %s", why);
 		return;
 	}
 	ip->py_mem = py[PY_DOMAIN_MEM];
 	ip->py_obj = py[PY_DOMAIN_OBJ];
+	/* windows switch the fields in place, and only where the frees need not be
+	 * hooked: the sampled blocks' frees go through malloc's, hooked throughout */
+	if (ip->py_small_max && writable)
+		ip->py_shift = shift;
 }
 
 /* The slots and the control block, written while the agent is not installed. */
 static int fill(struct inprocess *ip, const struct allocator *a, const uint64_t *py,
-		uint64_t mean, uint64_t seed, char *why, size_t len)
+		uint64_t mean, unsigned shift, uint64_t seed, char *why, size_t len)
 {
 	struct alloc_slots slots;
 	struct ms_agent_ctl *ctl;
@@ -187,7 +196,7 @@ static int fill(struct inprocess *ip, const struct allocator *a, const uint64_t 
 		alloc_slots_release(&slots);
 		return -EIO;
 	}
-	add_python(ip, py, prev_orig, mean, &slots);
+	add_python(ip, py, prev_orig, mean, shift, &slots);
 	for (int h = 0; h < MS_HOOK_COUNT; h++)
 		if (!slots.orig[h])
 			slots.orig[h] = prev_orig[h];
@@ -205,6 +214,8 @@ static int fill(struct inprocess *ip, const struct allocator *a, const uint64_t 
 	for (size_t i = 0; i < slots.nr_modules; i++)
 		ip->nr_modules += slots.modules[i].nr_slots > 0;
 	ctl->py.small_max = ip->py_small_max;
+	ctl->py.shift = ip->py_shift;
+	ctl->py.window_us = ip->py_shift ? PY_WINDOW_US : 0;
 	/* hooks a wrapper saved from an earlier attach may still be called: they
 	 * must not sample what this attach cannot see freed */
 	ctl->py.off = !ip->py_mem;
@@ -314,6 +325,9 @@ static int adopt(struct inprocess *ip, const uint64_t *py, uint64_t mean, uint64
 	if (!err)
 		err = procmem_read(ip->pid, ctl + offsetof(struct ms_agent_ctl, py.small_max),
 				  &ip->py_small_max, sizeof(ip->py_small_max));
+	if (!err)
+		err = procmem_read(ip->pid, ctl + offsetof(struct ms_agent_ctl, py.shift),
+				  &ip->py_shift, sizeof(ip->py_shift));
 	if (!err && ip->py_small_max && mean < SMALL_TO_MALLOC_MIN_MEAN) {
 		snprintf(why, len, "the sampler memspy pid %d left in pid %d sends the Python "
 			 "objects it samples to malloc, which a --sample-bytes under %uK would do "
@@ -363,7 +377,7 @@ static int adopt(struct inprocess *ip, const uint64_t *py, uint64_t mean, uint64
 }
 
 struct inprocess *inprocess__prepare(pid_t pid, const struct allocator *a, const uint64_t *py,
-				     uint64_t mean, uint64_t seed,
+				     uint64_t mean, unsigned py_shift, uint64_t seed,
 				     const struct inprocess_injector *inj, char *why, size_t len)
 {
 	struct inprocess *ip;
@@ -405,7 +419,10 @@ struct inprocess *inprocess__prepare(pid_t pid, const struct allocator *a, const
 		goto fail;
 	}
 	if (ip->adopt_from ? adopt(ip, py, mean, seed, why, len)
-			   : fill(ip, a, py, mean, seed, why, len))
+			   : fill(ip, a, py, mean, py_shift, seed, why, len))
+		goto fail;
+	if (ip->py_mem && ip->py_shift &&
+	    !(ip->windows = python_windows__new(pid, ip->base + ip->img.ctl, ip->py_shift)))
 		goto fail;
 	if (find_trap_path(ip)) {
 		snprintf(why, len, "the agent's mapping is not in pid %d's maps", (int)pid);
@@ -444,10 +461,13 @@ static void python_off(struct inprocess *ip)
 	ms_warn("in-process sampler: Python objects not sampled, malloc only: their samples' "
 		"frees go through malloc's, and not every slot was switched");
 	ip->py_mem = ip->py_obj = 0;
+	python_windows__free(ip->windows);
+	ip->windows = NULL;
 }
 
 int inprocess__install(struct inprocess *ip, char *why, size_t len)
 {
+	uint64_t t = clock_now_ns();
 	int err = ip->inj->call(ip->session, ip->base + ip->img.install, ip->base + ip->img.ctl);
 	int32_t hooked = err ? err : read_result(ip, offsetof(struct ms_agent_ctl, install_result));
 
@@ -464,6 +484,7 @@ int inprocess__install(struct inprocess *ip, char *why, size_t len)
 		return hooked ? hooked : -EPERM;
 	}
 	ip->installed = true;
+	python_windows__started(ip->windows, t);
 	if (ip->adopt_from && agent_image_read_counts(ip->pid, ip->base + ip->img.ctl, &ip->before))
 		ip->before = (struct agent_counts){0};
 	if ((size_t)hooked < ip->nr_slots) {
@@ -487,9 +508,18 @@ void inprocess__describe(const struct inprocess *ip, char *buf, size_t len)
 				   ip->nr_slots, ip->nr_modules);
 
 	if (ip->py_mem && n > 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, ", Python objects sampled (mem domain at %#" PRIx64
-			 ", obj domain at %#" PRIx64 "%s)", ip->py_mem, ip->py_obj,
-			 ip->py_small_max ? "; frees left to pymalloc" : "");
+		n += snprintf(buf + n, len - (size_t)n,
+			      ", Python objects sampled (mem domain at %#" PRIx64
+			      ", obj domain at %#" PRIx64 "%s", ip->py_mem, ip->py_obj,
+			      ip->py_small_max ? "; frees left to pymalloc" : "");
+	if (ip->py_mem && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ip->windows ? "; in windows, 1/%u of the time)" : ")",
+			 1u << ip->py_shift);
+}
+
+double inprocess__py_share(const struct inprocess *ip)
+{
+	return ip && ip->windows ? python_windows__share(ip->windows, clock_now_ns()) : 1.0;
 }
 
 bool inprocess__py_frees_unhooked(const struct inprocess *ip)
@@ -497,23 +527,48 @@ bool inprocess__py_frees_unhooked(const struct inprocess *ip)
 	return ip && ip->py_small_max;
 }
 
+static void sub_counts(struct ms_agent_counts *n, const struct ms_agent_counts *b)
+{
+	n->alloc_calls -= b->alloc_calls;
+	n->alloc_bytes -= b->alloc_bytes;
+	n->free_calls -= b->free_calls;
+	n->sampled -= b->sampled;
+	for (int k = 0; k < MS_SIZE_BUCKETS; k++)
+		n->size_buckets[k] -= b->size_buckets[k];
+}
+
+/* The Python record's counts scaled to the whole time from its windows' share. */
+static void scale_python(const struct inprocess *ip, struct agent_counts *out)
+{
+	double share = inprocess__py_share(ip);
+	struct ms_agent_counts *n = &out->n, *py = &out->py;
+
+	if (share >= 1.0 || share <= 0.0)
+		return;
+#define SCALE(f) (n->f += (uint64_t)((double)py->f / share) - py->f, py->f = (uint64_t)((double)py->f / share))
+	SCALE(alloc_calls);
+	SCALE(alloc_bytes);
+	for (int k = 0; k < MS_SIZE_BUCKETS; k++)
+		SCALE(size_buckets[k]);
+#undef SCALE
+}
+
 int inprocess__counts(const struct inprocess *ip, struct agent_counts *out)
 {
 	const struct agent_counts *b = &ip->before;
 	int err = agent_image_read_counts(ip->pid, ip->base + ip->img.ctl, out);
 
-	/* an adopted agent counted before this run: only what came since is ours */
-	if (err || !ip->adopt_from)
+	if (err)
 		return err;
-	out->n.alloc_calls -= b->n.alloc_calls;
-	out->n.alloc_bytes -= b->n.alloc_bytes;
-	out->n.free_calls -= b->n.free_calls;
-	out->n.sampled -= b->n.sampled;
-	for (int k = 0; k < MS_SIZE_BUCKETS; k++)
-		out->n.size_buckets[k] -= b->n.size_buckets[k];
-	out->sampled_frees -= b->sampled_frees;
-	out->set_full -= b->set_full;
-	out->threads_full -= b->threads_full;
+	/* an adopted agent counted before this run: only what came since is ours */
+	if (ip->adopt_from) {
+		sub_counts(&out->n, &b->n);
+		sub_counts(&out->py, &b->py);
+		out->sampled_frees -= b->sampled_frees;
+		out->set_full -= b->set_full;
+		out->threads_full -= b->threads_full;
+	}
+	scale_python(ip, out);
 	return 0;
 }
 
@@ -526,6 +581,7 @@ int inprocess__remove(struct inprocess *ip)
 	if (!ip || !ip->installed || ip->removed)
 		return 0;
 	ip->removed = true;
+	python_windows__stop(ip->windows); /* nothing asked of the agent from now */
 	if (kill(ip->pid, 0) && errno == ESRCH)
 		return 0; /* the target is gone, and its slots with it */
 	s = ip->inj->begin(ip->pid, why, sizeof(why));
@@ -544,6 +600,7 @@ int inprocess__remove(struct inprocess *ip)
 			strerror(-err));
 		return err;
 	}
+	python_windows__removed(ip->windows, clock_now_ns());
 	int32_t restored = read_result(ip, offsetof(struct ms_agent_ctl, remove_result));
 	if (restored >= 0 && (size_t)restored < ip->nr_slots)
 		ms_info("in-process sampler: %d of %zu pointer slots restored (the others were "
@@ -645,6 +702,7 @@ void inprocess__free(struct inprocess *ip)
 		return;
 	free(ip->listed);
 	free(ip->starts);
+	python_windows__free(ip->windows);
 	if (ip->session)
 		ip->inj->end(ip->session);
 	agent_image_release(&ip->img);

@@ -39,11 +39,13 @@ struct inprocess;
  * this build and not installed), find the slots through which it calls a's
  * allocator and write the control block for sampling at mean bytes. py: the
  * addresses of the target's CPython allocator domains (python__domains), whose
- * mem and obj function fields are hooked too; NULL when it runs no Python. The injection session stays
+ * mem and obj function fields are hooked too; NULL when it runs no Python; with
+ * their frees left to pymalloc, their allocation fields are hooked in windows,
+ * 1/2^py_shift of the time (0: throughout). The injection session stays
  * open for inprocess__install: attach the trap probes in between. NULL with a
  * one-line reason in why (meant for "uprobes on <allocator> (<why>)"). */
 struct inprocess *inprocess__prepare(pid_t pid, const struct allocator *a, const uint64_t *py,
-				     uint64_t mean, uint64_t seed,
+				     uint64_t mean, unsigned py_shift, uint64_t seed,
 				     const struct inprocess_injector *inj, char *why, size_t len);
 /* Where the trap probes go. Valid while ip lives. */
 const struct heap_agent_traps *inprocess__traps(const struct inprocess *ip);
@@ -62,7 +64,11 @@ bool inprocess__py_frees_unhooked(const struct inprocess *ip);
 /* Hook the slots of libraries the target loaded since the last call (dlopen), once
  * the dynamic linker has relocated them: call it about once a second. */
 void inprocess__poll(struct inprocess *ip);
-/* The agent's counters now. 0 or -errno. */
+/* The share of the time since install CPython's allocation fields were hooked
+ * (python_windows.h): 1 without windows. */
+double inprocess__py_share(const struct inprocess *ip);
+/* The agent's counters now, the Python record's scaled by the share of time
+ * hooked. 0 or -errno. */
 int inprocess__counts(const struct inprocess *ip, struct agent_counts *out);
 /* Switch back every slot that still holds a hook and stop the agent counting (the
  * mapping stays, inert). Reports a failure once. 0 or -errno. Idempotent. */

@@ -130,7 +130,7 @@ static bool plain_pymalloc(pid_t pid, const struct procmaps *maps, const uint64_
 
 int python_slots_add(pid_t pid, const uint64_t dom[3], const struct python_slots_agent *agent,
 		     bool small_to_malloc, struct alloc_slots *slots, uint32_t *small_max,
-		     char *why, size_t len)
+		     bool *writable, char *why, size_t len)
 {
 	struct alloc_slot add[8]; /* mem's four, then obj's */
 	uint64_t orig[8], ctx[2];
@@ -139,6 +139,7 @@ int python_slots_add(pid_t pid, const uint64_t dom[3], const struct python_slots
 	size_t n = 8;
 
 	*small_max = 0;
+	*writable = false;
 	if (err) {
 		snprintf(why, len, "cannot read its maps: %s", strerror(-err));
 		return err;
@@ -158,6 +159,7 @@ int python_slots_add(pid_t pid, const uint64_t dom[3], const struct python_slots
 	procmaps_release(&maps);
 	if (err)
 		return err;
+	*writable = (add[0].prot & PROT_WRITE) && (add[4 - (n == 6)].prot & PROT_WRITE);
 	/* all or nothing: a domain half hooked would see blocks allocated and not
 	 * their frees, or the reverse (the free fields left to pymalloc are not
 	 * that: the blocks sampled there go to malloc, whose frees are seen) */

@@ -35,11 +35,13 @@ struct python_slots_agent {
  * refused. When small_to_malloc is set and both domains are CPython's own
  * pymalloc, their free fields are left out and *small_max is PY_SMALL_MAX (the
  * agent asks malloc for its sampled small blocks, whose frees malloc's hook
- * sees: agent_abi.h), else every field is added and *small_max is 0. 0, or
- * -errno with a one-line reason in why and slots as they were.
+ * sees: agent_abi.h), else every field is added and *small_max is 0. *writable:
+ * the domains' pages are writable as they are (the agent may switch their fields
+ * for Python windows without mprotect). 0, or -errno with a one-line reason in
+ * why and slots as they were.
  */
 int python_slots_add(pid_t pid, const uint64_t dom[3], const struct python_slots_agent *agent,
 		     bool small_to_malloc, struct alloc_slots *slots, uint32_t *small_max,
-		     char *why, size_t len);
+		     bool *writable, char *why, size_t len);
 
 #endif

@@ -19,6 +19,9 @@ struct run_opts {
 	const char *outdir;	/* NULL: memspy-<pid>-<YYYYmmdd-HHMMSS> */
 	double duration_s;	/* 0: until Ctrl-C, SIGTERM, the target's or cmd's exit */
 	uint64_t sample_mean;	/* Poisson mean in bytes; 1 records every allocation */
+	unsigned py_shift;	/* CPython's allocation fields hooked 1/2^py_shift of the
+				 * time (--python-share), when their frees are left to
+				 * pymalloc (src/run/python_windows.h) */
 	uint32_t stack_bytes;	/* user stack copied per sample; 0: chosen for the target
 				 * (more for runtimes with deep stacks, see runtime_heap.h) */
 	uint32_t max_tracked;	/* tracked blocks the BPF map holds */

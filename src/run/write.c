@@ -514,6 +514,7 @@ static int write_set(const struct run *r, const struct out_set *o, const char *e
 	set_totals(&o->prof->totals, o->counters);
 	o->prof->totals.small_py_frees_uncounted =
 	    o->pid == r->opts.pid && inprocess__py_frees_unhooked(r->inproc);
+	o->prof->totals.py_share = o->pid == r->opts.pid ? inprocess__py_share(r->inproc) : 1.0;
 	if (o->merged)
 		set_exit_totals(r, &o->prof->totals);
 	if (run_has_heap(r)) {

@@ -259,6 +259,7 @@ int agent_image_read_counts(pid_t pid, uint64_t ctl, struct agent_counts *out)
 	out->threads_full = c->threads_full;
 	add_counts(&out->n, &c->overflow);
 	add_counts(&out->n, &c->py.n);
+	add_counts(&out->py, &c->py.n);
 	for (int i = 0; i < MS_AGENT_THREADS; i++) {
 		if (!c->threads[i].key)
 			continue;

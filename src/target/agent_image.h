@@ -47,7 +47,8 @@ size_t agent_image_fill_ctl(const struct agent_image *img, uint64_t base,
 /* What the agent counted so far, summed over every thread record and the overflow
  * record, and its own troubles. */
 struct agent_counts {
-	struct ms_agent_counts n;
+	struct ms_agent_counts n;  /* every record's, the Python one's included */
+	struct ms_agent_counts py; /* the CPython domains' record alone */
 	uint64_t sampled_frees; /* frees of sampled blocks that reached the trap */
 	uint64_t set_full;	/* sampled blocks dropped: the set had no room */
 	uint64_t threads_full;	/* calls counted on the overflow record */

@@ -5,12 +5,15 @@
 # while transient work allocates far more. With the agent hooking the mem and obj
 # allocator domains, the storing line is the widest tower of heap.folded, within
 # 30% of the bytes the script says it stored, and the first leak suspect; the
-# report says Python objects are sampled; the domains' malloc, calloc and realloc
-# fields point into the agent while attached (their frees stay pymalloc's: the
-# sampled small objects go to malloc, whose free is hooked; with a mean under 64
-# KiB all 8 fields are hooked, and the leak is found the same) and back into the
-# interpreter after; the estimate of the bytes allocated is within 10% of the
-# agent's exact count. With --no-inject
+# report says Python objects are sampled, in windows 1/8 of the time (12.5% +-
+# 3.5 measured); while attached the domains' realloc fields point into the agent,
+# their malloc and calloc fields into the agent in windows and into pymalloc
+# between them (both seen), their frees into pymalloc (the sampled small objects
+# go to malloc, whose free is hooked; with a mean under 64 KiB all 8 fields are
+# hooked throughout, with --python-share 1 all but the frees: the leak is found
+# the same), and all back into the interpreter after; the estimate of the bytes
+# allocated is within 10% of the agent's count (scaled from the windows' share).
+# With --no-inject
 # the same run misses the leak: pymalloc's blocks never reach malloc.
 # tracemalloc started while memspy is attached wraps the hooks: at the end memspy
 # leaves those fields to it and the target runs on; an attach while tracemalloc
@@ -53,8 +56,13 @@ run_leak() {
 	start_memspy -o "$out" "$@" "$TARGET_PID"
 	kill -USR1 "$TARGET_PID"
 	sleep 6
-	# the hooked fields, while attached
-	[ -z "$DOMAINS" ] || for d in $DOMAINS; do py_domain_fields "$d"; done > "$T/fields.during"
+	# the hooked fields, while attached: 60 looks, 20 ms apart, to see the
+	# windows open and closed
+	: > "$T/fields.during"
+	[ -z "$DOMAINS" ] || for k in $(seq 60); do
+		echo $(for d in $DOMAINS; do py_domain_fields "$d"; done) >> "$T/fields.during"
+		sleep 0.02
+	done
 	finish_small_leak
 	cat "$T/target.out"
 }
@@ -73,19 +81,40 @@ within() { # within ESTIMATE TRUTH FRACTION
 }
 
 # check_fields VERSION all|frees-left: the domain fields read while attached
-# ($T/fields.during: malloc, calloc, realloc, free of each) point into the agent,
-# all of them, or all but the frees, which are the interpreter's (pymalloc's)
+# ($T/fields.during: a look a line, malloc, calloc, realloc, free of each domain)
+# point into the agent, all of them (all), all but the frees, which are the
+# interpreter's (pymalloc's) (throughout: --python-share 1), or (frees-left) the
+# reallocs into the agent, the frees into the interpreter and the mallocs and
+# callocs into either: the agent's in a Python window, pymalloc's between them,
+# each seen at least once
 check_fields() {
-	i=0
-	for v in $(cat "$T/fields.during"); do
-		i=$((i + 1))
-		if [ "$2" = frees-left ] && [ $((i % 4)) = 0 ]; then
-			in_mapping "$v" "r-xp.*python3" || fail "$1: while attached, a free field holds $v, not pymalloc's"
-		else
-			in_mapping "$v" "memspy-agent" || fail "$1: while attached, domain field $i holds $v, not a hook of the agent"
-		fi
-	done
-	[ "$i" = 8 ] || fail "$1: read $i domain fields while attached, not 8"
+	looks=0 open=0 closed=0
+	while read -r line; do
+		looks=$((looks + 1)) i=0 hooked=0
+		for v in $line; do
+			i=$((i + 1))
+			case $2:$((i % 4)) in
+			frees-left:0 | throughout:0)
+				in_mapping "$v" "r-xp.*python3" || fail "$1: while attached, a free field holds $v, not pymalloc's" ;;
+			frees-left:1 | frees-left:2)
+				if in_mapping "$v" "memspy-agent"; then
+					hooked=$((hooked + 1))
+				else
+					in_mapping "$v" "r-xp.*python3" || fail "$1: while attached, domain field $i holds $v, neither a hook nor pymalloc's"
+				fi ;;
+			*)
+				in_mapping "$v" "memspy-agent" || fail "$1: while attached, domain field $i holds $v, not a hook of the agent" ;;
+			esac
+		done
+		[ "$i" = 8 ] || fail "$1: read $i domain fields while attached, not 8"
+		[ "$hooked" = 4 ] && open=$((open + 1))
+		[ "$hooked" = 0 ] && closed=$((closed + 1))
+	done < "$T/fields.during"
+	[ "$looks" -gt 0 ] || fail "$1: no look at the domain fields"
+	[ "$2" != frees-left ] ||
+		echo "$looks looks at the fields while attached: $open in a window, $closed between windows"
+	[ "$2" != frees-left ] || { [ "$open" -gt 0 ] && [ "$closed" -gt 0 ]; } ||
+		fail "$1: the mallocs and callocs were not seen both hooked ($open) and pymalloc's ($closed)"
 }
 
 # lost_scale EST REPORT: EST scaled by the samples the ring had no room for (a
@@ -149,8 +178,12 @@ scenario() {
 	echo "bytes allocated: exact $exact, estimated $est"
 	within "$est" "$exact" 0.10 || fail "$ver: estimate $est of the bytes allocated is not within 10% of the agent's $exact"
 	check_leak "$ver" "$D"
-	echo "$line" | grep -q 'frees left to pymalloc' ||
-		fail "$ver: the report does not say the domains' frees are left to pymalloc"
+	echo "$line" | grep -q 'frees left to pymalloc; in windows, 1/8 of the time' ||
+		fail "$ver: the report does not say the domains' frees are left to pymalloc, their mallocs hooked in windows"
+	share=$(sed -n "s/.*from the \([0-9.]*\)% of the time they were sampled.*/\1/p" "$R")
+	echo "Python objects sampled ${share:-?}% of the time"
+	awk -v s="${share:-0}" 'BEGIN { exit !(s >= 9 && s <= 16) }' ||
+		fail "$ver: Python objects sampled ${share:-?}% of the time, not about 12.5%"
 	grep -q "freed .* calls (not counting pymalloc's own)" "$R" ||
 		fail "$ver: the report's frees do not say pymalloc's own are not counted"
 
@@ -158,7 +191,7 @@ scenario() {
 	kill -TERM "$TARGET_PID"
 	run_leak "$T/again-$ver" -d 30
 	check_fields "$ver" frees-left
-	echo "while attached: malloc, calloc and realloc of the mem and obj domains point into the agent, their frees are pymalloc's"
+	echo "while attached: the reallocs of the mem and obj domains point into the agent, their frees are pymalloc's, their mallocs and callocs the agent's in windows"
 	kill -TERM "$TARGET_PID"
 	# a mean under 64 KiB: every field hooked, the frees too (the sampled
 	# small objects stay pymalloc's)
@@ -169,6 +202,14 @@ scenario() {
 			fail "$ver: --sample-bytes 49152 left the frees to pymalloc"
 		check_leak "$ver" "$T/full-$ver"
 		echo "--sample-bytes 49152: the 8 function fields point into the agent"
+		kill -TERM "$TARGET_PID"
+		# no windows: the mallocs hooked throughout, the leak found the same
+		run_leak "$T/share1-$ver" -d 30 --python-share 1
+		check_fields "$ver" throughout
+		grep -q 'in windows' "$T/share1-$ver/report.txt" &&
+			fail "$ver: --python-share 1 still hooked the domains in windows"
+		check_leak "$ver" "$T/share1-$ver"
+		echo "--python-share 1: malloc, calloc and realloc point into the agent throughout"
 		kill -TERM "$TARGET_PID"
 	fi
 	[ "$root" = / ] || rm -rf "$IN"
@@ -225,6 +266,10 @@ wait_exit "$MEMSPY_PID"
 check_no_probes_left "$MEMSPY_PID"
 grep 'pointer slots restored' "$T/memspy.err" ||
 	fail "tracemalloc: memspy did not say it left the wrapped fields: $(cat "$T/memspy.err")"
+# the next window's switch found the fields changed: no more Python samples,
+# whose estimates the windows' share would no longer scale right
+grep 'Python objects are no longer sampled' "$T/memspy.err" ||
+	fail "tracemalloc: memspy did not say it stopped sampling Python objects: $(cat "$T/memspy.err")"
 [ "$(count_in 'r-xp.*python3')" = 8 ] || fail "tracemalloc: its hooks are not in the domains"
 # tracemalloc still holds the hooks it wrapped: they keep their originals, and
 # are not wrapped again (a cycle)
@@ -233,7 +278,10 @@ grep 'Python objects not sampled, malloc only: .*wrapped since' "$T/memspy.err" 
 	{ cat "$T/memspy.err"; fail "tracemalloc: attach while it wraps the hooks did not say why Python objects are not sampled"; }
 kill -HUP "$TARGET_PID"
 wait_for "$T/target.out" '^tracemalloc off'
-[ "$(count_in memspy-agent)" = 6 ] || fail "tracemalloc did not put memspy's hooks back"
+# what it wrapped: the reallocs' hooks, and the mallocs' and callocs' when it
+# started in a Python window (pymalloc's between them)
+n=$(count_in memspy-agent)
+[ "$n" = 2 ] || [ "$n" = 6 ] || fail "tracemalloc did not put memspy's hooks back ($n fields hold one)"
 # its hooks back in the fields: the next attach samples through them again
 attach_short -o "$T/traced3"
 grep -q 'Python objects sampled' "$T/memspy.err" ||
