@@ -193,8 +193,13 @@ struct ms_agent_py {
 	/* memspy: the longest window in microseconds: a sample taken later
 	 * closes it (memspy, a process away, may be late) */
 	__u32 window_us;
-	__u64 hooked_ns;    /* agent: CLOCK_MONOTONIC time of the windows closed */
-	__u64 window_start; /* agent: when the open window opened; 0: none open */
+	/* agent: the process's CPU time (CLOCK_PROCESS_CPUTIME_ID) in the windows
+	 * closed so far: the share is one of the work the process did, which an
+	 * idle spell (no hook called to open a window) does not skew */
+	__u64 hooked_cpu_ns;
+	__u64 window_cpu;   /* agent: the process's CPU time when the open window
+			     * opened; 0: none open */
+	__u64 window_start; /* agent: CLOCK_MONOTONIC then, for window_us */
 	/* The domain calls so far (n.alloc_calls + n.free_calls) are a sample's
 	 * seq, added to its thread's. With the frees left to pymalloc only
 	 * allocations count: a Python temporary is then a block freed before its
@@ -266,7 +271,7 @@ _Static_assert(__builtin_offsetof(struct ms_agent_ctl, slots) ==
 	       "agent control block settings layout");
 _Static_assert(sizeof(struct ms_agent_py) % 64 == 0 &&
 		       __builtin_offsetof(struct ms_agent_py, countdown) == 64 &&
-		       __builtin_offsetof(struct ms_agent_py, n) == 120,
+		       __builtin_offsetof(struct ms_agent_py, n) == 128,
 	       "agent python record layout");
 _Static_assert((MS_AGENT_SET_SLOTS & (MS_AGENT_SET_SLOTS - 1)) == 0, "set size power of two");
 

@@ -29,15 +29,36 @@ static long slot_store(const struct ms_agent_slot *s, __u64 val)
 
 #define SYS_CLOCK_GETTIME 228
 #define CLOCK_MONOTONIC_ 1
+#define CLOCK_PROCESS_CPUTIME_ID_ 2
 
-static __u64 monotonic_ns(void)
+static __u64 clock_ns(long clock)
 {
 	struct {
 		__s64 sec, nsec;
 	} ts = {0, 0};
 
-	agent_syscall3(SYS_CLOCK_GETTIME, CLOCK_MONOTONIC_, (long)&ts, 0);
+	agent_syscall3(SYS_CLOCK_GETTIME, clock, (long)&ts, 0);
 	return (__u64)ts.sec * 1000000000ull + (__u64)ts.nsec;
+}
+
+/* A window opens now (the fields hooked already). */
+static void window_opened(struct ms_agent_py *py, __u64 now)
+{
+	py->window_start = now ? now : clock_ns(CLOCK_MONOTONIC_);
+	py->window_cpu = clock_ns(CLOCK_PROCESS_CPUTIME_ID_);
+	if (!py->window_cpu)
+		py->window_cpu = 1; /* 0 says none open */
+	py->windows++;
+}
+
+/* The open window closes now: its CPU time counts. */
+static void window_closed(struct ms_agent_py *py)
+{
+	if (!py->window_cpu)
+		return;
+	py->hooked_cpu_ns += clock_ns(CLOCK_PROCESS_CPUTIME_ID_) - py->window_cpu;
+	py->window_cpu = 0;
+	py->window_start = 0;
 }
 
 /* Called by memspy (src/inject) once the control block is filled. Slots go in
@@ -69,10 +90,8 @@ AGENT_EXPORT void ms_agent_install(struct ms_agent_ctl *ctl)
 		hooked += !err;
 	}
 	/* the first window is open from now, the fields hooked */
-	if (ctl->py.shift && !ctl->py.parked && !ctl->py.window_start && ctl == &ms_agent_ctl) {
-		ctl->py.window_start = monotonic_ns();
-		ctl->py.windows++;
-	}
+	if (ctl->py.shift && !ctl->py.parked && !ctl->py.window_cpu && ctl == &ms_agent_ctl)
+		window_opened(&ctl->py, 0);
 	ctl->installs++;
 	ctl->install_result = hooked;
 }
@@ -125,14 +144,12 @@ static void switch_window(__u32 ask, __u64 now)
 	if (ask == MS_PY_WINDOW_OPEN && py->parked && !py->off) {
 		if (py_switch(1))
 			py->off = 1;
-		py->window_start = now ? now : monotonic_ns();
+		window_opened(py, now);
 		py->parked = 0;
-		py->windows++;
 	} else if (ask == MS_PY_WINDOW_CLOSE && !py->parked) {
 		if (py_switch(0))
 			py->off = 1;
-		py->hooked_ns += (now ? now : monotonic_ns()) - py->window_start;
-		py->window_start = 0;
+		window_closed(py);
 		py->parked = 1;
 	}
 	__atomic_store_n(&ms_agent_ctl.py_window, MS_PY_WINDOW_IDLE, __ATOMIC_RELEASE);
@@ -159,7 +176,7 @@ void agent_py_window_check(void)
 
 	if (!py->shift || !py->window_us || py->parked || !py->window_start)
 		return;
-	now = monotonic_ns();
+	now = clock_ns(CLOCK_MONOTONIC_);
 	if (now - py->window_start < (__u64)py->window_us * 1000 ||
 	    !__atomic_compare_exchange_n(&ms_agent_ctl.py_window, &idle, MS_PY_WINDOW_BUSY, 0,
 					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
@@ -183,10 +200,7 @@ static void py_windows_done(void)
 						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 			break;
 	}
-	if (ms_agent_ctl.py.window_start) {
-		ms_agent_ctl.py.hooked_ns += monotonic_ns() - ms_agent_ctl.py.window_start;
-		ms_agent_ctl.py.window_start = 0;
-	}
+	window_closed(&ms_agent_ctl.py);
 }
 
 /* ------------------------------------------------------------ removal */

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/clock.h"
 #include "base/log.h"
 #include "base/sampling.h"
 #include "python/python_domains.h"
@@ -467,7 +466,7 @@ static void python_off(struct inprocess *ip)
 
 int inprocess__install(struct inprocess *ip, char *why, size_t len)
 {
-	uint64_t t = clock_now_ns();
+	uint64_t t = python_windows__cpu_now(ip->windows);
 	int err = ip->inj->call(ip->session, ip->base + ip->img.install, ip->base + ip->img.ctl);
 	int32_t hooked = err ? err : read_result(ip, offsetof(struct ms_agent_ctl, install_result));
 
@@ -519,7 +518,7 @@ void inprocess__describe(const struct inprocess *ip, char *buf, size_t len)
 
 double inprocess__py_share(const struct inprocess *ip)
 {
-	return ip && ip->windows ? python_windows__share(ip->windows, clock_now_ns()) : 1.0;
+	return ip && ip->windows ? python_windows__share(ip->windows) : 1.0;
 }
 
 bool inprocess__py_frees_unhooked(const struct inprocess *ip)
@@ -600,7 +599,7 @@ int inprocess__remove(struct inprocess *ip)
 			strerror(-err));
 		return err;
 	}
-	python_windows__removed(ip->windows, clock_now_ns());
+	python_windows__removed(ip->windows);
 	int32_t restored = read_result(ip, offsetof(struct ms_agent_ctl, remove_result));
 	if (restored >= 0 && (size_t)restored < ip->nr_slots)
 		ms_info("in-process sampler: %d of %zu pointer slots restored (the others were "

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "base/clock.h"
 #include "base/log.h"
 #include "memspy/agent_abi.h"
 #include "run/python_windows.h"
@@ -17,12 +16,17 @@
 /* The longest the thread sleeps between two looks at the agent. */
 #define MAX_SLEEP_NS (5 * 1000000ull)
 
+/* Times are the target's CPU time (its process CPU clock, which the agent reads
+ * too): the windows follow a share of the work it does, and time it spends
+ * idle, when no hook is called to open a window, counts on neither side. */
 struct python_windows {
 	pid_t pid;
 	uint64_t ctl;	   /* the control block's target address */
 	unsigned shift;	   /* hooked 1/2^shift of the time */
-	uint64_t start_ns; /* when the sampler was installed */
-	uint64_t end_ns;   /* when it was removed; 0: still in */
+	clockid_t cpu;	   /* the target's process CPU clock */
+	uint64_t start_ns; /* its CPU time when the sampler was installed */
+	uint64_t end_ns;   /* ... when it was removed; 0: still in */
+	uint64_t last_ns;  /* ... at the last look */
 	uint64_t base_ns;  /* time hooked before start_ns (an adopted agent's) */
 	pthread_t thread;  /* opens and closes the windows on time, whatever the
 			    * main loop is busy with */
@@ -30,7 +34,7 @@ struct python_windows {
 	pthread_mutex_t lock; /* the fields below and stop */
 	bool off_seen;	      /* the agent stopped Python sampling: said once */
 	uint32_t parked;      /* the agent's state at the last look */
-	uint64_t hooked_ns, window_start;
+	uint64_t hooked_ns, window_cpu;
 };
 
 /* The words read at each look: the request word and the Python record's
@@ -50,8 +54,22 @@ struct python_windows *python_windows__new(pid_t pid, uint64_t ctl, unsigned shi
 	w->pid = pid;
 	w->ctl = ctl;
 	w->shift = shift;
+	if (clock_getcpuclockid(pid, &w->cpu)) {
+		free(w);
+		return NULL;
+	}
 	pthread_mutex_init(&w->lock, NULL);
 	return w;
+}
+
+/* The target's CPU time now; 0 once it is gone. */
+static uint64_t cpu_now(const struct python_windows *w)
+{
+	struct timespec ts;
+
+	if (clock_gettime(w->cpu, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Read the agent's window state (the request word into *ask), under the lock.
@@ -61,6 +79,7 @@ static int look(struct python_windows *w, uint32_t *ask)
 	unsigned char buf[LOOK_TO - LOOK_FROM];
 	uint32_t off, parked;
 	uint64_t hooked, start;
+	uint64_t now = cpu_now(w);
 	bool say = false;
 	int err = procmem_read(w->pid, w->ctl + LOOK_FROM, buf, sizeof(buf));
 
@@ -68,13 +87,15 @@ static int look(struct python_windows *w, uint32_t *ask)
 		return err;
 	FIELD(buf, py_window, *ask);
 	FIELD(buf, py.parked, parked);
-	FIELD(buf, py.hooked_ns, hooked);
-	FIELD(buf, py.window_start, start);
+	FIELD(buf, py.hooked_cpu_ns, hooked);
+	FIELD(buf, py.window_cpu, start);
 	FIELD(buf, py.off, off);
 	pthread_mutex_lock(&w->lock);
 	w->parked = parked;
 	w->hooked_ns = hooked;
-	w->window_start = start;
+	w->window_cpu = start;
+	if (now)
+		w->last_ns = now;
 	if (off && !w->off_seen)
 		say = w->off_seen = true;
 	pthread_mutex_unlock(&w->lock);
@@ -84,12 +105,10 @@ static int look(struct python_windows *w, uint32_t *ask)
 	return 0;
 }
 
-/* Time hooked since start_ns, at now, from the last look. The open window's
- * start is the target's clock: the same as memspy's but in another time
- * namespace, so no more than since install. */
+/* CPU time hooked since start_ns, at now, from the last look. */
 static uint64_t hooked_at(const struct python_windows *w, uint64_t now)
 {
-	uint64_t open = w->window_start && now > w->window_start ? now - w->window_start : 0;
+	uint64_t open = w->window_cpu && now > w->window_cpu ? now - w->window_cpu : 0;
 	uint64_t h;
 
 	if (open > now - w->start_ns)
@@ -102,7 +121,7 @@ static uint64_t hooked_at(const struct python_windows *w, uint64_t now)
  * since install, a window closing once it is WINDOW_NS ahead (the agent closes
  * it itself at its first sample past that), the next opening when the share has
  * caught up. How long to wait before the next look. */
-static uint64_t drive(struct python_windows *w, uint64_t now)
+static uint64_t drive(struct python_windows *w)
 {
 	uint32_t ask, want;
 	double n = (double)(1u << w->shift), ahead, wait;
@@ -110,6 +129,7 @@ static uint64_t drive(struct python_windows *w, uint64_t now)
 	if (look(w, &ask))
 		return MAX_SLEEP_NS;
 	pthread_mutex_lock(&w->lock);
+	uint64_t now = w->last_ns;
 	ahead = (double)hooked_at(w, now) - (double)(now - w->start_ns) / n;
 	bool parked = w->parked, off = w->off_seen;
 	pthread_mutex_unlock(&w->lock);
@@ -122,6 +142,7 @@ static uint64_t drive(struct python_windows *w, uint64_t now)
 		wait = ahead * n;
 		want = MS_PY_WINDOW_OPEN;
 	}
+	/* CPU time of the target: no sooner in wall time */
 	if (wait > 0)
 		return wait > MAX_SLEEP_NS ? MAX_SLEEP_NS : (uint64_t)wait + 100000;
 	if (ask == MS_PY_WINDOW_IDLE)
@@ -140,38 +161,40 @@ static void *windows_thread(void *arg)
 		pthread_mutex_unlock(&w->lock);
 		if (stop)
 			break;
-		uint64_t wait = drive(w, clock_now_ns());
+		uint64_t wait = drive(w);
 		struct timespec ts = {(time_t)(wait / 1000000000ull), (long)(wait % 1000000000ull)};
 		nanosleep(&ts, NULL);
 	}
 	return NULL;
 }
 
-void python_windows__started(struct python_windows *w, uint64_t now)
+void python_windows__started(struct python_windows *w, uint64_t cpu)
 {
 	uint32_t ask;
 
 	if (!w || !w->shift)
 		return;
-	w->start_ns = now;
+	w->start_ns = w->last_ns = cpu;
 	look(w, &ask);
 	/* what an adopted agent was hooked before this run */
-	w->base_ns = w->hooked_ns + (w->window_start && now > w->window_start ? now - w->window_start : 0);
+	w->base_ns = 0;
+	w->base_ns = hooked_at(w, cpu);
 	w->running = !pthread_create(&w->thread, NULL, windows_thread, w);
 	if (!w->running)
 		ms_warn("in-process sampler: no thread to switch the Python windows: Python objects "
 			"sampled in the first window only");
 }
 
-void python_windows__removed(struct python_windows *w, uint64_t now)
+void python_windows__removed(struct python_windows *w)
 {
 	uint32_t ask;
 
 	if (!w || w->end_ns || !w->start_ns)
 		return;
-	/* the agent closed the last window at removal: its hooked time is final */
+	/* the agent closed the last window at removal: its hooked time is final
+	 * (a target gone keeps the last look's) */
 	look(w, &ask);
-	w->end_ns = now;
+	w->end_ns = w->last_ns;
 }
 
 void python_windows__stop(struct python_windows *w)
@@ -185,14 +208,21 @@ void python_windows__stop(struct python_windows *w)
 	w->running = false;
 }
 
-double python_windows__share(struct python_windows *w, uint64_t now)
+uint64_t python_windows__cpu_now(const struct python_windows *w)
+{
+	return w ? cpu_now(w) : 0;
+}
+
+double python_windows__share(struct python_windows *w)
 {
 	double share = 1.0;
+	uint64_t now;
 
 	if (!w || !w->shift || !w->start_ns)
 		return 1.0;
+	now = w->end_ns ? 0 : cpu_now(w);
 	pthread_mutex_lock(&w->lock);
-	uint64_t end = w->end_ns ? w->end_ns : now;
+	uint64_t end = w->end_ns ? w->end_ns : now > w->last_ns ? now : w->last_ns;
 	if (end > w->start_ns)
 		share = (double)hooked_at(w, end) / (double)(end - w->start_ns);
 	pthread_mutex_unlock(&w->lock);

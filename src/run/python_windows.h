@@ -24,16 +24,19 @@ struct python_windows;
 /* For the agent whose control block is at ctl in pid, hooked 1/2^shift of the
  * time (0: throughout, nothing to drive). NULL when out of memory. */
 struct python_windows *python_windows__new(pid_t pid, uint64_t ctl, unsigned shift);
-/* The sampler was installed at now (CLOCK_MONOTONIC ns), its first window open:
- * a thread of memspy's opens and closes the next ones on time from now on. */
-void python_windows__started(struct python_windows *w, uint64_t now);
+/* The target's CPU time now (its process CPU clock, ns); 0 when it is gone. */
+uint64_t python_windows__cpu_now(const struct python_windows *w);
+/* The sampler was installed when the target's CPU time was cpu, its first
+ * window open: a thread of memspy's opens and closes the next ones on time from
+ * now on. */
+void python_windows__started(struct python_windows *w, uint64_t cpu);
 /* Stop that thread: before the agent is removed. Accepts NULL. */
 void python_windows__stop(struct python_windows *w);
-/* The sampler was removed at now: the time hooked is final. */
-void python_windows__removed(struct python_windows *w, uint64_t now);
-/* The share of the time since install (up to removal) the fields were hooked:
- * 1 without windows. Accepts NULL. */
-double python_windows__share(struct python_windows *w, uint64_t now);
+/* The sampler was removed: the time hooked is final. */
+void python_windows__removed(struct python_windows *w);
+/* The share of the target's CPU time since install (up to removal) the fields
+ * were hooked in: 1 without windows. Accepts NULL. */
+double python_windows__share(struct python_windows *w);
 /* Stops the thread. Accepts NULL. */
 void python_windows__free(struct python_windows *w);
 
