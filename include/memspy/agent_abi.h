@@ -200,6 +200,10 @@ struct ms_agent_py {
 	__u64 window_cpu;   /* agent: the process's CPU time when the open window
 			     * opened; 0: none open */
 	__u64 window_start; /* agent: CLOCK_MONOTONIC then, for window_us */
+	/* agent: the thread CPU time the traps of the domains' samples took in
+	 * windows: sampling shift times as densely there costs CPU time that does
+	 * no work of the program's, which memspy takes out of the share */
+	__u64 trap_cpu_ns;
 	/* The domain calls so far (n.alloc_calls + n.free_calls) are a sample's
 	 * seq, added to its thread's. With the frees left to pymalloc only
 	 * allocations count: a Python temporary is then a block freed before its
@@ -271,7 +275,7 @@ _Static_assert(__builtin_offsetof(struct ms_agent_ctl, slots) ==
 	       "agent control block settings layout");
 _Static_assert(sizeof(struct ms_agent_py) % 64 == 0 &&
 		       __builtin_offsetof(struct ms_agent_py, countdown) == 64 &&
-		       __builtin_offsetof(struct ms_agent_py, n) == 128,
+		       __builtin_offsetof(struct ms_agent_py, n) == 136,
 	       "agent python record layout");
 _Static_assert((MS_AGENT_SET_SLOTS & (MS_AGENT_SET_SLOTS - 1)) == 0, "set size power of two");
 

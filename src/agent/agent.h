@@ -54,6 +54,11 @@ void agent_py_release_sampled(__u64 addr, void *frame) AGENT_SLOW;
 /* Open or close the Python window memspy asked for (install.c), if no other
  * thread is at it. */
 void agent_py_window(void) AGENT_SLOW;
+/* A clock (clock_gettime's ids below), in ns (install.c). */
+#define AGENT_CLOCK_MONOTONIC 1
+#define AGENT_CLOCK_PROCESS_CPU 2
+#define AGENT_CLOCK_THREAD_CPU 3
+__u64 agent_clock_ns(long clock) AGENT_HIDDEN;
 /* Close the Python window if it has lasted py.window_us (install.c). */
 void agent_py_window_check(void) AGENT_SLOW;
 /* Remember a sampled block and send it to the trap; the counting is the caller's. */

@@ -28,10 +28,8 @@ static long slot_store(const struct ms_agent_slot *s, __u64 val)
 /* ------------------------------------------------------------ Python windows */
 
 #define SYS_CLOCK_GETTIME 228
-#define CLOCK_MONOTONIC_ 1
-#define CLOCK_PROCESS_CPUTIME_ID_ 2
 
-static __u64 clock_ns(long clock)
+__u64 agent_clock_ns(long clock)
 {
 	struct {
 		__s64 sec, nsec;
@@ -44,8 +42,8 @@ static __u64 clock_ns(long clock)
 /* A window opens now (the fields hooked already). */
 static void window_opened(struct ms_agent_py *py, __u64 now)
 {
-	py->window_start = now ? now : clock_ns(CLOCK_MONOTONIC_);
-	py->window_cpu = clock_ns(CLOCK_PROCESS_CPUTIME_ID_);
+	py->window_start = now ? now : agent_clock_ns(AGENT_CLOCK_MONOTONIC);
+	py->window_cpu = agent_clock_ns(AGENT_CLOCK_PROCESS_CPU);
 	if (!py->window_cpu)
 		py->window_cpu = 1; /* 0 says none open */
 	py->windows++;
@@ -56,7 +54,7 @@ static void window_closed(struct ms_agent_py *py)
 {
 	if (!py->window_cpu)
 		return;
-	py->hooked_cpu_ns += clock_ns(CLOCK_PROCESS_CPUTIME_ID_) - py->window_cpu;
+	py->hooked_cpu_ns += agent_clock_ns(AGENT_CLOCK_PROCESS_CPU) - py->window_cpu;
 	py->window_cpu = 0;
 	py->window_start = 0;
 }
@@ -176,7 +174,7 @@ void agent_py_window_check(void)
 
 	if (!py->shift || !py->window_us || py->parked || !py->window_start)
 		return;
-	now = clock_ns(CLOCK_MONOTONIC_);
+	now = agent_clock_ns(AGENT_CLOCK_MONOTONIC);
 	if (now - py->window_start < (__u64)py->window_us * 1000 ||
 	    !__atomic_compare_exchange_n(&ms_agent_ctl.py_window, &idle, MS_PY_WINDOW_BUSY, 0,
 					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))

@@ -239,6 +239,13 @@ static void sample_alloc(struct ms_agent_thread *t, __u64 addr, __u64 size, __u3
 	else
 		__atomic_fetch_add(&ms_agent_ctl.overflow.sampled, 1, __ATOMIC_RELAXED);
 	caller_of(&s, frame);
+	if (py && ms_agent_ctl.py.shift) {
+		__u64 t0 = agent_clock_ns(AGENT_CLOCK_THREAD_CPU);
+
+		ms_trap_alloc(&s);
+		ms_agent_ctl.py.trap_cpu_ns += agent_clock_ns(AGENT_CLOCK_THREAD_CPU) - t0;
+		return;
+	}
 	ms_trap_alloc(&s);
 }
 

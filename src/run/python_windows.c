@@ -34,7 +34,8 @@ struct python_windows {
 	pthread_mutex_t lock; /* the fields below and stop */
 	bool off_seen;	      /* the agent stopped Python sampling: said once */
 	uint32_t parked;      /* the agent's state at the last look */
-	uint64_t hooked_ns, window_cpu;
+	uint64_t hooked_ns, window_cpu, trap_ns;
+	uint64_t base_trap_ns; /* trap_ns before start_ns */
 };
 
 /* The words read at each look: the request word and the Python record's
@@ -78,7 +79,7 @@ static int look(struct python_windows *w, uint32_t *ask)
 {
 	unsigned char buf[LOOK_TO - LOOK_FROM];
 	uint32_t off, parked;
-	uint64_t hooked, start;
+	uint64_t hooked, start, trap;
 	uint64_t now = cpu_now(w);
 	bool say = false;
 	int err = procmem_read(w->pid, w->ctl + LOOK_FROM, buf, sizeof(buf));
@@ -89,11 +90,13 @@ static int look(struct python_windows *w, uint32_t *ask)
 	FIELD(buf, py.parked, parked);
 	FIELD(buf, py.hooked_cpu_ns, hooked);
 	FIELD(buf, py.window_cpu, start);
+	FIELD(buf, py.trap_cpu_ns, trap);
 	FIELD(buf, py.off, off);
 	pthread_mutex_lock(&w->lock);
 	w->parked = parked;
 	w->hooked_ns = hooked;
 	w->window_cpu = start;
+	w->trap_ns = trap;
 	if (now)
 		w->last_ns = now;
 	if (off && !w->off_seen)
@@ -105,7 +108,19 @@ static int look(struct python_windows *w, uint32_t *ask)
 	return 0;
 }
 
-/* CPU time hooked since start_ns, at now, from the last look. */
+/* CPU time the windows' denser sampling took beyond what sampling at the mean
+ * would have (the traps of 2^shift as many samples), since start_ns: time the
+ * windows spend on no work of the program's, left out of both sides of the
+ * share so that it is a share of the work (a busy allocator's windows would
+ * otherwise be slower, and their samples stand for too little). */
+static uint64_t excess_ns(const struct python_windows *w)
+{
+	uint64_t trap = w->trap_ns > w->base_trap_ns ? w->trap_ns - w->base_trap_ns : 0;
+
+	return trap - (trap >> w->shift);
+}
+
+/* CPU time hooked since start_ns, at now, from the last look, less the excess. */
 static uint64_t hooked_at(const struct python_windows *w, uint64_t now)
 {
 	uint64_t open = w->window_cpu && now > w->window_cpu ? now - w->window_cpu : 0;
@@ -114,7 +129,16 @@ static uint64_t hooked_at(const struct python_windows *w, uint64_t now)
 	if (open > now - w->start_ns)
 		open = now - w->start_ns;
 	h = w->hooked_ns + open;
-	return h > w->base_ns ? h - w->base_ns : 0;
+	h = h > w->base_ns ? h - w->base_ns : 0;
+	return h > excess_ns(w) ? h - excess_ns(w) : 0;
+}
+
+/* CPU time since start_ns, at now, less the excess. */
+static uint64_t total_at(const struct python_windows *w, uint64_t now)
+{
+	uint64_t t = now > w->start_ns ? now - w->start_ns : 0;
+
+	return t > excess_ns(w) ? t - excess_ns(w) : 0;
 }
 
 /* Ask for the next switch when it is due: hooked time follows 1/N of the time
@@ -130,7 +154,7 @@ static uint64_t drive(struct python_windows *w)
 		return MAX_SLEEP_NS;
 	pthread_mutex_lock(&w->lock);
 	uint64_t now = w->last_ns;
-	ahead = (double)hooked_at(w, now) - (double)(now - w->start_ns) / n;
+	ahead = (double)hooked_at(w, now) - (double)total_at(w, now) / n;
 	bool parked = w->parked, off = w->off_seen;
 	pthread_mutex_unlock(&w->lock);
 	if (off)
@@ -178,6 +202,7 @@ void python_windows__started(struct python_windows *w, uint64_t cpu)
 	look(w, &ask);
 	/* what an adopted agent was hooked before this run */
 	w->base_ns = 0;
+	w->base_trap_ns = w->trap_ns;
 	w->base_ns = hooked_at(w, cpu);
 	w->running = !pthread_create(&w->thread, NULL, windows_thread, w);
 	if (!w->running)
@@ -223,8 +248,8 @@ double python_windows__share(struct python_windows *w)
 	now = w->end_ns ? 0 : cpu_now(w);
 	pthread_mutex_lock(&w->lock);
 	uint64_t end = w->end_ns ? w->end_ns : now > w->last_ns ? now : w->last_ns;
-	if (end > w->start_ns)
-		share = (double)hooked_at(w, end) / (double)(end - w->start_ns);
+	if (total_at(w, end) > 0)
+		share = (double)hooked_at(w, end) / (double)total_at(w, end);
 	pthread_mutex_unlock(&w->lock);
 	return share > 1.0 ? 1.0 : share;
 }
