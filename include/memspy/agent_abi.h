@@ -86,14 +86,12 @@
 enum ms_agent_hook { MS_AGENT_HOOKS(MS_AGENT_HOOK_ENUM) MS_HOOK_COUNT };
 #undef MS_AGENT_HOOK_ENUM
 
-/* ms_agent_ctl.py_window */
-enum ms_agent_py_window {
-	MS_PY_WINDOW_IDLE,  /* nothing asked */
-	MS_PY_WINDOW_OPEN,  /* memspy: hook the domains' allocation fields */
-	MS_PY_WINDOW_CLOSE, /* memspy: give them back to what they held */
-	MS_PY_WINDOW_BUSY,  /* agent: a thread is switching them */
-	MS_PY_WINDOW_DONE,  /* agent: removed, no more switching */
-};
+/* ms_agent_ctl.py_window: a request's sequence number << 2 | what it asks */
+#define MS_PY_WINDOW_OPEN 1  /* hook the domains' malloc and calloc fields */
+#define MS_PY_WINDOW_CLOSE 2 /* give them back to what they held */
+#define MS_PY_WINDOW_ASK 3
+/* ms_agent_py.switching once ms_agent_remove took it: no more switches */
+#define MS_PY_SWITCH_DONE (~0ull)
 
 /* ms_agent_slot.state, written by the agent */
 enum ms_agent_slot_state {
@@ -204,6 +202,10 @@ struct ms_agent_py {
 	 * windows: sampling shift times as densely there costs CPU time that does
 	 * no work of the program's, which memspy takes out of the share */
 	__u64 trap_cpu_ns;
+	/* agent: the thread pointer of the thread switching the fields (one at a
+	 * time, taken by compare-and-swap from 0, never waited for by a hook),
+	 * MS_PY_SWITCH_DONE once removal took it for good */
+	__u64 switching;
 	/* The domain calls so far (n.alloc_calls + n.free_calls) are a sample's
 	 * seq, added to its thread's. With the frees left to pymalloc only
 	 * allocations count: a Python temporary is then a block freed before its
@@ -218,10 +220,12 @@ struct ms_agent_ctl {
 	 * before it: a busy Python process makes millions of calls a second while
 	 * its own pages push the agent's out of the TLB. */
 	__u32 enabled;	/* agent: 1 between install and remove: hooks count and sample */
-	/* memspy asks for a Python window to open or close (MS_PY_WINDOW_OPEN,
-	 * _CLOSE) when it reads IDLE; the next hook call that sees it does it (two
-	 * threads that both do switch each field once: compare-and-swap) */
+	/* memspy asks for a Python window to open or close here, writing nothing
+	 * else; the next hook call that sees it differ from py_window_done takes
+	 * py.switching, does what it asks if it is not so already, and copies it to
+	 * py_window_done */
 	__u32 py_window;
+	__u32 py_window_done; /* agent */
 	struct ms_agent_py py; /* agent: CPython's mem and obj domains */
 	__u64 orig[MS_HOOK_COUNT];	     /* resolved original of each hook; 0: unused */
 	__u64 countdowns[MS_COUNTDOWN_SLOTS]; /* exponential draws of the mean */
@@ -275,7 +279,7 @@ _Static_assert(__builtin_offsetof(struct ms_agent_ctl, slots) ==
 	       "agent control block settings layout");
 _Static_assert(sizeof(struct ms_agent_py) % 64 == 0 &&
 		       __builtin_offsetof(struct ms_agent_py, countdown) == 64 &&
-		       __builtin_offsetof(struct ms_agent_py, n) == 136,
+		       __builtin_offsetof(struct ms_agent_py, n) == 144,
 	       "agent python record layout");
 _Static_assert((MS_AGENT_SET_SLOTS & (MS_AGENT_SET_SLOTS - 1)) == 0, "set size power of two");
 

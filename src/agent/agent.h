@@ -103,6 +103,14 @@ AGENT_INLINE void agent_py_count_alloc(__u64 size)
 	py->n.size_buckets[agent_size_bucket(size)]++;
 }
 
+/* Whether memspy asked for a Python window to open or close since the last
+ * switch (two words of the control block's first line, which hooks read anyway). */
+AGENT_INLINE int agent_py_window_asked(void)
+{
+	return __atomic_load_n(&ms_agent_ctl.py_window, __ATOMIC_RELAXED) !=
+	       __atomic_load_n(&ms_agent_ctl.py_window_done, __ATOMIC_RELAXED);
+}
+
 /* The calling thread's pointer (%fs:0), which names its record. */
 AGENT_INLINE __u64 agent_tp(void)
 {
@@ -128,7 +136,7 @@ AGENT_INLINE struct ms_agent_thread *agent_enter(int *overflow)
 		return NULL;
 	/* memspy asks for a Python window to open or close: the calls of malloc's
 	 * family are what still comes here between windows */
-	if (AGENT_UNLIKELY(__atomic_load_n(&ms_agent_ctl.py_window, __ATOMIC_RELAXED)))
+	if (AGENT_UNLIKELY(agent_py_window_asked()))
 		agent_py_window();
 	tp = agent_tp();
 	/* inside a CPython domain call of this thread: what pymalloc forwards */

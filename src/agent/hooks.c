@@ -228,17 +228,18 @@ typedef void (*fn_py_free)(void *, void *);
 /* whether a sampled request of size goes to malloc at small_max + 1 bytes */
 #define PY_BUMP(sampled, size) ((sampled) && PY->small_max && (size) <= PY->small_max)
 #define PY_UNPAREN(...) __VA_ARGS__
-/* With windows (shift), a request pymalloc hands to malloc is malloc's hooks' to
- * count and sample, in windows and between them alike: forwarded untouched, so
- * that the domains' record, scaled by the windows' share, holds only what
- * pymalloc serves itself. */
-#define PY_MALLOCS_OWN(size) AGENT_UNLIKELY((size) > PY->small_max && PY->shift)
+/* With windows (shift), a request pymalloc hands to malloc (over small_max
+ * bytes, or 0, which it asks malloc for as 1) is malloc's hooks' to count and
+ * sample, in windows and between them alike: forwarded untouched, so that the
+ * domains' record, scaled by the windows' share, holds only what pymalloc
+ * serves itself. */
+#define PY_MALLOCS_OWN(size) AGENT_UNLIKELY((size_t)(size) - 1 >= PY->small_max && PY->shift)
 
 /* Between windows, the reallocs only forward, opening the next window when
  * memspy asked: whether it is open now. */
 static AGENT_COLD int py_window_open(void)
 {
-	if (__atomic_load_n(&ms_agent_ctl.py_window, __ATOMIC_RELAXED))
+	if (agent_py_window_asked())
 		agent_py_window();
 	return !PY->parked;
 }
@@ -247,7 +248,8 @@ static AGENT_COLD int py_window_open(void)
  * a nested call of this thread only forwards; a call while another thread is
  * inside one (sub-interpreters with a GIL each, an extension calling without the
  * GIL: nothing orders them) goes on the thread's own record, as any allocator
- * call; else the shared record. */
+ * call (with windows, on the shared record still: PY_THREAD_CALL); else the
+ * shared record. */
 #define PY_FREE_HOOK(id, suffix)                                                \
 	static AGENT_COLD void slow_##suffix(void *ctx, void *ptr, void *frame)  \
 	{                                                                       \
@@ -289,7 +291,9 @@ static AGENT_COLD int py_window_open(void)
 
 /* On the calling thread's record, whether to sample decided before the call (the
  * request grows when it is): reallocs, and calls made while another thread is
- * inside one. Its nested calls only forward (its depth is raised). */
+ * inside one. Its nested calls only forward (its depth is raised). With windows
+ * (windowed) the count and the countdown are the shared record's all the same:
+ * only it is scaled by the windows' share. */
 #define PY_THREAD_CALL(id, fn_type, args, bumped_args, size, fn, frame, release)  \
 	do {                                                                    \
 		int overflow, sampled = 0;                                      \
@@ -318,13 +322,34 @@ static AGENT_COLD int py_window_open(void)
 		return p;                                                       \
 	} while (0)
 
+/* Between windows a realloc of up to small_max bytes is the domains' record's
+ * as in them, which counts it in windows only: its old block, if sampled, leaves
+ * the set first, and the call is made with the owner set, so that malloc's hooks
+ * leave a malloc block's realloc (pymalloc hands those on) uncounted. */
 #define PY_REALLOC_HOOK(id, suffix)                                             \
+	static void *between_##suffix(void *ctx, void *ptr, size_t size, void *frame) \
+	{                                                                       \
+		__u64 tp = agent_tp();                                          \
+		void *p;                                                        \
+									\
+		if (ptr && __atomic_load_n(&ms_agent_ctl.homes[agent_home((__u64)ptr)], \
+					   __ATOMIC_RELAXED))                   \
+			agent_py_release_sampled((__u64)ptr, frame);            \
+		if (!PY_ENABLED() || PY->owner)                                 \
+			return ORIG(id, fn_py_realloc)(ctx, ptr, size);         \
+		PY->owner = tp;                                                 \
+		p = ORIG(id, fn_py_realloc)(ctx, ptr, size);                    \
+		PY->owner = 0;                                                  \
+		return p;                                                       \
+	}                                                                       \
 	HOOK void *ms_hook_##suffix(void *ctx, void *ptr, size_t size)          \
 	{                                                                       \
 		void *c = FRAME();                                              \
 									\
-		if (PY_MALLOCS_OWN(size) || (AGENT_UNLIKELY(PY->parked) && !py_window_open())) \
+		if (PY_MALLOCS_OWN(size))                                       \
 			return ORIG(id, fn_py_realloc)(ctx, ptr, size);         \
+		if (PY->parked && !py_window_open())                            \
+			return between_##suffix(ctx, ptr, size, c);             \
 		PY_THREAD_CALL(id, fn_py_realloc, (ptr, size), (ptr, big), size, \
 			       MS_FN_REALLOC, c,                                \
 			       agent_release(t, overflow, (__u64)ptr, 0, c));   \
@@ -341,7 +366,7 @@ static AGENT_COLD int py_window_open(void)
 		void *p;                                                        \
 									\
 		(void)big;                                                      \
-		if (__atomic_load_n(&ms_agent_ctl.py_window, __ATOMIC_RELAXED)) \
+		if (agent_py_window_asked())                                    \
 			agent_py_window();                                      \
 		if (!PY_ENABLED() || PY->owner == tp || PY->off)                \
 			return ORIG(id, fn_type)(ctx, PY_UNPAREN args);         \
@@ -364,7 +389,7 @@ static AGENT_COLD int py_window_open(void)
 			return ORIG(id, fn_type)(ctx, PY_UNPAREN args);         \
 									\
 		if (AGENT_UNLIKELY(left <= 0 || (size) == 0 || !PY_ENABLED() || PY->owner || \
-				   ms_agent_ctl.py_window))                     \
+				   agent_py_window_asked()))                    \
 			return slow_##suffix(ctx, PY_UNPAREN args, FRAME());    \
 		PY->countdown = left;                                           \
 		agent_py_count_alloc(size);                                     \

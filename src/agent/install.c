@@ -88,7 +88,7 @@ AGENT_EXPORT void ms_agent_install(struct ms_agent_ctl *ctl)
 		hooked += !err;
 	}
 	/* the first window is open from now, the fields hooked */
-	if (ctl->py.shift && !ctl->py.parked && !ctl->py.window_cpu && ctl == &ms_agent_ctl)
+	if (ctl->py.shift && !ctl->installs && ctl == &ms_agent_ctl)
 		window_opened(&ctl->py, 0);
 	ctl->installs++;
 	ctl->install_result = hooked;
@@ -134,14 +134,18 @@ static int py_switch(int open)
  * that holds them, written in place (memspy enables them only for writable
  * fields: no mprotect here). A field the program changed stops Python sampling
  * for the rest of the attach (off): its estimates would be off by the windows'
- * share, and a wrapper may hold a hook it can no longer take back. */
+ * share, and a wrapper may hold a hook it can no longer take back. A window
+ * that cannot open all four puts back those it switched and stays closed. */
 static void switch_window(__u32 ask, __u64 now)
 {
 	struct ms_agent_py *py = &ms_agent_ctl.py;
 
 	if (ask == MS_PY_WINDOW_OPEN && py->parked && !py->off) {
-		if (py_switch(1))
+		if (py_switch(1)) {
+			py_switch(0);
 			py->off = 1;
+			return;
+		}
 		window_opened(py, now);
 		py->parked = 0;
 	} else if (ask == MS_PY_WINDOW_CLOSE && !py->parked) {
@@ -150,17 +154,31 @@ static void switch_window(__u32 ask, __u64 now)
 		window_closed(py);
 		py->parked = 1;
 	}
-	__atomic_store_n(&ms_agent_ctl.py_window, MS_PY_WINDOW_IDLE, __ATOMIC_RELEASE);
+}
+
+/* The switching, for this thread: 1, or 0 when another thread has it (it does
+ * what is asked) or removal took it. Nothing ever waits for it in a hook. */
+static int take_switching(void)
+{
+	__u64 none = 0;
+
+	return __atomic_compare_exchange_n(&ms_agent_ctl.py.switching, &none, agent_tp(), 0,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static void give_switching(void)
+{
+	__atomic_store_n(&ms_agent_ctl.py.switching, 0, __ATOMIC_RELEASE);
 }
 
 void agent_py_window(void)
 {
+	if (!take_switching())
+		return;
 	__u32 ask = __atomic_load_n(&ms_agent_ctl.py_window, __ATOMIC_ACQUIRE);
-
-	if ((ask == MS_PY_WINDOW_OPEN || ask == MS_PY_WINDOW_CLOSE) &&
-	    __atomic_compare_exchange_n(&ms_agent_ctl.py_window, &ask, MS_PY_WINDOW_BUSY, 0,
-					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-		switch_window(ask, 0);
+	switch_window(ask & MS_PY_WINDOW_ASK, 0);
+	__atomic_store_n(&ms_agent_ctl.py_window_done, ask, __ATOMIC_RELEASE);
+	give_switching();
 }
 
 /* After a sample (its trap costs microseconds: a clock read more is nothing):
@@ -169,36 +187,45 @@ void agent_py_window(void)
 void agent_py_window_check(void)
 {
 	struct ms_agent_py *py = &ms_agent_ctl.py;
-	__u32 idle = MS_PY_WINDOW_IDLE;
 	__u64 now;
 
 	if (!py->shift || !py->window_us || py->parked || !py->window_start)
 		return;
 	now = agent_clock_ns(AGENT_CLOCK_MONOTONIC);
-	if (now - py->window_start < (__u64)py->window_us * 1000 ||
-	    !__atomic_compare_exchange_n(&ms_agent_ctl.py_window, &idle, MS_PY_WINDOW_BUSY, 0,
-					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+	if (now - py->window_start < (__u64)py->window_us * 1000 || !take_switching())
 		return;
 	switch_window(MS_PY_WINDOW_CLOSE, now);
+	give_switching();
 }
 
-/* No window opens or closes from now on: waits for a thread switching one. */
-static void py_windows_done(void)
-{
-	for (;;) {
-		__u32 v = __atomic_load_n(&ms_agent_ctl.py_window, __ATOMIC_ACQUIRE);
+/* Spins of the pause instruction removal waits for a thread switching a window
+ * (microseconds of work): about a quarter of a second. */
+#define DONE_SPINS (1u << 22)
 
-		if (v == MS_PY_WINDOW_DONE)
+/* No window opens or closes from now on: the switching taken for good, and the
+ * open window's time counted. 0, or -EAGAIN (-11) when the thread running this
+ * is the one switching (the injector stopped it there) or another one takes too
+ * long: memspy then tries again. */
+static int py_windows_done(void)
+{
+	for (__u32 spins = 0;; spins++) {
+		__u64 v = __atomic_load_n(&ms_agent_ctl.py.switching, __ATOMIC_ACQUIRE);
+
+		if (v == MS_PY_SWITCH_DONE)
 			break;
-		if (v == MS_PY_WINDOW_BUSY) {
-			__builtin_ia32_pause();
+		if (!v) {
+			if (__atomic_compare_exchange_n(&ms_agent_ctl.py.switching, &v,
+							MS_PY_SWITCH_DONE, 0, __ATOMIC_ACQUIRE,
+							__ATOMIC_RELAXED))
+				break;
 			continue;
 		}
-		if (__atomic_compare_exchange_n(&ms_agent_ctl.py_window, &v, MS_PY_WINDOW_DONE, 0,
-						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-			break;
+		if (v == agent_tp() || spins >= DONE_SPINS)
+			return -11;
+		__builtin_ia32_pause();
 	}
 	window_closed(&ms_agent_ctl.py);
+	return 0;
 }
 
 /* ------------------------------------------------------------ removal */
@@ -218,8 +245,10 @@ AGENT_EXPORT void ms_agent_remove(struct ms_agent_ctl *ctl)
 		ctl->remove_result = -22;
 		return;
 	}
-	if (ctl == &ms_agent_ctl)
-		py_windows_done();
+	if (ctl == &ms_agent_ctl && py_windows_done()) {
+		ctl->remove_result = -11; /* EAGAIN */
+		return;
+	}
 	for (__u32 i = ctl->nr_slots; i-- > 0;) {
 		struct ms_agent_slot *s = &ctl->slots[i];
 		__u64 now;

@@ -202,13 +202,16 @@ static int set_remove(__u64 addr)
  * freed before its thread's next call of either kind (allocation, with the frees
  * left to pymalloc) is one more than at its allocation (a temporary), as long as
  * no other thread made domain calls meanwhile, which the GIL lets happen only if
- * it was given up. A native thread's samples leave the domains out: its
- * temporaries stay its own. */
+ * it was given up. With windows, windows + parked grows by one at each close
+ * (an open adds to the one what it takes from the other): a block that outlives
+ * its window, whose domain calls the record no longer counts, is no temporary.
+ * A native thread's samples leave the domains out: its temporaries stay its own. */
 static __u32 sample_seq(const struct ms_agent_thread *t, int py)
 {
-	const struct ms_agent_counts *n = &ms_agent_ctl.py.n;
+	const struct ms_agent_py *p = &ms_agent_ctl.py;
 
-	return (t ? t->seq : 0) + (py ? (__u32)(n->alloc_calls + n->free_calls) : 0);
+	return (t ? t->seq : 0) +
+	       (py ? (__u32)(p->n.alloc_calls + p->n.free_calls + p->windows + p->parked) : 0);
 }
 
 static void caller_of(struct ms_agent_sample *s, void *frame)

@@ -156,8 +156,10 @@ static void add_python(struct inprocess *ip, const uint64_t *py, const uint64_t 
 	ip->py_obj = py[PY_DOMAIN_OBJ];
 	/* windows switch the fields in place, and only where the frees need not be
 	 * hooked: the sampled blocks' frees go through malloc's, hooked throughout */
-	if (ip->py_small_max && writable)
-		ip->py_shift = shift;
+	if (ip->py_small_max && writable && shift) {
+		ip->windows = python_windows__new(ip->pid, ip->base + ip->img.ctl, shift);
+		ip->py_shift = ip->windows ? shift : 0;
+	}
 }
 
 /* The slots and the control block, written while the agent is not installed. */
@@ -420,9 +422,11 @@ struct inprocess *inprocess__prepare(pid_t pid, const struct allocator *a, const
 	if (ip->adopt_from ? adopt(ip, py, mean, seed, why, len)
 			   : fill(ip, a, py, mean, py_shift, seed, why, len))
 		goto fail;
-	if (ip->py_mem && ip->py_shift &&
+	/* an adopted agent's windows: as the killed memspy asked for them */
+	if (ip->py_mem && ip->py_shift && !ip->windows &&
 	    !(ip->windows = python_windows__new(pid, ip->base + ip->img.ctl, ip->py_shift)))
-		goto fail;
+		ms_warn("in-process sampler: the Python windows of the sampler taken over stay as "
+			"they are (out of memory): Python objects' counts are not scaled");
 	if (find_trap_path(ip)) {
 		snprintf(why, len, "the agent's mapping is not in pid %d's maps", (int)pid);
 		goto fail;
@@ -583,24 +587,36 @@ int inprocess__remove(struct inprocess *ip)
 	python_windows__stop(ip->windows); /* nothing asked of the agent from now */
 	if (kill(ip->pid, 0) && errno == ESRCH)
 		return 0; /* the target is gone, and its slots with it */
-	s = ip->inj->begin(ip->pid, why, sizeof(why));
-	if (!s && kill(ip->pid, 0) && errno == ESRCH)
-		return 0;
-	if (!s) {
-		ms_warn("cannot remove the in-process sampler from pid %d (%s): its hooks stay, "
-			"counting at a few ns per call",
-			(int)ip->pid, why);
-		return -EIO;
+	/* the agent answers EAGAIN when the thread borrowed was stopped inside a
+	 * Python window's switch (it cannot wait for itself): another try borrows
+	 * the thread again somewhere else */
+	int32_t restored = -EAGAIN;
+	for (int tries = 0; restored == -EAGAIN && tries < 5; tries++) {
+		if (tries)
+			usleep(10000);
+		s = ip->inj->begin(ip->pid, why, sizeof(why));
+		if (!s && kill(ip->pid, 0) && errno == ESRCH)
+			return 0;
+		if (!s) {
+			ms_warn("cannot remove the in-process sampler from pid %d (%s): its hooks "
+				"stay, counting at a few ns per call",
+				(int)ip->pid, why);
+			return -EIO;
+		}
+		err = ip->inj->call(s, ip->base + ip->img.remove, ip->base + ip->img.ctl);
+		ip->inj->end(s);
+		if (err) {
+			ms_warn("cannot remove the in-process sampler from pid %d: %s", (int)ip->pid,
+				strerror(-err));
+			return err;
+		}
+		restored = read_result(ip, offsetof(struct ms_agent_ctl, remove_result));
 	}
-	err = ip->inj->call(s, ip->base + ip->img.remove, ip->base + ip->img.ctl);
-	ip->inj->end(s);
-	if (err) {
-		ms_warn("cannot remove the in-process sampler from pid %d: %s", (int)ip->pid,
-			strerror(-err));
-		return err;
-	}
+	if (restored == -EAGAIN)
+		ms_warn("cannot remove the in-process sampler from pid %d: a thread kept switching "
+			"a Python window; its hooks stay, counting at a few ns per call",
+			(int)ip->pid);
 	python_windows__removed(ip->windows);
-	int32_t restored = read_result(ip, offsetof(struct ms_agent_ctl, remove_result));
 	if (restored >= 0 && (size_t)restored < ip->nr_slots)
 		ms_info("in-process sampler: %d of %zu pointer slots restored (the others were "
 			"changed since by the program)",

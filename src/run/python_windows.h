@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Python windows (agent_abi.h): with the domains' frees left to pymalloc, the
- * agent's hooks hold CPython's malloc, calloc and realloc fields 1/2^shift of the
- * time, and pymalloc's own functions, which PGO inlined into the interpreter, the
- * rest. memspy asks the agent to open and close them, so that the time hooked
- * follows that share; the counts of the Python record are then scaled by the share
- * of time hooked, and each sample, drawn 2^shift times as densely, stands for what
- * a sample drawn throughout would. */
+ * agent's hooks hold CPython's malloc and calloc fields 1/2^shift of the target's
+ * CPU time, and pymalloc's own functions, which PGO inlined into the interpreter,
+ * the rest (the realloc fields stay hooked, forwarding between windows). A thread
+ * of memspy's asks the agent to open and close them, so that the time hooked
+ * follows that share; the counts of the Python record are then scaled by the
+ * share, and each sample, drawn 2^shift times as densely, stands for what a
+ * sample drawn throughout would. */
 #ifndef MEMSPY_PYTHON_WINDOWS_H
 #define MEMSPY_PYTHON_WINDOWS_H
 
@@ -15,7 +16,7 @@
 /* Hooked windows of this long: short enough that a run of seconds holds dozens
  * of them (the share of time hooked then comes out within a few percent of 1/N)
  * and that a burst of samples fits the ring buffer, long enough that opening and
- * closing them (six compare-and-swaps and two clock reads in the target) costs
+ * closing them (four compare-and-swaps and two clock reads in the target) costs
  * nothing measurable. The agent closes a window this old at its next sample. */
 #define PY_WINDOW_US 20000
 
