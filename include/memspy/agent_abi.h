@@ -178,9 +178,10 @@ struct ms_agent_py {
 	 * ms_agent_ctl.py_window), and hold pymalloc's functions between them, which
 	 * PGO inlined into the interpreter: a Python process then runs at nearly its
 	 * own speed most of the time. The realloc hooks stay, forwarding between
-	 * windows: a pure Python loop calls them (a list growing) where it calls
-	 * nothing else of the agent's, and the first call after memspy asks opens
-	 * the window. The countdown's draws are shifted right by shift, so that as
+	 * windows (with the owner set: a realloc of up to small_max bytes is the
+	 * record's in windows and out, uncounted out): a pure Python loop calls them
+	 * (a list growing) where it calls nothing else of the agent's, and the first
+	 * call after memspy asks opens the window. The countdown's draws are shifted right by shift, so that as
 	 * many objects are sampled as if the fields were hooked all the time, and
 	 * memspy scales the counts by the share of time hooked. Only requests
 	 * pymalloc serves itself are the record's: larger ones go to malloc's hooks
