@@ -199,14 +199,21 @@ struct ms_agent_py {
 	__u64 window_cpu;   /* agent: the process's CPU time when the open window
 			     * opened; 0: none open */
 	__u64 window_start; /* agent: CLOCK_MONOTONIC then, for window_us */
-	/* agent: the thread CPU time the traps of the domains' samples took in
-	 * windows: sampling shift times as densely there costs CPU time that does
-	 * no work of the program's, which memspy takes out of the share */
-	__u64 trap_cpu_ns;
+	/* agent: the thread CPU time the domains' samples took in windows (their
+	 * slow path, the trap, the clock reads): sampling 2^shift times as densely
+	 * there costs CPU time that does no work of the program's, which memspy
+	 * takes out of the share */
+	__u64 sample_cpu_ns;
 	/* agent: the thread pointer of the thread switching the fields (one at a
 	 * time, taken by compare-and-swap from 0, never waited for by a hook),
 	 * MS_PY_SWITCH_DONE once removal took it for good */
 	__u64 switching;
+	/* agent: CPU time of windows that outlasted 3 window_us of wall time, past
+	 * that: a window closes at a hook call, and a stretch without any (a full
+	 * garbage collection of a big heap, a long C call) would otherwise count
+	 * whole in the share, where the same stretch between windows counts no
+	 * more than its 1/2^shift; memspy leaves it out of both sides */
+	__u64 skipped_cpu_ns;
 	/* The domain calls so far (n.alloc_calls + n.free_calls) are a sample's
 	 * seq, added to its thread's. With the frees left to pymalloc only
 	 * allocations count: a Python temporary is then a block freed before its
@@ -280,7 +287,7 @@ _Static_assert(__builtin_offsetof(struct ms_agent_ctl, slots) ==
 	       "agent control block settings layout");
 _Static_assert(sizeof(struct ms_agent_py) % 64 == 0 &&
 		       __builtin_offsetof(struct ms_agent_py, countdown) == 64 &&
-		       __builtin_offsetof(struct ms_agent_py, n) == 144,
+		       __builtin_offsetof(struct ms_agent_py, n) == 152,
 	       "agent python record layout");
 _Static_assert((MS_AGENT_SET_SLOTS & (MS_AGENT_SET_SLOTS - 1)) == 0, "set size power of two");
 

@@ -49,12 +49,23 @@ static void window_opened(struct ms_agent_py *py, __u64 now)
 	py->windows++;
 }
 
-/* The open window closes now: its CPU time counts. */
-static void window_closed(struct ms_agent_py *py)
+/* The open window closes now: its CPU time counts, up to its share of 3
+ * window_us of wall time (agent_abi.h, skipped_cpu_ns). */
+static void window_closed(struct ms_agent_py *py, __u64 now)
 {
+	__u64 cpu, wall, cap = 3ull * py->window_us * 1000;
+
 	if (!py->window_cpu)
 		return;
-	py->hooked_cpu_ns += agent_clock_ns(AGENT_CLOCK_PROCESS_CPU) - py->window_cpu;
+	cpu = agent_clock_ns(AGENT_CLOCK_PROCESS_CPU) - py->window_cpu;
+	wall = (now ? now : agent_clock_ns(AGENT_CLOCK_MONOTONIC)) - py->window_start;
+	if (cap && wall > cap && py->window_start) {
+		__u64 kept = cpu / wall * cap + cpu % wall * cap / wall;
+
+		py->skipped_cpu_ns += cpu - kept;
+		cpu = kept;
+	}
+	py->hooked_cpu_ns += cpu;
 	py->window_cpu = 0;
 	py->window_start = 0;
 }
@@ -151,7 +162,7 @@ static void switch_window(__u32 ask, __u64 now)
 	} else if (ask == MS_PY_WINDOW_CLOSE && !py->parked) {
 		if (py_switch(0))
 			py->off = 1;
-		window_closed(py);
+		window_closed(py, now);
 		py->parked = 1;
 	}
 }
@@ -224,7 +235,7 @@ static int py_windows_done(void)
 			return -11;
 		__builtin_ia32_pause();
 	}
-	window_closed(&ms_agent_ctl.py);
+	window_closed(&ms_agent_ctl.py, 0);
 	return 0;
 }
 

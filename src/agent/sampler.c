@@ -242,13 +242,6 @@ static void sample_alloc(struct ms_agent_thread *t, __u64 addr, __u64 size, __u3
 	else
 		__atomic_fetch_add(&ms_agent_ctl.overflow.sampled, 1, __ATOMIC_RELAXED);
 	caller_of(&s, frame);
-	if (py && ms_agent_ctl.py.shift) {
-		__u64 t0 = agent_clock_ns(AGENT_CLOCK_THREAD_CPU);
-
-		ms_trap_alloc(&s);
-		ms_agent_ctl.py.trap_cpu_ns += agent_clock_ns(AGENT_CLOCK_THREAD_CPU) - t0;
-		return;
-	}
 	ms_trap_alloc(&s);
 }
 
@@ -299,8 +292,14 @@ int agent_py_take_sample(__u64 size)
 
 void agent_py_sample(__u64 addr, __u64 size, __u32 fn, void *frame)
 {
+	/* in a window: the thread CPU time of the sample, trap and clock reads
+	 * included (agent_abi.h, sample_cpu_ns) */
+	__u64 t0 = ms_agent_ctl.py.shift ? agent_clock_ns(AGENT_CLOCK_THREAD_CPU) : 0;
+
 	sample_alloc(agent_thread_find(agent_tp()), addr, size, fn, frame, 1);
 	agent_py_window_check();
+	if (t0)
+		ms_agent_ctl.py.sample_cpu_ns += agent_clock_ns(AGENT_CLOCK_THREAD_CPU) - t0;
 }
 
 void agent_py_release_sampled(__u64 addr, void *frame)

@@ -38,10 +38,11 @@ struct python_windows {
 	double frozen;	      /* the share when off_seen was set */
 	uint64_t last_ns;     /* the target's CPU time at the last look */
 	uint64_t base_ns;     /* time hooked before start_ns (an adopted agent's) */
-	uint64_t base_trap_ns; /* trap_ns before start_ns */
+	uint64_t base_sample_ns; /* sample_ns before start_ns */
+	uint64_t base_skip_ns; /* skipped_ns before start_ns */
 	/* the agent's state at the last look */
 	uint32_t parked, done;
-	uint64_t hooked_ns, window_cpu, trap_ns;
+	uint64_t hooked_ns, window_cpu, sample_ns, skipped_ns;
 };
 
 /* What each look reads: the control block from its magic to the Python
@@ -78,37 +79,55 @@ static uint64_t cpu_now(const struct python_windows *w)
 }
 
 /* CPU time the windows' denser sampling took beyond what sampling at the mean
- * would have (the traps of 2^shift as many samples), since start_ns: time the
+ * would have (2^shift as many samples, each with its trap), since start_ns: time the
  * windows spend on no work of the program's, left out of both sides of the
  * share. (What the hooks and pymalloc out of line cost in a window is not: the
  * share comes out a little high, the estimates a little low, by up to 10% in a
  * loop that does nothing but allocate.) */
 static uint64_t excess_ns(const struct python_windows *w)
 {
-	uint64_t trap = w->trap_ns > w->base_trap_ns ? w->trap_ns - w->base_trap_ns : 0;
+	uint64_t spent = w->sample_ns > w->base_sample_ns ? w->sample_ns - w->base_sample_ns : 0;
 
-	return trap - (trap >> w->shift);
+	return spent - (spent >> w->shift);
+}
+
+/* CPU time of the open window at now (no more than since install), and of it
+ * what the agent will skip, roughly: what passes 3 windows' worth. */
+static uint64_t open_at(const struct python_windows *w, uint64_t now, uint64_t *skip)
+{
+	uint64_t open = w->window_cpu && now > w->window_cpu ? now - w->window_cpu : 0;
+
+	if (open > now - w->start_ns)
+		open = now - w->start_ns;
+	*skip = open > 3 * WINDOW_NS ? open - 3 * WINDOW_NS : 0;
+	return open - *skip;
+}
+
+/* CPU time windows outlasting 3 windows' worth skipped since start_ns. */
+static uint64_t skipped_at(const struct python_windows *w, uint64_t now)
+{
+	uint64_t skip, s = w->skipped_ns > w->base_skip_ns ? w->skipped_ns - w->base_skip_ns : 0;
+
+	open_at(w, now, &skip);
+	return s + skip;
 }
 
 /* CPU time hooked since start_ns, at now, from the last look, less the excess. */
 static uint64_t hooked_at(const struct python_windows *w, uint64_t now)
 {
-	uint64_t open = w->window_cpu && now > w->window_cpu ? now - w->window_cpu : 0;
-	uint64_t h;
+	uint64_t skip, h;
 
-	if (open > now - w->start_ns)
-		open = now - w->start_ns;
-	h = w->hooked_ns + open;
+	h = w->hooked_ns + open_at(w, now, &skip);
 	h = h > w->base_ns ? h - w->base_ns : 0;
 	return h > excess_ns(w) ? h - excess_ns(w) : 0;
 }
 
-/* CPU time since start_ns, at now, less the excess. */
+/* CPU time since start_ns, at now, less the excess and what was skipped. */
 static uint64_t total_at(const struct python_windows *w, uint64_t now)
 {
-	uint64_t t = now > w->start_ns ? now - w->start_ns : 0;
+	uint64_t t = now > w->start_ns ? now - w->start_ns : 0, less = excess_ns(w) + skipped_at(w, now);
 
-	return t > excess_ns(w) ? t - excess_ns(w) : 0;
+	return t > less ? t - less : 0;
 }
 
 /* The share at end, under the lock. */
@@ -124,7 +143,7 @@ static double share_at(const struct python_windows *w, uint64_t end)
 static int look(struct python_windows *w)
 {
 	unsigned char buf[LOOK_TO];
-	uint64_t magic, hooked, start, trap, now = cpu_now(w);
+	uint64_t magic, hooked, start, spent, skipped, now = cpu_now(w);
 	uint32_t off, parked, done;
 	bool say = false;
 	int err = procmem_read(w->pid, w->ctl, buf, sizeof(buf));
@@ -136,7 +155,8 @@ static int look(struct python_windows *w)
 	FIELD(buf, py.parked, parked);
 	FIELD(buf, py.hooked_cpu_ns, hooked);
 	FIELD(buf, py.window_cpu, start);
-	FIELD(buf, py.trap_cpu_ns, trap);
+	FIELD(buf, py.sample_cpu_ns, spent);
+	FIELD(buf, py.skipped_cpu_ns, skipped);
 	FIELD(buf, py.off, off);
 	pthread_mutex_lock(&w->lock);
 	if (magic != MS_AGENT_MAGIC) {
@@ -149,7 +169,8 @@ static int look(struct python_windows *w)
 		w->done = done;
 		w->hooked_ns = hooked;
 		w->window_cpu = start;
-		w->trap_ns = trap;
+		w->sample_ns = spent;
+		w->skipped_ns = skipped;
 		if (now)
 			w->last_ns = now;
 	}
@@ -240,7 +261,8 @@ void python_windows__started(struct python_windows *w, uint64_t cpu)
 	if (!procmem_read(w->pid, w->ctl + offsetof(struct ms_agent_ctl, py_window), &asked,
 			  sizeof(asked)))
 		w->asked = asked;
-	w->base_trap_ns = w->trap_ns;
+	w->base_sample_ns = w->sample_ns;
+	w->base_skip_ns = w->skipped_ns;
 	w->base_ns = w->hooked_ns + (w->window_cpu && w->window_cpu < cpu ? cpu - w->window_cpu : 0);
 	w->running = !pthread_create(&w->thread, NULL, windows_thread, w);
 	if (!w->running)
