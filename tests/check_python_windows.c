@@ -55,6 +55,15 @@ static struct ms_agent_ctl *new_ctl(void)
 	return c;
 }
 
+/* The driver for c, in this process. */
+static struct python_windows *windows_for(struct ms_agent_ctl *c)
+{
+	struct python_windows *w = python_windows__new(getpid(), (uint64_t)(uintptr_t)c, 3);
+
+	ck_assert_ptr_nonnull(w);
+	return w;
+}
+
 /* The agent's part: the window opens (cpu: the process's CPU time then). */
 static void agent_open(volatile struct ms_agent_ctl *c, uint32_t ask)
 {
@@ -74,13 +83,13 @@ static void agent_close(volatile struct ms_agent_ctl *c, uint32_t ask)
 START_TEST(test_requests_follow_the_share)
 {
 	struct ms_agent_ctl *c = new_ctl();
-	struct python_windows *w = python_windows__new(getpid(), (uint64_t)(uintptr_t)c, 3);
+	struct python_windows *w = windows_for(c);
 	uint32_t ask;
 
-	ck_assert_ptr_nonnull(w);
 	/* installed with the first window open, as ms_agent_install does */
 	agent_open(c, 0);
-	python_windows__started(w, python_windows__cpu_now(w));
+	uint64_t t0 = python_windows__cpu_now(w);
+	python_windows__started(w, t0);
 	/* 20 ms of CPU in the window: it is asked to close, request 1 */
 	burn(40);
 	ask = next_request(c, 0);
@@ -104,8 +113,9 @@ START_TEST(test_requests_follow_the_share)
 	python_windows__stop(w);
 	python_windows__removed(w);
 	/* the share is the windows' CPU time over all of it since install */
+	double want = (double)c->py.hooked_cpu_ns / (double)(python_windows__cpu_now(w) - t0);
 	double share = python_windows__share(w);
-	ck_assert_msg(share > 0.1 && share < 0.6, "share %f", share);
+	ck_assert_msg(share > want * 0.95 && share < want * 1.05, "share %f, want %f", share, want);
 	python_windows__free(w);
 	free(c);
 }
@@ -114,10 +124,9 @@ END_TEST
 START_TEST(test_share_leaves_out_samples_and_skips)
 {
 	struct ms_agent_ctl *c = new_ctl();
-	struct python_windows *w = python_windows__new(getpid(), (uint64_t)(uintptr_t)c, 3);
+	struct python_windows *w = windows_for(c);
 	uint64_t t0;
 
-	ck_assert_ptr_nonnull(w);
 	c->py.parked = 1;
 	t0 = python_windows__cpu_now(w);
 	python_windows__started(w, t0);
@@ -141,9 +150,8 @@ END_TEST
 START_TEST(test_off_freezes_and_gone_stops)
 {
 	struct ms_agent_ctl *c = new_ctl();
-	struct python_windows *w = python_windows__new(getpid(), (uint64_t)(uintptr_t)c, 3);
+	struct python_windows *w = windows_for(c);
 
-	ck_assert_ptr_nonnull(w);
 	agent_open(c, 0);
 	python_windows__started(w, python_windows__cpu_now(w));
 	burn(10);
@@ -162,8 +170,7 @@ START_TEST(test_off_freezes_and_gone_stops)
 	memset(c, 0, sizeof(*c));
 	c->magic = MS_AGENT_MAGIC;
 	c->py.shift = 3;
-	w = python_windows__new(getpid(), (uint64_t)(uintptr_t)c, 3);
-	ck_assert_ptr_nonnull(w);
+	w = windows_for(c);
 	agent_open(c, 0);
 	python_windows__started(w, python_windows__cpu_now(w));
 	c->magic = 0;

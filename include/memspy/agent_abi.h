@@ -181,11 +181,11 @@ struct ms_agent_py {
 	 * windows (with the owner set: a realloc of up to small_max bytes is the
 	 * record's in windows and out, uncounted out): a pure Python loop calls them
 	 * (a list growing) where it calls nothing else of the agent's, and the first
-	 * call after memspy asks opens the window. The countdown's draws are shifted right by shift, so that as
-	 * many objects are sampled as if the fields were hooked all the time, and
-	 * memspy scales the counts by the share of time hooked. Only requests
-	 * pymalloc serves itself are the record's: larger ones go to malloc's hooks
-	 * untouched, windows or not. */
+	 * call after memspy asks opens the window. The countdown's draws are
+	 * shifted right by shift, so that as many objects are sampled as if the
+	 * fields were hooked all the time, and memspy scales the counts by the
+	 * share of time hooked. Only requests pymalloc serves itself are the
+	 * record's: larger ones go to malloc's hooks untouched, windows or not. */
 	__u32 shift;	 /* memspy: 0: no windows, the fields hooked throughout */
 	__u32 parked;	 /* agent: 1 between windows */
 	__u32 windows;	 /* agent: windows opened */

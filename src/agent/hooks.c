@@ -304,10 +304,9 @@ static AGENT_COLD int py_window_open(void)
 									\
 		(void)big;                                                      \
 		release;                                                        \
-		if ((t || overflow) && windowed)                                \
-			sampled = agent_py_take_sample(size);                   \
-		else if ((t || overflow) && !PY->off)                           \
-			sampled = agent_take_sample(t, overflow, size);         \
+		if ((t || overflow) && !PY->off)                                \
+			sampled = windowed ? agent_py_take_sample(size)         \
+					   : agent_take_sample(t, overflow, size); \
 		p = PY_BUMP(sampled, size) ? ORIG(id, fn_type)(ctx, PY_UNPAREN bumped_args) \
 					   : ORIG(id, fn_type)(ctx, PY_UNPAREN args); \
 		if (t)                                                          \

@@ -540,20 +540,26 @@ static void sub_counts(struct ms_agent_counts *n, const struct ms_agent_counts *
 		n->size_buckets[k] -= b->size_buckets[k];
 }
 
+/* *part, counted in windows, scaled to the whole time; *all, which holds it, too. */
+static void scale(__u64 *all, __u64 *part, double share)
+{
+	__u64 whole = (__u64)((double)*part / share);
+
+	*all += whole - *part;
+	*part = whole;
+}
+
 /* The Python record's counts scaled to the whole time from its windows' share. */
 static void scale_python(const struct inprocess *ip, struct agent_counts *out)
 {
 	double share = inprocess__py_share(ip);
-	struct ms_agent_counts *n = &out->n, *py = &out->py;
 
 	if (share >= 1.0 || share <= 0.0)
 		return;
-#define SCALE(f) (n->f += (uint64_t)((double)py->f / share) - py->f, py->f = (uint64_t)((double)py->f / share))
-	SCALE(alloc_calls);
-	SCALE(alloc_bytes);
+	scale(&out->n.alloc_calls, &out->py.alloc_calls, share);
+	scale(&out->n.alloc_bytes, &out->py.alloc_bytes, share);
 	for (int k = 0; k < MS_SIZE_BUCKETS; k++)
-		SCALE(size_buckets[k]);
-#undef SCALE
+		scale(&out->n.size_buckets[k], &out->py.size_buckets[k], share);
 }
 
 int inprocess__counts(const struct inprocess *ip, struct agent_counts *out)
