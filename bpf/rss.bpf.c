@@ -40,39 +40,7 @@ struct {
 	__type(value, struct ms_cpu_event);
 } rss_scratch SEC(".maps");
 
-/* Faults of the target left until this CPU's next sample. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __s64);
-} rss_countdown SEC(".maps");
-
-/* Faults of samples the ring had no room for, per CPU: they ride on this CPU's
- * next sample, so a burst of faults (a runtime growing its heap at start) keeps
- * every page in rss.folded, charged to a nearby fault's stack, instead of losing
- * them. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} rss_carry SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MS_RSS_COUNT);
-	__type(key, __u32);
-	__type(value, __u64);
-} rss_counters SEC(".maps");
-
-static __always_inline void count(__u32 which, __u64 n)
-{
-	__u64 *c = bpf_map_lookup_elem(&rss_counters, &which);
-
-	if (c)
-		*c += n;
-}
+struct ms_rss_cpu rss_cpus[MS_RSS_MAX_CPUS]; /* in .bss: see events.h */
 
 /* x86 page-fault error code: the page was present (a protection fault: copy-on-write
  * of a page shared since fork, a write to the zero page) or not (a page mapped anew). */
@@ -86,42 +54,38 @@ static __always_inline void on_fault(__u64 address, __u64 error_code)
 {
 	struct ms_cpu_event *ev;
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 cpu, zero = 0, period = rss_period;
-	__u64 *carry, weight;
-	__s64 *left;
+	__u32 cpu, period;
+	struct ms_rss_cpu *c;
+	__u64 weight;
 
 	if (!is_followed(id >> 32) || (__s64)address < 0) /* kernel half: not the target's */
 		return;
-	count(MS_RSS_ALL_FAULTS, 1);
+	cpu = bpf_get_smp_processor_id();
+	c = &rss_cpus[cpu & (MS_RSS_MAX_CPUS - 1)];
+	c->counts[MS_RSS_ALL_FAULTS]++;
 	if (error_code & PF_PRESENT)
 		return;
-	count(MS_RSS_NEW_PAGES, 1);
-	left = bpf_map_lookup_elem(&rss_countdown, &zero);
-	if (!left)
+	c->counts[MS_RSS_NEW_PAGES]++;
+	if (--c->left > 0)
 		return;
-	if (--*left > 0)
-		return;
+	period = rss_period; /* another cache line: read only for a sample */
 	if (!period)
 		period = 1;
-	*left = period;
-	carry = bpf_map_lookup_elem(&rss_carry, &zero);
-	if (!carry)
-		return;
-	weight = period + *carry;
+	c->left = period;
+	weight = period + c->carry;
 	if (weight > (1u << 30))
 		weight = 1u << 30;
 	/* no room for a whole sample: do not copy the stack only to drop it */
 	if (bpf_ringbuf_query(&rss_events, BPF_RB_AVAIL_DATA) + sizeof(*ev) >
 	    bpf_ringbuf_query(&rss_events, BPF_RB_RING_SIZE)) {
-		*carry = weight;
-		count(MS_RSS_MERGED, 1);
+		c->carry = weight;
+		c->counts[MS_RSS_MERGED]++;
 		return;
 	}
-	cpu = bpf_get_smp_processor_id();
 	ev = bpf_map_lookup_elem(&rss_scratch, &cpu);
 	if (!ev)
 		return;
-	count(MS_RSS_FAULTS, 1);
+	c->counts[MS_RSS_FAULTS]++;
 	fill_header(&ev->hdr, MS_EV_RSS, 0);
 	ev->weight = (__u32)weight;
 	ev->addr = address & PAGE_MASK;
@@ -130,11 +94,11 @@ static __always_inline void on_fault(__u64 address, __u64 error_code)
 	capture_user_state(ev, stack_bytes); /* a fault may come inside a probed realloc */
 	if (output_sample(&rss_events, ev, wakeup_bytes)) {
 		/* filled by another CPU meanwhile */
-		*carry = weight;
-		count(MS_RSS_MERGED, 1);
+		c->carry = weight;
+		c->counts[MS_RSS_MERGED]++;
 		return;
 	}
-	*carry = 0;
+	c->carry = 0;
 }
 
 /* exceptions:page_fault_user and page_fault_kernel (the kernel writing to a user

@@ -68,7 +68,7 @@ enum ms_off_counter {
 	MS_OFFC_COUNT,
 };
 
-/* Counters of the RSS program (its own per-CPU map). */
+/* Counters of the RSS program (per CPU, in its .bss: struct rss_cpu). */
 enum ms_rss_counter {
 	MS_RSS_FAULTS,	     /* page-fault samples taken for the target */
 	MS_RSS_ALL_FAULTS,   /* every page fault of the target, sampled or not */
@@ -77,6 +77,22 @@ enum ms_rss_counter {
 			      * on the same CPU's next sample */
 	MS_RSS_COUNT,
 };
+
+/* What the RSS program keeps for each CPU between faults, in one cache line of its
+ * .bss that it addresses directly (no map lookup): a fault of the target touches
+ * this line and nothing else unless it is sampled, and memspy reads the counts
+ * without a syscall. Past MS_RSS_MAX_CPUS CPUs share slots, and a count may be
+ * lost to a race; otherwise a slot has one writer (the page-fault tracepoints run
+ * with interrupts off). */
+#define MS_RSS_MAX_CPUS 256 /* a power of two */
+struct ms_rss_cpu {
+	__s64 left; /* faults of the target until this CPU's next sample */
+	/* Faults of samples the ring had no room for: they ride on this CPU's next
+	 * sample, so a burst of faults (a runtime growing its heap at start) keeps
+	 * every page in rss.folded, charged to a nearby fault's stack. */
+	__u64 carry;
+	__u64 counts[MS_RSS_COUNT]; /* enum ms_rss_counter; user space sums them */
+} __attribute__((aligned(64)));
 
 /* Allocator entry points; also the uprobe cookie that tells the one entry program
  * how to read its arguments. */
