@@ -22,6 +22,9 @@ const volatile __u64 wakeup_bytes = 1 << 20;
  * programs run, from the fault rate it sees, so a slow leak is seen fault by fault
  * and a fault storm costs a bounded number of samples a second. */
 __u32 rss_period = 1;
+/* How many times a sample and its faults count: 1 while the tracepoints stay
+ * attached, more while they come in windows (src/run/rss_adapt.h). */
+__u32 rss_scale = 1;
 
 #include "follow.bpf.h"
 #include "python.bpf.h"
@@ -72,7 +75,7 @@ static __always_inline void on_fault(__u64 address, __u64 error_code)
 	if (!period)
 		period = 1;
 	c->left = period;
-	weight = period + c->carry;
+	weight = (__u64)period * rss_scale + c->carry;
 	if (weight > (1u << 30))
 		weight = 1u << 30;
 	/* no room for a whole sample: do not copy the stack only to drop it */

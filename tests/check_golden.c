@@ -583,13 +583,21 @@ START_TEST(test_report_rss)
 	};
 	struct capture c1;
 
-	report_rss_write(capture__open(&c1), t, c, 40 * 4096, counters, 1, 8, 12 << 20, 20 << 20);
+	report_rss_write(capture__open(&c1), t, c, 40 * 4096, counters,
+			 &(struct rss_tracing){.period_min = 1, .period_max = 8}, 12 << 20, 20 << 20);
 	check_capture("report-rss.txt", &c1);
+	/* a fault storm traced in windows: counts estimated, and the windows said */
+	report_rss_write(capture__open(&c1), t, c, 40 * 4096, counters,
+			 &(struct rss_tracing){.period_min = 1, .period_max = 256, .window_scale = 4,
+					       .windows_above = 16384, .windowed_s = 7.94},
+			 12 << 20, 20 << 20);
+	check_capture("report-rss-windows.txt", &c1);
 	/* sampled faults only (no count of all faults), one period, nothing lost */
 	memset(counters, 0, sizeof(counters));
 	counters[MS_RSS_FAULTS] = 927;
 	/* RssAnon not read: no line */
-	report_rss_write(capture__open(&c1), t, c, 0, counters, 4, 4, -1, -1);
+	report_rss_write(capture__open(&c1), t, c, 0, counters,
+			 &(struct rss_tracing){.period_min = 4, .period_max = 4}, -1, -1);
 	check_capture("report-rss-sampled.txt", &c1);
 	cpu_profile__free(c);
 	stacktab__free(t);
@@ -603,7 +611,8 @@ START_TEST(test_report_rss_empty)
 	uint64_t counters[MS_RSS_COUNT] = {0};
 	struct capture c1;
 
-	report_rss_write(capture__open(&c1), t, c, 0, counters, 1, 1, 0, 0);
+	report_rss_write(capture__open(&c1), t, c, 0, counters,
+			 &(struct rss_tracing){.period_min = 1, .period_max = 1}, 0, 0);
 	check_capture("report-rss-empty.txt", &c1);
 	cpu_profile__free(c);
 	stacktab__free(t);
@@ -632,7 +641,8 @@ START_TEST(test_rss_profile_files)
 	char dir[] = "/tmp/memspy-golden-XXXXXX";
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(report_rss_write_profile(dir, t, c, 4242, "leaky", 1, 8), 0);
+	ck_assert_int_eq(report_rss_write_profile(dir, t, c, 4242, "leaky",
+						  &(struct rss_tracing){.period_min = 1, .period_max = 8}), 0);
 	check_file(dir, "rss.folded", "rss.folded");
 	check_file(dir, "rss.svg", "rss.svg");
 	ck_assert_int_eq(rmdir(dir), 0);

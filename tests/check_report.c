@@ -390,7 +390,8 @@ START_TEST(test_rss_titles_merged)
 		ck_assert_int_eq(cpu_profile__add(c, intern(t, names, 4), 100 * 4096), 0);
 	}
 	ck_assert_int_eq(cpu_profile__add(c, intern(t, other, 3), 200 * 4096), 0);
-	report_rss_write(f, t, c, 0, counters, 1, 1, -1, -1);
+	report_rss_write(f, t, c, 0, counters, &(struct rss_tracing){.period_min = 1, .period_max = 1},
+			 -1, -1);
 	fclose(f);
 	ck_assert_ptr_nonnull(strstr(out, "  #1 <listcomp> (app.py:33)  ~1.2 MiB (60%) in 3 stacks\n"
 					  "  #2 load (app.py:40)  ~800.0 KiB (40%)\n"));

@@ -89,7 +89,7 @@ static void format_periods(uint32_t lo, uint32_t hi, char *buf, size_t size)
 
 int report_rss_write_profile(const char *dir, const struct stacktab *t,
 			     const struct cpu_profile *p, int pid, const char *comm,
-			     uint32_t min_period, uint32_t max_period)
+			     const struct rss_tracing *tr)
 {
 	char periods[64];
 
@@ -100,7 +100,7 @@ int report_rss_write_profile(const char *dir, const struct stacktab *t,
 
 	snprintf(sub, sizeof(sub),
 		 "new pages still mapped in pid %d (%s): faults on a page not present, sampled %s, %d B each", pid,
-		 comm, (format_periods(min_period, max_period, periods, sizeof(periods)), periods),
+		 comm, (format_periods(tr->period_min, tr->period_max, periods, sizeof(periods)), periods),
 		 MS_RSS_PAGE);
 	return sinks_write_profile(dir, "rss", t, ids, vals, n, MS_FLAME_MEM, "RSS growth", sub);
 }
@@ -120,8 +120,8 @@ static void write_anon(FILE *f, double start, double end)
 }
 
 void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profile *p,
-		      uint64_t released_bytes, const uint64_t *c, uint32_t min_period,
-		      uint32_t max_period, double anon_start, double anon_end)
+		      uint64_t released_bytes, const uint64_t *c, const struct rss_tracing *tr,
+		      double anon_start, double anon_end)
 {
 	char periods[64];
 
@@ -135,20 +135,27 @@ void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profil
 	report_format_bytes((double)(total + released_bytes), a, sizeof(a));
 	report_format_bytes((double)released_bytes, b, sizeof(b));
 	report_format_bytes((double)total, g, sizeof(g));
-	format_periods(min_period, max_period, periods, sizeof(periods));
+	format_periods(tr->period_min, tr->period_max, periods, sizeof(periods));
 	if (c[MS_RSS_ALL_FAULTS]) {
-		fprintf(f, "  page faults       %llu, %llu of them on a new page, %llu sampled (%s)\n",
-			(unsigned long long)c[MS_RSS_ALL_FAULTS], (unsigned long long)c[MS_RSS_NEW_PAGES],
-			(unsigned long long)c[MS_RSS_FAULTS], periods);
+		const char *est = tr->windowed_s > 0 ? "~" : ""; /* the gaps' faults estimated */
+
+		fprintf(f, "  page faults       %s%llu, %s%llu of them on a new page, %llu sampled (%s)\n",
+			est, (unsigned long long)c[MS_RSS_ALL_FAULTS], est,
+			(unsigned long long)c[MS_RSS_NEW_PAGES], (unsigned long long)c[MS_RSS_FAULTS],
+			periods);
 		/* a forked worker writing to its parent's objects: private copies of pages it
 		 * already had, which RSS counted before */
 		if (c[MS_RSS_ALL_FAULTS] > c[MS_RSS_NEW_PAGES])
-			fprintf(f, "  copy-on-write     %llu faults on present pages (not growth)\n",
-				(unsigned long long)(c[MS_RSS_ALL_FAULTS] - c[MS_RSS_NEW_PAGES]));
+			fprintf(f, "  copy-on-write     %s%llu faults on present pages (not growth)\n",
+				est, (unsigned long long)(c[MS_RSS_ALL_FAULTS] - c[MS_RSS_NEW_PAGES]));
 	} else {
 		fprintf(f, "  page faults       %llu sampled (%s)\n",
 			(unsigned long long)c[MS_RSS_FAULTS], periods);
 	}
+	if (tr->windowed_s > 0)
+		fprintf(f, "  traced in windows 1/%u of the time for %.1f s (over %u new pages a second:\n"
+			   "                    each sample and count stands for %u times as many)\n",
+			tr->window_scale, tr->windowed_s, tr->windows_above, tr->window_scale);
 	fprintf(f, "  new pages         ~%s: ~%s given back since (no longer resident: unmapped,\n"
 		   "                    discarded or swapped out), ~%s still mapped (rss.folded)\n",
 		a, b, g);

@@ -16,15 +16,49 @@
 
 struct rss_probes {
 	struct rss *skel;
-	struct bpf_link **links; /* the two page-fault tracepoints */
+	struct bpf_link *links[2]; /* the two page-fault tracepoints, while attached */
 	int nr_cpus;
 	int nr_links;
+	bool detached; /* for good */
 };
+
+/* raw_tp, not tracepoint/: tracefs may not be mounted */
+static int attach_links(struct rss_probes *r, char *err, size_t errlen)
+{
+	struct {
+		struct bpf_program *prog;
+		const char *name;
+	} tps[] = {
+		{r->skel->progs.on_user_fault, "page_fault_user"},
+		{r->skel->progs.on_kernel_fault, "page_fault_kernel"},
+	};
+
+	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
+		struct bpf_link *l = bpf_program__attach_raw_tracepoint(tps[i].prog, tps[i].name);
+
+		if (!l) {
+			char what[64];
+			int e = -errno;
+
+			snprintf(what, sizeof(what), "attach the %s tracepoint", tps[i].name);
+			probe_error_explain(what, e, err, errlen);
+			return e;
+		}
+		r->links[r->nr_links++] = l;
+	}
+	return 0;
+}
+
+static void destroy_links(struct rss_probes *r)
+{
+	for (int i = 0; i < r->nr_links; i++)
+		bpf_link__destroy(r->links[i]);
+	r->nr_links = 0;
+}
 
 struct rss_probes *rss_probes__open(const struct rss_probes_opts *o, char *err, size_t errlen)
 {
 	struct rss_probes *r = calloc(1, sizeof(*r));
-	struct bpf_link *l;
 	int e = 0;
 
 	if (!r) {
@@ -59,32 +93,9 @@ struct rss_probes *rss_probes__open(const struct rss_probes_opts *o, char *err, 
 		probe_error_explain("load the RSS BPF programs", e, err, errlen);
 		goto fail;
 	}
-	/* raw_tp, not tracepoint/: tracefs may not be mounted */
-	struct {
-		struct bpf_program *prog;
-		const char *name;
-	} tps[] = {
-		{r->skel->progs.on_user_fault, "page_fault_user"},
-		{r->skel->progs.on_kernel_fault, "page_fault_kernel"},
-	};
-	r->links = calloc(sizeof(tps) / sizeof(tps[0]), sizeof(*r->links));
-	if (!r->links) {
-		e = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
+	e = attach_links(r, err, errlen);
+	if (e)
 		goto fail;
-	}
-	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
-		l = bpf_program__attach_raw_tracepoint(tps[i].prog, tps[i].name);
-		if (!l) {
-			char what[64];
-
-			e = -errno;
-			snprintf(what, sizeof(what), "attach the %s tracepoint", tps[i].name);
-			probe_error_explain(what, e, err, errlen);
-			goto fail;
-		}
-		r->links[r->nr_links++] = l;
-	}
 	return r;
 fail:
 	rss_probes__free(r);
@@ -94,9 +105,30 @@ fail:
 
 void rss_probes__detach(struct rss_probes *r)
 {
-	for (int i = 0; i < r->nr_links; i++)
-		bpf_link__destroy(r->links[i]);
-	r->nr_links = 0;
+	destroy_links(r);
+	r->detached = true;
+}
+
+void rss_probes__pause(struct rss_probes *r)
+{
+	destroy_links(r);
+}
+
+int rss_probes__resume(struct rss_probes *r, char *err, size_t errlen)
+{
+	int e;
+
+	if (r->detached || r->nr_links)
+		return 0;
+	e = attach_links(r, err, errlen);
+	if (e)
+		destroy_links(r); /* not one of the two without the other */
+	return e;
+}
+
+void rss_probes__set_scale(struct rss_probes *r, uint32_t scale)
+{
+	__atomic_store_n(&r->skel->data->rss_scale, scale ? scale : 1, __ATOMIC_RELAXED);
 }
 
 void rss_probes__free(struct rss_probes *r)
@@ -104,7 +136,6 @@ void rss_probes__free(struct rss_probes *r)
 	if (!r)
 		return;
 	rss_probes__detach(r);
-	free(r->links);
 	rss__destroy(r->skel);
 	free(r);
 }

@@ -27,8 +27,14 @@ struct rss_probes;
 
 /* On error returns NULL, sets errno and writes a one-line reason to err. */
 struct rss_probes *rss_probes__open(const struct rss_probes_opts *o, char *err, size_t errlen);
-/* Stop sampling; maps stay readable. Idempotent. */
+/* Stop sampling for good; maps stay readable. Idempotent. */
 void rss_probes__detach(struct rss_probes *r);
+/* Detach the tracepoints until rss_probes__resume (src/run/rss_adapt.h's windows). */
+void rss_probes__pause(struct rss_probes *r);
+/* Attach them again, unless detached for good. 0, or -errno with err written. */
+int rss_probes__resume(struct rss_probes *r, char *err, size_t errlen);
+/* Each sample and count of faults stands for scale times as many from now on. */
+void rss_probes__set_scale(struct rss_probes *r, uint32_t scale);
 /* Accepts NULL. */
 void rss_probes__free(struct rss_probes *r);
 /* The ring buffer of MS_EV_RSS records, for capture. */

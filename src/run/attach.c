@@ -226,7 +226,7 @@ int run_attach_probes(struct run *r)
 	if (r->rss_probes && add_ring(r, rss_probes__events_fd(r->rss_probes)))
 		goto fail_ring;
 	if (r->rss_probes)
-		r->rss_period = r->rss_period_min = r->rss_period_max = 1;
+		rss_adapt__init(&r->rss_adapt, clock_now_ns());
 	if (r->follow)
 		add_followed_procs(r);
 	return 0;
@@ -288,29 +288,26 @@ bool run_in_own_probe(const struct run *r, uint64_t ip)
 			compare_u64));
 }
 
-/* Set the page-fault sampling period from the new-page fault rate of the last
- * tenth of a second or more: a fault storm right after attach costs a tenth of a second of
- * every-fault sampling at most. */
-void run_adapt_rss_period(struct run *r, uint64_t ts)
+/* The page-fault tracing's period and windows follow the target's new-page
+ * rate (run/rss_adapt.h). */
+void run_adapt_rss(struct run *r, uint64_t ts)
 {
 	uint64_t c[MS_RSS_COUNT];
-	uint32_t period;
+	struct rss_adapt_step s;
+	char err[512];
 
-	if (!r->rss_probes || r->stopped || ts < r->rss_faults_ns + MS_TICK_NS / 10 ||
-	    rss_probes__counters(r->rss_probes, c))
+	if (!r->rss_probes || r->stopped || r->rss_failed || rss_probes__counters(r->rss_probes, c))
 		return;
-	if (r->rss_faults_ns && ts > r->rss_faults_ns) {
-		period = rss_period_for((double)(c[MS_RSS_NEW_PAGES] - r->rss_faults_seen) * 1e9 /
-					(double)(ts - r->rss_faults_ns));
-		if (period != r->rss_period) {
-			rss_probes__set_period(r->rss_probes, period);
-			r->rss_period = period;
-			if (period < r->rss_period_min)
-				r->rss_period_min = period;
-			if (period > r->rss_period_max)
-				r->rss_period_max = period;
-		}
+	s = rss_adapt__step(&r->rss_adapt, ts, c);
+	if (s.scale)
+		rss_probes__set_scale(r->rss_probes, s.scale);
+	if (s.period)
+		rss_probes__set_period(r->rss_probes, s.period);
+	if (s.trace == 0)
+		rss_probes__pause(r->rss_probes);
+	if (s.trace == 1 && rss_probes__resume(r->rss_probes, err, sizeof(err))) {
+		ms_warn("%s: page faults no longer traced; rss.folded covers the run until now",
+			err);
+		r->rss_failed = true;
 	}
-	r->rss_faults_seen = c[MS_RSS_NEW_PAGES];
-	r->rss_faults_ns = ts;
 }

@@ -570,7 +570,10 @@ int run__poll(struct run *r, int timeout_ms)
 		return RUN_STOPPED;
 	if (stop_signal)
 		return RUN_SIGNALLED;
-	int e = capture__poll(r->cap, timeout_ms);
+	/* a window of page-fault tracing opens or closes on time */
+	int e = capture__poll(r->cap, r->rss_probes ? rss_adapt__wait_ms(&r->rss_adapt,
+									 clock_now_ns(), timeout_ms)
+						    : timeout_ms);
 	run__open_new_procs(r);
 	if (e < 0 && e != -EINTR) {
 		ms_err("reading the ring buffer failed: %s", strerror(-e));
@@ -578,7 +581,7 @@ int run__poll(struct run *r, int timeout_ms)
 	}
 	run_debuginfod_poll(r);
 	uint64_t t = clock_now_ns();
-	run_adapt_rss_period(r, t);
+	run_adapt_rss(r, t);
 	if (t >= r->next_tick) {
 		ingest_sweep_pages(r, false);
 		run_tick(r, t);
@@ -625,8 +628,11 @@ void run_read_counters(struct run *r)
 {
 	uint64_t sizes[MS_SIZE_BUCKETS];
 
-	if (r->rss_probes)
-		rss_probes__counters(r->rss_probes, r->rss_counters);
+	if (r->rss_probes && rss_probes__counters(r->rss_probes, r->rss_counters) == 0) {
+		/* the windows' estimate of the faults between them */
+		rss_adapt__finish(&r->rss_adapt, clock_now_ns(), r->rss_counters);
+		memcpy(r->rss_counters, r->rss_adapt.total, sizeof(r->rss_counters));
+	}
 	if (r->offcpu_probes)
 		offcpu_probes__counters(r->offcpu_probes, r->off_counters);
 	run__counters(r, r->counters);

@@ -11,6 +11,7 @@
 
 #include "memspy/events.h"
 #include "run/proc.h"
+#include "run/rss_adapt.h"
 #include "run/run_opts.h"
 #include "target/allocator.h"
 
@@ -42,8 +43,8 @@ struct run {
 	int pidfd;
 	uint64_t *probe_ips;		/* sorted addresses of our entry probes in the target */
 	size_t nr_probe_ips;
-	uint32_t rss_period, rss_period_min, rss_period_max; /* sampling now, over the run */
-	uint64_t rss_faults_seen, rss_faults_ns; /* new-page faults at the last adaptation */
+	struct rss_adapt rss_adapt;	/* page-fault tracing's period and windows */
+	bool rss_failed;		/* a window's attach failed: no more tracing */
 	uint64_t sweep_ns, sweep_pages;	/* time spent in page map sweeps, pages checked */
 	/* shared by every process */
 	struct stacktab *stacks;
@@ -145,7 +146,7 @@ void run_find_probe_ips(struct run *r);
 bool run_in_own_probe(const struct run *r, uint64_t ip);
 /* Follow the new-page fault rate with the RSS sampling period (at most every
  * tenth of a second). */
-void run_adapt_rss_period(struct run *r, uint64_t ts);
+void run_adapt_rss(struct run *r, uint64_t ts);
 /* The target has exited (zombie or gone). */
 bool run_target_exited(const struct run *r);
 /* The process of tgid, or NULL. */

@@ -68,6 +68,21 @@ struct out_set {
 					    * outputs show what it had at exit */
 };
 
+/* How the page faults were traced, for the report (fast-forward mode traces
+ * none: its adapt state stays zero). */
+static struct rss_tracing rss_tracing_of(const struct run *r)
+{
+	const struct rss_adapt *a = &r->rss_adapt;
+
+	return (struct rss_tracing){
+		.period_min = a->period_min ? a->period_min : 1,
+		.period_max = a->period_max ? a->period_max : 1,
+		.window_scale = MS_RSS_WINDOW_SCALE,
+		.windows_above = MS_RSS_WINDOWS_ABOVE,
+		.windowed_s = (double)a->windowed_ns / 1e9,
+	};
+}
+
 static int write_heap_profile(const struct run *r, const struct out_set *o)
 {
 	size_t n;
@@ -349,9 +364,10 @@ static void write_report_to(FILE *f, const struct run *r, const struct out_set *
 	if (r->offcpu_probes)
 		write_offcpu_report(f, r, o);
 	if (run_has_rss(r)) {
+		struct rss_tracing tr = rss_tracing_of(r);
+
 		report_rss_write(f, r->stacks, o->prof->rss, o->prof->rss_released,
-				 o->rss_counters, r->rss_period_min, r->rss_period_max,
-				 o->prof->anon_first, o->prof->anon_last);
+				 o->rss_counters, &tr, o->prof->anon_first, o->prof->anon_last);
 		report_rss_write_suspects(f, &(struct rss_suspects_input){
 						     .stacks = r->stacks,
 						     .work = &rss->work,
@@ -528,9 +544,9 @@ static int write_set(const struct run *r, const struct out_set *o, const char *e
 	}
 	if (run_has_cpu(r) && write_cpu_profile(r, o))
 		status = -EIO;
+	struct rss_tracing tr = rss_tracing_of(r);
 	if (run_has_rss(r) &&
-	    report_rss_write_profile(o->dir, r->stacks, o->prof->rss, (int)o->pid, o->comm,
-				     r->rss_period_min, r->rss_period_max))
+	    report_rss_write_profile(o->dir, r->stacks, o->prof->rss, (int)o->pid, o->comm, &tr))
 		status = -EIO;
 	struct pprof_set ps = {
 		.dir = o->dir, .comm = o->comm, .start_ns = o->prof->start_ns,

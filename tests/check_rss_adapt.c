@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of the page-fault tracing's control (src/run/rss_adapt.c), against a
+ * simulated target that maps new pages at a set rate while the tracepoints are
+ * attached: a slow leak is traced throughout, a storm in windows a quarter of
+ * the time with its faults estimated, the windows end when the rate falls, and a
+ * burst shorter than the mark's two seconds starts none. */
+#include <math.h>
+#include <string.h>
+
+#include "check_suites.h"
+#include "probes/rss_probes.h"
+#include "run/rss_adapt.h"
+
+#define MS (1000000ull)
+#define SEC (1000 * MS)
+
+struct sim {
+	struct rss_adapt a;
+	uint64_t now;
+	uint64_t counts[MS_RSS_COUNT]; /* what the probes counted */
+	double owed;		       /* pages of the current millisecond not yet counted */
+	double mapped;		       /* every new page, traced or not */
+	uint64_t traced_ns;
+	int traces; /* attaches and detaches asked for */
+};
+
+static void sim_init(struct sim *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->now = 1000 * SEC;
+	rss_adapt__init(&s->a, s->now);
+}
+
+/* Run for ns at per_s new pages a second, stepping as run__poll would: when the
+ * control is due, and at least every 10 ms (ring wake-ups). */
+static void sim_run(struct sim *s, uint64_t ns, double per_s)
+{
+	uint64_t end = s->now + ns;
+
+	while (s->now < end) {
+		int wait = rss_adapt__wait_ms(&s->a, s->now, 10);
+		uint64_t dt = (uint64_t)(wait > 0 ? wait : 1) * MS;
+
+		if (s->now + dt > end)
+			dt = end - s->now;
+		s->mapped += per_s * (double)dt / 1e9;
+		if (s->a.traced) {
+			s->owed += per_s * (double)dt / 1e9;
+			uint64_t n = (uint64_t)s->owed;
+
+			s->owed -= (double)n;
+			s->counts[MS_RSS_ALL_FAULTS] += n;
+			s->counts[MS_RSS_NEW_PAGES] += n;
+			s->counts[MS_RSS_FAULTS] += n / s->a.period;
+			s->traced_ns += dt;
+		}
+		s->now += dt;
+		struct rss_adapt_step st = rss_adapt__step(&s->a, s->now, s->counts);
+		if (st.trace >= 0)
+			s->traces++;
+		if (st.period)
+			ck_assert_uint_eq(st.period, s->a.period);
+	}
+}
+
+START_TEST(test_slow_leak_is_traced_throughout)
+{
+	struct sim s;
+
+	sim_init(&s);
+	sim_run(&s, 10 * SEC, 1000);
+	rss_adapt__finish(&s.a, s.now, s.counts);
+	ck_assert_uint_eq(s.a.scale, 1);
+	ck_assert_int_eq(s.traces, 0);
+	ck_assert_uint_eq(s.a.windowed_ns, 0);
+	ck_assert_uint_eq(s.traced_ns, 10 * SEC);
+	/* every fault counted, as the probes counted it */
+	ck_assert_uint_eq(s.a.total[MS_RSS_NEW_PAGES], s.counts[MS_RSS_NEW_PAGES]);
+	ck_assert(fabs((double)s.a.total[MS_RSS_NEW_PAGES] - s.mapped) <= 1);
+	ck_assert_uint_eq(s.a.period, rss_period_for(1000));
+}
+END_TEST
+
+START_TEST(test_storm_goes_to_windows_and_estimates_the_gaps)
+{
+	struct sim s;
+	double est;
+
+	sim_init(&s);
+	sim_run(&s, 10 * SEC, 100000);
+	rss_adapt__finish(&s.a, s.now, s.counts);
+	ck_assert_uint_eq(s.a.scale, MS_RSS_WINDOW_SCALE);
+	/* windows from two seconds and a tenth on: about 7.9 s of them */
+	ck_assert_msg(s.a.windowed_ns >= 7700 * MS && s.a.windowed_ns <= 8000 * MS,
+		      "windowed %.3f s", (double)s.a.windowed_ns / 1e9);
+	/* traced the first ~2.1 s and a quarter of the rest */
+	double traced = (double)s.traced_ns / 1e9;
+	ck_assert_msg(traced > 2.0 + 7.9 / 4 - 0.15 && traced < 2.1 + 7.9 / 4 + 0.15,
+		      "traced %.3f s", traced);
+	ck_assert_msg(s.traces >= 36 && s.traces <= 42, "%d attaches and detaches", s.traces);
+	/* the gaps' faults estimated from the windows' */
+	est = (double)s.a.total[MS_RSS_NEW_PAGES];
+	ck_assert_msg(fabs(est - s.mapped) < 0.03 * s.mapped, "estimated %.0f of %.0f", est,
+		      s.mapped);
+	ck_assert_uint_eq(s.a.total[MS_RSS_ALL_FAULTS], s.a.total[MS_RSS_NEW_PAGES]);
+	/* samples are the probes' own, not scaled */
+	ck_assert_uint_eq(s.a.total[MS_RSS_FAULTS], s.counts[MS_RSS_FAULTS]);
+	/* a window's period keeps the samples a second over the run as throughout */
+	ck_assert_uint_eq(s.a.period, rss_period_for(100000.0 / MS_RSS_WINDOW_SCALE));
+	ck_assert_uint_eq(s.a.period_min, 1);
+	ck_assert_uint_eq(s.a.period_max, rss_period_for(100000));
+}
+END_TEST
+
+START_TEST(test_windows_end_when_the_rate_falls)
+{
+	struct sim s;
+
+	sim_init(&s);
+	sim_run(&s, 5 * SEC, 100000);
+	ck_assert_uint_eq(s.a.scale, MS_RSS_WINDOW_SCALE);
+	sim_run(&s, 5 * SEC, 2000);
+	rss_adapt__finish(&s.a, s.now, s.counts);
+	ck_assert_uint_eq(s.a.scale, 1);
+	ck_assert(s.a.traced);
+	/* the first window after the fall ends them: within a cycle of it */
+	ck_assert_msg(s.a.windowed_ns >= 2800 * MS &&
+			      s.a.windowed_ns <= 2900 * MS + MS_RSS_WINDOW_NS * MS_RSS_WINDOW_SCALE,
+		      "windowed %.3f s", (double)s.a.windowed_ns / 1e9);
+	/* off by at most a cycle of the storm: the last window stood for a gap in which
+	 * the rate had already fallen */
+	double est = (double)s.a.total[MS_RSS_NEW_PAGES];
+	ck_assert_msg(fabs(est - s.mapped) < 100000 * (double)(MS_RSS_WINDOW_NS * MS_RSS_WINDOW_SCALE) / 1e9,
+		      "estimated %.0f of %.0f", est, s.mapped);
+	ck_assert_uint_eq(s.a.period, rss_period_for(2000));
+	/* and the next storm starts them again after its two seconds */
+	sim_run(&s, 1900 * MS, 100000);
+	ck_assert_uint_eq(s.a.scale, 1);
+	sim_run(&s, 300 * MS, 100000);
+	ck_assert_uint_eq(s.a.scale, MS_RSS_WINDOW_SCALE);
+}
+END_TEST
+
+START_TEST(test_a_burst_starts_no_windows)
+{
+	struct sim s;
+
+	sim_init(&s);
+	sim_run(&s, 1500 * MS, 200000); /* a runtime growing its heap at start */
+	sim_run(&s, 5 * SEC, 0);
+	sim_run(&s, 1500 * MS, 200000);
+	rss_adapt__finish(&s.a, s.now, s.counts);
+	ck_assert_uint_eq(s.a.scale, 1);
+	ck_assert_int_eq(s.traces, 0);
+	ck_assert_uint_eq(s.a.total[MS_RSS_NEW_PAGES], s.counts[MS_RSS_NEW_PAGES]);
+}
+END_TEST
+
+START_TEST(test_wait_is_until_the_next_switch)
+{
+	struct sim s;
+
+	sim_init(&s);
+	ck_assert_int_eq(rss_adapt__wait_ms(&s.a, s.now, 100), 100); /* throughout: no switch */
+	sim_run(&s, 3 * SEC, 100000);
+	ck_assert_uint_eq(s.a.scale, MS_RSS_WINDOW_SCALE);
+	uint64_t due = s.a.cycle_ns + (s.a.traced ? MS_RSS_WINDOW_NS
+						  : MS_RSS_WINDOW_NS * MS_RSS_WINDOW_SCALE);
+	int w = rss_adapt__wait_ms(&s.a, s.now, 1000);
+	ck_assert_int_le(w, 300);
+	ck_assert_uint_ge(s.now + (uint64_t)w * MS, due);
+	ck_assert_uint_lt(s.now + (uint64_t)w * MS, due + MS);
+	ck_assert_int_eq(rss_adapt__wait_ms(&s.a, due + 5 * MS, 1000), 0); /* late: at once */
+	ck_assert_int_eq(rss_adapt__wait_ms(&s.a, s.now, 2), w < 2 ? w : 2);
+}
+END_TEST
+
+Suite *suite_rss_adapt(void)
+{
+	Suite *s = suite_create("rss_adapt");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_slow_leak_is_traced_throughout);
+	tcase_add_test(tc, test_storm_goes_to_windows_and_estimates_the_gaps);
+	tcase_add_test(tc, test_windows_end_when_the_rate_falls);
+	tcase_add_test(tc, test_a_burst_starts_no_windows);
+	tcase_add_test(tc, test_wait_is_until_the_next_switch);
+	suite_add_tcase(s, tc);
+	return s;
+}
