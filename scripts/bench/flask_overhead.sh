@@ -3,14 +3,18 @@
 # The Flask app of tests/data/python (gunicorn, one sync worker, 127.0.0.1) under
 # wrk with the test's Lua mix (list users : one user : leak = 1 : 4 : 3, no delay):
 # requests/s bare, with memspy attached to the worker (default mode), with
-# --no-rss, and in default mode plus --off-cpu, alternating in one run. Every measurement starts a fresh gunicorn (the
-# leak endpoint grows the worker by tens of MB a second) and warms it for 2 s first.
-# Prints each round, the medians, and the median of each mode's ratios to the bare
-# run of the same round.
+# --no-rss, and in default mode plus --off-cpu. Every measurement starts a fresh
+# gunicorn (the leak endpoint grows the worker by hundreds of MB a second) and
+# warms it for 2 s first.
+# This VM's speed drifts by 5-10% over a minute, more than the overhead measured,
+# so each memspy run sits between two bare runs (bare, mode 1, bare, mode 2, bare,
+# ...) and its ratio is to the mean of those two; every gunicorn gets the same
+# PYTHONHASHSEED, so its dicts lay out alike from run to run. Prints each run,
+# then per mode the median requests/s, the median ratio and the ratios' spread.
 # Run as root from the build directory: scripts/bench/flask_overhead.sh [ROUNDS] [SECONDS]
 set -euo pipefail
 ROUNDS=${1:-5}
-SECS=${2:-8}
+SECS=${2:-6}
 HERE=$(cd "$(dirname "$0")" && pwd)
 APPDIR="$HERE/../../tests/data/python"
 MEMSPY=${MEMSPY:-$(pwd)/memspy}
@@ -27,6 +31,7 @@ for c in gunicorn wrk; do
 	command -v $c >/dev/null || { echo "flask_overhead: needs $c" >&2; exit 1; }
 done
 PORT=$((30000 + $$ % 20000))
+export PYTHONHASHSEED=${PYTHONHASHSEED:-0}
 
 # run MODE N: fresh gunicorn on port PORT+N, warm-up, attach memspy in MODE, wrk;
 # prints requests/s (run is called in $(...): a new port each time, as the last
@@ -77,32 +82,35 @@ run() {
 
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
-MODES="bare memspy no-rss off-cpu"
+MODES="memspy no-rss off-cpu"
 n=0
-echo "flask_overhead: $ROUNDS rounds of $SECS s per mode, wrk -t1 -c2, modes $MODES"
-# Each round starts one mode later, so no mode always runs first (right after the
-# last round's outputs were written) or last.
-set -- $MODES
-nmodes=$#
+echo "flask_overhead: $ROUNDS rounds of $SECS s per mode, wrk -t1 -c2, each mode between two bare runs"
+n=$((n + 1))
+prev=$(run bare "$n")
+echo "$prev" >> "$W/bare"
 for r in $(seq "$ROUNDS"); do
-	line="round $r:"
-	order=$(echo $MODES $MODES | cut -d' ' -f$(( (r - 1) % nmodes + 1 ))-$(( (r - 1) % nmodes + nmodes )))
-	for m in $order; do
+	line="round $r: bare $prev"
+	for m in $MODES; do
 		n=$((n + 1))
 		v=$(run "$m" "$n")
-		echo "$v" > "$W/$m.$r"
-		cat "$W/$m.$r" >> "$W/$m"
-		line="$line $m $v"
+		n=$((n + 1))
+		b=$(run bare "$n")
+		echo "$v" >> "$W/$m"
+		echo "$b" >> "$W/bare"
+		awk -v v="$v" -v a="$prev" -v b="$b" 'BEGIN {if (a + b > 0) print 2 * v / (a + b)}' \
+			>> "$W/$m.ratios"
+		line="$line $m $v bare $b"
+		prev=$b
 	done
 	echo "$line"
 done
-# each mode's ratio to the bare run of its own round, and the median of those
+awk -v v="$(median < "$W/bare")" 'BEGIN {printf "%-8s median %8.1f requests/s\n", "bare", v}'
 for m in $MODES; do
-	for r in $(seq "$ROUNDS"); do
-		awk -v v="$(cat "$W/$m.$r")" -v b="$(cat "$W/bare.$r")" 'BEGIN {if (b > 0) print v / b}'
-	done > "$W/$m.ratios"
 	med=$(median < "$W/$m")
 	ratio=$(median < "$W/$m.ratios")
-	awk -v m="$m" -v v="$med" -v q="$ratio" \
-		'BEGIN {printf "%-8s median %8.1f requests/s  median ratio to bare %.3f\n", m, v, q}'
+	spread=$(sort -n "$W/$m.ratios" | awk '{a[NR] = $1} END {
+		q1 = a[int((NR + 3) / 4)]; q3 = a[NR + 1 - int((NR + 3) / 4)]
+		printf "%.3f-%.3f, middle half %.3f-%.3f", a[1], a[NR], q1, q3}')
+	awk -v m="$m" -v v="$med" -v q="$ratio" -v s="$spread" \
+		'BEGIN {printf "%-8s median %8.1f requests/s  median ratio to bare %.3f (%s)\n", m, v, q, s}'
 done

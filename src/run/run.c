@@ -571,9 +571,10 @@ int run__poll(struct run *r, int timeout_ms)
 	if (stop_signal)
 		return RUN_SIGNALLED;
 	/* a window of page-fault tracing opens or closes on time */
-	int e = capture__poll(r->cap, r->rss_probes ? rss_adapt__wait_ms(&r->rss_adapt,
-									 clock_now_ns(), timeout_ms)
-						    : timeout_ms);
+	bool windows = r->rss_probes && !r->rss_failed;
+	int e = capture__poll(r->cap, windows ? rss_adapt__wait_ms(&r->rss_adapt, clock_now_ns(),
+								   timeout_ms)
+					      : timeout_ms);
 	run__open_new_procs(r);
 	if (e < 0 && e != -EINTR) {
 		ms_err("reading the ring buffer failed: %s", strerror(-e));
