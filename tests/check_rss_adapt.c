@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the page-fault tracing's control (src/run/rss_adapt.c), against a
- * simulated target that maps new pages at a set rate while the tracepoints are
- * attached: a slow leak is traced throughout, a storm in windows a quarter of
+ * simulated target that maps new pages at a set rate, in bursts every 10 ms, while
+ * the tracepoints are attached: a slow leak is traced throughout, a storm in windows a quarter of
  * the time with its faults estimated, the windows end when the rate falls, and a
  * burst shorter than the mark's two seconds starts none. */
 #include <math.h>
@@ -21,7 +21,9 @@ struct sim {
 	double owed;		       /* pages of the current millisecond not yet counted */
 	double mapped;		       /* every new page, traced or not */
 	uint64_t traced_ns;
-	int traces; /* attaches and detaches asked for */
+	int traces;		       /* attaches and detaches asked for */
+	uint64_t total[MS_RSS_COUNT];  /* the totals rss_adapt__finish gave */
+	uint64_t late_at, late_ns;     /* one step due after late_at comes late_ns late */
 };
 
 static void sim_init(struct sim *s)
@@ -39,21 +41,30 @@ static void sim_run(struct sim *s, uint64_t ns, double per_s)
 
 	while (s->now < end) {
 		int wait = rss_adapt__wait_ms(&s->a, s->now, 10);
-		uint64_t dt = (uint64_t)(wait > 0 ? wait : 1) * MS;
+		/* due now: the poll returns at once */
+		uint64_t dt = wait > 0 ? (uint64_t)wait * MS : 10000;
 
 		if (s->now + dt > end)
 			dt = end - s->now;
+		if (s->late_at && s->now + dt > s->late_at) { /* memspy busy elsewhere */
+			dt += s->late_ns;
+			s->late_at = 0;
+		}
 		s->mapped += per_s * (double)dt / 1e9;
-		if (s->a.traced) {
+		if (s->a.traced)
 			s->owed += per_s * (double)dt / 1e9;
+		/* the pages come in bursts every 10 ms, as a loop that touches a
+		 * buffer's pages does: a rate over less than that says little */
+		if (s->a.traced && (s->now + dt) / (10 * MS) != s->now / (10 * MS)) {
 			uint64_t n = (uint64_t)s->owed;
 
 			s->owed -= (double)n;
 			s->counts[MS_RSS_ALL_FAULTS] += n;
 			s->counts[MS_RSS_NEW_PAGES] += n;
 			s->counts[MS_RSS_FAULTS] += n / s->a.period;
-			s->traced_ns += dt;
 		}
+		if (s->a.traced)
+			s->traced_ns += dt;
 		s->now += dt;
 		struct rss_adapt_step st = rss_adapt__step(&s->a, s->now, s->counts);
 		if (st.trace >= 0)
@@ -69,14 +80,14 @@ START_TEST(test_slow_leak_is_traced_throughout)
 
 	sim_init(&s);
 	sim_run(&s, 10 * SEC, 1000);
-	rss_adapt__finish(&s.a, s.now, s.counts);
+	rss_adapt__finish(&s.a, s.now, s.counts, s.total);
 	ck_assert_uint_eq(s.a.scale, 1);
 	ck_assert_int_eq(s.traces, 0);
 	ck_assert_uint_eq(s.a.windowed_ns, 0);
 	ck_assert_uint_eq(s.traced_ns, 10 * SEC);
 	/* every fault counted, as the probes counted it */
-	ck_assert_uint_eq(s.a.total[MS_RSS_NEW_PAGES], s.counts[MS_RSS_NEW_PAGES]);
-	ck_assert(fabs((double)s.a.total[MS_RSS_NEW_PAGES] - s.mapped) <= 1);
+	ck_assert_uint_eq(s.total[MS_RSS_NEW_PAGES], s.counts[MS_RSS_NEW_PAGES]);
+	ck_assert(fabs((double)s.total[MS_RSS_NEW_PAGES] - s.mapped) <= 1);
 	ck_assert_uint_eq(s.a.period, rss_period_for(1000));
 }
 END_TEST
@@ -88,7 +99,7 @@ START_TEST(test_storm_goes_to_windows_and_estimates_the_gaps)
 
 	sim_init(&s);
 	sim_run(&s, 10 * SEC, 100000);
-	rss_adapt__finish(&s.a, s.now, s.counts);
+	rss_adapt__finish(&s.a, s.now, s.counts, s.total);
 	ck_assert_uint_eq(s.a.scale, MS_RSS_WINDOW_SCALE);
 	/* windows from two seconds and a tenth on: about 7.9 s of them */
 	ck_assert_msg(s.a.windowed_ns >= 7700 * MS && s.a.windowed_ns <= 8000 * MS,
@@ -99,12 +110,12 @@ START_TEST(test_storm_goes_to_windows_and_estimates_the_gaps)
 		      "traced %.3f s", traced);
 	ck_assert_msg(s.traces >= 36 && s.traces <= 42, "%d attaches and detaches", s.traces);
 	/* the gaps' faults estimated from the windows' */
-	est = (double)s.a.total[MS_RSS_NEW_PAGES];
+	est = (double)s.total[MS_RSS_NEW_PAGES];
 	ck_assert_msg(fabs(est - s.mapped) < 0.03 * s.mapped, "estimated %.0f of %.0f", est,
 		      s.mapped);
-	ck_assert_uint_eq(s.a.total[MS_RSS_ALL_FAULTS], s.a.total[MS_RSS_NEW_PAGES]);
+	ck_assert_uint_eq(s.total[MS_RSS_ALL_FAULTS], s.total[MS_RSS_NEW_PAGES]);
 	/* samples are the probes' own, not scaled */
-	ck_assert_uint_eq(s.a.total[MS_RSS_FAULTS], s.counts[MS_RSS_FAULTS]);
+	ck_assert_uint_eq(s.total[MS_RSS_FAULTS], s.counts[MS_RSS_FAULTS]);
 	/* a window's period keeps the samples a second over the run as throughout */
 	ck_assert_uint_eq(s.a.period, rss_period_for(100000.0 / MS_RSS_WINDOW_SCALE));
 	ck_assert_uint_eq(s.a.period_min, 1);
@@ -120,7 +131,7 @@ START_TEST(test_windows_end_when_the_rate_falls)
 	sim_run(&s, 5 * SEC, 100000);
 	ck_assert_uint_eq(s.a.scale, MS_RSS_WINDOW_SCALE);
 	sim_run(&s, 5 * SEC, 2000);
-	rss_adapt__finish(&s.a, s.now, s.counts);
+	rss_adapt__finish(&s.a, s.now, s.counts, s.total);
 	ck_assert_uint_eq(s.a.scale, 1);
 	ck_assert(s.a.traced);
 	/* the first window after the fall ends them: within a cycle of it */
@@ -129,7 +140,7 @@ START_TEST(test_windows_end_when_the_rate_falls)
 		      "windowed %.3f s", (double)s.a.windowed_ns / 1e9);
 	/* off by at most a cycle of the storm: the last window stood for a gap in which
 	 * the rate had already fallen */
-	double est = (double)s.a.total[MS_RSS_NEW_PAGES];
+	double est = (double)s.total[MS_RSS_NEW_PAGES];
 	ck_assert_msg(fabs(est - s.mapped) < 100000 * (double)(MS_RSS_WINDOW_NS * MS_RSS_WINDOW_SCALE) / 1e9,
 		      "estimated %.0f of %.0f", est, s.mapped);
 	ck_assert_uint_eq(s.a.period, rss_period_for(2000));
@@ -149,10 +160,10 @@ START_TEST(test_a_burst_starts_no_windows)
 	sim_run(&s, 1500 * MS, 200000); /* a runtime growing its heap at start */
 	sim_run(&s, 5 * SEC, 0);
 	sim_run(&s, 1500 * MS, 200000);
-	rss_adapt__finish(&s.a, s.now, s.counts);
+	rss_adapt__finish(&s.a, s.now, s.counts, s.total);
 	ck_assert_uint_eq(s.a.scale, 1);
 	ck_assert_int_eq(s.traces, 0);
-	ck_assert_uint_eq(s.a.total[MS_RSS_NEW_PAGES], s.counts[MS_RSS_NEW_PAGES]);
+	ck_assert_uint_eq(s.total[MS_RSS_NEW_PAGES], s.counts[MS_RSS_NEW_PAGES]);
 }
 END_TEST
 
@@ -164,14 +175,66 @@ START_TEST(test_wait_is_until_the_next_switch)
 	ck_assert_int_eq(rss_adapt__wait_ms(&s.a, s.now, 100), 100); /* throughout: no switch */
 	sim_run(&s, 3 * SEC, 100000);
 	ck_assert_uint_eq(s.a.scale, MS_RSS_WINDOW_SCALE);
-	uint64_t due = s.a.cycle_ns + (s.a.traced ? MS_RSS_WINDOW_NS
-						  : MS_RSS_WINDOW_NS * MS_RSS_WINDOW_SCALE);
+	uint64_t due = s.a.traced ? s.a.win_open + MS_RSS_WINDOW_NS
+				  : s.a.cycle_ns + MS_RSS_WINDOW_NS * MS_RSS_WINDOW_SCALE;
 	int w = rss_adapt__wait_ms(&s.a, s.now, 1000);
 	ck_assert_int_le(w, 300);
 	ck_assert_uint_ge(s.now + (uint64_t)w * MS, due);
 	ck_assert_uint_lt(s.now + (uint64_t)w * MS, due + MS);
 	ck_assert_int_eq(rss_adapt__wait_ms(&s.a, due + 5 * MS, 1000), 0); /* late: at once */
 	ck_assert_int_eq(rss_adapt__wait_ms(&s.a, s.now, 2), w < 2 ? w : 2);
+}
+END_TEST
+
+START_TEST(test_a_late_window_lasts_its_length)
+{
+	struct sim s;
+
+	sim_init(&s);
+	sim_run(&s, 3 * SEC, 100000);
+	ck_assert_uint_eq(s.a.scale, MS_RSS_WINDOW_SCALE);
+	while (s.a.traced)
+		sim_run(&s, MS, 100000);
+	/* the poll that should open the next window comes 150 ms late, once: past
+	 * the end that window would have had */
+	s.late_at = s.a.cycle_ns + MS_RSS_WINDOW_NS * MS_RSS_WINDOW_SCALE - 5 * MS;
+	s.late_ns = 150 * MS;
+	uint32_t period = s.a.period;
+	for (int i = 0; i < 40; i++) {
+		sim_run(&s, 100 * MS, 100000);
+		ck_assert_uint_eq(s.a.scale, MS_RSS_WINDOW_SCALE); /* still in windows */
+		ck_assert_uint_eq(s.a.period, period);		    /* never back to 1 */
+	}
+	rss_adapt__finish(&s.a, s.now, s.counts, s.total);
+	double est = (double)s.total[MS_RSS_NEW_PAGES];
+	ck_assert_msg(fabs(est - s.mapped) < 0.03 * s.mapped, "estimated %.0f of %.0f", est,
+		      s.mapped);
+}
+END_TEST
+
+/* A stop in a window or in the gap after it: the last window stands only for the
+ * part of its cycle that has passed. */
+START_TEST(test_a_stop_mid_cycle_credits_what_passed)
+{
+	static const uint64_t stops_ms[] = {3050, 3130, 3260, 3390, 3470};
+
+	for (size_t k = 0; k < sizeof(stops_ms) / sizeof(stops_ms[0]); k++) {
+		struct sim s;
+
+		sim_init(&s);
+		sim_run(&s, stops_ms[k] * MS, 100000);
+		ck_assert_uint_eq(s.a.scale, MS_RSS_WINDOW_SCALE);
+		rss_adapt__finish(&s.a, s.now, s.counts, s.total);
+		double est = (double)s.total[MS_RSS_NEW_PAGES];
+		/* within a tenth of a window of the storm, wherever the stop falls */
+		ck_assert_msg(fabs(est - s.mapped) < 100000 * 0.01 + 0.005 * s.mapped,
+			      "stop at %llu ms: estimated %.0f of %.0f",
+			      (unsigned long long)stops_ms[k], est, s.mapped);
+		/* a snapshot changes nothing: the same totals again */
+		uint64_t again[MS_RSS_COUNT];
+		rss_adapt__finish(&s.a, s.now, s.counts, again);
+		ck_assert_uint_eq(again[MS_RSS_NEW_PAGES], s.total[MS_RSS_NEW_PAGES]);
+	}
 }
 END_TEST
 
@@ -185,6 +248,8 @@ Suite *suite_rss_adapt(void)
 	tcase_add_test(tc, test_windows_end_when_the_rate_falls);
 	tcase_add_test(tc, test_a_burst_starts_no_windows);
 	tcase_add_test(tc, test_wait_is_until_the_next_switch);
+	tcase_add_test(tc, test_a_late_window_lasts_its_length);
+	tcase_add_test(tc, test_a_stop_mid_cycle_credits_what_passed);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -96,12 +96,18 @@ int report_rss_write_profile(const char *dir, const struct stacktab *t,
 	const uint32_t *ids;
 	const uint64_t *vals;
 	size_t n = cpu_profile__stacks(p, &ids, &vals);
-	char sub[200];
+	char sub[320];
 
+	char windows[96] = "";
+
+	if (tr->windowed_s > 0)
+		snprintf(windows, sizeof(windows),
+			 "; traced in windows, where a sample stands for %u times as many",
+			 tr->window_scale);
 	snprintf(sub, sizeof(sub),
-		 "new pages still mapped in pid %d (%s): faults on a page not present, sampled %s, %d B each", pid,
+		 "new pages still mapped in pid %d (%s): faults on a page not present, sampled %s%s, %d B each", pid,
 		 comm, (format_periods(tr->period_min, tr->period_max, periods, sizeof(periods)), periods),
-		 MS_RSS_PAGE);
+		 windows, MS_RSS_PAGE);
 	return sinks_write_profile(dir, "rss", t, ids, vals, n, MS_FLAME_MEM, "RSS growth", sub);
 }
 

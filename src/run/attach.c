@@ -308,6 +308,7 @@ void run_adapt_rss(struct run *r, uint64_t ts)
 	if (s.trace == 1 && rss_probes__resume(r->rss_probes, err, sizeof(err))) {
 		ms_warn("%s: page faults no longer traced; rss.folded covers the run until now",
 			err);
+		rss_adapt__failed(&r->rss_adapt, ts, c);
 		r->rss_failed = true;
 	}
 }

@@ -24,7 +24,33 @@ static void accrue(struct rss_adapt *a, const uint64_t counts[MS_RSS_COUNT])
 
 		a->total[i] += estimated ? d * a->scale : d;
 		a->seen[i] = counts[i];
+		if (estimated && a->scale > 1)
+			a->win_counts[i == MS_RSS_NEW_PAGES] += d;
 	}
+}
+
+/* The last window's counts went in at scale times: how many times too many for
+ * the time that has passed since it opened (none once a cycle has passed; all
+ * but one while it is still open, or when it ended the windows). */
+static double overcredit(const struct rss_adapt *a, uint64_t now)
+{
+	double f;
+
+	if (a->scale <= 1 || !a->win_open)
+		return 0;
+	if (!a->win_close || a->win_close <= a->win_open)
+		return a->scale - 1.0;
+	f = (double)(now - a->win_open) / (double)(a->win_close - a->win_open);
+	return f >= a->scale ? 0 : a->scale - f;
+}
+
+static void open_window(struct rss_adapt *a, uint64_t now, const uint64_t *counts)
+{
+	a->traced = true;
+	a->rate_ns = a->win_open = now;
+	a->win_close = 0;
+	a->win_counts[0] = a->win_counts[1] = 0;
+	a->rate_new = counts[MS_RSS_NEW_PAGES];
 }
 
 static void set_period(struct rss_adapt *a, struct rss_adapt_step *s, double new_per_s)
@@ -63,14 +89,15 @@ static void step_throughout(struct rss_adapt *a, struct rss_adapt_step *s, uint6
 	if (a->high_since && now - a->high_since >= MS_RSS_WINDOWS_AFTER_NS) {
 		s->scale = a->scale = MS_RSS_WINDOW_SCALE;
 		a->cycle_ns = a->windowed_since = now;
+		open_window(a, now, counts);
 	}
 	set_period(a, s, r);
 	a->rate_ns = now;
 	a->rate_new = counts[MS_RSS_NEW_PAGES];
 }
 
-/* In windows: each ends after MS_RSS_WINDOW_NS, the next begins a cycle after the
- * last began (a late step does not shift the ones after it). */
+/* In windows: each ends MS_RSS_WINDOW_NS after it opened, the next begins a cycle
+ * after the last was due (a late step does not shift the ones after it). */
 static void step_windows(struct rss_adapt *a, struct rss_adapt_step *s, uint64_t now,
 			 const uint64_t *counts)
 {
@@ -82,15 +109,21 @@ static void step_windows(struct rss_adapt *a, struct rss_adapt_step *s, uint64_t
 			return;
 		a->cycle_ns = now - a->cycle_ns >= 2 * cycle ? now : a->cycle_ns + cycle;
 		s->trace = 1;
-		a->traced = true;
-		a->rate_ns = now;
-		a->rate_new = counts[MS_RSS_NEW_PAGES];
+		open_window(a, now, counts);
 		return;
 	}
-	if (now < a->cycle_ns + MS_RSS_WINDOW_NS || now <= a->rate_ns)
+	/* a window opened late still lasts its whole length: a rate measured over
+	 * less would say little */
+	if (now < a->win_open + MS_RSS_WINDOW_NS)
 		return;
 	r = rate(a, now, counts);
+	a->win_close = now;
 	if (r < MS_RSS_WINDOWS_ABOVE / 2) { /* traced throughout from here */
+		/* this window stands for itself alone: no gap follows */
+		for (int i = 0; i < 2; i++)
+			a->total[i ? MS_RSS_NEW_PAGES : MS_RSS_ALL_FAULTS] -=
+				a->win_counts[i] * (a->scale - 1);
+		a->win_open = 0;
 		s->scale = a->scale = 1;
 		a->windowed_ns += now - a->windowed_since;
 		a->high_since = 0;
@@ -118,13 +151,36 @@ struct rss_adapt_step rss_adapt__step(struct rss_adapt *a, uint64_t now,
 	return s;
 }
 
-void rss_adapt__finish(struct rss_adapt *a, uint64_t now, const uint64_t counts[MS_RSS_COUNT])
+void rss_adapt__finish(struct rss_adapt *a, uint64_t now, const uint64_t counts[MS_RSS_COUNT],
+		       uint64_t out[MS_RSS_COUNT])
 {
+	double over;
+
 	accrue(a, counts);
 	if (a->scale > 1 && now > a->windowed_since) {
 		a->windowed_ns += now - a->windowed_since;
 		a->windowed_since = now;
 	}
+	over = overcredit(a, now);
+	for (int i = 0; i < MS_RSS_COUNT; i++)
+		out[i] = a->total[i];
+	for (int i = 0; i < 2 && over > 0; i++) {
+		uint64_t *o = &out[i ? MS_RSS_NEW_PAGES : MS_RSS_ALL_FAULTS];
+		uint64_t less = (uint64_t)((double)a->win_counts[i] * over);
+
+		*o = *o > less ? *o - less : 0;
+	}
+}
+
+void rss_adapt__failed(struct rss_adapt *a, uint64_t now, const uint64_t counts[MS_RSS_COUNT])
+{
+	uint64_t out[MS_RSS_COUNT];
+
+	rss_adapt__finish(a, now, counts, out);
+	memcpy(a->total, out, sizeof(out)); /* the last gap, as far as it went */
+	a->scale = 1;
+	a->traced = false;
+	a->win_open = 0;
 }
 
 int rss_adapt__wait_ms(const struct rss_adapt *a, uint64_t now, int max_ms)
@@ -133,7 +189,7 @@ int rss_adapt__wait_ms(const struct rss_adapt *a, uint64_t now, int max_ms)
 
 	if (a->scale <= 1)
 		return max_ms;
-	due = a->cycle_ns + (a->traced ? MS_RSS_WINDOW_NS : MS_RSS_WINDOW_NS * a->scale);
+	due = a->traced ? a->win_open + MS_RSS_WINDOW_NS : a->cycle_ns + MS_RSS_WINDOW_NS * a->scale;
 	if (due <= now)
 		return 0;
 	/* rounded up: a step woken a little early would wait a whole poll more */

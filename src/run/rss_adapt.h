@@ -31,7 +31,9 @@ struct rss_adapt {
 	uint64_t rate_ns;	/* start of the rate's measurement: a window's start in windows */
 	uint64_t rate_new;	/* new-page faults counted then */
 	uint64_t high_since;	/* 0, or since when the rate has stayed above the mark */
-	uint64_t cycle_ns;	/* in windows: when the current window began or begins */
+	uint64_t cycle_ns;	/* in windows: when the current window was due, or the next is */
+	uint64_t win_open, win_close; /* the last window's attach and detach (0: open) */
+	uint64_t win_counts[2];	      /* its faults, all and on new pages, as counted */
 	uint64_t windowed_since, windowed_ns; /* in windows since; in windows over the run */
 	uint64_t seen[MS_RSS_COUNT];	      /* the probes' counts at the last step */
 	uint64_t total[MS_RSS_COUNT];	      /* with the faults between windows estimated */
@@ -50,8 +52,13 @@ void rss_adapt__init(struct rss_adapt *a, uint64_t now);
 /* The probes' counts read at now: totals updated, and what to change. */
 struct rss_adapt_step rss_adapt__step(struct rss_adapt *a, uint64_t now,
 				      const uint64_t counts[MS_RSS_COUNT]);
-/* Totals updated from the last counts (at the end, after the final detach). */
-void rss_adapt__finish(struct rss_adapt *a, uint64_t now, const uint64_t counts[MS_RSS_COUNT]);
+/* Totals updated from the last counts (at the end, after the final detach, and for
+ * a snapshot) into out: the last window's faults stand only for the part of its
+ * cycle that has passed. */
+void rss_adapt__finish(struct rss_adapt *a, uint64_t now, const uint64_t counts[MS_RSS_COUNT],
+		       uint64_t out[MS_RSS_COUNT]);
+/* The tracepoints could not be attached again: nothing is traced from now on. */
+void rss_adapt__failed(struct rss_adapt *a, uint64_t now, const uint64_t counts[MS_RSS_COUNT]);
 /* Milliseconds until the next step is due, at most max_ms. */
 int rss_adapt__wait_ms(const struct rss_adapt *a, uint64_t now, int max_ms);
 

@@ -629,11 +629,10 @@ void run_read_counters(struct run *r)
 {
 	uint64_t sizes[MS_SIZE_BUCKETS];
 
-	if (r->rss_probes && rss_probes__counters(r->rss_probes, r->rss_counters) == 0) {
-		/* the windows' estimate of the faults between them */
-		rss_adapt__finish(&r->rss_adapt, clock_now_ns(), r->rss_counters);
-		memcpy(r->rss_counters, r->rss_adapt.total, sizeof(r->rss_counters));
-	}
+	uint64_t rc[MS_RSS_COUNT];
+	if (r->rss_probes && rss_probes__counters(r->rss_probes, rc) == 0)
+		/* with the windows' estimate of the faults between them */
+		rss_adapt__finish(&r->rss_adapt, clock_now_ns(), rc, r->rss_counters);
 	if (r->offcpu_probes)
 		offcpu_probes__counters(r->offcpu_probes, r->off_counters);
 	run__counters(r, r->counters);
