@@ -74,6 +74,12 @@ static void sim_run(struct sim *s, uint64_t ns, double per_s)
 	}
 }
 
+/* The new pages rss_adapt__finish estimated are within within of those mapped. */
+#define ck_assert_estimate(s, within)                                                         \
+	ck_assert_msg(fabs((double)(s).total[MS_RSS_NEW_PAGES] - (s).mapped) < (within),      \
+		      "estimated %llu of %.0f new pages",                                     \
+		      (unsigned long long)(s).total[MS_RSS_NEW_PAGES], (s).mapped)
+
 START_TEST(test_slow_leak_is_traced_throughout)
 {
 	struct sim s;
@@ -95,7 +101,6 @@ END_TEST
 START_TEST(test_storm_goes_to_windows_and_estimates_the_gaps)
 {
 	struct sim s;
-	double est;
 
 	sim_init(&s);
 	sim_run(&s, 10 * SEC, 100000);
@@ -110,9 +115,7 @@ START_TEST(test_storm_goes_to_windows_and_estimates_the_gaps)
 		      "traced %.3f s", traced);
 	ck_assert_msg(s.traces >= 36 && s.traces <= 42, "%d attaches and detaches", s.traces);
 	/* the gaps' faults estimated from the windows' */
-	est = (double)s.total[MS_RSS_NEW_PAGES];
-	ck_assert_msg(fabs(est - s.mapped) < 0.03 * s.mapped, "estimated %.0f of %.0f", est,
-		      s.mapped);
+	ck_assert_estimate(s, 0.03 * s.mapped);
 	ck_assert_uint_eq(s.total[MS_RSS_ALL_FAULTS], s.total[MS_RSS_NEW_PAGES]);
 	/* samples are the probes' own, not scaled */
 	ck_assert_uint_eq(s.total[MS_RSS_FAULTS], s.counts[MS_RSS_FAULTS]);
@@ -140,9 +143,7 @@ START_TEST(test_windows_end_when_the_rate_falls)
 		      "windowed %.3f s", (double)s.a.windowed_ns / 1e9);
 	/* off by at most a cycle of the storm: the last window stood for a gap in which
 	 * the rate had already fallen */
-	double est = (double)s.total[MS_RSS_NEW_PAGES];
-	ck_assert_msg(fabs(est - s.mapped) < 100000 * (double)(MS_RSS_WINDOW_NS * MS_RSS_WINDOW_SCALE) / 1e9,
-		      "estimated %.0f of %.0f", est, s.mapped);
+	ck_assert_estimate(s, 100000 * (double)(MS_RSS_WINDOW_NS * MS_RSS_WINDOW_SCALE) / 1e9);
 	ck_assert_uint_eq(s.a.period, rss_period_for(2000));
 	/* and the next storm starts them again after its two seconds */
 	sim_run(&s, 1900 * MS, 100000);
@@ -206,9 +207,7 @@ START_TEST(test_a_late_window_lasts_its_length)
 		ck_assert_uint_eq(s.a.period, period);		    /* never back to 1 */
 	}
 	rss_adapt__finish(&s.a, s.now, s.counts, s.total);
-	double est = (double)s.total[MS_RSS_NEW_PAGES];
-	ck_assert_msg(fabs(est - s.mapped) < 0.03 * s.mapped, "estimated %.0f of %.0f", est,
-		      s.mapped);
+	ck_assert_estimate(s, 0.03 * s.mapped);
 }
 END_TEST
 
@@ -225,11 +224,8 @@ START_TEST(test_a_stop_mid_cycle_credits_what_passed)
 		sim_run(&s, stops_ms[k] * MS, 100000);
 		ck_assert_uint_eq(s.a.scale, MS_RSS_WINDOW_SCALE);
 		rss_adapt__finish(&s.a, s.now, s.counts, s.total);
-		double est = (double)s.total[MS_RSS_NEW_PAGES];
 		/* within a tenth of a window of the storm, wherever the stop falls */
-		ck_assert_msg(fabs(est - s.mapped) < 100000 * 0.01 + 0.005 * s.mapped,
-			      "stop at %llu ms: estimated %.0f of %.0f",
-			      (unsigned long long)stops_ms[k], est, s.mapped);
+		ck_assert_estimate(s, 100000 * 0.01 + 0.005 * s.mapped);
 		/* a snapshot changes nothing: the same totals again */
 		uint64_t again[MS_RSS_COUNT];
 		rss_adapt__finish(&s.a, s.now, s.counts, again);
