@@ -220,6 +220,7 @@ static __always_inline void build_and_send(struct pt_regs *ctx, struct ms_alloc_
 	fill_header(&ev->hdr, MS_EV_ALLOC, fn);
 	ev->addr = addr;
 	ev->size = size;
+	ev->mean_shift = caller ? caller->mean_shift : 0;
 	/* The uretprobe's context holds the user registers at the caller's return
 	 * point. */
 	copy_user_regs(ctx, ev->regs);

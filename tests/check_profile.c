@@ -4,6 +4,7 @@
 #include "profile/profile.h"
 #include "profile/series.h"
 #include "base/sampling.h"
+#include "memspy/events.h"
 
 #define SEC 1000000000ull
 
@@ -350,11 +351,11 @@ START_TEST(test_temporary)
 	struct profile *p = profile__new(1);
 
 	/* thread 5: alloc at its call 1, free at call 2: temporary */
-	ck_assert_int_eq(profile__alloc_by(p, 0x10, 100, 1, 1, 5, 1), 0);
+	ck_assert_int_eq(profile__alloc_by(p, 0x10, 100, 1, 1, 5, 1, 0), 0);
 	ck_assert(profile__free_by(p, 0x10, 2, 5, 2));
 	/* thread 5: its call 4 comes between the allocation (3) and the free (5) */
-	ck_assert_int_eq(profile__alloc_by(p, 0x20, 50, 2, 3, 5, 3), 0);
-	ck_assert_int_eq(profile__alloc_by(p, 0x30, 70, 3, 4, 5, 4), 0);
+	ck_assert_int_eq(profile__alloc_by(p, 0x20, 50, 2, 3, 5, 3, 0), 0);
+	ck_assert_int_eq(profile__alloc_by(p, 0x30, 70, 3, 4, 5, 4, 0), 0);
 	ck_assert(profile__free_by(p, 0x20, 5, 5, 5));
 	/* freed by another thread right after: not temporary */
 	ck_assert(profile__free_by(p, 0x30, 6, 6, 5));
@@ -366,9 +367,35 @@ START_TEST(test_temporary)
 	ck_assert_double_eq(site(p, 2)->temp_count, 0);
 	ck_assert_double_eq(site(p, 3)->temp_count, 0);
 	/* the counter wraps */
-	ck_assert_int_eq(profile__alloc_by(p, 0x50, 8, 4, 9, 7, UINT32_MAX), 0);
+	ck_assert_int_eq(profile__alloc_by(p, 0x50, 8, 4, 9, 7, UINT32_MAX, 0), 0);
 	ck_assert(profile__free_by(p, 0x50, 10, 7, 0));
 	ck_assert_double_eq(site(p, 4)->temp_count, 1);
+	profile__free(p);
+}
+END_TEST
+
+/* A block sampled at a raised mean weighs by that mean, alive and freed: the
+ * profile's own mean for shift 0, mean << shift otherwise. */
+START_TEST(test_mean_shift_weights)
+{
+	const uint64_t mean = 4096;
+	struct profile *p = profile__new(mean);
+	double w0 = sampling_weight(1000, mean), w3 = sampling_weight(1000, mean << 3);
+
+	ck_assert_int_eq(profile__alloc_by(p, 0x10, 1000, 1, 1, 5, 1, 0), 0);
+	ck_assert_int_eq(profile__alloc_by(p, 0x20, 1000, 1, 2, 5, 2, 3), 0);
+	ck_assert_double_eq_tol(site(p, 1)->live_bytes, w0 + w3, 1e-6);
+	ck_assert_double_eq_tol(site(p, 1)->live_count,
+				sampling_count_weight(1000, mean) + sampling_count_weight(1000, mean << 3),
+				1e-9);
+	/* freed at once by its thread: a temporary of the raised weight */
+	ck_assert(profile__free_by(p, 0x20, 3, 5, 3));
+	ck_assert_double_eq_tol(site(p, 1)->live_bytes, w0, 1e-6);
+	ck_assert_double_eq_tol(site(p, 1)->temp_bytes, w3, 1e-6);
+	/* a shift past the largest is a malformed record: the profile's mean */
+	ck_assert_int_eq(profile__alloc_by(p, 0x30, 1000, 2, 4, 6, 1, MS_MAX_MEAN_SHIFT + 1), 0);
+	ck_assert_double_eq_tol(site(p, 2)->live_bytes, w0, 1e-6);
+	ck_assert_double_eq_tol(profile__live_bytes(p), 2 * w0, 1e-6);
 	profile__free(p);
 }
 END_TEST
@@ -391,6 +418,7 @@ Suite *suite_profile(void)
 	tcase_add_test(tc, test_peak_rising_at_end);
 	tcase_add_test(tc, test_peak_sampled_and_sizes);
 	tcase_add_test(tc, test_temporary);
+	tcase_add_test(tc, test_mean_shift_weights);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,7 +10,7 @@
 #include "memspy/events.h"
 
 #define MS_AGENT_MAGIC 0x31544e4741594d53ULL /* "SMYAGNT1" */
-#define MS_AGENT_ABI 6
+#define MS_AGENT_ABI 7
 /* Threads with a record of their own; later ones share the overflow record. */
 #define MS_AGENT_THREADS 512
 /* Sampled live blocks the agent remembers (power of two: open addressing). */
@@ -129,7 +129,8 @@ struct ms_agent_thread {
 	__u64 key;	 /* the thread pointer (%fs:0); 0: free record */
 	__s64 countdown; /* bytes until the next sample */
 	__u32 draws;	 /* countdowns drawn so far: the next index into the table */
-	__u32 armed;	 /* countdown drawn once: a fresh record starts at 0 */
+	__u16 armed;	 /* countdown drawn once: a fresh record starts at 0 */
+	__u16 mean_shift; /* ms_agent_ctl.mean_shift when the countdown was drawn */
 	__u32 seq;	 /* allocator calls so far (frees included), as events.h's seq */
 	__u32 depth;	 /* a hook of this thread under way: nested ones only forward */
 	struct ms_agent_counts n;
@@ -158,7 +159,8 @@ struct ms_agent_py {
 	__u8 pad_owner[56];
 	__s64 countdown; /* bytes until the next sampled Python allocation */
 	__u32 draws;	 /* countdowns drawn so far */
-	__u32 armed;	 /* countdown drawn once */
+	__u16 armed;	 /* countdown drawn once */
+	__u16 mean_shift; /* ms_agent_ctl.mean_shift when the countdown was drawn */
 	/* memspy: 1 when this attach did not hook the domains (refused, or no
 	 * Python): calls that still reach the hooks through a wrapper that saved
 	 * them (tracemalloc) are forwarded, never sampled, so no sampled block
@@ -248,13 +250,22 @@ struct ms_agent_ctl {
 	struct ms_agent_slot slots[MS_AGENT_MAX_SLOTS];
 	/* state, agent */
 	__u32 installs;	    /* completed ms_agent_install calls */
-	__u32 pad1;
+	/* memspy: countdowns are drawn 2^mean_shift times longer than the table's
+	 * (a mean raised while the target allocates faster than memspy keeps up
+	 * with cheaply); each sample carries the shift its countdown was drawn
+	 * with, which its weight needs: a countdown is memoryless, so the block
+	 * that ends it was sampled at that mean, whenever the shift changed */
+	__u32 mean_shift;
 	__s32 install_result; /* slots hooked by the last install, or -errno */
 	__s32 remove_result;  /* slots restored by the last remove, or -errno */
 	__u64 sampled_frees;  /* frees of sampled blocks that reached ms_trap_free */
 	__u64 set_full;	      /* sampled blocks the set had no room for */
 	__u64 threads_full;   /* hook calls that went to the overflow record */
 	__u64 overflow_countdown; /* the overflow record's shared countdown */
+	__u32 overflow_mean_shift; /* mean_shift when it was drawn (threads racing
+				    * there may pair a countdown with the shift
+				    * of the one before: rare, and off by a draw) */
+	__u32 pad2;
 	struct ms_agent_counts overflow;
 	/* a record's counters each on their own lines: a thread's hooks touch one
 	 * record's first line and its size buckets, nothing another thread writes */
@@ -275,10 +286,12 @@ struct ms_agent_sample {
 	__u64 rbp;	/* caller's rbp (the hook's saved frame pointer) */
 	__u32 fn;	/* enum ms_alloc_fn */
 	__u32 seq;	/* the thread's allocator calls so far, this one included */
+	__u32 mean_shift; /* allocations: sampled at the mean << mean_shift */
+	__u32 pad;
 };
 
 _Static_assert(sizeof(struct ms_agent_slot) == 40, "agent slot layout");
-_Static_assert(sizeof(struct ms_agent_sample) == 48, "agent sample layout");
+_Static_assert(sizeof(struct ms_agent_sample) == 56, "agent sample layout");
 _Static_assert(sizeof(struct ms_agent_counts) == 32 + 8 * MS_SIZE_BUCKETS, "agent counts layout");
 _Static_assert(sizeof(struct ms_agent_thread) == 32 + sizeof(struct ms_agent_counts),
 	       "agent thread layout");

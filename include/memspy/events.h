@@ -201,6 +201,9 @@ struct ms_event_header {
 	__u32 fn;    /* enum ms_alloc_fn (heap events) */
 };
 
+/* The largest mean_shift of an allocation: a mean 2^12 times --sample-bytes. */
+#define MS_MAX_MEAN_SHIFT 12
+
 /* A sampled allocation with the registers and user stack at the caller's return point. */
 struct ms_alloc_event {
 	struct ms_event_header hdr;
@@ -211,7 +214,7 @@ struct ms_alloc_event {
 	__u32 stack_len;	/* bytes valid in stack[] */
 	__u32 flags;		/* MS_STACK_* */
 	__u32 seq;		/* the thread's allocator calls so far, this one included */
-	__u32 reserved;
+	__u32 mean_shift;	/* sampled at the run's mean << mean_shift (in-process) */
 	__u8 stack[MS_MAX_STACK_BYTES]; /* user memory from regs[MS_REG_SP] up */
 };
 

@@ -41,14 +41,15 @@ void agent_overflow_alloc(__u64 addr, __u64 size, __u32 fn, void *frame) AGENT_S
 void agent_overflow_free(__u64 addr, int counted, void *frame) AGENT_SLOW;
 void agent_release_sampled(struct ms_agent_thread *t, __u64 addr, void *frame) AGENT_SLOW;
 /* Decide before the call whether an allocation of size is sampled (the throwing
- * operator new must know before it forwards), moving the countdown. */
+ * operator new must know before it forwards), moving the countdown: -1 when it
+ * is not, else the mean_shift of its sample (agent_abi.h). */
 int agent_take_sample(struct ms_agent_thread *t, int overflow, __u64 size) AGENT_HIDDEN;
 /* Count an allocation (operator new counts before it forwards). */
 void agent_count_alloc(struct ms_agent_thread *t, int overflow, __u64 size) AGENT_HIDDEN;
 /* A CPython domain allocation counted on the shared record, its countdown moved:
- * whether it is sampled, then the sample of the block it got. */
+ * whether it is sampled (as agent_take_sample), then the sample of the block it got. */
 int agent_py_take_sample(__u64 size) AGENT_SLOW;
-void agent_py_sample(__u64 addr, __u64 size, __u32 fn, void *frame) AGENT_SLOW;
+void agent_py_sample(__u64 addr, __u64 size, __u32 fn, void *frame, __u32 mean_shift) AGENT_SLOW;
 /* A CPython domain release of a block that may be sampled. */
 void agent_py_release_sampled(__u64 addr, void *frame) AGENT_SLOW;
 /* Open or close the Python window memspy asked for (install.c), if no other
@@ -63,7 +64,7 @@ __u64 agent_clock_ns(long clock) AGENT_HIDDEN;
 void agent_py_window_check(void) AGENT_SLOW;
 /* Remember a sampled block and send it to the trap; the counting is the caller's. */
 void agent_sample_alloc(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32 fn,
-			void *frame) AGENT_HIDDEN;
+			void *frame, __u32 mean_shift) AGENT_HIDDEN;
 
 AGENT_INLINE __u64 agent_hash(__u64 x)
 {

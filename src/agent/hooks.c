@@ -174,12 +174,14 @@ AGENT_HIDDEN struct new_result agent_new(size_t size, size_t al, __u32 which, vo
 		return r;
 	if (t)
 		t->seq++;
-	if (agent_take_sample(t, overflow, size) && nothrow) {
+	int sampled = agent_take_sample(t, overflow, size);
+
+	if (sampled >= 0 && nothrow) {
 		p = (which & 2) ? ((fn_new_al_nothrow)nothrow)(size, al, &nt)
 				: ((fn_new_nothrow)nothrow)(size, &nt);
 		if (p) {
 			agent_count_alloc(t, overflow, size);
-			agent_sample_alloc(t, (__u64)p, size, MS_FN_NEW, frame);
+			agent_sample_alloc(t, (__u64)p, size, MS_FN_NEW, frame, (__u32)sampled);
 		}
 	} else {
 		/* a sample with no nothrow original to take it is lost, the count is not */
@@ -225,8 +227,9 @@ typedef void (*fn_py_free)(void *, void *);
 
 #define PY (&ms_agent_ctl.py)
 #define PY_ENABLED() __atomic_load_n(&ms_agent_ctl.enabled, __ATOMIC_RELAXED)
-/* whether a sampled request of size goes to malloc at small_max + 1 bytes */
-#define PY_BUMP(sampled, size) ((sampled) && PY->small_max && (size) <= PY->small_max)
+/* whether a sampled request of size goes to malloc at small_max + 1 bytes
+ * (sampled: as agent_take_sample's) */
+#define PY_BUMP(sampled, size) ((sampled) >= 0 && PY->small_max && (size) <= PY->small_max)
 #define PY_UNPAREN(...) __VA_ARGS__
 /* With windows (shift), a request pymalloc hands to malloc (over small_max
  * bytes, or 0, which it asks malloc for as 1) is malloc's hooks' to count and
@@ -296,7 +299,7 @@ static AGENT_COLD int py_window_open(void)
  * only it is scaled by the windows' share. */
 #define PY_THREAD_CALL(id, fn_type, args, bumped_args, size, fn, frame, release)  \
 	do {                                                                    \
-		int overflow, sampled = 0;                                      \
+		int overflow, sampled = -1;                                     \
 		struct ms_agent_thread *t = agent_enter(&overflow);             \
 		__u64 big = (__u64)PY->small_max + 1;                           \
 		int windowed = PY->shift && !PY->off;                           \
@@ -314,8 +317,9 @@ static AGENT_COLD int py_window_open(void)
 		if (p && (t || overflow)) {                                     \
 			if (!windowed)                                          \
 				agent_count_alloc(t, overflow, size);           \
-			if (sampled)                                            \
-				agent_sample_alloc(t, (__u64)p, size, fn, frame); \
+			if (sampled >= 0)                                       \
+				agent_sample_alloc(t, (__u64)p, size, fn, frame, \
+						   (__u32)sampled);             \
 		}                                                               \
 		agent_leave(t);                                                 \
 		return p;                                                       \
@@ -376,8 +380,8 @@ static AGENT_COLD int py_window_open(void)
 		p = PY_BUMP(sampled, size) ? ORIG(id, fn_type)(ctx, PY_UNPAREN bumped_args) \
 					   : ORIG(id, fn_type)(ctx, PY_UNPAREN args); \
 		PY->owner = 0;                                                  \
-		if (sampled && p)                                               \
-			agent_py_sample((__u64)p, size, fn, frame);             \
+		if (sampled >= 0 && p)                                          \
+			agent_py_sample((__u64)p, size, fn, frame, (__u32)sampled); \
 		return p;                                                       \
 	}                                                                       \
 	HOOK void *ms_hook_##suffix(void *ctx, PY_UNPAREN params)               \

@@ -39,44 +39,62 @@ struct ms_agent_thread *agent_thread_find(__u64 tp)
 	return NULL;
 }
 
-static __s64 draw(__u32 index)
+/* A countdown of the table's, 2^mean_shift times as long. */
+static __s64 draw(__u32 index, __u32 mean_shift)
 {
-	return (__s64)ms_agent_ctl.countdowns[index % MS_COUNTDOWN_SLOTS];
+	return (__s64)(ms_agent_ctl.countdowns[index % MS_COUNTDOWN_SLOTS] << mean_shift);
+}
+
+/* memspy's mean_shift now, kept in range whatever memspy wrote. */
+static __u32 mean_shift_now(void)
+{
+	__u32 m = __atomic_load_n(&ms_agent_ctl.mean_shift, __ATOMIC_RELAXED);
+
+	return m > MS_MAX_MEAN_SHIFT ? MS_MAX_MEAN_SHIFT : m;
 }
 
 /* A countdown (a thread's, or the CPython domains') reached zero: whether the
- * allocation that took it there is sampled, with the countdown re-armed. */
-static int rearm(__s64 *countdown, __u32 *armed, __u32 *draws, __u32 shift)
+ * allocation that took it there is sampled (-1: not), else the mean_shift its
+ * countdown was drawn with, with the countdown re-armed at today's. */
+static int rearm(__s64 *countdown, __u16 *armed, __u16 *drawn, __u32 *draws, __u32 shift)
 {
+	__u32 now = mean_shift_now();
+	int sampled;
+
 	if (ms_agent_ctl.sample_all) {
 		*countdown = 0; /* back here at the next call */
-		return 1;
+		return 0;
 	}
 	if (!*armed) {
 		/* a fresh record: its first draw, which this allocation starts on */
 		*armed = 1;
-		*countdown += draw((*draws)++) >> shift;
+		*drawn = (__u16)now;
+		*countdown += draw((*draws)++, now) >> shift;
 		if (*countdown > 0)
-			return 0;
+			return -1;
 	}
 	/* one sample however many countdowns a large block crosses: its weight
 	 * S / (1 - e^(-S/R)) accounts for that, as in BPF */
-	*countdown = draw((*draws)++) >> shift;
+	sampled = *drawn;
+	*drawn = (__u16)now;
+	*countdown = draw((*draws)++, now) >> shift;
 	if (*countdown <= 0)
 		*countdown = 1;
-	return 1;
+	return sampled;
 }
 
 static int expired(struct ms_agent_thread *t)
 {
-	return rearm(&t->countdown, &t->armed, &t->draws, 0);
+	return rearm(&t->countdown, &t->armed, &t->mean_shift, &t->draws, 0);
 }
 
 void agent_countdown_expired(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32 fn,
 			     void *frame)
 {
-	if (expired(t))
-		agent_sample_alloc(t, addr, size, fn, frame);
+	int sampled = expired(t);
+
+	if (sampled >= 0)
+		agent_sample_alloc(t, addr, size, fn, frame, (__u32)sampled);
 }
 
 int agent_take_sample(struct ms_agent_thread *t, int overflow, __u64 size)
@@ -84,21 +102,23 @@ int agent_take_sample(struct ms_agent_thread *t, int overflow, __u64 size)
 	struct ms_agent_ctl *c = &ms_agent_ctl;
 
 	if (c->sample_all)
-		return 1;
+		return 0;
 	if (t) {
 		t->countdown -= (__s64)size;
-		return t->countdown <= 0 && expired(t);
+		return t->countdown <= 0 ? expired(t) : -1;
 	}
 	if (!overflow)
-		return 0;
+		return -1;
 	/* shared by every thread without a record: atomics, and a lost race only
 	 * moves one sample a little */
 	__s64 left = (__s64)__atomic_sub_fetch(&c->overflow_countdown, size, __ATOMIC_RELAXED);
 	if (left > 0)
-		return 0;
+		return -1;
 	__u32 n = (__u32)__atomic_fetch_add(&c->overflow.sampled, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->overflow_countdown, (__u64)draw(n * 2654435761u), __ATOMIC_RELAXED);
-	return 1;
+	__u32 drawn = __atomic_load_n(&c->overflow_mean_shift, __ATOMIC_RELAXED), now = mean_shift_now();
+	__atomic_store_n(&c->overflow_mean_shift, now, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->overflow_countdown, (__u64)draw(n * 2654435761u, now), __ATOMIC_RELAXED);
+	return drawn > MS_MAX_MEAN_SHIFT ? MS_MAX_MEAN_SHIFT : (int)drawn;
 }
 
 void agent_count_alloc(struct ms_agent_thread *t, int overflow, __u64 size)
@@ -224,9 +244,10 @@ static void caller_of(struct ms_agent_sample *s, void *frame)
 }
 
 static void sample_alloc(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32 fn,
-			 void *frame, int py)
+			 void *frame, int py, __u32 mean_shift)
 {
-	struct ms_agent_sample s = {.addr = addr, .size = size, .fn = fn, .seq = sample_seq(t, py)};
+	struct ms_agent_sample s = {.addr = addr, .size = size, .fn = fn, .seq = sample_seq(t, py),
+				    .mean_shift = mean_shift};
 	int in = set_insert(addr, py);
 
 	/* a block whose free would go unseen must never be reported live; one
@@ -246,9 +267,9 @@ static void sample_alloc(struct ms_agent_thread *t, __u64 addr, __u64 size, __u3
 }
 
 void agent_sample_alloc(struct ms_agent_thread *t, __u64 addr, __u64 size, __u32 fn,
-			void *frame)
+			void *frame, __u32 mean_shift)
 {
-	sample_alloc(t, addr, size, fn, frame, 0);
+	sample_alloc(t, addr, size, fn, frame, 0, mean_shift);
 }
 
 void agent_release_sampled(struct ms_agent_thread *t, __u64 addr, void *frame)
@@ -266,9 +287,12 @@ void agent_release_sampled(struct ms_agent_thread *t, __u64 addr, void *frame)
 
 void agent_overflow_alloc(__u64 addr, __u64 size, __u32 fn, void *frame)
 {
+	int sampled;
+
 	agent_count_alloc(NULL, 1, size);
-	if (agent_take_sample(NULL, 1, size))
-		agent_sample_alloc(NULL, addr, size, fn, frame);
+	sampled = agent_take_sample(NULL, 1, size);
+	if (sampled >= 0)
+		agent_sample_alloc(NULL, addr, size, fn, frame, (__u32)sampled);
 }
 
 void agent_overflow_free(__u64 addr, int counted, void *frame)
@@ -287,16 +311,18 @@ int agent_py_take_sample(__u64 size)
 	py->countdown -= (__s64)size;
 	/* in windows a shift-times denser sampling: as many samples as hooked
 	 * throughout (agent_abi.h) */
-	return py->countdown <= 0 && rearm(&py->countdown, &py->armed, &py->draws, py->shift);
+	return py->countdown <= 0
+		       ? rearm(&py->countdown, &py->armed, &py->mean_shift, &py->draws, py->shift)
+		       : -1;
 }
 
-void agent_py_sample(__u64 addr, __u64 size, __u32 fn, void *frame)
+void agent_py_sample(__u64 addr, __u64 size, __u32 fn, void *frame, __u32 mean_shift)
 {
 	/* in a window: the thread CPU time of the sample, trap and clock reads
 	 * included (agent_abi.h, sample_cpu_ns) */
 	__u64 t0 = ms_agent_ctl.py.shift ? agent_clock_ns(AGENT_CLOCK_THREAD_CPU) : 0;
 
-	sample_alloc(agent_thread_find(agent_tp()), addr, size, fn, frame, 1);
+	sample_alloc(agent_thread_find(agent_tp()), addr, size, fn, frame, 1, mean_shift);
 	agent_py_window_check();
 	if (t0)
 		ms_agent_ctl.py.sample_cpu_ns += agent_clock_ns(AGENT_CLOCK_THREAD_CPU) - t0;

@@ -8,6 +8,7 @@
 
 #include "cli/cli_args.h"
 #include "memspy/events.h"
+#include "run/mean_adapt.h"
 #include "run/run.h"
 
 #define DEFAULT_SAMPLE_BYTES (512 * 1024)
@@ -51,6 +52,7 @@ void cli_run_defaults(struct run_opts *o)
 {
 	*o = (struct run_opts){
 		.sample_mean = DEFAULT_SAMPLE_BYTES,
+		.max_samples = MS_MEAN_MAX_SAMPLES,
 		.py_shift = DEFAULT_PY_SHIFT,
 		.max_tracked = 2 << 20,
 		.top_n = 10,
@@ -82,9 +84,23 @@ int cli_run_option(const char *cmd, int c, const char *arg, struct run_opts *o)
 			return -1;
 		}
 		o->sample_mean = v;
+		o->sample_mean_given = true;
 		return 1;
 	case CLI_OPT_ALL:
 		o->sample_mean = 1;
+		o->sample_mean_given = true;
+		return 1;
+	case CLI_OPT_MAX_SAMPLES:
+		v = strtoul(arg, &end, 10);
+		if (*end || end == arg || arg[0] == '-' || v > 1000000) {
+			fprintf(stderr,
+				"memspy %s: --max-samples wants a number of samples a second "
+				"(0 to 1000000; 0 keeps the mean fixed), not '%s'\n",
+				cmd, arg);
+			return -1;
+		}
+		o->max_samples = (uint32_t)v;
+		o->max_samples_given = true;
 		return 1;
 	case CLI_OPT_PYTHON_SHARE:
 		v = strtoul(arg, &end, 10);
@@ -154,6 +170,10 @@ int cli_run_finish(const char *cmd, int argc, char **argv, int optind,
 			return 2;
 		}
 	}
+	/* a mean the user gave is kept, unless a bound was asked for too; every
+	 * allocation (--all) has no mean to raise */
+	if ((o->sample_mean_given && !o->max_samples_given) || o->sample_mean <= 1)
+		o->max_samples = 0;
 	if (!o->heap && !o->cpu && o->no_rss) {
 		fprintf(stderr, "memspy %s: nothing left to record: the heap, the CPU and page "
 				"faults are all turned off\n",

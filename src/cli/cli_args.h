@@ -24,6 +24,7 @@ enum {
 	CLI_OPT_DEBUGINFOD,
 	CLI_OPT_DEBUGINFOD_TIMEOUT,
 	CLI_OPT_PYTHON_SHARE,
+	CLI_OPT_MAX_SAMPLES,
 	CLI_OPT_FIRST_OWN, /* a command's own long options start here */
 };
 

@@ -40,6 +40,11 @@ static void attach_usage(FILE *f)
 		"                         suffixes K, M, G). 1 records every allocation: exact\n"
 		"                         bytes, and counts frees of blocks never seen allocated\n"
 		"      --all              same as --sample-bytes 1\n"
+		"      --max-samples N    while more than N allocations a second are sampled\n"
+		"                         (default 512), the in-process sampler doubles its\n"
+		"                         mean until they are fewer; each sample is weighed by\n"
+		"                         the mean it was drawn at. 0, or --sample-bytes\n"
+		"                         without it, keeps the mean fixed\n"
 		"      --python-share N   hook CPython's allocator 1/N of the time, in windows of\n"
 		"                         20 ms, sampling N times as densely there (default 8;\n"
 		"                         1, 2, 4, ... 64): a Python process runs at nearly its\n"
@@ -221,6 +226,7 @@ static const struct option attach_longopts[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"sample-bytes", required_argument, NULL, 's'},
 	{"all", no_argument, NULL, CLI_OPT_ALL},
+	{"max-samples", required_argument, NULL, CLI_OPT_MAX_SAMPLES},
 	{"python-share", required_argument, NULL, CLI_OPT_PYTHON_SHARE},
 	{"stack-bytes", required_argument, NULL, OPT_STACK_BYTES},
 	{"max-tracked", required_argument, NULL, OPT_MAX_TRACKED},

@@ -46,6 +46,11 @@ static void top_usage(FILE *f)
 		"  -s, --sample-bytes N   mean bytes between sampled allocations (default 512K;\n"
 		"                         suffixes K, M, G); 1 records every allocation\n"
 		"      --all              same as --sample-bytes 1\n"
+		"      --max-samples N    while more than N allocations a second are sampled\n"
+		"                         (default 512), the in-process sampler doubles its\n"
+		"                         mean until they are fewer; each sample is weighed by\n"
+		"                         the mean it was drawn at. 0, or --sample-bytes\n"
+		"                         without it, keeps the mean fixed\n"
 		"  -F, --freq HZ          CPU samples per second of CPU time (default 99)\n"
 		"      --no-cpu           do not sample the CPU\n"
 		"      --no-heap          do not track the heap\n"
@@ -319,6 +324,7 @@ int cmd_top(int argc, char **argv)
 		{"interval", required_argument, NULL, 'i'},
 		{"sample-bytes", required_argument, NULL, 's'},
 		{"all", no_argument, NULL, CLI_OPT_ALL},
+		{"max-samples", required_argument, NULL, CLI_OPT_MAX_SAMPLES},
 		{"freq", required_argument, NULL, 'F'},
 		{"no-cpu", no_argument, NULL, CLI_OPT_NO_CPU},
 		{"no-heap", no_argument, NULL, CLI_OPT_NO_HEAP},

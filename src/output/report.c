@@ -98,6 +98,20 @@ static void write_unseen(FILE *f, const struct report_input *in)
 			   "             (rss.folded) show where its memory grows\n");
 }
 
+/* The mean raised in an allocation storm: how far and how long. */
+static void write_raised_mean(FILE *f, uint64_t mean, const struct heap_totals *t)
+{
+	char top[64], dur[32];
+
+	if (!t->mean_top_shift)
+		return;
+	report_format_bytes((double)(mean << t->mean_top_shift), top, sizeof(top));
+	format_duration(t->mean_raised_s, dur, sizeof(dur));
+	fprintf(f, "             raised up to %s for %s, while more than %u allocations a\n"
+		   "             second were sampled (each weighed at the mean it was drawn at)\n",
+		top, dur, t->max_samples);
+}
+
 static void write_header(FILE *f, const struct report_input *in, bool exact)
 {
 	char buf[64], dur[32];
@@ -125,6 +139,7 @@ static void write_header(FILE *f, const struct report_input *in, bool exact)
 		fprintf(f, "  sampling   one sample per %s allocated on average (Poisson by bytes);\n"
 			   "             live bytes and counts are estimates (~)\n",
 			buf);
+		write_raised_mean(f, mean, &in->totals);
 	}
 }
 

@@ -20,6 +20,9 @@ struct heap_totals {
 	bool small_py_frees_uncounted; /* but those of CPython's pymalloc blocks */
 	double py_share;	 /* < 1: the Python objects' part of the allocations is
 				  * scaled from windows hooked this share of the time */
+	unsigned mean_top_shift; /* > 0: the sampling mean was raised up to mean << it */
+	double mean_raised_s;	 /* for this long (run/mean_adapt.h) */
+	uint32_t max_samples;	 /* past this many samples a second */
 	uint64_t lost_allocs;	 /* ring buffer full: sampled allocations dropped */
 	uint64_t lost_frees;	 /* ring buffer full: frees of tracked blocks dropped */
 	uint64_t unseen_calls;	 /* allocator calls missed: no per-thread state in BPF */

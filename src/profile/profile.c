@@ -7,6 +7,7 @@
 #include "base/hashtab.h"
 #include "profile/profile.h"
 #include "base/sampling.h"
+#include "memspy/events.h"
 
 #define MS_NIL UINT32_MAX
 /* Smallest block table; below this, shrinking saves nothing worth a rebuild. */
@@ -16,7 +17,8 @@
  * oldest live block of a site is always its head. */
 struct block {
 	uint64_t addr;
-	uint64_t size;
+	uint64_t size : 56;	  /* no allocation reaches 2^56 bytes */
+	uint64_t mean_shift : 8; /* sampled at sample_mean << mean_shift */
 	uint32_t ts_ms; /* allocated at ts_base + ts_ms ms: 40 bytes a block, not 48,
 			 * for a million live blocks with --sample-bytes 1 */
 	uint32_t site;	/* index into sites */
@@ -322,20 +324,31 @@ static void update_oldest(struct profile *p, uint32_t s)
 		head == MS_NIL ? 0 : p->ts_base + (uint64_t)p->blocks[head].ts_ms * 1000000;
 }
 
+/* What a sampled block stands for: bytes and allocations. */
+static double block_bytes(const struct profile *p, uint64_t size, unsigned mean_shift)
+{
+	return sampling_weight(size, p->sample_mean << mean_shift);
+}
+
+static double block_count(const struct profile *p, uint64_t size, unsigned mean_shift)
+{
+	return sampling_count_weight(size, p->sample_mean << mean_shift);
+}
+
 /* Block idx, in slot pos of by_addr, was freed. */
 static void release(struct profile *p, uint32_t idx, size_t pos)
 {
 	struct block *b = &p->blocks[idx];
 	uint32_t s = b->site;
 	struct site_stats *st = &p->stats[s];
-	double w = sampling_weight(b->size, p->sample_mean);
+	double w = block_bytes(p, b->size, b->mean_shift);
 
 	/* The heap is about to shrink: if it rose past the snapshot, this is the top. */
 	if (p->live_bytes > p->peak_total)
 		peak_snapshot(p);
 	mark_dirty(p, s);
 	st->live_bytes -= w;
-	st->live_count -= sampling_count_weight(b->size, p->sample_mean);
+	st->live_count -= block_count(p, b->size, b->mean_shift);
 	/* Sums of doubles drift; an empty site or heap is exactly empty. */
 	if (--p->sites[s].live_blocks == 0)
 		st->live_bytes = st->live_count = 0;
@@ -354,11 +367,11 @@ static void release(struct profile *p, uint32_t idx, size_t pos)
 int profile__alloc(struct profile *p, uint64_t addr, uint64_t size, uint32_t stack_id,
 		   uint64_t ts_ns)
 {
-	return profile__alloc_by(p, addr, size, stack_id, ts_ns, 0, 0);
+	return profile__alloc_by(p, addr, size, stack_id, ts_ns, 0, 0, 0);
 }
 
 int profile__alloc_by(struct profile *p, uint64_t addr, uint64_t size, uint32_t stack_id,
-		      uint64_t ts_ns, uint32_t tid, uint32_t seq)
+		      uint64_t ts_ns, uint32_t tid, uint32_t seq, unsigned mean_shift)
 {
 	size_t pos;
 	uint32_t s, idx = block_find(p, addr, &pos);
@@ -377,7 +390,10 @@ int profile__alloc_by(struct profile *p, uint64_t addr, uint64_t size, uint32_t 
 		return -ENOMEM;
 	b = &p->blocks[idx];
 	b->addr = addr;
+	if (mean_shift > MS_MAX_MEAN_SHIFT || size >> 56)
+		mean_shift = 0; /* a malformed record: weighed at the run's mean */
 	b->size = size;
+	b->mean_shift = mean_shift;
 	b->ts_ms = block_ms(p, ts_ns);
 	b->site = s;
 	b->tid = tid;
@@ -387,8 +403,8 @@ int profile__alloc_by(struct profile *p, uint64_t addr, uint64_t size, uint32_t 
 	site_link(p, idx);
 	p->nr_live++;
 
-	w = sampling_weight(size, p->sample_mean);
-	c = sampling_count_weight(size, p->sample_mean);
+	w = block_bytes(p, b->size, mean_shift);
+	c = block_count(p, b->size, mean_shift);
 	p->stats[s].live_bytes += w;
 	p->stats[s].live_count += c;
 	p->stats[s].alloc_bytes += w;
@@ -419,8 +435,8 @@ static void count_temporary(struct profile *p, const struct block *b, uint32_t t
 
 	if (!tid || tid != b->tid || seq != b->seq + 1)
 		return;
-	st->temp_bytes += sampling_weight(b->size, p->sample_mean);
-	st->temp_count += sampling_count_weight(b->size, p->sample_mean);
+	st->temp_bytes += block_bytes(p, b->size, b->mean_shift);
+	st->temp_count += block_count(p, b->size, b->mean_shift);
 }
 
 bool profile__free_by(struct profile *p, uint64_t addr, uint64_t ts_ns, uint32_t tid,

@@ -61,9 +61,11 @@ bool profile__free_block(struct profile *p, uint64_t addr, uint64_t ts_ns);
  * allocator call, and tid frees it at its seq-th. A block freed by the thread that
  * allocated it, with no other allocator call of that thread in between (free seq
  * = alloc seq + 1), was a temporary allocation: its site's temp_bytes and
- * temp_count grow. */
+ * temp_count grow. The block was sampled at the profile's mean << mean_shift
+ * (at most MS_MAX_MEAN_SHIFT; a sampler that raised its mean in an allocation
+ * storm), which its weight follows. */
 int profile__alloc_by(struct profile *p, uint64_t addr, uint64_t size, uint32_t stack_id,
-		      uint64_t ts_ns, uint32_t tid, uint32_t seq);
+		      uint64_t ts_ns, uint32_t tid, uint32_t seq, unsigned mean_shift);
 bool profile__free_by(struct profile *p, uint64_t addr, uint64_t ts_ns, uint32_t tid,
 		      uint32_t seq);
 /* Record one point of every site's live bytes (and the total) at ts_ns. */

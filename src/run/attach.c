@@ -107,6 +107,7 @@ static int attach_heap(struct run *r, const int *fds, char *err, size_t errlen)
 
 	if (!reason && !attach_inprocess(r, &hopts, why, sizeof(why))) {
 		inprocess__describe(r->inproc, r->heap_mode, sizeof(r->heap_mode));
+		mean_adapt__init(&r->mean_adapt, o->max_samples, clock_now_ns());
 		return 0;
 	}
 	if (!reason) {
@@ -286,6 +287,27 @@ bool run_in_own_probe(const struct run *r, uint64_t ip)
 	       (bsearch(&ip, r->probe_ips, r->nr_probe_ips, sizeof(*r->probe_ips), compare_u64) ||
 		bsearch(&before, r->probe_ips, r->nr_probe_ips, sizeof(*r->probe_ips),
 			compare_u64));
+}
+
+void run_adapt_mean(struct run *r, uint64_t ts)
+{
+	struct agent_counts a;
+	unsigned was = r->mean_adapt.shift;
+	int err;
+
+	if (!r->inproc || r->stopped || !mean_adapt__due(&r->mean_adapt, ts) ||
+	    inprocess__counts(r->inproc, &a))
+		return;
+	if (mean_adapt__step(&r->mean_adapt, ts, a.n.sampled) == was)
+		return;
+	/* the samples say which mean they had: a failed write costs no accuracy */
+	err = inprocess__set_mean_shift(r->inproc, r->mean_adapt.shift);
+	if (err) {
+		ms_warn("in-process sampler: cannot change its mean (%s); it stays as it was",
+			strerror(-err));
+		r->mean_adapt.shift = was;
+		r->mean_adapt.max = 0;
+	}
 }
 
 /* The page-fault tracing's period and windows follow the target's new-page

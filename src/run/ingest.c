@@ -166,12 +166,12 @@ static void ingest_alloc(struct run *r, struct proc *p, const struct ms_alloc_ev
 	if (intern_stacks(r, p, frames, nf, complete, &id, &mid))
 		return;
 	profile__alloc_by(p->prof.heap, ev->addr, ev->size, id, ev->hdr.ts_ns, ev->hdr.tid,
-			  ev->seq);
+			  ev->seq, ev->mean_shift);
 	if (mid == UINT32_MAX)
 		return;
 	uint64_t key = run_merged_key(ev->addr, ev->hdr.tgid);
 	profile__alloc_by(r->merged->heap, key, ev->size, mid, ev->hdr.ts_ns, ev->hdr.tid,
-			  ev->seq);
+			  ev->seq, ev->mean_shift);
 	/* Read after its process exited (a ring behind the others): the block
 	 * was allocated, and went with the process. */
 	if (p->exited) {

@@ -282,6 +282,14 @@ static int reuse_earlier(struct inprocess *ip, char *why, size_t len)
 
 static uint32_t add_new_slots(struct inprocess *ip, const struct alloc_slots *s);
 
+static int write_mean_shift(const struct inprocess *ip, unsigned shift)
+{
+	uint32_t v = shift;
+
+	return procmem_write(ip->pid, ip->base + ip->img.ctl + offsetof(struct ms_agent_ctl, mean_shift),
+			     &v, sizeof(v));
+}
+
 /* New sampling settings for an agent that counts now: the countdown table, then
  * the mean. A thread drawing meanwhile may read a word torn between an old and a
  * new draw, which is still a countdown of the same order. */
@@ -292,7 +300,9 @@ static int write_settings(const struct inprocess *ip, uint64_t mean, uint64_t se
 	int err;
 
 	sampling_fill_countdowns(draws, MS_COUNTDOWN_SLOTS, mean, seed);
-	if ((err = procmem_write(ip->pid, ctl + offsetof(struct ms_agent_ctl, countdowns), draws,
+	/* the mean as given: a storm's raised mean (mean_adapt.h) is this run's to set */
+	if ((err = write_mean_shift(ip, 0)) ||
+	    (err = procmem_write(ip->pid, ctl + offsetof(struct ms_agent_ctl, countdowns), draws,
 				sizeof(draws))) ||
 	    (err = procmem_write(ip->pid, ctl + offsetof(struct ms_agent_ctl, sample_all), &all,
 				sizeof(all))))
@@ -358,6 +368,8 @@ static int adopt(struct inprocess *ip, const uint64_t *py, uint64_t mean, uint64
 	free(slots);
 	if (!err && old_mean != mean)
 		err = write_settings(ip, mean, seed);
+	else if (!err) /* the killed memspy may have raised it in a storm */
+		err = write_mean_shift(ip, 0);
 	if (!err)
 		err = write_owner(ip);
 	if (err) {
@@ -579,6 +591,13 @@ int inprocess__counts(const struct inprocess *ip, struct agent_counts *out)
 	}
 	scale_python(ip, out);
 	return 0;
+}
+
+int inprocess__set_mean_shift(struct inprocess *ip, unsigned shift)
+{
+	if (!ip || !ip->installed || ip->removed)
+		return -EINVAL;
+	return write_mean_shift(ip, shift);
 }
 
 int inprocess__remove(struct inprocess *ip)

@@ -70,6 +70,9 @@ double inprocess__py_share(const struct inprocess *ip);
 /* The agent's counters now, the Python record's scaled by the share of time
  * hooked. 0 or -errno. */
 int inprocess__counts(const struct inprocess *ip, struct agent_counts *out);
+/* Draw the sampler's countdowns 2^shift times as long from now (agent_abi.h's
+ * mean_shift). 0 or -errno. */
+int inprocess__set_mean_shift(struct inprocess *ip, unsigned shift);
 /* Switch back every slot that still holds a hook and stop the agent counting (the
  * mapping stays, inert). Reports a failure once. 0 or -errno. Idempotent. */
 int inprocess__remove(struct inprocess *ip);

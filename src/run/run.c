@@ -583,6 +583,7 @@ int run__poll(struct run *r, int timeout_ms)
 	run_debuginfod_poll(r);
 	uint64_t t = clock_now_ns();
 	run_adapt_rss(r, t);
+	run_adapt_mean(r, t);
 	if (t >= r->next_tick) {
 		ingest_sweep_pages(r, false);
 		run_tick(r, t);

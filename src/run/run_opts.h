@@ -19,6 +19,11 @@ struct run_opts {
 	const char *outdir;	/* NULL: memspy-<pid>-<YYYYmmdd-HHMMSS> */
 	double duration_s;	/* 0: until Ctrl-C, SIGTERM, the target's or cmd's exit */
 	uint64_t sample_mean;	/* Poisson mean in bytes; 1 records every allocation */
+	bool sample_mean_given;	/* -s or --all: the mean stays as given unless
+				 * --max-samples is given too */
+	uint32_t max_samples;	/* in-process: the mean doubles while more samples a
+				 * second come (run/mean_adapt.h); 0: fixed mean */
+	bool max_samples_given;
 	unsigned py_shift;	/* CPython's allocation fields hooked 1/2^py_shift of the
 				 * time (--python-share), when their frees are left to
 				 * pymalloc (src/run/python_windows.h) */

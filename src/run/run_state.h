@@ -11,6 +11,7 @@
 
 #include "memspy/events.h"
 #include "run/proc.h"
+#include "run/mean_adapt.h"
 #include "run/rss_adapt.h"
 #include "run/run_opts.h"
 #include "target/allocator.h"
@@ -34,6 +35,7 @@ struct run {
 	struct follow_probes *follow;	/* --children: fork and exit programs, procs map */
 	struct heap_probes *heap;
 	struct inprocess *inproc;	/* the in-process sampler; NULL: uprobes on the allocator */
+	struct mean_adapt mean_adapt;	/* its mean in an allocation storm */
 	char heap_mode[1024];		/* how the heap is watched, for the report and top */
 	struct cpu_probes *cpu_probes;
 	struct rss_probes *rss_probes;	/* sampled page faults; NULL with --no-rss */
@@ -147,6 +149,8 @@ bool run_in_own_probe(const struct run *r, uint64_t ip);
 /* Follow the new-page fault rate with the RSS sampling period (at most every
  * tenth of a second). */
 void run_adapt_rss(struct run *r, uint64_t ts);
+/* The in-process sampler's mean follows the rate of samples (run/mean_adapt.h). */
+void run_adapt_mean(struct run *r, uint64_t ts);
 /* The target has exited (zombie or gone). */
 bool run_target_exited(const struct run *r);
 /* The process of tgid, or NULL. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/testpoint.h"
 #include "output/outdir.h"
@@ -531,6 +532,12 @@ static int write_set(const struct run *r, const struct out_set *o, const char *e
 	o->prof->totals.small_py_frees_uncounted =
 	    o->pid == r->opts.pid && inprocess__py_frees_unhooked(r->inproc);
 	o->prof->totals.py_share = o->pid == r->opts.pid ? inprocess__py_share(r->inproc) : 1.0;
+	if (o->pid == r->opts.pid || o->merged) {
+		o->prof->totals.mean_top_shift = r->mean_adapt.top_shift;
+		o->prof->totals.mean_raised_s =
+		    (double)mean_adapt__raised_ns(&r->mean_adapt, r->end_ns ? r->end_ns : clock_now_ns()) / 1e9;
+		o->prof->totals.max_samples = r->mean_adapt.max;
+	}
 	if (o->merged)
 		set_exit_totals(r, &o->prof->totals);
 	if (run_has_heap(r)) {
