@@ -380,6 +380,7 @@ START_TEST(test_mean_shift_weights)
 {
 	const uint64_t mean = 4096;
 	struct profile *p = profile__new(mean);
+	ck_assert_uint_eq(profile__widest_mean(p), mean);
 	double w0 = sampling_weight(1000, mean), w3 = sampling_weight(1000, mean << 3);
 
 	ck_assert_int_eq(profile__alloc_by(p, 0x10, 1000, 1, 1, 5, 1, 0), 0);
@@ -396,6 +397,8 @@ START_TEST(test_mean_shift_weights)
 	ck_assert_int_eq(profile__alloc_by(p, 0x30, 1000, 2, 4, 6, 1, MS_MAX_MEAN_SHIFT + 1), 0);
 	ck_assert_double_eq_tol(site(p, 2)->live_bytes, w0, 1e-6);
 	ck_assert_double_eq_tol(profile__live_bytes(p), 2 * w0, 1e-6);
+	/* the noise of the estimates is judged at the widest mean seen */
+	ck_assert_uint_eq(profile__widest_mean(p), mean << 3);
 	profile__free(p);
 }
 END_TEST

@@ -322,7 +322,7 @@ size_t leak_rank(const struct profile *p, const struct leak_work *w, double nois
 	for (size_t i = 0; i < nr_sites; i++)
 		c[i] = (struct leak_candidate){sites[i].stack_id,
 					       profile__site_series(p, sites[i].stack_id)};
-	nr = leak_rank_series(c, nr_sites, (double)profile__sample_mean(p), w, noise_bytes, out,
+	nr = leak_rank_series(c, nr_sites, (double)profile__widest_mean(p), w, noise_bytes, out,
 			      max);
 	free(c);
 	return nr;

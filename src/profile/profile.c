@@ -37,6 +37,7 @@ struct site {
 
 struct profile {
 	uint64_t sample_mean;
+	unsigned top_shift; /* the largest mean_shift of a sample so far */
 
 	struct block *blocks;
 	size_t blocks_cap;   /* a power of two */
@@ -394,6 +395,8 @@ int profile__alloc_by(struct profile *p, uint64_t addr, uint64_t size, uint32_t 
 		mean_shift = 0; /* a malformed record: weighed at the run's mean */
 	b->size = size;
 	b->mean_shift = mean_shift;
+	if (mean_shift > p->top_shift)
+		p->top_shift = mean_shift;
 	b->ts_ms = block_ms(p, ts_ns);
 	b->site = s;
 	b->tid = tid;
@@ -563,6 +566,11 @@ uint64_t profile__samples(const struct profile *p)
 uint64_t profile__sample_mean(const struct profile *p)
 {
 	return p->sample_mean;
+}
+
+uint64_t profile__widest_mean(const struct profile *p)
+{
+	return p->sample_mean << p->top_shift;
 }
 
 size_t profile__nr_live(const struct profile *p)

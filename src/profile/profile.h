@@ -98,6 +98,9 @@ double profile__live_bytes(const struct profile *p);
 double profile__freed_bytes(const struct profile *p);
 uint64_t profile__samples(const struct profile *p);
 uint64_t profile__sample_mean(const struct profile *p);
+/* The largest mean a sample was drawn at (the sample mean << the largest
+ * mean_shift so far): what the noise of the estimates is judged by. */
+uint64_t profile__widest_mean(const struct profile *p);
 /* Sampled blocks live now, and the entries the block table holds room for (memory
  * accounting and tests). */
 size_t profile__nr_live(const struct profile *p);

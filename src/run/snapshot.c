@@ -18,8 +18,9 @@ size_t heap_suspects(const struct profile *p, uint64_t sample_mean, struct leak_
 		     size_t max)
 {
 	/* A site must grow by more than a few samples' worth to stand out from the
-	 * spread sampling adds; exact runs have none. */
-	double noise = sample_mean <= 1 ? 0 : 3.0 * (double)sample_mean;
+	 * spread sampling adds (at the widest mean, raised in a storm); exact runs
+	 * have none. */
+	double noise = sample_mean <= 1 ? 0 : 3.0 * (double)profile__widest_mean(p);
 	struct leak_work w;
 
 	leak_work_init(&w, profile__allocated_series(p));
