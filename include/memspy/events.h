@@ -201,8 +201,10 @@ struct ms_event_header {
 	__u32 fn;    /* enum ms_alloc_fn (heap events) */
 };
 
-/* The largest mean_shift of an allocation: a mean 2^12 times --sample-bytes. */
-#define MS_MAX_MEAN_SHIFT 12
+/* The largest mean_shift of an allocation: a mean 64 times --sample-bytes (a
+ * leak is judged against the noise of the widest mean a run used, so the mean
+ * stops where that noise would hide all but the largest leaks). */
+#define MS_MAX_MEAN_SHIFT 6
 
 /* A sampled allocation with the registers and user stack at the caller's return point. */
 struct ms_alloc_event {

@@ -292,7 +292,7 @@ bool run_in_own_probe(const struct run *r, uint64_t ip)
 void run_adapt_mean(struct run *r, uint64_t ts)
 {
 	struct agent_counts a;
-	unsigned was = r->mean_adapt.shift;
+	unsigned was = r->mean_adapt.shift, top = r->mean_adapt.top_shift;
 	int err;
 
 	if (!r->inproc || r->stopped || !mean_adapt__due(&r->mean_adapt, ts) ||
@@ -306,6 +306,7 @@ void run_adapt_mean(struct run *r, uint64_t ts)
 		ms_warn("in-process sampler: cannot change its mean (%s); it stays as it was",
 			strerror(-err));
 		r->mean_adapt.shift = was;
+		r->mean_adapt.top_shift = top;
 		r->mean_adapt.max = 0;
 	}
 }

@@ -6,8 +6,9 @@
  * max samples a second come (looked at every MS_MEAN_LOOK_NS), the mean doubles
  * as many times as the rate asks, and when fewer than a quarter of max come for
  * MS_MEAN_CALM_LOOKS looks running it halves again; a sample's weight follows the mean its countdown was drawn
- * with (agent_abi.h), so the estimates stay unbiased. Pure logic: the run reads
- * the agent's count of samples about once a second and writes the shift. */
+ * with (agent_abi.h), so the estimates stay unbiased. The mean rises at most
+ * MS_MAX_MEAN_SHIFT doublings. Pure logic: the run reads the agent's count of
+ * samples every MS_MEAN_LOOK_NS and writes the shift. */
 #ifndef MEMSPY_MEAN_ADAPT_H
 #define MEMSPY_MEAN_ADAPT_H
 

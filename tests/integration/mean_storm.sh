@@ -5,8 +5,8 @@
 # sampler takes before it raises its mean (src/run/mean_adapt.h). The report says
 # the mean was raised and for how long; the samples stay near the bound; the
 # estimate of the bytes allocated is within 10% of the agent's exact count and
-# the kept blocks are charged to keep() within 30%. With --max-samples 0 the mean
-# stays as it was.
+# the kept blocks (1.2 GB, some 300 samples at the raised mean) are charged to
+# keep() within 35%. With --max-samples 0 the mean stays as it was.
 . "$(dirname "$0")/lib.sh"
 need_bpf
 
@@ -49,7 +49,7 @@ awk -v e="$est" -v t="$exact" 'BEGIN { d = (e - t) / t; if (d < 0) d = -d; exit 
 	fail "estimate $est of the bytes allocated is not within 10% of the agent's $exact"
 k=$(folded_value "$T/out/heap.folded" ';keep[^;]* [0-9]+$')
 echo "keep: $k bytes live, $kept kept"
-awk -v e="$k" -v t="$kept" 'BEGIN { d = (e - t) / t; if (d < 0) d = -d; exit !(d <= 0.30) }' ||
+awk -v e="$k" -v t="$kept" 'BEGIN { d = (e - t) / t; if (d < 0) d = -d; exit !(d <= 0.35) }' ||
 	fail "keep() charged $k bytes live, the target kept $kept"
 
 storm "$T/fixed" --max-samples 0

@@ -2,7 +2,7 @@
 /* A target that allocates faster than memspy samples at its default mean: it
  * prints "ready <pid>", and after SIGUSR1, for <seconds> (default 6), every 10 ms
  * churn() mallocs and frees 16 MiB in 16 KiB blocks (1.6 GB a second, some 3,000
- * samples a second at a 512 KiB mean) and keep() mallocs 1 MiB in 64 KiB blocks
+ * samples a second at a 512 KiB mean) and keep() mallocs 2 MiB in 64 KiB blocks
  * that it keeps. Then it prints "done <churned> <kept>" (bytes) and waits for
  * SIGTERM. */
 #include <signal.h>
@@ -15,7 +15,7 @@
 #define CHURN_BLOCK (16 << 10)
 #define CHURN_STEP (16 << 20)
 #define KEEP_BLOCK (64 << 10)
-#define KEEP_STEP (1 << 20)
+#define KEEP_STEP (2 << 20)
 
 static volatile sig_atomic_t go, quit;
 static const struct timespec ms10 = {0, 10 * 1000 * 1000};
