@@ -138,7 +138,7 @@ learn_steps() {
 	[ -s "$T/steps.$1" ] && return 0
 	mkdir -p "$d"
 	start_kind "$d" "$1"
-	MEMSPY_TEST_STEPS=1 "$MEMSPY" attach -q -d 1 -o "$d/out" "$TARGET_PID" > /dev/null 2> "$d/memspy.err" ||
+	MEMSPY_TEST_STEPS=1 "$MEMSPY" attach -q --max-samples 0 -d 1 -o "$d/out" "$TARGET_PID" > /dev/null 2> "$d/memspy.err" ||
 		{ cat "$d/memspy.err"; fail "the attach that lists the steps failed"; }
 	grep -q 'heap by the in-process sampler' "$d/memspy.err" ||
 		{ cat "$d/memspy.err"; fail "the attach that lists the steps was not in-process"; }
@@ -231,7 +231,7 @@ case_adopt() { # KIND
 	slots_now "$d" adopted
 	[ "$HOOKED" = "$hooked" ] && [ "$LEFT" = 0 ] || fail "slots not in the agent: $(cat "$d/slots.adopted")"
 	# one in-process memspy at a time: the owner is alive now
-	"$MEMSPY" attach -q -d 0.5 -o "$d/c/out" "$TARGET_PID" > /dev/null 2> "$d/c/memspy.err" ||
+	"$MEMSPY" attach -q --max-samples 0 -d 0.5 -o "$d/c/out" "$TARGET_PID" > /dev/null 2> "$d/c/memspy.err" ||
 		{ cat "$d/c/memspy.err"; fail "a memspy beside the adopting one failed"; }
 	grep -q "uprobes on the allocator: the sampler of memspy pid $MEMSPY_PID is installed" \
 		"$d/c/memspy.err" || { cat "$d/c/memspy.err"; fail "a memspy beside the adopting one did not use uprobes"; }

@@ -79,7 +79,8 @@ target_ok() {
 launch() {
 	local dir=$1
 	shift
-	"$MEMSPY" attach -q "$@" > "$dir/memspy.out" 2> "$dir/memspy.err" &
+	# the mean stays fixed: inproc.sh's sampled_ok counts samples against it
+	"$MEMSPY" attach -q --max-samples 0 "$@" > "$dir/memspy.out" 2> "$dir/memspy.err" &
 	MEMSPY_PID=$!
 	echo "$MEMSPY_PID" >> "$T/pids"
 	watch_bpf "$MEMSPY_PID"
