@@ -208,7 +208,9 @@ scenario() {
 		# no windows: the mallocs hooked throughout, the leak found the same
 		run_leak "$T/share1-$ver" -d 30 --python-share 1
 		check_fields "$ver" throughout
-		grep -q 'in windows' "$T/share1-$ver/report.txt" &&
+		# the heap line's: page faults too may be traced in windows (a fault
+		# storm, src/run/rss_adapt.h), which says nothing of the domains
+		grep -q '^ *heap .*in windows' "$T/share1-$ver/report.txt" &&
 			fail "$ver: --python-share 1 still hooked the domains in windows"
 		check_leak "$ver" "$T/share1-$ver"
 		echo "--python-share 1: malloc, calloc and realloc point into the agent throughout"
