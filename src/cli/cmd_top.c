@@ -119,6 +119,7 @@ static void build_header(struct top *t, uint64_t now)
 
 	run__counters(t->r, c);
 	h->elapsed_s = (double)(now - run__start_ns(t->r)) / 1e9;
+	h->sample_mean = run__sample_mean_now(t->r); /* raised in a storm */
 	h->live_heap = profile__live_bytes(run__profile(t->r));
 	h->heap_samples = c[MS_CNT_SAMPLED] - t->base[MS_CNT_SAMPLED];
 	h->cpu_samples = c[MS_CNT_CPU_SAMPLES] - t->base[MS_CNT_CPU_SAMPLES];

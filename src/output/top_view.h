@@ -52,7 +52,7 @@ struct top_header {
 	uint64_t lost_frees;  /* ring buffer full: frees of tracked blocks dropped */
 	uint64_t lost_cpu;    /* ring buffer full: CPU samples dropped */
 	uint64_t over_bounds; /* samples counted as [other stacks] (--max-stacks) */
-	uint64_t sample_mean; /* bytes between sampled allocations; 1: every one */
+	uint64_t sample_mean; /* bytes between sampled allocations now; 1: every one */
 	uint32_t freq_hz;
 	double interval_s; /* refresh interval */
 	bool heap;	   /* heap tracked */

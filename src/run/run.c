@@ -780,6 +780,11 @@ const char *run__heap_mode(const struct run *r)
 	return r->heap ? r->heap_mode : "";
 }
 
+uint64_t run__sample_mean_now(const struct run *r)
+{
+	return r->inproc ? r->opts.sample_mean << r->mean_adapt.shift : r->opts.sample_mean;
+}
+
 uint64_t run__start_ns(const struct run *r)
 {
 	return run_main_profiles(r)->start_ns;

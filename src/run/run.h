@@ -71,6 +71,9 @@ const char *run__comm(const struct run *r);
  * (<why>)"; "" without heap tracking. */
 const char *run__heap_mode(const struct run *r);
 uint64_t run__start_ns(const struct run *r);
+/* The sampling mean now: the one asked for, raised in an allocation storm
+ * (run/mean_adapt.h). */
+uint64_t run__sample_mean_now(const struct run *r);
 const struct run_opts *run__opts(const struct run *r);
 
 /* With --every when one is due, or after SIGUSR1: write everything recorded so
