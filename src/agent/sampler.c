@@ -118,7 +118,7 @@ int agent_take_sample(struct ms_agent_thread *t, int overflow, __u64 size)
 	__u32 drawn = __atomic_load_n(&c->overflow_mean_shift, __ATOMIC_RELAXED), now = mean_shift_now();
 	__atomic_store_n(&c->overflow_mean_shift, now, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->overflow_countdown, (__u64)draw(n * 2654435761u, now), __ATOMIC_RELAXED);
-	return drawn > MS_MAX_MEAN_SHIFT ? MS_MAX_MEAN_SHIFT : (int)drawn;
+	return (int)drawn; /* written above only, from mean_shift_now() */
 }
 
 void agent_count_alloc(struct ms_agent_thread *t, int overflow, __u64 size)

@@ -391,7 +391,7 @@ int profile__alloc_by(struct profile *p, uint64_t addr, uint64_t size, uint32_t 
 		return -ENOMEM;
 	b = &p->blocks[idx];
 	b->addr = addr;
-	if (mean_shift > MS_MAX_MEAN_SHIFT || size >> 56)
+	if (mean_shift > MS_MAX_MEAN_SHIFT)
 		mean_shift = 0; /* a malformed record: weighed at the run's mean */
 	b->size = size;
 	b->mean_shift = mean_shift;

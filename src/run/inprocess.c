@@ -300,9 +300,7 @@ static int write_settings(const struct inprocess *ip, uint64_t mean, uint64_t se
 	int err;
 
 	sampling_fill_countdowns(draws, MS_COUNTDOWN_SLOTS, mean, seed);
-	/* the mean as given: a storm's raised mean (mean_adapt.h) is this run's to set */
-	if ((err = write_mean_shift(ip, 0)) ||
-	    (err = procmem_write(ip->pid, ctl + offsetof(struct ms_agent_ctl, countdowns), draws,
+	if ((err = procmem_write(ip->pid, ctl + offsetof(struct ms_agent_ctl, countdowns), draws,
 				sizeof(draws))) ||
 	    (err = procmem_write(ip->pid, ctl + offsetof(struct ms_agent_ctl, sample_all), &all,
 				sizeof(all))))
@@ -366,10 +364,10 @@ static int adopt(struct inprocess *ip, const uint64_t *py, uint64_t mean, uint64
 	if (!err)
 		list_slots(ip, slots, n);
 	free(slots);
+	if (!err) /* the mean as given: the killed memspy may have raised it in a storm */
+		err = write_mean_shift(ip, 0);
 	if (!err && old_mean != mean)
 		err = write_settings(ip, mean, seed);
-	else if (!err) /* the killed memspy may have raised it in a storm */
-		err = write_mean_shift(ip, 0);
 	if (!err)
 		err = write_owner(ip);
 	if (err) {

@@ -782,7 +782,7 @@ const char *run__heap_mode(const struct run *r)
 
 uint64_t run__sample_mean_now(const struct run *r)
 {
-	return r->inproc ? r->opts.sample_mean << r->mean_adapt.shift : r->opts.sample_mean;
+	return r->opts.sample_mean << r->mean_adapt.shift; /* 0 but in-process */
 }
 
 uint64_t run__start_ns(const struct run *r)

@@ -536,7 +536,7 @@ static int write_set(const struct run *r, const struct out_set *o, const char *e
 		o->prof->totals.mean_top_shift = r->mean_adapt.top_shift;
 		o->prof->totals.mean_raised_s =
 		    (double)mean_adapt__raised_ns(&r->mean_adapt, r->end_ns ? r->end_ns : clock_now_ns()) / 1e9;
-		o->prof->totals.max_samples = r->mean_adapt.max;
+		o->prof->totals.max_samples = r->opts.max_samples;
 	}
 	if (o->merged)
 		set_exit_totals(r, &o->prof->totals);
