@@ -26,6 +26,7 @@ run() {
 	case $mode in
 	bare) ;;
 	memspy99|memspy999)
+		: > "$W/ms.err" # the last run's line must not pass for this one's
 		"$MEMSPY" attach -q -F "${mode#memspy}" -o "$W/ms" "$pid" 2> "$W/ms.err" &
 		prof=$!
 		while ! grep -q 'attached to' "$W/ms.err" 2>/dev/null; do sleep 0.05; done ;;

@@ -46,6 +46,7 @@ measure() {
 	shift
 	for _ in $(seq "$ROUNDS"); do
 		rm -rf "$W/out"
+		: > "$W/ms.err" # the last round's line must not pass for this one's
 		t0=$(now)
 		"$MEMSPY" attach -o "$W/out" "$@" > /dev/null 2> "$W/ms.err" &
 		ms=$!

@@ -60,6 +60,9 @@ run() {
 		local extra=""
 		[ "$mode" = no-rss ] && extra=--no-rss
 		[ "$mode" = off-cpu ] && extra=--off-cpu
+		# emptied here, as g.err above: the last run's "attached to" would
+		# start wrk while this memspy still loads its BPF and injects
+		: > "$W/ms.err"
 		"$MEMSPY" attach -q $extra -o "$W/ms" "$worker" > /dev/null 2> "$W/ms.err" &
 		prof=$!
 		while ! grep -q 'attached to' "$W/ms.err" 2>/dev/null; do
