@@ -14,8 +14,14 @@
 #include "target/procmem.h"
 
 #define WINDOW_NS (PY_WINDOW_US * 1000ull)
-/* The longest the thread sleeps between two looks at the agent. */
-#define MAX_SLEEP_NS (5 * 1000000ull)
+/* The longest the thread sleeps between two looks at the agent: a target that
+ * starts threads burns CPU time faster than the pace the last look measured. */
+#define MAX_SLEEP_NS (50 * 1000000ull)
+/* How soon to look again for the agent's answer to a request: it answers at its
+ * next hook call, which in a busy target comes within a few ms; the wait doubles
+ * from 1 ms up to 8 (each look wakes memspy on a CPU the target may want). */
+#define ANSWER_POLL_NS 1000000ull
+#define ANSWER_POLL_DOUBLINGS 3
 
 /* Times are the target's CPU time (its process CPU clock, which the agent reads
  * too): the windows follow a share of the work it does, and time it spends
@@ -31,6 +37,8 @@ struct python_windows {
 			    * main loop is busy with */
 	bool running;
 	uint32_t asked;	   /* the last request written (ms_agent_ctl.py_window) */
+	unsigned polls;	   /* looks since it was written, while it waits for an answer */
+	uint64_t pace_wall, pace_cpu; /* wall and target CPU time at the thread's last look */
 	pthread_mutex_t lock; /* the fields below */
 	bool stop;
 	bool off_seen;	      /* the agent stopped Python sampling: said once */
@@ -186,6 +194,30 @@ static int look(struct python_windows *w)
 	return 0;
 }
 
+static uint64_t wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Wall time in which the target will have run cpu_ns more, at the pace it ran
+ * since the thread's last look: one CPU's at least (a target that idles is
+ * looked at again sooner, not later), at most MAX_SLEEP_NS. */
+static uint64_t wall_for(struct python_windows *w, double cpu_ns, uint64_t now_cpu)
+{
+	uint64_t wall = wall_now();
+	double pace = 1.0, ns;
+
+	if (w->pace_wall && wall > w->pace_wall && now_cpu > w->pace_cpu)
+		pace = (double)(now_cpu - w->pace_cpu) / (double)(wall - w->pace_wall);
+	w->pace_wall = wall;
+	w->pace_cpu = now_cpu;
+	ns = cpu_ns / (pace > 1.0 ? pace : 1.0) + 100000;
+	return ns > (double)MAX_SLEEP_NS ? MAX_SLEEP_NS : (uint64_t)ns;
+}
+
 /* Ask for the next switch when it is due: hooked time follows 1/N of the time
  * since install, a window closing once it is WINDOW_NS ahead (the agent closes
  * it itself at its first sample past that), the next opening when the share has
@@ -213,16 +245,19 @@ static uint64_t drive(struct python_windows *w)
 		wait = ahead * n;
 		want = MS_PY_WINDOW_OPEN;
 	}
-	/* CPU time of the target: no sooner in wall time */
+	uint64_t sleep = wall_for(w, wait > 0 ? wait : 0, now);
+	if (!pending)
+		w->polls = 0;
 	if (wait > 0)
-		return wait > MAX_SLEEP_NS ? MAX_SLEEP_NS : (uint64_t)wait + 100000;
-	if (pending)
-		return 1000000; /* the next hook call answers it */
-	ask = ((w->asked >> 2) + 1) << 2 | want;
-	if (!procmem_write(w->pid, w->ctl + offsetof(struct ms_agent_ctl, py_window), &ask,
-			   sizeof(ask)))
+		return sleep;
+	if (!pending) {
+		ask = ((w->asked >> 2) + 1) << 2 | want;
+		if (procmem_write(w->pid, w->ctl + offsetof(struct ms_agent_ctl, py_window), &ask,
+				  sizeof(ask)))
+			return ANSWER_POLL_NS;
 		w->asked = ask;
-	return 1000000;
+	}
+	return ANSWER_POLL_NS << (w->polls < ANSWER_POLL_DOUBLINGS ? w->polls++ : w->polls);
 }
 
 static void *windows_thread(void *arg)
