@@ -30,7 +30,7 @@ static void sim_init(struct sim *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->now = 1000 * SEC;
-	rss_adapt__init(&s->a, s->now);
+	rss_adapt__init(&s->a, s->now, 1);
 }
 
 /* Run for ns at per_s new pages a second, stepping as run__poll would: when the
@@ -187,6 +187,30 @@ START_TEST(test_wait_is_until_the_next_switch)
 }
 END_TEST
 
+/* The first period comes from the rate the target faulted at while memspy
+ * attached: a storm is sampled at its rate's period from the first fault, and a
+ * first period that was too long is back to one a fault within a step. */
+START_TEST(test_first_period_from_the_attach)
+{
+	struct sim s;
+
+	sim_init(&s);
+	rss_adapt__init(&s.a, s.now, rss_period_for(65536));
+	ck_assert_uint_eq(s.a.period, 1024);
+	sim_run(&s, 500 * MS, 65536);
+	ck_assert_uint_eq(s.a.period, 1024);
+	ck_assert_uint_eq(s.a.period_min, 1024); /* never one a fault in the storm */
+	ck_assert_uint_le(s.counts[MS_RSS_FAULTS], 40);
+
+	sim_init(&s);
+	rss_adapt__init(&s.a, s.now, 1024); /* copies-on-write, no new pages after */
+	sim_run(&s, 150 * MS, 50);
+	ck_assert_uint_eq(s.a.period, 1);
+	ck_assert_uint_eq(s.a.period_max, 1024);
+	ck_assert_uint_eq(rss_period_for(0), 1);
+}
+END_TEST
+
 START_TEST(test_a_late_window_lasts_its_length)
 {
 	struct sim s;
@@ -245,6 +269,7 @@ Suite *suite_rss_adapt(void)
 	tcase_add_test(tc, test_a_burst_starts_no_windows);
 	tcase_add_test(tc, test_wait_is_until_the_next_switch);
 	tcase_add_test(tc, test_a_late_window_lasts_its_length);
+	tcase_add_test(tc, test_first_period_from_the_attach);
 	tcase_add_test(tc, test_a_stop_mid_cycle_credits_what_passed);
 	suite_add_tcase(s, tc);
 	return s;

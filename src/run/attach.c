@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -20,6 +21,7 @@
 #include "run/ingest.h"
 #include "run/run_state.h"
 #include "target/procmaps.h"
+#include "target/procstat.h"
 
 /* Read one more ring buffer into ingestion. Nonzero on failure. */
 static int add_ring(struct run *r, int fd)
@@ -149,17 +151,46 @@ static int attach_offcpu(struct run *r, const int *fds, char *err, size_t errlen
 }
 
 /* RSS growth is an extra: without it the run goes on (reported once). */
+/* The shortest time the first period's rate is measured over: an attach quicker
+ * than this (no heap, no CPU) waits out the rest. */
+#define FIRST_RATE_NS (20 * 1000000ull)
+
+/* The first page-fault sampling period, from the target's minor faults while
+ * memspy attached (every fault without I/O, not only new pages: at worst a period
+ * too long for the tenth of a second before the rate is measured). A target in a
+ * fault storm is then not sampled fault by fault at first, which filled the ring
+ * with thousands of stacks to copy and unwind within the first 100 ms. */
+static uint32_t first_rss_period(const struct run *r)
+{
+	uint64_t n, now = clock_now_ns();
+
+	if (!r->open_ns)
+		return 1;
+	if (now < r->open_ns + FIRST_RATE_NS) {
+		uint64_t left = r->open_ns + FIRST_RATE_NS - now;
+		struct timespec ts = {0, (long)left};
+
+		nanosleep(&ts, NULL);
+		now = clock_now_ns();
+	}
+	if (procstat_minor_faults(r->opts.pid, &n) || n < r->open_minflt)
+		return 1;
+	return rss_period_for((double)(n - r->open_minflt) * 1e9 / (double)(now - r->open_ns));
+}
+
 static void attach_rss(struct run *r, const int *fds)
 {
 	struct rss_probes_opts ropts = {
 		.target = target_of(r, fds),
-		.period = 1,
+		.period = first_rss_period(r),
 	};
 	char err[512];
 
 	r->rss_probes = rss_probes__open(&ropts, err, sizeof(err));
 	if (!r->rss_probes)
 		ms_warn("%s: no rss.folded", err);
+	else
+		rss_adapt__init(&r->rss_adapt, clock_now_ns(), ropts.period);
 }
 
 /* --children: the fork and exec programs, with the target's CPython (if any)
@@ -226,8 +257,6 @@ int run_attach_probes(struct run *r)
 		attach_rss(r, fds);
 	if (r->rss_probes && add_ring(r, rss_probes__events_fd(r->rss_probes)))
 		goto fail_ring;
-	if (r->rss_probes)
-		rss_adapt__init(&r->rss_adapt, clock_now_ns());
 	if (r->follow)
 		add_followed_procs(r);
 	return 0;

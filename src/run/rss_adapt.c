@@ -5,10 +5,10 @@
 #include "probes/rss_probes.h"
 #include "run/rss_adapt.h"
 
-void rss_adapt__init(struct rss_adapt *a, uint64_t now)
+void rss_adapt__init(struct rss_adapt *a, uint64_t now, uint32_t period)
 {
 	memset(a, 0, sizeof(*a));
-	a->period = a->period_min = a->period_max = 1;
+	a->period = a->period_min = a->period_max = period ? period : 1;
 	a->scale = 1;
 	a->traced = true;
 	a->rate_ns = now;

@@ -47,8 +47,9 @@ struct rss_adapt_step {
 	int trace; /* 1: attach the tracepoints, 0: detach them, -1: as they are */
 };
 
-/* Traced throughout, one sample a fault, from now (the probes' counts at 0). */
-void rss_adapt__init(struct rss_adapt *a, uint64_t now);
+/* Traced throughout, one sample in period new-page faults (the probes' first),
+ * from now (the probes' counts at 0). */
+void rss_adapt__init(struct rss_adapt *a, uint64_t now, uint32_t period);
 /* The probes' counts read at now: totals updated, and what to change. */
 struct rss_adapt_step rss_adapt__step(struct rss_adapt *a, uint64_t now,
 				      const uint64_t counts[MS_RSS_COUNT]);

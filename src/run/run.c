@@ -444,6 +444,8 @@ struct run *run__open(const struct run_opts *opts)
 	}
 	install_signals(!opts->no_output);
 	probe_set_verbose(opts->verbose);
+	if (!opts->no_rss && !procstat_minor_faults(opts->pid, &r->open_minflt))
+		r->open_ns = clock_now_ns();
 	if (open_before_probes(r))
 		goto fail;
 	r->pidfd = open_pidfd(opts->pid);

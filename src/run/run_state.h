@@ -47,6 +47,8 @@ struct run {
 	size_t nr_probe_ips;
 	struct rss_adapt rss_adapt;	/* page-fault tracing's period and windows */
 	bool rss_failed;		/* a window's attach failed: no more tracing */
+	uint64_t open_ns, open_minflt;	/* when memspy began to attach, the target's
+					 * minor faults then (open_ns 0: unread) */
 	uint64_t sweep_ns, sweep_pages;	/* time spent in page map sweeps, pages checked */
 	/* shared by every process */
 	struct stacktab *stacks;

@@ -95,6 +95,21 @@ int procstat_cpu_ticks(pid_t pid, uint64_t *out)
 	return 0;
 }
 
+int procstat_minor_faults(pid_t pid, uint64_t *out)
+{
+	char buf[1024];
+	unsigned long long n;
+	const char *p = stat_fields(pid, buf, sizeof(buf));
+
+	if (!p)
+		return errno ? -errno : -EINVAL;
+	/* state ppid pgrp session tty_nr tpgid flags minflt */
+	if (sscanf(p, " %*c %*d %*d %*d %*d %*d %*u %llu", &n) != 1)
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
 uint64_t procstat_start_time(pid_t pid)
 {
 	char buf[1024];

@@ -20,6 +20,9 @@ void procstat_thread_comm(pid_t pid, pid_t tid, char *buf, size_t size);
 
 /* utime + stime from /proc/<pid>/stat, in clock ticks. 0 or -errno. */
 int procstat_cpu_ticks(pid_t pid, uint64_t *out);
+/* Minor page faults of the process so far (/proc/<pid>/stat field 10: every
+ * fault served without I/O, new pages and copies-on-write alike). 0 or -errno. */
+int procstat_minor_faults(pid_t pid, uint64_t *out);
 /* When pid started, in clock ticks since boot (/proc/<pid>/stat field 22): with
  * the pid, it names one process for good. 0 when unreadable. */
 uint64_t procstat_start_time(pid_t pid);
