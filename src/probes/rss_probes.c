@@ -142,8 +142,21 @@ void rss_probes__free(struct rss_probes *r)
 
 void rss_probes__set_period(struct rss_probes *r, uint32_t period)
 {
+	int n = r->nr_cpus < MS_RSS_MAX_CPUS ? r->nr_cpus : MS_RSS_MAX_CPUS;
+
+	if (!period)
+		period = 1;
 	/* .data is mapped into memspy: the next fault reads the new value */
-	__atomic_store_n(&r->skel->data->rss_period, period ? period : 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->skel->data->rss_period, period, __ATOMIC_RELAXED);
+	/* each CPU's countdown was drawn at the old period: a storm's would leave the
+	 * next thousands of a slow leak's faults unsampled. Cut to the new one (a fault
+	 * racing this store only moves one sample). */
+	for (int cpu = 0; cpu < n; cpu++) {
+		__s64 *left = &r->skel->bss->rss_cpus[cpu].left;
+
+		if (__atomic_load_n(left, __ATOMIC_RELAXED) > (__s64)period)
+			__atomic_store_n(left, (__s64)period, __ATOMIC_RELAXED);
+	}
 }
 
 uint32_t rss_period_for(double faults_per_s)

@@ -155,11 +155,13 @@ static int attach_offcpu(struct run *r, const int *fds, char *err, size_t errlen
  * than this (no heap, no CPU) waits out the rest. */
 #define FIRST_RATE_NS (20 * 1000000ull)
 
-/* The first page-fault sampling period, from the target's minor faults while
- * memspy attached (every fault without I/O, not only new pages: at worst a period
- * too long for the tenth of a second before the rate is measured). A target in a
- * fault storm is then not sampled fault by fault at first, which filled the ring
- * with thousands of stacks to copy and unwind within the first 100 ms. */
+/* The first page-fault sampling period: one a fault, unless the target's minor
+ * faults while memspy attached came at a storm's rate. Those count every fault
+ * without I/O (copies-on-write, page-cache pages, the agent's own mapping), not only
+ * new pages, so a lower rate says too little to start with a period; a storm's is
+ * at worst a period too long until the first rate is measured, 100 ms later. A
+ * target in a storm is then not sampled fault by fault at first, which filled the
+ * ring with thousands of stacks to copy and unwind within those 100 ms. */
 static uint32_t first_rss_period(const struct run *r)
 {
 	uint64_t n, now = clock_now_ns();
@@ -175,7 +177,8 @@ static uint32_t first_rss_period(const struct run *r)
 	}
 	if (procstat_minor_faults(r->opts.pid, &n) || n < r->open_minflt)
 		return 1;
-	return rss_period_for((double)(n - r->open_minflt) * 1e9 / (double)(now - r->open_ns));
+	double rate = (double)(n - r->open_minflt) * 1e9 / (double)(now - r->open_ns);
+	return rate >= MS_RSS_WINDOWS_ABOVE ? rss_period_for(rate) : 1;
 }
 
 static void attach_rss(struct run *r, const int *fds)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "memspy/agent_abi.h"
 #include "run/python_windows.h"
@@ -19,9 +20,10 @@
 #define MAX_SLEEP_NS (50 * 1000000ull)
 /* How soon to look again for the agent's answer to a request: it answers at its
  * next hook call, which in a busy target comes within a few ms; the wait doubles
- * from 1 ms up to 8 (each look wakes memspy on a CPU the target may want). */
+ * from 1 ms up to 32 (each look wakes memspy on a CPU the target may want, and a
+ * target busy in code that calls no allocator answers late). */
 #define ANSWER_POLL_NS 1000000ull
-#define ANSWER_POLL_DOUBLINGS 3
+#define ANSWER_POLL_DOUBLINGS 5
 
 /* Times are the target's CPU time (its process CPU clock, which the agent reads
  * too): the windows follow a share of the work it does, and time it spends
@@ -40,6 +42,7 @@ struct python_windows {
 	unsigned polls;	   /* looks since it was written, while it waits for an answer */
 	uint64_t pace_wall, pace_cpu; /* wall and target CPU time at the thread's last look */
 	pthread_mutex_t lock; /* the fields below */
+	pthread_cond_t wake;  /* the thread's sleep, cut short by stop */
 	bool stop;
 	bool off_seen;	      /* the agent stopped Python sampling: said once */
 	bool gone;	      /* no agent at ctl any more (the target exec'd) */
@@ -73,6 +76,11 @@ struct python_windows *python_windows__new(pid_t pid, uint64_t ctl, unsigned shi
 		return NULL;
 	}
 	pthread_mutex_init(&w->lock, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* clock_now_ns()'s */
+	pthread_cond_init(&w->wake, &attr);
+	pthread_condattr_destroy(&attr);
 	return w;
 }
 
@@ -194,20 +202,12 @@ static int look(struct python_windows *w)
 	return 0;
 }
 
-static uint64_t wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Wall time in which the target will have run cpu_ns more, at the pace it ran
  * since the thread's last look: one CPU's at least (a target that idles is
  * looked at again sooner, not later), at most MAX_SLEEP_NS. */
 static uint64_t wall_for(struct python_windows *w, double cpu_ns, uint64_t now_cpu)
 {
-	uint64_t wall = wall_now();
+	uint64_t wall = clock_now_ns();
 	double pace = 1.0, ns;
 
 	if (w->pace_wall && wall > w->pace_wall && now_cpu > w->pace_cpu)
@@ -270,9 +270,14 @@ static void *windows_thread(void *arg)
 		pthread_mutex_unlock(&w->lock);
 		if (stop)
 			break;
-		uint64_t wait = drive(w);
-		struct timespec ts = {(time_t)(wait / 1000000000ull), (long)(wait % 1000000000ull)};
-		nanosleep(&ts, NULL);
+		uint64_t wait = drive(w), until = clock_now_ns() + wait;
+		struct timespec ts = {(time_t)(until / 1000000000ull), (long)(until % 1000000000ull)};
+		/* a stop ends the sleep (detach waits for this thread), a spurious
+		 * wake-up does not */
+		pthread_mutex_lock(&w->lock);
+		while (!w->stop && pthread_cond_timedwait(&w->wake, &w->lock, &ts) == 0)
+			;
+		pthread_mutex_unlock(&w->lock);
 	}
 	return NULL;
 }
@@ -311,6 +316,7 @@ void python_windows__stop(struct python_windows *w)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->stop = true;
+	pthread_cond_broadcast(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
 	w->running = false;
@@ -348,6 +354,7 @@ void python_windows__free(struct python_windows *w)
 	if (!w)
 		return;
 	python_windows__stop(w);
+	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }

@@ -6,15 +6,18 @@
 # made while memspy attached (over 20 ms at least: the target maps its pages in
 # bursts every 10 ms, so the first rate may come out low), so the report's periods
 # start at 1 in 64 or more and the samples stay near 100 a second (before: 1 in 1
-# for the first tenth of a second, over 6,000 samples). Nothing is left behind.
+# for the first tenth of a second, over 6,000 samples). memspy stops 3 s after
+# attaching, while the storm still runs (a window after it would see no faults
+# and go back to 1 in 1). Nothing is left behind.
 . "$(dirname "$0")/lib.sh"
 need_bpf
 
-start_target "$TARGETS/fault_storm" 4
+start_target "$TARGETS/fault_storm" 8
 kill -USR1 "$TARGET_PID"
 sleep 0.5
 start_memspy --no-heap --no-cpu -o "$T/out" "$TARGET_PID"
-wait_for "$T/target.out" '^done' 30
+sleep 3
+grep -q '^done' "$T/target.out" && fail "the storm ended before memspy stopped: the machine is too slow for this test"
 kill -INT "$MEMSPY_PID"
 wait_exit "$MEMSPY_PID"
 [ "$EXIT_STATUS" = 0 ] || { cat "$T/memspy.err"; fail "memspy exited $EXIT_STATUS"; }
@@ -28,5 +31,5 @@ samples=$(echo "$line" | sed -n 's/.*, \([0-9]*\) sampled (.*/\1/p')
 [ -n "$first" ] && [ -n "$samples" ] || fail "no sampled faults in the report's rss section"
 [ "$first" -ge 64 ] ||
 	fail "the first period was 1 in $first: the storm under way at attach was sampled densely"
-[ "$samples" -le 700 ] || fail "$samples faults sampled in a 3.5-second storm (about 350 expected)"
+[ "$samples" -le 700 ] || fail "$samples faults sampled in 3 s of a storm (about 300 expected)"
 echo "ok: a storm under way at attach sampled 1 in $first from the start, $samples samples"
