@@ -8,7 +8,8 @@
 # warms it for 2 s first.
 # This VM's speed drifts by 5-10% over a minute, more than the overhead measured,
 # so each memspy run sits between two bare runs (bare, mode 1, bare, mode 2, bare,
-# ...) and its ratio is to the mean of those two; every gunicorn gets the same
+# ...) and its ratio is to the mean of those two, the modes' order turning by one
+# each round (run a multiple of 3 rounds); every gunicorn gets the same
 # PYTHONHASHSEED, so its dicts lay out alike from run to run. Prints each run,
 # then per mode the median requests/s, the median ratio and the ratios' spread.
 # Run as root from the build directory: scripts/bench/flask_overhead.sh [ROUNDS] [SECONDS]
@@ -93,7 +94,11 @@ prev=$(run bare "$n")
 echo "$prev" >> "$W/bare"
 for r in $(seq "$ROUNDS"); do
 	line="round $r: bare $prev"
-	for m in $MODES; do
+	# the modes take turns in each place of the round: three runs of 8 or 16
+	# rounds in a fixed order put default plus --off-cpu, which does more, 2
+	# points above the default mode every time
+	order=$(echo $MODES | awk -v r="$r" '{for (i = 0; i < NF; i++) printf "%s ", $((i + r - 1) % NF + 1)}')
+	for m in $order; do
 		n=$((n + 1))
 		v=$(run "$m" "$n")
 		n=$((n + 1))
