@@ -188,14 +188,19 @@ START_TEST(test_wait_is_until_the_next_switch)
 END_TEST
 
 /* The first period comes from the rate the target faulted at while memspy
- * attached: a storm is sampled at its rate's period from the first fault, and a
+ * attached, when that was a storm's: a storm is sampled at its rate's period from
+ * the first fault; a lower rate (copies-on-write, say) starts at one a fault; a
  * first period that was too long is back to one a fault within a step. */
 START_TEST(test_first_period_from_the_attach)
 {
 	struct sim s;
 
+	ck_assert_uint_eq(rss_adapt__first_period(0), 1);
+	ck_assert_uint_eq(rss_adapt__first_period(MS_RSS_WINDOWS_ABOVE - 1), 1);
+	ck_assert_uint_eq(rss_adapt__first_period(65536), 1024);
+
 	sim_init(&s);
-	rss_adapt__init(&s.a, s.now, rss_period_for(65536));
+	rss_adapt__init(&s.a, s.now, rss_adapt__first_period(65536));
 	ck_assert_uint_eq(s.a.period, 1024);
 	sim_run(&s, 500 * MS, 65536);
 	ck_assert_uint_eq(s.a.period, 1024);
@@ -207,7 +212,6 @@ START_TEST(test_first_period_from_the_attach)
 	sim_run(&s, 150 * MS, 50);
 	ck_assert_uint_eq(s.a.period, 1);
 	ck_assert_uint_eq(s.a.period_max, 1024);
-	ck_assert_uint_eq(rss_period_for(0), 1);
 }
 END_TEST
 

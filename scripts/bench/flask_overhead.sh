@@ -14,7 +14,7 @@
 # then per mode the median requests/s, the median ratio and the ratios' spread.
 # Run as root from the build directory: scripts/bench/flask_overhead.sh [ROUNDS] [SECONDS]
 set -euo pipefail
-ROUNDS=${1:-5}
+ROUNDS=${1:-6}
 SECS=${2:-6}
 HERE=$(cd "$(dirname "$0")" && pwd)
 APPDIR="$HERE/../../tests/data/python"

@@ -150,42 +150,38 @@ static int attach_offcpu(struct run *r, const int *fds, char *err, size_t errlen
 	return r->offcpu_probes ? 0 : -EIO;
 }
 
-/* RSS growth is an extra: without it the run goes on (reported once). */
-/* The shortest time the first period's rate is measured over: an attach quicker
+/* The shortest time the attach's fault rate is measured over: an attach quicker
  * than this (no heap, no CPU) waits out the rest. */
-#define FIRST_RATE_NS (20 * 1000000ull)
+#define ATTACH_RATE_NS (20 * 1000000ull)
 
-/* The first page-fault sampling period: one a fault, unless the target's minor
- * faults while memspy attached came at a storm's rate. Those count every fault
- * without I/O (copies-on-write, page-cache pages, the agent's own mapping), not only
- * new pages, so a lower rate says too little to start with a period; a storm's is
- * at worst a period too long until the first rate is measured, 100 ms later. A
- * target in a storm is then not sampled fault by fault at first, which filled the
- * ring with thousands of stacks to copy and unwind within those 100 ms. */
-static uint32_t first_rss_period(const struct run *r)
+/* The target's minor faults a second while memspy attached (0: unknown), for
+ * the first page-fault sampling period: a target already in a storm, sampled
+ * fault by fault at first, filled the ring with thousands of stacks to copy and
+ * unwind within the first 100 ms. */
+static double attach_fault_rate(const struct run *r)
 {
 	uint64_t n, now = clock_now_ns();
 
 	if (!r->open_ns)
-		return 1;
-	if (now < r->open_ns + FIRST_RATE_NS) {
-		uint64_t left = r->open_ns + FIRST_RATE_NS - now;
+		return 0;
+	if (now < r->open_ns + ATTACH_RATE_NS) {
+		uint64_t left = r->open_ns + ATTACH_RATE_NS - now;
 		struct timespec ts = {0, (long)left};
 
 		nanosleep(&ts, NULL);
 		now = clock_now_ns();
 	}
 	if (procstat_minor_faults(r->opts.pid, &n) || n < r->open_minflt)
-		return 1;
-	double rate = (double)(n - r->open_minflt) * 1e9 / (double)(now - r->open_ns);
-	return rate >= MS_RSS_WINDOWS_ABOVE ? rss_period_for(rate) : 1;
+		return 0;
+	return (double)(n - r->open_minflt) * 1e9 / (double)(now - r->open_ns);
 }
 
+/* RSS growth is an extra: without it the run goes on (reported once). */
 static void attach_rss(struct run *r, const int *fds)
 {
 	struct rss_probes_opts ropts = {
 		.target = target_of(r, fds),
-		.period = first_rss_period(r),
+		.period = rss_adapt__first_period(attach_fault_rate(r)),
 	};
 	char err[512];
 

@@ -5,6 +5,11 @@
 #include "probes/rss_probes.h"
 #include "run/rss_adapt.h"
 
+uint32_t rss_adapt__first_period(double attach_rate)
+{
+	return attach_rate >= MS_RSS_WINDOWS_ABOVE ? rss_period_for(attach_rate) : 1;
+}
+
 void rss_adapt__init(struct rss_adapt *a, uint64_t now, uint32_t period)
 {
 	memset(a, 0, sizeof(*a));

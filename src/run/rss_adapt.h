@@ -47,6 +47,13 @@ struct rss_adapt_step {
 	int trace; /* 1: attach the tracepoints, 0: detach them, -1: as they are */
 };
 
+/* The probes' first period: one sample a new-page fault, unless attach_rate, the
+ * target's minor faults a second while memspy attached (0: unknown), was a
+ * storm's: then one in that rate's period. Minor faults count every fault
+ * without I/O (copies-on-write, page-cache pages, the agent's own mapping), not
+ * only new pages, so a lower rate says too little; a storm's is at worst a
+ * period too long until the first rate is measured. */
+uint32_t rss_adapt__first_period(double attach_rate);
 /* Traced throughout, one sample in period new-page faults (the probes' first),
  * from now (the probes' counts at 0). */
 void rss_adapt__init(struct rss_adapt *a, uint64_t now, uint32_t period);
