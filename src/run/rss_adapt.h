@@ -3,7 +3,7 @@
  * the sampling period, and whether the tracepoints stay attached or come in
  * windows. A traced fault costs the faulting thread ~150 ns however rarely it
  * is sampled (the tracepoint and its program, out of cache on a busy server):
- * 2% of a Flask worker that grows 400 MB a second. Once the target maps more
+ * 3.5% of a Flask worker that grows 300 MB a second (README, Performance). Once the target maps more
  * than MS_RSS_WINDOWS_ABOVE new pages a second for MS_RSS_WINDOWS_AFTER_NS
  * running, the tracepoints are attached for MS_RSS_WINDOW_NS in every
  * MS_RSS_WINDOW_SCALE times that, and each sample and count stands for
@@ -19,9 +19,10 @@
 #include "memspy/events.h"
 
 #define MS_RSS_WINDOWS_ABOVE 16384 /* new pages a second: 64 MiB/s */
-#define MS_RSS_WINDOWS_AFTER_NS (2 * 1000000000ull)
+/* a storm is traced throughout for this long: half a second at that 3.5% */
+#define MS_RSS_WINDOWS_AFTER_NS (500 * 1000000ull)
 #define MS_RSS_WINDOW_NS (100 * 1000000ull)
-#define MS_RSS_WINDOW_SCALE 4
+#define MS_RSS_WINDOW_SCALE 8 /* an eighth of the time: 0.4% of that worker */
 #define MS_RSS_RATE_NS (100 * 1000000ull) /* the period follows the rate of this long */
 
 struct rss_adapt {
