@@ -49,6 +49,28 @@ struct ms_rss_cpu rss_cpus[MS_RSS_MAX_CPUS]; /* in .bss: see events.h */
  * of a page shared since fork, a write to the zero page) or not (a page mapped anew). */
 #define PF_PRESENT 0x1
 
+/* Whether this CPU has sent its MS_RSS_BURST_SAMPLES in the current span: then
+ * the sample due now is skipped, its weight carried to the next, which comes
+ * 2^k periods on for the k-th skipped in the span. */
+static __always_inline bool over_burst_budget(struct ms_rss_cpu *c, __u32 period, __u64 weight)
+{
+	__u32 span = (__u32)(bpf_ktime_get_ns() >> MS_RSS_BURST_SHIFT), k;
+
+	if (span != c->burst_span) {
+		c->burst_span = span;
+		c->burst = 0;
+	}
+	if (++c->burst <= MS_RSS_BURST_SAMPLES)
+		return false;
+	k = c->burst - MS_RSS_BURST_SAMPLES;
+	if (k > 16)
+		k = 16;
+	c->gap = c->left = (__s64)period << k;
+	c->carry = weight;
+	c->counts[MS_RSS_MERGED]++;
+	return true;
+}
+
 /* A fault of a target thread at a user address. Only a not-present page grows the
  * resident set: a copy-on-write fault replaces a page the process already counts
  * (a forked worker's first write to its parent's objects, which Python's reference
@@ -74,10 +96,13 @@ static __always_inline void on_fault(__u64 address, __u64 error_code)
 	period = rss_period; /* another cache line: read only for a sample */
 	if (!period)
 		period = 1;
-	c->left = period;
-	weight = (__u64)period * rss_scale + c->carry;
+	/* the faults since the last sample due (one at the first fault) */
+	weight = (__u64)(c->gap - c->left) * rss_scale + c->carry;
+	c->gap = c->left = period;
 	if (weight > (1u << 30))
 		weight = 1u << 30;
+	if (over_burst_budget(c, period, weight))
+		return;
 	/* no room for a whole sample: do not copy the stack only to drop it */
 	if (bpf_ringbuf_query(&rss_events, BPF_RB_AVAIL_DATA) + sizeof(*ev) >
 	    bpf_ringbuf_query(&rss_events, BPF_RB_RING_SIZE)) {
