@@ -49,10 +49,10 @@ struct ms_rss_cpu rss_cpus[MS_RSS_MAX_CPUS]; /* in .bss: see events.h */
  * of a page shared since fork, a write to the zero page) or not (a page mapped anew). */
 #define PF_PRESENT 0x1
 
-/* Whether this CPU has sent its MS_RSS_BURST_SAMPLES in the current span: then
- * the sample due now is skipped, its weight carried to the next, which comes
- * 2^k periods on for the k-th skipped in the span. */
-static __always_inline bool over_burst_budget(struct ms_rss_cpu *c, __u32 period, __u64 weight)
+/* How many times to double the period to the next sample: none while this CPU
+ * has had at most MS_RSS_BURST_SAMPLES samples due in the current span, k for
+ * the k-th past them (each sample still stands for its own gap's faults). */
+static __always_inline __u32 burst_backoff(struct ms_rss_cpu *c)
 {
 	__u32 span = (__u32)(bpf_ktime_get_ns() >> MS_RSS_BURST_SHIFT), k;
 
@@ -61,14 +61,9 @@ static __always_inline bool over_burst_budget(struct ms_rss_cpu *c, __u32 period
 		c->burst = 0;
 	}
 	if (++c->burst <= MS_RSS_BURST_SAMPLES)
-		return false;
+		return 0;
 	k = c->burst - MS_RSS_BURST_SAMPLES;
-	if (k > 16)
-		k = 16;
-	c->gap = c->left = (__s64)period << k;
-	c->carry = weight;
-	c->counts[MS_RSS_MERGED]++;
-	return true;
+	return k > 16 ? 16 : k;
 }
 
 /* A fault of a target thread at a user address. Only a not-present page grows the
@@ -81,6 +76,7 @@ static __always_inline void on_fault(__u64 address, __u64 error_code)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 cpu, period;
 	struct ms_rss_cpu *c;
+	__s64 seen;
 	__u64 weight;
 
 	if (!is_followed(id >> 32) || (__s64)address < 0) /* kernel half: not the target's */
@@ -96,13 +92,14 @@ static __always_inline void on_fault(__u64 address, __u64 error_code)
 	period = rss_period; /* another cache line: read only for a sample */
 	if (!period)
 		period = 1;
-	/* the faults since the last sample due (one at the first fault) */
-	weight = (__u64)(c->gap - c->left) * rss_scale + c->carry;
-	c->gap = c->left = period;
+	/* the faults since the last sample due (one at the first fault; a count lost
+	 * to two CPUs sharing a slot must not make it negative) */
+	seen = (__s64)(c->counts[MS_RSS_NEW_PAGES] - c->mark);
+	c->mark = c->counts[MS_RSS_NEW_PAGES];
+	weight = (__u64)(seen > 0 ? seen : 1) * rss_scale + c->carry;
+	c->left = (__s64)period << burst_backoff(c);
 	if (weight > (1u << 30))
 		weight = 1u << 30;
-	if (over_burst_budget(c, period, weight))
-		return;
 	/* no room for a whole sample: do not copy the stack only to drop it */
 	if (bpf_ringbuf_query(&rss_events, BPF_RB_AVAIL_DATA) + sizeof(*ev) >
 	    bpf_ringbuf_query(&rss_events, BPF_RB_RING_SIZE)) {

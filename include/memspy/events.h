@@ -73,9 +73,8 @@ enum ms_rss_counter {
 	MS_RSS_FAULTS,	     /* page-fault samples taken for the target */
 	MS_RSS_ALL_FAULTS,   /* every page fault of the target, sampled or not */
 	MS_RSS_NEW_PAGES,    /* faults that mapped a page not present before */
-	MS_RSS_MERGED,	     /* samples past a CPU's burst budget (below) or that the
-			      * ring had no room for: their faults rode on the same
-			      * CPU's next sample */
+	MS_RSS_MERGED,	     /* samples the ring had no room for: their faults rode
+			      * on the same CPU's next sample */
 	MS_RSS_COUNT,
 };
 
@@ -86,21 +85,20 @@ enum ms_rss_counter {
  * lost to a race; otherwise a slot has one writer (the page-fault tracepoints run
  * with interrupts off). */
 #define MS_RSS_MAX_CPUS 256 /* a power of two */
-/* A CPU sends at most MS_RSS_BURST_SAMPLES samples in a span of 2^MS_RSS_BURST_SHIFT
- * ns (8.4 ms). A storm that starts while the period is still 1 (memspy raises it
- * within a tenth of a second) would otherwise copy the stack of every fault:
- * thousands of samples at ~15 us of the target's time each. Past the budget,
- * the faults until the next sample double with each sample skipped in the span. */
+/* A CPU takes MS_RSS_BURST_SAMPLES samples in a span of 2^MS_RSS_BURST_SHIFT ns
+ * (8.4 ms) at the period; past them the gap to its next sample doubles with each
+ * one in the span. A storm that starts while the period is still 1 (memspy
+ * raises it within a tenth of a second) would otherwise copy the stack of every
+ * fault: thousands of samples at ~15 us of the target's time each. */
 #define MS_RSS_BURST_SAMPLES 16
 #define MS_RSS_BURST_SHIFT 23
 struct ms_rss_cpu {
 	__s64 left; /* faults of the target until this CPU's next sample */
-	__s64 gap;  /* what left was set to at the last sample due: the faults the
-		     * next one stands for (times rss_scale) */
-	/* Faults of samples not sent (past the burst budget, or the ring had no
-	 * room): they ride on this CPU's next sample, so a burst of faults (a runtime
-	 * growing its heap at start) keeps every page in rss.folded, charged to a
-	 * nearby fault's stack. */
+	__u64 mark; /* counts[MS_RSS_NEW_PAGES] at the last sample due: a sample
+		     * stands for the faults since (times rss_scale) */
+	/* Faults of samples the ring had no room for: they ride on this CPU's next
+	 * sample, so a burst of faults (a runtime growing its heap at start) keeps
+	 * every page in rss.folded, charged to a nearby fault's stack. */
 	__u64 carry;
 	__u64 counts[MS_RSS_COUNT]; /* enum ms_rss_counter; user space sums them */
 	__u32 burst_span;	    /* the span of the samples counted in burst */

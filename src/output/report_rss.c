@@ -166,10 +166,8 @@ void report_rss_write(FILE *f, const struct stacktab *t, const struct cpu_profil
 		   "                    discarded or swapped out), ~%s still mapped (rss.folded)\n",
 		a, b, g);
 	if (c[MS_RSS_MERGED])
-		fprintf(f, "  merged samples    %llu (past a CPU's %u in %.1f ms, or the ring buffer\n"
-			   "                    full: their pages counted with the next sample's stack)\n",
-			(unsigned long long)c[MS_RSS_MERGED], MS_RSS_BURST_SAMPLES,
-			(double)(1ull << MS_RSS_BURST_SHIFT) / 1e6);
+		fprintf(f, "  merged samples    %llu (ring buffer full: their pages counted with the "
+			   "next sample's stack)\n", (unsigned long long)c[MS_RSS_MERGED]);
 	write_anon(f, anon_start, anon_end);
 	write_top(f, t, ids, vals, n, total);
 }

@@ -149,19 +149,14 @@ void rss_probes__set_period(struct rss_probes *r, uint32_t period)
 	/* .data is mapped into memspy: the next fault reads the new value */
 	__atomic_store_n(&r->skel->data->rss_period, period, __ATOMIC_RELAXED);
 	/* each CPU's countdown was drawn at the old period: a storm's would leave the
-	 * next thousands of a slow leak's faults unsampled. Cut to the new one, the
-	 * gap the next sample stands for with it (a fault racing these stores only
-	 * moves one sample). */
+	 * next thousands of a slow leak's faults unsampled. Cut to the new one (a fault
+	 * racing this store only moves one sample; a sample's weight is the faults
+	 * counted since the last, whatever its countdown was). */
 	for (int cpu = 0; cpu < n; cpu++) {
-		struct ms_rss_cpu *c = &r->skel->bss->rss_cpus[cpu];
-		__s64 left = __atomic_load_n(&c->left, __ATOMIC_RELAXED);
+		__s64 *left = &r->skel->bss->rss_cpus[cpu].left;
 
-		if (left > (__s64)period) {
-			__s64 seen = __atomic_load_n(&c->gap, __ATOMIC_RELAXED) - left;
-
-			__atomic_store_n(&c->left, (__s64)period, __ATOMIC_RELAXED);
-			__atomic_store_n(&c->gap, seen + (__s64)period, __ATOMIC_RELAXED);
-		}
+		if (__atomic_load_n(left, __ATOMIC_RELAXED) > (__s64)period)
+			__atomic_store_n(left, (__s64)period, __ATOMIC_RELAXED);
 	}
 }
 

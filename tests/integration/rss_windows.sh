@@ -6,9 +6,9 @@
 # and go; the report says the faults were traced in windows and for how long,
 # its estimate of the new pages is within 5% of what the target wrote, and
 # rss.folded still charges them to grow_heap within 10%. The storm starts after
-# the attach, while memspy samples every fault: each CPU's budget of samples
-# (16 in 8.4 ms) keeps the samples of its first tenth of a second to a few
-# hundred, not thousands (5,212 over the run before the budget, ~470 with it).
+# the attach, while memspy samples every fault: past 16 samples in 8.4 ms a
+# CPU doubles the gap to its next, which keeps the samples of that first tenth
+# of a second to a few hundred, not thousands (5,212 over the run before, ~500).
 # Nothing is left behind.
 . "$(dirname "$0")/lib.sh"
 need_bpf
