@@ -12,7 +12,7 @@
 # each round (run a multiple of 3 rounds); every gunicorn gets the same
 # PYTHONHASHSEED, so its dicts lay out alike from run to run. Prints each run,
 # then per mode the median requests/s, the median ratio and the ratios' spread.
-# Run as root from the build directory: scripts/bench/flask_overhead.sh [ROUNDS] [SECONDS]
+# Run as root from the build directory: [MODES=...] scripts/bench/flask_overhead.sh [ROUNDS] [SECONDS]
 set -euo pipefail
 ROUNDS=${1:-6}
 SECS=${2:-6}
@@ -86,7 +86,12 @@ run() {
 
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
-MODES="memspy no-rss off-cpu"
+# MODES="memspy" (or any of the three) measures only those: more rounds of one
+# mode in the same time
+MODES=${MODES:-"memspy no-rss off-cpu"}
+for m in $MODES; do
+	case $m in memspy | no-rss | off-cpu) ;; *) echo "flask_overhead: no mode '$m' (memspy, no-rss, off-cpu)" >&2; exit 1 ;; esac
+done
 n=0
 echo "flask_overhead: $ROUNDS rounds of $SECS s per mode, wrk -t1 -c2, each mode between two bare runs"
 n=$((n + 1))
