@@ -3,11 +3,11 @@
  * the sampling period, and whether the tracepoints stay attached or come in
  * windows. A traced fault costs the faulting thread ~150 ns however rarely it
  * is sampled (the tracepoint and its program, out of cache on a busy server):
- * 3.5% of a Flask worker that grows 300 MB a second (README, Performance). Once the target maps more
- * than MS_RSS_WINDOWS_ABOVE new pages a second for MS_RSS_WINDOWS_AFTER_NS
- * running, the tracepoints are attached for MS_RSS_WINDOW_NS in every
- * MS_RSS_WINDOW_SCALE times that, and each sample and count stands for
- * MS_RSS_WINDOW_SCALE times as many faults; when a window sees the rate fall
+ * 3.5% of a Flask worker that grows 300 MB a second (README, Performance). Once
+ * the target maps more than MS_RSS_WINDOWS_ABOVE new pages a second for
+ * MS_RSS_WINDOWS_AFTER_NS running, the tracepoints are attached for
+ * MS_RSS_WINDOW_NS in every MS_RSS_WINDOW_SCALE times that, and each sample
+ * and count stands for MS_RSS_WINDOW_SCALE times as many faults; when a window sees the rate fall
  * below half that, tracing goes back to throughout. A slow leak is traced fault
  * by fault as before. Pure logic: the run applies each step to the probes. */
 #ifndef MEMSPY_RSS_ADAPT_H
