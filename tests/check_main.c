@@ -12,7 +12,7 @@ static const suite_fn suites[] = {
 	suite_python, suite_python_globals, suite_rss_pages, suite_rss_sweep, suite_rss_growth,
 	suite_symbolize,
 	suite_flamegraph, suite_timeline, suite_golden, suite_ingest, suite_dump, suite_offcpu,
-	suite_python_windows, suite_rss_adapt, suite_mean_adapt,
+	suite_python_windows, suite_rss_adapt, suite_mean_adapt, suite_cpu_yield,
 };
 
 int main(void)

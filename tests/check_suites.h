@@ -49,6 +49,7 @@ Suite *suite_rss_pages(void);
 Suite *suite_python_windows(void);
 Suite *suite_rss_adapt(void);
 Suite *suite_mean_adapt(void);
+Suite *suite_cpu_yield(void);
 Suite *suite_rss_sweep(void);
 Suite *suite_rss_growth(void);
 Suite *suite_symbolize(void);

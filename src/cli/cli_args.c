@@ -133,6 +133,9 @@ int cli_run_option(const char *cmd, int c, const char *arg, struct run_opts *o)
 	case CLI_OPT_NO_INJECT:
 		o->no_inject = true;
 		return 1;
+	case CLI_OPT_NORMAL_PRIORITY:
+		o->normal_priority = true;
+		return 1;
 	case 'v':
 		o->verbose++;
 		return 1;

@@ -25,6 +25,7 @@ enum {
 	CLI_OPT_DEBUGINFOD_TIMEOUT,
 	CLI_OPT_PYTHON_SHARE,
 	CLI_OPT_MAX_SAMPLES,
+	CLI_OPT_NORMAL_PRIORITY,
 	CLI_OPT_FIRST_OWN, /* a command's own long options start here */
 };
 
@@ -37,6 +38,11 @@ enum {
 	"      --no-inject        write nothing into the target: watch the heap with\n"   \
 	"                         uprobes on the allocator, not the in-process sampler\n"   \
 	"                         (which also samples CPython's small objects)\n"
+/* --normal-priority's lines in each command's --help */
+#define CLI_NORMAL_PRIORITY_HELP                                                      \
+	"      --normal-priority  keep memspy at normal CPU priority while recording\n"   \
+	"                         (default: SCHED_IDLE, so the target's threads come\n"    \
+	"                         first, and normal again while memspy waits for a CPU)\n"
 /* Their lines in each command's --help. */
 #define CLI_DEBUGINFOD_HELP                                                               \
 	"      --debuginfod[=URLS]  fetch the debug info of modules that have none here\n"  \

@@ -80,6 +80,7 @@ static void attach_usage(FILE *f)
 		"      --no-cpu           do not sample the CPU\n"
 		"      --no-rss           do not sample page faults (no rss.folded)\n"
 		CLI_NO_INJECT_HELP
+		CLI_NORMAL_PRIORITY_HELP
 		"      --no-heap          do not track the heap\n"
 		CLI_DEBUGINFOD_HELP
 		"  -n, --top N            sites and functions listed in the report (default 10)\n"
@@ -241,6 +242,7 @@ static const struct option attach_longopts[] = {
 	{"off-cpu", no_argument, NULL, OPT_OFF_CPU},
 	{"off-cpu-period", required_argument, NULL, OPT_OFF_CPU_PERIOD},
 	{"no-inject", no_argument, NULL, CLI_OPT_NO_INJECT},
+	{"normal-priority", no_argument, NULL, CLI_OPT_NORMAL_PRIORITY},
 	{"children", no_argument, NULL, CLI_OPT_CHILDREN},
 	{"every", required_argument, NULL, OPT_EVERY},
 	{"keep", required_argument, NULL, OPT_KEEP},

@@ -55,6 +55,7 @@ static void top_usage(FILE *f)
 		"      --no-cpu           do not sample the CPU\n"
 		"      --no-heap          do not track the heap\n"
 		CLI_NO_INJECT_HELP
+		CLI_NORMAL_PRIORITY_HELP
 		"      --children         also follow its children (stacks start with name-pid)\n"
 		CLI_DEBUGINFOD_HELP
 		"  -v, --verbose          show libbpf's messages (twice for debug)\n"
@@ -330,6 +331,7 @@ int cmd_top(int argc, char **argv)
 		{"no-cpu", no_argument, NULL, CLI_OPT_NO_CPU},
 		{"no-heap", no_argument, NULL, CLI_OPT_NO_HEAP},
 		{"no-inject", no_argument, NULL, CLI_OPT_NO_INJECT},
+		{"normal-priority", no_argument, NULL, CLI_OPT_NORMAL_PRIORITY},
 		{"children", no_argument, NULL, CLI_OPT_CHILDREN},
 		CLI_DEBUGINFOD_LONGOPTS,
 		{"verbose", no_argument, NULL, 'v'},

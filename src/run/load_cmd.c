@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,9 @@ static void child_exec(char *const argv[], int out, bool drop, uid_t uid, gid_t 
 	sigset_t none;
 
 	setpgid(0, 0);
+	/* memspy's threads may be at SCHED_IDLE (cpu_yield.h), which fork passes on;
+	 * back to normal while still root (a user may not leave SCHED_IDLE) */
+	sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){.sched_priority = 0});
 	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
 		_exit(126);
 	if (drop && (setgroups(0, NULL) || setgid(gid) || setuid(uid) || setuid(0) == 0)) {

@@ -27,6 +27,7 @@
 #include "python/python.h"
 #include "python/python_globals.h"
 #include "run/ingest.h"
+#include "run/cpu_yield.h"
 #include "run/inprocess.h"
 #include "run/load_cmd.h"
 #include "run/run.h"
@@ -434,6 +435,30 @@ static int open_before_probes(struct run *r)
 	return open_target(r);
 }
 
+/* Recording at SCHED_IDLE (cpu_yield.h): said at -v when it cannot be. */
+static void start_yield(struct run *r)
+{
+	char why[128];
+
+	r->yield = cpu_yield__start(why, sizeof(why));
+	if (!r->yield && r->opts.verbose)
+		ms_info("recording at normal CPU priority: %s", why);
+}
+
+static void stop_yield(struct run *r)
+{
+	unsigned boosts;
+
+	if (!r->yield)
+		return;
+	boosts = cpu_yield__stop(r->yield);
+	r->yield = NULL;
+	if (r->opts.verbose)
+		ms_info("recorded at SCHED_IDLE; normal priority given back %u times while "
+			"memspy waited for a CPU",
+			boosts);
+}
+
 struct run *run__open(const struct run_opts *opts)
 {
 	struct run *r = run_alloc(opts);
@@ -459,6 +484,8 @@ struct run *run__open(const struct run_opts *opts)
 	profiles__start(run_main_profiles(r), start);
 	if (r->offcpu_probes)
 		offcpu_probes__set_window(r->offcpu_probes, start, 0);
+	if (!opts->normal_priority)
+		start_yield(r);
 	return r;
 fail:
 	/* A run that never started leaves no empty directory behind. */
@@ -660,6 +687,7 @@ void run_stop_at(struct run *r, uint64_t end_ns)
 {
 	if (r->stopped)
 		return;
+	stop_yield(r); /* detach and the outputs at normal priority */
 	r->end_ns = end_ns;
 	if (r->offcpu_probes)
 		offcpu_probes__set_window(r->offcpu_probes, run_main_profiles(r)->start_ns,
@@ -700,6 +728,7 @@ void run__free(struct run *r)
 {
 	if (!r)
 		return;
+	stop_yield(r);
 	capture__free(r->cap);
 	capture__free(r->follow_cap);
 	inprocess__remove(r->inproc); /* whatever ended the run, the target gets its slots back */

@@ -41,6 +41,8 @@ struct run_opts {
 	bool no_rss;		/* no page-fault sampling, no rss.folded (--no-rss) */
 	bool no_inject;		/* write nothing into the target: uprobes on the
 				 * allocator, not the in-process sampler (--no-inject) */
+	bool normal_priority;	/* memspy's threads never at SCHED_IDLE
+				 * (--normal-priority; cpu_yield.h) */
 	bool threads;		/* thread as the root frame, "name-tid" (--threads) */
 	bool children;		/* follow descendants, present and future (--children) */
 	bool no_output;		/* no output directory (memspy top) */

@@ -46,6 +46,7 @@ struct run {
 	uint64_t *probe_ips;		/* sorted addresses of our entry probes in the target */
 	size_t nr_probe_ips;
 	struct rss_adapt rss_adapt;	/* page-fault tracing's period and windows */
+	struct cpu_yield *yield;	/* memspy at SCHED_IDLE while recording; NULL: normal */
 	bool rss_failed;		/* a window's attach failed: no more tracing */
 	uint64_t open_ns, open_minflt;	/* when memspy began to attach, the target's
 					 * minor faults then (open_ns 0: unread) */
