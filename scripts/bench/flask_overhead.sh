@@ -11,7 +11,9 @@
 # ...) and its ratio is to the mean of those two, the modes' order turning by one
 # each round (run a multiple of 3 rounds); every gunicorn gets the same
 # PYTHONHASHSEED, so its dicts lay out alike from run to run. Prints each run,
-# then per mode the median requests/s, the median ratio and the ratios' spread.
+# then per mode the median requests/s, the worker's median CPU use during wrk's
+# run (what memspy's threads took from it, whatever else the VM does), the median
+# ratio and the ratios' spread.
 # Run as root from the build directory: [MODES=...] scripts/bench/flask_overhead.sh [ROUNDS] [SECONDS]
 set -euo pipefail
 ROUNDS=${1:-6}
@@ -57,10 +59,11 @@ run() {
 		-- leak 0 > /dev/null 2>&1
 	case $mode in
 	bare) ;;
-	memspy|no-rss|off-cpu)
+	memspy|no-rss|off-cpu|normal-priority)
 		local extra=""
 		[ "$mode" = no-rss ] && extra=--no-rss
 		[ "$mode" = off-cpu ] && extra=--off-cpu
+		[ "$mode" = normal-priority ] && extra=--normal-priority
 		# emptied here, as g.err above: the last run's "attached to" would
 		# start wrk while this memspy still loads its BPF and injects
 		: > "$W/ms.err"
@@ -71,8 +74,16 @@ run() {
 			sleep 0.05
 		done ;;
 	esac
+	local c0 t0
+	c0=$(awk '{print $14 + $15}' "/proc/$worker/stat")
+	t0=$(date +%s%N)
 	rps=$(timeout $((SECS + 10)) wrk -t1 -c2 -d "${SECS}s" -s "$APPDIR/flask_mix.lua" \
 		"http://127.0.0.1:$PORT" -- leak 0 | awk '/Requests\/sec/ {print $2}')
+	# the worker's CPU time over the wall time of wrk's run (100: one CPU
+	# throughout): what memspy's own threads took from it shows here
+	awk -v c0="$c0" -v t0="$t0" -v t1="$(date +%s%N)" -v hz="$(getconf CLK_TCK)" \
+		'{printf "%.2f\n", ($14 + $15 - c0) / hz / ((t1 - t0) / 1e9) * 100}' \
+		"/proc/$worker/stat" > "$W/cpu.last"
 	if [ -n "$prof" ]; then
 		kill -INT "$prof"
 		wait "$prof" || true
@@ -87,16 +98,21 @@ run() {
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 # MODES="memspy" (or any of the three) measures only those: more rounds of one
-# mode in the same time
+# mode in the same time; normal-priority (the default mode with
+# --normal-priority) is measured only when asked for
 MODES=${MODES:-"memspy no-rss off-cpu"}
 for m in $MODES; do
-	case $m in memspy | no-rss | off-cpu) ;; *) echo "flask_overhead: no mode '$m' (memspy, no-rss, off-cpu)" >&2; exit 1 ;; esac
+	case $m in
+	memspy | no-rss | off-cpu | normal-priority) ;;
+	*) echo "flask_overhead: no mode '$m' (memspy, no-rss, off-cpu, normal-priority)" >&2; exit 1 ;;
+	esac
 done
 n=0
 echo "flask_overhead: $ROUNDS rounds of $SECS s per mode, wrk -t1 -c2, each mode between two bare runs"
 n=$((n + 1))
 prev=$(run bare "$n")
 echo "$prev" >> "$W/bare"
+cat "$W/cpu.last" >> "$W/bare.cpu"
 for r in $(seq "$ROUNDS"); do
 	line="round $r: bare $prev"
 	# the modes take turns in each place of the round: three runs of 8 or 16
@@ -106,8 +122,10 @@ for r in $(seq "$ROUNDS"); do
 	for m in $order; do
 		n=$((n + 1))
 		v=$(run "$m" "$n")
+		cat "$W/cpu.last" >> "$W/$m.cpu"
 		n=$((n + 1))
 		b=$(run bare "$n")
+		cat "$W/cpu.last" >> "$W/bare.cpu"
 		echo "$v" >> "$W/$m"
 		echo "$b" >> "$W/bare"
 		awk -v v="$v" -v a="$prev" -v b="$b" 'BEGIN {if (a + b > 0) print 2 * v / (a + b)}' \
@@ -117,13 +135,14 @@ for r in $(seq "$ROUNDS"); do
 	done
 	echo "$line"
 done
-awk -v v="$(median < "$W/bare")" 'BEGIN {printf "%-8s median %8.1f requests/s\n", "bare", v}'
+awk -v v="$(median < "$W/bare")" -v c="$(median < "$W/bare.cpu")" \
+	'BEGIN {printf "%-8s median %8.1f requests/s  worker CPU %.1f%%\n", "bare", v, c}'
 for m in $MODES; do
 	med=$(median < "$W/$m")
 	ratio=$(median < "$W/$m.ratios")
 	spread=$(sort -n "$W/$m.ratios" | awk '{a[NR] = $1} END {
 		q1 = a[int((NR + 3) / 4)]; q3 = a[NR + 1 - int((NR + 3) / 4)]
 		printf "%.3f-%.3f, middle half %.3f-%.3f", a[1], a[NR], q1, q3}')
-	awk -v m="$m" -v v="$med" -v q="$ratio" -v s="$spread" \
-		'BEGIN {printf "%-8s median %8.1f requests/s  median ratio to bare %.3f (%s)\n", m, v, q, s}'
+	awk -v m="$m" -v v="$med" -v q="$ratio" -v s="$spread" -v c="$(median < "$W/$m.cpu")" \
+		'BEGIN {printf "%-8s median %8.1f requests/s  worker CPU %.1f%%  median ratio to bare %.3f (%s)\n", m, v, c, q, s}'
 done

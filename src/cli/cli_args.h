@@ -41,8 +41,8 @@ enum {
 /* --normal-priority's lines in each command's --help */
 #define CLI_NORMAL_PRIORITY_HELP                                                      \
 	"      --normal-priority  keep memspy at normal CPU priority while recording\n"   \
-	"                         (default: SCHED_IDLE, so the target's threads come\n"    \
-	"                         first, and normal again while memspy waits for a CPU)\n"
+	"                         (default: SCHED_IDLE while a CPU is idle, so the\n"      \
+	"                         target's threads come first)\n"
 /* Their lines in each command's --help. */
 #define CLI_DEBUGINFOD_HELP                                                               \
 	"      --debuginfod[=URLS]  fetch the debug info of modules that have none here\n"  \

@@ -62,18 +62,19 @@ static void set_user(struct load_cmd *c, uid_t uid)
 }
 
 /* The child: its own process group (Ctrl-C reaches it once, from memspy), the
- * pipe for output, the user's ids (groups first: after setuid it may not drop
- * them), default signal dispositions (memspy ignores SIGPIPE, and exec keeps
+ * pipe for output, normal priority, the user's ids (groups first: after setuid
+ * it may not drop them), default signal dispositions (memspy ignores SIGPIPE, and exec keeps
  * what is ignored). Never returns. */
-static void child_exec(char *const argv[], int out, bool drop, uid_t uid, gid_t gid)
+static void child_exec(char *const argv[], int out, bool drop, uid_t uid, gid_t gid,
+		       bool from_idle)
 {
 	int null = open("/dev/null", O_RDONLY);
 	sigset_t none;
 
 	setpgid(0, 0);
-	/* memspy's threads may be at SCHED_IDLE (cpu_yield.h), which fork passes on;
-	 * back to normal while still root (a user may not leave SCHED_IDLE) */
-	sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){.sched_priority = 0});
+	/* back from memspy's SCHED_IDLE while still root: a user may not leave it */
+	if (from_idle)
+		sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){.sched_priority = 0});
 	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
 		_exit(126);
 	if (drop && (setgroups(0, NULL) || setgid(gid) || setuid(uid) || setuid(0) == 0)) {
@@ -125,7 +126,7 @@ static struct load_cmd *load_cmd_alloc(char *const argv[], uid_t uid)
 	return c;
 }
 
-struct load_cmd *load_cmd__start(char *const argv[])
+struct load_cmd *load_cmd__start(char *const argv[], bool from_idle)
 {
 	int fds[2], drop;
 	uid_t uid;
@@ -149,7 +150,7 @@ struct load_cmd *load_cmd__start(char *const argv[])
 	fflush(NULL);
 	c->pid = fork();
 	if (c->pid == 0)
-		child_exec(argv, fds[1], drop, uid, gid);
+		child_exec(argv, fds[1], drop, uid, gid, from_idle);
 	close(fds[1]);
 	if (c->pid < 0) {
 		ms_err("cannot start the load command %s: %s", argv[0], strerror(errno));

@@ -15,8 +15,9 @@ struct load_cmd;
  * /dev/null, stdout and stderr into a pipe that load_cmd__pump echoes to
  * memspy's stderr. Under sudo (running as root with SUDO_UID and SUDO_GID set) it
  * runs as that user with no supplementary groups; as root otherwise, which is
- * said. NULL on failure (reported). */
-struct load_cmd *load_cmd__start(char *const argv[]);
+ * said. from_idle: memspy's threads are at SCHED_IDLE (cpu_yield.h), which the
+ * child inherits: it goes back to normal priority. NULL on failure (reported). */
+struct load_cmd *load_cmd__start(char *const argv[], bool from_idle);
 /* Echo and keep what the command wrote since the last call; never blocks. */
 void load_cmd__pump(struct load_cmd *c);
 /* Whether it has exited (reaped then; its status is kept). */

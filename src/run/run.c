@@ -454,9 +454,9 @@ static void stop_yield(struct run *r)
 	boosts = cpu_yield__stop(r->yield);
 	r->yield = NULL;
 	if (r->opts.verbose)
-		ms_info("recorded at SCHED_IDLE; normal priority given back %u times while "
-			"memspy waited for a CPU",
-			boosts);
+		ms_info("recorded at SCHED_IDLE; normal priority given back %u time%s (no CPU "
+			"idle, or memspy waiting for one)",
+			boosts, boosts == 1 ? "" : "s");
 }
 
 struct run *run__open(const struct run_opts *opts)

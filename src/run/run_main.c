@@ -74,7 +74,7 @@ static int run_live(const struct run_opts *o)
 	if (!r)
 		return 1;
 	if (o->cmd) {
-		r->load = load_cmd__start(o->cmd);
+		r->load = load_cmd__start(o->cmd, r->yield != NULL);
 		if (!r->load) {
 			run__free(r);
 			return 1;
