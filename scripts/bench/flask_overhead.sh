@@ -12,8 +12,8 @@
 # each round (run a multiple of 3 rounds); every gunicorn gets the same
 # PYTHONHASHSEED, so its dicts lay out alike from run to run. Prints each run,
 # then per mode the median requests/s, the worker's median CPU use during wrk's
-# run (what memspy's threads took from it, whatever else the VM does), the median
-# ratio and the ratios' spread.
+# run (under 100% by what other threads took of its CPU, memspy's among them),
+# the median ratio and the ratios' spread.
 # Run as root from the build directory: [MODES=...] scripts/bench/flask_overhead.sh [ROUNDS] [SECONDS]
 set -euo pipefail
 ROUNDS=${1:-6}
@@ -35,6 +35,9 @@ for c in gunicorn wrk; do
 done
 PORT=$((30000 + $$ % 20000))
 export PYTHONHASHSEED=${PYTHONHASHSEED:-0}
+
+# cpu_ns PID: the CPU time PID's threads ran, in ns (their schedstat)
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{s += $1} END {printf "%.0f", s}'; }
 
 # run MODE N: fresh gunicorn on port PORT+N, warm-up, attach memspy in MODE, wrk;
 # prints requests/s (run is called in $(...): a new port each time, as the last
@@ -75,15 +78,15 @@ run() {
 		done ;;
 	esac
 	local c0 t0
-	c0=$(awk '{print $14 + $15}' "/proc/$worker/stat")
+	c0=$(cpu_ns "$worker")
 	t0=$(date +%s%N)
 	rps=$(timeout $((SECS + 10)) wrk -t1 -c2 -d "${SECS}s" -s "$APPDIR/flask_mix.lua" \
 		"http://127.0.0.1:$PORT" -- leak 0 | awk '/Requests\/sec/ {print $2}')
 	# the worker's CPU time over the wall time of wrk's run (100: one CPU
-	# throughout): what memspy's own threads took from it shows here
-	awk -v c0="$c0" -v t0="$t0" -v t1="$(date +%s%N)" -v hz="$(getconf CLK_TCK)" \
-		'{printf "%.2f\n", ($14 + $15 - c0) / hz / ((t1 - t0) / 1e9) * 100}' \
-		"/proc/$worker/stat" > "$W/cpu.last"
+	# throughout): what it lost to other threads on its CPU (memspy's among them)
+	# shows here
+	awk -v c0="$c0" -v c1="$(cpu_ns "$worker")" -v t0="$t0" -v t1="$(date +%s%N)" \
+		'BEGIN {printf "%.2f\n", (c1 - c0) / (t1 - t0) * 100}' > "$W/cpu.last"
 	if [ -n "$prof" ]; then
 		kill -INT "$prof"
 		wait "$prof" || true
@@ -97,7 +100,7 @@ run() {
 
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
-# MODES="memspy" (or any of the three) measures only those: more rounds of one
+# MODES="memspy" (or any of the modes) measures only those: more rounds of one
 # mode in the same time; normal-priority (the default mode with
 # --normal-priority) is measured only when asked for
 MODES=${MODES:-"memspy no-rss off-cpu"}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* memspy's threads at SCHED_IDLE while recording, and the watchdog that gives
  * them normal priority back while they wait for a CPU. */
-#include <dirent.h>
+#include <dirent.h> /* getdents64 */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -18,15 +19,24 @@
 #include "base/clock.h"
 #include "run/cpu_yield.h"
 
+/* What a thread's schedstat says: time run and time waited for a CPU (ns). */
+struct sched_times {
+	uint64_t run, wait;
+};
+
 struct cpu_yield {
 	pthread_t thread;
 	pid_t tid;	      /* the watchdog's own: it stays at normal priority */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;  /* its sleep, cut short by stop */
 	bool stop;
-	uint64_t delay;	      /* the threads' summed run_delay at the last look (ns) */
-	uint64_t idle;	      /* the machine's idle time at the last look (ns) */
+	int task_fd;	      /* /proc/self/task: a look lists it without malloc, whose
+			       * lock a starved thread may hold */
+	cpu_set_t cpus;	      /* the CPUs memspy may run on: only their idle time counts */
+	struct sched_times last; /* the threads' sums at the last look */
+	uint64_t idle;	      /* those CPUs' idle time at the last look (ns) */
 	struct cpu_yield_policy policy;
+	char buf[1 << 16];    /* directory entries, /proc/stat */
 };
 
 void cpu_yield_policy__init(struct cpu_yield_policy *p, uint64_t now)
@@ -74,10 +84,10 @@ static int set_policy(pid_t tid, int policy)
 	return sched_setscheduler(tid, policy, &p) ? -errno : 0;
 }
 
-/* The time thread tid spent runnable but waiting for a CPU, in ns (the second
- * field of its schedstat); -1 when it cannot be read (it exited, or the kernel
- * has no CONFIG_SCHED_INFO). */
-static int64_t run_delay(pid_t tid)
+/* Thread tid's schedstat. 0, or -1 when it cannot be read (it exited) or says
+ * nothing ("0 0 0": a kernel that keeps no such times, SCHEDSTATS off and
+ * booted with nodelayacct). */
+static int read_schedstat(pid_t tid, struct sched_times *t)
 {
 	char path[64], buf[96];
 	unsigned long long run, wait;
@@ -93,79 +103,107 @@ static int64_t run_delay(pid_t tid)
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	/* "0 0 0": a kernel that keeps no such times (no SCHEDSTATS, nodelayacct) */
 	if (sscanf(buf, "%llu %llu", &run, &wait) != 2 || (!run && !wait))
 		return -1;
-	return (int64_t)wait;
+	t->run = run;
+	t->wait = wait;
+	return 0;
 }
 
-/* The time the machine's CPUs were idle since boot, in all (ns): /proc/stat's
- * idle and iowait; 0 when it cannot be read. */
-static uint64_t machine_idle_ns(void)
+/* The time the CPUs memspy may run on were idle since boot, in all (ns):
+ * /proc/stat's idle and iowait of each. false when it cannot be read. */
+static bool cpus_idle_ns(struct cpu_yield *y, uint64_t *out)
 {
 	static long hz;
-	unsigned long long user, nice, sys, idle, iowait;
-	char buf[256];
-	ssize_t n;
+	unsigned long long v[5];
+	unsigned cpu;
+	uint64_t sum = 0;
+	ssize_t n = 0, got;
 	int fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);
+	bool any = false;
 
 	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return false;
+	/* the per-CPU lines come first: 64 KiB holds those of ~800 CPUs */
+	while (n < (ssize_t)sizeof(y->buf) - 1 &&
+	       (got = read(fd, y->buf + n, sizeof(y->buf) - 1 - (size_t)n)) > 0)
+		n += got;
 	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if (sscanf(buf, "cpu %llu %llu %llu %llu %llu", &user, &nice, &sys, &idle, &iowait) != 5)
-		return 0;
+	y->buf[n] = '\0';
 	if (!hz)
 		hz = sysconf(_SC_CLK_TCK);
-	return hz > 0 ? (uint64_t)((idle + iowait) * (1000000000.0 / (double)hz)) : 0;
+	for (char *line = y->buf; line && strncmp(line, "cpu", 3) == 0;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (sscanf(line, "cpu%u %llu %llu %llu %llu %llu", &cpu, &v[0], &v[1], &v[2], &v[3],
+			   &v[4]) != 6 ||
+		    cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &y->cpus))
+			continue; /* the first line, "cpu  ...", is every CPU's */
+		sum += v[3] + v[4];
+		any = true;
+	}
+	if (!any || hz <= 0)
+		return false;
+	*out = (uint64_t)((double)sum * (1e9 / (double)hz));
+	return true;
 }
 
 /* Every thread but the watchdog: set to policy when policy >= 0; returns their
- * summed run_delay. Threads started meanwhile inherit their creator's policy. */
-static uint64_t each_thread(const struct cpu_yield *y, int policy)
+ * summed times. Threads started meanwhile inherit their creator's policy. */
+static struct sched_times each_thread(struct cpu_yield *y, int policy)
 {
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	uint64_t sum = 0;
+	struct sched_times sum = {0, 0}, t;
+	ssize_t n;
 
-	if (!d)
-		return 0;
-	while ((e = readdir(d))) {
-		pid_t tid = (pid_t)atoi(e->d_name);
-		int64_t w;
+	if (lseek(y->task_fd, 0, SEEK_SET) < 0)
+		return sum;
+	while ((n = getdents64(y->task_fd, y->buf, sizeof(y->buf))) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			struct dirent64 *e = (struct dirent64 *)(y->buf + off);
+			pid_t tid = (pid_t)atoi(e->d_name);
 
-		if (tid <= 0 || tid == y->tid)
-			continue;
-		if (policy >= 0)
-			set_policy(tid, policy); /* a thread that just exited fails: fine */
-		w = run_delay(tid);
-		if (w > 0)
-			sum += (uint64_t)w;
+			off += e->d_reclen;
+			if (tid <= 0 || tid == y->tid)
+				continue;
+			if (policy >= 0)
+				set_policy(tid, policy); /* one that just exited fails: fine */
+			if (!read_schedstat(tid, &t)) {
+				sum.run += t.run;
+				sum.wait += t.wait;
+			}
+		}
 	}
-	closedir(d);
 	return sum;
 }
 
-/* One look: the threads' waits and the machine's idle time since the last,
- * and the policy's answer applied (the waits measured anew from there). */
+/* now - before, or 0: a thread that exited takes its times with it */
+static uint64_t since(uint64_t now, uint64_t before)
+{
+	return now > before ? now - before : 0;
+}
+
+/* One look: the threads' waits and the CPUs' spare time since the last, and
+ * the policy's answer applied (the times measured anew from there). */
 static void look(struct cpu_yield *y, uint64_t now)
 {
-	uint64_t delay = each_thread(y, -1), idle = machine_idle_ns();
-	/* a thread that exited takes its waits with it: the sum may go down */
-	uint64_t waited = delay > y->delay ? delay - y->delay : 0;
-	uint64_t spare = idle > y->idle ? idle - y->idle : 0;
+	struct sched_times t = each_thread(y, -1);
+	uint64_t idle, spare;
 
-	y->delay = delay;
-	y->idle = idle;
+	/* what memspy ran counts as spare: without it those CPUs would be idle */
+	spare = since(t.run, y->last.run);
+	if (cpus_idle_ns(y, &idle)) {
+		spare += since(idle, y->idle);
+		y->idle = idle;
+	} else {
+		spare = UINT64_MAX / MS_YIELD_STARVED; /* unknown: judged by the waits alone */
+	}
+	uint64_t waited = since(t.wait, y->last.wait);
+	y->last = t;
 	switch (cpu_yield_policy__step(&y->policy, now, waited, spare)) {
 	case CPU_YIELD_IDLE:
-		y->delay = each_thread(y, SCHED_IDLE);
+		y->last = each_thread(y, SCHED_IDLE);
 		break;
 	case CPU_YIELD_NORMAL:
-		y->delay = each_thread(y, SCHED_OTHER);
+		y->last = each_thread(y, SCHED_OTHER);
 		break;
 	case CPU_YIELD_STAY:
 		break;
@@ -207,12 +245,26 @@ static void *try_round_trip(void *arg)
 	return NULL;
 }
 
+/* Undo what cpu_yield__start did before it failed: every thread back to normal. */
+static void undo(struct cpu_yield *y)
+{
+	if (y->task_fd >= 0) {
+		each_thread(y, SCHED_OTHER);
+		close(y->task_fd);
+	}
+	pthread_cond_destroy(&y->wake);
+	pthread_mutex_destroy(&y->lock);
+	free(y);
+}
+
 struct cpu_yield *cpu_yield__start(char *why, size_t whylen)
 {
 	struct cpu_yield *y;
+	struct sched_times self;
 	pthread_condattr_t cattr;
 	pthread_attr_t attr;
 	struct sched_param normal = {.sched_priority = 0};
+	sigset_t all, old;
 	pthread_t t;
 	int e, trip = 0, policy = sched_getscheduler(0);
 
@@ -221,8 +273,8 @@ struct cpu_yield *cpu_yield__start(char *why, size_t whylen)
 			 policy);
 		return NULL;
 	}
-	if (run_delay(gettid_()) < 0 || !machine_idle_ns()) {
-		snprintf(why, whylen, "no schedstat or /proc/stat to watch the waits by");
+	if (read_schedstat(gettid_(), &self)) {
+		snprintf(why, whylen, "no schedstat to watch its waits by");
 		return NULL;
 	}
 	e = pthread_create(&t, NULL, try_round_trip, &trip);
@@ -240,29 +292,36 @@ struct cpu_yield *cpu_yield__start(char *why, size_t whylen)
 		snprintf(why, whylen, "out of memory");
 		return NULL;
 	}
+	y->tid = -1;
 	pthread_mutex_init(&y->lock, NULL);
 	pthread_condattr_init(&cattr);
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC); /* clock_now_ns()'s */
 	pthread_cond_init(&y->wake, &cattr);
 	pthread_condattr_destroy(&cattr);
+	y->task_fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (y->task_fd < 0 || sched_getaffinity(0, sizeof(y->cpus), &y->cpus) ||
+	    !cpus_idle_ns(y, &y->idle)) {
+		snprintf(why, whylen, "cannot read /proc/self/task, its CPUs or /proc/stat");
+		undo(y);
+		return NULL;
+	}
 	/* every thread idle from here, this one included; the watchdog created
-	 * after, at normal priority all the same (not its creator's) */
-	y->tid = -1;
-	y->delay = each_thread(y, SCHED_IDLE);
-	y->idle = machine_idle_ns();
+	 * after, at normal priority all the same (not its creator's), and with
+	 * every signal blocked: they are the main thread's to take */
+	y->last = each_thread(y, SCHED_IDLE);
 	cpu_yield_policy__init(&y->policy, clock_now_ns());
 	pthread_attr_init(&attr);
 	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
 	pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
 	pthread_attr_setschedparam(&attr, &normal);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	e = pthread_create(&y->thread, &attr, watchdog, y);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	if (e) {
 		snprintf(why, whylen, "no thread for the watchdog: %s", strerror(e));
-		each_thread(y, SCHED_OTHER);
-		pthread_cond_destroy(&y->wake);
-		pthread_mutex_destroy(&y->lock);
-		free(y);
+		undo(y);
 		return NULL;
 	}
 	return y;
@@ -280,10 +339,7 @@ unsigned cpu_yield__stop(struct cpu_yield *y)
 	pthread_mutex_unlock(&y->lock);
 	pthread_join(y->thread, NULL);
 	y->tid = -1; /* joined: every thread left is one of the others */
-	each_thread(y, SCHED_OTHER);
 	boosts = y->policy.boosts;
-	pthread_cond_destroy(&y->wake);
-	pthread_mutex_destroy(&y->lock);
-	free(y);
+	undo(y);
 	return boosts;
 }
