@@ -22,9 +22,6 @@ const volatile __u64 wakeup_bytes = 1 << 20;
  * programs run, from the fault rate it sees, so a slow leak is seen fault by fault
  * and a fault storm costs a bounded number of samples a second. */
 __u32 rss_period = 1;
-/* How many times a sample and its faults count: 1 while the tracepoints stay
- * attached, more while they come in windows (src/run/rss_adapt.h). */
-__u32 rss_scale = 1;
 
 #include "follow.bpf.h"
 #include "python.bpf.h"
@@ -54,7 +51,8 @@ struct ms_rss_cpu rss_cpus[MS_RSS_MAX_CPUS]; /* in .bss: see events.h */
  * the k-th past them (each sample still stands for its own gap's faults). */
 static __always_inline __u32 burst_backoff(struct ms_rss_cpu *c)
 {
-	__u32 span = (__u32)(bpf_ktime_get_ns() >> MS_RSS_BURST_SHIFT), k;
+	__u16 span = (__u16)(bpf_ktime_get_ns() >> MS_RSS_BURST_SHIFT);
+	__u32 k;
 
 	if (span != c->burst_span) {
 		c->burst_span = span;
@@ -76,7 +74,6 @@ static __always_inline void on_fault(__u64 address, __u64 error_code)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 cpu, period;
 	struct ms_rss_cpu *c;
-	__s64 seen;
 	__u64 weight;
 
 	if (!is_followed(id >> 32) || (__s64)address < 0) /* kernel half: not the target's */
@@ -87,16 +84,15 @@ static __always_inline void on_fault(__u64 address, __u64 error_code)
 	if (error_code & PF_PRESENT)
 		return;
 	c->counts[MS_RSS_NEW_PAGES]++;
+	c->pending += c->scale ? c->scale : 1; /* the scale this fault was traced at */
 	if (--c->left > 0)
 		return;
 	period = rss_period; /* another cache line: read only for a sample */
 	if (!period)
 		period = 1;
-	/* the faults since the last sample due (one at the first fault; a count lost
-	 * to two CPUs sharing a slot must not make it negative) */
-	seen = (__s64)(c->counts[MS_RSS_NEW_PAGES] - c->mark);
-	c->mark = c->counts[MS_RSS_NEW_PAGES];
-	weight = (__u64)(seen > 0 ? seen : 1) * rss_scale + c->carry;
+	/* the faults since the last sample due, at their scales */
+	weight = c->pending + c->carry;
+	c->pending = 0;
 	c->left = (__s64)period << burst_backoff(c);
 	if (weight > (1u << 30))
 		weight = 1u << 30;

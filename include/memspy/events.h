@@ -94,15 +94,22 @@ enum ms_rss_counter {
 #define MS_RSS_BURST_SHIFT 23
 struct ms_rss_cpu {
 	__s64 left; /* faults of the target until this CPU's next sample */
-	__u64 mark; /* counts[MS_RSS_NEW_PAGES] at the last sample due: a sample
-		     * stands for the faults since (times rss_scale) */
+	/* The new pages since the last sample due, each counted at the scale it was
+	 * traced at: the next sample stands for them. Not the count since times the
+	 * scale now: a storm's first gap, traced throughout, can last past the start
+	 * of the windows (the burst budget stretches it), and must not count 8 times. */
+	__u64 pending;
 	/* Faults of samples the ring had no room for: they ride on this CPU's next
 	 * sample, so a burst of faults (a runtime growing its heap at start) keeps
 	 * every page in rss.folded, charged to a nearby fault's stack. */
 	__u64 carry;
 	__u64 counts[MS_RSS_COUNT]; /* enum ms_rss_counter; user space sums them */
-	__u32 burst_span;	    /* the span of the samples counted in burst */
-	__u32 burst;		    /* samples due in it */
+	__u32 scale;		    /* how many faults a fault stands for now: 1 while
+				     * traced throughout, more in windows (rss_adapt.h);
+				     * user space writes it, 0 is 1 */
+	__u16 burst_span;	    /* the span of the samples counted in burst (its low
+				     * bits: only compared with the next) */
+	__u16 burst;		    /* samples due in it */
 } __attribute__((aligned(64)));
 
 /* Allocator entry points; also the uprobe cookie that tells the one entry program

@@ -128,7 +128,12 @@ int rss_probes__resume(struct rss_probes *r, char *err, size_t errlen)
 
 void rss_probes__set_scale(struct rss_probes *r, uint32_t scale)
 {
-	__atomic_store_n(&r->skel->data->rss_scale, scale ? scale : 1, __ATOMIC_RELAXED);
+	int n = r->nr_cpus < MS_RSS_MAX_CPUS ? r->nr_cpus : MS_RSS_MAX_CPUS;
+
+	/* each CPU's slot: a fault adds it to its CPU's pending weight */
+	for (int cpu = 0; cpu < n; cpu++)
+		__atomic_store_n(&r->skel->bss->rss_cpus[cpu].scale, scale ? scale : 1,
+				 __ATOMIC_RELAXED);
 }
 
 void rss_probes__free(struct rss_probes *r)
