@@ -12,7 +12,8 @@
 # each round (run a multiple of 3 rounds); every gunicorn gets the same
 # PYTHONHASHSEED, so its dicts lay out alike from run to run. Prints each run,
 # then per mode the median requests/s, the worker's median CPU use during wrk's
-# run (under 100% by what other threads took of its CPU, memspy's among them),
+# run (under 100% by what other threads took of its CPU, memspy's among them)
+# and CPU time a request (what memspy's probes and sampler add to its own work),
 # the median ratio and the ratios' spread.
 # Run as root from the build directory: [MODES=...] scripts/bench/flask_overhead.sh [ROUNDS] [SECONDS]
 set -euo pipefail
@@ -84,9 +85,11 @@ run() {
 		"http://127.0.0.1:$PORT" -- leak 0 | awk '/Requests\/sec/ {print $2}')
 	# the worker's CPU time over the wall time of wrk's run (100: one CPU
 	# throughout): what it lost to other threads on its CPU (memspy's among them)
-	# shows here
-	awk -v c0="$c0" -v c1="$(cpu_ns "$worker")" -v t0="$t0" -v t1="$(date +%s%N)" \
-		'BEGIN {printf "%.2f\n", (c1 - c0) / (t1 - t0) * 100}' > "$W/cpu.last"
+	# shows here; and its CPU time per request, what its own work costs it
+	awk -v c0="$c0" -v c1="$(cpu_ns "$worker")" -v t0="$t0" -v t1="$(date +%s%N)" -v r="${rps:-0}" \
+		-v f="$W/req.last" 'BEGIN {printf "%.2f\n", (c1 - c0) / (t1 - t0) * 100
+			printf "%.1f\n", (r > 0 ? (c1 - c0) / 1000 / (r * (t1 - t0) / 1e9) : 0) > f}' \
+		> "$W/cpu.last"
 	if [ -n "$prof" ]; then
 		kill -INT "$prof"
 		wait "$prof" || true
@@ -116,6 +119,7 @@ n=$((n + 1))
 prev=$(run bare "$n")
 echo "$prev" >> "$W/bare"
 cat "$W/cpu.last" >> "$W/bare.cpu"
+cat "$W/req.last" >> "$W/bare.req"
 for r in $(seq "$ROUNDS"); do
 	line="round $r: bare $prev"
 	# the modes take turns in each place of the round: three runs of 8 or 16
@@ -126,9 +130,11 @@ for r in $(seq "$ROUNDS"); do
 		n=$((n + 1))
 		v=$(run "$m" "$n")
 		cat "$W/cpu.last" >> "$W/$m.cpu"
+		cat "$W/req.last" >> "$W/$m.req"
 		n=$((n + 1))
 		b=$(run bare "$n")
 		cat "$W/cpu.last" >> "$W/bare.cpu"
+		cat "$W/req.last" >> "$W/bare.req"
 		echo "$v" >> "$W/$m"
 		echo "$b" >> "$W/bare"
 		awk -v v="$v" -v a="$prev" -v b="$b" 'BEGIN {if (a + b > 0) print 2 * v / (a + b)}' \
@@ -138,8 +144,8 @@ for r in $(seq "$ROUNDS"); do
 	done
 	echo "$line"
 done
-awk -v v="$(median < "$W/bare")" -v c="$(median < "$W/bare.cpu")" \
-	'BEGIN {printf "%-8s median %8.1f requests/s  worker CPU %.1f%%\n", "bare", v, c}'
+awk -v v="$(median < "$W/bare")" -v c="$(median < "$W/bare.cpu")" -v u="$(median < "$W/bare.req")" \
+	'BEGIN {printf "%-8s median %8.1f requests/s  worker CPU %.1f%%, %.0f us a request\n", "bare", v, c, u}'
 for m in $MODES; do
 	med=$(median < "$W/$m")
 	ratio=$(median < "$W/$m.ratios")
@@ -147,5 +153,6 @@ for m in $MODES; do
 		q1 = a[int((NR + 3) / 4)]; q3 = a[NR + 1 - int((NR + 3) / 4)]
 		printf "%.3f-%.3f, middle half %.3f-%.3f", a[1], a[NR], q1, q3}')
 	awk -v m="$m" -v v="$med" -v q="$ratio" -v s="$spread" -v c="$(median < "$W/$m.cpu")" \
-		'BEGIN {printf "%-8s median %8.1f requests/s  worker CPU %.1f%%  median ratio to bare %.3f (%s)\n", m, v, c, q, s}'
+		-v u="$(median < "$W/$m.req")" \
+		'BEGIN {printf "%-8s median %8.1f requests/s  worker CPU %.1f%%, %.0f us a request  median ratio to bare %.3f (%s)\n", m, v, c, u, q, s}'
 done
