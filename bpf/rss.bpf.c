@@ -90,9 +90,12 @@ static __always_inline void on_fault(__u64 address, __u64 error_code)
 	period = rss_period; /* another cache line: read only for a sample */
 	if (!period)
 		period = 1;
-	/* the faults since the last sample due, at their scales */
+	/* the faults since the last sample due, at their scales (at least this one:
+	 * past MS_RSS_MAX_CPUS, a CPU sharing the slot may have just taken them) */
 	weight = c->pending + c->carry;
 	c->pending = 0;
+	if (!weight)
+		weight = 1;
 	c->left = (__s64)period << burst_backoff(c);
 	if (weight > (1u << 30))
 		weight = 1u << 30;

@@ -155,8 +155,8 @@ void rss_probes__set_period(struct rss_probes *r, uint32_t period)
 	__atomic_store_n(&r->skel->data->rss_period, period, __ATOMIC_RELAXED);
 	/* each CPU's countdown was drawn at the old period: a storm's would leave the
 	 * next thousands of a slow leak's faults unsampled. Cut to the new one (a fault
-	 * racing this store only moves one sample; a sample's weight is the faults
-	 * counted since the last, whatever its countdown was). */
+	 * racing this store only moves one sample; a sample's weight is the new
+	 * pages since the last at their scales, whatever its countdown was). */
 	for (int cpu = 0; cpu < n; cpu++) {
 		__s64 *left = &r->skel->bss->rss_cpus[cpu].left;
 

@@ -33,7 +33,8 @@ void rss_probes__detach(struct rss_probes *r);
 void rss_probes__pause(struct rss_probes *r);
 /* Attach them again, unless detached for good. 0, or -errno with err written. */
 int rss_probes__resume(struct rss_probes *r, char *err, size_t errlen);
-/* Each sample and count of faults stands for scale times as many from now on. */
+/* Each new page traced from now on stands for scale (its CPU's pending weight,
+ * which the next sample there carries); the counts stay raw. */
 void rss_probes__set_scale(struct rss_probes *r, uint32_t scale);
 /* Accepts NULL. */
 void rss_probes__free(struct rss_probes *r);
