@@ -84,7 +84,7 @@ static __always_inline void on_fault(__u64 address, __u64 error_code)
 	if (error_code & PF_PRESENT)
 		return;
 	c->counts[MS_RSS_NEW_PAGES]++;
-	c->pending += c->scale ? c->scale : 1; /* the scale this fault was traced at */
+	c->pending += c->scale; /* the scale this fault was traced at */
 	if (--c->left > 0)
 		return;
 	period = rss_period; /* another cache line: read only for a sample */

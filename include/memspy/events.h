@@ -106,7 +106,7 @@ struct ms_rss_cpu {
 	__u64 counts[MS_RSS_COUNT]; /* enum ms_rss_counter; user space sums them */
 	__u32 scale;		    /* how many faults a fault stands for now: 1 while
 				     * traced throughout, more in windows (rss_adapt.h);
-				     * user space writes it, 0 is 1 */
+				     * user space writes it before attaching */
 	__u16 burst_span;	    /* the span of the samples counted in burst (its low
 				     * bits: only compared with the next) */
 	__u16 burst;		    /* samples due in it */

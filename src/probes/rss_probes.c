@@ -93,6 +93,7 @@ struct rss_probes *rss_probes__open(const struct rss_probes_opts *o, char *err, 
 		probe_error_explain("load the RSS BPF programs", e, err, errlen);
 		goto fail;
 	}
+	rss_probes__set_scale(r, 1); /* .bss starts at 0: a fault must weigh 1 */
 	e = attach_links(r, err, errlen);
 	if (e)
 		goto fail;

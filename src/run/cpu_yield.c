@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* memspy's threads at SCHED_IDLE while recording, and the watchdog that gives
- * them normal priority back while they wait for a CPU. */
+ * them normal priority back while no CPU is idle or they wait for one. */
 #include <dirent.h> /* getdents64 */
 #include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
